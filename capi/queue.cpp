@@ -1,0 +1,365 @@
+// The exported queue functions: check arguments, turn the handle into the engine,
+// map failures to codes. No queue logic lives here.
+#include "api.hpp"
+#include "queue/queue.hpp"
+
+#include <shmds/queue.h>
+
+#include <cstring>
+#include <memory>
+
+using shmds::core::Deadline;
+using shmds::core::fail;
+using shmds::queue::ByteSpan;
+using shmds::queue::End;
+using shmds::queue::PopBuffer;
+using shmds::queue::Queue;
+namespace capi = shmds::capi;
+
+namespace {
+
+// The handle is the engine object itself; the C type is never defined.
+Queue *engine(shmds_queue_t *q) noexcept { return reinterpret_cast<Queue *>(q); }
+const Queue *engine(const shmds_queue_t *q) noexcept { return reinterpret_cast<const Queue *>(q); }
+
+int need_int(const Queue *q, const char *fn) noexcept {
+    if (SHMDS_UNLIKELY(q->is_bytes()))
+        return fail(SHMDS_EVARIANT, "{}: the queue holds bytes; use the _bytes verbs", fn);
+    return 0;
+}
+
+int need_bytes(const Queue *q, const char *fn) noexcept {
+    if (SHMDS_UNLIKELY(!q->is_bytes()))
+        return fail(SHMDS_EVARIANT, "{}: the queue holds {} integers; use the _int verbs", fn,
+                    shmds::queue::variant_name(std::uint32_t(q->variant())));
+    return 0;
+}
+
+#define CHECK_HANDLE(q, fn) \
+    if (SHMDS_UNLIKELY(!(q))) return capi::null_arg(fn, "queue")
+#define CHECK_ARG(p, fn, name) \
+    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
+
+constexpr std::size_t kConfigV1Size =
+    offsetof(shmds_queue_config_t, arena_bytes) + sizeof(std::uint64_t);
+constexpr std::size_t kStatsV1Size =
+    offsetof(shmds_queue_stats_t, segment_bytes) + sizeof(std::uint64_t);
+
+int push_bytes_at(shmds_queue_t *q, End end, const void *data, std::size_t len,
+                  std::int64_t timeout_ns, const char *fn) noexcept {
+    CHECK_HANDLE(q, fn);
+    if (int r = need_bytes(engine(q), fn)) return r;
+    if (!data && len) return capi::null_arg(fn, "data");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    ByteSpan msg{data, len};
+    std::size_t pushed = 0;
+    return engine(q)->bytes().push(end, &msg, 1, &pushed, dl);
+}
+
+int pop_bytes_at(shmds_queue_t *q, End end, void *buf, std::size_t buf_size, std::size_t *len,
+                 std::int64_t timeout_ns, const char *fn) noexcept {
+    CHECK_HANDLE(q, fn);
+    if (int r = need_bytes(engine(q), fn)) return r;
+    CHECK_ARG(len, fn, "len");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    std::size_t got = 0;
+    PopBuffer out{buf, buf_size, len, 1};
+    return engine(q)->bytes().pop(end, out, &got, dl, false);
+}
+
+int pop_multi_bytes(shmds_queue_t *q, void *buf, std::size_t buf_size, std::size_t *lens,
+                    std::size_t max, std::size_t *got, const Deadline &dl, bool allow_empty,
+                    const char *fn) noexcept {
+    CHECK_HANDLE(q, fn);
+    if (int r = need_bytes(engine(q), fn)) return r;
+    CHECK_ARG(got, fn, "got");
+    *got = 0;
+    if (max == 0) return 0;
+    CHECK_ARG(lens, fn, "lens");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    PopBuffer out{buf, buf_size, lens, max};
+    return engine(q)->bytes().pop(End::front, out, got, dl, allow_empty);
+}
+
+}  // namespace
+
+extern "C" {
+
+SHMDS_API int shmds_queue_create(const shmds_options_t *opts, const shmds_queue_config_t *cfg,
+                                 shmds_queue_t **out) {
+    static const char fn[] = "shmds_queue_create";
+    CHECK_ARG(cfg, fn, "cfg");
+    CHECK_ARG(out, fn, "out");
+    if (cfg->struct_size < kConfigV1Size)
+        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
+                             "SHMDS_QUEUE_CONFIG_INIT",
+                    fn, cfg->struct_size);
+    if (cfg->variant < SHMDS_QUEUE_INT16 || cfg->variant > SHMDS_QUEUE_BYTES)
+        return fail(-EINVAL, "{}: variant {} is not one of SHMDS_QUEUE_INT16, _INT32, _INT64, "
+                             "_BYTES",
+                    fn, cfg->variant);
+    return capi::guarded(fn, [&] {
+        std::unique_ptr<Queue> q;
+        shmds::queue::Config c{shmds::queue::Variant(cfg->variant), cfg->capacity,
+                               cfg->arena_bytes};
+        if (int r = Queue::create(opts, c, q)) return r;
+        *out = reinterpret_cast<shmds_queue_t *>(q.release());
+        return 0;
+    });
+}
+
+SHMDS_API int shmds_queue_open(const shmds_options_t *opts, int variant, shmds_queue_t **out) {
+    static const char fn[] = "shmds_queue_open";
+    CHECK_ARG(out, fn, "out");
+    if (variant < SHMDS_QUEUE_ANY || variant > SHMDS_QUEUE_BYTES)
+        return fail(-EINVAL, "{}: variant {} is not a queue variant", fn, variant);
+    return capi::guarded(fn, [&] {
+        std::unique_ptr<Queue> q;
+        if (int r = Queue::open(opts, std::uint32_t(variant), q)) return r;
+        *out = reinterpret_cast<shmds_queue_t *>(q.release());
+        return 0;
+    });
+}
+
+SHMDS_API void shmds_queue_close(shmds_queue_t *q) { delete engine(q); }
+
+SHMDS_API int shmds_queue_variant(const shmds_queue_t *q) {
+    CHECK_HANDLE(q, "shmds_queue_variant");
+    return int(engine(q)->variant());
+}
+
+SHMDS_API int shmds_queue_fd(const shmds_queue_t *q) {
+    CHECK_HANDLE(q, "shmds_queue_fd");
+    int fd = const_cast<Queue *>(engine(q))->segment().fd();
+    if (fd < 0) return fail(-ENOENT, "an anonymous queue has no descriptor; create it as a memfd");
+    return fd;
+}
+
+SHMDS_API int shmds_queue_sync(const shmds_queue_t *q) {
+    CHECK_HANDLE(q, "shmds_queue_sync");
+    return const_cast<Queue *>(engine(q))->segment().sync();
+}
+
+SHMDS_API int shmds_queue_push_int(shmds_queue_t *q, int64_t value, int64_t timeout_ns) {
+    static const char fn[] = "shmds_queue_push_int";
+    CHECK_HANDLE(q, fn);
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
+    if (int r = e->check_range(value)) return r;
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return e->push_int(value, dl);
+}
+
+SHMDS_API int shmds_queue_pop_int(shmds_queue_t *q, int64_t *out, int64_t timeout_ns) {
+    static const char fn[] = "shmds_queue_pop_int";
+    CHECK_HANDLE(q, fn);
+    CHECK_ARG(out, fn, "out");
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return e->pop_int(out, dl);
+}
+
+SHMDS_API int shmds_queue_push_multi_int(shmds_queue_t *q, const int64_t *values, size_t n,
+                                         size_t *pushed, int64_t timeout_ns) {
+    static const char fn[] = "shmds_queue_push_multi_int";
+    CHECK_HANDLE(q, fn);
+    CHECK_ARG(pushed, fn, "pushed");
+    *pushed = 0;
+    if (n == 0) return 0;
+    CHECK_ARG(values, fn, "values");
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return e->push_multi_int(values, n, pushed, dl);
+}
+
+SHMDS_API int shmds_queue_pop_multi_int(shmds_queue_t *q, int64_t *out, size_t max, size_t *got,
+                                        int64_t timeout_ns) {
+    static const char fn[] = "shmds_queue_pop_multi_int";
+    CHECK_HANDLE(q, fn);
+    CHECK_ARG(got, fn, "got");
+    *got = 0;
+    if (max == 0) return 0;
+    CHECK_ARG(out, fn, "out");
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return e->pop_multi_int(out, max, got, dl, false);
+}
+
+SHMDS_API int shmds_queue_drain_int(shmds_queue_t *q, int64_t *out, size_t max, size_t *got) {
+    static const char fn[] = "shmds_queue_drain_int";
+    CHECK_HANDLE(q, fn);
+    CHECK_ARG(got, fn, "got");
+    *got = 0;
+    if (max == 0) return 0;
+    CHECK_ARG(out, fn, "out");
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
+    return e->pop_multi_int(out, max, got, Deadline::from_timeout(0), true);
+}
+
+SHMDS_API int shmds_queue_peek_int(const shmds_queue_t *q, int64_t *out) {
+    static const char fn[] = "shmds_queue_peek_int";
+    CHECK_HANDLE(q, fn);
+    CHECK_ARG(out, fn, "out");
+    const Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
+    return e->peek_int(out);
+}
+
+SHMDS_API int shmds_queue_push_bytes(shmds_queue_t *q, const void *data, size_t len,
+                                     int64_t timeout_ns) {
+    return push_bytes_at(q, End::back, data, len, timeout_ns, "shmds_queue_push_bytes");
+}
+
+SHMDS_API int shmds_queue_push_front_bytes(shmds_queue_t *q, const void *data, size_t len,
+                                           int64_t timeout_ns) {
+    return push_bytes_at(q, End::front, data, len, timeout_ns, "shmds_queue_push_front_bytes");
+}
+
+SHMDS_API int shmds_queue_pop_bytes(shmds_queue_t *q, void *buf, size_t buf_size, size_t *len,
+                                    int64_t timeout_ns) {
+    return pop_bytes_at(q, End::front, buf, buf_size, len, timeout_ns, "shmds_queue_pop_bytes");
+}
+
+SHMDS_API int shmds_queue_pop_back_bytes(shmds_queue_t *q, void *buf, size_t buf_size,
+                                         size_t *len, int64_t timeout_ns) {
+    return pop_bytes_at(q, End::back, buf, buf_size, len, timeout_ns,
+                        "shmds_queue_pop_back_bytes");
+}
+
+SHMDS_API int shmds_queue_peek_bytes(shmds_queue_t *q, void *buf, size_t buf_size, size_t *len) {
+    static const char fn[] = "shmds_queue_peek_bytes";
+    CHECK_HANDLE(q, fn);
+    if (int r = need_bytes(engine(q), fn)) return r;
+    CHECK_ARG(len, fn, "len");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    int r = engine(q)->bytes().peek(buf, buf_size, len);
+    return r == -EAGAIN ? shmds::core::fail_static(-EAGAIN, "queue is empty") : r;
+}
+
+SHMDS_API int shmds_queue_push_multi_bytes(shmds_queue_t *q, const void *const *datas,
+                                           const size_t *lens, size_t n, size_t *pushed,
+                                           int64_t timeout_ns) {
+    static const char fn[] = "shmds_queue_push_multi_bytes";
+    CHECK_HANDLE(q, fn);
+    if (int r = need_bytes(engine(q), fn)) return r;
+    CHECK_ARG(pushed, fn, "pushed");
+    *pushed = 0;
+    if (n == 0) return 0;
+    CHECK_ARG(datas, fn, "datas");
+    CHECK_ARG(lens, fn, "lens");
+    for (std::size_t i = 0; i < n; ++i)
+        if (!datas[i] && lens[i]) return fail(-EINVAL, "{}: datas[{}] is NULL", fn, i);
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return capi::guarded(fn, [&] {
+        // Spans are built in small batches on the stack: no allocation per call.
+        constexpr std::size_t kBatch = 64;
+        ByteSpan spans[kBatch];
+        while (*pushed < n) {
+            const std::size_t base = *pushed;
+            const std::size_t count = n - base < kBatch ? n - base : kBatch;
+            for (std::size_t i = 0; i < count; ++i) spans[i] = {datas[base + i], lens[base + i]};
+            std::size_t done = 0;
+            int r = engine(q)->bytes().push(End::back, spans, count, &done, dl);
+            *pushed += done;
+            if (r) return r;
+        }
+        return 0;
+    });
+}
+
+SHMDS_API int shmds_queue_pop_multi_bytes(shmds_queue_t *q, void *buf, size_t buf_size,
+                                          size_t *lens, size_t max, size_t *got,
+                                          int64_t timeout_ns) {
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return pop_multi_bytes(q, buf, buf_size, lens, max, got, dl, false,
+                           "shmds_queue_pop_multi_bytes");
+}
+
+SHMDS_API int shmds_queue_drain_bytes(shmds_queue_t *q, void *buf, size_t buf_size, size_t *lens,
+                                      size_t max, size_t *got) {
+    return pop_multi_bytes(q, buf, buf_size, lens, max, got, Deadline::from_timeout(0), true,
+                           "shmds_queue_drain_bytes");
+}
+
+SHMDS_API uint64_t shmds_queue_size(const shmds_queue_t *q) { return q ? engine(q)->size() : 0; }
+
+SHMDS_API uint64_t shmds_queue_capacity(const shmds_queue_t *q) {
+    return q ? engine(q)->capacity() : 0;
+}
+
+SHMDS_API int shmds_queue_is_empty(const shmds_queue_t *q) {
+    CHECK_HANDLE(q, "shmds_queue_is_empty");
+    return engine(q)->size() == 0;
+}
+
+SHMDS_API int shmds_queue_is_full(const shmds_queue_t *q) {
+    CHECK_HANDLE(q, "shmds_queue_is_full");
+    return engine(q)->is_full();
+}
+
+SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed) {
+    CHECK_HANDLE(q, "shmds_queue_clear");
+    std::int64_t n = engine(q)->clear();
+    if (n < 0) return int(n);
+    if (removed) *removed = std::uint64_t(n);
+    return 0;
+}
+
+SHMDS_API int shmds_queue_stats(shmds_queue_t *q, shmds_queue_stats_t *stats) {
+    static const char fn[] = "shmds_queue_stats";
+    CHECK_HANDLE(q, fn);
+    CHECK_ARG(stats, fn, "stats");
+    if (stats->struct_size < kStatsV1Size)
+        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
+                    stats->struct_size, kStatsV1Size);
+    shmds::queue::Stats s;
+    if (int r = engine(q)->stats(s)) return r;
+    stats->size = s.size;
+    stats->capacity = s.capacity;
+    stats->push_ok = s.push_ok;
+    stats->pop_ok = s.pop_ok;
+    stats->push_full = s.push_full;
+    stats->pop_empty = s.pop_empty;
+    stats->recoveries = s.recoveries;
+    stats->push_waiters = s.push_waiters;
+    stats->pop_waiters = s.pop_waiters;
+    stats->arena_capacity = s.arena_capacity;
+    stats->arena_used = s.arena_used;
+    stats->segment_bytes = s.segment_bytes;
+    return 0;
+}
+
+SHMDS_API int shmds_queue_eventfd(shmds_queue_t *q) {
+    CHECK_HANDLE(q, "shmds_queue_eventfd");
+    return engine(q)->events().get_or_create();
+}
+
+SHMDS_API int shmds_queue_set_eventfd(shmds_queue_t *q, int fd) {
+    CHECK_HANDLE(q, "shmds_queue_set_eventfd");
+    return engine(q)->events().set(fd);
+}
+
+SHMDS_API int shmds_queue_notify(shmds_queue_t *q) {
+    CHECK_HANDLE(q, "shmds_queue_notify");
+    return engine(q)->events().notify();
+}
+
+SHMDS_API int shmds_queue_eventfd_consume(shmds_queue_t *q, uint64_t *count) {
+    CHECK_HANDLE(q, "shmds_queue_eventfd_consume");
+    return engine(q)->events().consume(count);
+}
+
+}  // extern "C"

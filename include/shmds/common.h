@@ -1,0 +1,160 @@
+/*
+ * libshmds — typed concurrent data structures in shared memory.
+ *
+ * common.h: what every structure shares. Error codes, timeouts, how a segment is
+ * backed (file, anonymous, memfd, received fd), version queries, and the helpers that
+ * pass a segment's fd to an unrelated process.
+ *
+ * Conventions that hold for every function of the library:
+ *  - Functions return int: 0 on success, a negative errno for system-like failures,
+ *    or a SHMDS_E* code (a reserved negative band) for library failures. After any
+ *    failure, shmds_last_error() holds a sentence saying what went wrong and where.
+ *  - Blocking calls take `int64_t timeout_ns`: SHMDS_NOWAIT (0) tries once and returns
+ *    -EAGAIN at once; SHMDS_FOREVER (-1) waits as long as it takes; a positive value is a
+ *    relative timeout measured against CLOCK_MONOTONIC, after which -ETIMEDOUT is
+ *    returned. Signals (EINTR) and spurious wakeups never shorten or lengthen a wait.
+ *    Any other negative value is refused with -EINVAL.
+ *  - Handles are thread-safe and survive fork(): the child may keep using them.
+ *  - The library never takes ownership of a file descriptor you give it: it duplicates
+ *    it (close-on-exec) and closes only its own copy. Descriptors it returns to you
+ *    stay owned by the handle unless the function says otherwise.
+ */
+#ifndef SHMDS_COMMON_H
+#define SHMDS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SHMDS_BUILDING_LIBRARY)
+#define SHMDS_API __attribute__((visibility("default")))
+#else
+#define SHMDS_API
+#endif
+
+/* ---------------------------------------------------------------- versions */
+
+#define SHMDS_VERSION_MAJOR 0
+#define SHMDS_VERSION_MINOR 1
+#define SHMDS_VERSION_PATCH 0
+/** The version as one comparable number: major * 10000 + minor * 100 + patch. */
+#define SHMDS_VERSION_NUMBER \
+    (SHMDS_VERSION_MAJOR * 10000 + SHMDS_VERSION_MINOR * 100 + SHMDS_VERSION_PATCH)
+
+/** The run-time library version as "MAJOR.MINOR.PATCH". Never NULL; static storage. */
+SHMDS_API const char *shmds_version(void);
+
+/** The run-time library version as SHMDS_VERSION_NUMBER would give it. */
+SHMDS_API int shmds_version_number(void);
+
+/* ------------------------------------------------------------------ errors */
+
+/*
+ * Library error codes: a reserved negative band, far from any errno, so that every
+ * return value is either 0, -errno or one of these.
+ */
+#define SHMDS_EBASE (-20000)
+/** The segment holds another structure or another variant than the one asked for. */
+#define SHMDS_ETYPE (-20001)
+/** The segment was made by an incompatible layout version or build (layout hash). */
+#define SHMDS_EVERSION (-20002)
+/** The segment failed validation: not a libshmds segment, truncated, or damaged. */
+#define SHMDS_ECORRUPT (-20003)
+/** A lock was acquired, but its previous owner died holding it; the lock is held. */
+#define SHMDS_EOWNERDEAD (-20004)
+/** The call is not allowed on this variant (e.g. a bytes verb on an integer queue). */
+#define SHMDS_EVARIANT (-20005)
+
+/**
+ * A short English description of `code` (0, -errno or SHMDS_E*). Never NULL; static
+ * storage; unknown codes give "unknown error".
+ */
+SHMDS_API const char *shmds_strerror(int code);
+
+/** The symbolic name of `code`, e.g. "EAGAIN" or "SHMDS_ETYPE"; "UNKNOWN" if unknown. */
+SHMDS_API const char *shmds_errname(int code);
+
+/**
+ * The sentence describing the most recent failure on the calling thread, with context
+ * (path, expected against found). Valid until the thread's next libshmds call that
+ * fails. Empty ("") if nothing failed yet. Never NULL. Thread-local storage.
+ */
+SHMDS_API const char *shmds_last_error(void);
+
+/* ---------------------------------------------------------------- timeouts */
+
+/** Try once; never block. */
+#define SHMDS_NOWAIT ((int64_t)0)
+/** Block until the operation can complete. */
+#define SHMDS_FOREVER ((int64_t)-1)
+
+/* ---------------------------------------------------------------- backings */
+
+/** Where a segment's memory comes from. */
+typedef enum shmds_backing {
+    /** MAP_SHARED|MAP_ANONYMOUS: shared with fork() children only; no fd, no name. */
+    SHMDS_BACKING_ANON = 0,
+    /** A file at `name` (e.g. under /dev/shm); survives the processes; unlink to remove. */
+    SHMDS_BACKING_PATH = 1,
+    /** A memfd called `name` (a label only), sealed against shrink and grow; pass its fd. */
+    SHMDS_BACKING_MEMFD = 2,
+    /** Attach to the segment behind `fd` (received over a socket or inherited). */
+    SHMDS_BACKING_FD = 3
+} shmds_backing_t;
+
+/** Create flags for shmds_options_t.flags. */
+/** With _create on a path: fail with -EEXIST if the file already exists. */
+#define SHMDS_EXCL 0x1u
+
+/**
+ * How to create or open a segment. Zero-initialise it with SHMDS_OPTIONS_INIT (or set
+ * struct_size yourself): the struct may grow in later versions, and struct_size tells the
+ * library which fields you know about.
+ */
+typedef struct shmds_options {
+    size_t struct_size;   /**< sizeof(shmds_options_t) as the caller compiled it */
+    int backing;          /**< a shmds_backing_t */
+    const char *name;     /**< PATH: the file path; MEMFD: the memfd label; else NULL */
+    int fd;               /**< FD: the descriptor to attach to (duplicated); else -1 */
+    uint32_t flags;       /**< SHMDS_EXCL or 0 */
+    uint32_t mode;        /**< PATH: file mode, applied exactly (umask-proof); 0 = 0600 */
+} shmds_options_t;
+
+#define SHMDS_OPTIONS_INIT { sizeof(shmds_options_t), SHMDS_BACKING_ANON, NULL, -1, 0u, 0u }
+
+/* ------------------------------------------------------------- segments */
+
+/**
+ * Remove the segment file at `path`. Processes that have it open keep working on the
+ * memory they mapped; new opens will not find it.
+ * @return 0; -ENOENT if there is no such file; -EINVAL if path is NULL; another -errno
+ *         from unlink(2). Never blocks.
+ */
+SHMDS_API int shmds_unlink(const char *path);
+
+/**
+ * Send a segment's fd (from shmds_<structure>_fd()) over the connected Unix socket
+ * `sock` with SCM_RIGHTS, so an unrelated process can attach to it with
+ * SHMDS_BACKING_FD. One byte of ordinary data travels with it.
+ * @return 0; -EBADF/-EINVAL for bad descriptors; -EPIPE, -ECONNRESET or another -errno
+ *         from sendmsg(2). Blocks as sendmsg does on a blocking socket.
+ */
+SHMDS_API int shmds_send_fd(int sock, int fd);
+
+/**
+ * Receive a descriptor sent by shmds_send_fd() on `sock`. On success *fd_out holds a
+ * new close-on-exec descriptor that the caller owns and must close.
+ * @return 0; -EINVAL if fd_out is NULL; -EPROTO if the message carried no descriptor;
+ *         -ECONNRESET if the peer closed; another -errno from recvmsg(2). Blocks as
+ *         recvmsg does on a blocking socket.
+ */
+SHMDS_API int shmds_recv_fd(int sock, int *fd_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMDS_COMMON_H */

@@ -1,0 +1,11 @@
+/*
+ * libshmds umbrella header: include this to get every structure.
+ * Link with `pkg-config --cflags --libs shmds`.
+ */
+#ifndef SHMDS_SHMDS_H
+#define SHMDS_SHMDS_H
+
+#include <shmds/common.h>
+#include <shmds/queue.h>
+
+#endif /* SHMDS_SHMDS_H */

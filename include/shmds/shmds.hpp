@@ -1,0 +1,8 @@
+// libshmds C++17 veneer umbrella: header-only RAII classes over the C API.
+#ifndef SHMDS_SHMDS_HPP
+#define SHMDS_SHMDS_HPP
+
+#include <shmds/error.hpp>
+#include <shmds/queue.hpp>
+
+#endif  // SHMDS_SHMDS_HPP

@@ -1,0 +1,39 @@
+#include "core/header.hpp"
+
+#include <pthread.h>
+
+namespace shmds::core {
+
+const char *structure_name(std::uint32_t type) noexcept {
+    switch (StructureType(type)) {
+        case StructureType::queue: return "queue";
+        case StructureType::pubsub: return "pubsub";
+        case StructureType::reqrep: return "reqrep";
+        case StructureType::mutex: return "mutex";
+        case StructureType::semaphore: return "semaphore";
+        case StructureType::barrier: return "barrier";
+        case StructureType::rwlock: return "rwlock";
+        case StructureType::condvar: return "condvar";
+        case StructureType::once: return "once";
+    }
+    return "unknown structure";
+}
+
+LayoutHash::LayoutHash() noexcept : h_(0xcbf29ce484222325ull) {
+    // What every segment depends on, whatever the structure.
+    const std::uint16_t endian_probe = 0x0102;
+    add({sizeof(SegmentHeader), offsetof(SegmentHeader, geometry),
+         offsetof(SegmentHeader, recoveries), kCacheLine, sizeof(void *),
+         sizeof(pthread_mutex_t), *reinterpret_cast<const std::uint8_t *>(&endian_probe),
+         kLayoutVersion});
+}
+
+LayoutHash &LayoutHash::add(std::uint64_t v) noexcept {
+    for (int i = 0; i < 8; ++i) {
+        h_ ^= (v >> (8 * i)) & 0xff;
+        h_ *= 0x100000001b3ull;
+    }
+    return *this;
+}
+
+}  // namespace shmds::core

@@ -1,0 +1,79 @@
+// The common header at offset 0 of every segment (DESIGN.md §3). Line 0 and 1 are
+// written once at creation; line 2 holds the few fields that change.
+#pragma once
+
+#include "core/platform.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+
+namespace shmds::core {
+
+// "SHMDSEG" + format byte; stored last, with release ordering, as the commit point.
+inline constexpr std::uint64_t kMagic = 0x01474553444d4853ull;
+// Stored first while the creator initialises; a dead creator leaves it behind.
+inline constexpr std::uint64_t kMagicInitializing = 0x0049494e49444d53ull;
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr int kGeometryWords = 8;
+
+// Every structure type the library knows. Values are stored in segments: never reuse.
+enum class StructureType : std::uint32_t {
+    queue = 1,
+    pubsub = 2,
+    reqrep = 3,
+    mutex = 10,
+    semaphore = 11,
+    barrier = 12,
+    rwlock = 13,
+    condvar = 14,
+    once = 15,
+};
+
+const char *structure_name(std::uint32_t type) noexcept;
+
+struct SegmentHeader {
+    // line 0: identity
+    std::atomic<std::uint64_t> magic;
+    std::uint32_t layout_version;
+    std::uint32_t header_size;
+    std::uint32_t type;
+    std::uint32_t variant;
+    std::uint32_t elem_size;
+    std::uint32_t elem_align;
+    std::uint64_t layout_hash;
+    std::uint64_t total_size;
+    std::uint64_t creator;             // OwnerToken of the creating process
+    std::uint64_t created_realtime_ns;
+    // line 1: geometry, structure-specific, recomputed and checked on every open
+    std::uint64_t geometry[kGeometryWords];
+    // line 2: the mutable part
+    alignas(kCacheLine) std::atomic<std::uint64_t> recoveries;
+    std::uint64_t reserved2[7];
+    std::uint64_t reserved3[8];
+};
+static_assert(sizeof(SegmentHeader) == 256);
+static_assert(offsetof(SegmentHeader, magic) == 0);
+static_assert(offsetof(SegmentHeader, layout_hash) == 32);
+static_assert(offsetof(SegmentHeader, geometry) == 64);
+static_assert(offsetof(SegmentHeader, recoveries) == 128);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+// FNV-1a over a list of numbers: sizes and offsets of the shared structs, so two builds
+// whose layouts differ in any way refuse each other's segments (LMDB's lock_desc idea).
+class LayoutHash {
+public:
+    LayoutHash() noexcept;
+    LayoutHash &add(std::uint64_t v) noexcept;
+    LayoutHash &add(std::initializer_list<std::uint64_t> vs) noexcept {
+        for (auto v : vs) add(v);
+        return *this;
+    }
+    std::uint64_t value() const noexcept { return h_; }
+
+private:
+    std::uint64_t h_;
+};
+
+}  // namespace shmds::core

@@ -1,0 +1,37 @@
+// Small platform facts shared by every engine: cache-line size, the spin hint, and
+// branch hints. Kept tiny on purpose; anything with behaviour lives in its own file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shmds::core {
+
+// Hot shared fields get a line each so producers and consumers do not false-share.
+inline constexpr std::size_t kCacheLine = 64;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#else
+    asm volatile("" ::: "memory");
+#endif
+}
+
+inline constexpr bool is_pow2(std::uint64_t x) noexcept { return x && !(x & (x - 1)); }
+
+inline constexpr std::uint64_t round_up_pow2(std::uint64_t x) noexcept {
+    if (x <= 1) return 1;
+    return std::uint64_t{1} << (64 - __builtin_clzll(x - 1));
+}
+
+inline constexpr std::uint64_t align_up(std::uint64_t x, std::uint64_t a) noexcept {
+    return (x + a - 1) & ~(a - 1);
+}
+
+}  // namespace shmds::core
+
+#define SHMDS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SHMDS_UNLIKELY(x) __builtin_expect(!!(x), 0)

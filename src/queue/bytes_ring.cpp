@@ -1,0 +1,281 @@
+#include "queue/bytes_ring.hpp"
+
+#include "core/error.hpp"
+#include "core/failpoint.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace shmds::queue {
+
+using core::Deadline;
+using core::RobustLock;
+
+namespace {
+constexpr auto kRelaxed = std::memory_order_relaxed;
+}
+
+int BytesRing::initialize(BytesControl *ctl) noexcept {
+    if (int r = core::robust_mutex_init(ctl->mutex)) return r;
+    ctl->head.store(0, kRelaxed);
+    ctl->tail.store(0, kRelaxed);
+    ctl->version.store(0, kRelaxed);
+    ctl->push_ok.store(0, kRelaxed);
+    ctl->pop_ok.store(0, kRelaxed);
+    ctl->push_full.store(0, kRelaxed);
+    ctl->pop_empty.store(0, kRelaxed);
+    core::waitpoint_init(ctl->not_empty);
+    core::waitpoint_init(ctl->not_full);
+    return 0;
+}
+
+int BytesRing::check(const BytesDesc &d) const noexcept {
+    const std::uint64_t a = arena_size_;
+    if (d.start >= a || d.alloc > a || d.len > d.alloc || d.off > a || d.len > a - d.off)
+        return core::fail(SHMDS_ECORRUPT,
+                          "queue arena descriptor out of bounds (start {}, off {}, len {}, "
+                          "alloc {}, arena {})",
+                          d.start, d.off, d.len, d.alloc, a);
+    return 0;
+}
+
+int BytesRing::frontiers(Frontiers &f) const noexcept {
+    f.head = ctl_->head.load(kRelaxed);
+    f.tail = ctl_->tail.load(kRelaxed);
+    const std::uint64_t n = f.tail - f.head;
+    if (n > cap_)
+        return core::fail(SHMDS_ECORRUPT, "queue holds {} messages but its capacity is {}", n,
+                          cap_);
+    if (n == 0) {
+        // Empty: restart at the arena's beginning, the cheapest place to grow from.
+        f.used = f.read_at = f.write_at = 0;
+        return 0;
+    }
+    const BytesDesc first = descs_[f.head & (cap_ - 1)];
+    const BytesDesc last = descs_[(f.tail - 1) & (cap_ - 1)];
+    if (int r = check(first)) return r;
+    if (int r = check(last)) return r;
+    f.read_at = first.start;
+    f.write_at = (std::uint64_t(last.start) + last.alloc) % arena_size_;
+    // Equal frontiers with messages present means the arena is exactly full.
+    f.used = f.write_at > f.read_at   ? f.write_at - f.read_at
+             : f.write_at < f.read_at ? arena_size_ - f.read_at + f.write_at
+                                      : arena_size_;
+    if (first.alloc + (n > 1 ? last.alloc : 0) > f.used)
+        return core::fail(SHMDS_ECORRUPT, "queue arena frontiers are inconsistent");
+    return 0;
+}
+
+int BytesRing::push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept {
+    const std::uint64_t a = arena_size_;
+    // Every message takes at least one arena unit, so equal frontiers with messages
+    // present can only mean "exactly full", even for empty messages.
+    const std::uint64_t need = msg.len ? core::align_up(msg.len, kArenaAlign) : kArenaAlign;
+    if (msg.len > a || need > a)
+        return core::fail(-E2BIG, "message of {} bytes can never fit the {}-byte queue arena",
+                          msg.len, a);
+    if (f.tail - f.head >= cap_) return -EAGAIN;
+    BytesDesc d{};
+    d.len = std::uint32_t(msg.len);
+    if (end == End::back) {
+        const std::uint64_t at = f.write_at;
+        const bool fits_at_end = need <= a - at;
+        d.start = std::uint32_t(at);
+        d.off = fits_at_end ? std::uint32_t(at) : 0;
+        d.alloc = std::uint32_t(fits_at_end ? need : (a - at) + need);
+    } else {
+        const std::uint64_t at = f.read_at;
+        const bool fits_before = need <= at;
+        d.off = std::uint32_t(fits_before ? at - need : a - need);
+        d.alloc = std::uint32_t(fits_before ? need : need + at);
+        d.start = d.off;
+    }
+    if (f.used + d.alloc > a) return -EAGAIN;
+
+    if (msg.len) std::memcpy(arena_ + d.off, msg.data, msg.len);
+    SHMDS_FAILPOINT("queue.bytes.push.copied");
+    if (end == End::back) {
+        descs_[f.tail & (cap_ - 1)] = d;
+        SHMDS_FAILPOINT("queue.bytes.push.described");
+        ctl_->tail.store(f.tail + 1, std::memory_order_release);  // commit
+        f.tail += 1;
+        f.write_at = (std::uint64_t(d.start) + d.alloc) % a;
+        if (f.tail - f.head == 1) f.read_at = d.start;
+    } else {
+        descs_[(f.head - 1) & (cap_ - 1)] = d;
+        SHMDS_FAILPOINT("queue.bytes.push.described");
+        ctl_->head.store(f.head - 1, std::memory_order_release);  // commit
+        f.head -= 1;
+        f.read_at = d.start;
+        if (f.tail - f.head == 1) f.write_at = (std::uint64_t(d.start) + d.alloc) % a;
+    }
+    f.used += d.alloc;
+    SHMDS_FAILPOINT("queue.bytes.push.committed");
+    return 0;
+}
+
+void BytesRing::repair(void *self) noexcept {
+    // Every operation commits with one store, so a dead holder left a consistent ring
+    // unless memory itself is damaged. Check it; if it is beyond trust, empty it rather
+    // than let any process copy through a bad descriptor.
+    auto *ring = static_cast<BytesRing *>(self);
+    Frontiers f;
+    bool ok = ring->frontiers(f) == 0;
+    for (std::uint64_t i = f.head; ok && i != f.tail; ++i)
+        ok = ring->check(ring->descs_[i & (ring->cap_ - 1)]) == 0;
+    if (!ok) ring->ctl_->head.store(ring->ctl_->tail.load(kRelaxed), kRelaxed);
+    ring->ctl_->version.fetch_add(1, kRelaxed);
+}
+
+int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
+                    const Deadline &deadline) noexcept {
+    *pushed = 0;
+    for (;;) {
+        std::uint64_t seen_version;
+        int r = 0;
+        {
+            RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
+            if (!lock.owns())
+                return deadline.nowait() ? -EAGAIN
+                                         : core::fail(-ETIMEDOUT, "queue lock wait timed out");
+            SHMDS_FAILPOINT("queue.bytes.push.locked");
+            Frontiers f;
+            r = frontiers(f);
+            std::size_t before = *pushed;
+            while (r == 0 && *pushed < n) {
+                r = push_locked(end, msgs[*pushed], f);
+                if (r == 0) ++*pushed;
+            }
+            const std::size_t now = *pushed - before;
+            if (now) {
+                ctl_->push_ok.fetch_add(now, kRelaxed);
+                ctl_->version.fetch_add(1, std::memory_order_release);
+            }
+            if (r == -EAGAIN) ctl_->push_full.fetch_add(1, kRelaxed);
+            seen_version = ctl_->version.load(kRelaxed);
+            if (now) {
+                // Wake after the commit; outside the lock would be nicer for the woken,
+                // but inside keeps the code on one path and the lock hold is short.
+                core::waitpoint_wake(ctl_->not_empty, int(now > 1024 ? 1024 : now));
+            }
+        }
+        if (r != -EAGAIN) return r;
+        if (deadline.nowait()) return -EAGAIN;
+        if (core::waitpoint_wait(ctl_->not_full, deadline, [&] {
+                return ctl_->version.load(std::memory_order_acquire) != seen_version;
+            }) != 0)
+            return core::fail(-ETIMEDOUT, "queue stayed full until the deadline ({} of {} pushed)",
+                              *pushed, n);
+    }
+}
+
+int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadline &deadline,
+                   bool allow_empty) noexcept {
+    *got = 0;
+    for (;;) {
+        std::uint64_t seen_version;
+        int r = 0;
+        {
+            RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
+            if (!lock.owns())
+                return deadline.nowait() ? -EAGAIN
+                                         : core::fail(-ETIMEDOUT, "queue lock wait timed out");
+            SHMDS_FAILPOINT("queue.bytes.pop.locked");
+            Frontiers f;
+            if (int e = frontiers(f)) return e;
+            std::size_t used_buf = 0;
+            while (*got < out.max_messages && f.tail != f.head) {
+                const std::uint64_t idx = end == End::front ? f.head : f.tail - 1;
+                const BytesDesc d = descs_[idx & (cap_ - 1)];
+                if (int e = check(d)) return e;
+                if (d.len > out.buf_size - used_buf) {
+                    if (*got == 0) {
+                        out.lens[0] = d.len;
+                        r = core::fail(-ENOBUFS, "queue message is {} bytes, buffer holds {}",
+                                       d.len, out.buf_size);
+                    }
+                    break;
+                }
+                std::memcpy(static_cast<std::uint8_t *>(out.buf) + used_buf, arena_ + d.off,
+                            d.len);
+                SHMDS_FAILPOINT("queue.bytes.pop.copied");
+                if (end == End::front) {
+                    ctl_->head.store(++f.head, std::memory_order_release);  // commit
+                } else {
+                    ctl_->tail.store(--f.tail, std::memory_order_release);  // commit
+                }
+                out.lens[*got] = d.len;
+                used_buf += d.len;
+                ++*got;
+            }
+            if (*got) {
+                ctl_->pop_ok.fetch_add(*got, kRelaxed);
+                ctl_->version.fetch_add(1, std::memory_order_release);
+                core::waitpoint_wake(ctl_->not_full, int(*got > 1024 ? 1024 : *got));
+                return 0;
+            }
+            if (r) return r;
+            if (!allow_empty) ctl_->pop_empty.fetch_add(1, kRelaxed);
+            seen_version = ctl_->version.load(kRelaxed);
+        }
+        if (allow_empty) return 0;
+        if (deadline.nowait()) return -EAGAIN;
+        if (core::waitpoint_wait(ctl_->not_empty, deadline, [&] {
+                return ctl_->version.load(std::memory_order_acquire) != seen_version;
+            }) != 0)
+            return core::fail(-ETIMEDOUT, "queue stayed empty until the deadline");
+    }
+}
+
+int BytesRing::peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept {
+    RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
+                    recoveries_);
+    Frontiers f;
+    if (int r = frontiers(f)) return r;
+    if (f.head == f.tail) return -EAGAIN;
+    const BytesDesc d = descs_[f.head & (cap_ - 1)];
+    if (int r = check(d)) return r;
+    *len = d.len;
+    if (d.len > buf_size)
+        return core::fail(-ENOBUFS, "queue message is {} bytes, buffer holds {}", d.len, buf_size);
+    std::memcpy(buf, arena_ + d.off, d.len);
+    return 0;
+}
+
+std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
+    std::uint64_t removed;
+    {
+        RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
+        if (!lock.owns()) return core::fail(-ETIMEDOUT, "queue lock wait timed out");
+        std::uint64_t head = ctl_->head.load(kRelaxed);
+        std::uint64_t tail = ctl_->tail.load(kRelaxed);
+        removed = tail - head;
+        ctl_->head.store(tail, std::memory_order_release);  // commit
+        ctl_->version.fetch_add(1, std::memory_order_release);
+    }
+    core::waitpoint_wake(ctl_->not_full, 1 << 30);
+    return std::int64_t(removed > cap_ ? cap_ : removed);
+}
+
+int BytesRing::snapshot(Snapshot &s) noexcept {
+    RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
+                    recoveries_);
+    Frontiers f;
+    if (int r = frontiers(f)) return r;
+    s.size = f.tail - f.head;
+    s.arena_used = f.used;
+    s.push_ok = ctl_->push_ok.load(kRelaxed);
+    s.pop_ok = ctl_->pop_ok.load(kRelaxed);
+    s.push_full = ctl_->push_full.load(kRelaxed);
+    s.pop_empty = ctl_->pop_empty.load(kRelaxed);
+    return 0;
+}
+
+std::uint64_t BytesRing::size() const noexcept {
+    // Lock-free estimate: head and tail are committed with single stores.
+    std::uint64_t n = ctl_->tail.load(std::memory_order_acquire) -
+                      ctl_->head.load(std::memory_order_acquire);
+    return n > cap_ ? (std::int64_t(n) < 0 ? 0 : cap_) : n;
+}
+
+}  // namespace shmds::queue

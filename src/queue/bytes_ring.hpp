@@ -1,0 +1,97 @@
+// The bytes queue: a double-ended ring of descriptors over a circular byte arena, under
+// one robust mutex.
+//
+// Each message occupies one contiguous arena region. push_back allocates at the write
+// frontier (skipping to the arena start when the tail end is too short), push_front
+// allocates just before the read frontier (wrapping to the arena end the same way).
+// The frontiers are not stored: they are derived from the first and last descriptors,
+// so every operation commits with a single store to head or tail. A holder killed at
+// any instruction leaves the old state or the new one; the repair on EOWNERDEAD only
+// has to check the descriptors, never to roll anything back.
+//
+// Descriptors live in shared memory and are written by peers, so every one is bounds-
+// checked before any byte is copied (SHMDS_ECORRUPT otherwise).
+#pragma once
+
+#include "core/deadline.hpp"
+#include "queue/layout.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shmds::queue {
+
+enum class End { front, back };
+
+// A message to push: pointer and length.
+struct ByteSpan {
+    const void *data;
+    std::size_t len;
+};
+
+// Where popped messages go: a caller buffer and per-message lengths.
+struct PopBuffer {
+    void *buf;
+    std::size_t buf_size;
+    std::size_t *lens;  // lens[i] = length of message i; on -ENOBUFS lens[0] = needed
+    std::size_t max_messages;
+};
+
+class BytesRing {
+public:
+    BytesRing() = default;
+    BytesRing(BytesControl *ctl, BytesDesc *descs, std::uint8_t *arena, std::uint64_t capacity,
+              std::uint64_t arena_size, std::atomic<std::uint64_t> *recoveries) noexcept
+        : ctl_(ctl), descs_(descs), arena_(arena), cap_(capacity), arena_size_(arena_size),
+          recoveries_(recoveries) {}
+
+    static int initialize(BytesControl *ctl) noexcept;
+
+    // Push up to n messages at one end under one lock hold, waiting for room per the
+    // deadline. *pushed counts what went in. 0 when all went in, -EAGAIN/-ETIMEDOUT when
+    // the queue stayed full, -E2BIG if message *pushed can never fit, SHMDS_ECORRUPT.
+    int push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
+             const core::Deadline &deadline) noexcept;
+
+    // Pop up to out.max_messages from one end into out.buf, waiting for the first per
+    // the deadline. 0 with *got >= 1 (or *got == 0 when allow_empty), -EAGAIN,
+    // -ETIMEDOUT, -ENOBUFS (first message does not fit: lens[0] = its length, nothing
+    // consumed), SHMDS_ECORRUPT.
+    int pop(End end, const PopBuffer &out, std::size_t *got, const core::Deadline &deadline,
+            bool allow_empty) noexcept;
+
+    // Copy the front message without removing it. 0, -EAGAIN, -ENOBUFS, SHMDS_ECORRUPT.
+    int peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept;
+
+    // Remove everything. Returns the number of messages removed (>= 0) or a negative code.
+    std::int64_t clear(const core::Deadline &deadline) noexcept;
+
+    struct Snapshot {
+        std::uint64_t size, arena_used, push_ok, pop_ok, push_full, pop_empty;
+    };
+    int snapshot(Snapshot &s) noexcept;
+
+    std::uint64_t size() const noexcept;
+    std::uint64_t capacity() const noexcept { return cap_; }
+    std::uint64_t arena_size() const noexcept { return arena_size_; }
+    BytesControl *control() const noexcept { return ctl_; }
+
+private:
+    struct Frontiers {
+        std::uint64_t head, tail, used, read_at, write_at;
+    };
+    // Read head/tail and the frontiers, checking every descriptor involved. Under lock.
+    int frontiers(Frontiers &f) const noexcept;
+    int check(const BytesDesc &d) const noexcept;
+    int push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept;  // 0/-EAGAIN/-E2BIG
+    static void repair(void *self) noexcept;
+
+    BytesControl *ctl_ = nullptr;
+    BytesDesc *descs_ = nullptr;
+    std::uint8_t *arena_ = nullptr;
+    std::uint64_t cap_ = 0;
+    std::uint64_t arena_size_ = 0;
+    std::atomic<std::uint64_t> *recoveries_ = nullptr;
+};
+
+}  // namespace shmds::queue

@@ -1,0 +1,111 @@
+// Shared-memory layout of a queue segment:
+//
+//   [SegmentHeader 256 B][control block][data region]
+//
+// Integer variants: the control block holds tail, head (each on its own cache line),
+// two WaitPoints and the failure counters; the data region is `capacity` slots.
+// Bytes variant: the control block holds the robust mutex, the descriptor ring indices
+// and counters; the data region is `capacity` descriptors followed by the byte arena.
+//
+// Everything here is computed from (variant, capacity, arena_bytes) alone, both when a
+// segment is created and when one is opened, so a peer cannot make us trust an offset.
+#pragma once
+
+#include "core/header.hpp"
+#include "core/platform.hpp"
+#include "core/robust_mutex.hpp"
+#include "core/waitpoint.hpp"
+#include "core/wide_cas.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace shmds::queue {
+
+using core::kCacheLine;
+
+enum class Variant : std::uint32_t { int16 = 1, int32 = 2, int64 = 3, bytes = 4 };
+
+const char *variant_name(std::uint32_t v) noexcept;
+
+inline constexpr std::uint64_t kMaxIntCapacity = std::uint64_t{1} << 30;
+inline constexpr std::uint64_t kMaxBytesCapacity = std::uint64_t{1} << 26;
+inline constexpr std::uint64_t kMinArena = 4096;
+// Descriptors store 32-bit offsets; keep the arena strictly below 4 GiB.
+inline constexpr std::uint64_t kMaxArena = (std::uint64_t{1} << 32) - kCacheLine;
+inline constexpr std::uint64_t kDefaultBytesPerMessage = 256;
+inline constexpr std::uint64_t kArenaAlign = 8;
+
+// Header geometry words.
+enum GeometryIndex { kGeomCapacity = 0, kGeomArena = 1 };
+
+// ---- integer variants -------------------------------------------------------------
+
+// Int64: a 16-byte slot {seq, value} committed with one 16-byte CAS.
+using WideSlot = core::Pair64;
+// Int32 and Int16: an 8-byte slot, low half the 32-bit seq, high half the value.
+using NarrowSlot = std::uint64_t;
+
+struct IntControl {
+    alignas(kCacheLine) std::atomic<std::uint64_t> tail;  // next position to publish
+    alignas(kCacheLine) std::atomic<std::uint64_t> head;  // next position to consume
+    core::WaitPoint not_empty;
+    core::WaitPoint not_full;
+    alignas(kCacheLine) std::atomic<std::uint64_t> push_full;
+    std::atomic<std::uint64_t> pop_empty;
+    std::atomic<std::uint64_t> cleared;  // items removed by clear(), not counted as pops
+};
+static_assert(offsetof(IntControl, head) == kCacheLine);
+static_assert(sizeof(IntControl) % kCacheLine == 0);
+
+// ---- bytes variant ----------------------------------------------------------------
+
+// One message: its region of the arena is [start, start + alloc) modulo the arena size;
+// the payload is at [off, off + len). alloc >= len covers padding and any bytes skipped
+// to keep the payload contiguous at the arena's end.
+struct BytesDesc {
+    std::uint32_t start;
+    std::uint32_t off;
+    std::uint32_t len;
+    std::uint32_t alloc;
+};
+static_assert(sizeof(BytesDesc) == 16);
+
+struct BytesControl {
+    core::RobustMutex mutex;
+    // Everything below is written only under the mutex. Each operation commits with a
+    // single store to head or tail, after its data and descriptor are in place, so a
+    // holder killed at any instruction leaves either the old or the new state.
+    alignas(kCacheLine) std::atomic<std::uint64_t> head;  // first descriptor
+    std::atomic<std::uint64_t> tail;                      // one past the last
+    std::atomic<std::uint64_t> version;                   // bumped by every change
+    std::atomic<std::uint64_t> push_ok;
+    std::atomic<std::uint64_t> pop_ok;
+    std::atomic<std::uint64_t> push_full;
+    std::atomic<std::uint64_t> pop_empty;
+    core::WaitPoint not_empty;
+    core::WaitPoint not_full;
+};
+static_assert(sizeof(BytesControl) % kCacheLine == 0);
+
+// ---- geometry ---------------------------------------------------------------------
+
+struct Geometry {
+    Variant variant;
+    std::uint64_t capacity;     // slots (ints) or descriptors (bytes); a power of two
+    std::uint64_t arena;        // bytes variant only
+    std::uint64_t control_off;  // = sizeof(SegmentHeader)
+    std::uint64_t data_off;     // slots or descriptors
+    std::uint64_t arena_off;    // bytes variant only
+    std::uint64_t total;
+    std::uint32_t elem_size;
+    std::uint32_t elem_align;
+};
+
+// Compute the full layout; 0 or a fail() code naming what is out of range.
+int compute_geometry(Variant v, std::uint64_t capacity, std::uint64_t arena, Geometry &out);
+
+// The layout hash for a variant: the core descriptor plus this file's structs.
+std::uint64_t layout_hash(Variant v) noexcept;
+
+}  // namespace shmds::queue

@@ -1,0 +1,285 @@
+#include "queue/queue.hpp"
+
+#include <cstring>
+#include <limits>
+
+namespace shmds::queue {
+
+namespace {
+
+constexpr int kMaxWakeBatch = 1 << 20;
+
+int wake_count(std::size_t n) { return n > std::size_t(kMaxWakeBatch) ? kMaxWakeBatch : int(n); }
+
+// The blocking loop shared by every integer operation: try, and while the ring says
+// "would block", sleep on the WaitPoint until the ring may have changed.
+template <typename Ring, typename Try, typename Ready>
+int block_on(core::WaitPoint &wp, const Deadline &dl, Try &&attempt, Ready &&ready) {
+    for (;;) {
+        int r = attempt();
+        if (r != -EAGAIN || dl.nowait()) return r;
+        if (core::waitpoint_wait(wp, dl, ready) != 0) {
+            r = attempt();  // one last look at the deadline
+            return r == -EAGAIN ? -ETIMEDOUT : r;
+        }
+    }
+}
+
+}  // namespace
+
+int Queue::create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<Queue> &out) {
+    std::unique_ptr<Queue> q(new (std::nothrow) Queue());
+    if (!q) return core::fail(-ENOMEM, "out of memory for a queue handle");
+    q->requested_ = cfg;
+    q->wanted_variant_ = std::uint32_t(cfg.variant);
+    if (int r = core::segment_create(opts, *q, q->segment_)) return r;
+    q->bind(q->segment_.base());
+    out = std::move(q);
+    return 0;
+}
+
+int Queue::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
+                std::unique_ptr<Queue> &out) {
+    if (wanted_variant > std::uint32_t(Variant::bytes))
+        return core::fail(-EINVAL, "unknown queue variant {}", wanted_variant);
+    std::unique_ptr<Queue> q(new (std::nothrow) Queue());
+    if (!q) return core::fail(-ENOMEM, "out of memory for a queue handle");
+    q->wanted_variant_ = wanted_variant;
+    if (int r = core::segment_open(opts, *q, q->segment_)) return r;
+    q->bind(q->segment_.base());
+    out = std::move(q);
+    return 0;
+}
+
+int Queue::describe(core::SegmentHeader &h) {
+    if (int r = compute_geometry(requested_.variant, requested_.capacity, requested_.arena, geom_))
+        return r;
+    h.variant = std::uint32_t(geom_.variant);
+    h.elem_size = geom_.elem_size;
+    h.elem_align = geom_.elem_align;
+    h.geometry[kGeomCapacity] = geom_.capacity;
+    h.geometry[kGeomArena] = geom_.arena;
+    h.total_size = geom_.total;
+    h.layout_hash = layout_hash(geom_.variant);
+    return 0;
+}
+
+void Queue::initialize(std::uint8_t *base) noexcept {
+    if (is_bytes()) {
+        BytesRing::initialize(reinterpret_cast<BytesControl *>(base + geom_.control_off));
+    } else {
+        auto *ctl = reinterpret_cast<IntControl *>(base + geom_.control_off);
+        if (geom_.variant == Variant::int64)
+            IntRing<WideTraits>::initialize(
+                ctl, reinterpret_cast<WideSlot *>(base + geom_.data_off), geom_.capacity);
+        else
+            IntRing<NarrowTraits>::initialize(
+                ctl, reinterpret_cast<NarrowSlot *>(base + geom_.data_off), geom_.capacity);
+    }
+}
+
+int Queue::adopt(const core::SegmentHeader &h, const std::string &where) {
+    const std::uint32_t v = h.variant;
+    if (v < std::uint32_t(Variant::int16) || v > std::uint32_t(Variant::bytes))
+        return core::fail(SHMDS_ECORRUPT, "{}: unknown queue variant {}", where, v);
+    if (h.layout_hash != layout_hash(Variant(v)))
+        return core::fail(SHMDS_EVERSION,
+                          "{}: layout hash 0x{:016x} differs from this build's 0x{:016x} (made by "
+                          "an incompatible libshmds build)",
+                          where, h.layout_hash, layout_hash(Variant(v)));
+    const std::uint64_t cap = h.geometry[kGeomCapacity];
+    if (!core::is_pow2(cap))
+        return core::fail(SHMDS_ECORRUPT, "{}: capacity {} is not a power of two", where, cap);
+    Geometry g;
+    if (compute_geometry(Variant(v), cap, h.geometry[kGeomArena], g) != 0)
+        return core::fail(SHMDS_ECORRUPT, "{}: impossible geometry (capacity {}, arena {})", where,
+                          cap, h.geometry[kGeomArena]);
+    if (g.capacity != cap || g.arena != h.geometry[kGeomArena] || g.total != h.total_size ||
+        g.elem_size != h.elem_size || g.elem_align != h.elem_align)
+        return core::fail(SHMDS_ECORRUPT,
+                          "{}: header geometry does not match its own layout (capacity {}, arena "
+                          "{}, size {} but the layout needs {})",
+                          where, cap, h.geometry[kGeomArena], h.total_size, g.total);
+    geom_ = g;  // our private copy: the header is never trusted again
+    return 0;
+}
+
+void Queue::bind(std::uint8_t *base) noexcept {
+    if (is_bytes()) {
+        bytes_ = BytesRing(reinterpret_cast<BytesControl *>(base + geom_.control_off),
+                           reinterpret_cast<BytesDesc *>(base + geom_.data_off),
+                           base + geom_.arena_off, geom_.capacity, geom_.arena,
+                           &segment_.header().recoveries);
+    } else {
+        auto *ctl = reinterpret_cast<IntControl *>(base + geom_.control_off);
+        if (geom_.variant == Variant::int64)
+            wide_ = IntRing<WideTraits>(ctl, reinterpret_cast<WideSlot *>(base + geom_.data_off),
+                                        geom_.capacity);
+        else
+            narrow_ = IntRing<NarrowTraits>(
+                ctl, reinterpret_cast<NarrowSlot *>(base + geom_.data_off), geom_.capacity);
+    }
+}
+
+int Queue::check_range(std::int64_t v) const noexcept {
+    std::int64_t lo, hi;
+    switch (geom_.variant) {
+        case Variant::int16: lo = INT16_MIN; hi = INT16_MAX; break;
+        case Variant::int32: lo = INT32_MIN; hi = INT32_MAX; break;
+        default: return 0;
+    }
+    if (v < lo || v > hi)
+        return core::fail(-ERANGE, "value {} does not fit an {} queue ({}..{})", v,
+                          variant_name(std::uint32_t(geom_.variant)), lo, hi);
+    return 0;
+}
+
+int Queue::push_int(std::int64_t v, const Deadline &dl) noexcept {
+    return with_int_ring([&](auto &ring) {
+        IntControl *ctl = ring.control();
+        int r = block_on<decltype(ring)>(
+            ctl->not_full, dl, [&] { return ring.try_push(v); },
+            [&] { return ring.maybe_not_full(); });
+        if (SHMDS_LIKELY(r == 0)) {
+            core::waitpoint_wake(ctl->not_empty, 1);
+            return 0;
+        }
+        ctl->push_full.fetch_add(1, std::memory_order_relaxed);
+        return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is full")
+                            : core::fail_static(-ETIMEDOUT, "queue stayed full until the deadline");
+    });
+}
+
+int Queue::pop_int(std::int64_t *out, const Deadline &dl) noexcept {
+    return with_int_ring([&](auto &ring) {
+        IntControl *ctl = ring.control();
+        int r = block_on<decltype(ring)>(
+            ctl->not_empty, dl, [&] { return ring.try_pop(out); },
+            [&] { return ring.maybe_not_empty(); });
+        if (SHMDS_LIKELY(r == 0)) {
+            core::waitpoint_wake(ctl->not_full, 1);
+            return 0;
+        }
+        ctl->pop_empty.fetch_add(1, std::memory_order_relaxed);
+        return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is empty")
+                            : core::fail_static(-ETIMEDOUT, "queue stayed empty until the deadline");
+    });
+}
+
+int Queue::push_multi_int(const std::int64_t *v, std::size_t n, std::size_t *pushed,
+                          const Deadline &dl) noexcept {
+    *pushed = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (int r = check_range(v[i])) return r;  // all or nothing on bad input
+    return with_int_ring([&](auto &ring) {
+        IntControl *ctl = ring.control();
+        int r = block_on<decltype(ring)>(
+            ctl->not_full, dl,
+            [&] {
+                std::size_t before = *pushed;
+                while (*pushed < n && ring.try_push(v[*pushed]) == 0) ++*pushed;
+                if (*pushed != before) core::waitpoint_wake(ctl->not_empty, wake_count(*pushed - before));
+                return *pushed == n ? 0 : -EAGAIN;
+            },
+            [&] { return ring.maybe_not_full(); });
+        if (r == 0) return 0;
+        ctl->push_full.fetch_add(1, std::memory_order_relaxed);
+        return core::fail(r, "queue full after {} of {} items", *pushed, n);
+    });
+}
+
+int Queue::pop_multi_int(std::int64_t *out, std::size_t max, std::size_t *got,
+                         const Deadline &dl, bool allow_empty) noexcept {
+    *got = 0;
+    if (max == 0) return 0;
+    return with_int_ring([&](auto &ring) {
+        IntControl *ctl = ring.control();
+        int r = block_on<decltype(ring)>(
+            ctl->not_empty, dl,
+            [&] {
+                while (*got < max && ring.try_pop(&out[*got]) == 0) ++*got;
+                return *got ? 0 : -EAGAIN;
+            },
+            [&] { return ring.maybe_not_empty(); });
+        if (*got) {
+            core::waitpoint_wake(ctl->not_full, wake_count(*got));
+            return 0;
+        }
+        if (allow_empty && r == -EAGAIN) return 0;
+        ctl->pop_empty.fetch_add(1, std::memory_order_relaxed);
+        return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is empty")
+                            : core::fail_static(-ETIMEDOUT, "queue stayed empty until the deadline");
+    });
+}
+
+int Queue::peek_int(std::int64_t *out) const noexcept {
+    int r = with_int_ring([&](auto &ring) { return ring.peek(out); });
+    return r ? core::fail_static(r, "queue is empty") : 0;
+}
+
+std::uint64_t Queue::size() const noexcept {
+    if (is_bytes()) return bytes_.size();
+    return with_int_ring([](auto &ring) { return ring.size(); });
+}
+
+bool Queue::is_full() const noexcept {
+    if (is_bytes()) return bytes_.size() >= geom_.capacity;
+    return with_int_ring([](auto &ring) { return !ring.maybe_not_full(); });
+}
+
+std::int64_t Queue::clear() noexcept {
+    if (is_bytes()) return bytes_.clear(Deadline::from_timeout(-1));
+    return with_int_ring([&](auto &ring) {
+        // Pop what is there now, lock-free; items pushed meanwhile may stay.
+        std::int64_t removed = 0, ignored;
+        for (std::uint64_t i = 0; i < geom_.capacity && ring.try_pop(&ignored) == 0; ++i)
+            ++removed;
+        ring.control()->cleared.fetch_add(std::uint64_t(removed), std::memory_order_relaxed);
+        if (removed) core::waitpoint_wake(ring.control()->not_full, wake_count(std::size_t(removed)));
+        return removed;
+    });
+}
+
+int Queue::stats(Stats &s) noexcept {
+    s = Stats{};
+    s.capacity = geom_.capacity;
+    s.segment_bytes = geom_.total;
+    s.recoveries = segment_.header().recoveries.load(std::memory_order_relaxed);
+    if (is_bytes()) {
+        BytesRing::Snapshot snap;
+        if (int r = bytes_.snapshot(snap)) return r;
+        BytesControl *ctl = bytes_.control();
+        s.size = snap.size;
+        s.push_ok = snap.push_ok;
+        s.pop_ok = snap.pop_ok;
+        s.push_full = snap.push_full;
+        s.pop_empty = snap.pop_empty;
+        s.arena_capacity = geom_.arena;
+        s.arena_used = snap.arena_used;
+        s.push_waiters = core::waitpoint_sleepers(ctl->not_full);
+        s.pop_waiters = core::waitpoint_sleepers(ctl->not_empty);
+        s.recoveries += ctl->not_full.repaired.load(std::memory_order_relaxed) +
+                        ctl->not_empty.repaired.load(std::memory_order_relaxed);
+        return 0;
+    }
+    return with_int_ring([&](auto &ring) {
+        IntControl *ctl = ring.control();
+        // Positions count successful operations exactly: tail = pushes, head = pops
+        // (plus the items clear() removed, which are not pops).
+        const std::uint64_t head = ctl->head.load(std::memory_order_acquire);
+        const std::uint64_t tail = ctl->tail.load(std::memory_order_acquire);
+        const std::uint64_t cleared = ctl->cleared.load(std::memory_order_relaxed);
+        s.size = ring.size();
+        s.push_ok = tail;
+        s.pop_ok = head >= cleared ? head - cleared : 0;
+        s.push_full = ctl->push_full.load(std::memory_order_relaxed);
+        s.pop_empty = ctl->pop_empty.load(std::memory_order_relaxed);
+        s.push_waiters = core::waitpoint_sleepers(ctl->not_full);
+        s.pop_waiters = core::waitpoint_sleepers(ctl->not_empty);
+        s.recoveries += ctl->not_full.repaired.load(std::memory_order_relaxed) +
+                        ctl->not_empty.repaired.load(std::memory_order_relaxed);
+        return 0;
+    });
+}
+
+}  // namespace shmds::queue
