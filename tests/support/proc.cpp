@@ -1,0 +1,157 @@
+#include "support/proc.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <set>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace shmds::test {
+
+namespace {
+std::mutex g_children_mutex;
+std::set<pid_t> g_children;
+std::atomic<int> g_path_counter{0};
+}  // namespace
+
+std::string ChildExit::describe() const {
+    char buf[128];
+    if (timed_out) std::snprintf(buf, sizeof buf, "timed out (killed)");
+    else if (exited) std::snprintf(buf, sizeof buf, "exited with code %d", code);
+    else std::snprintf(buf, sizeof buf, "killed by signal %d (%s)", signal, strsignal(signal));
+    return buf;
+}
+
+pid_t fork_child(const std::function<int()> &body) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        ADD_FAILURE() << "fork failed: " << std::strerror(errno);
+        return -1;
+    }
+    if (pid == 0) {
+        // Die with the test runner: no orphan keeps spinning after a crash or timeout.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(99);
+        int code = 1;
+        try {
+            code = body();
+        } catch (const std::exception &e) {
+            fprintf(stderr, "child %d: exception: %s\n", (int)getpid(), e.what());
+        } catch (...) {
+            fprintf(stderr, "child %d: unknown exception\n", (int)getpid());
+        }
+        _exit(code);
+    }
+    std::lock_guard<std::mutex> lock(g_children_mutex);
+    g_children.insert(pid);
+    return pid;
+}
+
+ChildExit wait_child(pid_t pid, std::chrono::milliseconds timeout) {
+    ChildExit out;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) {
+            out.code = -1;
+            return out;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            out.timed_out = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    {
+        std::lock_guard<std::mutex> lock(g_children_mutex);
+        g_children.erase(pid);
+    }
+    if (out.timed_out) return out;
+    if (WIFEXITED(status)) {
+        out.exited = true;
+        out.code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        out.signal = WTERMSIG(status);
+    }
+    return out;
+}
+
+void run_child_ok(const std::function<int()> &body, std::chrono::milliseconds timeout) {
+    pid_t pid = fork_child(body);
+    ASSERT_GT(pid, 0);
+    ChildExit e = wait_child(pid, timeout);
+    EXPECT_TRUE(e.exited && e.code == 0) << "child " << e.describe();
+}
+
+void kill_all_children() {
+    std::set<pid_t> left;
+    {
+        std::lock_guard<std::mutex> lock(g_children_mutex);
+        left.swap(g_children);
+    }
+    for (pid_t p : left) {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+    }
+}
+
+TempPath::TempPath(const std::string &tag) {
+    path_ = "/dev/shm/shmds-test-" + tag + "-" + std::to_string(getpid()) + "-" +
+            std::to_string(g_path_counter.fetch_add(1));
+    unlink(path_.c_str());
+}
+
+TempPath::~TempPath() { unlink(path_.c_str()); }
+
+std::uint64_t test_seed() {
+    static std::uint64_t seed = [] {
+        std::uint64_t s;
+        if (const char *env = std::getenv("SHMDS_TEST_SEED")) {
+            s = std::strtoull(env, nullptr, 0);
+        } else {
+            timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            s = std::uint64_t(ts.tv_sec) * 1000003u ^ std::uint64_t(ts.tv_nsec) ^
+                (std::uint64_t(getpid()) << 32);
+        }
+        fprintf(stderr, "[seed] SHMDS_TEST_SEED=%llu (set it to replay)\n",
+                (unsigned long long)s);
+        return s;
+    }();
+    ::testing::Test::RecordProperty("seed", std::to_string(seed));
+    return seed;
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+}
+
+// Reap anything a failing test left behind, after every test.
+class ChildReaper : public ::testing::EmptyTestEventListener {
+    void OnTestEnd(const ::testing::TestInfo &) override { kill_all_children(); }
+};
+
+namespace {
+const bool g_reaper_installed = [] {
+    ::testing::UnitTest::GetInstance()->listeners().Append(new ChildReaper);
+    return true;
+}();
+}  // namespace
+
+}  // namespace shmds::test

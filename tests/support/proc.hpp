@@ -1,0 +1,72 @@
+// Test support shared by every suite: forked children bounded by a timeout and always
+// reaped, unique segment paths that clean up after themselves, and printed, replayable
+// seeds (DESIGN.md §7).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <sys/types.h>
+
+namespace shmds::test {
+
+using namespace std::chrono_literals;
+
+// How a child ended.
+struct ChildExit {
+    bool exited = false;     // exited normally with `code`
+    int code = -1;
+    int signal = 0;          // killed by this signal
+    bool timed_out = false;  // still running at the deadline: we SIGKILLed it
+    std::string describe() const;
+};
+
+// Fork a child that runs body() and _exit()s with its return value (0 = success).
+// The child never returns into GoogleTest. Use CHILD_CHECK inside body().
+pid_t fork_child(const std::function<int()> &body);
+
+// Wait for `pid` at most `timeout`; on timeout SIGKILL and reap it. Always reaps.
+ChildExit wait_child(pid_t pid, std::chrono::milliseconds timeout);
+
+// fork_child + wait_child, expecting a clean exit 0.
+void run_child_ok(const std::function<int()> &body, std::chrono::milliseconds timeout = 20s);
+
+// Every child started by fork_child that is not reaped yet (killed at test teardown).
+void kill_all_children();
+
+// A unique path under /dev/shm, removed (if present) on construction and destruction.
+class TempPath {
+public:
+    explicit TempPath(const std::string &tag = "t");
+    ~TempPath();
+    TempPath(const TempPath &) = delete;
+    TempPath &operator=(const TempPath &) = delete;
+    const char *c_str() const { return path_.c_str(); }
+    const std::string &str() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// The seed for randomized tests: SHMDS_TEST_SEED if set, else time-based. Printed to
+// stderr (and recorded as a GoogleTest property) so any failure can be replayed.
+std::uint64_t test_seed();
+
+// Milliseconds elapsed since `start` on the monotonic clock.
+double ms_since(std::chrono::steady_clock::time_point start);
+
+}  // namespace shmds::test
+
+// In a child: on failure print where and why, then _exit(1) (never throws, never
+// returns into the test framework).
+#define CHILD_CHECK(cond)                                                               \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            fprintf(stderr, "child %d: CHILD_CHECK(%s) failed at %s:%d\n", (int)getpid(), \
+                    #cond, __FILE__, __LINE__);                                         \
+            _exit(1);                                                                   \
+        }                                                                               \
+    } while (0)
