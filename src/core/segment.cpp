@@ -18,6 +18,7 @@ namespace shmds::core {
 namespace {
 
 constexpr int kOpenRetries = 100;
+constexpr int kEmptyRetries = 20;  // x 1 ms
 constexpr mode_t kDefaultMode = 0600;
 
 struct Options {
@@ -180,16 +181,14 @@ private:
 // Given an open descriptor of a file-like backing (path or received fd): initialise it
 // if it is new, adopt it if it is a valid segment, refuse it otherwise. Runs under an
 // exclusive flock so racing creators serialise and all end up on one object.
-int create_or_attach_fd(int fd, const Options &o, const std::string &where,
-                        SegmentClient &client, const SegmentHeader *desc, Segment &out,
-                        std::uint8_t **base, std::size_t *size, bool *created) {
+int create_or_attach_fd(int fd, const std::string &where, SegmentClient &client,
+                        const SegmentHeader *desc, std::uint8_t **base, std::size_t *size,
+                        bool *created, bool *tried_init = nullptr) {
     FlockGuard lock(fd, desc ? LOCK_EX : LOCK_SH);
     struct stat st;
     if (fstat(fd, &st) != 0) return sys_fail(errno, where, "fstat");
     if (!S_ISREG(st.st_mode))
         return fail(-EINVAL, "{}: not a regular file or memfd", where);
-    (void)o;
-    (void)out;
     bool reinit = false;
     if (st.st_size == 0) {
         if (!desc)
@@ -219,6 +218,7 @@ int create_or_attach_fd(int fd, const Options &o, const std::string &where,
         }
     }
     if (reinit) {
+        if (tried_init) *tried_init = true;
         if (st.st_uid != geteuid())
             return fail(-EACCES, "{}: refusing to initialise a file owned by uid {}", where,
                         st.st_uid);
@@ -367,11 +367,13 @@ int segment_create(const shmds_options_t *opts, SegmentClient &client, Segment &
                 if (fd < 0) return sys_fail(errno, where, "dup");
             }
             seg.fd_ = fd;
-            int r = create_or_attach_fd(fd, o, where, client, &desc, seg, &seg.base_, &seg.size_,
-                                        &seg.created_);
+            bool tried_init = false;
+            int r = create_or_attach_fd(fd, where, client, &desc, &seg.base_, &seg.size_,
+                                        &seg.created_, &tried_init);
             if (r) {
-                // Leave no half-made file behind if we made it and failed before commit.
-                if (made && !seg.created_) ::unlink(o.name.c_str());
+                // Leave no half-made file behind when our own initialisation of the file we
+                // made failed (e.g. ENOSPC). A file another creator initialised is theirs.
+                if (made && tried_init && !seg.created_) ::unlink(o.name.c_str());
                 return r;
             }
             break;
@@ -408,7 +410,17 @@ int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &ou
                                  "or create it as a memfd");
     }
     seg.fd_ = fd;
-    if (int r = create_or_attach_fd(fd, o, where, client, nullptr, seg, &seg.base_, &seg.size_,
+    // A creator makes the file, then locks it to initialise: an opener can slip into that
+    // instant and find it empty. Look again briefly before calling it unfinished.
+    for (int attempt = 0;; ++attempt) {
+        struct stat st;
+        if (attempt < kEmptyRetries && fstat(fd, &st) == 0 && st.st_size == 0) {
+            usleep(1000);
+            continue;
+        }
+        break;
+    }
+    if (int r = create_or_attach_fd(fd, where, client, nullptr, &seg.base_, &seg.size_,
                                     &seg.created_))
         return r;
     out = std::move(seg);

@@ -87,6 +87,9 @@ int waitpoint_wait(WaitPoint &wp, const Deadline &deadline, Ready &&ready,
         if (deadline.expired()) return -ETIMEDOUT;
         SleeperRegistration announce(wp);
         std::uint32_t seq = wp.seq.load(std::memory_order_seq_cst);
+        // Pairs with the waker's seq_cst state change + sleepers load: either the waker
+        // sees our announcement, or we see its state change here. Only on the sleep path.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
         if (ready()) return 0;
         futex_wait(&wp.seq, seq, deadline);
     }
