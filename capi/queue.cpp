@@ -169,12 +169,12 @@ SHMDS_API int shmds_queue_push_multi_int(shmds_queue_t *q, const int64_t *values
                                          size_t *pushed, int64_t timeout_ns) {
     static const char fn[] = "shmds_queue_push_multi_int";
     CHECK_HANDLE(q, fn);
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
     CHECK_ARG(pushed, fn, "pushed");
     *pushed = 0;
     if (n == 0) return 0;
     CHECK_ARG(values, fn, "values");
-    Queue *e = engine(q);
-    if (int r = need_int(e, fn)) return r;
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return e->push_multi_int(values, n, pushed, dl);
@@ -184,12 +184,12 @@ SHMDS_API int shmds_queue_pop_multi_int(shmds_queue_t *q, int64_t *out, size_t m
                                         int64_t timeout_ns) {
     static const char fn[] = "shmds_queue_pop_multi_int";
     CHECK_HANDLE(q, fn);
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
     CHECK_ARG(got, fn, "got");
     *got = 0;
     if (max == 0) return 0;
     CHECK_ARG(out, fn, "out");
-    Queue *e = engine(q);
-    if (int r = need_int(e, fn)) return r;
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return e->pop_multi_int(out, max, got, dl, false);
@@ -198,12 +198,12 @@ SHMDS_API int shmds_queue_pop_multi_int(shmds_queue_t *q, int64_t *out, size_t m
 SHMDS_API int shmds_queue_drain_int(shmds_queue_t *q, int64_t *out, size_t max, size_t *got) {
     static const char fn[] = "shmds_queue_drain_int";
     CHECK_HANDLE(q, fn);
+    Queue *e = engine(q);
+    if (int r = need_int(e, fn)) return r;
     CHECK_ARG(got, fn, "got");
     *got = 0;
     if (max == 0) return 0;
     CHECK_ARG(out, fn, "out");
-    Queue *e = engine(q);
-    if (int r = need_int(e, fn)) return r;
     return e->pop_multi_int(out, max, got, Deadline::from_timeout(0), true);
 }
 

@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ratio>
 #include <string>
 #include <system_error>
+#include <type_traits>
 
 namespace shmds {
 
@@ -41,7 +43,16 @@ inline int check(int rc) {
 
 template <class Rep, class Period>
 std::int64_t to_timeout_ns(std::chrono::duration<Rep, Period> d) noexcept {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+    using std::chrono::nanoseconds;
+    if (d <= d.zero()) return SHMDS_NOWAIT;
+    // A wait longer than int64 nanoseconds can express (hours::max(), say) is forever;
+    // converting it would overflow into a negative, i.e. a wait that never waits.
+    if constexpr (std::ratio_greater_equal_v<Period, std::nano>) {
+        using Wide = std::chrono::duration<std::common_type_t<Rep, std::intmax_t>, Period>;
+        if (Wide(d).count() >= std::chrono::duration_cast<Wide>(nanoseconds::max()).count())
+            return SHMDS_FOREVER;
+    }
+    auto ns = std::chrono::duration_cast<nanoseconds>(d).count();
     return ns <= 0 ? SHMDS_NOWAIT : std::int64_t(ns);
 }
 }  // namespace detail

@@ -247,13 +247,15 @@ SHMDS_API int shmds_queue_is_full(const shmds_queue_t *q);
  * Remove every item present now. Safe while others push and pop (items pushed during
  * the call may remain). Wakes blocked producers.
  * @param removed  optional: how many items were removed.
- * @return 0; -EINVAL; SHMDS_ECORRUPT. BYTES: takes the lock (may wait for it).
+ * @return 0; -EINVAL for NULL. BYTES: takes the lock (may wait for it); it also restores
+ *   a queue whose shared state a peer damaged to a working, empty one.
  */
 SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed);
 
 /**
  * Fill *stats (set stats->struct_size first).
- * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's).
+ * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's);
+ *   SHMDS_ECORRUPT (BYTES: shared state damaged by a peer). BYTES takes the lock briefly.
  */
 SHMDS_API int shmds_queue_stats(shmds_queue_t *q, shmds_queue_stats_t *stats);
 

@@ -154,9 +154,29 @@ public:
     void push_front(const std::string &v) {
         detail::check(shmds_queue_push_front_bytes(h_, v.data(), v.size(), SHMDS_FOREVER));
     }
+    /** Push at the front, waiting at most `d` for room. */
+    template <class Rep, class Period, class U = T,
+              class = std::enable_if_t<std::is_same_v<U, std::string>>>
+    bool try_push_front_for(const std::string &v, std::chrono::duration<Rep, Period> d) {
+        return detail::ok_or_would_block(
+            shmds_queue_push_front_bytes(h_, v.data(), v.size(), detail::to_timeout_ns(d)));
+    }
+    /** Remove the newest message, waiting as long as the queue is empty. */
+    template <class U = T, class = std::enable_if_t<std::is_same_v<U, std::string>>>
+    std::string pop_back() {
+        std::string v;
+        detail::check(pop_raw(v, SHMDS_FOREVER, true));
+        return v;
+    }
     template <class U = T, class = std::enable_if_t<std::is_same_v<U, std::string>>>
     std::optional<std::string> try_pop_back() {
         return pop_opt(SHMDS_NOWAIT, true);
+    }
+    /** Remove the newest message, waiting at most `d` for one. */
+    template <class Rep, class Period, class U = T,
+              class = std::enable_if_t<std::is_same_v<U, std::string>>>
+    std::optional<std::string> try_pop_back_for(std::chrono::duration<Rep, Period> d) {
+        return pop_opt(detail::to_timeout_ns(d), true);
     }
 
     // ---- gauges ----
@@ -259,6 +279,9 @@ private:
 
     std::vector<T> pop_multi_raw(std::size_t max, std::int64_t timeout) {
         std::vector<T> out;
+        // More than the capacity cannot be there at once; the bound also keeps the
+        // collecting loops below finite while producers keep pushing.
+        if (const std::uint64_t cap = capacity(); cap && max > cap) max = std::size_t(cap);
         if (max == 0) return out;
         if constexpr (is_bytes) {
             // Pop one (waiting per timeout), then drain what fits in a modest buffer.
@@ -284,12 +307,20 @@ private:
                 }
             }
         } else {
+            // The first call waits per timeout; if it filled its chunk, more calls
+            // collect what is already there, without waiting.
             std::vector<std::int64_t> wide(max < 4096 ? max : 4096);
             std::size_t got = 0;
             if (!detail::ok_or_would_block(
                     shmds_queue_pop_multi_int(h_, wide.data(), wide.size(), &got, timeout)))
                 return out;
             out.assign(wide.begin(), wide.begin() + std::ptrdiff_t(got));
+            while (got == wide.size() && out.size() < max) {
+                std::size_t want = max - out.size() < wide.size() ? max - out.size() : wide.size();
+                detail::check(shmds_queue_drain_int(h_, wide.data(), want, &got));
+                out.insert(out.end(), wide.begin(), wide.begin() + std::ptrdiff_t(got));
+                if (got < want) break;
+            }
         }
         return out;
     }

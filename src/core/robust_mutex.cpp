@@ -1,9 +1,21 @@
 #include "core/robust_mutex.hpp"
 
+#include "core/error.hpp"
 #include "core/platform.hpp"
 
 #include <cerrno>
 #include <ctime>
+
+#if defined(__SANITIZE_THREAD__)
+#define SHMDS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SHMDS_TSAN 1
+#endif
+#endif
+#if SHMDS_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace shmds::core {
 
@@ -21,6 +33,41 @@ int robust_mutex_init(RobustMutex &m) noexcept {
 namespace {
 constexpr int kTrylockSpins = 64;
 
+// glibc takes a mutex's behaviour from its type word, which lives in shared memory with
+// the rest of the mutex. A damaged type word steers glibc into paths that kill the
+// caller (the lock-elision bits run XBEGIN: SIGILL on a CPU without TSX; found by
+// fuzz/fuzz_open.cpp), so only a lock of the type robust_mutex_init() writes is used.
+// (A live peer rewriting it between this check and the lock is beyond what a pthread
+// mutex in shared memory can defend against.)
+bool type_intact(const pthread_mutex_t &m) noexcept {
+#if defined(__GLIBC__)
+    static const int expected = [] {
+        RobustMutex probe;
+        const int kind = robust_mutex_init(probe) == 0 ? probe.mutex.__data.__kind : -1;
+        pthread_mutex_destroy(&probe.mutex);
+        return kind;
+    }();
+    return __atomic_load_n(&m.__data.__kind, __ATOMIC_RELAXED) == expected;
+#else
+    (void)m;
+    return true;
+#endif
+}
+
+// ThreadSanitizer (GCC 12, LLVM 14) intercepts pthread_mutex_lock and _trylock but not
+// _clocklock: it would miss the acquisition and report every critical section entered
+// this way as a race. Tell it by hand.
+int clocklock(pthread_mutex_t *m, const timespec *abs) noexcept {
+#if SHMDS_TSAN
+    __tsan_mutex_pre_lock(m, 0);
+    const int r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, abs);
+    __tsan_mutex_post_lock(m, r == 0 || r == EOWNERDEAD ? 0 : __tsan_mutex_try_lock_failed, 0);
+    return r;
+#else
+    return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, abs);
+#endif
+}
+
 int lock_raw(pthread_mutex_t *m, const Deadline &deadline) noexcept {
     int r = pthread_mutex_trylock(m);
     if (r != EBUSY) return r;
@@ -32,12 +79,16 @@ int lock_raw(pthread_mutex_t *m, const Deadline &deadline) noexcept {
     if (deadline.nowait()) return ETIMEDOUT;
     if (deadline.forever()) return pthread_mutex_lock(m);
     timespec abs = deadline.abs_timespec();
-    return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &abs);
+    return clocklock(m, &abs);
 }
 }  // namespace
 
 LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn repair,
                              void *context, std::atomic<std::uint64_t> *recoveries) noexcept {
+    if (SHMDS_UNLIKELY(!type_intact(m.mutex))) {
+        fail(SHMDS_ECORRUPT, "a lock in shared memory is damaged (unknown type); not using it");
+        return LockResult::timed_out;
+    }
     int r = lock_raw(&m.mutex, deadline);
     if (r == 0) return LockResult::acquired;
     if (r == EOWNERDEAD) {

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/failpoint.hpp"
+#include "queue/recheck.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -151,7 +152,6 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
                 ctl_->push_ok.fetch_add(now, kRelaxed);
                 ctl_->version.fetch_add(1, std::memory_order_release);
             }
-            if (r == -EAGAIN) ctl_->push_full.fetch_add(1, kRelaxed);
             seen_version = ctl_->version.load(kRelaxed);
             if (now) {
                 // Wake after the commit; outside the lock would be nicer for the woken,
@@ -160,12 +160,20 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
             }
         }
         if (r != -EAGAIN) return r;
-        if (deadline.nowait()) return -EAGAIN;
-        if (core::waitpoint_wait(ctl_->not_full, deadline, [&] {
+        // Counted once per failed call, not per wait: a push that waits and then gets in
+        // was never refused.
+        if (deadline.nowait()) {
+            ctl_->push_full.fetch_add(1, kRelaxed);
+            return core::fail_static(-EAGAIN, "queue is full");
+        }
+        if (core::waitpoint_wait(ctl_->not_full, recheck_deadline(deadline), [&] {
                 return ctl_->version.load(std::memory_order_acquire) != seen_version;
-            }) != 0)
+            }) != 0 &&
+            deadline.expired()) {
+            ctl_->push_full.fetch_add(1, kRelaxed);
             return core::fail(-ETIMEDOUT, "queue stayed full until the deadline ({} of {} pushed)",
                               *pushed, n);
+        }
     }
 }
 
@@ -196,14 +204,16 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
                     }
                     break;
                 }
-                std::memcpy(static_cast<std::uint8_t *>(out.buf) + used_buf, arena_ + d.off,
-                            d.len);
+                if (d.len)  // an empty message may come with a NULL buffer; memcpy forbids it
+                    std::memcpy(static_cast<std::uint8_t *>(out.buf) + used_buf, arena_ + d.off,
+                                d.len);
                 SHMDS_FAILPOINT("queue.bytes.pop.copied");
                 if (end == End::front) {
                     ctl_->head.store(++f.head, std::memory_order_release);  // commit
                 } else {
                     ctl_->tail.store(--f.tail, std::memory_order_release);  // commit
                 }
+                SHMDS_FAILPOINT("queue.bytes.pop.committed");
                 out.lens[*got] = d.len;
                 used_buf += d.len;
                 ++*got;
@@ -215,21 +225,27 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
                 return 0;
             }
             if (r) return r;
-            if (!allow_empty) ctl_->pop_empty.fetch_add(1, kRelaxed);
             seen_version = ctl_->version.load(kRelaxed);
         }
         if (allow_empty) return 0;
-        if (deadline.nowait()) return -EAGAIN;
-        if (core::waitpoint_wait(ctl_->not_empty, deadline, [&] {
+        if (deadline.nowait()) {
+            ctl_->pop_empty.fetch_add(1, kRelaxed);
+            return core::fail_static(-EAGAIN, "queue is empty");
+        }
+        if (core::waitpoint_wait(ctl_->not_empty, recheck_deadline(deadline), [&] {
                 return ctl_->version.load(std::memory_order_acquire) != seen_version;
-            }) != 0)
+            }) != 0 &&
+            deadline.expired()) {
+            ctl_->pop_empty.fetch_add(1, kRelaxed);
             return core::fail(-ETIMEDOUT, "queue stayed empty until the deadline");
+        }
     }
 }
 
 int BytesRing::peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept {
     RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
                     recoveries_);
+    SHMDS_FAILPOINT("queue.bytes.peek.locked");
     Frontiers f;
     if (int r = frontiers(f)) return r;
     if (f.head == f.tail) return -EAGAIN;
@@ -238,7 +254,7 @@ int BytesRing::peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept 
     *len = d.len;
     if (d.len > buf_size)
         return core::fail(-ENOBUFS, "queue message is {} bytes, buffer holds {}", d.len, buf_size);
-    std::memcpy(buf, arena_ + d.off, d.len);
+    if (d.len) std::memcpy(buf, arena_ + d.off, d.len);  // buf may be NULL for an empty one
     return 0;
 }
 
@@ -247,10 +263,12 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
     {
         RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
         if (!lock.owns()) return core::fail(-ETIMEDOUT, "queue lock wait timed out");
+        SHMDS_FAILPOINT("queue.bytes.clear.locked");
         std::uint64_t head = ctl_->head.load(kRelaxed);
         std::uint64_t tail = ctl_->tail.load(kRelaxed);
         removed = tail - head;
         ctl_->head.store(tail, std::memory_order_release);  // commit
+        SHMDS_FAILPOINT("queue.bytes.clear.committed");
         ctl_->version.fetch_add(1, std::memory_order_release);
     }
     core::waitpoint_wake(ctl_->not_full, 1 << 30);
@@ -260,6 +278,7 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
 int BytesRing::snapshot(Snapshot &s) noexcept {
     RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
                     recoveries_);
+    SHMDS_FAILPOINT("queue.bytes.stats.locked");
     Frontiers f;
     if (int r = frontiers(f)) return r;
     s.size = f.tail - f.head;

@@ -15,10 +15,12 @@
 // whose predecessor is published), so the ring is FIFO.
 #pragma once
 
+#include "core/error.hpp"
 #include "core/failpoint.hpp"
 #include "queue/layout.hpp"
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 
 namespace shmds::queue {
@@ -42,6 +44,7 @@ struct WideTraits {
     static std::int64_t diff(std::uint64_t seq, std::uint64_t pos) noexcept {
         return std::int64_t(seq - pos);
     }
+    static constexpr std::uint64_t kMaxWalk = std::uint64_t{1} << 62;
     static bool cas(Slot *s, View &expected, std::uint64_t seq, std::int64_t value) noexcept {
         return core::cas16(s, expected.raw, core::Pair64{seq, std::uint64_t(value)});
     }
@@ -62,6 +65,7 @@ struct NarrowTraits {
     static std::int64_t diff(std::uint64_t seq, std::uint64_t pos) noexcept {
         return std::int32_t(std::uint32_t(seq) - std::uint32_t(pos));
     }
+    static constexpr std::uint64_t kMaxWalk = (std::uint64_t{1} << 31) - 1;
     static bool cas(Slot *s, View &expected, std::uint64_t seq, std::int64_t value) noexcept {
         std::uint64_t desired =
             (std::uint64_t(std::uint32_t(std::int32_t(value))) << 32) | std::uint32_t(seq);
@@ -92,8 +96,9 @@ public:
         for (std::uint64_t i = 0; i < capacity; ++i) Traits::init(&slots[i], i);
     }
 
-    // 0, or -EAGAIN when full. Lock-free; never blocks.
+    // 0, or -EAGAIN when full, or SHMDS_ECORRUPT (see past()). Lock-free; never blocks.
     int try_push(std::int64_t value) noexcept {
+        std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->tail.load(std::memory_order_relaxed);
         View cur = Traits::load(slot(pos));
         for (;;) {
@@ -101,7 +106,7 @@ public:
             if (d == 0) {
                 if (Traits::cas(slot(pos), cur, pos + 1, value)) {
                     SHMDS_FAILPOINT("queue.int.push.published");
-                    advance(ctl_->tail, pos);
+                    bump_hint(ctl_->tail, pos);
                     return 0;
                 }
                 continue;  // cur now holds the slot's actual contents
@@ -113,14 +118,16 @@ public:
                 pos = now;
             } else {
                 // Someone published at pos but has not advanced tail (or died first).
-                pos = advance(ctl_->tail, pos);
+                if ((walked += past(d)) > Traits::kMaxWalk) return damaged("tail", pos);
+                pos = advance(ctl_->tail, pos, past(d));
             }
             cur = Traits::load(slot(pos));
         }
     }
 
-    // 0 with *out, or -EAGAIN when empty. Lock-free; never blocks.
+    // 0 with *out, or -EAGAIN when empty, or SHMDS_ECORRUPT. Lock-free; never blocks.
     int try_pop(std::int64_t *out) noexcept {
+        std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->head.load(std::memory_order_relaxed);
         View cur = Traits::load(slot(pos));
         for (;;) {
@@ -129,7 +136,7 @@ public:
                 const std::int64_t value = cur.value();
                 if (Traits::cas(slot(pos), cur, pos + cap_, value)) {
                     SHMDS_FAILPOINT("queue.int.pop.taken");
-                    advance(ctl_->head, pos);
+                    bump_hint(ctl_->head, pos);
                     *out = value;
                     return 0;
                 }
@@ -140,10 +147,67 @@ public:
                 if (now == pos) return -EAGAIN;
                 pos = now;
             } else {
-                pos = advance(ctl_->head, pos);
+                if ((walked += past(d)) > Traits::kMaxWalk) return damaged("head", pos);
+                pos = advance(ctl_->head, pos, past(d));
             }
             cur = Traits::load(slot(pos));
         }
+    }
+
+    // Batches: push values[0..n) in order, or take up to n items, and advance the hint
+    // once at the end instead of once per item, which halves the atomic read-modify-
+    // writes per item. Each item still commits with its own slot CAS, so a process
+    // killed mid-batch leaves every item either in or out, and a lagging hint is
+    // repaired by the next caller as usual. Return how many went in or out (0 = full
+    // or empty).
+    std::size_t try_push_many(const std::int64_t *values, std::size_t n) noexcept {
+        std::size_t done = 0;
+        std::uint64_t walked = 0;
+        std::uint64_t pos = ctl_->tail.load(std::memory_order_relaxed);
+        while (done < n) {
+            View cur = Traits::load(slot(pos));
+            const std::int64_t d = Traits::diff(cur.seq(), pos);
+            if (d == 0) {
+                if (Traits::cas(slot(pos), cur, pos + 1, values[done])) {
+                    SHMDS_FAILPOINT("queue.int.push.published");
+                    ++done;
+                    ++pos;
+                }
+                continue;
+            }
+            // Every position below the hint is published, so jumping to it is safe.
+            const std::uint64_t now = ctl_->tail.load(std::memory_order_acquire);
+            if (d < 0 && now <= pos) break;  // full at pos
+            if (d > 0 && now <= pos && (walked += past(d)) > Traits::kMaxWalk) break;
+            pos = d > 0 && now <= pos ? pos + past(d) : now;
+        }
+        raise(ctl_->tail, pos);
+        return done;
+    }
+
+    std::size_t try_pop_many(std::int64_t *out, std::size_t n) noexcept {
+        std::size_t done = 0;
+        std::uint64_t walked = 0;
+        std::uint64_t pos = ctl_->head.load(std::memory_order_relaxed);
+        while (done < n) {
+            View cur = Traits::load(slot(pos));
+            const std::int64_t d = Traits::diff(cur.seq(), pos + 1);
+            if (d == 0) {
+                const std::int64_t value = cur.value();
+                if (Traits::cas(slot(pos), cur, pos + cap_, value)) {
+                    SHMDS_FAILPOINT("queue.int.pop.taken");
+                    out[done++] = value;
+                    ++pos;
+                }
+                continue;
+            }
+            const std::uint64_t now = ctl_->head.load(std::memory_order_acquire);
+            if (d < 0 && now <= pos) break;  // empty at pos
+            if (d > 0 && now <= pos && (walked += past(d)) > Traits::kMaxWalk) break;
+            pos = d > 0 && now <= pos ? pos + past(d) : now;
+        }
+        raise(ctl_->head, pos);
+        return done;
     }
 
     // The oldest item without taking it; -EAGAIN when empty. A snapshot: by the time it
@@ -178,12 +242,29 @@ public:
     }
 
     std::uint64_t size() const noexcept {
-        // Read head first: tail is read later, so tail >= head (both only grow).
-        std::uint64_t h = ctl_->head.load(std::memory_order_acquire);
-        std::uint64_t t = ctl_->tail.load(std::memory_order_acquire);
+        // Head first: tail is settled later, so tail >= head.
+        std::uint64_t h = settled(ctl_->head, 1);
+        std::uint64_t t = settled(ctl_->tail, 0);
         std::uint64_t n = t - h;
         return std::int64_t(n) < 0 ? 0 : (n > cap_ ? cap_ : n);
     }
+
+    // The true next position to publish (which = 0) or take (which = 1): the hint walked
+    // forward past positions already done, and the hint raised to it. Exact whenever the
+    // queue is quiet, which is what counters (pushes = tail, pops = head) rely on, since
+    // a racing bump_hint may have left the hint a step behind. Bounded to two laps.
+    std::uint64_t settled(std::atomic<std::uint64_t> &hint, std::uint64_t which) const noexcept {
+        std::uint64_t pos = hint.load(std::memory_order_acquire);
+        for (std::uint64_t steps = 0; steps < 2 * cap_; ++steps) {
+            const std::int64_t d = Traits::diff(Traits::load(slot(pos)).seq(), pos + which);
+            if (d <= 0) break;
+            pos += past(d);
+        }
+        raise(hint, pos);
+        return pos;
+    }
+    std::uint64_t settled_tail() const noexcept { return settled(ctl_->tail, 0); }
+    std::uint64_t settled_head() const noexcept { return settled(ctl_->head, 1); }
 
     std::uint64_t capacity() const noexcept { return cap_; }
     IntControl *control() const noexcept { return ctl_; }
@@ -191,13 +272,48 @@ public:
 private:
     Slot *slot(std::uint64_t pos) const noexcept { return &slots_[pos & mask_]; }
 
-    // Move a head/tail hint from pos to pos + 1 if nobody else has; returns the new hint.
-    static std::uint64_t advance(std::atomic<std::uint64_t> &hint, std::uint64_t pos) noexcept {
+    // How far a walk may move past a position whose slot is d > 0 positions ahead. A
+    // slot's sequence only grows and names a position it served at most a lap before, and
+    // positions are published and taken in order, so every position up to that one is
+    // done: usually one step, a jump after a long lag. Damaged shared memory can put any
+    // sequence in a slot; jumps end a walk within about two laps, and a walk longer than
+    // kMaxWalk (half the sequence space, which no live ring lags by) is reported as
+    // damage instead of cycling for ever. Found by fuzz/fuzz_open.cpp: before, one call
+    // could walk 2^63 positions a step at a time.
+    std::uint64_t past(std::int64_t d) const noexcept {
+        return d > std::int64_t(cap_) ? std::uint64_t(d) - cap_ + 1 : 1;
+    }
+    int damaged(const char *hint, std::uint64_t pos) const noexcept {
+        return core::fail(SHMDS_ECORRUPT,
+                          "queue {} {}: its slots are out of sequence (damaged shared memory)",
+                          hint, pos);
+    }
+
+    // Move a head/tail hint from pos to pos + step if nobody else has; returns the new hint.
+    static std::uint64_t advance(std::atomic<std::uint64_t> &hint, std::uint64_t pos,
+                                 std::uint64_t step = 1) noexcept {
         std::uint64_t expected = pos;
-        if (hint.compare_exchange_strong(expected, pos + 1, std::memory_order_acq_rel,
+        if (hint.compare_exchange_strong(expected, pos + step, std::memory_order_acq_rel,
                                          std::memory_order_acquire))
-            return pos + 1;
+            return pos + step;
         return expected;
+    }
+
+    // After our own slot CAS at pos: move the hint to pos + 1 with a plain store. The hint
+    // is only where callers start looking (the slots are the truth), so the rare racing
+    // store that moves it back costs the next caller a short walk, while a locked
+    // instruction here would cost every single operation (it was ~35% of a push).
+    static void bump_hint(std::atomic<std::uint64_t> &hint, std::uint64_t pos) noexcept {
+        if (hint.load(std::memory_order_relaxed) == pos)
+            hint.store(pos + 1, std::memory_order_release);
+    }
+
+    // Move a hint forward to pos unless it is already there or beyond (hints only grow).
+    static void raise(std::atomic<std::uint64_t> &hint, std::uint64_t pos) noexcept {
+        std::uint64_t cur = hint.load(std::memory_order_relaxed);
+        while (cur < pos && !hint.compare_exchange_weak(cur, pos, std::memory_order_acq_rel,
+                                                         std::memory_order_relaxed)) {
+        }
     }
 
     IntControl *ctl_ = nullptr;

@@ -1,5 +1,7 @@
 #include "queue/queue.hpp"
 
+#include "queue/recheck.hpp"
+
 #include <cstring>
 #include <limits>
 
@@ -12,16 +14,21 @@ constexpr int kMaxWakeBatch = 1 << 20;
 int wake_count(std::size_t n) { return n > std::size_t(kMaxWakeBatch) ? kMaxWakeBatch : int(n); }
 
 // The blocking loop shared by every integer operation: try, and while the ring says
-// "would block", sleep on the WaitPoint until the ring may have changed.
+// "would block", sleep on the WaitPoint until the ring may have changed (or until the
+// next recheck, in case the process that changed it died before waking us).
 template <typename Ring, typename Try, typename Ready>
 int block_on(core::WaitPoint &wp, const Deadline &dl, Try &&attempt, Ready &&ready) {
+    int spin = core::kDefaultSpin;
     for (;;) {
         int r = attempt();
         if (r != -EAGAIN || dl.nowait()) return r;
-        if (core::waitpoint_wait(wp, dl, ready) != 0) {
+        const int slept = core::waitpoint_wait(wp, recheck_deadline(dl), ready, spin);
+        if (slept != 0 && dl.expired()) {
             r = attempt();  // one last look at the deadline
             return r == -EAGAIN ? -ETIMEDOUT : r;
         }
+        // A recheck that found nothing means an idle queue: sleep again without spinning.
+        spin = slept != 0 ? 0 : core::kDefaultSpin;
     }
 }
 
@@ -121,18 +128,6 @@ void Queue::bind(std::uint8_t *base) noexcept {
     }
 }
 
-int Queue::check_range(std::int64_t v) const noexcept {
-    std::int64_t lo, hi;
-    switch (geom_.variant) {
-        case Variant::int16: lo = INT16_MIN; hi = INT16_MAX; break;
-        case Variant::int32: lo = INT32_MIN; hi = INT32_MAX; break;
-        default: return 0;
-    }
-    if (v < lo || v > hi)
-        return core::fail(-ERANGE, "value {} does not fit an {} queue ({}..{})", v,
-                          variant_name(std::uint32_t(geom_.variant)), lo, hi);
-    return 0;
-}
 
 int Queue::push_int(std::int64_t v, const Deadline &dl) noexcept {
     return with_int_ring([&](auto &ring) {
@@ -144,6 +139,7 @@ int Queue::push_int(std::int64_t v, const Deadline &dl) noexcept {
             core::waitpoint_wake(ctl->not_empty, 1);
             return 0;
         }
+        if (r == SHMDS_ECORRUPT) return r;  // the ring said why
         ctl->push_full.fetch_add(1, std::memory_order_relaxed);
         return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is full")
                             : core::fail_static(-ETIMEDOUT, "queue stayed full until the deadline");
@@ -160,6 +156,7 @@ int Queue::pop_int(std::int64_t *out, const Deadline &dl) noexcept {
             core::waitpoint_wake(ctl->not_full, 1);
             return 0;
         }
+        if (r == SHMDS_ECORRUPT) return r;  // the ring said why
         ctl->pop_empty.fetch_add(1, std::memory_order_relaxed);
         return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is empty")
                             : core::fail_static(-ETIMEDOUT, "queue stayed empty until the deadline");
@@ -177,7 +174,7 @@ int Queue::push_multi_int(const std::int64_t *v, std::size_t n, std::size_t *pus
             ctl->not_full, dl,
             [&] {
                 std::size_t before = *pushed;
-                while (*pushed < n && ring.try_push(v[*pushed]) == 0) ++*pushed;
+                *pushed += ring.try_push_many(v + *pushed, n - *pushed);
                 if (*pushed != before) core::waitpoint_wake(ctl->not_empty, wake_count(*pushed - before));
                 return *pushed == n ? 0 : -EAGAIN;
             },
@@ -197,7 +194,7 @@ int Queue::pop_multi_int(std::int64_t *out, std::size_t max, std::size_t *got,
         int r = block_on<decltype(ring)>(
             ctl->not_empty, dl,
             [&] {
-                while (*got < max && ring.try_pop(&out[*got]) == 0) ++*got;
+                *got += ring.try_pop_many(out + *got, max - *got);
                 return *got ? 0 : -EAGAIN;
             },
             [&] { return ring.maybe_not_empty(); });
@@ -266,8 +263,8 @@ int Queue::stats(Stats &s) noexcept {
         IntControl *ctl = ring.control();
         // Positions count successful operations exactly: tail = pushes, head = pops
         // (plus the items clear() removed, which are not pops).
-        const std::uint64_t head = ctl->head.load(std::memory_order_acquire);
-        const std::uint64_t tail = ctl->tail.load(std::memory_order_acquire);
+        const std::uint64_t head = ring.settled_head();
+        const std::uint64_t tail = ring.settled_tail();
         const std::uint64_t cleared = ctl->cleared.load(std::memory_order_relaxed);
         s.size = ring.size();
         s.push_ok = tail;

@@ -41,7 +41,18 @@ public:
     bool is_bytes() const noexcept { return geom_.variant == Variant::bytes; }
 
     // ---- integer variants (callers check !is_bytes()) ----
-    int check_range(std::int64_t v) const noexcept;
+    // -ERANGE unless v fits the variant's storage width. Inline: it is on every push.
+    int check_range(std::int64_t v) const noexcept {
+        std::int64_t lo, hi;
+        switch (geom_.variant) {
+            case Variant::int16: lo = INT16_MIN; hi = INT16_MAX; break;
+            case Variant::int32: lo = INT32_MIN; hi = INT32_MAX; break;
+            default: return 0;
+        }
+        if (SHMDS_LIKELY(v >= lo && v <= hi)) return 0;
+        return core::fail(-ERANGE, "value {} does not fit an {} queue ({}..{})", v,
+                          variant_name(std::uint32_t(geom_.variant)), lo, hi);
+    }
     int push_int(std::int64_t v, const Deadline &dl) noexcept;
     int pop_int(std::int64_t *out, const Deadline &dl) noexcept;
     int push_multi_int(const std::int64_t *v, std::size_t n, std::size_t *pushed,
