@@ -1,0 +1,143 @@
+// The peers libshmds queues are compared with, each as a one-direction channel of
+// messages M (std::uint64_t or Msg64) with blocking send() and recv(). A channel is built
+// in the parent before fork(); both processes then use it. Ping-pong uses two.
+//
+//   PipeChannel, SocketChannel  kernel byte streams (one read/write per message)
+//   PosixMqChannel              mq_send/mq_receive
+//   BoostMqChannel              Boost.Interprocess message_queue (its own shm object)
+//   SpinChannel                 atomic_queue placed in a shared mapping; only spins
+#pragma once
+
+#include "messages.hpp"
+#include "procs.hpp"
+
+#include <atomic_queue/atomic_queue.h>
+#include <boost/interprocess/ipc/message_queue.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mqueue.h>
+#include <string>
+
+namespace shmds::bench {
+
+// Capacity of every queue-like subject, so none wins by buffering more.
+inline constexpr std::size_t kQueueCapacity = 1024;
+
+// Helpers with errno-to-Failure handling (peer_channels.cpp).
+void write_all(int fd, const void *buf, std::size_t n);
+void read_all(int fd, void *buf, std::size_t n);
+void make_pipe(int fds[2]);
+void make_socketpair(int fds[2]);
+void close_fds(const int fds[2]) noexcept;
+std::string unique_name(const char *prefix);  // distinct per process and call
+
+template <typename M>
+class PipeChannel {
+public:
+    using Msg = M;
+    PipeChannel() { make_pipe(fds_); }
+    ~PipeChannel() { close_fds(fds_); }
+    PipeChannel(const PipeChannel &) = delete;
+    PipeChannel &operator=(const PipeChannel &) = delete;
+    void send(const M &m) { write_all(fds_[1], &m, sizeof m); }
+    void recv(M &m) { read_all(fds_[0], &m, sizeof m); }
+    std::string note() const { return "64 KiB pipe buffer"; }
+
+private:
+    int fds_[2];
+};
+
+template <typename M>
+class SocketChannel {
+public:
+    using Msg = M;
+    SocketChannel() { make_socketpair(fds_); }
+    ~SocketChannel() { close_fds(fds_); }
+    SocketChannel(const SocketChannel &) = delete;
+    SocketChannel &operator=(const SocketChannel &) = delete;
+    void send(const M &m) { write_all(fds_[0], &m, sizeof m); }
+    void recv(M &m) { read_all(fds_[1], &m, sizeof m); }
+    std::string note() const { return "AF_UNIX stream"; }
+
+private:
+    int fds_[2];
+};
+
+// Opens with kQueueCapacity slots when the kernel allows it (root, or a raised
+// fs.mqueue.msg_max); otherwise with msg_max, and says so in the table.
+class PosixMqBase {
+public:
+    PosixMqBase(std::size_t msg_size);
+    ~PosixMqBase();
+    PosixMqBase(const PosixMqBase &) = delete;
+    PosixMqBase &operator=(const PosixMqBase &) = delete;
+    void send(const void *m, std::size_t n);
+    void recv(void *m, std::size_t n);
+    std::string note() const;
+
+private:
+    mqd_t mq_;
+    long capacity_;
+};
+
+template <typename M>
+class PosixMqChannel : PosixMqBase {
+public:
+    using Msg = M;
+    PosixMqChannel() : PosixMqBase(sizeof(M)) {}
+    void send(const M &m) { PosixMqBase::send(&m, sizeof m); }
+    void recv(M &m) { PosixMqBase::recv(&m, sizeof m); }
+    using PosixMqBase::note;
+};
+
+class BoostMqBase {
+public:
+    explicit BoostMqBase(std::size_t msg_size);
+    ~BoostMqBase();
+    BoostMqBase(const BoostMqBase &) = delete;
+    BoostMqBase &operator=(const BoostMqBase &) = delete;
+    void send(const void *m, std::size_t n);
+    void recv(void *m, std::size_t n);
+    std::string note() const { return "process-shared mutex + condvars"; }
+
+private:
+    std::unique_ptr<boost::interprocess::message_queue> mq_;
+};
+
+template <typename M>
+class BoostMqChannel : BoostMqBase {
+public:
+    using Msg = M;
+    BoostMqChannel() : BoostMqBase(sizeof(M)) {}
+    void send(const M &m) { BoostMqBase::send(&m, sizeof m); }
+    void recv(M &m) { BoostMqBase::recv(&m, sizeof m); }
+    using BoostMqBase::note;
+};
+
+// atomic_queue's fixed-size queues have no pointers, so one constructed in a shared
+// mapping works across fork(). Integers use AtomicQueue (0 is its empty marker);
+// 64-byte records use AtomicQueue2 (a state byte per slot).
+template <typename M>
+struct SpinQueueOf {
+    using type = atomic_queue::AtomicQueue2<M, kQueueCapacity>;
+};
+template <>
+struct SpinQueueOf<std::uint64_t> {
+    using type = atomic_queue::AtomicQueue<std::uint64_t, kQueueCapacity, 0>;
+};
+
+template <typename M>
+class SpinChannel {
+public:
+    using Msg = M;
+    void send(const M &m) { q_->push(m); }
+    void recv(M &m) { m = q_->pop(); }
+    std::string note() const { return "spins; never sleeps"; }
+
+private:
+    Shared<typename SpinQueueOf<M>::type> q_;
+};
+
+}  // namespace shmds::bench

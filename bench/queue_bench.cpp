@@ -1,0 +1,129 @@
+// Queue benchmarks (issue 2): libshmds Int64 and 64-byte Bytes queues against
+// atomic_queue, Boost.Interprocess message_queue, POSIX mq, pipes, socketpairs and a
+// raw futex, in the workloads q_single, q1p1c, pingpong and idle_consumer, plus the
+// push_multi/pop_multi batches against single items.
+#include "drivers.hpp"
+#include "futex_link.hpp"
+#include "harness.hpp"
+#include "peer_channels.hpp"
+#include "queue_channels.hpp"
+
+#include <string>
+
+namespace shmds::bench {
+
+namespace {
+
+// Every libshmds figure is divided by the strongest peer: atomic_queue, which spins.
+constexpr const char *kPeer = "atomic_queue";
+
+template <typename Ch>
+void add_channel(const std::string &type, const std::string &subject, const std::string &vs,
+                 bool spins) {
+    add_case({"q_single/" + type, subject, vs, [](const RunParams &p, Sample &s) {
+                  Ch ch;
+                  s.note(ch.note());
+                  run_pairs(p, s, pair_step(ch));
+              }});
+    add_case({"q1p1c/" + type, subject, vs,
+              [](const RunParams &p, Sample &s) {
+                  Ch ch;
+                  s.note(ch.note());
+                  ItemStream<Ch> stream(ch);
+                  run_stream(p, s, stream);
+              },
+              spins});
+    add_case({"pingpong/" + type, subject, vs,
+              [](const RunParams &p, Sample &s) {
+                  Ch there, back;
+                  s.note(there.note());
+                  ChannelLink<Ch> link(there, back);
+                  run_pingpong(p, s, link);
+              },
+              spins});
+}
+
+template <typename Ch>
+void add_batches(const std::string &type) {
+    const std::string subject = "shmds-batch" + std::to_string(kBatch);
+    add_case({"q_single/" + type, subject, "shmds", [](const RunParams &p, Sample &s) {
+                  Ch ch;
+                  s.note("push_multi + pop_multi");
+                  run_pairs(p, s, batch_step(ch));
+              }});
+    add_case({"q1p1c/" + type, subject, "shmds", [](const RunParams &p, Sample &s) {
+                  Ch ch;
+                  s.note("push_multi + pop_multi");
+                  BatchStream<Ch> stream(ch);
+                  run_stream(p, s, stream);
+              }});
+}
+
+template <typename Ch>
+void add_idle(const std::string &subject, const std::string &vs) {
+    Case c{"idle_consumer", subject, vs, [](const RunParams &p, Sample &s) {
+               Ch ch;
+               s.note(ch.note());
+               run_idle(p, s, ch);
+           }};
+    c.warmup = false;
+    c.max_reps = 3;  // each repetition is a full second of idling
+    add_case(std::move(c));
+}
+
+template <typename M>
+void add_peers(const std::string &type) {
+    add_channel<SpinChannel<M>>(type, kPeer, "", true);
+    add_channel<BoostMqChannel<M>>(type, "boost-mq", "", false);
+    add_channel<PosixMqChannel<M>>(type, "posix-mq", "", false);
+    add_channel<PipeChannel<M>>(type, "pipe", "", false);
+    add_channel<SocketChannel<M>>(type, "socketpair", "", false);
+}
+
+void add_queue_targets() {
+    const std::string batch = "shmds-batch" + std::to_string(kBatch);
+    add_target({"q1p1c/int64", "shmds", "rate", "boost-mq", true, 10,
+                "Int64 q1p1c vs Boost message_queue"});
+    add_target({"q1p1c/int64", "shmds", "rate", kPeer, true, 0.8, "Int64 q1p1c vs atomic_queue"});
+    add_target({"q_single/int64", "shmds", "rate", kPeer, true, 0.8,
+                "Int64 q_single vs atomic_queue"});
+    for (const char *w : {"q_single/int64", "q1p1c/int64", "q_single/bytes64", "q1p1c/bytes64"})
+        add_target({w, batch, "rate", "shmds", true, 3,
+                    std::string(w) + " batches of 64 vs single items"});
+    add_target({"pingpong/int64", "shmds", "p50", kPeer, false, 2,
+                "Int64 blocking round trip p50 vs atomic_queue spinning"});
+    add_target({"pingpong/bytes64", "shmds", "p50", kPeer, false, 2,
+                "Bytes64 blocking round trip p50 vs atomic_queue spinning"});
+    // "Uses no CPU": under 0.1% of a core (the spin before sleeping and the wake-up).
+    add_target({"idle_consumer", "shmds-int64", "cpu", "", false, 1000,
+                "CPU of an idle, blocked Int64 consumer"});
+    add_target({"idle_consumer", "shmds-bytes64", "cpu", "", false, 1000,
+                "CPU of an idle, blocked Bytes64 consumer"});
+}
+
+void register_queue_benchmarks() {
+    add_channel<ShmdsIntChannel>("int64", "shmds", kPeer, false);
+    add_batches<ShmdsIntChannel>("int64");
+    add_peers<std::uint64_t>("int64");
+    add_case({"pingpong/int64", "futex", "", [](const RunParams &p, Sample &s) {
+                  FutexLink link;
+                  s.note("raw FUTEX_WAIT/WAKE, no spin");
+                  run_pingpong(p, s, link);
+              }});
+
+    add_channel<ShmdsBytesChannel>("bytes64", "shmds", kPeer, false);
+    add_batches<ShmdsBytesChannel>("bytes64");
+    add_peers<Msg64>("bytes64");
+
+    add_idle<ShmdsIntChannel>("shmds-int64", kPeer);
+    add_idle<ShmdsBytesChannel>("shmds-bytes64", kPeer);
+    add_idle<SpinChannel<std::uint64_t>>(kPeer, "");
+
+    add_queue_targets();
+}
+
+}  // namespace
+
+SHMDS_BENCH_REGISTER(register_queue_benchmarks);
+
+}  // namespace shmds::bench
