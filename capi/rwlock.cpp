@@ -1,0 +1,91 @@
+// The exported rwlock functions: argument checks and the handle-to-engine mapping.
+#include "sync/rwlock.hpp"
+#include "sync_handles.hpp"
+
+#include <shmds/sync.h>
+
+using shmds::sync::RwLock;
+namespace capi = shmds::capi;
+
+namespace {
+RwLock *engine(shmds_rwlock_t *rw) noexcept { return capi::sync_engine<RwLock>(rw); }
+const RwLock *engine(const shmds_rwlock_t *rw) noexcept { return capi::sync_engine<RwLock>(rw); }
+
+template <typename Lock>
+int lock_with(shmds_rwlock_t *rw, int64_t timeout_ns, const char *fn, Lock &&lock) noexcept {
+    SHMDS_SYNC_CHECK(rw, fn);
+    shmds::core::Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return lock(*engine(rw), dl);
+}
+
+int rd(RwLock &l, const shmds::core::Deadline &dl) noexcept { return l.rdlock(dl); }
+int wr(RwLock &l, const shmds::core::Deadline &dl) noexcept { return l.wrlock(dl); }
+}  // namespace
+
+extern "C" {
+
+SHMDS_API int shmds_rwlock_create(const shmds_options_t *opts, uint32_t reader_slots,
+                                  shmds_rwlock_t **out) {
+    const std::uint64_t slots = reader_slots ? reader_slots : shmds::sync::kDefaultReaderSlots;
+    return capi::sync_make<RwLock>(
+        "shmds_rwlock_create", out,
+        [&](std::unique_ptr<RwLock> &e) { return RwLock::create(opts, slots, e); });
+}
+
+SHMDS_API int shmds_rwlock_open(const shmds_options_t *opts, shmds_rwlock_t **out) {
+    return capi::sync_make<RwLock>(
+        "shmds_rwlock_open", out, [&](std::unique_ptr<RwLock> &e) { return RwLock::open(opts, e); });
+}
+
+SHMDS_API void shmds_rwlock_close(shmds_rwlock_t *rw) { delete engine(rw); }
+
+SHMDS_API int shmds_rwlock_fd(const shmds_rwlock_t *rw) {
+    return capi::sync_fd<RwLock>(rw, "shmds_rwlock_fd");
+}
+
+SHMDS_API uint64_t shmds_rwlock_recoveries(const shmds_rwlock_t *rw) {
+    return rw ? engine(rw)->recovery_count() : 0;
+}
+
+SHMDS_API int shmds_rwlock_rdlock(shmds_rwlock_t *rw, int64_t timeout_ns) {
+    return lock_with(rw, timeout_ns, "shmds_rwlock_rdlock", rd);
+}
+
+SHMDS_API int shmds_rwlock_wrlock(shmds_rwlock_t *rw, int64_t timeout_ns) {
+    return lock_with(rw, timeout_ns, "shmds_rwlock_wrlock", wr);
+}
+
+SHMDS_API int shmds_rwlock_try_rdlock(shmds_rwlock_t *rw) {
+    return lock_with(rw, SHMDS_NOWAIT, "shmds_rwlock_try_rdlock", rd);
+}
+
+SHMDS_API int shmds_rwlock_try_wrlock(shmds_rwlock_t *rw) {
+    return lock_with(rw, SHMDS_NOWAIT, "shmds_rwlock_try_wrlock", wr);
+}
+
+SHMDS_API int shmds_rwlock_unlock(shmds_rwlock_t *rw) {
+    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_unlock");
+    return engine(rw)->unlock();
+}
+
+SHMDS_API int shmds_rwlock_downgrade(shmds_rwlock_t *rw) {
+    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_downgrade");
+    return engine(rw)->downgrade();
+}
+
+SHMDS_API int shmds_rwlock_consistent(shmds_rwlock_t *rw) {
+    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_consistent");
+    return engine(rw)->consistent();
+}
+
+SHMDS_API uint32_t shmds_rwlock_readers(const shmds_rwlock_t *rw) {
+    return rw ? engine(rw)->readers() : 0;
+}
+
+SHMDS_API int shmds_rwlock_is_write_locked(const shmds_rwlock_t *rw) {
+    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_is_write_locked");
+    return engine(rw)->write_locked() ? 1 : 0;
+}
+
+}  // extern "C"

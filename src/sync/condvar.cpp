@@ -1,0 +1,91 @@
+#include "sync/condvar.hpp"
+
+#include "core/error.hpp"
+#include "core/failpoint.hpp"
+#include "core/futex.hpp"
+
+#include <cerrno>
+
+namespace shmds::sync {
+
+namespace {
+constexpr const char *kWhat = "the condvar's mutex";
+constexpr int kWakeAll = 0x7fffffff;
+}  // namespace
+
+int Condvar::create(const shmds_options_t *opts, std::unique_ptr<Condvar> &out) {
+    std::unique_ptr<Condvar> c(new (std::nothrow) Condvar());
+    if (!c) return core::fail(-ENOMEM, "out of memory for a condvar handle");
+    if (int r = c->create_segment(opts, 0, 0)) return r;
+    out = std::move(c);
+    return 0;
+}
+
+int Condvar::open(const shmds_options_t *opts, std::unique_ptr<Condvar> &out) {
+    std::unique_ptr<Condvar> c(new (std::nothrow) Condvar());
+    if (!c) return core::fail(-ENOMEM, "out of memory for a condvar handle");
+    if (int r = c->open_segment(opts)) return r;
+    out = std::move(c);
+    return 0;
+}
+
+int Condvar::shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const {
+    if (g0 != 0 || g1 != 0) return core::fail(-EINVAL, "a condvar has no geometry");
+    core::LayoutHash h;
+    h.add({std::uint64_t(core::StructureType::condvar), sizeof(CondvarControl),
+           offsetof(CondvarControl, signals), sizeof(OwnedMutex), sizeof(core::WaitPoint)});
+    out = Shape{sizeof(CondvarControl), h.value()};
+    return 0;
+}
+
+void Condvar::init_control(std::uint8_t *control) noexcept {
+    auto &c = *reinterpret_cast<CondvarControl *>(control);
+    owned_mutex_init(c.lock);
+    core::waitpoint_init(c.signals);
+}
+
+int Condvar::lock(const core::Deadline &dl) noexcept {
+    return owned_mutex_lock(ctl().lock, dl, recoveries(), kWhat);
+}
+
+int Condvar::unlock() noexcept { return owned_mutex_unlock(ctl().lock, kWhat); }
+
+int Condvar::consistent() noexcept { return owned_mutex_consistent(ctl().lock, kWhat); }
+
+int Condvar::wait(const core::Deadline &dl) noexcept {
+    CondvarControl &c = ctl();
+    if (!owned_mutex_held_by_caller(c.lock))
+        return core::fail(-EPERM, "condvar wait: the calling thread does not hold {}", kWhat);
+    int result = 0;
+    {
+        core::SleeperRegistration announce(c.signals);
+        const std::uint32_t seq = c.signals.seq.load(std::memory_order_seq_cst);
+        if (int r = owned_mutex_unlock(c.lock, kWhat)) return r;
+        SHMDS_FAILPOINT("condvar.wait.unlocked");
+        // Only a signal changes the sequence, so EINTR and spurious futex returns
+        // sleep again for what is left of the deadline.
+        while (c.signals.seq.load(std::memory_order_acquire) == seq) {
+            if (core::futex_wait(&c.signals.seq, seq, dl) == -ETIMEDOUT) {
+                result = -ETIMEDOUT;
+                break;
+            }
+        }
+    }
+    int relock = owned_mutex_lock(c.lock, core::Deadline::from_timeout(-1), recoveries(), kWhat);
+    SHMDS_FAILPOINT("condvar.wait.relocked");
+    if (relock != 0) return relock;
+    return result ? core::fail_static(-ETIMEDOUT, "condvar wait timed out (mutex relocked)") : 0;
+}
+
+void Condvar::signal() noexcept { core::waitpoint_wake(ctl().signals, 1); }
+
+void Condvar::broadcast() noexcept { core::waitpoint_wake(ctl().signals, kWakeAll); }
+
+std::uint32_t Condvar::waiters() const noexcept { return core::waitpoint_sleepers(ctl().signals); }
+
+std::uint64_t Condvar::recovery_count() const noexcept {
+    return recoveries().load(std::memory_order_relaxed) +
+           ctl().signals.repaired.load(std::memory_order_relaxed);
+}
+
+}  // namespace shmds::sync

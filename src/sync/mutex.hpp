@@ -1,0 +1,31 @@
+// The mutex primitive: one OwnedMutex in its own segment.
+#pragma once
+
+#include "sync/owned_mutex.hpp"
+#include "sync/sync_segment.hpp"
+
+#include <memory>
+
+namespace shmds::sync {
+
+struct alignas(core::kCacheLine) MutexControl {
+    OwnedMutex lock;
+};
+
+class Mutex final : public SyncSegment {
+public:
+    static int create(const shmds_options_t *opts, std::unique_ptr<Mutex> &out);
+    static int open(const shmds_options_t *opts, std::unique_ptr<Mutex> &out);
+
+    int lock(const core::Deadline &dl) noexcept;
+    int unlock() noexcept;
+    int consistent() noexcept;
+
+private:
+    Mutex() noexcept : SyncSegment(core::StructureType::mutex) {}
+    int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
+    void init_control(std::uint8_t *control) noexcept override;
+    MutexControl &ctl() const noexcept { return *reinterpret_cast<MutexControl *>(control()); }
+};
+
+}  // namespace shmds::sync

@@ -1,0 +1,386 @@
+// Semaphore, once and barrier: every operation and error, semantics across fork(),
+// dead holders' permits returned, exactly one Once initializer among 8 processes,
+// exactly one barrier leader per generation, a dead party breaking the barrier.
+#include "sync_support.hpp"
+
+#include "core/deadline.hpp"
+
+#include <shmds/sync.h>
+
+#include <atomic>
+#include <cerrno>
+#include <sys/mman.h>
+#include <thread>
+
+using namespace shmds::test;
+
+namespace {
+
+template <typename T>
+T *shared() {
+    void *p = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    EXPECT_NE(MAP_FAILED, p);
+    return new (p) T{};
+}
+template <typename T>
+void unshare(T *p) {
+    munmap(p, sizeof(T));
+}
+
+// ---------------------------------------------------------------- semaphore
+
+TEST(Semaphore, ParametersAreChecked) {
+    shmds_semaphore_t *s = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_semaphore_create(nullptr, 0, 0, &s));
+    EXPECT_EQ(-EINVAL, shmds_semaphore_create(nullptr, 2, 3, &s));
+    EXPECT_EQ(-EINVAL, shmds_semaphore_create(nullptr, 0x80000000u, 0, &s));
+    EXPECT_EQ(nullptr, s);
+    EXPECT_EQ(-EINVAL, shmds_semaphore_create(nullptr, 1, 1, nullptr));
+}
+
+TEST(Semaphore, AcquireReleaseClampDrainAndTry) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 5, 3, &s));
+    EXPECT_EQ(3u, shmds_semaphore_value(s));
+    EXPECT_EQ(5u, shmds_semaphore_max(s));
+    EXPECT_EQ(0, shmds_semaphore_acquire(s, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_semaphore_acquire_n(s, 2, 0));
+    EXPECT_EQ(3u, shmds_semaphore_held(s));
+    EXPECT_EQ(-EAGAIN, shmds_semaphore_try_acquire(s));
+    EXPECT_EQ(-ETIMEDOUT, shmds_semaphore_acquire(s, 20'000'000));
+    EXPECT_EQ(-EINVAL, shmds_semaphore_acquire_n(s, 0, 0));
+    EXPECT_EQ(-EINVAL, shmds_semaphore_acquire_n(s, 6, 0));
+    EXPECT_EQ(-EINVAL, shmds_semaphore_release(s, 0));
+    EXPECT_EQ(0, shmds_semaphore_release(s, 100));  // clamped at max
+    EXPECT_EQ(5u, shmds_semaphore_value(s));
+    EXPECT_EQ(0u, shmds_semaphore_held(s));
+    EXPECT_EQ(0, shmds_semaphore_try_acquire_n(s, 4));
+    uint32_t taken = 99;
+    EXPECT_EQ(0, shmds_semaphore_drain(s, &taken));
+    EXPECT_EQ(1u, taken);
+    EXPECT_EQ(0, shmds_semaphore_drain(s, &taken));
+    EXPECT_EQ(0u, taken);
+    EXPECT_EQ(5u, shmds_semaphore_held(s));
+    EXPECT_EQ(0, shmds_semaphore_release(s, 5));
+    EXPECT_EQ(-EINVAL, shmds_semaphore_drain(s, nullptr));
+    shmds_semaphore_close(s);
+}
+
+TEST(Semaphore, ReleaseWakesABlockedProcessAndSignalsTheEventfd) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 1, 0, &s));
+    int efd = shmds_semaphore_eventfd(s);
+    ASSERT_GE(efd, 0);
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(shmds_semaphore_acquire(s, 10'000'000'000) == 0);
+        return 0;
+    });
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(0, shmds_semaphore_release(s, 1));
+    ChildExit e = wait_child(pid, 10s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_semaphore_eventfd_consume(s, &count));
+    EXPECT_EQ(1u, count);
+    EXPECT_EQ(-EAGAIN, shmds_semaphore_eventfd_consume(s, &count));
+    // The child exited holding its permit: it comes back to the next waiter in need.
+    EXPECT_EQ(0, shmds_semaphore_acquire(s, 1'000'000'000));
+    EXPECT_EQ(1u, shmds_semaphore_recoveries(s));
+    shmds_semaphore_close(s);
+}
+
+TEST(Semaphore, BoundsConcurrencyAcrossProcesses) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 2, 2, &s));
+    struct Shared {
+        std::atomic<int> inside, peak;
+    };
+    auto *sh = shared<Shared>();
+    pid_t pids[5];
+    for (pid_t &p : pids)
+        p = fork_child([&] {
+            for (int i = 0; i < 200; ++i) {
+                CHILD_CHECK(shmds_semaphore_acquire(s, SHMDS_FOREVER) == 0);
+                int now = sh->inside.fetch_add(1) + 1;
+                int peak = sh->peak.load();
+                while (now > peak && !sh->peak.compare_exchange_weak(peak, now)) {
+                }
+                sh->inside.fetch_sub(1);
+                CHILD_CHECK(shmds_semaphore_release(s, 1) == 0);
+            }
+            return 0;
+        });
+    for (pid_t p : pids) {
+        ChildExit e = wait_child(p, 30s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+    EXPECT_LE(sh->peak.load(), 2);
+    EXPECT_EQ(2u, shmds_semaphore_value(s));
+    EXPECT_EQ(0u, shmds_semaphore_recoveries(s));
+    unshare(sh);
+    shmds_semaphore_close(s);
+}
+
+TEST(Semaphore, DeadHoldersPermitsReturnToAWaiterWithin100ms) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 3, 3, &s));
+    auto *held = shared<std::atomic<int>>();
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(shmds_semaphore_acquire_n(s, 3, 0) == 0);
+        held->store(1);
+        pause();
+        return 1;
+    });
+    while (held->load() != 1) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(-EAGAIN, shmds_semaphore_try_acquire(s));
+    std::atomic<std::int64_t> killed{0};
+    std::thread killer([&] {
+        std::this_thread::sleep_for(30ms);  // the waiter below is asleep by now
+        killed = shmds::core::monotonic_ns();
+        kill(pid, SIGKILL);
+    });
+    EXPECT_EQ(0, shmds_semaphore_acquire_n(s, 3, 5'000'000'000));
+    const double ms = double(shmds::core::monotonic_ns() - killed.load()) / 1e6;
+    killer.join();
+    EXPECT_LE(ms, kRecoveryBoundMs);
+    EXPECT_EQ(1u, shmds_semaphore_recoveries(s));
+    EXPECT_EQ(3u, shmds_semaphore_held(s));
+    expect_killed(pid, "semaphore holder");
+    unshare(held);
+    shmds_semaphore_close(s);
+}
+
+TEST(Semaphore, StoppedHolderKeepsItsPermits) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 1, 1, &s));
+    auto *stage = shared<std::atomic<int>>();
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(shmds_semaphore_acquire(s, 0) == 0);
+        stage->store(1);
+        while (stage->load() != 2) std::this_thread::sleep_for(1ms);
+        CHILD_CHECK(shmds_semaphore_release(s, 1) == 0);
+        return 0;
+    });
+    while (stage->load() != 1) std::this_thread::sleep_for(1ms);
+    kill(pid, SIGSTOP);
+    EXPECT_EQ(-ETIMEDOUT, shmds_semaphore_acquire(s, 250'000'000));
+    stage->store(2);
+    kill(pid, SIGCONT);
+    EXPECT_EQ(0, shmds_semaphore_acquire(s, 5'000'000'000));
+    ChildExit e = wait_child(pid, 10s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    EXPECT_EQ(0u, shmds_semaphore_recoveries(s));
+    unshare(stage);
+    shmds_semaphore_close(s);
+}
+
+// --------------------------------------------------------------------- once
+
+TEST(Once, EnterDoneResetAndErrors) {
+    shmds_once_t *o = nullptr;
+    ASSERT_EQ(0, shmds_once_create(nullptr, &o));
+    EXPECT_EQ(0, shmds_once_is_done(o));
+    EXPECT_EQ(-EPERM, shmds_once_done(o));
+    EXPECT_EQ(1, shmds_once_enter(o, 0));
+    EXPECT_EQ(-EDEADLK, shmds_once_enter(o, SHMDS_FOREVER));
+    run_child_ok([&] {
+        CHILD_CHECK(shmds_once_enter(o, 0) == -EAGAIN);
+        CHILD_CHECK(shmds_once_enter(o, 20'000'000) == -ETIMEDOUT);
+        CHILD_CHECK(shmds_once_done(o) == -EPERM);
+        CHILD_CHECK(shmds_once_reset(o) == -EBUSY);
+        return 0;
+    });
+    EXPECT_EQ(0, shmds_once_done(o));
+    EXPECT_EQ(1, shmds_once_is_done(o));
+    EXPECT_EQ(0, shmds_once_enter(o, 0));
+    EXPECT_EQ(0, shmds_once_reset(o));
+    EXPECT_EQ(0, shmds_once_is_done(o));
+    EXPECT_EQ(1, shmds_once_enter(o, 0));
+    EXPECT_EQ(0, shmds_once_reset(o));  // the initializer gives up
+    EXPECT_EQ(1, shmds_once_enter(o, 0));
+    EXPECT_EQ(0, shmds_once_done(o));
+    EXPECT_EQ(0u, shmds_once_recoveries(o));
+    shmds_once_close(o);
+}
+
+TEST(Once, ExactlyOneInitializerAmongEightProcesses) {
+    shmds_once_t *o = nullptr;
+    ASSERT_EQ(0, shmds_once_create(nullptr, &o));
+    struct Shared {
+        std::atomic<int> go, initializers, saw_done;
+    };
+    auto *sh = shared<Shared>();
+    pid_t pids[8];
+    for (pid_t &p : pids)
+        p = fork_child([&] {
+            while (!sh->go.load()) std::this_thread::yield();
+            int r = shmds_once_enter(o, 10'000'000'000);
+            if (r == 1) {
+                sh->initializers.fetch_add(1);
+                std::this_thread::sleep_for(20ms);
+                CHILD_CHECK(shmds_once_done(o) == 0);
+            } else {
+                CHILD_CHECK(r == 0);
+                CHILD_CHECK(shmds_once_is_done(o) == 1);
+                sh->saw_done.fetch_add(1);
+            }
+            return 0;
+        });
+    sh->go.store(1);
+    for (pid_t p : pids) {
+        ChildExit e = wait_child(p, 20s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+    EXPECT_EQ(1, sh->initializers.load());
+    EXPECT_EQ(7, sh->saw_done.load());
+    unshare(sh);
+    shmds_once_close(o);
+}
+
+TEST(Once, StoppedInitializerIsNotReplaced) {
+    shmds_once_t *o = nullptr;
+    ASSERT_EQ(0, shmds_once_create(nullptr, &o));
+    auto *stage = shared<std::atomic<int>>();
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(shmds_once_enter(o, 0) == 1);
+        stage->store(1);
+        while (stage->load() != 2) std::this_thread::sleep_for(1ms);
+        CHILD_CHECK(shmds_once_done(o) == 0);
+        return 0;
+    });
+    while (stage->load() != 1) std::this_thread::sleep_for(1ms);
+    kill(pid, SIGSTOP);
+    EXPECT_EQ(-ETIMEDOUT, shmds_once_enter(o, 250'000'000));
+    stage->store(2);
+    kill(pid, SIGCONT);
+    EXPECT_EQ(0, shmds_once_enter(o, 5'000'000'000));
+    ChildExit e = wait_child(pid, 10s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    EXPECT_EQ(0u, shmds_once_recoveries(o));
+    unshare(stage);
+    shmds_once_close(o);
+}
+
+// ------------------------------------------------------------------ barrier
+
+TEST(Barrier, ParametersProbeTimeoutBrokenAndReset) {
+    shmds_barrier_t *b = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_barrier_create(nullptr, 1, &b));
+    EXPECT_EQ(-EINVAL, shmds_barrier_create(nullptr, 0, &b));
+    ASSERT_EQ(0, shmds_barrier_create(nullptr, 2, &b));
+    EXPECT_EQ(2u, shmds_barrier_parties(b));
+    EXPECT_EQ(-EAGAIN, shmds_barrier_wait(b, SHMDS_NOWAIT));  // a probe: changes nothing
+    EXPECT_EQ(0u, shmds_barrier_arrived(b));
+    EXPECT_EQ(0, shmds_barrier_is_broken(b));
+    EXPECT_EQ(-ETIMEDOUT, shmds_barrier_wait(b, 20'000'000));
+    EXPECT_EQ(1, shmds_barrier_is_broken(b));
+    EXPECT_EQ(-ECANCELED, shmds_barrier_wait(b, SHMDS_NOWAIT));
+    EXPECT_EQ(-ECANCELED, shmds_barrier_wait(b, 1'000'000));
+    const uint32_t gen = shmds_barrier_generation(b);
+    EXPECT_EQ(0, shmds_barrier_reset(b));
+    EXPECT_EQ(0, shmds_barrier_is_broken(b));
+    EXPECT_EQ(gen + 1, shmds_barrier_generation(b));
+    int efd = shmds_barrier_eventfd(b);
+    ASSERT_GE(efd, 0);
+    // The second party arrives from a thread; NOWAIT by the last party trips it.
+    std::thread t([&] { EXPECT_EQ(0, shmds_barrier_wait(b, 5'000'000'000)); });
+    while (shmds_barrier_arrived(b) != 1) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(SHMDS_BARRIER_LEADER, shmds_barrier_wait(b, SHMDS_NOWAIT));
+    t.join();
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_barrier_eventfd_consume(b, &count));
+    EXPECT_EQ(1u, count);
+    shmds_barrier_close(b);
+}
+
+TEST(Barrier, ExactlyOneLeaderPerGenerationAcrossProcesses) {
+    constexpr int kParties = 4, kRounds = 50;
+    shmds_barrier_t *b = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(nullptr, kParties, &b));
+    struct Shared {
+        std::atomic<int> leaders[kRounds];
+        std::atomic<int> followers[kRounds];
+    };
+    auto *sh = shared<Shared>();
+    pid_t pids[kParties];
+    for (pid_t &p : pids)
+        p = fork_child([&] {
+            for (int round = 0; round < kRounds; ++round) {
+                int r = shmds_barrier_wait(b, 10'000'000'000);
+                CHILD_CHECK(r == SHMDS_BARRIER_LEADER || r == 0);
+                (r == SHMDS_BARRIER_LEADER ? sh->leaders : sh->followers)[round].fetch_add(1);
+            }
+            return 0;
+        });
+    for (pid_t p : pids) {
+        ChildExit e = wait_child(p, 30s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+    for (int round = 0; round < kRounds; ++round) {
+        EXPECT_EQ(1, sh->leaders[round].load()) << "round " << round;
+        EXPECT_EQ(kParties - 1, sh->followers[round].load()) << "round " << round;
+    }
+    EXPECT_EQ(uint32_t(kRounds), shmds_barrier_generation(b));
+    unshare(sh);
+    shmds_barrier_close(b);
+}
+
+TEST(Barrier, ResetCancelsWaiters) {
+    shmds_barrier_t *b = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(nullptr, 3, &b));
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(shmds_barrier_wait(b, 10'000'000'000) == -ECANCELED);
+        return 0;
+    });
+    while (shmds_barrier_arrived(b) != 1) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(0, shmds_barrier_reset(b));
+    ChildExit e = wait_child(pid, 10s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    EXPECT_EQ(0u, shmds_barrier_arrived(b));
+    EXPECT_EQ(0, shmds_barrier_is_broken(b));
+    shmds_barrier_close(b);
+}
+
+TEST(Barrier, APartyThatDiesWhileWaitingBreaksItForTheOthers) {
+    shmds_barrier_t *b = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(nullptr, 3, &b));
+    pid_t pid = fork_child([&] {
+        shmds_barrier_wait(b, SHMDS_FOREVER);
+        return 1;
+    });
+    while (shmds_barrier_arrived(b) != 1) std::this_thread::sleep_for(1ms);
+    std::atomic<std::int64_t> killed{0};
+    std::thread killer([&] {
+        std::this_thread::sleep_for(30ms);
+        killed = shmds::core::monotonic_ns();
+        kill(pid, SIGKILL);  // left unreaped: a zombie party
+    });
+    EXPECT_EQ(-ECANCELED, shmds_barrier_wait(b, 5'000'000'000));
+    const double ms = double(shmds::core::monotonic_ns() - killed.load()) / 1e6;
+    killer.join();
+    EXPECT_LE(ms, kRecoveryBoundMs);
+    EXPECT_EQ(1, shmds_barrier_is_broken(b));
+    EXPECT_EQ(1u, shmds_barrier_recoveries(b));
+    expect_killed(pid, "barrier party");
+    shmds_barrier_close(b);
+}
+
+TEST(Barrier, StoppedPartyDoesNotBreakIt) {
+    shmds_barrier_t *b = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(nullptr, 2, &b));
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(shmds_barrier_wait(b, 10'000'000'000) == 0);
+        return 0;
+    });
+    while (shmds_barrier_arrived(b) != 1) std::this_thread::sleep_for(1ms);
+    kill(pid, SIGSTOP);
+    std::this_thread::sleep_for(200ms);  // several liveness probes would have run
+    EXPECT_EQ(0, shmds_barrier_is_broken(b));
+    EXPECT_EQ(SHMDS_BARRIER_LEADER, shmds_barrier_wait(b, 1'000'000'000));
+    kill(pid, SIGCONT);
+    ChildExit e = wait_child(pid, 10s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    shmds_barrier_close(b);
+}
+
+}  // namespace
