@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -28,10 +29,25 @@ int EventNotifier::get_or_create() noexcept {
     return made;
 }
 
+namespace {
+// An eventfd is an anonymous inode that /proc names "anon_inode:[eventfd]". Anything
+// else (a pipe, a socket, a file) would make notify/consume misbehave later, far from
+// the mistake, so it is refused here. Without /proc we cannot tell and accept it.
+bool is_eventfd(int fd) noexcept {
+    char link[64], target[64];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = ::readlink(link, target, sizeof target - 1);
+    if (n < 0) return errno != EBADF;  // EBADF is reported by the dup below
+    target[n] = '\0';
+    return std::strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+}  // namespace
+
 int EventNotifier::set(int fd) noexcept {
     int copy = -1;
     if (fd >= 0) {
         if (fd == fd_.load(std::memory_order_acquire)) return 0;  // already ours
+        if (!is_eventfd(fd)) return fail(-EINVAL, "fd {} is not an eventfd", fd);
         copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (copy < 0) return fail(-errno, "eventfd {}: dup failed: {}", fd, std::strerror(errno));
     } else if (fd != -1) {

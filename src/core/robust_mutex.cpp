@@ -19,15 +19,20 @@
 
 namespace shmds::core {
 
-int robust_mutex_init(RobustMutex &m) noexcept {
+int robust_pthread_init(pthread_mutex_t *m, int type) noexcept {
     pthread_mutexattr_t attr;
     int r = pthread_mutexattr_init(&attr);
     if (r) return -r;
     r = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
     if (!r) r = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    if (!r) r = pthread_mutex_init(&m.mutex, &attr);
+    if (!r) r = pthread_mutexattr_settype(&attr, type);
+    if (!r) r = pthread_mutex_init(m, &attr);
     pthread_mutexattr_destroy(&attr);
     return -r;
+}
+
+int robust_mutex_init(RobustMutex &m) noexcept {
+    return robust_pthread_init(&m.mutex, PTHREAD_MUTEX_NORMAL);
 }
 
 namespace {
@@ -39,17 +44,22 @@ constexpr int kTrylockSpins = 64;
 // fuzz/fuzz_open.cpp), so only a lock of the type robust_mutex_init() writes is used.
 // (A live peer rewriting it between this check and the lock is beyond what a pthread
 // mutex in shared memory can defend against.)
-bool type_intact(const pthread_mutex_t &m) noexcept {
+bool type_intact(const pthread_mutex_t &m, int type) noexcept {
 #if defined(__GLIBC__)
-    static const int expected = [] {
-        RobustMutex probe;
-        const int kind = robust_mutex_init(probe) == 0 ? probe.mutex.__data.__kind : -1;
-        pthread_mutex_destroy(&probe.mutex);
+    // What init writes for each type, learnt once from a probe mutex.
+    static const auto kind_of = [](int t) {
+        pthread_mutex_t probe;
+        const int kind = robust_pthread_init(&probe, t) == 0 ? probe.__data.__kind : -1;
+        pthread_mutex_destroy(&probe);
         return kind;
-    }();
+    };
+    static const int normal = kind_of(PTHREAD_MUTEX_NORMAL);
+    static const int errorcheck = kind_of(PTHREAD_MUTEX_ERRORCHECK);
+    const int expected = type == PTHREAD_MUTEX_ERRORCHECK ? errorcheck : normal;
     return __atomic_load_n(&m.__data.__kind, __ATOMIC_RELAXED) == expected;
 #else
     (void)m;
+    (void)type;
     return true;
 #endif
 }
@@ -68,37 +78,39 @@ int clocklock(pthread_mutex_t *m, const timespec *abs) noexcept {
 #endif
 }
 
-int lock_raw(pthread_mutex_t *m, const Deadline &deadline) noexcept {
+}  // namespace
+
+int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline) noexcept {
+    if (SHMDS_UNLIKELY(!type_intact(*m, type))) return EUCLEAN;
     int r = pthread_mutex_trylock(m);
     if (r != EBUSY) return r;
+    if (deadline.nowait()) return EBUSY;
     for (int i = 0; i < kTrylockSpins; ++i) {
         cpu_relax();
         r = pthread_mutex_trylock(m);
         if (r != EBUSY) return r;
     }
-    if (deadline.nowait()) return ETIMEDOUT;
     if (deadline.forever()) return pthread_mutex_lock(m);
     timespec abs = deadline.abs_timespec();
     return clocklock(m, &abs);
 }
-}  // namespace
 
 LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn repair,
                              void *context, std::atomic<std::uint64_t> *recoveries) noexcept {
-    if (SHMDS_UNLIKELY(!type_intact(m.mutex))) {
+    int r = robust_pthread_lock(&m.mutex, PTHREAD_MUTEX_NORMAL, deadline);
+    if (SHMDS_LIKELY(r == 0)) return LockResult::acquired;
+    if (r == EUCLEAN) {
         fail(SHMDS_ECORRUPT, "a lock in shared memory is damaged (unknown type); not using it");
         return LockResult::timed_out;
     }
-    int r = lock_raw(&m.mutex, deadline);
-    if (r == 0) return LockResult::acquired;
     if (r == EOWNERDEAD) {
         if (repair) repair(context);
         pthread_mutex_consistent(&m.mutex);
         if (recoveries) recoveries->fetch_add(1, std::memory_order_relaxed);
         return LockResult::recovered;
     }
-    // ETIMEDOUT, or ENOTRECOVERABLE which cannot happen since we always mark the mutex
-    // consistent before releasing it; report both as "not acquired".
+    // EBUSY/ETIMEDOUT, or ENOTRECOVERABLE which cannot happen since we always mark the
+    // mutex consistent before releasing it; report them as "not acquired".
     return LockResult::timed_out;
 }
 

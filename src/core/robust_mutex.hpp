@@ -23,6 +23,16 @@ struct RobustMutex {
 // Initialise in freshly created shared memory (before the segment is published).
 int robust_mutex_init(RobustMutex &m) noexcept;
 
+// The two layers every process-shared robust pthread mutex of the library goes through,
+// whatever its type (PTHREAD_MUTEX_NORMAL or _ERRORCHECK):
+//  - init: process-shared, robust, of that type; 0 or -errno.
+//  - lock: refuses a mutex whose type word in shared memory differs from what init
+//    wrote (EUCLEAN), spins briefly on trylock, then waits per the deadline (with the
+//    TSan annotations pthread_mutex_clocklock needs). Returns 0, EOWNERDEAD, EBUSY (a
+//    NOWAIT deadline and the lock is taken), ETIMEDOUT, EDEADLK, or EUCLEAN.
+int robust_pthread_init(pthread_mutex_t *m, int type) noexcept;
+int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline) noexcept;
+
 enum class LockResult { acquired, recovered, timed_out };
 
 using RepairFn = void (*)(void *context) noexcept;

@@ -1,6 +1,7 @@
 #include "sync/owned_mutex.hpp"
 
 #include "core/error.hpp"
+#include "core/robust_mutex.hpp"
 #include "core/failpoint.hpp"
 #include "core/thread_id.hpp"
 
@@ -12,32 +13,16 @@
 namespace shmds::sync {
 
 int owned_mutex_init(OwnedMutex &m) noexcept {
-    pthread_mutexattr_t attr;
-    int r = pthread_mutexattr_init(&attr);
-    if (r) return core::fail(-r, "pthread_mutexattr_init failed: {}", std::strerror(r));
-    r = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    if (!r) r = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    if (!r) r = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-    if (!r) r = pthread_mutex_init(&m.mutex, &attr);
-    pthread_mutexattr_destroy(&attr);
+    // Error-checking, so unlock by a non-owner and relocking are refused, not undefined.
+    int r = core::robust_pthread_init(&m.mutex, PTHREAD_MUTEX_ERRORCHECK);
     m.inconsistent.store(0, std::memory_order_relaxed);
-    if (r) return core::fail(-r, "robust mutex initialisation failed: {}", std::strerror(r));
+    if (r) return core::fail(r, "robust mutex initialisation failed: {}", std::strerror(-r));
     return 0;
 }
 
-namespace {
-int lock_raw(pthread_mutex_t *m, const core::Deadline &deadline) noexcept {
-    int r = pthread_mutex_trylock(m);
-    if (r != EBUSY || deadline.nowait()) return r;
-    if (deadline.forever()) return pthread_mutex_lock(m);
-    timespec abs = deadline.abs_timespec();
-    return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &abs);
-}
-}  // namespace
-
 int owned_mutex_lock(OwnedMutex &m, const core::Deadline &deadline,
                      std::atomic<std::uint64_t> &recoveries, const char *what) noexcept {
-    int r = lock_raw(&m.mutex, deadline);
+    int r = core::robust_pthread_lock(&m.mutex, PTHREAD_MUTEX_ERRORCHECK, deadline);
     if (SHMDS_LIKELY(r == 0)) {
         SHMDS_FAILPOINT("owned_mutex.lock.acquired");
         if (SHMDS_LIKELY(m.inconsistent.load(std::memory_order_relaxed) == 0)) return 0;
@@ -60,6 +45,9 @@ int owned_mutex_lock(OwnedMutex &m, const core::Deadline &deadline,
             return core::fail_static(-EAGAIN, "the lock is held by another thread");
         case ETIMEDOUT:
             return core::fail_static(-ETIMEDOUT, "the lock stayed held until the deadline");
+        case EUCLEAN:
+            return core::fail(SHMDS_ECORRUPT, "{} is damaged (unknown mutex type); not using it",
+                              what);
         case EDEADLK:
             return core::fail(-EDEADLK, "{} is already held by the calling thread", what);
         default:
