@@ -7,5 +7,6 @@
 
 #include <shmds/common.h>
 #include <shmds/queue.h>
+#include <shmds/sync.h>
 
 #endif /* SHMDS_SHMDS_H */

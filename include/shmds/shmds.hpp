@@ -4,5 +4,6 @@
 
 #include <shmds/error.hpp>
 #include <shmds/queue.hpp>
+#include <shmds/sync.hpp>
 
 #endif  // SHMDS_SHMDS_HPP
