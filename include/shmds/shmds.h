@@ -7,6 +7,8 @@
 
 #include <shmds/common.h>
 #include <shmds/queue.h>
+#include <shmds/pubsub.h>
+#include <shmds/reqrep.h>
 #include <shmds/sync.h>
 
 #endif /* SHMDS_SHMDS_H */

@@ -4,6 +4,8 @@
 
 #include <shmds/error.hpp>
 #include <shmds/queue.hpp>
+#include <shmds/pubsub.hpp>
+#include <shmds/reqrep.hpp>
 #include <shmds/sync.hpp>
 
 #endif  // SHMDS_SHMDS_HPP

@@ -1,0 +1,204 @@
+// PubSub benchmarks (issue 4): publish+poll in one process, publish_multi batches, and
+// one publisher fanning out to 4 subscriber processes against a pipe, a socketpair and
+// a POSIX mq per subscriber. Every subscriber checks it got every message in order: the
+// publisher keeps within one ring of the slowest subscriber, so the fan-out is lossless
+// like its peers' (which block the writer instead).
+#include "drivers.hpp"
+#include "harness.hpp"
+#include "peer_channels.hpp"
+#include "queue_channels.hpp"
+
+#include <shmds/pubsub.h>
+
+#include <array>
+#include <atomic>
+#include <string>
+#include <thread>
+
+namespace shmds::bench {
+
+namespace {
+
+constexpr int kSubscribers = 4;
+constexpr std::uint64_t kRing = 4096;
+
+class ShmdsPubSub {
+public:
+    ShmdsPubSub() {
+        shmds_options_t opts = SHMDS_OPTIONS_INIT;
+        shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT64, kRing);
+        check_shmds(shmds_pubsub_create(&opts, &cfg, &ps_), "shmds_pubsub_create");
+    }
+    ~ShmdsPubSub() { shmds_pubsub_close(ps_); }
+    ShmdsPubSub(const ShmdsPubSub &) = delete;
+    ShmdsPubSub &operator=(const ShmdsPubSub &) = delete;
+    shmds_pubsub_t *get() const noexcept { return ps_; }
+    shmds_pubsub_sub_t *subscribe() {
+        shmds_pubsub_sub_t *s = nullptr;
+        check_shmds(shmds_pubsub_subscribe(ps_, &s), "shmds_pubsub_subscribe");
+        return s;
+    }
+
+private:
+    shmds_pubsub_t *ps_ = nullptr;
+};
+
+// ---- one process: publish then poll, singly or in batches of kBatch ----
+
+void add_single() {
+    add_case({"ps_single/int64", "shmds", "", [](const RunParams &p, Sample &s) {
+                  ShmdsPubSub ps;
+                  shmds_pubsub_sub_t *sub = ps.subscribe();
+                  run_pairs(p, s, [&, seq = std::int64_t{1}]() mutable {
+                      std::int64_t v = 0;
+                      check_shmds(shmds_pubsub_publish_int(ps.get(), seq), "publish");
+                      check_shmds(shmds_pubsub_sub_poll_int(sub, &v, SHMDS_NOWAIT), "poll");
+                      if (v != seq++) throw Failure("polled another message than was published");
+                      return std::uint64_t{1};
+                  });
+                  shmds_pubsub_sub_close(sub);
+              }});
+    const std::string batch = "shmds-batch" + std::to_string(kBatch);
+    add_case({"ps_single/int64", batch, "shmds", [](const RunParams &p, Sample &s) {
+                  ShmdsPubSub ps;
+                  shmds_pubsub_sub_t *sub = ps.subscribe();
+                  s.note("publish_multi + drain");
+                  run_pairs(p, s, [&, seq = std::int64_t{1}]() mutable {
+                      std::int64_t in[kBatch], out[kBatch];
+                      for (std::size_t i = 0; i < kBatch; ++i) in[i] = seq + std::int64_t(i);
+                      check_shmds(shmds_pubsub_publish_multi_int(ps.get(), in, kBatch), "publish");
+                      std::size_t got = 0;
+                      check_shmds(shmds_pubsub_sub_drain_int(sub, out, kBatch, &got), "drain");
+                      if (got != kBatch || out[kBatch - 1] != seq + std::int64_t(kBatch) - 1)
+                          throw Failure("drained another batch than was published");
+                      seq += std::int64_t(kBatch);
+                      return std::uint64_t{kBatch};
+                  });
+                  shmds_pubsub_sub_close(sub);
+              }});
+}
+
+// ---- fan-out: 1 publisher, kSubscribers subscriber processes ----
+
+// Subscriber progress, so the libshmds publisher stays within one ring of the slowest.
+struct Progress {
+    std::array<std::atomic<std::uint64_t>, kSubscribers> read{};
+    std::uint64_t slowest() const {
+        std::uint64_t m = ~std::uint64_t{0};
+        for (const auto &r : read) m = std::min(m, r.load(std::memory_order_acquire));
+        return m;
+    }
+};
+
+class ShmdsFan {
+public:
+    ShmdsFan() {
+        for (auto &s : subs_) s = ps_.subscribe();
+    }
+    ~ShmdsFan() {
+        for (auto *s : subs_) shmds_pubsub_sub_close(s);
+    }
+    std::string note() const { return "ring of 4096, lossless (publisher paced)"; }
+    void publish(std::uint64_t seq) {
+        while (published_ - done_ >= kRing - 256) {
+            done_ = progress_->slowest();
+            if (published_ - done_ >= kRing - 256) std::this_thread::yield();
+        }
+        check_shmds(shmds_pubsub_publish_int(ps_.get(), std::int64_t(seq)), "publish");
+        ++published_;
+    }
+    std::uint64_t receive(int i) {
+        std::int64_t v = 0;
+        check_shmds(shmds_pubsub_sub_poll_int(subs_[i], &v, SHMDS_FOREVER), "poll");
+        // Every 256th message tells the publisher how far this subscriber got.
+        if ((std::uint64_t(v) & 255) == 0) progress_->read[i].store(std::uint64_t(v));
+        return std::uint64_t(v);
+    }
+
+private:
+    ShmdsPubSub ps_;
+    std::array<shmds_pubsub_sub_t *, kSubscribers> subs_{};
+    Shared<Progress> progress_;
+    std::uint64_t published_ = 0;  // publisher side: messages published
+    std::uint64_t done_ = 0;       // publisher side: its last look at the slowest subscriber
+};
+
+// A peer: one channel per subscriber, the publisher writes each message to all.
+template <typename Ch>
+class ChannelFan {
+public:
+    std::string note() const { return chans_[0].note() + " per subscriber"; }
+    void publish(std::uint64_t seq) {
+        for (auto &c : chans_) c.send(seq);
+    }
+    std::uint64_t receive(int i) {
+        std::uint64_t m = 0;
+        chans_[i].recv(m);
+        return m;
+    }
+
+private:
+    std::array<Ch, kSubscribers> chans_;
+};
+
+template <typename Fan>
+void run_fanout(const RunParams &p, Sample &s, Fan &fan) {
+    Shared<StartLine> line;
+    std::vector<ChildSpec> specs;
+    specs.push_back({-1, [&](ChildReport &r) {
+                         line->arrive_and_wait(kSubscribers + 1);
+                         const std::int64_t until = now_ns() + std::int64_t(p.seconds * 1e9);
+                         std::uint64_t seq = 1;
+                         do {
+                             for (int i = 0; i < 64; ++i) fan.publish(seq++);
+                         } while (now_ns() < until);
+                         fan.publish(kStop);
+                         r.values[0] = double(seq - 1);
+                     }});
+    for (int i = 0; i < kSubscribers; ++i)
+        specs.push_back({-1, [&, i](ChildReport &r) {
+                             line->arrive_and_wait(kSubscribers + 1);
+                             const std::int64_t t0 = now_ns();
+                             SeqCheck check;
+                             while (check.take(fan.receive(i))) {
+                             }
+                             r.values[0] = double(check.received());
+                             r.values[1] = double(now_ns() - t0);
+                         }});
+    auto reports = run_children(specs, case_timeout(p));
+    double slowest = 0;
+    for (int i = 1; i <= kSubscribers; ++i) {
+        if (reports[i].values[0] != reports[0].values[0])
+            throw Failure("a subscriber missed messages");
+        const double rate = reports[i].values[0] / (reports[i].values[1] * 1e-9);
+        slowest = i == 1 ? rate : std::min(slowest, rate);
+    }
+    s.add("rate", slowest, "msgs/s/sub");
+}
+
+template <typename Fan>
+void add_fan(const std::string &subject, const std::string &vs) {
+    add_case({"fanout4/int64", subject, vs, [](const RunParams &p, Sample &s) {
+                  Fan fan;
+                  s.note(fan.note());
+                  run_fanout(p, s, fan);
+              }});
+}
+
+void register_pubsub_benchmarks() {
+    add_single();
+    add_fan<ShmdsFan>("shmds", "pipe");
+    add_fan<ChannelFan<PipeChannel<std::uint64_t>>>("pipe", "");
+    add_fan<ChannelFan<SocketChannel<std::uint64_t>>>("socketpair", "");
+    add_fan<ChannelFan<PosixMqChannel<std::uint64_t>>>("posix-mq", "");
+    add_target({"fanout4/int64", "shmds", "rate", "pipe", true, 10,
+                "fan-out to 4 subscribers vs a pipe per subscriber"});
+    add_target({"ps_single/int64", "shmds-batch" + std::to_string(kBatch), "rate", "shmds", true,
+                3, "publish_multi batches of 64 vs single publishes"});
+}
+
+}  // namespace
+
+SHMDS_BENCH_REGISTER(register_pubsub_benchmarks);
+
+}  // namespace shmds::bench

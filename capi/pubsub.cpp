@@ -1,0 +1,362 @@
+// The exported pubsub functions: check arguments, turn handles into the engine and its
+// subscribers, map failures to codes. No pubsub logic lives here.
+#include "api.hpp"
+#include "pubsub/pubsub.hpp"
+#include "pubsub/subscriber.hpp"
+
+#include <shmds/pubsub.h>
+
+#include <memory>
+
+using shmds::core::Deadline;
+using shmds::core::fail;
+using shmds::pubsub::ByteSpan;
+using shmds::pubsub::PubSub;
+using shmds::pubsub::Subscriber;
+namespace capi = shmds::capi;
+
+namespace {
+
+// Handles are the engine objects themselves; the C types are never defined.
+PubSub *engine(shmds_pubsub_t *p) noexcept { return reinterpret_cast<PubSub *>(p); }
+const PubSub *engine(const shmds_pubsub_t *p) noexcept {
+    return reinterpret_cast<const PubSub *>(p);
+}
+Subscriber *cursor(shmds_pubsub_sub_t *s) noexcept { return reinterpret_cast<Subscriber *>(s); }
+const Subscriber *cursor(const shmds_pubsub_sub_t *s) noexcept {
+    return reinterpret_cast<const Subscriber *>(s);
+}
+
+int need_int(const PubSub *p, const char *fn) noexcept {
+    if (SHMDS_UNLIKELY(p->is_bytes()))
+        return fail(SHMDS_EVARIANT, "{}: the pubsub carries bytes; use the _bytes verbs", fn);
+    return 0;
+}
+
+int need_bytes(const PubSub *p, const char *fn) noexcept {
+    if (SHMDS_UNLIKELY(!p->is_bytes()))
+        return fail(SHMDS_EVARIANT, "{}: the pubsub carries {} integers; use the _int verbs", fn,
+                    shmds::pubsub::variant_name(std::uint32_t(p->variant())));
+    return 0;
+}
+
+#define CHECK_HANDLE(p, fn) \
+    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, "pubsub")
+#define CHECK_SUB(s, fn) \
+    if (SHMDS_UNLIKELY(!(s))) return capi::null_arg(fn, "sub")
+#define CHECK_ARG(p, fn, name) \
+    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
+
+constexpr std::size_t kConfigV1Size =
+    offsetof(shmds_pubsub_config_t, msg_size) + sizeof(std::uint64_t);
+constexpr std::size_t kStatsV1Size =
+    offsetof(shmds_pubsub_stats_t, waiting_subscribers) + sizeof(std::uint32_t);
+
+int subscribe(shmds_pubsub_t *ps, shmds_pubsub_sub_t **out, Subscriber::Start start,
+              const char *fn) noexcept {
+    CHECK_HANDLE(ps, fn);
+    CHECK_ARG(out, fn, "out");
+    auto *s = new (std::nothrow) Subscriber(*engine(ps), start);
+    if (!s) return fail(-ENOMEM, "{}: out of memory for a subscriber", fn);
+    *out = reinterpret_cast<shmds_pubsub_sub_t *>(s);
+    return 0;
+}
+
+int poll_multi_int(shmds_pubsub_sub_t *sub, int64_t *out, size_t max, size_t *got,
+                   const Deadline &dl, bool allow_empty, const char *fn) noexcept {
+    CHECK_SUB(sub, fn);
+    CHECK_ARG(got, fn, "got");
+    *got = 0;
+    if (int r = need_int(&cursor(sub)->pubsub(), fn)) return r;
+    if (max == 0) return 0;
+    CHECK_ARG(out, fn, "out");
+    return cursor(sub)->poll_multi_int(out, max, got, dl, allow_empty);
+}
+
+int poll_multi_bytes(shmds_pubsub_sub_t *sub, void *buf, size_t buf_size, size_t *lens,
+                     size_t max, size_t *got, const Deadline &dl, bool allow_empty,
+                     const char *fn) noexcept {
+    CHECK_SUB(sub, fn);
+    CHECK_ARG(got, fn, "got");
+    *got = 0;
+    if (int r = need_bytes(&cursor(sub)->pubsub(), fn)) return r;
+    if (max == 0) return 0;
+    CHECK_ARG(lens, fn, "lens");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    return cursor(sub)->poll_multi_bytes(buf, buf_size, lens, max, got, dl, allow_empty);
+}
+
+}  // namespace
+
+extern "C" {
+
+SHMDS_API int shmds_pubsub_create(const shmds_options_t *opts, const shmds_pubsub_config_t *cfg,
+                                  shmds_pubsub_t **out) {
+    static const char fn[] = "shmds_pubsub_create";
+    CHECK_ARG(cfg, fn, "cfg");
+    CHECK_ARG(out, fn, "out");
+    if (cfg->struct_size < kConfigV1Size)
+        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
+                             "SHMDS_PUBSUB_CONFIG_INIT",
+                    fn, cfg->struct_size);
+    if (cfg->variant < SHMDS_PUBSUB_INT16 || cfg->variant > SHMDS_PUBSUB_BYTES)
+        return fail(-EINVAL, "{}: variant {} is not one of SHMDS_PUBSUB_INT16, _INT32, _INT64, "
+                             "_BYTES",
+                    fn, cfg->variant);
+    return capi::guarded(fn, [&] {
+        std::unique_ptr<PubSub> p;
+        shmds::pubsub::Config c{shmds::pubsub::Variant(cfg->variant), cfg->capacity,
+                                cfg->msg_size};
+        if (int r = PubSub::create(opts, c, p)) return r;
+        *out = reinterpret_cast<shmds_pubsub_t *>(p.release());
+        return 0;
+    });
+}
+
+SHMDS_API int shmds_pubsub_open(const shmds_options_t *opts, int variant, shmds_pubsub_t **out) {
+    static const char fn[] = "shmds_pubsub_open";
+    CHECK_ARG(out, fn, "out");
+    if (variant < SHMDS_PUBSUB_ANY || variant > SHMDS_PUBSUB_BYTES)
+        return fail(-EINVAL, "{}: variant {} is not a pubsub variant", fn, variant);
+    return capi::guarded(fn, [&] {
+        std::unique_ptr<PubSub> p;
+        if (int r = PubSub::open(opts, std::uint32_t(variant), p)) return r;
+        *out = reinterpret_cast<shmds_pubsub_t *>(p.release());
+        return 0;
+    });
+}
+
+SHMDS_API void shmds_pubsub_close(shmds_pubsub_t *ps) { delete engine(ps); }
+
+SHMDS_API int shmds_pubsub_variant(const shmds_pubsub_t *ps) {
+    CHECK_HANDLE(ps, "shmds_pubsub_variant");
+    return int(engine(ps)->variant());
+}
+
+SHMDS_API uint64_t shmds_pubsub_capacity(const shmds_pubsub_t *ps) {
+    return ps ? engine(ps)->capacity() : 0;
+}
+
+SHMDS_API uint64_t shmds_pubsub_msg_size(const shmds_pubsub_t *ps) {
+    return ps ? engine(ps)->msg_size() : 0;
+}
+
+SHMDS_API uint64_t shmds_pubsub_write_pos(const shmds_pubsub_t *ps) {
+    return ps ? engine(ps)->write_pos() : 0;
+}
+
+SHMDS_API int shmds_pubsub_fd(const shmds_pubsub_t *ps) {
+    CHECK_HANDLE(ps, "shmds_pubsub_fd");
+    int fd = const_cast<PubSub *>(engine(ps))->segment().fd();
+    if (fd < 0) return fail(-ENOENT, "an anonymous pubsub has no descriptor; create it as a memfd");
+    return fd;
+}
+
+SHMDS_API int shmds_pubsub_sync(const shmds_pubsub_t *ps) {
+    CHECK_HANDLE(ps, "shmds_pubsub_sync");
+    return const_cast<PubSub *>(engine(ps))->segment().sync();
+}
+
+SHMDS_API int shmds_pubsub_stats(const shmds_pubsub_t *ps, shmds_pubsub_stats_t *stats) {
+    static const char fn[] = "shmds_pubsub_stats";
+    CHECK_HANDLE(ps, fn);
+    CHECK_ARG(stats, fn, "stats");
+    if (stats->struct_size < kStatsV1Size)
+        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
+                    stats->struct_size, kStatsV1Size);
+    shmds::pubsub::Stats s;
+    engine(ps)->stats(s);
+    stats->capacity = s.capacity;
+    stats->msg_size = s.msg_size;
+    stats->write_pos = s.write_pos;
+    stats->dropped = s.dropped;
+    stats->skipped = s.skipped;
+    stats->torn = s.torn;
+    stats->takeovers = s.takeovers;
+    stats->overflowed = s.overflowed;
+    stats->recoveries = s.recoveries;
+    stats->segment_bytes = s.segment_bytes;
+    stats->waiting_subscribers = s.waiting_subscribers;
+    return 0;
+}
+
+SHMDS_API int shmds_pubsub_publish_int(shmds_pubsub_t *ps, int64_t value) {
+    static const char fn[] = "shmds_pubsub_publish_int";
+    CHECK_HANDLE(ps, fn);
+    if (int r = need_int(engine(ps), fn)) return r;
+    return engine(ps)->publish_int(&value, 1);
+}
+
+SHMDS_API int shmds_pubsub_publish_multi_int(shmds_pubsub_t *ps, const int64_t *values,
+                                             size_t n) {
+    static const char fn[] = "shmds_pubsub_publish_multi_int";
+    CHECK_HANDLE(ps, fn);
+    if (int r = need_int(engine(ps), fn)) return r;
+    if (n == 0) return 0;
+    CHECK_ARG(values, fn, "values");
+    return engine(ps)->publish_int(values, n);
+}
+
+SHMDS_API int shmds_pubsub_publish_bytes(shmds_pubsub_t *ps, const void *data, size_t len) {
+    static const char fn[] = "shmds_pubsub_publish_bytes";
+    CHECK_HANDLE(ps, fn);
+    if (int r = need_bytes(engine(ps), fn)) return r;
+    if (!data && len) return capi::null_arg(fn, "data");
+    ByteSpan msg{data, len};
+    return engine(ps)->publish_bytes(&msg, 1);
+}
+
+SHMDS_API int shmds_pubsub_publish_multi_bytes(shmds_pubsub_t *ps, const void *const *datas,
+                                               const size_t *lens, size_t n) {
+    static const char fn[] = "shmds_pubsub_publish_multi_bytes";
+    CHECK_HANDLE(ps, fn);
+    if (int r = need_bytes(engine(ps), fn)) return r;
+    if (n == 0) return 0;
+    CHECK_ARG(datas, fn, "datas");
+    CHECK_ARG(lens, fn, "lens");
+    for (std::size_t i = 0; i < n; ++i)
+        if (!datas[i] && lens[i]) return fail(-EINVAL, "{}: datas[{}] is NULL", fn, i);
+    return capi::guarded(fn, [&] {
+        // The batch is claimed at once, so the spans are built first (one allocation).
+        std::unique_ptr<ByteSpan[]> spans(new ByteSpan[n]);
+        for (std::size_t i = 0; i < n; ++i) spans[i] = ByteSpan{datas[i], lens[i]};
+        return engine(ps)->publish_bytes(spans.get(), n);
+    });
+}
+
+SHMDS_API int shmds_pubsub_publish_notify_int(shmds_pubsub_t *ps, int64_t value) {
+    if (int r = shmds_pubsub_publish_int(ps, value)) return r;
+    return engine(ps)->events().notify();
+}
+
+SHMDS_API int shmds_pubsub_publish_notify_bytes(shmds_pubsub_t *ps, const void *data,
+                                                size_t len) {
+    if (int r = shmds_pubsub_publish_bytes(ps, data, len)) return r;
+    return engine(ps)->events().notify();
+}
+
+SHMDS_API int shmds_pubsub_subscribe(shmds_pubsub_t *ps, shmds_pubsub_sub_t **out) {
+    return subscribe(ps, out, Subscriber::Start::latest, "shmds_pubsub_subscribe");
+}
+
+SHMDS_API int shmds_pubsub_subscribe_all(shmds_pubsub_t *ps, shmds_pubsub_sub_t **out) {
+    return subscribe(ps, out, Subscriber::Start::oldest, "shmds_pubsub_subscribe_all");
+}
+
+SHMDS_API void shmds_pubsub_sub_close(shmds_pubsub_sub_t *sub) { delete cursor(sub); }
+
+SHMDS_API int shmds_pubsub_sub_poll_int(shmds_pubsub_sub_t *sub, int64_t *out,
+                                        int64_t timeout_ns) {
+    static const char fn[] = "shmds_pubsub_sub_poll_int";
+    CHECK_SUB(sub, fn);
+    CHECK_ARG(out, fn, "out");
+    if (int r = need_int(&cursor(sub)->pubsub(), fn)) return r;
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return cursor(sub)->poll_int(out, dl);
+}
+
+SHMDS_API int shmds_pubsub_sub_poll_multi_int(shmds_pubsub_sub_t *sub, int64_t *out,
+                                              size_t max, size_t *got, int64_t timeout_ns) {
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return poll_multi_int(sub, out, max, got, dl, false, "shmds_pubsub_sub_poll_multi_int");
+}
+
+SHMDS_API int shmds_pubsub_sub_drain_int(shmds_pubsub_sub_t *sub, int64_t *out, size_t max,
+                                         size_t *got) {
+    return poll_multi_int(sub, out, max, got, Deadline::from_timeout(0), true,
+                          "shmds_pubsub_sub_drain_int");
+}
+
+SHMDS_API int shmds_pubsub_sub_poll_bytes(shmds_pubsub_sub_t *sub, void *buf, size_t buf_size,
+                                          size_t *len, int64_t timeout_ns) {
+    static const char fn[] = "shmds_pubsub_sub_poll_bytes";
+    CHECK_SUB(sub, fn);
+    CHECK_ARG(len, fn, "len");
+    if (int r = need_bytes(&cursor(sub)->pubsub(), fn)) return r;
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return cursor(sub)->poll_bytes(buf, buf_size, len, dl);
+}
+
+SHMDS_API int shmds_pubsub_sub_poll_multi_bytes(shmds_pubsub_sub_t *sub, void *buf,
+                                                size_t buf_size, size_t *lens, size_t max,
+                                                size_t *got, int64_t timeout_ns) {
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return poll_multi_bytes(sub, buf, buf_size, lens, max, got, dl, false,
+                            "shmds_pubsub_sub_poll_multi_bytes");
+}
+
+SHMDS_API int shmds_pubsub_sub_drain_bytes(shmds_pubsub_sub_t *sub, void *buf, size_t buf_size,
+                                           size_t *lens, size_t max, size_t *got) {
+    return poll_multi_bytes(sub, buf, buf_size, lens, max, got, Deadline::from_timeout(0), true,
+                            "shmds_pubsub_sub_drain_bytes");
+}
+
+SHMDS_API uint64_t shmds_pubsub_sub_lag(const shmds_pubsub_sub_t *sub) {
+    return sub ? cursor(sub)->lag() : 0;
+}
+
+SHMDS_API uint64_t shmds_pubsub_sub_overflow_count(const shmds_pubsub_sub_t *sub) {
+    return sub ? cursor(sub)->overflow() : 0;
+}
+
+SHMDS_API uint64_t shmds_pubsub_sub_skipped_count(const shmds_pubsub_sub_t *sub) {
+    return sub ? cursor(sub)->skipped() : 0;
+}
+
+SHMDS_API uint64_t shmds_pubsub_sub_cursor(const shmds_pubsub_sub_t *sub) {
+    return sub ? cursor(sub)->cursor() : 0;
+}
+
+SHMDS_API int shmds_pubsub_sub_set_cursor(shmds_pubsub_sub_t *sub, uint64_t pos) {
+    CHECK_SUB(sub, "shmds_pubsub_sub_set_cursor");
+    cursor(sub)->set_cursor(pos);
+    return 0;
+}
+
+SHMDS_API uint64_t shmds_pubsub_sub_write_pos(const shmds_pubsub_sub_t *sub) {
+    return sub ? cursor(sub)->pubsub().write_pos() : 0;
+}
+
+SHMDS_API int shmds_pubsub_sub_reset(shmds_pubsub_sub_t *sub) {
+    CHECK_SUB(sub, "shmds_pubsub_sub_reset");
+    cursor(sub)->reset_latest();
+    return 0;
+}
+
+SHMDS_API int shmds_pubsub_sub_reset_oldest(shmds_pubsub_sub_t *sub) {
+    CHECK_SUB(sub, "shmds_pubsub_sub_reset_oldest");
+    cursor(sub)->reset_oldest();
+    return 0;
+}
+
+SHMDS_API int shmds_pubsub_sub_eventfd(shmds_pubsub_sub_t *sub) {
+    CHECK_SUB(sub, "shmds_pubsub_sub_eventfd");
+    return cursor(sub)->pubsub().events().get_or_create();
+}
+
+SHMDS_API int shmds_pubsub_eventfd(shmds_pubsub_t *ps) {
+    CHECK_HANDLE(ps, "shmds_pubsub_eventfd");
+    return engine(ps)->events().get_or_create();
+}
+
+SHMDS_API int shmds_pubsub_set_eventfd(shmds_pubsub_t *ps, int fd) {
+    CHECK_HANDLE(ps, "shmds_pubsub_set_eventfd");
+    return engine(ps)->events().set(fd);
+}
+
+SHMDS_API int shmds_pubsub_notify(shmds_pubsub_t *ps) {
+    CHECK_HANDLE(ps, "shmds_pubsub_notify");
+    return engine(ps)->events().notify();
+}
+
+SHMDS_API int shmds_pubsub_eventfd_consume(shmds_pubsub_t *ps, uint64_t *count) {
+    CHECK_HANDLE(ps, "shmds_pubsub_eventfd_consume");
+    return engine(ps)->events().consume(count);
+}
+
+}  // extern "C"

@@ -1,0 +1,333 @@
+// The exported reqrep functions: check arguments, turn the handle into the engine, map
+// failures to codes. No reqrep logic lives here; the INT64 verbs are the bytes verbs
+// with an 8-byte payload.
+#include "api.hpp"
+#include "reqrep/reqrep.hpp"
+
+#include <shmds/reqrep.h>
+
+#include <memory>
+
+using shmds::core::Deadline;
+using shmds::core::fail;
+using shmds::reqrep::Channel;
+using shmds::reqrep::RecvBuffer;
+using shmds::reqrep::ReqRep;
+namespace capi = shmds::capi;
+
+namespace {
+
+ReqRep *engine(shmds_reqrep_t *r) noexcept { return reinterpret_cast<ReqRep *>(r); }
+const ReqRep *engine(const shmds_reqrep_t *r) noexcept {
+    return reinterpret_cast<const ReqRep *>(r);
+}
+
+int need(const ReqRep *r, bool bytes, const char *fn) noexcept {
+    if (SHMDS_UNLIKELY(r->is_bytes() != bytes))
+        return fail(SHMDS_EVARIANT, "{}: the reqrep carries {}; use the {} verbs", fn,
+                    r->is_bytes() ? "bytes" : "int64 values", r->is_bytes() ? "_bytes" : "_int");
+    return 0;
+}
+
+int channel_of(int channel, Channel *out, const char *fn) noexcept {
+    if (channel != SHMDS_REQREP_REQUESTS && channel != SHMDS_REQREP_REPLIES)
+        return fail(-EINVAL, "{}: channel {} is not SHMDS_REQREP_REQUESTS or _REPLIES", fn,
+                    channel);
+    *out = Channel(channel);
+    return 0;
+}
+
+#define CHECK_HANDLE(r, fn) \
+    if (SHMDS_UNLIKELY(!(r))) return capi::null_arg(fn, "reqrep")
+#define CHECK_ARG(p, fn, name) \
+    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
+#define CHECK_VARIANT(r, bytes, fn) \
+    if (int rc_ = need(engine(r), bytes, fn)) return rc_
+
+constexpr std::size_t kConfigV1Size =
+    offsetof(shmds_reqrep_config_t, resp_size) + sizeof(std::uint64_t);
+constexpr std::size_t kStatsV1Size =
+    offsetof(shmds_reqrep_stats_t, waiting_senders) + sizeof(std::uint32_t);
+
+int send_common(shmds_reqrep_t *rr, const void *data, size_t len, uint64_t *id,
+                int64_t timeout_ns, const char *fn) noexcept {
+    CHECK_ARG(id, fn, "id");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return engine(rr)->send(data, len, id, dl);
+}
+
+int recv_common(shmds_reqrep_t *rr, const RecvBuffer &out, size_t *got, int64_t timeout_ns)
+    noexcept {
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return engine(rr)->recv(out, got, dl);
+}
+
+}  // namespace
+
+extern "C" {
+
+SHMDS_API int shmds_reqrep_create(const shmds_options_t *opts, const shmds_reqrep_config_t *cfg,
+                                  shmds_reqrep_t **out) {
+    static const char fn[] = "shmds_reqrep_create";
+    CHECK_ARG(cfg, fn, "cfg");
+    CHECK_ARG(out, fn, "out");
+    if (cfg->struct_size < kConfigV1Size)
+        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
+                             "SHMDS_REQREP_CONFIG_INIT",
+                    fn, cfg->struct_size);
+    if (cfg->variant != SHMDS_REQREP_INT64 && cfg->variant != SHMDS_REQREP_BYTES)
+        return fail(-EINVAL, "{}: variant {} is not SHMDS_REQREP_INT64 or _BYTES", fn,
+                    cfg->variant);
+    return capi::guarded(fn, [&] {
+        std::unique_ptr<ReqRep> r;
+        shmds::reqrep::Config c{shmds::reqrep::Variant(cfg->variant), cfg->request_capacity,
+                                cfg->response_slots, cfg->req_size, cfg->resp_size};
+        if (int rc = ReqRep::create(opts, c, r)) return rc;
+        *out = reinterpret_cast<shmds_reqrep_t *>(r.release());
+        return 0;
+    });
+}
+
+SHMDS_API int shmds_reqrep_open(const shmds_options_t *opts, int variant, shmds_reqrep_t **out) {
+    static const char fn[] = "shmds_reqrep_open";
+    CHECK_ARG(out, fn, "out");
+    if (variant < SHMDS_REQREP_ANY || variant > SHMDS_REQREP_BYTES)
+        return fail(-EINVAL, "{}: variant {} is not a reqrep variant", fn, variant);
+    return capi::guarded(fn, [&] {
+        std::unique_ptr<ReqRep> r;
+        if (int rc = ReqRep::open(opts, std::uint32_t(variant), r)) return rc;
+        *out = reinterpret_cast<shmds_reqrep_t *>(r.release());
+        return 0;
+    });
+}
+
+SHMDS_API void shmds_reqrep_close(shmds_reqrep_t *rr) { delete engine(rr); }
+
+SHMDS_API int shmds_reqrep_variant(const shmds_reqrep_t *rr) {
+    CHECK_HANDLE(rr, "shmds_reqrep_variant");
+    return int(engine(rr)->variant());
+}
+
+SHMDS_API int shmds_reqrep_fd(const shmds_reqrep_t *rr) {
+    CHECK_HANDLE(rr, "shmds_reqrep_fd");
+    int fd = const_cast<ReqRep *>(engine(rr))->segment().fd();
+    if (fd < 0) return fail(-ENOENT, "an anonymous reqrep has no descriptor; create it as a memfd");
+    return fd;
+}
+
+SHMDS_API int shmds_reqrep_sync(const shmds_reqrep_t *rr) {
+    CHECK_HANDLE(rr, "shmds_reqrep_sync");
+    return const_cast<ReqRep *>(engine(rr))->segment().sync();
+}
+
+SHMDS_API int shmds_reqrep_stats(const shmds_reqrep_t *rr, shmds_reqrep_stats_t *stats) {
+    static const char fn[] = "shmds_reqrep_stats";
+    CHECK_HANDLE(rr, fn);
+    CHECK_ARG(stats, fn, "stats");
+    if (stats->struct_size < kStatsV1Size)
+        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
+                    stats->struct_size, kStatsV1Size);
+    shmds::reqrep::Stats s;
+    engine(rr)->stats(s);
+    stats->request_capacity = s.request_capacity;
+    stats->response_slots = s.response_slots;
+    stats->req_size = s.req_size;
+    stats->resp_size = s.resp_size;
+    stats->queued = s.queued;
+    stats->slots_in_use = s.slots_in_use;
+    stats->sent = s.sent;
+    stats->received = s.received;
+    stats->replied = s.replied;
+    stats->collected = s.collected;
+    stats->cancelled = s.cancelled;
+    stats->reclaimed = s.reclaimed;
+    stats->send_full = s.send_full;
+    stats->reply_refused = s.reply_refused;
+    stats->recoveries = s.recoveries;
+    stats->segment_bytes = s.segment_bytes;
+    stats->waiting_servers = s.waiting_servers;
+    stats->waiting_senders = s.waiting_senders;
+    return 0;
+}
+
+SHMDS_API int shmds_reqrep_send_bytes(shmds_reqrep_t *rr, const void *data, size_t len,
+                                      uint64_t *id, int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_send_bytes";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, true, fn);
+    if (!data && len) return capi::null_arg(fn, "data");
+    return send_common(rr, data, len, id, timeout_ns, fn);
+}
+
+SHMDS_API int shmds_reqrep_send_int(shmds_reqrep_t *rr, int64_t value, uint64_t *id,
+                                    int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_send_int";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, false, fn);
+    return send_common(rr, &value, sizeof value, id, timeout_ns, fn);
+}
+
+SHMDS_API int shmds_reqrep_get_bytes(shmds_reqrep_t *rr, uint64_t id, void *buf,
+                                     size_t buf_size, size_t *len, int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_get_bytes";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, true, fn);
+    CHECK_ARG(len, fn, "len");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return engine(rr)->get(id, buf, buf_size, len, dl);
+}
+
+SHMDS_API int shmds_reqrep_get_int(shmds_reqrep_t *rr, uint64_t id, int64_t *out,
+                                   int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_get_int";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, false, fn);
+    CHECK_ARG(out, fn, "out");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    std::size_t len = 0;
+    return engine(rr)->get(id, out, sizeof *out, &len, dl);
+}
+
+SHMDS_API int shmds_reqrep_request_bytes(shmds_reqrep_t *rr, const void *data, size_t len,
+                                         void *buf, size_t buf_size, size_t *out_len,
+                                         int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_request_bytes";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, true, fn);
+    CHECK_ARG(out_len, fn, "out_len");
+    if (!data && len) return capi::null_arg(fn, "data");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    return engine(rr)->request(data, len, buf, buf_size, out_len, dl);
+}
+
+SHMDS_API int shmds_reqrep_request_int(shmds_reqrep_t *rr, int64_t value, int64_t *out,
+                                       int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_request_int";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, false, fn);
+    CHECK_ARG(out, fn, "out");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    std::size_t len = 0;
+    return engine(rr)->request(&value, sizeof value, out, sizeof *out, &len, dl);
+}
+
+SHMDS_API int shmds_reqrep_cancel(shmds_reqrep_t *rr, uint64_t id) {
+    CHECK_HANDLE(rr, "shmds_reqrep_cancel");
+    return engine(rr)->cancel(id);
+}
+
+SHMDS_API uint64_t shmds_reqrep_pending(const shmds_reqrep_t *rr) {
+    if (!rr) return 0;
+    const std::int64_t n = engine(rr)->pending();
+    return n > 0 ? std::uint64_t(n) : 0;
+}
+
+SHMDS_API int shmds_reqrep_recv_bytes(shmds_reqrep_t *rr, void *buf, size_t buf_size,
+                                      size_t *len, uint64_t *id, int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_recv_bytes";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, true, fn);
+    CHECK_ARG(len, fn, "len");
+    CHECK_ARG(id, fn, "id");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    std::size_t got = 0;
+    return recv_common(rr, RecvBuffer{buf, buf_size, len, id, 1}, &got, timeout_ns);
+}
+
+SHMDS_API int shmds_reqrep_recv_int(shmds_reqrep_t *rr, int64_t *value, uint64_t *id,
+                                    int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_recv_int";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, false, fn);
+    CHECK_ARG(value, fn, "value");
+    CHECK_ARG(id, fn, "id");
+    std::size_t got = 0;
+    return recv_common(rr, RecvBuffer{value, sizeof *value, nullptr, id, 1}, &got, timeout_ns);
+}
+
+SHMDS_API int shmds_reqrep_recv_multi_bytes(shmds_reqrep_t *rr, void *buf, size_t buf_size,
+                                            size_t *lens, uint64_t *ids, size_t max,
+                                            size_t *got, int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_recv_multi_bytes";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, true, fn);
+    CHECK_ARG(got, fn, "got");
+    *got = 0;
+    if (max == 0) return 0;
+    CHECK_ARG(lens, fn, "lens");
+    CHECK_ARG(ids, fn, "ids");
+    if (!buf && buf_size) return capi::null_arg(fn, "buf");
+    return recv_common(rr, RecvBuffer{buf, buf_size, lens, ids, max}, got, timeout_ns);
+}
+
+SHMDS_API int shmds_reqrep_recv_multi_int(shmds_reqrep_t *rr, int64_t *values, uint64_t *ids,
+                                          size_t max, size_t *got, int64_t timeout_ns) {
+    static const char fn[] = "shmds_reqrep_recv_multi_int";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, false, fn);
+    CHECK_ARG(got, fn, "got");
+    *got = 0;
+    if (max == 0) return 0;
+    CHECK_ARG(values, fn, "values");
+    CHECK_ARG(ids, fn, "ids");
+    return recv_common(rr, RecvBuffer{values, max * sizeof *values, nullptr, ids, max}, got,
+                       timeout_ns);
+}
+
+SHMDS_API int shmds_reqrep_reply_bytes(shmds_reqrep_t *rr, uint64_t id, const void *data,
+                                       size_t len) {
+    static const char fn[] = "shmds_reqrep_reply_bytes";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, true, fn);
+    if (!data && len) return capi::null_arg(fn, "data");
+    return engine(rr)->reply(id, data, len);
+}
+
+SHMDS_API int shmds_reqrep_reply_int(shmds_reqrep_t *rr, uint64_t id, int64_t value) {
+    static const char fn[] = "shmds_reqrep_reply_int";
+    CHECK_HANDLE(rr, fn);
+    CHECK_VARIANT(rr, false, fn);
+    return engine(rr)->reply(id, &value, sizeof value);
+}
+
+SHMDS_API int shmds_reqrep_eventfd(shmds_reqrep_t *rr, int channel) {
+    static const char fn[] = "shmds_reqrep_eventfd";
+    CHECK_HANDLE(rr, fn);
+    Channel c;
+    if (int r = channel_of(channel, &c, fn)) return r;
+    return engine(rr)->events(c).get_or_create();
+}
+
+SHMDS_API int shmds_reqrep_set_eventfd(shmds_reqrep_t *rr, int channel, int fd) {
+    static const char fn[] = "shmds_reqrep_set_eventfd";
+    CHECK_HANDLE(rr, fn);
+    Channel c;
+    if (int r = channel_of(channel, &c, fn)) return r;
+    return engine(rr)->events(c).set(fd);
+}
+
+SHMDS_API int shmds_reqrep_notify(shmds_reqrep_t *rr, int channel) {
+    static const char fn[] = "shmds_reqrep_notify";
+    CHECK_HANDLE(rr, fn);
+    Channel c;
+    if (int r = channel_of(channel, &c, fn)) return r;
+    return engine(rr)->events(c).notify();
+}
+
+SHMDS_API int shmds_reqrep_eventfd_consume(shmds_reqrep_t *rr, int channel, uint64_t *count) {
+    static const char fn[] = "shmds_reqrep_eventfd_consume";
+    CHECK_HANDLE(rr, fn);
+    Channel c;
+    if (int r = channel_of(channel, &c, fn)) return r;
+    return engine(rr)->events(c).consume(count);
+}
+
+}  // extern "C"

@@ -1,0 +1,76 @@
+#include "pubsub/layout.hpp"
+
+#include "core/error.hpp"
+
+#include <cerrno>
+
+namespace shmds::pubsub {
+
+const char *variant_name(std::uint32_t v) noexcept {
+    switch (Variant(v)) {
+        case Variant::int16: return "int16";
+        case Variant::int32: return "int32";
+        case Variant::int64: return "int64";
+        case Variant::bytes: return "bytes";
+    }
+    return "unknown-variant";
+}
+
+int compute_geometry(Variant v, std::uint64_t capacity, std::uint64_t msg_size, Geometry &g) {
+    g = Geometry{};
+    g.variant = v;
+    const bool is_bytes = v == Variant::bytes;
+    switch (v) {
+        case Variant::int16:
+        case Variant::int32:
+            g.elem_size = sizeof(NarrowSlot);
+            g.elem_align = alignof(NarrowSlot);
+            break;
+        case Variant::int64:
+            g.elem_size = sizeof(WideSlot);
+            g.elem_align = alignof(WideSlot);
+            break;
+        case Variant::bytes:
+            if (msg_size == 0) msg_size = kDefaultMsgSize;
+            if (msg_size > kMaxMsgSize)
+                return core::fail(-EINVAL, "pubsub message size {} exceeds the maximum {}",
+                                  msg_size, kMaxMsgSize);
+            g.msg_size = msg_size;
+            g.elem_size = std::uint32_t(core::align_up(sizeof(BytesSlotHeader) + msg_size,
+                                                       kCacheLine));
+            g.elem_align = kCacheLine;
+            break;
+        default:
+            return core::fail(-EINVAL, "unknown pubsub variant {}", std::uint32_t(v));
+    }
+    if (!is_bytes && msg_size != 0)
+        return core::fail(-EINVAL, "a message size only applies to the bytes pubsub");
+    const std::uint64_t max_cap = is_bytes ? kMaxBytesCapacity : kMaxIntCapacity;
+    if (capacity == 0) return core::fail(-EINVAL, "pubsub capacity must be at least 1");
+    if (capacity > max_cap)
+        return core::fail(-EINVAL, "pubsub capacity {} exceeds the maximum {} for {}", capacity,
+                          max_cap, variant_name(std::uint32_t(v)));
+    // A ring of one slot could never hold the newest message while a lap is written.
+    g.capacity = core::round_up_pow2(capacity < 2 ? 2 : capacity);
+    g.stride = g.elem_size;
+    g.control_off = sizeof(core::SegmentHeader);
+    g.slots_off = core::align_up(g.control_off + sizeof(PubControl), kCacheLine);
+    const std::uint64_t slots_bytes = g.capacity * g.stride;  // both factors < 2^25
+    g.total = core::align_up(g.slots_off + slots_bytes, kCacheLine);
+    if (g.total > kMaxSegment)
+        return core::fail(-EINVAL, "pubsub of {} slots of {} bytes needs {} bytes, over the {} "
+                                   "limit",
+                          g.capacity, g.stride, g.total, kMaxSegment);
+    return 0;
+}
+
+std::uint64_t layout_hash(Variant v) noexcept {
+    core::LayoutHash h;
+    h.add({std::uint64_t(core::StructureType::pubsub), std::uint64_t(v), sizeof(core::WaitPoint),
+           sizeof(PubControl), offsetof(PubControl, readable), offsetof(PubControl, dropped),
+           sizeof(BytesSlotHeader), offsetof(BytesSlotHeader, len), sizeof(WideSlot),
+           sizeof(NarrowSlot), std::uint64_t(kAbandonNs)});
+    return h.value();
+}
+
+}  // namespace shmds::pubsub

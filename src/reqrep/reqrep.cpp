@@ -1,0 +1,251 @@
+#include "reqrep/reqrep.hpp"
+
+#include "core/failpoint.hpp"
+#include "core/waitpoint.hpp"
+
+#include <cerrno>
+
+namespace shmds::reqrep {
+
+namespace {
+constexpr auto kRelaxed = std::memory_order_relaxed;
+// A sender waiting for a response slot re-scans this often even without a release,
+// because a client that dies holding slots releases nothing: the scan reclaims them.
+constexpr std::int64_t kSlotRescanNs = 100'000'000;
+constexpr int kMaxWake = 1 << 20;
+}  // namespace
+
+int ReqRep::create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<ReqRep> &out) {
+    std::unique_ptr<ReqRep> rr(new (std::nothrow) ReqRep());
+    if (!rr) return core::fail(-ENOMEM, "out of memory for a reqrep handle");
+    rr->requested_ = cfg;
+    rr->wanted_variant_ = std::uint32_t(cfg.variant);
+    if (int r = core::segment_create(opts, *rr, rr->segment_)) return r;
+    rr->bind(rr->segment_.base());
+    out = std::move(rr);
+    return 0;
+}
+
+int ReqRep::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
+                 std::unique_ptr<ReqRep> &out) {
+    if (wanted_variant > std::uint32_t(Variant::bytes))
+        return core::fail(-EINVAL, "unknown reqrep variant {}", wanted_variant);
+    std::unique_ptr<ReqRep> rr(new (std::nothrow) ReqRep());
+    if (!rr) return core::fail(-ENOMEM, "out of memory for a reqrep handle");
+    rr->wanted_variant_ = wanted_variant;
+    if (int r = core::segment_open(opts, *rr, rr->segment_)) return r;
+    rr->bind(rr->segment_.base());
+    out = std::move(rr);
+    return 0;
+}
+
+int ReqRep::describe(core::SegmentHeader &h) {
+    const Config &c = requested_;
+    if (int r = compute_geometry(c.variant, c.requests, c.slots, c.req_size, c.resp_size, geom_))
+        return r;
+    h.variant = std::uint32_t(geom_.variant);
+    h.elem_size = std::uint32_t(geom_.resp_stride);
+    h.elem_align = std::uint32_t(kCacheLine);
+    h.geometry[kGeomRequests] = geom_.requests;
+    h.geometry[kGeomSlots] = geom_.slots;
+    h.geometry[kGeomReqSize] = geom_.req_size;
+    h.geometry[kGeomRespSize] = geom_.resp_size;
+    h.total_size = geom_.total;
+    h.layout_hash = layout_hash(geom_.variant);
+    return 0;
+}
+
+void ReqRep::initialize(std::uint8_t *base) noexcept {
+    auto *ctl = reinterpret_cast<ReqControl *>(base + geom_.control_off);
+    // A fresh segment is zero-filled, so the counters start at 0; only the mutex and
+    // the wait points need building.
+    RequestRing::initialize(ctl);
+    ctl->slot_hint.store(0, kRelaxed);
+    ctl->releases.store(0, kRelaxed);
+    core::waitpoint_init(ctl->requests);
+    core::waitpoint_init(ctl->ring_space);
+    core::waitpoint_init(ctl->slots_free);
+    ResponseSlots::initialize(base + geom_.slots_off, geom_);
+}
+
+int ReqRep::adopt(const core::SegmentHeader &h, const std::string &where) {
+    const std::uint32_t v = h.variant;
+    if (v < std::uint32_t(Variant::int64) || v > std::uint32_t(Variant::bytes))
+        return core::fail(SHMDS_ECORRUPT, "{}: unknown reqrep variant {}", where, v);
+    if (h.layout_hash != layout_hash(Variant(v)))
+        return core::fail(SHMDS_EVERSION,
+                          "{}: layout hash 0x{:016x} differs from this build's 0x{:016x} (made by "
+                          "an incompatible libshmds build)",
+                          where, h.layout_hash, layout_hash(Variant(v)));
+    const bool bytes = Variant(v) == Variant::bytes;
+    Geometry g;
+    if (compute_geometry(Variant(v), h.geometry[kGeomRequests], h.geometry[kGeomSlots],
+                         bytes ? h.geometry[kGeomReqSize] : 0,
+                         bytes ? h.geometry[kGeomRespSize] : 0, g) != 0)
+        return core::fail(SHMDS_ECORRUPT,
+                          "{}: impossible geometry (requests {}, slots {}, sizes {}/{})", where,
+                          h.geometry[kGeomRequests], h.geometry[kGeomSlots],
+                          h.geometry[kGeomReqSize], h.geometry[kGeomRespSize]);
+    if (g.requests != h.geometry[kGeomRequests] || g.req_size != h.geometry[kGeomReqSize] ||
+        g.resp_size != h.geometry[kGeomRespSize] || g.total != h.total_size ||
+        g.resp_stride != h.elem_size)
+        return core::fail(SHMDS_ECORRUPT,
+                          "{}: header geometry does not match its own layout (size {} but the "
+                          "layout needs {})",
+                          where, h.total_size, g.total);
+    geom_ = g;  // our private copy: the header is never trusted again
+    return 0;
+}
+
+void ReqRep::bind(std::uint8_t *base) noexcept {
+    ctl_ = reinterpret_cast<ReqControl *>(base + geom_.control_off);
+    ring_ = RequestRing(ctl_, base + geom_.ring_off, geom_, &segment_.header().recoveries);
+    slots_ = ResponseSlots(ctl_, base + geom_.slots_off, geom_, &segment_.header().recoveries);
+}
+
+int ReqRep::acquire_slot(std::uint64_t *id, const core::Deadline &dl) noexcept {
+    for (;;) {
+        const std::uint64_t seen = ctl_->releases.load(std::memory_order_acquire);
+        if (slots_.acquire(id) == 0) return 0;
+        if (dl.nowait()) return core::fail_static(-EAGAIN, "no response slot is free");
+        core::waitpoint_wait(ctl_->slots_free, dl.capped_at(core::monotonic_ns() + kSlotRescanNs),
+                             [&] {
+                                 return ctl_->releases.load(std::memory_order_acquire) != seen;
+                             });
+        if (dl.expired() && slots_.acquire(id) != 0)
+            return core::fail_static(-ETIMEDOUT, "no response slot became free before the deadline");
+        if (dl.expired()) return 0;
+    }
+}
+
+int ReqRep::send(const void *data, std::size_t len, std::uint64_t *id,
+                 const core::Deadline &dl) noexcept {
+    if (len > geom_.req_size)
+        return core::fail(-E2BIG, "request of {} bytes exceeds the {}-byte request size", len,
+                          geom_.req_size);
+    std::uint64_t slot_id = 0;
+    if (int r = acquire_slot(&slot_id, dl)) {
+        ctl_->send_full.fetch_add(1, kRelaxed);
+        return r;
+    }
+    SHMDS_FAILPOINT("reqrep.send.acquired");
+    for (;;) {
+        const std::uint64_t head_seen = ring_.head();
+        int r = ring_.push(slot_id, data, len, dl);
+        if (r == 0) break;
+        if (r == -EAGAIN && !dl.nowait() &&
+            core::waitpoint_wait(ctl_->ring_space, dl,
+                                 [&] { return ring_.head() != head_seen; }) == 0)
+            continue;
+        slots_.abandon(slot_id);
+        if (r != -EAGAIN) return r;
+        ctl_->send_full.fetch_add(1, kRelaxed);
+        return dl.nowait() ? core::fail_static(-EAGAIN, "the request queue is full")
+                           : core::fail_static(-ETIMEDOUT,
+                                               "the request queue stayed full until the deadline");
+    }
+    SHMDS_FAILPOINT("reqrep.send.queued");
+    core::waitpoint_wake(ctl_->requests, 1);
+    ctl_->sent.fetch_add(1, kRelaxed);
+    pending_.fetch_add(1, kRelaxed);
+    *id = slot_id;
+    return 0;
+}
+
+int ReqRep::get(std::uint64_t id, void *buf, std::size_t size, std::size_t *len,
+                const core::Deadline &dl) noexcept {
+    for (;;) {
+        int r = slots_.take(id, buf, size, len);
+        if (r == 0) {
+            pending_.fetch_sub(1, kRelaxed);
+            return 0;
+        }
+        if (r != -EAGAIN) return r;
+        if (dl.nowait()) return core::fail_static(-EAGAIN, "no reply yet");
+        if (slots_.wait_change(id, dl) != 0) {
+            r = slots_.take(id, buf, size, len);
+            if (r == 0) pending_.fetch_sub(1, kRelaxed);
+            return r == -EAGAIN ? core::fail_static(-ETIMEDOUT, "no reply before the deadline")
+                                : r;
+        }
+    }
+}
+
+int ReqRep::cancel(std::uint64_t id) noexcept {
+    int r = slots_.cancel(id);
+    if (r == 0) pending_.fetch_sub(1, kRelaxed);
+    return r;
+}
+
+int ReqRep::request(const void *data, std::size_t len, void *buf, std::size_t size,
+                    std::size_t *out_len, const core::Deadline &dl) noexcept {
+    std::uint64_t id = 0;
+    if (int r = send(data, len, &id, dl)) return r;
+    int r = get(id, buf, size, out_len, dl);
+    if (r != -EAGAIN && r != -ETIMEDOUT && r != -ENOBUFS) return r;
+    // One deadline covers both halves; what is not collected is given up, so the slot
+    // goes back at once (a server still copying its reply keeps it a moment longer).
+    cancel(id);
+    if (r == -ENOBUFS)
+        return core::fail(-ENOBUFS, "reply is {} bytes, buffer holds {}; it was discarded",
+                          *out_len, size);
+    return r == -EAGAIN ? core::fail_static(-EAGAIN, "no reply yet; the request was cancelled")
+                        : core::fail_static(-ETIMEDOUT,
+                                            "no reply before the deadline; the request was "
+                                            "cancelled");
+}
+
+int ReqRep::recv(const RecvBuffer &out, std::size_t *got, const core::Deadline &dl) noexcept {
+    for (;;) {
+        int r = ring_.pop(out, got, dl);
+        if (r == 0) {
+            core::waitpoint_wake(ctl_->ring_space, *got > std::size_t(kMaxWake) ? kMaxWake : int(*got));
+            ctl_->received.fetch_add(*got, kRelaxed);
+            return 0;
+        }
+        if (r != -EAGAIN) return r;
+        if (dl.nowait()) return core::fail_static(-EAGAIN, "no request queued");
+        if (core::waitpoint_wait(ctl_->requests, dl, [&] { return ring_.maybe_nonempty(); }) != 0) {
+            r = ring_.pop(out, got, dl);
+            if (r == 0) {
+                core::waitpoint_wake(ctl_->ring_space, int(*got));
+                ctl_->received.fetch_add(*got, kRelaxed);
+                return 0;
+            }
+            return r == -EAGAIN ? core::fail_static(-ETIMEDOUT, "no request before the deadline")
+                                : r;
+        }
+    }
+}
+
+int ReqRep::reply(std::uint64_t id, const void *data, std::size_t len) noexcept {
+    return slots_.reply(id, data, len);
+}
+
+void ReqRep::stats(Stats &s) const noexcept {
+    s = Stats{};
+    s.request_capacity = geom_.requests;
+    s.response_slots = geom_.slots;
+    s.req_size = geom_.req_size;
+    s.resp_size = geom_.resp_size;
+    s.queued = ring_.size();
+    s.slots_in_use = slots_.in_use();
+    s.sent = ctl_->sent.load(kRelaxed);
+    s.received = ctl_->received.load(kRelaxed);
+    s.replied = ctl_->replied.load(kRelaxed);
+    s.collected = ctl_->collected.load(kRelaxed);
+    s.cancelled = ctl_->cancelled.load(kRelaxed);
+    s.reclaimed = ctl_->reclaimed.load(kRelaxed);
+    s.send_full = ctl_->send_full.load(kRelaxed);
+    s.reply_refused = ctl_->reply_refused.load(kRelaxed);
+    s.recoveries = const_cast<core::Segment &>(segment_).header().recoveries.load(kRelaxed) +
+                   ctl_->requests.repaired.load(kRelaxed) +
+                   ctl_->ring_space.repaired.load(kRelaxed) +
+                   ctl_->slots_free.repaired.load(kRelaxed);
+    s.segment_bytes = geom_.total;
+    s.waiting_servers = core::waitpoint_sleepers(ctl_->requests);
+    s.waiting_senders = core::waitpoint_sleepers(ctl_->ring_space) +
+                        core::waitpoint_sleepers(ctl_->slots_free);
+}
+
+}  // namespace shmds::reqrep
