@@ -1,5 +1,7 @@
 #include "pubsub/pubsub.hpp"
 
+#include "core/engine_factory.hpp"
+
 #include "core/failpoint.hpp"
 #include "core/int_range.hpp"
 #include "core/waitpoint.hpp"
@@ -40,27 +42,22 @@ std::uint64_t message_check(std::uint64_t pos, const void *data, std::size_t len
 
 int PubSub::create(const shmds_options_t *opts, const Config &cfg,
                    std::unique_ptr<PubSub> &out) {
-    std::unique_ptr<PubSub> ps(new (std::nothrow) PubSub());
-    if (!ps) return core::fail(-ENOMEM, "out of memory for a pubsub handle");
-    ps->requested_ = cfg;
-    ps->wanted_variant_ = std::uint32_t(cfg.variant);
-    if (int r = core::segment_create(opts, *ps, ps->segment_)) return r;
-    ps->bind(ps->segment_.base());
-    out = std::move(ps);
-    return 0;
+    return core::EngineFactory::attach<PubSub>(
+        core::EngineFactory::Mode::create, opts, "pubsub",
+        [&](PubSub &e) {
+            e.requested_ = cfg;
+            e.wanted_variant_ = std::uint32_t(cfg.variant);
+        },
+        out);
 }
 
 int PubSub::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                  std::unique_ptr<PubSub> &out) {
     if (wanted_variant > std::uint32_t(Variant::bytes))
         return core::fail(-EINVAL, "unknown pubsub variant {}", wanted_variant);
-    std::unique_ptr<PubSub> ps(new (std::nothrow) PubSub());
-    if (!ps) return core::fail(-ENOMEM, "out of memory for a pubsub handle");
-    ps->wanted_variant_ = wanted_variant;
-    if (int r = core::segment_open(opts, *ps, ps->segment_)) return r;
-    ps->bind(ps->segment_.base());
-    out = std::move(ps);
-    return 0;
+    return core::EngineFactory::attach<PubSub>(
+        core::EngineFactory::Mode::open, opts, "pubsub",
+        [&](PubSub &e) { e.wanted_variant_ = wanted_variant; }, out);
 }
 
 int PubSub::describe(core::SegmentHeader &h) {

@@ -3,6 +3,7 @@
 // handles into these objects and nothing else.
 #pragma once
 
+#include "core/engine_factory.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/eventfd.hpp"
@@ -98,6 +99,7 @@ public:
     int adopt(const core::SegmentHeader &h, const std::string &where) override;
 
 private:
+    friend struct core::EngineFactory;
     PubSub() = default;
     void bind(std::uint8_t *base) noexcept;
     void publish_one_bytes(std::uint64_t pos, const ByteSpan &msg) noexcept;

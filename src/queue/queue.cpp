@@ -1,5 +1,7 @@
 #include "queue/queue.hpp"
 
+#include "core/engine_factory.hpp"
+
 #include "queue/recheck.hpp"
 
 #include <cstring>
@@ -35,27 +37,22 @@ int block_on(core::WaitPoint &wp, const Deadline &dl, Try &&attempt, Ready &&rea
 }  // namespace
 
 int Queue::create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<Queue> &out) {
-    std::unique_ptr<Queue> q(new (std::nothrow) Queue());
-    if (!q) return core::fail(-ENOMEM, "out of memory for a queue handle");
-    q->requested_ = cfg;
-    q->wanted_variant_ = std::uint32_t(cfg.variant);
-    if (int r = core::segment_create(opts, *q, q->segment_)) return r;
-    q->bind(q->segment_.base());
-    out = std::move(q);
-    return 0;
+    return core::EngineFactory::attach<Queue>(
+        core::EngineFactory::Mode::create, opts, "queue",
+        [&](Queue &e) {
+            e.requested_ = cfg;
+            e.wanted_variant_ = std::uint32_t(cfg.variant);
+        },
+        out);
 }
 
 int Queue::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                 std::unique_ptr<Queue> &out) {
     if (wanted_variant > std::uint32_t(Variant::bytes))
         return core::fail(-EINVAL, "unknown queue variant {}", wanted_variant);
-    std::unique_ptr<Queue> q(new (std::nothrow) Queue());
-    if (!q) return core::fail(-ENOMEM, "out of memory for a queue handle");
-    q->wanted_variant_ = wanted_variant;
-    if (int r = core::segment_open(opts, *q, q->segment_)) return r;
-    q->bind(q->segment_.base());
-    out = std::move(q);
-    return 0;
+    return core::EngineFactory::attach<Queue>(
+        core::EngineFactory::Mode::open, opts, "queue",
+        [&](Queue &e) { e.wanted_variant_ = wanted_variant; }, out);
 }
 
 int Queue::describe(core::SegmentHeader &h) {

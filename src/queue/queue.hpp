@@ -2,6 +2,7 @@
 // eventfd. The C API turns handles into this object and nothing else.
 #pragma once
 
+#include "core/engine_factory.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/eventfd.hpp"
@@ -85,6 +86,7 @@ public:
     int adopt(const core::SegmentHeader &h, const std::string &where) override;
 
 private:
+    friend struct core::EngineFactory;
     Queue() = default;
     void bind(std::uint8_t *base) noexcept;  // point the rings into the mapping
 

@@ -1,5 +1,7 @@
 #include "reqrep/reqrep.hpp"
 
+#include "core/engine_factory.hpp"
+
 #include "core/failpoint.hpp"
 #include "core/waitpoint.hpp"
 
@@ -16,27 +18,22 @@ constexpr int kMaxWake = 1 << 20;
 }  // namespace
 
 int ReqRep::create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<ReqRep> &out) {
-    std::unique_ptr<ReqRep> rr(new (std::nothrow) ReqRep());
-    if (!rr) return core::fail(-ENOMEM, "out of memory for a reqrep handle");
-    rr->requested_ = cfg;
-    rr->wanted_variant_ = std::uint32_t(cfg.variant);
-    if (int r = core::segment_create(opts, *rr, rr->segment_)) return r;
-    rr->bind(rr->segment_.base());
-    out = std::move(rr);
-    return 0;
+    return core::EngineFactory::attach<ReqRep>(
+        core::EngineFactory::Mode::create, opts, "reqrep",
+        [&](ReqRep &e) {
+            e.requested_ = cfg;
+            e.wanted_variant_ = std::uint32_t(cfg.variant);
+        },
+        out);
 }
 
 int ReqRep::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                  std::unique_ptr<ReqRep> &out) {
     if (wanted_variant > std::uint32_t(Variant::bytes))
         return core::fail(-EINVAL, "unknown reqrep variant {}", wanted_variant);
-    std::unique_ptr<ReqRep> rr(new (std::nothrow) ReqRep());
-    if (!rr) return core::fail(-ENOMEM, "out of memory for a reqrep handle");
-    rr->wanted_variant_ = wanted_variant;
-    if (int r = core::segment_open(opts, *rr, rr->segment_)) return r;
-    rr->bind(rr->segment_.base());
-    out = std::move(rr);
-    return 0;
+    return core::EngineFactory::attach<ReqRep>(
+        core::EngineFactory::Mode::open, opts, "reqrep",
+        [&](ReqRep &e) { e.wanted_variant_ = wanted_variant; }, out);
 }
 
 int ReqRep::describe(core::SegmentHeader &h) {

@@ -3,6 +3,7 @@
 // why); the C API turns handles into this object and nothing else.
 #pragma once
 
+#include "core/engine_factory.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/eventfd.hpp"
@@ -75,6 +76,7 @@ public:
     int adopt(const core::SegmentHeader &h, const std::string &where) override;
 
 private:
+    friend struct core::EngineFactory;
     ReqRep() = default;
     void bind(std::uint8_t *base) noexcept;
     int acquire_slot(std::uint64_t *id, const core::Deadline &dl) noexcept;
