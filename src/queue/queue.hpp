@@ -6,6 +6,7 @@
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/eventfd.hpp"
+#include "core/int_range.hpp"
 #include "core/segment.hpp"
 #include "queue/bytes_ring.hpp"
 #include "queue/int_ring.hpp"
@@ -44,15 +45,11 @@ public:
     // ---- integer variants (callers check !is_bytes()) ----
     // -ERANGE unless v fits the variant's storage width. Inline: it is on every push.
     int check_range(std::int64_t v) const noexcept {
-        std::int64_t lo, hi;
         switch (geom_.variant) {
-            case Variant::int16: lo = INT16_MIN; hi = INT16_MAX; break;
-            case Variant::int32: lo = INT32_MIN; hi = INT32_MAX; break;
+            case Variant::int16: return core::check_int_range(v, 16, "an int16 queue");
+            case Variant::int32: return core::check_int_range(v, 32, "an int32 queue");
             default: return 0;
         }
-        if (SHMDS_LIKELY(v >= lo && v <= hi)) return 0;
-        return core::fail(-ERANGE, "value {} does not fit an {} queue ({}..{})", v,
-                          variant_name(std::uint32_t(geom_.variant)), lo, hi);
     }
     int push_int(std::int64_t v, const Deadline &dl) noexcept;
     int pop_int(std::int64_t *out, const Deadline &dl) noexcept;
