@@ -44,18 +44,25 @@ constexpr int kTrylockSpins = 64;
 // fuzz/fuzz_open.cpp), so only a lock of the type robust_mutex_init() writes is used.
 // (A live peer rewriting it between this check and the lock is beyond what a pthread
 // mutex in shared memory can defend against.)
+#if defined(__GLIBC__)
+int probe_kind(int type) noexcept {
+    pthread_mutex_t probe;
+    const int kind = robust_pthread_init(&probe, type) == 0 ? probe.__data.__kind : -1;
+    pthread_mutex_destroy(&probe);
+    return kind;
+}
+// What init writes for each type, learnt once when the library loads, so every lock
+// compares against plain constants instead of passing function-local static guards.
+const int g_normal_kind = probe_kind(PTHREAD_MUTEX_NORMAL);
+const int g_errorcheck_kind = probe_kind(PTHREAD_MUTEX_ERRORCHECK);
+#endif
+
 bool type_intact(const pthread_mutex_t &m, int type) noexcept {
 #if defined(__GLIBC__)
-    // What init writes for each type, learnt once from a probe mutex.
-    static const auto kind_of = [](int t) {
-        pthread_mutex_t probe;
-        const int kind = robust_pthread_init(&probe, t) == 0 ? probe.__data.__kind : -1;
-        pthread_mutex_destroy(&probe);
-        return kind;
-    };
-    static const int normal = kind_of(PTHREAD_MUTEX_NORMAL);
-    static const int errorcheck = kind_of(PTHREAD_MUTEX_ERRORCHECK);
-    const int expected = type == PTHREAD_MUTEX_ERRORCHECK ? errorcheck : normal;
+    int expected = type == PTHREAD_MUTEX_ERRORCHECK ? g_errorcheck_kind : g_normal_kind;
+    // Still zero only if another library's static initialiser locks before ours ran
+    // (a robust kind is never zero): probe on the spot.
+    if (SHMDS_UNLIKELY(expected == 0)) expected = probe_kind(type);
     return __atomic_load_n(&m.__data.__kind, __ATOMIC_RELAXED) == expected;
 #else
     (void)m;

@@ -6,10 +6,6 @@
 
 namespace shmds::sync {
 
-namespace {
-constexpr const char *kWhat = "the mutex";
-}
-
 int Mutex::create(const shmds_options_t *opts, std::unique_ptr<Mutex> &out) {
     std::unique_ptr<Mutex> m(new (std::nothrow) Mutex());
     if (!m) return core::fail(-ENOMEM, "out of memory for a mutex handle");
@@ -38,12 +34,6 @@ int Mutex::shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const {
 void Mutex::init_control(std::uint8_t *control) noexcept {
     owned_mutex_init(reinterpret_cast<MutexControl *>(control)->lock);
 }
-
-int Mutex::lock(const core::Deadline &dl) noexcept {
-    return owned_mutex_lock(ctl().lock, dl, recoveries(), kWhat);
-}
-
-int Mutex::unlock() noexcept { return owned_mutex_unlock(ctl().lock, kWhat); }
 
 int Mutex::consistent() noexcept { return owned_mutex_consistent(ctl().lock, kWhat); }
 

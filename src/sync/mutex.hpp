@@ -17,11 +17,15 @@ public:
     static int create(const shmds_options_t *opts, std::unique_ptr<Mutex> &out);
     static int open(const shmds_options_t *opts, std::unique_ptr<Mutex> &out);
 
-    int lock(const core::Deadline &dl) noexcept;
-    int unlock() noexcept;
+    // Inline so that lock+unlock pairs reach glibc without extra call frames.
+    int lock(const core::Deadline &dl) noexcept {
+        return owned_mutex_lock(ctl().lock, dl, recoveries(), kWhat);
+    }
+    int unlock() noexcept { return owned_mutex_unlock(ctl().lock, kWhat); }
     int consistent() noexcept;
 
 private:
+    static constexpr const char *kWhat = "the mutex";
     Mutex() noexcept : SyncSegment(core::StructureType::mutex) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;

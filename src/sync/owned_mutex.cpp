@@ -20,17 +20,13 @@ int owned_mutex_init(OwnedMutex &m) noexcept {
     return 0;
 }
 
-int owned_mutex_lock(OwnedMutex &m, const core::Deadline &deadline,
-                     std::atomic<std::uint64_t> &recoveries, const char *what) noexcept {
-    int r = core::robust_pthread_lock(&m.mutex, PTHREAD_MUTEX_ERRORCHECK, deadline);
-    if (SHMDS_LIKELY(r == 0)) {
-        SHMDS_FAILPOINT("owned_mutex.lock.acquired");
-        if (SHMDS_LIKELY(m.inconsistent.load(std::memory_order_relaxed) == 0)) return 0;
+int owned_mutex_lock_outcome(OwnedMutex &m, int r, std::atomic<std::uint64_t> &recoveries,
+                             const char *what) noexcept {
+    if (r == 0)  // acquired, still marked inconsistent
         return core::fail(SHMDS_EOWNERDEAD,
                           "{} acquired; a previous owner died holding it and its state was not "
                           "marked consistent since",
                           what);
-    }
     switch (r) {
         case EOWNERDEAD:
             // Flag first: dying between the two steps leaves the pthread mutex
@@ -56,10 +52,7 @@ int owned_mutex_lock(OwnedMutex &m, const core::Deadline &deadline,
     }
 }
 
-int owned_mutex_unlock(OwnedMutex &m, const char *what) noexcept {
-    SHMDS_FAILPOINT("owned_mutex.unlock.before");
-    int r = pthread_mutex_unlock(&m.mutex);
-    if (SHMDS_LIKELY(r == 0)) return 0;
+int owned_mutex_unlock_refused(const char *what) noexcept {
     return core::fail(-EPERM, "{} is not held by the calling thread", what);
 }
 
