@@ -8,6 +8,16 @@
  * keeps a bitmap of the ids it has seen, so it can tell that every job was done exactly
  * once. The exit status is 0 only if every check passes.
  *
+ * Three more structures join the queues:
+ *  - a barrier: the workers and the parent set off together, so the clock starts when
+ *    the whole pool is ready;
+ *  - a semaphore: one job in 64 needs a scarce shared resource (the "expensive
+ *    section"), which at most `bound` workers may hold at a time; a shared counter of
+ *    holders checks that the bound was never exceeded;
+ *  - a pubsub ring: the workers publish how many jobs they have done, and the progress
+ *    line is drawn from what the parent's subscriber reads; at the end those published
+ *    counts must equal what the parent received from each worker.
+ *
  *   demo [--workers N] [--jobs N] [--quiet]
  *
  * Only the public C API (<shmds/shmds.h>) is used: this is what a user's program looks
@@ -25,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,6 +63,20 @@
 #define STALL_LIMIT_S 10.0
 #define REAP_LIMIT_S 5.0
 #define PROGRESS_INTERVAL_S 0.05
+
+/* One job in SECTION_EVERY needs the scarce resource, and holds it this long: long
+ * enough that workers queue for it, short enough to cost little. */
+#define SECTION_EVERY 64u
+#define SECTION_HOLD_NS (20 * 1000)
+/* A semaphore tracks at most 256 holding processes; each worker holds one permit at
+ * most, so a bound up to 256 never meets -EUSERS. */
+#define MAX_SECTION_BOUND 256u
+
+/* After the parent's last read while jobs run, each worker publishes at most two
+ * reports (for its last results, then its closing one). 2 * MAX_WORKERS fit, so no
+ * closing report is overwritten before the parent's final read. */
+#define PROGRESS_RING 4096u
+#define PROGRESS_READ_BATCH 256u
 
 /* ------------------------------------------------------------- job encoding */
 
@@ -109,6 +134,39 @@ static struct result result_decode(int64_t value)
     r.steps = ((uint64_t)value >> 32) & 0xffffu;
     r.worker = (unsigned)(((uint64_t)value >> 48) & 0x3fffu);
     return r;
+}
+
+static int needs_section(int64_t job)
+{
+    return ((uint64_t)job & ID_MASK) % SECTION_EVERY == 0;
+}
+
+/*
+ * A progress report is one int64: the jobs a worker has answered so far in the low 48
+ * bits, its index in bits 48..61, and bit 62 set on its closing report. Counts are
+ * cumulative, so a report the subscriber misses costs nothing: the next one says more.
+ */
+#define REPORT_COUNT_MASK ((UINT64_C(1) << 48) - 1)
+#define REPORT_CLOSING (UINT64_C(1) << 62)
+
+static int64_t report_encode(unsigned worker, uint64_t done, int closing)
+{
+    return (int64_t)((closing ? REPORT_CLOSING : 0) | ((uint64_t)worker << 48) | done);
+}
+
+struct report_msg {
+    uint64_t done;
+    unsigned worker;
+    int closing;
+};
+
+static struct report_msg report_decode(int64_t value)
+{
+    struct report_msg m;
+    m.done = (uint64_t)value & REPORT_COUNT_MASK;
+    m.worker = (unsigned)(((uint64_t)value >> 48) & 0x3fffu);
+    m.closing = ((uint64_t)value & REPORT_CLOSING) != 0;
+    return m;
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -225,35 +283,92 @@ struct worker {
     int status; /* from waitpid, once reaped */
 };
 
+/* Kept beside the semaphore, in memory of its own, so that the semaphore is checked by
+ * something other than itself. */
+struct section_watch {
+    int64_t holders;     /* workers inside the expensive section now */
+    int64_t max_holders; /* the most ever inside at once */
+    uint64_t entries;
+};
+
 struct pipeline {
     shmds_queue_t *jobs;
     shmds_queue_t *results;
+    shmds_barrier_t *start;     /* every worker and the parent */
+    shmds_semaphore_t *section; /* `section_bound` permits */
+    shmds_pubsub_t *progress;   /* the workers' progress reports */
+    struct section_watch *watch;
+    unsigned section_bound;
     struct worker *workers;
     unsigned n_workers;
     unsigned started;
+    double forked_at; /* just before the first fork */
+    double met_at;    /* when the start barrier tripped */
 };
+
+/*
+ * Hold the scarce resource for a moment under the semaphore. The holder count is
+ * raised only after acquire and lowered before release, so it can exceed the bound
+ * only if the semaphore let too many in. (C99 has no atomics; GCC and Clang, the
+ * compilers libshmds supports, have these builtins in every language mode.)
+ */
+static int run_section(struct pipeline *p, const char *who)
+{
+    const struct timespec hold = {0, SECTION_HOLD_NS};
+    struct section_watch *w = p->watch;
+    int64_t holders, most;
+    int rc = shmds_semaphore_acquire(p->section, SHMDS_FOREVER);
+    if (rc) return report(who, "acquire the section semaphore", rc);
+    holders = __atomic_add_fetch(&w->holders, 1, __ATOMIC_SEQ_CST);
+    most = __atomic_load_n(&w->max_holders, __ATOMIC_SEQ_CST);
+    /* Raise the maximum unless another holder already raised it as high; a failed
+     * exchange reloads `most`. */
+    while (holders > most && !__atomic_compare_exchange_n(&w->max_holders, &most, holders, 1,
+                                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+    __atomic_add_fetch(&w->entries, 1, __ATOMIC_SEQ_CST);
+    nanosleep(&hold, NULL);
+    __atomic_sub_fetch(&w->holders, 1, __ATOMIC_SEQ_CST);
+    rc = shmds_semaphore_release(p->section, 1);
+    return rc ? report(who, "release the section semaphore", rc) : 0;
+}
 
 /* Pop jobs, answer them, until the stop job arrives. Returns the exit status. */
 static int worker_main(struct pipeline *p, unsigned index)
 {
     char who[32];
+    uint64_t done = 0;
+    int rc;
     snprintf(who, sizeof who, "worker %u", index);
+    /* No timeout: if the parent gives up waiting, its timeout breaks the barrier and
+     * this returns -ECANCELED; if the parent dies, PR_SET_PDEATHSIG ends this process. */
+    rc = shmds_barrier_wait(p->start, SHMDS_FOREVER);
+    if (rc < 0) return report(who, "wait at the start barrier", rc);
     for (;;) {
         int64_t jobs[WORKER_BATCH], results[WORKER_BATCH];
         size_t got = 0, answered = 0, pushed = 0;
         int stop = 0;
-        int rc = shmds_queue_pop_multi_int(p->jobs, jobs, WORKER_BATCH, &got, SHMDS_FOREVER);
+        rc = shmds_queue_pop_multi_int(p->jobs, jobs, WORKER_BATCH, &got, SHMDS_FOREVER);
         if (rc) return report(who, "pop jobs", rc);
         for (size_t i = 0; i < got; i++) {
-            if (jobs[i] == STOP_JOB)
+            if (jobs[i] == STOP_JOB) {
                 stop = 1;
-            else
-                results[answered++] = do_job(jobs[i], index);
+                continue;
+            }
+            if (needs_section(jobs[i]) && run_section(p, who)) return 1;
+            results[answered++] = do_job(jobs[i], index);
         }
         if (answered) {
             rc = shmds_queue_push_multi_int(p->results, results, answered, &pushed,
                                             SHMDS_FOREVER);
             if (rc) return report(who, "push results", rc);
+            done += answered;
+        }
+        /* Reported after the push, so a published count never runs ahead of the results
+         * the parent can collect. */
+        if (answered || stop) {
+            rc = shmds_pubsub_publish_int(p->progress, report_encode(index, done, stop));
+            if (rc) return report(who, "publish progress", rc);
         }
         if (stop) {
             /* One stop job serves the whole pool: pass it on to the next worker. */
@@ -267,9 +382,15 @@ static void run_worker(struct pipeline *p, unsigned index, pid_t parent)
 {
     /* Nobody would ever send the stop job to a worker whose parent was killed. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
+    /* The expensive section sleeps 20 us; the default 50 us timer slack would stretch
+     * that several times over. It only costs time, so a refusal is ignored. */
+    (void)prctl(PR_SET_TIMERSLACK, 1000UL);
     int status = worker_main(p, index);
     shmds_queue_close(p->jobs);
     shmds_queue_close(p->results);
+    shmds_barrier_close(p->start);
+    shmds_semaphore_close(p->section);
+    shmds_pubsub_close(p->progress);
     _exit(status);
 }
 
@@ -279,6 +400,7 @@ static int start_workers(struct pipeline *p)
     /* Anything still buffered would otherwise be printed once more by every child. */
     fflush(stdout);
     fflush(stderr);
+    p->forked_at = now_s();
     for (unsigned i = 0; i < p->n_workers; i++) {
         pid_t pid = fork();
         if (pid < 0) {
@@ -376,24 +498,66 @@ static int stop_workers(struct pipeline *p)
     return failed;
 }
 
+/*
+ * The parent is a party of the start barrier (workers + 1), not a bystander: it starts
+ * the clock and feeds the first jobs only once every worker is ready, so the figures
+ * leave out the forks and the first jobs spread over the whole pool instead of going
+ * to the workers forked first.
+ */
+static int start_together(struct pipeline *p)
+{
+    int rc = shmds_barrier_wait(p->start, (int64_t)(STALL_LIMIT_S * 1e9));
+    if (rc < 0) {
+        /* A worker that ended before arriving leaves the barrier one party short. */
+        if (rc == -ETIMEDOUT) workers_lost(p);
+        return report("parent", "wait for the workers at the start barrier", rc);
+    }
+    p->met_at = now_s();
+    return 0;
+}
+
+static unsigned section_bound_for(unsigned n_workers)
+{
+    unsigned bound = n_workers / 2;
+    return bound < 1 ? 1 : bound > MAX_SECTION_BOUND ? MAX_SECTION_BOUND : bound;
+}
+
 static int pipeline_init(struct pipeline *p, unsigned n_workers)
 {
-    /* Anonymous shared memory: the workers inherit both queues through fork(), and the
-     * memory goes away with the last process. Nothing to name, nothing to clean up. */
+    /* Anonymous shared memory: the workers inherit every structure through fork(), and
+     * the memory goes away with the last process. Nothing to name, nothing to clean up. */
     shmds_options_t where = SHMDS_OPTIONS_INIT;
     shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_INT64, QUEUE_CAPACITY);
+    shmds_pubsub_config_t ring = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT64, PROGRESS_RING);
+    void *watch;
     int rc;
     memset(p, 0, sizeof *p);
     p->n_workers = n_workers;
+    p->section_bound = section_bound_for(n_workers);
     p->workers = calloc(n_workers, sizeof *p->workers);
     if (!p->workers) {
         fprintf(stderr, "demo: out of memory for %u workers\n", n_workers);
         return -1;
     }
+    watch = mmap(NULL, sizeof *p->watch, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+    if (watch == MAP_FAILED) {
+        fprintf(stderr, "demo: mapping the section counters failed: mmap: %s\n",
+                strerror(errno));
+        return -1;
+    }
+    p->watch = watch; /* zero-filled by the kernel */
     if ((rc = shmds_queue_create(&where, &cfg, &p->jobs)) != 0)
         return report("parent", "create the jobs queue", rc);
     if ((rc = shmds_queue_create(&where, &cfg, &p->results)) != 0)
         return report("parent", "create the results queue", rc);
+    if ((rc = shmds_barrier_create(&where, n_workers + 1, &p->start)) != 0)
+        return report("parent", "create the start barrier", rc);
+    if ((rc = shmds_semaphore_create(&where, p->section_bound, p->section_bound,
+                                     &p->section)) != 0)
+        return report("parent", "create the section semaphore", rc);
+    if ((rc = shmds_pubsub_create(&where, &ring, &p->progress)) != 0)
+        return report("parent", "create the progress ring", rc);
     return 0;
 }
 
@@ -401,6 +565,10 @@ static void pipeline_free(struct pipeline *p)
 {
     shmds_queue_close(p->jobs);
     shmds_queue_close(p->results);
+    shmds_barrier_close(p->start);
+    shmds_semaphore_close(p->section);
+    shmds_pubsub_close(p->progress);
+    if (p->watch) munmap(p->watch, sizeof *p->watch);
     free(p->workers);
 }
 
@@ -464,6 +632,77 @@ static uint64_t tally_missing(const struct tally *t)
     return missing;
 }
 
+/* --------------------------------------------------------- progress reports */
+
+/* The parent's view of the workers' progress, as read from the pubsub ring. */
+struct reports {
+    shmds_pubsub_sub_t *sub;
+    uint64_t *latest;       /* per worker: the count of its newest report */
+    unsigned char *closed;  /* per worker: its closing report arrived */
+    unsigned n_workers;
+    uint64_t done;          /* the sum of latest[] */
+    uint64_t messages;
+    uint64_t backwards;     /* a count below that worker's previous one */
+    uint64_t malformed;     /* a worker index out of range, or a negative value */
+};
+
+static int reports_init(struct reports *r, shmds_pubsub_t *ring, unsigned n_workers)
+{
+    int rc;
+    memset(r, 0, sizeof *r);
+    r->n_workers = n_workers;
+    r->latest = calloc(n_workers, sizeof *r->latest);
+    r->closed = calloc(n_workers, 1);
+    if (!r->latest || !r->closed) {
+        fprintf(stderr, "demo: out of memory for the reports of %u workers\n", n_workers);
+        return -1;
+    }
+    /* From the oldest message held, not just future ones: nothing a worker published
+     * before this call is missed. */
+    rc = shmds_pubsub_subscribe_all(ring, &r->sub);
+    return rc ? report("parent", "subscribe to the progress ring", rc) : 0;
+}
+
+static void reports_free(struct reports *r)
+{
+    shmds_pubsub_sub_close(r->sub);
+    free(r->latest);
+    free(r->closed);
+}
+
+static void reports_record(struct reports *r, int64_t value)
+{
+    struct report_msg m = report_decode(value);
+    r->messages++;
+    if (value < 0 || m.worker >= r->n_workers) {
+        r->malformed++;
+        return;
+    }
+    /* One worker's reports sit in the ring in the order it published them. */
+    if (m.done < r->latest[m.worker]) {
+        r->backwards++;
+        return;
+    }
+    r->done += m.done - r->latest[m.worker];
+    r->latest[m.worker] = m.done;
+    if (m.closing) r->closed[m.worker] = 1;
+}
+
+/* Read every report published so far, without waiting; *fresh tells how many. */
+static int reports_read(struct reports *r, uint64_t *fresh)
+{
+    int64_t batch[PROGRESS_READ_BATCH];
+    size_t got;
+    *fresh = 0;
+    do {
+        int rc = shmds_pubsub_sub_drain_int(r->sub, batch, PROGRESS_READ_BATCH, &got);
+        if (rc) return report("parent", "read progress reports", rc);
+        for (size_t i = 0; i < got; i++) reports_record(r, batch[i]);
+        *fresh += got;
+    } while (got == PROGRESS_READ_BATCH);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- progress */
 
 struct progress {
@@ -473,6 +712,7 @@ struct progress {
     uint64_t total;
     double start;
     double last_draw;
+    uint64_t drawn;        /* the count on the line now */
     uint64_t next_quarter; /* plain output: print when this quarter is reached */
 };
 
@@ -512,10 +752,17 @@ static void progress_update(struct progress *pr, uint64_t done)
 {
     double now;
     if (!pr->enabled) return;
+    /* The counts come from other processes: never let them draw past the bar. */
+    if (done > pr->total) done = pr->total;
     now = now_s();
     if (pr->tty) {
-        if (done < pr->total && now - pr->last_draw < PROGRESS_INTERVAL_S) return;
+        /* The full count is drawn at once, but once only: the reports can come in after
+         * the last result, so it may be offered again. */
+        if (done < pr->total ? now - pr->last_draw < PROGRESS_INTERVAL_S
+                             : pr->line_open && pr->drawn == done)
+            return;
         pr->last_draw = now;
+        pr->drawn = done;
         progress_draw(pr, done, now);
     } else if (done * 4 >= pr->next_quarter * pr->total) {
         progress_draw(pr, done, now);
@@ -563,19 +810,26 @@ static int collect_results(struct pipeline *p, struct tally *t, int64_t wait_ns,
     return 0;
 }
 
-/* Feed every job and collect one result per job; -1 if the pipeline broke. */
-static int run_jobs(struct pipeline *p, struct tally *t, struct progress *pr)
+/*
+ * Feed every job and collect one result per job; -1 if the pipeline broke. The progress
+ * line follows the workers' published reports, not the results collected here, so that
+ * what it shows is what any subscriber of the ring would see.
+ */
+static int run_jobs(struct pipeline *p, struct tally *t, struct reports *r,
+                    struct progress *pr)
 {
     uint64_t next = 0;
     double last_result = now_s();
     while (t->received < t->jobs) {
         size_t pushed = 0, got = 0;
+        uint64_t fresh = 0;
         if (next < t->jobs && feed_jobs(p, &next, t->jobs, &pushed)) return -1;
         /* Sleep on the results only when no job could be fed. */
         if (collect_results(p, t, pushed ? SHMDS_NOWAIT : COLLECT_WAIT_NS, &got)) return -1;
+        if (reports_read(r, &fresh)) return -1;
+        if (fresh) progress_update(pr, r->done);
         if (got) {
             last_result = now_s();
-            progress_update(pr, t->received);
         } else if (!pushed) {
             if (workers_lost(p)) return -1;
             if (now_s() - last_result > STALL_LIMIT_S) {
@@ -594,7 +848,7 @@ static int run_jobs(struct pipeline *p, struct tally *t, struct progress *pr)
 static void print_banner(const struct options *o)
 {
     char a[32];
-    printf("libshmds %s demo: %s %s, %u worker %s, shared-memory queues\n",
+    printf("libshmds %s demo: %s %s, %u worker %s; queues, barrier, semaphore, pubsub\n",
            shmds_version(), grouped(o->jobs, a, sizeof a), plural(o->jobs, "job", "jobs"),
            o->workers, plural(o->workers, "process", "processes"));
 }
@@ -617,25 +871,122 @@ static void print_shares(const struct tally *t)
     printf(" %s to %s\n", grouped(lo, a, sizeof a), grouped(hi, b, sizeof b));
 }
 
-/* Print the figures and the verdict; 0 only if every job was done once and right. */
-static int print_summary(const struct tally *t, double elapsed)
+/* Called once every worker has ended; 1 if the barrier tripped once and cleanly. */
+static int print_barrier(const struct pipeline *p)
+{
+    uint32_t generation = shmds_barrier_generation(p->start);
+    int broken = shmds_barrier_is_broken(p->start);
+    if (generation != 1 || broken != 0) {
+        printf("  barrier     FAILED: generation %u and %s, where one clean trip was expected\n",
+               (unsigned)generation, broken ? "broken" : "not broken");
+        return 0;
+    }
+    printf("  barrier     %u %s and the parent set off together, %.1f ms after the first fork\n",
+           p->n_workers, plural(p->n_workers, "worker", "workers"),
+           (p->met_at - p->forked_at) * 1e3);
+    return 1;
+}
+
+/* 1 if the bound held, every job that needed the section entered it once, and every
+ * permit came back. */
+static int print_section(const struct pipeline *p, uint64_t jobs)
+{
+    char a[32], b[32];
+    const struct section_watch *w = p->watch;
+    int64_t most = __atomic_load_n(&w->max_holders, __ATOMIC_SEQ_CST);
+    int64_t inside = __atomic_load_n(&w->holders, __ATOMIC_SEQ_CST);
+    uint64_t entries = __atomic_load_n(&w->entries, __ATOMIC_SEQ_CST);
+    uint64_t needed = (jobs + SECTION_EVERY - 1) / SECTION_EVERY;
+    uint32_t free_permits = shmds_semaphore_value(p->section);
+    int ok = 1;
+    if (most > (int64_t)p->section_bound) {
+        printf("  semaphore   FAILED: %lld workers were in the expensive section at once "
+               "(bound %u)\n", (long long)most, p->section_bound);
+        ok = 0;
+    }
+    if (entries != needed) {
+        printf("  semaphore   FAILED: %s entries to the expensive section for %s jobs "
+               "that need it\n", grouped(entries, a, sizeof a), grouped(needed, b, sizeof b));
+        ok = 0;
+    }
+    if (inside != 0 || free_permits != p->section_bound) {
+        printf("  semaphore   FAILED: after the workers ended, %lld still counted inside and "
+               "%u of %u permits free\n", (long long)inside, (unsigned)free_permits,
+               p->section_bound);
+        ok = 0;
+    }
+    if (ok)
+        printf("  semaphore   at most %lld of %u %s in the expensive section (bound %u), "
+               "%s %s\n", (long long)most, p->n_workers,
+               plural(p->n_workers, "worker", "workers"), p->section_bound,
+               grouped(entries, a, sizeof a), plural(entries, "entry", "entries"));
+    return ok;
+}
+
+/* 1 if every worker's last published count equals the results the parent got from it. */
+static int print_reports(const struct reports *r, const struct tally *t)
+{
+    char a[32], c[32];
+    unsigned unclosed = 0, mismatched = 0;
+    int ok = 1;
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        if (!r->closed[i]) unclosed++;
+        if (r->latest[i] != t->per_worker[i]) mismatched++;
+    }
+    if (mismatched) {
+        printf("  pubsub      FAILED: %u %s published a last count that differs from %s "
+               "results\n", mismatched, plural(mismatched, "worker", "workers"),
+               plural(mismatched, "its", "their"));
+        ok = 0;
+    }
+    if (unclosed) {
+        printf("  pubsub      FAILED: no closing report from %u %s\n", unclosed,
+               plural(unclosed, "worker", "workers"));
+        ok = 0;
+    }
+    if (r->backwards || r->malformed) {
+        printf("  pubsub      FAILED: %s %s went backwards, %s %s malformed\n",
+               grouped(r->backwards, a, sizeof a), plural(r->backwards, "count", "counts"),
+               grouped(r->malformed, c, sizeof c),
+               plural(r->malformed, "report was", "reports were"));
+        ok = 0;
+    }
+    if (!ok) return 0;
+    printf("  pubsub      %s progress reports (%s lapped); each worker's last count "
+           "matches its results\n",
+           grouped(r->messages, a, sizeof a),
+           grouped(shmds_pubsub_sub_overflow_count(r->sub), c, sizeof c));
+    return 1;
+}
+
+/* Print the figures and the verdict; 0 only if every job was done once and right and
+ * every check of the barrier, semaphore and pubsub passed. */
+static int print_summary(const struct pipeline *p, const struct tally *t,
+                         const struct reports *r, double elapsed)
 {
     char a[32], b[32], c[32], d[32];
     uint64_t missing = tally_missing(t);
     uint64_t rate = elapsed > 0 ? (uint64_t)((double)t->jobs / elapsed) : 0;
-    int ok = !missing && !t->duplicates && !t->wrong && !t->malformed;
+    int jobs_ok = !missing && !t->duplicates && !t->wrong && !t->malformed;
+    int barrier_ok, section_ok, reports_ok;
     printf("  jobs        %s by %u %s\n", grouped(t->jobs, a, sizeof a), t->n_workers,
            plural(t->n_workers, "worker", "workers"));
     printf("  elapsed     %.3f s\n", elapsed);
     printf("  throughput  %s jobs/s\n", grouped(rate, a, sizeof a));
     print_shares(t);
-    if (ok)
-        printf("  check       OK: every job done exactly once, every result correct\n");
-    else
+    barrier_ok = print_barrier(p);
+    section_ok = print_section(p, t->jobs);
+    reports_ok = print_reports(r, t);
+    if (!jobs_ok)
         printf("  check       FAILED: %s missing, %s done twice, %s wrong, %s malformed\n",
                grouped(missing, a, sizeof a), grouped(t->duplicates, b, sizeof b),
                grouped(t->wrong, c, sizeof c), grouped(t->malformed, d, sizeof d));
-    return ok ? 0 : 1;
+    else if (!barrier_ok || !section_ok || !reports_ok)
+        printf("  check       FAILED: every job done exactly once and right, but see above\n");
+    else
+        printf("  check       OK: every job done exactly once, every result correct, "
+               "every bound kept\n");
+    return jobs_ok && barrier_ok && section_ok && reports_ok ? 0 : 1;
 }
 
 /* -------------------------------------------------------------------- main */
@@ -645,34 +996,44 @@ int main(int argc, char **argv)
     struct options o;
     struct pipeline p;
     struct tally t;
+    struct reports r;
     struct progress pr;
     double start, elapsed;
+    uint64_t fresh;
     int failed;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc > 0 ? 0 : 2;
     /* Zeroed first, so the clean-up below is right whichever step fails. */
     memset(&p, 0, sizeof p);
     memset(&t, 0, sizeof t);
+    memset(&r, 0, sizeof r);
 
     failed = pipeline_init(&p, o.workers) != 0;
     if (!failed) failed = tally_init(&t, o.jobs, o.workers) != 0;
+    if (!failed) failed = reports_init(&r, p.progress, o.workers) != 0;
     if (!failed && !o.quiet) print_banner(&o);
     if (!failed) failed = start_workers(&p) != 0;
+    if (!failed) failed = start_together(&p) != 0;
 
     start = now_s();
     progress_init(&pr, &o, start);
-    if (!failed) failed = run_jobs(&p, &t, &pr) != 0;
+    if (!failed) failed = run_jobs(&p, &t, &r, &pr) != 0;
     elapsed = now_s() - start;
-    progress_finish(&pr);
 
     if (failed) {
+        progress_finish(&pr);
         reap_all(&p, 0.0);
         fprintf(stderr, "demo: FAILED after %llu of %llu results\n",
                 (unsigned long long)t.received, (unsigned long long)o.jobs);
     } else {
         failed = stop_workers(&p);
-        failed |= print_summary(&t, elapsed);
+        /* Every worker has ended, so every report, closing ones included, is in. */
+        failed |= reports_read(&r, &fresh);
+        progress_update(&pr, r.done);
+        progress_finish(&pr);
+        failed |= print_summary(&p, &t, &r, elapsed);
     }
+    reports_free(&r);
     tally_free(&t);
     pipeline_free(&p);
     return failed ? 1 : 0;
