@@ -6,16 +6,6 @@
 
 namespace shmds::pubsub {
 
-const char *variant_name(std::uint32_t v) noexcept {
-    switch (Variant(v)) {
-        case Variant::int16: return "int16";
-        case Variant::int32: return "int32";
-        case Variant::int64: return "int64";
-        case Variant::bytes: return "bytes";
-    }
-    return "unknown-variant";
-}
-
 int compute_geometry(Variant v, std::uint64_t capacity, std::uint64_t msg_size, Geometry &g) {
     g = Geometry{};
     g.variant = v;

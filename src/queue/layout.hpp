@@ -11,6 +11,7 @@
 // segment is created and when one is opened, so a peer cannot make us trust an offset.
 #pragma once
 
+#include "core/variant.hpp"
 #include "core/header.hpp"
 #include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
@@ -24,9 +25,9 @@ namespace shmds::queue {
 
 using core::kCacheLine;
 
-enum class Variant : std::uint32_t { int16 = 1, int32 = 2, int64 = 3, bytes = 4 };
+using Variant = core::ElementVariant;
 
-const char *variant_name(std::uint32_t v) noexcept;
+inline const char *variant_name(std::uint32_t v) noexcept { return core::element_variant_name(v); }
 
 inline constexpr std::uint64_t kMaxIntCapacity = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxBytesCapacity = std::uint64_t{1} << 26;
