@@ -12,9 +12,9 @@
 // segment is created and when one is opened, so a peer cannot make us trust an offset.
 #pragma once
 
-#include "core/variant.hpp"
 #include "core/header.hpp"
 #include "core/platform.hpp"
+#include "core/variant.hpp"
 #include "core/waitpoint.hpp"
 #include "core/wide_cas.hpp"
 
