@@ -29,25 +29,9 @@ namespace shmds::test::traffic {
 
 inline constexpr int kMaxRoles = 16;
 
-// ThreadSanitizer replaces 16-byte atomics with an emulation under a process-local lock,
-// so in a TSan build the INT64 ring is atomic between threads but not between processes:
-// concurrent multi-process INT64 runs skip there.
-#if defined(__SANITIZE_THREAD__)
-#define SHMDS_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SHMDS_TEST_TSAN 1
-#endif
-#endif
-#if SHMDS_TEST_TSAN
-inline constexpr bool kWideAtomicsAreProcessLocal = true;
-#else
-inline constexpr bool kWideAtomicsAreProcessLocal = false;
-#endif
-
 #define SKIP_IF_NOT_ATOMIC_ACROSS_PROCESSES(variant)                                               \
     do {                                                                                           \
-        if (::shmds::test::traffic::kWideAtomicsAreProcessLocal && (variant) == SHMDS_QUEUE_INT64) \
+        if (::shmds::test::kWideAtomicsAreProcessLocal && (variant) == SHMDS_QUEUE_INT64) \
             GTEST_SKIP() << "ThreadSanitizer emulates 16-byte atomics with a process-local "       \
                             "lock: INT64 is not atomic across processes in this build";            \
     } while (0)

@@ -58,7 +58,31 @@ std::uint64_t test_seed();
 // Milliseconds elapsed since `start` on the monotonic clock.
 double ms_since(std::chrono::steady_clock::time_point start);
 
+// ThreadSanitizer replaces 16-byte atomics with an emulation under a process-local
+// lock, so in a TSan build they are atomic between threads but not between processes.
+// Tests whose processes race on 16-byte CAS (the Int64 queue ring, rwlock reader
+// slots) skip there; TSan's job is the threaded tests.
+#if defined(__SANITIZE_THREAD__)
+#define SHMDS_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SHMDS_TEST_TSAN 1
+#endif
+#endif
+#if SHMDS_TEST_TSAN
+inline constexpr bool kWideAtomicsAreProcessLocal = true;
+#else
+inline constexpr bool kWideAtomicsAreProcessLocal = false;
+#endif
+
 }  // namespace shmds::test
+
+#define SKIP_IF_WIDE_ATOMICS_ARE_PROCESS_LOCAL()                                            \
+    do {                                                                                   \
+        if (::shmds::test::kWideAtomicsAreProcessLocal)                                    \
+            GTEST_SKIP() << "ThreadSanitizer build: 16-byte atomics are not atomic across " \
+                            "processes here";                                              \
+    } while (0)
 
 // In a child: on failure print where and why, then _exit(1) (never throws, never
 // returns into the test framework).
