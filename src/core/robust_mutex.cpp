@@ -36,7 +36,9 @@ int robust_mutex_init(RobustMutex &m) noexcept {
 }
 
 namespace {
-constexpr int kTrylockSpins = 64;
+// Internal locks guard copies of whole messages: a short spin on the lock word beats a
+// kernel sleep and wake there (bytes queue 1:1 across processes: 2.1x).
+constexpr int kInternalLockSpin = 128;
 
 // glibc takes a mutex's behaviour from its type word, which lives in shared memory with
 // the rest of the mutex. A damaged type word steers glibc into paths that kill the
@@ -56,6 +58,17 @@ int probe_kind(int type) noexcept {
 const int g_normal_kind = probe_kind(PTHREAD_MUTEX_NORMAL);
 const int g_errorcheck_kind = probe_kind(PTHREAD_MUTEX_ERRORCHECK);
 #endif
+
+// A robust mutex's lock word follows the kernel's robust-futex ABI: 0 when free, the
+// owner's TID (plus flag bits) when held.
+bool lock_word_looks_free(const pthread_mutex_t &m) noexcept {
+#if defined(__GLIBC__)
+    return __atomic_load_n(&m.__data.__lock, __ATOMIC_RELAXED) == 0;
+#else
+    (void)m;
+    return true;
+#endif
+}
 
 bool type_intact(const pthread_mutex_t &m, int type) noexcept {
 #if defined(__GLIBC__)
@@ -87,24 +100,32 @@ int clocklock(pthread_mutex_t *m, const timespec *abs) noexcept {
 
 }  // namespace
 
-int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline) noexcept {
+int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline,
+                        int spin) noexcept {
     if (SHMDS_UNLIKELY(!type_intact(*m, type))) return EUCLEAN;
+    if (spin > 0 && !deadline.nowait()) {
+        // Poll with plain loads and try only when the lock looks free: a trylock is a
+        // locked CAS that pulls the line from the holder (spinning on trylock made a
+        // 2-process counter 2.8x slower than a plain robust lock).
+        for (int i = 0; i < spin; ++i) {
+            if (lock_word_looks_free(*m)) {
+                int r = pthread_mutex_trylock(m);
+                if (r != EBUSY) return r;
+            }
+            cpu_relax();
+        }
+    }
+    if (deadline.forever()) return pthread_mutex_lock(m);
     int r = pthread_mutex_trylock(m);
     if (r != EBUSY) return r;
     if (deadline.nowait()) return EBUSY;
-    for (int i = 0; i < kTrylockSpins; ++i) {
-        cpu_relax();
-        r = pthread_mutex_trylock(m);
-        if (r != EBUSY) return r;
-    }
-    if (deadline.forever()) return pthread_mutex_lock(m);
     timespec abs = deadline.abs_timespec();
     return clocklock(m, &abs);
 }
 
 LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn repair,
                              void *context, std::atomic<std::uint64_t> *recoveries) noexcept {
-    int r = robust_pthread_lock(&m.mutex, PTHREAD_MUTEX_NORMAL, deadline);
+    int r = robust_pthread_lock(&m.mutex, PTHREAD_MUTEX_NORMAL, deadline, kInternalLockSpin);
     if (SHMDS_LIKELY(r == 0)) return LockResult::acquired;
     if (r == EUCLEAN) {
         fail(SHMDS_ECORRUPT, "a lock in shared memory is damaged (unknown type); not using it");

@@ -27,11 +27,13 @@ int robust_mutex_init(RobustMutex &m) noexcept;
 // whatever its type (PTHREAD_MUTEX_NORMAL or _ERRORCHECK):
 //  - init: process-shared, robust, of that type; 0 or -errno.
 //  - lock: refuses a mutex whose type word in shared memory differs from what init
-//    wrote (EUCLEAN), spins briefly on trylock, then waits per the deadline (with the
-//    TSan annotations pthread_mutex_clocklock needs). Returns 0, EOWNERDEAD, EBUSY (a
-//    NOWAIT deadline and the lock is taken), ETIMEDOUT, EDEADLK, or EUCLEAN.
+//    wrote (EUCLEAN), polls the lock word up to `spin` rounds (0 = go straight to the
+//    kernel, best for short user critical sections), then waits per the deadline (with
+//    the TSan annotations pthread_mutex_clocklock needs). Returns 0, EOWNERDEAD, EBUSY
+//    (a NOWAIT deadline and the lock is taken), ETIMEDOUT, EDEADLK, or EUCLEAN.
 int robust_pthread_init(pthread_mutex_t *m, int type) noexcept;
-int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline) noexcept;
+int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline,
+                        int spin = 0) noexcept;
 
 enum class LockResult { acquired, recovered, timed_out };
 

@@ -14,6 +14,14 @@ using core::RobustLock;
 
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
+
+// Add to a control word while holding the queue lock: only lock holders write these, so
+// a load and a store do, without the locked read-modify-write a fetch_add would cost on
+// every operation. Readers outside the lock see either value.
+void add_locked(std::atomic<std::uint64_t> &word, std::uint64_t n,
+                std::memory_order order = kRelaxed) noexcept {
+    word.store(word.load(kRelaxed) + n, order);
+}
 }
 
 int BytesRing::initialize(BytesControl *ctl) noexcept {
@@ -125,7 +133,7 @@ void BytesRing::repair(void *self) noexcept {
     for (std::uint64_t i = f.head; ok && i != f.tail; ++i)
         ok = ring->check(ring->descs_[i & (ring->cap_ - 1)]) == 0;
     if (!ok) ring->ctl_->head.store(ring->ctl_->tail.load(kRelaxed), kRelaxed);
-    ring->ctl_->version.fetch_add(1, kRelaxed);
+    add_locked(ring->ctl_->version, 1);
 }
 
 int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
@@ -149,8 +157,8 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
             }
             const std::size_t now = *pushed - before;
             if (now) {
-                ctl_->push_ok.fetch_add(now, kRelaxed);
-                ctl_->version.fetch_add(1, std::memory_order_release);
+                add_locked(ctl_->push_ok, now);
+                add_locked(ctl_->version, 1, std::memory_order_release);
             }
             seen_version = ctl_->version.load(kRelaxed);
             if (now) {
@@ -219,8 +227,8 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
                 ++*got;
             }
             if (*got) {
-                ctl_->pop_ok.fetch_add(*got, kRelaxed);
-                ctl_->version.fetch_add(1, std::memory_order_release);
+                add_locked(ctl_->pop_ok, *got);
+                add_locked(ctl_->version, 1, std::memory_order_release);
                 core::waitpoint_wake(ctl_->not_full, int(*got > 1024 ? 1024 : *got));
                 return 0;
             }
@@ -269,7 +277,7 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
         removed = tail - head;
         ctl_->head.store(tail, std::memory_order_release);  // commit
         SHMDS_FAILPOINT("queue.bytes.clear.committed");
-        ctl_->version.fetch_add(1, std::memory_order_release);
+        add_locked(ctl_->version, 1, std::memory_order_release);
     }
     core::waitpoint_wake(ctl_->not_full, 1 << 30);
     return std::int64_t(removed > cap_ ? cap_ : removed);
