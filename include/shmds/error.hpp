@@ -41,6 +41,31 @@ inline int check(int rc) {
     return rc;
 }
 
+// Move-only owner of one C handle, closed with its _close function (which accepts
+// NULL, so a moved-from owner closes nothing). Converts to the raw handle for C calls.
+template <class H, void (*Close)(H *)>
+class unique_handle {
+public:
+    explicit unique_handle(H *h = nullptr) noexcept : h_(h) {}
+    unique_handle(unique_handle &&o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+    unique_handle &operator=(unique_handle &&o) noexcept {
+        if (this != &o) {
+            Close(h_);
+            h_ = o.h_;
+            o.h_ = nullptr;
+        }
+        return *this;
+    }
+    unique_handle(const unique_handle &) = delete;
+    unique_handle &operator=(const unique_handle &) = delete;
+    ~unique_handle() { Close(h_); }
+    H *get() const noexcept { return h_; }
+    operator H *() const noexcept { return h_; }
+
+private:
+    H *h_;
+};
+
 template <class Rep, class Period>
 std::int64_t to_timeout_ns(std::chrono::duration<Rep, Period> d) noexcept {
     using std::chrono::nanoseconds;

@@ -162,19 +162,10 @@ public:
     }
 
     explicit pubsub(shmds_pubsub_t *handle) noexcept : h_(handle) {}
-    pubsub(pubsub &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-    pubsub &operator=(pubsub &&o) noexcept {
-        if (this != &o) {
-            shmds_pubsub_close(h_);
-            h_ = std::exchange(o.h_, nullptr);
-        }
-        return *this;
-    }
-    pubsub(const pubsub &) = delete;
-    pubsub &operator=(const pubsub &) = delete;
-    ~pubsub() { shmds_pubsub_close(h_); }
+    pubsub(pubsub &&) noexcept = default;
+    pubsub &operator=(pubsub &&) noexcept = default;
 
-    shmds_pubsub_t *handle() const noexcept { return h_; }
+    shmds_pubsub_t *handle() const noexcept { return h_.get(); }
 
     /** Publish one message; never blocks. */
     void publish(const T &v) {
@@ -241,7 +232,7 @@ public:
     }
 
 private:
-    shmds_pubsub_t *h_ = nullptr;
+    detail::unique_handle<shmds_pubsub_t, shmds_pubsub_close> h_;
 };
 
 }  // namespace shmds

@@ -73,20 +73,11 @@ public:
 
     /** Adopt a C handle (takes ownership). */
     explicit queue(shmds_queue_t *handle) noexcept : h_(handle) {}
-    queue(queue &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-    queue &operator=(queue &&o) noexcept {
-        if (this != &o) {
-            shmds_queue_close(h_);
-            h_ = std::exchange(o.h_, nullptr);
-        }
-        return *this;
-    }
-    queue(const queue &) = delete;
-    queue &operator=(const queue &) = delete;
-    ~queue() { shmds_queue_close(h_); }
+    queue(queue &&) noexcept = default;
+    queue &operator=(queue &&) noexcept = default;
 
     /** The C handle, for the C API (still owned by this object). */
-    shmds_queue_t *handle() const noexcept { return h_; }
+    shmds_queue_t *handle() const noexcept { return h_.get(); }
 
     // ---- push ----
     /** Push, waiting as long as the queue is full. */
@@ -325,7 +316,7 @@ private:
         return out;
     }
 
-    shmds_queue_t *h_ = nullptr;
+    detail::unique_handle<shmds_queue_t, shmds_queue_close> h_;
 };
 
 }  // namespace shmds

@@ -37,28 +37,6 @@ enum class lock_result { acquired, owner_died };
 enum class barrier_result { leader, follower, timed_out, broken };
 
 namespace detail {
-// Closes a C handle with its _close function; move-only owner of one handle.
-template <class H, void (*Close)(H *)>
-class sync_handle {
-public:
-    explicit sync_handle(H *h = nullptr) noexcept : h_(h) {}
-    sync_handle(sync_handle &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-    sync_handle &operator=(sync_handle &&o) noexcept {
-        if (this != &o) {
-            Close(h_);
-            h_ = std::exchange(o.h_, nullptr);
-        }
-        return *this;
-    }
-    sync_handle(const sync_handle &) = delete;
-    sync_handle &operator=(const sync_handle &) = delete;
-    ~sync_handle() { Close(h_); }
-    H *get() const noexcept { return h_; }
-
-private:
-    H *h_;
-};
-
 template <class Rep, class Period>
 std::int64_t wait_ns(std::chrono::duration<Rep, Period> d) noexcept {
     return to_timeout_ns(d);
@@ -126,7 +104,7 @@ private:
         return detail::lockable_outcome(shmds_mutex_lock(handle(), ns),
                                         [&] { shmds_mutex_unlock(handle()); });
     }
-    detail::sync_handle<shmds_mutex_t, shmds_mutex_close> h_;
+    detail::unique_handle<shmds_mutex_t, shmds_mutex_close> h_;
 };
 
 /** A reader/writer lock (Lockable for writing, SharedLockable for reading). */
@@ -181,7 +159,7 @@ private:
         return detail::lockable_outcome(shmds_rwlock_rdlock(handle(), ns),
                                         [&] { shmds_rwlock_unlock(handle()); });
     }
-    detail::sync_handle<shmds_rwlock_t, shmds_rwlock_close> h_;
+    detail::unique_handle<shmds_rwlock_t, shmds_rwlock_close> h_;
 };
 
 /** A condition variable that is also its own Lockable mutex. */
@@ -251,7 +229,7 @@ private:
         if (rc == -ETIMEDOUT) return std::cv_status::timeout;
         throw error(rc);
     }
-    detail::sync_handle<shmds_condvar_t, shmds_condvar_close> h_;
+    detail::unique_handle<shmds_condvar_t, shmds_condvar_close> h_;
 };
 
 /** A counting semaphore whose permits return when their holder process dies. */
@@ -298,7 +276,7 @@ private:
         if (rc == -EAGAIN || rc == -ETIMEDOUT) return false;
         throw error(rc);
     }
-    detail::sync_handle<shmds_semaphore_t, shmds_semaphore_close> h_;
+    detail::unique_handle<shmds_semaphore_t, shmds_semaphore_close> h_;
 };
 
 /** A barrier for a fixed number of parties. */
@@ -341,7 +319,7 @@ private:
         if (rc == -ECANCELED) return barrier_result::broken;
         throw error(rc);
     }
-    detail::sync_handle<shmds_barrier_t, shmds_barrier_close> h_;
+    detail::unique_handle<shmds_barrier_t, shmds_barrier_close> h_;
 };
 
 /** Exactly-once initialization across processes. */
@@ -410,7 +388,7 @@ public:
     shmds_once_t *handle() const noexcept { return h_.get(); }
 
 private:
-    detail::sync_handle<shmds_once_t, shmds_once_close> h_;
+    detail::unique_handle<shmds_once_t, shmds_once_close> h_;
 };
 
 /**
