@@ -1,8 +1,9 @@
 // The create/open sequence shared by structures whose handle is one engine object
 // (queue, pubsub, reqrep): allocate the handle, let the engine record what the caller
 // asked for, map and validate the segment, then point the engine into the mapping.
-// An engine declares `friend struct core::EngineFactory;` and provides a
-// `core::Segment segment_` member and `void bind(std::uint8_t *base) noexcept`.
+// An engine declares `friend struct core::EngineFactory;` and provides the members
+// `core::Segment segment_`, `Config requested_` (with a `variant` field),
+// `std::uint32_t wanted_variant_` and `void bind(std::uint8_t *base) noexcept`.
 #pragma once
 
 #include "core/error.hpp"
@@ -15,18 +16,36 @@
 namespace shmds::core {
 
 struct EngineFactory {
-    enum class Mode { create, open };
+    // Create (or attach to the same-variant segment already there) from `cfg`.
+    template <class Engine, class Config>
+    static int create(const shmds_options_t *opts, const Config &cfg, const char *noun,
+                      std::unique_ptr<Engine> &out) {
+        return attach<Engine>(true, opts, noun, out, [&](Engine &e) {
+            e.requested_ = cfg;
+            e.wanted_variant_ = std::uint32_t(cfg.variant);
+        });
+    }
 
-    // prepare(engine) runs before the segment is mapped: it stores the requested
-    // configuration or the wanted variant, which the SegmentClient callbacks read.
+    // Attach to an existing segment; wanted_variant 0 accepts any of 1..max_variant.
+    template <class Engine>
+    static int open(const shmds_options_t *opts, std::uint32_t wanted_variant,
+                    std::uint32_t max_variant, const char *noun, std::unique_ptr<Engine> &out) {
+        if (wanted_variant > max_variant)
+            return fail(-EINVAL, "unknown {} variant {}", noun, wanted_variant);
+        return attach<Engine>(false, opts, noun, out,
+                              [&](Engine &e) { e.wanted_variant_ = wanted_variant; });
+    }
+
+private:
+    // prepare(engine) runs before the segment is mapped: the SegmentClient callbacks
+    // read what it records.
     template <class Engine, class Prepare>
-    static int attach(Mode mode, const shmds_options_t *opts, const char *noun,
-                      Prepare &&prepare, std::unique_ptr<Engine> &out) {
+    static int attach(bool create, const shmds_options_t *opts, const char *noun,
+                      std::unique_ptr<Engine> &out, Prepare &&prepare) {
         std::unique_ptr<Engine> e(new (std::nothrow) Engine());
         if (!e) return fail(-ENOMEM, "out of memory for a {} handle", noun);
         prepare(*e);
-        int r = mode == Mode::create ? segment_create(opts, *e, e->segment_)
-                                     : segment_open(opts, *e, e->segment_);
+        int r = create ? segment_create(opts, *e, e->segment_) : segment_open(opts, *e, e->segment_);
         if (r) return r;
         e->bind(e->segment_.base());
         out = std::move(e);

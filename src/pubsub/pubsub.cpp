@@ -40,24 +40,14 @@ std::uint64_t message_check(std::uint64_t pos, const void *data, std::size_t len
     return h * 0xbf58476d1ce4e5b9ull ^ (h >> 32);
 }
 
-int PubSub::create(const shmds_options_t *opts, const Config &cfg,
-                   std::unique_ptr<PubSub> &out) {
-    return core::EngineFactory::attach<PubSub>(
-        core::EngineFactory::Mode::create, opts, "pubsub",
-        [&](PubSub &e) {
-            e.requested_ = cfg;
-            e.wanted_variant_ = std::uint32_t(cfg.variant);
-        },
-        out);
+int PubSub::create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<PubSub> &out) {
+    return core::EngineFactory::create(opts, cfg, "pubsub", out);
 }
 
 int PubSub::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
-                 std::unique_ptr<PubSub> &out) {
-    if (wanted_variant > std::uint32_t(Variant::bytes))
-        return core::fail(-EINVAL, "unknown pubsub variant {}", wanted_variant);
-    return core::EngineFactory::attach<PubSub>(
-        core::EngineFactory::Mode::open, opts, "pubsub",
-        [&](PubSub &e) { e.wanted_variant_ = wanted_variant; }, out);
+                std::unique_ptr<PubSub> &out) {
+    return core::EngineFactory::open(opts, wanted_variant, std::uint32_t(Variant::bytes), "pubsub",
+                                     out);
 }
 
 int PubSub::describe(core::SegmentHeader &h) {

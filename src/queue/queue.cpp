@@ -37,22 +37,13 @@ int block_on(core::WaitPoint &wp, const Deadline &dl, Try &&attempt, Ready &&rea
 }  // namespace
 
 int Queue::create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<Queue> &out) {
-    return core::EngineFactory::attach<Queue>(
-        core::EngineFactory::Mode::create, opts, "queue",
-        [&](Queue &e) {
-            e.requested_ = cfg;
-            e.wanted_variant_ = std::uint32_t(cfg.variant);
-        },
-        out);
+    return core::EngineFactory::create(opts, cfg, "queue", out);
 }
 
 int Queue::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                 std::unique_ptr<Queue> &out) {
-    if (wanted_variant > std::uint32_t(Variant::bytes))
-        return core::fail(-EINVAL, "unknown queue variant {}", wanted_variant);
-    return core::EngineFactory::attach<Queue>(
-        core::EngineFactory::Mode::open, opts, "queue",
-        [&](Queue &e) { e.wanted_variant_ = wanted_variant; }, out);
+    return core::EngineFactory::open(opts, wanted_variant, std::uint32_t(Variant::bytes), "queue",
+                                     out);
 }
 
 int Queue::describe(core::SegmentHeader &h) {

@@ -18,22 +18,13 @@ constexpr int kMaxWake = 1 << 20;
 }  // namespace
 
 int ReqRep::create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<ReqRep> &out) {
-    return core::EngineFactory::attach<ReqRep>(
-        core::EngineFactory::Mode::create, opts, "reqrep",
-        [&](ReqRep &e) {
-            e.requested_ = cfg;
-            e.wanted_variant_ = std::uint32_t(cfg.variant);
-        },
-        out);
+    return core::EngineFactory::create(opts, cfg, "reqrep", out);
 }
 
 int ReqRep::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
-                 std::unique_ptr<ReqRep> &out) {
-    if (wanted_variant > std::uint32_t(Variant::bytes))
-        return core::fail(-EINVAL, "unknown reqrep variant {}", wanted_variant);
-    return core::EngineFactory::attach<ReqRep>(
-        core::EngineFactory::Mode::open, opts, "reqrep",
-        [&](ReqRep &e) { e.wanted_variant_ = wanted_variant; }, out);
+                std::unique_ptr<ReqRep> &out) {
+    return core::EngineFactory::open(opts, wanted_variant, std::uint32_t(Variant::bytes), "reqrep",
+                                     out);
 }
 
 int ReqRep::describe(core::SegmentHeader &h) {
