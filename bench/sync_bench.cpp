@@ -65,7 +65,7 @@ private:
     shmds_mutex_t *m_ = nullptr;
 };
 
-// What shmds_mutex wraps, minus the library: the baseline of the target.
+// The baseline of the target: the kernel-assisted robust lock that glibc offers.
 class RobustPthreadMutex {
 public:
     RobustPthreadMutex() {
@@ -362,7 +362,7 @@ void add_semaphore(const std::string &subject, const std::string &vs) {
 }
 
 void register_sync_benchmarks() {
-    add_mutex<ShmdsMutex>("shmds", kRobust, "robust errorcheck pthread + owner-dead flag");
+    add_mutex<ShmdsMutex>("shmds", kRobust, "own futex lock word, thread-stamp owner, owner-dead flag");
     add_mutex<RobustPthreadMutex>(kRobust, "", "pshared, robust");
     add_mutex<BoostMutex>("boost-ipc", kRobust, "interprocess_mutex, not robust");
     add_mutex<FutexMutex>("futex-bare", kRobust, "3-state futex, not robust");

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/owner.hpp"
 #include "core/robust_mutex.hpp"
+#include "core/thread_id.hpp"
 #include "core/waitpoint.hpp"
 
 #include <shmds/shmds.h>
@@ -233,6 +234,57 @@ TEST(Owner, RightPidWithWrongStartTimeIsDead) {
     EXPECT_EQ(Liveness::dead, owner_liveness(later));
     EXPECT_EQ(Liveness::dead, owner_liveness(earlier));
     EXPECT_EQ(Liveness::alive, owner_liveness(me));
+}
+
+TEST(ThreadStamp, NamesThisThreadAndChangesAcrossThreadsAndFork) {
+    const ThreadStamp me = self_thread_stamp();
+    EXPECT_EQ(me, self_thread_stamp());
+    EXPECT_EQ(std::uint32_t(::syscall(SYS_gettid)), stamp_tid(me));
+    EXPECT_EQ(self_tid(), stamp_tid(me));
+    ThreadStamp other = 0;
+    std::thread([&] { other = self_thread_stamp(); }).join();
+    EXPECT_NE(me, other);
+    EXPECT_NE(stamp_tid(me), stamp_tid(other));
+    run_child_ok([&] {
+        CHILD_CHECK(self_thread_stamp() != me);
+        CHILD_CHECK(stamp_tid(self_thread_stamp()) == std::uint32_t(::getpid()));
+        return 0;
+    });
+}
+
+TEST(ThreadStamp, LivenessOfThreadsAliveGoneZombieStoppedAndRecycled) {
+    const ThreadStamp me = self_thread_stamp();
+    EXPECT_EQ(Liveness::alive, thread_liveness(me, false));
+    EXPECT_EQ(Liveness::alive, thread_liveness(me, true));
+    // The same thread id with another start time: what a recycled id looks like. Only
+    // the full check can tell.
+    const ThreadStamp recycled = me ^ (ThreadStamp{1} << 40);
+    EXPECT_EQ(Liveness::dead, thread_liveness(recycled, false));
+    EXPECT_EQ(Liveness::alive, thread_liveness(recycled, true));
+    // A thread that ended, in a process that lives on.
+    ThreadStamp ended = 0;
+    std::thread([&] { ended = self_thread_stamp(); }).join();
+    EXPECT_EQ(Liveness::dead, thread_liveness(ended, true));
+    EXPECT_EQ(Liveness::dead, thread_liveness(ended, false));
+    // No such thread id at all (above any pid_max).
+    EXPECT_EQ(Liveness::dead, thread_liveness(0x3ffffff0u, true));
+    // A stopped process is alive; an unreaped zombie is dead to the full check only.
+    GatedChild child;
+    ASSERT_GT(child.pid, 0);
+    const ThreadStamp child_stamp =
+        (ThreadStamp(thread_start_low32(std::uint32_t(child.pid))) << 32) | std::uint32_t(child.pid);
+    ASSERT_EQ(0, kill(child.pid, SIGSTOP));
+    ASSERT_TRUE(eventually([&] { return proc_state(child.pid) == 'T'; }));
+    EXPECT_EQ(Liveness::alive, thread_liveness(child_stamp, false));
+    ASSERT_EQ(0, kill(child.pid, SIGCONT));
+    child.release();
+    ASSERT_TRUE(eventually([&] {
+        siginfo_t si{};
+        return waitid(P_PID, id_t(child.pid), &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               si.si_pid == child.pid;
+    }));
+    EXPECT_EQ(Liveness::alive, thread_liveness(child_stamp, true));
+    EXPECT_EQ(Liveness::dead, thread_liveness(child_stamp, false));
 }
 
 // ---------------------------------------------------------------------------------

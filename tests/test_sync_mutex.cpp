@@ -3,6 +3,8 @@
 #include "sync_support.hpp"
 
 #include "core/deadline.hpp"
+#include "core/thread_id.hpp"
+#include "sync/owned_mutex.hpp"
 
 #include <shmds/sync.h>
 
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <sys/mman.h>
 #include <thread>
+#include <vector>
 
 using namespace shmds::test;
 
@@ -176,6 +179,134 @@ TEST(Mutex, ForkedChildDoesNotOwnTheParentsLock) {
         return 0;
     });
     EXPECT_EQ(0, shmds_mutex_unlock(h.m));
+}
+
+TEST(Mutex, ThreadThatExitsHoldingItIsADeadOwner) {
+    // Ownership is per thread: a thread that ends while holding the lock is a dead
+    // owner even though its process lives on.
+    MutexHandle h;
+    std::thread([&] { ASSERT_EQ(0, shmds_mutex_lock(h.m, SHMDS_FOREVER)); }).join();
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(SHMDS_EOWNERDEAD, shmds_mutex_lock(h.m, 1'000'000'000)) << shmds_last_error();
+    EXPECT_LE(ms_since(t0), kRecoveryBoundMs);
+    EXPECT_EQ(0, shmds_mutex_consistent(h.m));
+    EXPECT_EQ(0, shmds_mutex_unlock(h.m));
+    // try_lock recovers too: it never sleeps, so it asks about the holder at once.
+    std::thread([&] { ASSERT_EQ(0, shmds_mutex_lock(h.m, SHMDS_FOREVER)); }).join();
+    EXPECT_EQ(SHMDS_EOWNERDEAD, shmds_mutex_try_lock(h.m)) << shmds_last_error();
+    EXPECT_EQ(0, shmds_mutex_consistent(h.m));
+    EXPECT_EQ(0, shmds_mutex_unlock(h.m));
+    EXPECT_EQ(2u, shmds_mutex_recoveries(h.m));
+}
+
+TEST(Mutex, WaiterAsleepWhenTheHolderDiesTakesOver) {
+    // The holder dies while a waiter is already asleep in the kernel: nobody wakes the
+    // waiter, so its own liveness checks must find the death within the bound.
+    MutexHandle h;
+    auto *ready = shared_counter<std::atomic<int>>();
+    pid_t holder = fork_child([&] {
+        CHILD_CHECK(shmds_mutex_lock(h.m, SHMDS_FOREVER) == 0);
+        ready->store(1);
+        pause();
+        return 1;
+    });
+    while (ready->load() != 1) std::this_thread::sleep_for(1ms);
+    std::atomic<double> waited_after_kill_ms{-1};
+    std::atomic<std::int64_t> killed_at{0};
+    std::thread waiter([&] {
+        EXPECT_EQ(SHMDS_EOWNERDEAD, shmds_mutex_lock(h.m, 5'000'000'000)) << shmds_last_error();
+        waited_after_kill_ms = double(shmds::core::monotonic_ns() - killed_at.load()) / 1e6;
+        EXPECT_EQ(0, shmds_mutex_consistent(h.m));
+        EXPECT_EQ(0, shmds_mutex_unlock(h.m));
+    });
+    std::this_thread::sleep_for(30ms);  // the waiter is asleep by now
+    killed_at = shmds::core::monotonic_ns();
+    kill(holder, SIGKILL);
+    waiter.join();
+    EXPECT_GE(waited_after_kill_ms.load(), 0.0);
+    EXPECT_LE(waited_after_kill_ms.load(), kRecoveryBoundMs);
+    wait_child(holder, 5s);
+    EXPECT_EQ(1u, shmds_mutex_recoveries(h.m));
+    munmap(ready, sizeof(*ready));
+}
+
+TEST(Mutex, ManyWaitersOneHeirPerDeath) {
+    // Four processes queue behind a holder that is then killed: exactly one of them
+    // hears SHMDS_EOWNERDEAD, and the lock keeps counting exactly afterwards.
+    MutexHandle h;
+    struct Shared {
+        std::atomic<int> ready{0};
+        std::atomic<int> owner_dead{0};
+        long counter = 0;
+    };
+    auto *sh = shared_counter<Shared>();
+    pid_t holder = fork_child([&] {
+        CHILD_CHECK(shmds_mutex_lock(h.m, SHMDS_FOREVER) == 0);
+        sh->ready.store(1);
+        pause();
+        return 1;
+    });
+    while (sh->ready.load() != 1) std::this_thread::sleep_for(1ms);
+    constexpr int kWaiters = 4, kIters = 500;
+    std::vector<pid_t> waiters;
+    for (int w = 0; w < kWaiters; ++w)
+        waiters.push_back(fork_child([&] {
+            for (int i = 0; i < kIters; ++i) {
+                int r = shmds_mutex_lock(h.m, 10'000'000'000);
+                if (r == SHMDS_EOWNERDEAD) {
+                    sh->owner_dead.fetch_add(1);
+                    CHILD_CHECK(shmds_mutex_consistent(h.m) == 0);
+                } else {
+                    CHILD_CHECK(r == 0);
+                }
+                ++sh->counter;
+                CHILD_CHECK(shmds_mutex_unlock(h.m) == 0);
+            }
+            return 0;
+        }));
+    std::this_thread::sleep_for(20ms);
+    kill(holder, SIGKILL);
+    for (pid_t w : waiters) {
+        ChildExit e = wait_child(w, 30s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+    wait_child(holder, 5s);
+    EXPECT_EQ(1, sh->owner_dead.load());
+    EXPECT_EQ(long(kWaiters) * kIters, sh->counter);
+    EXPECT_EQ(1u, shmds_mutex_recoveries(h.m));
+    munmap(sh, sizeof(*sh));
+}
+
+TEST(OwnedMutex, ForeignOrDamagedLockWordsAreTakenOverNotTrusted) {
+    // The lock word lives in memory other processes can scribble on. Whatever it
+    // holds, a locker either waits for a live thread or takes the lock over: it never
+    // follows the word anywhere.
+    using namespace shmds;
+    auto *m = shared_counter<sync::OwnedMutex>();
+    sync::owned_mutex_init(*m);
+    std::atomic<std::uint64_t> recoveries{0};
+    // A thread id above any pid_max, with the waiters bit and a start time.
+    m->word.store(0x3ffffff0u | sync::kOwnedMutexWaiters | (std::uint64_t{0x1234} << 32));
+    EXPECT_EQ(-EPERM, sync::owned_mutex_unlock(*m, "m"));
+    EXPECT_EQ(SHMDS_EOWNERDEAD,
+              sync::owned_mutex_lock(*m, core::Deadline::from_timeout(0), recoveries, "m"));
+    EXPECT_EQ(0, sync::owned_mutex_consistent(*m, "m"));
+    EXPECT_EQ(0, sync::owned_mutex_unlock(*m, "m"));
+    EXPECT_EQ(0u, m->word.load());
+    // Our own thread id with another start time: an earlier thread that had this id,
+    // not us, so not EDEADLK. try_lock's quick check only sees that the id exists;
+    // a waiting lock checks fully and takes over.
+    m->word.store(core::self_thread_stamp() ^ (std::uint64_t{1} << 40));
+    EXPECT_EQ(-EAGAIN, sync::owned_mutex_lock(*m, core::Deadline::from_timeout(0), recoveries, "m"));
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(SHMDS_EOWNERDEAD, sync::owned_mutex_lock(*m, core::Deadline::from_timeout(1'000'000'000),
+                                                       recoveries, "m"));
+    EXPECT_LE(ms_since(t0), kRecoveryBoundMs);
+    EXPECT_TRUE(sync::owned_mutex_held_by_caller(*m));
+    EXPECT_EQ(0, sync::owned_mutex_consistent(*m, "m"));
+    EXPECT_EQ(0, sync::owned_mutex_unlock(*m, "m"));
+    EXPECT_EQ(2u, recoveries.load());
+    munmap(m, sizeof(*m));
 }
 
 TEST(Condvar, LockErrorsAndWaitNeedsTheMutex) {

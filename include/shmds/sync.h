@@ -14,15 +14,21 @@
  * anything else gives SHMDS_ETYPE. _open attaches to an existing one (PATH or FD).
  *
  * Blocking verbs take timeout_ns as in common.h (SHMDS_NOWAIT, SHMDS_FOREVER, relative
- * nanoseconds). Sleepers use no CPU: they sleep on futexes and wake when woken, or every
- * 50 ms when waiting on a process token, to check that its owner is alive.
+ * nanoseconds). Sleepers use almost no CPU: they sleep on futexes and wake when woken,
+ * or on their own to check that the owner they wait for is alive (every 10 ms behind a
+ * mutex holder, every 50 ms behind the other primitives' owners).
  *
  * Crash model. A process may be killed at any instruction:
- *  - mutex, condvar mutex: the kernel releases a dead holder's lock at once (robust
- *    futexes, also when the holder is an unreaped zombie); the next locker gets
- *    SHMDS_EOWNERDEAD with the lock held. Until a holder calls _consistent(), every
- *    later locker gets SHMDS_EOWNERDEAD too: the lock is never poisoned and a repair is
- *    never silently skipped.
+ *  - mutex, condvar mutex: a lock whose holder thread died (its process killed, or the
+ *    thread ended without unlocking) is taken over by the next locker, which gets
+ *    SHMDS_EOWNERDEAD with the lock held: a locker that arrives after the death within
+ *    about 1 ms, a waiter already asleep when the holder died within about 11 ms (a dead
+ *    holder wakes nobody, so waiters check on it). try_lock takes over at once a holder
+ *    whose thread is gone, but not one whose process is still an unreaped zombie
+ *    (telling a zombie apart costs a /proc read, which try_lock does not pay). Until a
+ *    holder calls _consistent(), every later locker gets SHMDS_EOWNERDEAD too: the lock
+ *    is never poisoned and a repair is never silently skipped. Owners are threads named
+ *    by thread id plus thread start time, so a recycled thread id is never the owner.
  *  - rwlock: a dead writer is cleared within 100 ms by any waiter; if it held the lock
  *    (not merely queued for it), lockers get SHMDS_EOWNERDEAD until a writer calls
  *    shmds_rwlock_consistent(). Dead readers (processes or threads) are cleared by the

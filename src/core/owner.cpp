@@ -1,6 +1,7 @@
 #include "core/owner.hpp"
 
 #include "core/platform.hpp"
+#include "core/thread_id.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -90,6 +91,29 @@ Liveness owner_liveness(OwnerToken token) noexcept {
     std::uint64_t start = owner_start(token);
     if (start != 0 && start != (st.start_ticks & (~OwnerToken{0} >> kPidBits)))
         return Liveness::dead;  // the PID was reused by another process
+    return Liveness::alive;
+}
+
+std::uint32_t thread_start_low32(std::uint32_t tid) noexcept {
+    ProcStat st;
+    return read_proc_stat(tid, &st) ? std::uint32_t(st.start_ticks) : 0;
+}
+
+Liveness thread_liveness(std::uint64_t stamp, bool quick) noexcept {
+    const std::uint32_t tid = stamp_tid(stamp);
+    if (tid == 0) return Liveness::alive;  // not a thread stamp: never declare it dead
+    // kill() finds any thread by its id (not only process leaders) and, with signal 0,
+    // only checks that it exists.
+    if (::kill(pid_t(tid), 0) == -1 && errno == ESRCH) return Liveness::dead;
+    if (quick) return Liveness::alive;
+    // /proc/<tid>/stat answers for a thread id as well as for a process id, with that
+    // thread's own state and start time.
+    ProcStat st;
+    if (!read_proc_stat(tid, &st))
+        return (::kill(pid_t(tid), 0) == -1 && errno == ESRCH) ? Liveness::dead : Liveness::alive;
+    if (st.state == 'Z' || st.state == 'X') return Liveness::dead;
+    const std::uint32_t start = stamp_start(stamp);
+    if (start != 0 && start != std::uint32_t(st.start_ticks)) return Liveness::dead;  // recycled
     return Liveness::alive;
 }
 

@@ -37,4 +37,12 @@ inline bool owner_alive(OwnerToken token) noexcept {
     return owner_liveness(token) == Liveness::alive;
 }
 
+// Is the thread named by a stamp (core/thread_id.hpp: thread id + low 32 bits of its
+// start time) still running? Dead when the thread id names no thread, a zombie (the
+// exited main thread of a process, or a killed process not yet reaped), or a thread
+// with another start time. `quick` asks the kernel only whether the thread id still
+// exists (one system call, no /proc read): it misses zombies and recycled thread ids,
+// which the full check catches. Errs on "alive" when it cannot tell.
+Liveness thread_liveness(std::uint64_t stamp, bool quick) noexcept;
+
 }  // namespace shmds::core

@@ -1,7 +1,14 @@
-// The caller's kernel thread id, for ownership records that must tell the threads of
-// one process apart (reader slots, lock owners). glibc's gettid() is a system call on
-// every use, so the id is cached per thread; a fork() child runs on a new thread id,
-// so a process-wide fork epoch, bumped in the child, invalidates every cached id.
+// The caller's thread identity, for ownership records that must tell the threads of one
+// process apart (lock owners, reader slots):
+//  - self_tid(): the kernel thread id.
+//  - self_thread_stamp(): the thread id in the low 32 bits and the low 32 bits of the
+//    thread's start time (clock ticks since boot, /proc/<tid>/stat field 22) above it.
+//    A thread id is recycled once its thread is gone; the pair is not, so a stamp names
+//    one thread incarnation and a dead owner's stamp never passes for a live thread.
+//
+// Both are cached per thread (glibc's gettid() is a system call, the start time a /proc
+// read). A fork() child runs on a new thread id, so a process-wide fork epoch, bumped in
+// the child, invalidates every cached identity.
 #pragma once
 
 #include "core/platform.hpp"
@@ -14,6 +21,14 @@
 
 namespace shmds::core {
 
+using ThreadStamp = std::uint64_t;
+
+inline std::uint32_t stamp_tid(ThreadStamp s) noexcept { return std::uint32_t(s); }
+inline std::uint32_t stamp_start(ThreadStamp s) noexcept { return std::uint32_t(s >> 32); }
+
+// The low 32 bits of a thread's start time, or 0 when /proc cannot tell (owner.cpp).
+std::uint32_t thread_start_low32(std::uint32_t tid) noexcept;
+
 namespace detail {
 inline std::atomic<std::uint32_t> g_fork_epoch{1};
 inline bool register_fork_epoch() noexcept {
@@ -21,19 +36,38 @@ inline bool register_fork_epoch() noexcept {
                    [] { g_fork_epoch.fetch_add(1, std::memory_order_relaxed); });
     return true;
 }
+
+struct ThreadIdentity {
+    std::uint32_t epoch;  // the fork epoch the fields below belong to
+    std::uint32_t tid;
+    ThreadStamp stamp;  // 0 until first asked for
+};
+// initial-exec: the lock fast paths read this on every call, and the general TLS model
+// would make each read a __tls_get_addr call. Sixteen bytes of static TLS are within
+// what glibc reserves for libraries loaded with dlopen().
+__attribute__((tls_model("initial-exec"))) inline thread_local ThreadIdentity t_identity{};
+
+inline ThreadIdentity &current_identity() noexcept {
+    static const bool registered = register_fork_epoch();
+    (void)registered;
+    ThreadIdentity &id = t_identity;
+    const std::uint32_t now = g_fork_epoch.load(std::memory_order_relaxed);
+    if (SHMDS_UNLIKELY(id.epoch != now)) {
+        id.tid = std::uint32_t(::syscall(SYS_gettid));
+        id.stamp = 0;
+        id.epoch = now;
+    }
+    return id;
+}
 }  // namespace detail
 
-inline std::uint32_t self_tid() noexcept {
-    static const bool registered = detail::register_fork_epoch();
-    (void)registered;
-    thread_local std::uint32_t tid = 0;
-    thread_local std::uint32_t epoch = 0;
-    const std::uint32_t now = detail::g_fork_epoch.load(std::memory_order_relaxed);
-    if (SHMDS_UNLIKELY(epoch != now)) {
-        tid = std::uint32_t(::syscall(SYS_gettid));
-        epoch = now;
-    }
-    return tid;
+inline std::uint32_t self_tid() noexcept { return detail::current_identity().tid; }
+
+inline ThreadStamp self_thread_stamp() noexcept {
+    detail::ThreadIdentity &id = detail::current_identity();
+    if (SHMDS_UNLIKELY(id.stamp == 0))
+        id.stamp = (ThreadStamp(thread_start_low32(id.tid)) << 32) | id.tid;
+    return id.stamp;
 }
 
 }  // namespace shmds::core

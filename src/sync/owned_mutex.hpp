@@ -1,65 +1,89 @@
-// The application-facing crash-safe mutex shared by the mutex and the condvar: a
-// process-shared, robust, error-checking pthread mutex plus an "inconsistent" flag.
+// The application-facing crash-safe mutex shared by the mutex and the condvar.
 //
-// The kernel releases the lock of a dying thread at once (robust futex list, also for
-// an unreaped zombie), and the next locker gets EOWNERDEAD. pthread would poison the
-// mutex for good if the application unlocked without pthread_mutex_consistent(); we
-// instead make the pthread mutex consistent immediately and keep our own flag, which
-// only shmds_*_consistent() clears. So an application that unlocks without repairing
-// hands SHMDS_EOWNERDEAD to the next locker again: never poisoned, never silent.
+// One 64-bit lock word holds the whole truth: 0 when free, otherwise the holder's thread
+// stamp (core/thread_id.hpp: thread id in the low half, the low 32 bits of the thread's
+// start time in the high half) plus kWaiters, a bit of the low half that says a waiter
+// may be asleep. The low half is the futex word. Taking the lock is one CAS from 0 to
+// the caller's stamp, so there is no moment at which the lock is held and its owner
+// unrecorded, and releasing it is one exchange. That is a bare futex mutex's fast path:
+// unlike a robust pthread mutex, nothing is linked into a per-thread robust list.
+//
+// A dead holder is found by its waiters instead of the kernel. Before each sleep a
+// waiter asks whether the holder's thread still exists (one system call), and while it
+// sleeps it wakes every kProbeNs to check it fully (zombie, recycled thread id: a /proc
+// read). try_lock asks only the quick question. The first waiter to see the holder dead
+// swaps its own stamp in with a CAS from the dead word, so two waiters can never both
+// take over.
+//
+// After a takeover the "inconsistent" flag stays set, and every locker gets
+// SHMDS_EOWNERDEAD, until a holder calls consistent(): never poisoned, never silent.
 #pragma once
 
 #include "core/deadline.hpp"
 #include "core/failpoint.hpp"
 #include "core/platform.hpp"
-#include "core/robust_mutex.hpp"
+#include "core/thread_id.hpp"
 
 #include <atomic>
 #include <cstdint>
-#include <pthread.h>
 
 namespace shmds::sync {
 
 struct OwnedMutex {
-    pthread_mutex_t mutex;
+    std::atomic<std::uint64_t> word;          // 0, or holder stamp | kOwnedMutexWaiters
     std::atomic<std::uint32_t> inconsistent;  // written only by the holder
     std::uint32_t reserved_;
 };
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
-// Initialise in freshly created shared memory. 0 or -errno.
-int owned_mutex_init(OwnedMutex &m) noexcept;
+// In the low (futex) half, above any thread id (Linux thread ids fit in 30 bits).
+inline constexpr std::uint64_t kOwnedMutexWaiters = 0x80000000u;
+
+// Initialise in freshly created shared memory.
+void owned_mutex_init(OwnedMutex &m) noexcept;
+
+// Everything but an uncontended acquisition of a consistent mutex (out of line).
+int owned_mutex_lock_slow(OwnedMutex &m, std::uint64_t seen, const core::Deadline &deadline,
+                          std::atomic<std::uint64_t> &recoveries, const char *what) noexcept;
+int owned_mutex_inconsistent_outcome(const char *what) noexcept;
 
 // 0; SHMDS_EOWNERDEAD (held; a previous owner died and nobody marked it consistent
 // since); -EAGAIN (NOWAIT and held); -ETIMEDOUT; -EDEADLK (the calling thread holds it).
 // Every takeover of a dead owner adds one to *recoveries. Sets the error sentence.
-// Inline, with every other outcome out of line, because an uncontended lock+unlock is
-// only a few atomic operations: each extra call frame on the way to glibc was a
-// measurable share of it (bench: mutex_uncontended).
-int owned_mutex_lock_outcome(OwnedMutex &m, int pthread_result,
-                             std::atomic<std::uint64_t> &recoveries, const char *what) noexcept;
 inline int owned_mutex_lock(OwnedMutex &m, const core::Deadline &deadline,
                             std::atomic<std::uint64_t> &recoveries, const char *what) noexcept {
-    const int r = core::robust_pthread_lock(&m.mutex, PTHREAD_MUTEX_ERRORCHECK, deadline);
-    if (SHMDS_LIKELY(r == 0)) {
+    std::uint64_t seen = 0;
+    if (SHMDS_LIKELY(m.word.compare_exchange_strong(seen, core::self_thread_stamp(),
+                                                    std::memory_order_acquire,
+                                                    std::memory_order_relaxed))) {
         SHMDS_FAILPOINT("owned_mutex.lock.acquired");
         if (SHMDS_LIKELY(m.inconsistent.load(std::memory_order_relaxed) == 0)) return 0;
+        return owned_mutex_inconsistent_outcome(what);
     }
-    return owned_mutex_lock_outcome(m, r, recoveries, what);
+    return owned_mutex_lock_slow(m, seen, deadline, recoveries, what);
 }
 
-// 0 or -EPERM (the calling thread does not hold it).
+// 0 or -EPERM (the calling thread does not hold it). Never blocks.
 int owned_mutex_unlock_refused(const char *what) noexcept;
+void owned_mutex_wake_one(OwnedMutex &m) noexcept;
 inline int owned_mutex_unlock(OwnedMutex &m, const char *what) noexcept {
+    const std::uint64_t held = m.word.load(std::memory_order_relaxed);
+    if (SHMDS_UNLIKELY((held & ~kOwnedMutexWaiters) != core::self_thread_stamp()))
+        return owned_mutex_unlock_refused(what);
     SHMDS_FAILPOINT("owned_mutex.unlock.before");
-    if (SHMDS_LIKELY(pthread_mutex_unlock(&m.mutex) == 0)) return 0;
-    return owned_mutex_unlock_refused(what);
+    if (SHMDS_UNLIKELY(m.word.exchange(0, std::memory_order_release) & kOwnedMutexWaiters))
+        owned_mutex_wake_one(m);
+    return 0;
 }
 
 // Mark the state repaired. 0; -EPERM (not held by the caller); -EINVAL (not marked
 // inconsistent).
 int owned_mutex_consistent(OwnedMutex &m, const char *what) noexcept;
 
-// Whether the calling thread holds it (a trylock that the error check answers).
-bool owned_mutex_held_by_caller(OwnedMutex &m) noexcept;
+// Whether the calling thread holds it.
+inline bool owned_mutex_held_by_caller(const OwnedMutex &m) noexcept {
+    return (m.word.load(std::memory_order_relaxed) & ~kOwnedMutexWaiters) ==
+           core::self_thread_stamp();
+}
 
 }  // namespace shmds::sync
