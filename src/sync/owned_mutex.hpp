@@ -8,12 +8,12 @@
 // unrecorded, and releasing it is one exchange. That is a bare futex mutex's fast path:
 // unlike a robust pthread mutex, nothing is linked into a per-thread robust list.
 //
-// A dead holder is found by its waiters instead of the kernel. Before each sleep a
-// waiter asks whether the holder's thread still exists (one system call), and while it
-// sleeps it wakes every kProbeNs to check it fully (zombie, recycled thread id: a /proc
-// read). try_lock asks only the quick question. The first waiter to see the holder dead
-// swaps its own stamp in with a CAS from the dead word, so two waiters can never both
-// take over.
+// A dead holder is found by its waiters instead of the kernel: a sleeping waiter wakes
+// on its own after 1 ms, then every 10 ms, and checks that the holder's thread lives
+// (gone, an unreaped zombie, or a recycled thread id all count as dead). try_lock,
+// which never sleeps, asks at once whether the holder's thread still exists (one
+// system call). The first waiter to see the holder dead swaps its own stamp in with a
+// CAS from the dead word, so two waiters can never both take over.
 //
 // After a takeover the "inconsistent" flag stays set, and every locker gets
 // SHMDS_EOWNERDEAD, until a holder calls consistent(): never poisoned, never silent.
