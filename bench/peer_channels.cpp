@@ -56,6 +56,22 @@ void read_all(int fd, void *buf, std::size_t n) {
     }
 }
 
+std::size_t read_messages(int fd, void *buf, std::size_t msg_size, std::size_t max) {
+    for (;;) {
+        ssize_t r = read(fd, buf, msg_size * max);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            fail_errno("read");
+        }
+        if (r == 0) throw Failure("read: the writer closed the channel");
+        const std::size_t got = std::size_t(r);
+        const std::size_t partial = got % msg_size;
+        if (partial != 0)
+            read_all(fd, static_cast<char *>(buf) + got, msg_size - partial);
+        return (got + msg_size - 1) / msg_size;
+    }
+}
+
 void make_pipe(int fds[2]) {
     if (pipe2(fds, O_CLOEXEC) != 0) fail_errno("pipe2");
 }

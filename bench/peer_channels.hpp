@@ -2,7 +2,9 @@
 // messages M (std::uint64_t or Msg64) with blocking send() and recv(). A channel is built
 // in the parent before fork(); both processes then use it. Ping-pong uses two.
 //
-//   PipeChannel, SocketChannel  kernel byte streams (one read/write per message)
+//   PipeChannel, SocketChannel  kernel byte streams (one read/write per message; their
+//                               recv_many reads every whole message already there, up to
+//                               max, in one read(2), as a batching stream consumer does)
 //   PosixMqChannel              mq_send/mq_receive
 //   BoostMqChannel              Boost.Interprocess message_queue (its own shm object)
 //   SpinChannel                 atomic_queue placed in a shared mapping; only spins
@@ -28,6 +30,9 @@ inline constexpr std::size_t kQueueCapacity = 1024;
 // Helpers with errno-to-Failure handling (peer_channels.cpp).
 void write_all(int fd, const void *buf, std::size_t n);
 void read_all(int fd, void *buf, std::size_t n);
+// Block until at least one message of msg_size bytes is there, then return how many
+// whole messages (1..max) one read(2) took; a message split by the stream is completed.
+std::size_t read_messages(int fd, void *buf, std::size_t msg_size, std::size_t max);
 void make_pipe(int fds[2]);
 void make_socketpair(int fds[2]);
 void close_fds(const int fds[2]) noexcept;
@@ -43,6 +48,9 @@ public:
     PipeChannel &operator=(const PipeChannel &) = delete;
     void send(const M &m) { write_all(fds_[1], &m, sizeof m); }
     void recv(M &m) { read_all(fds_[0], &m, sizeof m); }
+    std::size_t recv_many(M *out, std::size_t max) {
+        return read_messages(fds_[0], out, sizeof(M), max);
+    }
     std::string note() const { return "64 KiB pipe buffer"; }
 
 private:
@@ -59,6 +67,9 @@ public:
     SocketChannel &operator=(const SocketChannel &) = delete;
     void send(const M &m) { write_all(fds_[0], &m, sizeof m); }
     void recv(M &m) { read_all(fds_[1], &m, sizeof m); }
+    std::size_t recv_many(M *out, std::size_t max) {
+        return read_messages(fds_[1], out, sizeof(M), max);
+    }
     std::string note() const { return "AF_UNIX stream"; }
 
 private:

@@ -10,11 +10,13 @@
 
 #include <shmds/shmds.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <initializer_list>
 #include <new>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +31,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 extern char **environ;
 
@@ -382,6 +385,176 @@ TEST(WaitPoint, IdleWakesRepairAKilledSleeperByThemselves) {
     }
     EXPECT_EQ(0u, waitpoint_sleepers(s->wp)) << "still announced after " << wakes << " wakes";
     EXPECT_EQ(1u, s->wp.repaired.load());
+}
+
+// No lost wakeup across many sleep/wake rounds (DESIGN.md §4), with wakers that skip
+// the syscall once every announced sleeper was woken. The sleepers never spin, so every
+// wait that finds its condition false sleeps in the kernel, and no sleep is longer than
+// kWakeBound: a lost wakeup shows as a wait that ran into that bound, fails the test at
+// once, and stops every other process of it (no hang, no suite timeout).
+
+namespace {
+
+constexpr std::int64_t kWakeBoundNs = 2'000'000'000;
+constexpr int kEveryone = 0x7fffffff;
+
+// Sleep on wp until ready() or `stop`; false (after raising `stop` and waking the
+// given wait points) when the wait ran into kWakeBound: the wakeup was lost.
+template <typename Ready>
+bool woken_in_time(WaitPoint &wp, std::atomic<bool> &stop, Ready &&ready,
+                   std::initializer_list<WaitPoint *> to_release) {
+    const auto start = Clock::now();
+    const int r = waitpoint_wait(wp, Deadline::from_timeout(kWakeBoundNs),
+                                 [&] { return stop.load() || ready(); }, 0);
+    if (r == 0 && Clock::now() - start < std::chrono::nanoseconds(kWakeBoundNs)) return true;
+    std::fprintf(stderr, "pid %d: a wait ran into the %lld ms bound: lost wakeup\n",
+                 (int)getpid(), (long long)(kWakeBoundNs / 1'000'000));
+    stop.store(true);
+    for (WaitPoint *other : to_release) waitpoint_wake(*other, kEveryone);
+    return false;
+}
+
+struct TurnShared {
+    WaitPoint wp;
+    std::atomic<std::uint32_t> turn{0};  // even: the parent's, odd: the child's
+    std::atomic<bool> stop{false};
+};
+
+struct TokenShared {
+    WaitPoint has_token;  // consumers sleep: no token
+    WaitPoint has_room;   // producers sleep: kTokenCap tokens out
+    std::atomic<std::uint32_t> tokens{0};
+    std::atomic<std::uint32_t> claimed{0};   // production tickets taken
+    std::atomic<std::uint32_t> consumed{0};
+    std::atomic<bool> stop{false};
+};
+constexpr std::uint32_t kTokenCap = 2;
+constexpr std::uint32_t kTokenCount = 20000;
+
+struct NewsShared {
+    static constexpr int kReaders = 3;
+    WaitPoint news;  // readers sleep: nothing newer than what they saw
+    WaitPoint acks;  // the writer sleeps: a reader fell kLead behind
+    std::atomic<std::uint32_t> latest{0};
+    std::atomic<std::uint32_t> seen[kReaders] = {};
+    std::atomic<bool> stop{false};
+};
+
+}  // namespace
+
+// Two processes hand a turn back and forth, each waking the other with a single wake.
+TEST(WaitPoint, TurnsPassedBetweenTwoProcessesAreNeverMissed) {
+    constexpr std::uint32_t kRounds = 2000;
+    Shared<TurnShared> s;
+    waitpoint_init(s->wp);
+    auto play = [&](std::uint32_t parity) {
+        for (std::uint32_t t = parity; t < 2 * kRounds; t += 2) {
+            if (!woken_in_time(s->wp, s->stop, [&] { return s->turn.load() == t; }, {&s->wp}))
+                return false;
+            s->turn.store(t + 1);
+            waitpoint_wake(s->wp, 1);
+        }
+        return true;
+    };
+    pid_t kid = fork_child([&] { return play(1) ? 0 : 1; });
+    ASSERT_GT(kid, 0);
+    EXPECT_TRUE(play(0)) << "the parent missed its turn at " << s->turn.load();
+    ChildExit e = wait_child(kid, 30s);
+    EXPECT_TRUE(e.exited && e.code == 0) << "child " << e.describe();
+    EXPECT_EQ(2 * kRounds, s->turn.load());
+}
+
+// Two producers and three consumers of tokens, one single wake per token or per freed
+// room: several sleepers, several wakers at once, and wakes that reach only some of the
+// announced sleepers.
+TEST(WaitPoint, TokensWokenOneAtATimeReachSomeSleeperEveryTime) {
+    Shared<TokenShared> s;
+    waitpoint_init(s->has_token);
+    waitpoint_init(s->has_room);
+    const std::initializer_list<WaitPoint *> both = {&s->has_token, &s->has_room};
+    auto produce = [&] {
+        while (s->claimed.fetch_add(1) < kTokenCount) {
+            for (;;) {
+                std::uint32_t n = s->tokens.load();
+                if (n < kTokenCap && s->tokens.compare_exchange_weak(n, n + 1)) break;
+                if (n >= kTokenCap &&
+                    !woken_in_time(s->has_room, s->stop,
+                                   [&] { return s->tokens.load() < kTokenCap; }, both))
+                    return 1;
+                if (s->stop.load()) return 1;
+            }
+            waitpoint_wake(s->has_token, 1);
+        }
+        return 0;
+    };
+    auto consume = [&] {
+        for (;;) {
+            auto done = [&] { return s->consumed.load() >= kTokenCount; };
+            if (!woken_in_time(s->has_token, s->stop,
+                               [&] { return s->tokens.load() > 0 || done(); }, both))
+                return 1;
+            if (s->stop.load()) return 1;
+            if (done()) return 0;
+            std::uint32_t n = s->tokens.load();
+            if (n == 0 || !s->tokens.compare_exchange_weak(n, n - 1)) continue;
+            waitpoint_wake(s->has_room, 1);
+            if (s->consumed.fetch_add(1) + 1 == kTokenCount) waitpoint_wake(s->has_token, kEveryone);
+        }
+    };
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 2; ++i) kids.push_back(fork_child(produce));
+    for (int i = 0; i < 3; ++i) kids.push_back(fork_child(consume));
+    for (pid_t kid : kids) {
+        ASSERT_GT(kid, 0);
+        ChildExit e = wait_child(kid, 30s);
+        EXPECT_TRUE(e.exited && e.code == 0) << "child " << e.describe();
+    }
+    EXPECT_EQ(kTokenCount, s->consumed.load());
+    EXPECT_EQ(0u, s->tokens.load());
+}
+
+// One writer broadcasts to three readers and runs up to kLead ahead of the slowest, so
+// most of its wakes find every announced reader already woken and skip the syscall.
+TEST(WaitPoint, BroadcastsThatSkipTheSyscallStillReachEveryReader) {
+    constexpr std::uint32_t kNews = 10000;
+    constexpr std::uint32_t kLead = 8;
+    Shared<NewsShared> s;
+    waitpoint_init(s->news);
+    waitpoint_init(s->acks);
+    const std::initializer_list<WaitPoint *> both = {&s->news, &s->acks};
+    std::vector<pid_t> kids;
+    for (int i = 0; i < NewsShared::kReaders; ++i) {
+        kids.push_back(fork_child([&, i] {
+            for (std::uint32_t last = 0; last < kNews;) {
+                if (!woken_in_time(s->news, s->stop, [&] { return s->latest.load() > last; }, both))
+                    return 1;
+                if (s->stop.load()) return 1;
+                last = s->latest.load();
+                s->seen[i].store(last);
+                waitpoint_wake(s->acks, kEveryone);
+            }
+            return 0;
+        }));
+        ASSERT_GT(kids.back(), 0);
+    }
+    auto slowest = [&] {
+        std::uint32_t m = kNews;
+        for (auto &seen : s->seen) m = std::min(m, seen.load());
+        return m;
+    };
+    for (std::uint32_t n = 1; n <= kNews; ++n) {
+        if (!woken_in_time(s->acks, s->stop, [&] { return slowest() + kLead >= n; }, both)) {
+            ADD_FAILURE() << "the writer missed an acknowledgement before news " << n;
+            break;
+        }
+        s->latest.store(n);
+        waitpoint_wake(s->news, kEveryone);
+    }
+    for (pid_t kid : kids) {
+        ChildExit e = wait_child(kid, 30s);
+        EXPECT_TRUE(e.exited && e.code == 0) << "reader " << e.describe();
+    }
+    EXPECT_EQ(kNews, slowest());
 }
 
 // ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ namespace shmds::core {
 inline constexpr std::uint64_t kMagic = 0x01474553444d4853ull;
 // Stored first while the creator initialises; a dead creator leaves it behind.
 inline constexpr std::uint64_t kMagicInitializing = 0x0049494e49444d53ull;
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: WaitPoint wake_state, mutex word
 inline constexpr int kGeometryWords = 8;
 
 // Every structure type the library knows. Values are stored in segments: never reuse.

@@ -6,6 +6,29 @@
 // sequence and issue FUTEX_WAKE only when someone announced. That ordering is what makes
 // missed wakeups impossible (the reference's lesson 1).
 //
+// Wakers skip the syscall when every announced sleeper has already been woken. A woken
+// sleeper stays announced until it runs again, and on a busy machine that can be many
+// operations later; without the skip every one of them paid a FUTEX_WAKE that found
+// nobody (a wake storm). `wake_state` says whether that is so: it holds a generation
+// (bits 63..1) and kAllWoken (bit 0). A sleeper *arms* after sampling `seq`: it moves
+// the word to a new generation with kAllWoken clear. A waker that finds kAllWoken clear
+// takes a ticket the same way, bumps `seq`, wakes, and sets kAllWoken on exactly its
+// ticket (one compare-and-swap) only if that wake reached everyone: it woke fewer than n,
+// or no more than n were announced after the ticket. Why no wakeup is lost (the order is
+// seq_cst throughout; D is the waker's change to the condition):
+//  - A waker that reads kAllWoken skips only after D. Take any sleeper X that could
+//    stay asleep, and its last arm A. If A follows the waker's read, then X's re-check
+//    of the condition follows D too, and X sees it. Otherwise A precedes the ticket T of
+//    the waker W that set the kAllWoken read (an arm between T and W's CAS would have
+//    failed that CAS). So X sampled `seq` before W bumped it: X's futex_wait either
+//    returns at once (the value changed) or X was queued before W's FUTEX_WAKE, which
+//    drained the queue (fewer than n woken) or found at most the announced count
+//    (everyone queued at that moment armed before T, hence was announced when W read the
+//    count after T). Either way X runs again and re-checks, so A was not its last arm.
+//  - A waker that finds kAllWoken clear wakes exactly as the plain protocol does.
+// Only a waker that dies between its ticket and its CAS can leave kAllWoken clear, and
+// that only costs the next waker a syscall.
+//
 // Announcing is crash-safe: a sleeper first writes its owner token into a free slot of
 // the registry, then sets that slot's bit in `sleepers`; it clears the bit before the
 // slot. Whatever instruction a sleeper dies at, a later repair can tell its entry is
@@ -21,6 +44,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 
 namespace shmds::core {
@@ -34,8 +58,11 @@ struct alignas(kCacheLine) WaitPoint {
     std::atomic<std::uint32_t> repaired;  // dead sleepers taken out (a recovery count)
     std::uint32_t reserved_;
     std::atomic<OwnerToken> slot[kWaitSlots];
+    std::atomic<std::uint64_t> wake_state;  // generation << 1 | kAllWoken (see above)
 };
+inline constexpr std::uint64_t kAllWoken = 1;
 static_assert(sizeof(WaitPoint) == 320);
+static_assert(offsetof(WaitPoint, wake_state) == 280);
 static_assert(alignof(WaitPoint) == kCacheLine);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
@@ -66,11 +93,16 @@ bool spin_until(Ready &&ready, const Deadline &deadline, int iterations = kDefau
 
 void waitpoint_init(WaitPoint &wp) noexcept;
 
-// Wake up to n sleepers if any announced. Call after making the condition true; the
-// seq_cst load pairs with the sleeper's seq_cst announce (a StoreLoad fence).
+// Wake up to n sleepers if any announced and not all of them were woken already. Call
+// after making the condition true; the seq_cst loads pair with the sleeper's seq_cst
+// announce and arm (a StoreLoad fence). While idle_wakes counts, even a skipped wake
+// goes to the slow path, so that announced sleepers nobody finds are repaired in time.
 void waitpoint_wake_slow(WaitPoint &wp, int n) noexcept;
 inline void waitpoint_wake(WaitPoint &wp, int n = 1) noexcept {
     if (SHMDS_LIKELY(wp.sleepers.load(std::memory_order_seq_cst) == 0)) return;
+    if ((wp.wake_state.load(std::memory_order_seq_cst) & kAllWoken) &&
+        wp.idle_wakes.load(std::memory_order_relaxed) == 0)
+        return;
     waitpoint_wake_slow(wp, n);
 }
 
@@ -80,17 +112,20 @@ int waitpoint_repair(WaitPoint &wp) noexcept;
 // How many sleepers are announced (registered plus unregistered).
 std::uint32_t waitpoint_sleepers(const WaitPoint &wp) noexcept;
 
-// RAII announcement of one sleeper.
+// RAII announcement of one sleeper: registers, samples `seq`, then arms (in that order,
+// which the no-lost-wakeup argument above needs). Sleep on sampled_seq(), nothing else.
 class SleeperRegistration {
 public:
     explicit SleeperRegistration(WaitPoint &wp) noexcept;
     ~SleeperRegistration();
     SleeperRegistration(const SleeperRegistration &) = delete;
     SleeperRegistration &operator=(const SleeperRegistration &) = delete;
+    std::uint32_t sampled_seq() const noexcept { return seq_; }
 
 private:
     WaitPoint &wp_;
     int slot_;  // -1: counted in the unregistered half
+    std::uint32_t seq_;
 };
 
 // Block until ready() holds (returns 0) or the deadline passes (-ETIMEDOUT).
@@ -103,12 +138,12 @@ int waitpoint_wait(WaitPoint &wp, const Deadline &deadline, Ready &&ready,
         if (ready()) return 0;
         if (deadline.expired()) return -ETIMEDOUT;
         SleeperRegistration announce(wp);
-        std::uint32_t seq = wp.seq.load(std::memory_order_seq_cst);
-        // Pairs with the waker's seq_cst state change + sleepers load: either the waker
-        // sees our announcement, or we see its state change here. Only on the sleep path.
+        // Pairs with the waker's seq_cst state change + sleepers/wake_state loads: either
+        // the waker sees our announcement and arm, or we see its state change here. Only
+        // on the sleep path.
         std::atomic_thread_fence(std::memory_order_seq_cst);
         if (ready()) return 0;
-        futex_wait(&wp.seq, seq, deadline);
+        futex_wait(&wp.seq, announce.sampled_seq(), deadline);
     }
 }
 

@@ -59,7 +59,7 @@ int Condvar::wait(const core::Deadline &dl) noexcept {
     int result = 0;
     {
         core::SleeperRegistration announce(c.signals);
-        const std::uint32_t seq = c.signals.seq.load(std::memory_order_seq_cst);
+        const std::uint32_t seq = announce.sampled_seq();
         if (int r = owned_mutex_unlock(c.lock, kWhat)) return r;
         SHMDS_FAILPOINT("condvar.wait.unlocked");
         // Only a signal changes the sequence, so EINTR and spurious futex returns
