@@ -253,6 +253,26 @@ TEST(RwLock, DeadWriterIsRecoveredAndReportedUntilConsistent) {
     munmap(stage, sizeof(*stage));
 }
 
+TEST(RwLock, WriterThreadThatEndsHoldingItIsADeadWriter) {
+    // The write lock belongs to a thread: one that ends without unlocking is a dead
+    // writer even though its process lives on, and the lock does not stay wedged.
+    RwHandle h;
+    std::thread([&] { ASSERT_EQ(0, shmds_rwlock_wrlock(h.rw, 0)); }).join();
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(SHMDS_EOWNERDEAD, shmds_rwlock_wrlock(h.rw, 1'000'000'000)) << shmds_last_error();
+    EXPECT_LE(ms_since(t0), kRecoveryBoundMs);
+    EXPECT_EQ(0, shmds_rwlock_consistent(h.rw));
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    // A writer that gives up waiting for readers to drain withdraws its claim: readers
+    // go on, and nothing is flagged.
+    ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+    std::thread([&] { EXPECT_EQ(-ETIMEDOUT, shmds_rwlock_wrlock(h.rw, 20'000'000)); }).join();
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    EXPECT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    EXPECT_EQ(1u, shmds_rwlock_recoveries(h.rw));
+}
+
 TEST(RwLock, StoppedWriterIsNotDead) {
     RwHandle h;
     auto *stage = shared<std::atomic<int>>();

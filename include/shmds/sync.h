@@ -29,8 +29,9 @@
  *    holder calls _consistent(), every later locker gets SHMDS_EOWNERDEAD too: the lock
  *    is never poisoned and a repair is never silently skipped. Owners are threads named
  *    by thread id plus thread start time, so a recycled thread id is never the owner.
- *  - rwlock: a dead writer is cleared within 100 ms by any waiter; if it held the lock
- *    (not merely queued for it), lockers get SHMDS_EOWNERDEAD until a writer calls
+ *  - rwlock: a dead writer (its process killed, or its thread ended without unlocking)
+ *    is cleared within 100 ms by any waiter; if it held the lock (not merely queued
+ *    for it), lockers get SHMDS_EOWNERDEAD until a writer calls
  *    shmds_rwlock_consistent(). Dead readers (processes or threads) are cleared by the
  *    next writer and never pin the lock.
  *  - semaphore: permits held by a dead process return to the semaphore within 100 ms

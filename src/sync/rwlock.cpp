@@ -13,7 +13,8 @@
 namespace shmds::sync {
 
 namespace {
-constexpr std::uint64_t kHolding = std::uint64_t{1} << 63;
+// Above any thread id in the stamp's low half (Linux thread ids fit in 30 bits).
+constexpr std::uint64_t kHolding = 0x80000000u;
 constexpr std::uint64_t kDepthMask = 0xffffffffu;
 constexpr int kWakeAll = 0x7fffffff;
 // ready() of a draining writer scans every slot; spin less before sleeping.
@@ -38,6 +39,11 @@ bool reader_alive(core::OwnerToken owner, std::uint32_t tid) noexcept {
     if (!core::owner_alive(owner)) return false;
     const long r = ::syscall(SYS_tgkill, pid_t(core::owner_pid(owner)), pid_t(tid), 0);
     return !(r == -1 && errno == ESRCH);
+}
+
+// A writer is dead when its thread is gone, a zombie, or its id now names another thread.
+bool writer_dead(std::uint64_t w) noexcept {
+    return core::thread_liveness(w & ~kHolding, /*quick=*/false) == core::Liveness::dead;
 }
 }  // namespace
 
@@ -65,7 +71,7 @@ int RwLock::shape(std::uint64_t slots, std::uint64_t g1, Shape &out) const {
     if (g1 != 0) return core::fail(-EINVAL, "unexpected rwlock geometry word {}", g1);
     core::LayoutHash h;
     h.add({std::uint64_t(core::StructureType::rwlock), sizeof(RwControl),
-           offsetof(RwControl, writer_tid), offsetof(RwControl, writer_gone),
+           offsetof(RwControl, inconsistent), offsetof(RwControl, writer_gone),
            offsetof(RwControl, readers_gone), sizeof(core::WaitPoint), sizeof(core::Pair64)});
     out = Shape{sizeof(RwControl) + slots * sizeof(core::Pair64), h.value()};
     return 0;
@@ -74,7 +80,6 @@ int RwLock::shape(std::uint64_t slots, std::uint64_t g1, Shape &out) const {
 void RwLock::init_control(std::uint8_t *control) noexcept {
     auto &c = *reinterpret_cast<RwControl *>(control);
     c.writer.store(0, std::memory_order_relaxed);
-    c.writer_tid.store(0, std::memory_order_relaxed);
     c.inconsistent.store(0, std::memory_order_relaxed);
     core::waitpoint_init(c.writer_gone);
     core::waitpoint_init(c.readers_gone);
@@ -98,8 +103,7 @@ std::uint32_t RwLock::readers() const noexcept {
 }
 
 bool RwLock::holds_write() const noexcept {
-    return ctl().writer.load(std::memory_order_acquire) == (core::self_owner() | kHolding) &&
-           ctl().writer_tid.load(std::memory_order_relaxed) == core::self_tid();
+    return ctl().writer.load(std::memory_order_acquire) == (core::self_thread_stamp() | kHolding);
 }
 
 int RwLock::my_read_slot() const noexcept {
@@ -172,7 +176,7 @@ bool RwLock::clear_dead_writer() noexcept {
     RwControl &c = ctl();
     std::uint64_t w = c.writer.load(std::memory_order_acquire);
     if (w == 0) return true;
-    if (core::owner_alive(w & ~kHolding)) return false;
+    if (!writer_dead(w)) return false;
     // Raise the flag before freeing the word: dying in between must not lose it.
     if (w & kHolding) c.inconsistent.store(1, std::memory_order_seq_cst);
     if (c.writer.compare_exchange_strong(w, 0, std::memory_order_acq_rel)) {
@@ -221,7 +225,7 @@ int RwLock::rdlock(const core::Deadline &dl) noexcept {
 
 int RwLock::wrlock(const core::Deadline &dl) noexcept {
     RwControl &c = ctl();
-    const core::OwnerToken me = core::self_owner();
+    const core::ThreadStamp me = core::self_thread_stamp();
     if (holds_write())
         return core::fail(-EDEADLK, "rwlock: the calling thread already holds the write lock");
     if (my_read_slot() >= 0)
@@ -235,7 +239,6 @@ int RwLock::wrlock(const core::Deadline &dl) noexcept {
             [&] { return clear_dead_writer(); });
         if (r != 0) return core::fail_static(-ETIMEDOUT, "rwlock stayed write-locked");
     }
-    c.writer_tid.store(core::self_tid(), std::memory_order_relaxed);
     SHMDS_FAILPOINT("rwlock.wrlock.claimed");
     // New readers stay out now; wait for the ones inside to leave (or be found dead).
     int r = 0;

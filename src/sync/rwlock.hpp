@@ -1,12 +1,14 @@
 // The rwlock primitive: write-preferring, readers recursive per thread, and no shared
 // reader count that a death could leak (the reference's lesson 6).
 //
-// Writer: one 64-bit word holding the writer's owner token. A writer first claims the
-// word (from then on no new reader enters: that is the write preference), then waits
-// for the readers present to drain, then sets kHolding in the word. A dead writer is
-// noticed by any waiter's 50 ms liveness probe and cleared; if it had been holding the
-// lock, the inconsistent flag is raised and every locker gets SHMDS_EOWNERDEAD until a
-// writer calls consistent().
+// Writer: one 64-bit word holding the writer thread's stamp (core/thread_id.hpp:
+// thread id and start time, so one CAS records who claimed it). A writer first claims
+// the word (from then on no new reader enters: that is the write preference), then
+// waits for the readers present to drain, then sets kHolding in the word. A dead writer
+// (its process killed, or its thread ended without unlocking) is noticed by any
+// waiter's 50 ms liveness probe and cleared; if it had been holding the lock, the
+// inconsistent flag is raised and every locker gets SHMDS_EOWNERDEAD until a writer
+// calls consistent().
 //
 // Readers: a table of slots {owner token, thread id << 32 | depth}, one per reading
 // thread, claimed and freed with a 16-byte CAS. A reader publishes its slot, then looks
@@ -31,9 +33,9 @@ inline constexpr std::uint64_t kMaxReaderSlots = 4096;
 inline constexpr std::uint64_t kDefaultReaderSlots = 128;
 
 struct alignas(core::kCacheLine) RwControl {
-    std::atomic<std::uint64_t> writer;  // owner token | kHolding, or 0
-    std::atomic<std::uint32_t> writer_tid;
+    std::atomic<std::uint64_t> writer;  // writer stamp | kHolding, or 0
     std::atomic<std::uint32_t> inconsistent;
+    std::uint32_t reserved_;
     core::WaitPoint writer_gone;   // readers and writers wait for the writer word to clear
     core::WaitPoint readers_gone;  // a claiming writer waits for readers to drain
     // followed by core::Pair64 slots[reader_slots]: lo = owner token, hi = tid << 32 | depth
