@@ -373,16 +373,44 @@ TEST(PubSubSlots, Int32SequenceWrapsAt2To32WithoutConfusion) {
     shmds::pubsub::SlotView v;
     T::read(&slot, v);
     EXPECT_LT(T::diff(v.seq, pos + 1), 0);  // position pos: not committed yet
-    ASSERT_TRUE(T::commit(&slot, pos, -5));
+    std::atomic<std::uint64_t> write_pos{pos + 1};
+    ASSERT_TRUE(T::commit(&slot, pos, -5, write_pos));
     T::read(&slot, v);
     EXPECT_EQ(0u, v.seq);
     EXPECT_EQ(0, T::diff(v.seq, pos + 1));
     EXPECT_EQ(-5, v.value);
-    EXPECT_FALSE(T::commit(&slot, pos - cap, 7));  // a lap behind: dropped
-    EXPECT_TRUE(T::commit(&slot, pos + cap, 9));
+    EXPECT_FALSE(T::commit(&slot, pos - cap, 7, write_pos));  // a lap behind: dropped
+    write_pos = pos + cap + 1;
+    EXPECT_TRUE(T::commit(&slot, pos + cap, 9, write_pos));
     T::read(&slot, v);
     EXPECT_EQ(9, v.value);
     EXPECT_GT(T::diff(v.seq, pos + 1), 0);
+}
+
+// A publisher stalled (SIGSTOP, a debugger) while 2^32 - 8 messages go by: the slot it
+// claimed now holds a seq that, wrapped to 32 bits, looks a lap OLDER than its own.
+// The seq alone would let the stale value overwrite a newer message; the ring's write
+// position tells the truth, and the commit is dropped.
+TEST(PubSubSlots, Int32PublisherStalledForHalfTheSeqRangeIsDropped) {
+    using T = shmds::pubsub::Int32Traits;
+    const std::uint64_t cap = 8;
+    const std::uint64_t pos = 5;  // the stalled publisher's claim
+    const std::uint64_t newest = pos + (std::uint64_t{1} << 32) - cap;  // same slot, later
+    shmds::pubsub::NarrowSlot slot = ((newest + 1) & T::kSeqMask) | (std::uint64_t(42) << 32);
+    shmds::pubsub::SlotView v;
+    T::read(&slot, v);
+    ASSERT_LT(T::diff(v.seq, pos + 1), 0) << "the wrapped seq reads as older: the hazard";
+    std::atomic<std::uint64_t> write_pos{newest + 1};
+    EXPECT_FALSE(T::commit(&slot, pos, -1, write_pos));
+    T::read(&slot, v);
+    EXPECT_EQ(42, v.value);
+    // Int16's 48-bit seq gets the same guard at its own half range.
+    using N = shmds::pubsub::Int16Traits;
+    shmds::pubsub::NarrowSlot narrow = 0;
+    std::atomic<std::uint64_t> far{pos + N::kStale};
+    EXPECT_FALSE(N::commit(&narrow, pos, 1, far));
+    far = pos + 1;
+    EXPECT_TRUE(N::commit(&narrow, pos, 1, far));
 }
 
 // A peer scribbles over a committed message: no subscriber ever hands it out.

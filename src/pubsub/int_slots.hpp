@@ -9,6 +9,7 @@
 
 #include "pubsub/layout.hpp"
 
+#include <atomic>
 #include <cstdint>
 
 namespace shmds::pubsub {
@@ -40,7 +41,10 @@ struct WideTraits {
         return true;
     }
     // true: committed; false: a later lap owns the slot, the store is dropped.
-    static bool commit(Slot *s, std::uint64_t pos, std::int64_t value) noexcept {
+    // (write_pos serves the narrow seqs; 64 bits never wrap.)
+    static bool commit(Slot *s, std::uint64_t pos, std::int64_t value,
+                       const std::atomic<std::uint64_t> &write_pos) noexcept {
+        (void)write_pos;
         core::Pair64 cur{__atomic_load_n(&s->lo, __ATOMIC_ACQUIRE),
                          __atomic_load_n(&s->hi, __ATOMIC_ACQUIRE)};
         for (;;) {
@@ -76,12 +80,20 @@ struct NarrowTraits {
         v = SlotView{raw & kSeqMask, std::int64_t(raw) >> kSeqBits};
         return true;
     }
-    static bool commit(Slot *s, std::uint64_t pos, std::int64_t value) noexcept {
+    // A narrow seq compares correctly only within half its range: a publisher stalled
+    // for 2^(kSeqBits-1) publishes (2^31 for Int32: under a minute at full speed, so a
+    // SIGSTOP can do it) would see a newer lap's seq wrapped around as older. So the
+    // commit also refuses when the ring's write position is that far ahead, checked
+    // right before each CAS; only a stall between that load and the CAS itself remains.
+    static constexpr std::uint64_t kStale = std::uint64_t{1} << (kSeqBits - 1);
+    static bool commit(Slot *s, std::uint64_t pos, std::int64_t value,
+                       const std::atomic<std::uint64_t> &write_pos) noexcept {
         std::uint64_t cur = __atomic_load_n(s, __ATOMIC_ACQUIRE);
         const std::uint64_t desired =
             (std::uint64_t(value) << kSeqBits) | ((pos + 1) & kSeqMask);
         for (;;) {
             if (diff(cur & kSeqMask, pos + 1) >= 0) return false;
+            if (write_pos.load(std::memory_order_acquire) - pos >= kStale) return false;
             if (__atomic_compare_exchange_n(s, &cur, desired, false, __ATOMIC_SEQ_CST,
                                             __ATOMIC_ACQUIRE))
                 return true;

@@ -152,7 +152,7 @@ int PubSub::publish_int(const std::int64_t *values, std::size_t n) noexcept {
     with_int_slots([&](auto traits, auto slot_of) {
         using Traits = decltype(traits);
         for (std::size_t i = 0; i < n; ++i) {
-            if (!Traits::commit(slot_of(first + i), first + i, values[i])) ++dropped;
+            if (!Traits::commit(slot_of(first + i), first + i, values[i], ctl_->write_pos)) ++dropped;
             if (i == 0) SHMDS_FAILPOINT("pubsub.int.publish.first_committed");
         }
         return 0;
