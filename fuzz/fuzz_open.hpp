@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-// Present data[0..size) as an existing segment to shmds_queue_open with every variant
-// and exercise whatever opens. Returns how many of the opens succeeded.
+// Present data[0..size) as an existing segment to the open function of every structure
+// and variant, and exercise whatever opens. Returns how many of the opens succeeded.
 int shmds_fuzz_open_one(const std::uint8_t *data, std::size_t size);
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size);

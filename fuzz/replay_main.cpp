@@ -1,14 +1,17 @@
 // The fuzz target without libFuzzer, so an ordinary build and test run exercise it:
 //
 //   fuzz_open_replay                    a seeded corpus of valid segments, mutated
-//                                       (SHMDS_TEST_SEED=N replays a run)
+//                                       (SHMDS_TEST_SEED=N replays a run;
+//                                       SHMDS_FUZZ_KEEP=FILE keeps the culprit)
 //   fuzz_open_replay FILE|DIR...        replay inputs, e.g. a crash file from libFuzzer
-//   fuzz_open_replay --write-seeds DIR  write valid segments of every variant: a seed
-//                                       corpus for the libFuzzer build
+//   fuzz_open_replay --write-seeds DIR  write valid segments of every structure and
+//                                       variant: a seed corpus for the libFuzzer build
 //
-// Exit 0 when every input was handled (a crash or sanitizer report ends the process
-// first); 1 when the harness itself is broken (a valid segment did not open).
+// Exit 0 when every input was handled (a crash, a sanitizer report or a call returning
+// a code it does not document ends the process first); 1 when the harness itself is
+// broken (a valid segment did not open).
 #include "fuzz_open.hpp"
+#include "seeds.hpp"
 
 #include <shmds/shmds.h>
 
@@ -28,66 +31,20 @@
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using shmds_fuzz::Seed;
 
-struct Seed {
-    std::string name;
-    Bytes image;
-};
-
-Bytes read_fd(int fd) {
-    struct stat st;
-    if (fstat(fd, &st) != 0) return {};
-    Bytes out(std::size_t(st.st_size));
-    if (pread(fd, out.data(), out.size(), 0) != ssize_t(out.size())) return {};
-    return out;
+bool write_file(const std::string &path, const Bytes &bytes) {
+    FILE *f = std::fopen(path.c_str(), "wbe");
+    const bool ok = f && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    if (f && std::fclose(f) != 0) return false;
+    if (!ok) std::fprintf(stderr, "fuzz_open_replay: cannot write %s\n", path.c_str());
+    return ok;
 }
 
-// A memfd queue of `variant`, filled and partly drained so that its ring positions and
-// (for bytes) its arena frontiers are not at their initial places.
-Seed make_seed(int variant, std::uint64_t capacity, int pushes, int pops) {
-    static const char *names[] = {"any", "int16", "int32", "int64", "bytes"};
-    Seed s;
-    s.name = std::string(names[variant]) + "-cap" + std::to_string(capacity) + "-" +
-             std::to_string(pushes) + "-" + std::to_string(pops);
-    shmds_options_t opts = SHMDS_OPTIONS_INIT;
-    opts.backing = SHMDS_BACKING_MEMFD;
-    opts.name = "fuzz-seed";
-    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(variant, capacity);
-    shmds_queue_t *q = nullptr;
-    if (shmds_queue_create(&opts, &cfg, &q) != 0) {
-        std::fprintf(stderr, "fuzz_open_replay: seed %s: %s\n", s.name.c_str(),
-                     shmds_last_error());
-        return s;
-    }
-    char msg[300];
-    for (int i = 0; i < pushes; ++i) {
-        if (variant == SHMDS_QUEUE_BYTES) {
-            std::memset(msg, 'a' + i % 26, sizeof msg);
-            shmds_queue_push_bytes(q, msg, std::size_t(i * 37 % 300), SHMDS_NOWAIT);
-        } else {
-            shmds_queue_push_int(q, i * 1001 % 30000, SHMDS_NOWAIT);
-        }
-    }
-    for (int i = 0; i < pops; ++i) {
-        std::size_t len;
-        std::int64_t v;
-        if (variant == SHMDS_QUEUE_BYTES) shmds_queue_pop_bytes(q, msg, sizeof msg, &len, SHMDS_NOWAIT);
-        else shmds_queue_pop_int(q, &v, SHMDS_NOWAIT);
-    }
-    s.image = read_fd(shmds_queue_fd(q));
-    shmds_queue_close(q);
-    return s;
-}
-
-std::vector<Seed> make_seeds() {
-    std::vector<Seed> seeds;
-    for (int variant = SHMDS_QUEUE_INT16; variant <= SHMDS_QUEUE_INT64; ++variant) {
-        seeds.push_back(make_seed(variant, 2, 0, 0));
-        seeds.push_back(make_seed(variant, 8, 11, 6));
-    }
-    seeds.push_back(make_seed(SHMDS_QUEUE_BYTES, 2, 1, 0));
-    seeds.push_back(make_seed(SHMDS_QUEUE_BYTES, 16, 40, 33));  // wrapped arena
-    return seeds;
+std::int64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 std::uint64_t pick_seed() {
@@ -141,24 +98,39 @@ int run_seeded() {
     const std::uint64_t seed = pick_seed();
     std::fprintf(stderr, "[seed] SHMDS_TEST_SEED=%" PRIu64 " (set it to replay)\n", seed);
     std::mt19937_64 rng(seed);
-    const std::vector<Seed> seeds = make_seeds();
+    const std::vector<Seed> seeds = shmds_fuzz::make_seeds();
     for (const Seed &s : seeds) {
-        // Each untouched seed opens as "any" and as its own variant; if not, the harness
-        // is testing nothing.
-        if (s.image.empty() || shmds_fuzz_open_one(s.image.data(), s.image.size()) != 2) {
+        // Each untouched seed opens (as "any" and as its own variant, where there are
+        // variants); if not, the harness is testing nothing.
+        if (s.image.empty() || shmds_fuzz_open_one(s.image.data(), s.image.size()) != s.opens) {
             std::fprintf(stderr, "fuzz_open_replay: valid seed %s did not open\n",
                          s.name.c_str());
             return 1;
         }
     }
     constexpr int kInputs = 6000;
+    // SHMDS_FUZZ_KEEP=FILE: each input is written there before it runs, so after a
+    // crash or an abort FILE holds the input that caused it (replay it as an argument);
+    // after a clean run it holds the slowest input instead.
+    const char *keep = std::getenv("SHMDS_FUZZ_KEEP");
     int opened = 0;
+    std::int64_t slowest_ns = 0;
+    Bytes slowest;
     for (int i = 0; i < kInputs; ++i) {
         const Bytes input = mutate(seeds[rng() % seeds.size()].image, rng);
+        if (keep && !write_file(keep, input)) return 1;
+        const std::int64_t start = monotonic_ns();
         if (shmds_fuzz_open_one(input.data(), input.size()) > 0) ++opened;
+        const std::int64_t took = monotonic_ns() - start;
+        if (took > slowest_ns) {
+            slowest_ns = took;
+            if (keep) slowest = input;
+        }
     }
-    std::printf("fuzz_open_replay: %d mutated inputs, %d opened, none crashed\n", kInputs,
-                opened);
+    if (keep && !write_file(keep, slowest)) return 1;
+    std::printf("fuzz_open_replay: %d mutated inputs, %d opened, none crashed; the slowest "
+                "took %.1f ms\n",
+                kInputs, opened, double(slowest_ns) / 1e6);
     return 0;
 }
 
@@ -197,16 +169,8 @@ bool replay_path(const std::string &path) {
 }
 
 int write_seeds(const std::string &dir) {
-    for (const Seed &s : make_seeds()) {
-        const std::string path = dir + "/" + s.name;
-        FILE *f = std::fopen(path.c_str(), "wbe");
-        if (!f || std::fwrite(s.image.data(), 1, s.image.size(), f) != s.image.size()) {
-            std::fprintf(stderr, "fuzz_open_replay: cannot write %s\n", path.c_str());
-            if (f) std::fclose(f);
-            return 1;
-        }
-        std::fclose(f);
-    }
+    for (const Seed &s : shmds_fuzz::make_seeds())
+        if (!write_file(dir + "/" + s.name, s.image)) return 1;
     return 0;
 }
 

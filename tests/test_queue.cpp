@@ -2,6 +2,7 @@
 // variant and every return code that queue.h documents. Blocking and timeouts live in
 // test_queue_blocking.cpp, the C++ veneer in test_queue_cpp.cpp; stress, oracle and
 // crash tests have suites of their own.
+#include "support/damaged_lock.hpp"
 #include "support/proc.hpp"
 
 #include "queue/layout.hpp"  // the hostile-peer test needs to know where descriptors live
@@ -1212,6 +1213,35 @@ TEST(QueueBytes, DamagedDescriptorsAreRefusedNotFollowed) {
     EXPECT_EQ(0, push_back(q.get(), "again"));
     EXPECT_EQ("again", pop_front(q.get()));
     munmap(map, g.total);
+}
+
+// The lock's type word damaged by a peer (found by fuzz/fuzz_open.cpp): every verb that
+// takes the lock says SHMDS_ECORRUPT. The NOWAIT forms used to say -EAGAIN ("full",
+// "empty"), clear -ETIMEDOUT, and peek and stats went on without the lock.
+TEST(QueueBytes, DamagedLockIsReportedAsCorruptNotBusy) {
+    if (!kKnowsMutexLayout) GTEST_SKIP() << "the pthread mutex layout of this libc is unknown";
+    shmds_options_t memfd = SHMDS_OPTIONS_INIT;
+    memfd.backing = SHMDS_BACKING_MEMFD;
+    memfd.name = "qlock";
+    QueuePtr q = make_queue(SHMDS_QUEUE_BYTES, 4, 0, &memfd);
+    ASSERT_TRUE(q);
+    ASSERT_EQ(0, push_back(q.get(), "kept"));
+    damage_mutex_kind(shmds_queue_fd(q.get()),
+                      sizeof(shmds::core::SegmentHeader) +
+                          offsetof(shmds::queue::BytesControl, mutex));
+    char buf[64];
+    std::size_t len = 0;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_queue_push_bytes(q.get(), "x", 1, SHMDS_NOWAIT));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "damaged"));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, 1'000'000));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_queue_peek_bytes(q.get(), buf, sizeof buf, &len));
+    shmds_queue_stats_t s{};
+    s.struct_size = sizeof s;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_queue_stats(q.get(), &s));
+    std::uint64_t removed = 0;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_queue_clear(q.get(), &removed));
+    EXPECT_EQ(1u, shmds_queue_size(q.get()));
 }
 
 // ------------------------------------------------------------------------- eventfd

@@ -3,6 +3,7 @@
 // reply, stale ids, buffers too small, timeouts, batches and eventfds. Cross-process
 // traffic, dead clients and servers, and the crash matrix live in test_reqrep_procs.cpp.
 #include "reqrep_helpers.hpp"
+#include "support/damaged_lock.hpp"
 
 #include "reqrep/layout.hpp"  // the hostile-peer test needs to know where things live
 
@@ -313,10 +314,36 @@ TEST(ReqRepHostile, DamagedLengthsAndIndicesAreRefused) {
     auto *ctl = reinterpret_cast<shmds::reqrep::ReqControl *>(base + g.control_off);
     ctl->tail.store(ctl->head.load() + 1000);
     EXPECT_EQ(SHMDS_ECORRUPT, shmds_reqrep_recv_bytes(rr.get(), buf, sizeof buf, &len, &rid, 0));
+    // A sender is told so too, instead of "queue full" (with a timeout, a wait for room
+    // that never comes).
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_reqrep_send_bytes(rr.get(), "x", 1, &rid, 0));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_reqrep_send_bytes(rr.get(), "x", 1, &rid, 1'000'000'000));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "capacity"));
     munmap(map, g.total);
     // Another structure's segment, and a truncated one.
     shmds_reqrep_t *other = nullptr;
     ASSERT_EQ(0, truncate(path.c_str(), off_t(g.total - 64)));
     EXPECT_EQ(SHMDS_ECORRUPT, shmds_reqrep_open(&o, SHMDS_REQREP_ANY, &other));
     EXPECT_EQ(nullptr, other);
+}
+
+// The request lock's type word damaged by a peer (found by fuzz/fuzz_open.cpp): send and
+// recv say SHMDS_ECORRUPT, where they used to say the lock wait timed out.
+TEST(ReqRepHostile, DamagedLockIsReportedAsCorruptNotBusy) {
+    if (!kKnowsMutexLayout) GTEST_SKIP() << "the pthread mutex layout of this libc is unknown";
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_MEMFD;
+    o.name = "reqrep-lock";
+    auto rr = make_reqrep(SHMDS_REQREP_INT64, 4, 2, 0, 0, &o);
+    ASSERT_TRUE(rr);
+    damage_mutex_kind(shmds_reqrep_fd(rr.get()),
+                      sizeof(shmds::core::SegmentHeader) +
+                          offsetof(shmds::reqrep::ReqControl, mutex));
+    std::uint64_t id = 0;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_reqrep_send_int(rr.get(), 1, &id, SHMDS_NOWAIT));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "damaged"));
+    EXPECT_EQ(0u, reqrep_stats(rr.get()).slots_in_use);  // the slot it took went back
+    std::int64_t v = 0;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_reqrep_recv_int(rr.get(), &v, &id, SHMDS_NOWAIT));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_reqrep_recv_int(rr.get(), &v, &id, 1'000'000));
 }

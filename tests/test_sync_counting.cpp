@@ -4,11 +4,16 @@
 #include "sync_support.hpp"
 
 #include "core/deadline.hpp"
+#include "core/header.hpp"
+#include "support/damaged_lock.hpp"
+#include "sync/barrier.hpp"
+#include "sync/semaphore.hpp"
 
 #include <shmds/sync.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <sys/mman.h>
 #include <thread>
 
@@ -26,6 +31,15 @@ template <typename T>
 void unshare(T *p) {
     munmap(p, sizeof(T));
 }
+
+shmds_options_t memfd_options() {
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_MEMFD;
+    o.name = "sync-counting";
+    return o;
+}
+
+constexpr std::uint64_t kControl = sizeof(shmds::core::SegmentHeader);
 
 // ---------------------------------------------------------------- semaphore
 
@@ -174,6 +188,27 @@ TEST(Semaphore, StoppedHolderKeepsItsPermits) {
     shmds_semaphore_close(s);
 }
 
+// The internal lock's type word damaged by a peer (found by fuzz/fuzz_open.cpp): every
+// call that takes the lock says SHMDS_ECORRUPT. It used to report a busy lock: -EAGAIN
+// from the try forms, -ETIMEDOUT even from release and drain, which have no timeout.
+TEST(Semaphore, DamagedLockIsReportedAsCorruptNotBusy) {
+    if (!kKnowsMutexLayout) GTEST_SKIP() << "the pthread mutex layout of this libc is unknown";
+    shmds_options_t o = memfd_options();
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(&o, 4, 2, &s));
+    damage_mutex_kind(shmds_semaphore_fd(s),
+                      kControl + offsetof(shmds::sync::SemaphoreControl, lock));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_try_acquire(s));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "damaged"));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_acquire(s, 1'000'000));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_release(s, 1));
+    uint32_t taken = 99;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_drain(s, &taken));
+    EXPECT_EQ(0u, taken);
+    EXPECT_EQ(2u, shmds_semaphore_value(s));
+    shmds_semaphore_close(s);
+}
+
 // --------------------------------------------------------------------- once
 
 TEST(Once, EnterDoneResetAndErrors) {
@@ -290,6 +325,23 @@ TEST(Barrier, ParametersProbeTimeoutBrokenAndReset) {
     uint64_t count = 0;
     EXPECT_EQ(0, shmds_barrier_eventfd_consume(b, &count));
     EXPECT_EQ(1u, count);
+    shmds_barrier_close(b);
+}
+
+// As for the semaphore: a damaged lock type used to make wait say -EAGAIN/-ETIMEDOUT
+// and reset, which has no timeout, -ETIMEDOUT.
+TEST(Barrier, DamagedLockIsReportedAsCorruptNotBusy) {
+    if (!kKnowsMutexLayout) GTEST_SKIP() << "the pthread mutex layout of this libc is unknown";
+    shmds_options_t o = memfd_options();
+    shmds_barrier_t *b = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(&o, 2, &b));
+    damage_mutex_kind(shmds_barrier_fd(b),
+                      kControl + offsetof(shmds::sync::BarrierControl, lock));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_barrier_wait(b, SHMDS_NOWAIT));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "damaged"));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_barrier_wait(b, 1'000'000));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_barrier_reset(b));
+    EXPECT_EQ(0u, shmds_barrier_arrived(b));
     shmds_barrier_close(b);
 }
 

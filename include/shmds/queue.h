@@ -118,7 +118,10 @@ SHMDS_API int shmds_queue_fd(const shmds_queue_t *q);
 SHMDS_API int shmds_queue_sync(const shmds_queue_t *q);
 
 /* ---------------------------------------------------------- integer verbs */
-/* On the BYTES variant these return SHMDS_EVARIANT. */
+/* On the BYTES variant these return SHMDS_EVARIANT. On a ring whose slots a peer
+ * damaged, push, pop and their _multi and drain forms return SHMDS_ECORRUPT (push_multi
+ * with *pushed counting what went in; a pop batch that already took items returns them
+ * and reports the damage on the next call). */
 
 /**
  * Append one value.

@@ -137,7 +137,8 @@ SHMDS_API int shmds_reqrep_stats(const shmds_reqrep_t *rr, shmds_reqrep_stats_t 
  * Send a request of len bytes; *id (required) receives its id.
  * @return 0; -EAGAIN (NOWAIT and the queue is full or no response slot is free);
  *   -ETIMEDOUT (that stayed so until the deadline); -E2BIG (len > req_size); -EINVAL;
- *   SHMDS_EVARIANT (INT64 segment). Blocks for room and for a slot, per timeout_ns.
+ *   SHMDS_EVARIANT (INT64 segment); SHMDS_ECORRUPT (the request queue is damaged).
+ *   Blocks for room and for a slot, per timeout_ns.
  */
 SHMDS_API int shmds_reqrep_send_bytes(shmds_reqrep_t *rr, const void *data, size_t len,
                                       uint64_t *id, int64_t timeout_ns);

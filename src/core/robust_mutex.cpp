@@ -129,7 +129,7 @@ LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn 
     if (SHMDS_LIKELY(r == 0)) return LockResult::acquired;
     if (r == EUCLEAN) {
         fail(SHMDS_ECORRUPT, "a lock in shared memory is damaged (unknown type); not using it");
-        return LockResult::timed_out;
+        return LockResult::damaged;
     }
     if (r == EOWNERDEAD) {
         if (repair) repair(context);

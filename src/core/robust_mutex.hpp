@@ -35,7 +35,10 @@ int robust_pthread_init(pthread_mutex_t *m, int type) noexcept;
 int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline,
                         int spin = 0) noexcept;
 
-enum class LockResult { acquired, recovered, timed_out };
+// damaged: not acquired because the lock itself is damaged (its type word is not what
+// robust_mutex_init() wrote); the SHMDS_ECORRUPT sentence is set, and callers return
+// SHMDS_ECORRUPT rather than report a lock that was merely busy.
+enum class LockResult { acquired, recovered, timed_out, damaged };
 
 using RepairFn = void (*)(void *context) noexcept;
 
@@ -59,7 +62,9 @@ public:
     RobustLock(const RobustLock &) = delete;
     RobustLock &operator=(const RobustLock &) = delete;
 
-    bool owns() const noexcept { return result_ != LockResult::timed_out; }
+    bool owns() const noexcept {
+        return result_ == LockResult::acquired || result_ == LockResult::recovered;
+    }
     LockResult result() const noexcept { return result_; }
 
 private:

@@ -144,6 +144,7 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
         int r = 0;
         {
             RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
+            if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
             if (!lock.owns())
                 return deadline.nowait() ? -EAGAIN
                                          : core::fail(-ETIMEDOUT, "queue lock wait timed out");
@@ -193,6 +194,7 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
         int r = 0;
         {
             RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
+            if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
             if (!lock.owns())
                 return deadline.nowait() ? -EAGAIN
                                          : core::fail(-ETIMEDOUT, "queue lock wait timed out");
@@ -253,6 +255,7 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
 int BytesRing::peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept {
     RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
                     recoveries_);
+    if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline, only a damaged lock fails
     SHMDS_FAILPOINT("queue.bytes.peek.locked");
     Frontiers f;
     if (int r = frontiers(f)) return r;
@@ -270,6 +273,7 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
     std::uint64_t removed;
     {
         RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
+        if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
         if (!lock.owns()) return core::fail(-ETIMEDOUT, "queue lock wait timed out");
         SHMDS_FAILPOINT("queue.bytes.clear.locked");
         std::uint64_t head = ctl_->head.load(kRelaxed);
@@ -286,6 +290,7 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
 int BytesRing::snapshot(Snapshot &s) noexcept {
     RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
                     recoveries_);
+    if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline, only a damaged lock fails
     SHMDS_FAILPOINT("queue.bytes.stats.locked");
     Frontiers f;
     if (int r = frontiers(f)) return r;

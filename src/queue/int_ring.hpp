@@ -159,8 +159,10 @@ public:
     // writes per item. Each item still commits with its own slot CAS, so a process
     // killed mid-batch leaves every item either in or out, and a lagging hint is
     // repaired by the next caller as usual. Return how many went in or out (0 = full
-    // or empty).
-    std::size_t try_push_many(const std::int64_t *values, std::size_t n) noexcept {
+    // or empty); *err is SHMDS_ECORRUPT when the walk ended on damage (see past()), as
+    // try_push and try_pop report it, else 0.
+    std::size_t try_push_many(const std::int64_t *values, std::size_t n, int *err) noexcept {
+        *err = 0;
         std::size_t done = 0;
         std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->tail.load(std::memory_order_relaxed);
@@ -178,14 +180,18 @@ public:
             // Every position below the hint is published, so jumping to it is safe.
             const std::uint64_t now = ctl_->tail.load(std::memory_order_acquire);
             if (d < 0 && now <= pos) break;  // full at pos
-            if (d > 0 && now <= pos && (walked += past(d)) > Traits::kMaxWalk) break;
+            if (d > 0 && now <= pos && (walked += past(d)) > Traits::kMaxWalk) {
+                *err = damaged("tail", pos);
+                break;
+            }
             pos = d > 0 && now <= pos ? pos + past(d) : now;
         }
         raise(ctl_->tail, pos);
         return done;
     }
 
-    std::size_t try_pop_many(std::int64_t *out, std::size_t n) noexcept {
+    std::size_t try_pop_many(std::int64_t *out, std::size_t n, int *err) noexcept {
+        *err = 0;
         std::size_t done = 0;
         std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->head.load(std::memory_order_relaxed);
@@ -203,7 +209,10 @@ public:
             }
             const std::uint64_t now = ctl_->head.load(std::memory_order_acquire);
             if (d < 0 && now <= pos) break;  // empty at pos
-            if (d > 0 && now <= pos && (walked += past(d)) > Traits::kMaxWalk) break;
+            if (d > 0 && now <= pos && (walked += past(d)) > Traits::kMaxWalk) {
+                *err = damaged("head", pos);
+                break;
+            }
             pos = d > 0 && now <= pos ? pos + past(d) : now;
         }
         raise(ctl_->head, pos);

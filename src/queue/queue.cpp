@@ -162,12 +162,15 @@ int Queue::push_multi_int(const std::int64_t *v, std::size_t n, std::size_t *pus
             ctl->not_full, dl,
             [&] {
                 std::size_t before = *pushed;
-                *pushed += ring.try_push_many(v + *pushed, n - *pushed);
+                int err = 0;
+                *pushed += ring.try_push_many(v + *pushed, n - *pushed, &err);
                 if (*pushed != before) core::waitpoint_wake(ctl->not_empty, wake_count(*pushed - before));
+                if (err) return err;
                 return *pushed == n ? 0 : -EAGAIN;
             },
             [&] { return ring.maybe_not_full(); });
         if (r == 0) return 0;
+        if (r == SHMDS_ECORRUPT) return r;  // the ring said why; *pushed counts what went in
         ctl->push_full.fetch_add(1, std::memory_order_relaxed);
         return core::fail(r, "queue full after {} of {} items", *pushed, n);
     });
@@ -182,14 +185,17 @@ int Queue::pop_multi_int(std::int64_t *out, std::size_t max, std::size_t *got,
         int r = block_on<decltype(ring)>(
             ctl->not_empty, dl,
             [&] {
-                *got += ring.try_pop_many(out + *got, max - *got);
-                return *got ? 0 : -EAGAIN;
+                int err = 0;
+                *got += ring.try_pop_many(out + *got, max - *got, &err);
+                if (*got) return 0;  // items taken are delivered; damage shows on the next call
+                return err ? err : -EAGAIN;
             },
             [&] { return ring.maybe_not_empty(); });
         if (*got) {
             core::waitpoint_wake(ctl->not_full, wake_count(*got));
             return 0;
         }
+        if (r == SHMDS_ECORRUPT) return r;  // the ring said why
         if (allow_empty && r == -EAGAIN) return 0;
         ctl->pop_empty.fetch_add(1, std::memory_order_relaxed);
         return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is empty")

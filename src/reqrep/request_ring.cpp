@@ -42,11 +42,16 @@ int RequestRing::push(std::uint64_t id, const void *data, std::size_t len,
                       const core::Deadline &dl) noexcept {
     core::RobustLock lock(ctl_->mutex, lock_deadline(dl), &RequestRing::repair, this,
                           recoveries_);
+    if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
     if (!lock.owns()) return core::fail(-ETIMEDOUT, "reqrep request lock wait timed out");
     SHMDS_FAILPOINT("reqrep.send.locked");
     const std::uint64_t head = ctl_->head.load(kRelaxed);
     const std::uint64_t tail = ctl_->tail.load(kRelaxed);
-    if (tail - head >= cap_) return -EAGAIN;
+    // Damaged indices, as pop reports them: "full" would make a sender wait them out.
+    if (tail - head > cap_)
+        return core::fail(SHMDS_ECORRUPT, "reqrep request ring holds {} entries, capacity {}",
+                          tail - head, cap_);
+    if (tail - head == cap_) return -EAGAIN;
     std::uint8_t *e = entry(tail);
     RequestHeader h{id, std::uint32_t(len), 0};
     std::memcpy(e, &h, sizeof h);
@@ -60,6 +65,7 @@ int RequestRing::pop(const RecvBuffer &out, std::size_t *got, const core::Deadli
     *got = 0;
     core::RobustLock lock(ctl_->mutex, lock_deadline(dl), &RequestRing::repair, this,
                           recoveries_);
+    if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
     if (!lock.owns()) return core::fail(-ETIMEDOUT, "reqrep request lock wait timed out");
     SHMDS_FAILPOINT("reqrep.recv.locked");
     std::uint64_t head = ctl_->head.load(kRelaxed);

@@ -37,7 +37,8 @@ public:
 
     static int initialize(ReqControl *ctl) noexcept;
 
-    // One attempt: 0, -EAGAIN (full), -ETIMEDOUT (lock not acquired by the deadline).
+    // One attempt: 0, -EAGAIN (full), SHMDS_ECORRUPT, -ETIMEDOUT (lock not acquired by
+    // the deadline).
     int push(std::uint64_t id, const void *data, std::size_t len,
              const core::Deadline &dl) noexcept;
     // One attempt: 0 with *got >= 1, -EAGAIN (empty), -ENOBUFS (the first request does

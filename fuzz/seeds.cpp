@@ -1,0 +1,262 @@
+#include "seeds.hpp"
+
+#include <shmds/shmds.h>
+
+#include <cstdio>
+#include <cstring>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace shmds_fuzz {
+
+namespace {
+
+// Structures with variants open twice untouched (as "any" and as their own variant);
+// the sync primitives, which have one, once.
+constexpr int kVariantOpens = 2;
+constexpr int kSyncOpens = 1;
+
+std::vector<std::uint8_t> image_of(int fd) {
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) return {};
+    std::vector<std::uint8_t> out(std::size_t(st.st_size));
+    if (pread(fd, out.data(), out.size(), 0) != ssize_t(out.size())) return {};
+    return out;
+}
+
+shmds_options_t memfd_options() {
+    shmds_options_t opts = SHMDS_OPTIONS_INIT;
+    opts.backing = SHMDS_BACKING_MEMFD;
+    opts.name = "fuzz-seed";
+    return opts;
+}
+
+void report(const std::string &name) {
+    std::fprintf(stderr, "fuzz seeds: %s: %s\n", name.c_str(), shmds_last_error());
+}
+
+// A thread that runs f and exits: whatever it holds is held by a dead thread.
+template <typename F>
+void in_a_thread_that_exits(F &&f) {
+    std::thread(std::forward<F>(f)).join();
+}
+
+const char *element_name(int variant) {
+    static const char *names[] = {"any", "int16", "int32", "int64", "bytes"};
+    return names[variant];
+}
+
+// A queue filled and partly drained, so that its ring positions and (for bytes) its
+// arena frontiers are not at their initial places.
+Seed queue_seed(int variant, std::uint64_t capacity, int pushes, int pops) {
+    Seed s{std::string("queue-") + element_name(variant) + "-cap" + std::to_string(capacity) +
+               "-" + std::to_string(pushes) + "-" + std::to_string(pops),
+           {}, kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(variant, capacity);
+    shmds_queue_t *q = nullptr;
+    if (shmds_queue_create(&opts, &cfg, &q) != 0) {
+        report(s.name);
+        return s;
+    }
+    char msg[300];
+    for (int i = 0; i < pushes; ++i) {
+        if (variant == SHMDS_QUEUE_BYTES) {
+            std::memset(msg, 'a' + i % 26, sizeof msg);
+            shmds_queue_push_bytes(q, msg, std::size_t(i * 37 % 300), SHMDS_NOWAIT);
+        } else {
+            shmds_queue_push_int(q, i * 1001 % 30000, SHMDS_NOWAIT);
+        }
+    }
+    for (int i = 0; i < pops; ++i) {
+        std::size_t len;
+        std::int64_t v;
+        if (variant == SHMDS_QUEUE_BYTES)
+            shmds_queue_pop_bytes(q, msg, sizeof msg, &len, SHMDS_NOWAIT);
+        else
+            shmds_queue_pop_int(q, &v, SHMDS_NOWAIT);
+    }
+    s.image = image_of(shmds_queue_fd(q));
+    shmds_queue_close(q);
+    return s;
+}
+
+// A ring after `publishes` messages: past capacity, it has lapped.
+Seed pubsub_seed(int variant, std::uint64_t capacity, std::uint64_t msg_size, int publishes) {
+    Seed s{std::string("pubsub-") + element_name(variant) + "-cap" + std::to_string(capacity) +
+               "-" + std::to_string(publishes),
+           {}, kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(variant, capacity);
+    cfg.msg_size = msg_size;
+    shmds_pubsub_t *ps = nullptr;
+    if (shmds_pubsub_create(&opts, &cfg, &ps) != 0) {
+        report(s.name);
+        return s;
+    }
+    char msg[100];
+    for (int i = 0; i < publishes; ++i) {
+        if (variant == SHMDS_PUBSUB_BYTES) {
+            std::memset(msg, 'A' + i % 26, sizeof msg);
+            shmds_pubsub_publish_bytes(ps, msg, std::size_t(i * 13 % 100));
+        } else {
+            shmds_pubsub_publish_int(ps, i * 777 % 30000 - 15000);
+        }
+    }
+    s.image = image_of(shmds_pubsub_fd(ps));
+    shmds_pubsub_close(ps);
+    return s;
+}
+
+// With `busy`: three requests sent, the first received and answered, so the segment
+// holds a READY slot, two ACQUIRED ones and two queued requests.
+Seed reqrep_seed(int variant, bool busy) {
+    const bool bytes = variant == SHMDS_REQREP_BYTES;
+    Seed s{std::string("reqrep-") + (bytes ? "bytes" : "int64") + (busy ? "-busy" : "-fresh"), {},
+           kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_reqrep_config_t cfg = SHMDS_REQREP_CONFIG_INIT(variant, busy ? 4 : 1, busy ? 3 : 1);
+    if (bytes) {
+        cfg.req_size = busy ? 64 : 16;
+        cfg.resp_size = busy ? 32 : 16;
+    }
+    shmds_reqrep_t *rr = nullptr;
+    if (shmds_reqrep_create(&opts, &cfg, &rr) != 0) {
+        report(s.name);
+        return s;
+    }
+    for (int i = 0; busy && i < 3; ++i) {
+        std::uint64_t id;
+        if (bytes) shmds_reqrep_send_bytes(rr, "request", 7 - std::size_t(i), &id, SHMDS_NOWAIT);
+        else shmds_reqrep_send_int(rr, 100 + i, &id, SHMDS_NOWAIT);
+    }
+    if (busy) {
+        std::uint64_t id = 0;
+        char buf[64];
+        std::size_t len;
+        std::int64_t v;
+        if (bytes && shmds_reqrep_recv_bytes(rr, buf, sizeof buf, &len, &id, SHMDS_NOWAIT) == 0)
+            shmds_reqrep_reply_bytes(rr, id, "answer", 6);
+        if (!bytes && shmds_reqrep_recv_int(rr, &v, &id, SHMDS_NOWAIT) == 0)
+            shmds_reqrep_reply_int(rr, id, -v);
+    }
+    s.image = image_of(shmds_reqrep_fd(rr));
+    shmds_reqrep_close(rr);
+    return s;
+}
+
+// Make a primitive with create(&opts, &h), put it in its state with use(h), keep the image.
+template <typename Handle, typename Create, typename Use, typename Fd, typename Close>
+Seed sync_seed(const char *name, Create &&create, Use &&use, Fd &&fd, Close &&close) {
+    Seed s{name, {}, kSyncOpens};
+    shmds_options_t opts = memfd_options();
+    Handle *h = nullptr;
+    if (create(&opts, &h) != 0) {
+        report(s.name);
+        return s;
+    }
+    use(h);
+    s.image = image_of(fd(h));
+    close(h);
+    return s;
+}
+
+void add_sync_seeds(std::vector<Seed> &seeds) {
+    auto nothing = [](auto *) {};
+    auto mutex = [&](const char *name, auto use) {
+        seeds.push_back(sync_seed<shmds_mutex_t>(name, shmds_mutex_create, use, shmds_mutex_fd,
+                                                 shmds_mutex_close));
+    };
+    mutex("mutex-fresh", nothing);
+    mutex("mutex-held-by-dead-thread", [](shmds_mutex_t *m) {
+        in_a_thread_that_exits([m] { shmds_mutex_lock(m, SHMDS_FOREVER); });
+    });
+
+    auto semaphore = [&](const char *name, std::uint32_t max, std::uint32_t initial, auto use) {
+        seeds.push_back(sync_seed<shmds_semaphore_t>(
+            name,
+            [&](const shmds_options_t *o, shmds_semaphore_t **out) {
+                return shmds_semaphore_create(o, max, initial, out);
+            },
+            use, shmds_semaphore_fd, shmds_semaphore_close));
+    };
+    semaphore("semaphore-4-2", 4, 2, nothing);
+    // 256 holder slots; this process holds 5 permits in one of them.
+    semaphore("semaphore-300-held", 300, 300,
+              [](shmds_semaphore_t *s) { shmds_semaphore_acquire_n(s, 5, SHMDS_NOWAIT); });
+
+    auto barrier = [&](const char *name, std::uint32_t parties, auto use) {
+        seeds.push_back(sync_seed<shmds_barrier_t>(
+            name,
+            [&](const shmds_options_t *o, shmds_barrier_t **out) {
+                return shmds_barrier_create(o, parties, out);
+            },
+            use, shmds_barrier_fd, shmds_barrier_close));
+    };
+    barrier("barrier-2", 2, nothing);
+    // One party arrived and timed out: the generation is broken.
+    barrier("barrier-3-broken", 3,
+            [](shmds_barrier_t *b) { shmds_barrier_wait(b, 1'000'000); });
+
+    auto rwlock = [&](const char *name, std::uint32_t slots, auto use) {
+        seeds.push_back(sync_seed<shmds_rwlock_t>(
+            name,
+            [&](const shmds_options_t *o, shmds_rwlock_t **out) {
+                return shmds_rwlock_create(o, slots, out);
+            },
+            use, shmds_rwlock_fd, shmds_rwlock_close));
+    };
+    rwlock("rwlock-4", 4, nothing);
+    rwlock("rwlock-2-read-by-dead-thread", 2, [](shmds_rwlock_t *rw) {
+        in_a_thread_that_exits([rw] { shmds_rwlock_rdlock(rw, SHMDS_FOREVER); });
+    });
+
+    auto condvar = [&](const char *name, auto use) {
+        seeds.push_back(sync_seed<shmds_condvar_t>(name, shmds_condvar_create, use,
+                                                   shmds_condvar_fd, shmds_condvar_close));
+    };
+    condvar("condvar-fresh", nothing);
+    condvar("condvar-held-by-dead-thread", [](shmds_condvar_t *cv) {
+        in_a_thread_that_exits([cv] { shmds_condvar_lock(cv, SHMDS_FOREVER); });
+    });
+
+    auto once = [&](const char *name, auto use) {
+        seeds.push_back(
+            sync_seed<shmds_once_t>(name, shmds_once_create, use, shmds_once_fd, shmds_once_close));
+    };
+    once("once-fresh", nothing);
+    once("once-done", [](shmds_once_t *o) {
+        if (shmds_once_enter(o, SHMDS_NOWAIT) == 1) shmds_once_done(o);
+    });
+    // Entered by a thread that has exited; its process (this one) is the initializer.
+    once("once-entered", [](shmds_once_t *o) {
+        in_a_thread_that_exits([o] { shmds_once_enter(o, SHMDS_NOWAIT); });
+    });
+}
+
+}  // namespace
+
+std::vector<Seed> make_seeds() {
+    std::vector<Seed> seeds;
+    for (int variant = SHMDS_QUEUE_INT16; variant <= SHMDS_QUEUE_INT64; ++variant) {
+        seeds.push_back(queue_seed(variant, 2, 0, 0));
+        seeds.push_back(queue_seed(variant, 8, 11, 6));
+    }
+    seeds.push_back(queue_seed(SHMDS_QUEUE_BYTES, 2, 1, 0));
+    seeds.push_back(queue_seed(SHMDS_QUEUE_BYTES, 16, 40, 33));  // wrapped arena
+    for (int variant = SHMDS_PUBSUB_INT16; variant <= SHMDS_PUBSUB_INT64; ++variant) {
+        seeds.push_back(pubsub_seed(variant, 2, 0, 0));
+        seeds.push_back(pubsub_seed(variant, 8, 0, 11));
+    }
+    seeds.push_back(pubsub_seed(SHMDS_PUBSUB_BYTES, 2, 0, 0));
+    seeds.push_back(pubsub_seed(SHMDS_PUBSUB_BYTES, 8, 100, 13));
+    for (int variant : {SHMDS_REQREP_INT64, SHMDS_REQREP_BYTES}) {
+        seeds.push_back(reqrep_seed(variant, false));
+        seeds.push_back(reqrep_seed(variant, true));
+    }
+    add_sync_seeds(seeds);
+    return seeds;
+}
+
+}  // namespace shmds_fuzz
