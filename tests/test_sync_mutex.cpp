@@ -293,6 +293,11 @@ TEST(OwnedMutex, ForeignOrDamagedLockWordsAreTakenOverNotTrusted) {
     EXPECT_EQ(0, sync::owned_mutex_consistent(*m, "m"));
     EXPECT_EQ(0, sync::owned_mutex_unlock(*m, "m"));
     EXPECT_EQ(0u, m->word.load());
+    // Thread id 0 with a start time (the fuzzer's example): no thread, taken over.
+    m->word.store(std::uint64_t{1} << 32);
+    EXPECT_EQ(SHMDS_EOWNERDEAD,
+              sync::owned_mutex_lock(*m, core::Deadline::from_timeout(0), recoveries, "m"));
+    EXPECT_EQ(0, sync::owned_mutex_unlock(*m, "m"));
     // Our own thread id with another start time: an earlier thread that had this id,
     // not us, so not EDEADLK. try_lock's quick check only sees that the id exists;
     // a waiting lock checks fully and takes over.
@@ -305,7 +310,7 @@ TEST(OwnedMutex, ForeignOrDamagedLockWordsAreTakenOverNotTrusted) {
     EXPECT_TRUE(sync::owned_mutex_held_by_caller(*m));
     EXPECT_EQ(0, sync::owned_mutex_consistent(*m, "m"));
     EXPECT_EQ(0, sync::owned_mutex_unlock(*m, "m"));
-    EXPECT_EQ(2u, recoveries.load());
+    EXPECT_EQ(3u, recoveries.load());
     munmap(m, sizeof(*m));
 }
 

@@ -79,7 +79,10 @@ OwnerToken self_owner() noexcept {
 
 Liveness owner_liveness(OwnerToken token) noexcept {
     std::uint32_t pid = owner_pid(token);
-    if (pid == 0) return Liveness::alive;  // not a process token: never declare it dead
+    if (token == kNoOwner) return Liveness::alive;  // names nobody: nothing to declare
+    // No process has PID 0, so a token with PID 0 and a start time is damaged memory.
+    // Calling it alive would let the damage wedge whatever it claims to own.
+    if (pid == 0) return Liveness::dead;
     if (::kill(pid_t(pid), 0) == -1 && errno == ESRCH) return Liveness::dead;
     ProcStat st;
     if (!read_proc_stat(pid, &st)) {
@@ -101,7 +104,8 @@ std::uint32_t thread_start_low32(std::uint32_t tid) noexcept {
 
 Liveness thread_liveness(std::uint64_t stamp, bool quick) noexcept {
     const std::uint32_t tid = stamp_tid(stamp);
-    if (tid == 0) return Liveness::alive;  // not a thread stamp: never declare it dead
+    if (stamp == 0) return Liveness::alive;  // names nobody: nothing to declare
+    if (tid == 0) return Liveness::dead;     // no thread has id 0: damaged memory
     // kill() finds any thread by its id (not only process leaders) and, with signal 0,
     // only checks that it exists.
     if (::kill(pid_t(tid), 0) == -1 && errno == ESRCH) return Liveness::dead;

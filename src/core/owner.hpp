@@ -42,7 +42,9 @@ inline bool owner_alive(OwnerToken token) noexcept {
 // exited main thread of a process, or a killed process not yet reaped), or a thread
 // with another start time. `quick` asks the kernel only whether the thread id still
 // exists (one system call, no /proc read): it misses zombies and recycled thread ids,
-// which the full check catches. Errs on "alive" when it cannot tell.
+// which the full check catches. Errs on "alive" when it cannot tell. A stamp with
+// thread id 0 (or a token with PID 0) but other bits set can only be damaged memory,
+// and is dead; 0 itself names nobody and is "alive".
 Liveness thread_liveness(std::uint64_t stamp, bool quick) noexcept;
 
 }  // namespace shmds::core
