@@ -47,27 +47,31 @@ struct ThreadIdentity {
 // what glibc reserves for libraries loaded with dlopen().
 __attribute__((tls_model("initial-exec"))) inline thread_local ThreadIdentity t_identity{};
 
-inline ThreadIdentity &current_identity() noexcept {
+// Fields are read by name, never through a reference to the variable: UBSan (GCC 12)
+// reports references to an initial-exec thread_local in an executable as null.
+inline void refresh_identity() noexcept {
     static const bool registered = register_fork_epoch();
     (void)registered;
-    ThreadIdentity &id = t_identity;
     const std::uint32_t now = g_fork_epoch.load(std::memory_order_relaxed);
-    if (SHMDS_UNLIKELY(id.epoch != now)) {
-        id.tid = std::uint32_t(::syscall(SYS_gettid));
-        id.stamp = 0;
-        id.epoch = now;
+    if (SHMDS_UNLIKELY(t_identity.epoch != now)) {
+        t_identity.tid = std::uint32_t(::syscall(SYS_gettid));
+        t_identity.stamp = 0;
+        t_identity.epoch = now;
     }
-    return id;
 }
 }  // namespace detail
 
-inline std::uint32_t self_tid() noexcept { return detail::current_identity().tid; }
+inline std::uint32_t self_tid() noexcept {
+    detail::refresh_identity();
+    return detail::t_identity.tid;
+}
 
 inline ThreadStamp self_thread_stamp() noexcept {
-    detail::ThreadIdentity &id = detail::current_identity();
-    if (SHMDS_UNLIKELY(id.stamp == 0))
-        id.stamp = (ThreadStamp(thread_start_low32(id.tid)) << 32) | id.tid;
-    return id.stamp;
+    detail::refresh_identity();
+    if (SHMDS_UNLIKELY(detail::t_identity.stamp == 0))
+        detail::t_identity.stamp =
+            (ThreadStamp(thread_start_low32(detail::t_identity.tid)) << 32) | detail::t_identity.tid;
+    return detail::t_identity.stamp;
 }
 
 }  // namespace shmds::core
