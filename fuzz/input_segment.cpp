@@ -1,8 +1,9 @@
 #include "input_segment.hpp"
 
+#include "core/stamp_lock.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -58,13 +59,8 @@ bool InputSegment::read_u64(std::uint64_t offset, std::uint64_t &out) const noex
 }
 
 bool InputSegment::robust_lock_free(std::uint64_t offset) const noexcept {
-#if defined(__GLIBC__)
-    std::uint32_t word = 1;
-    return read_u32(offset + offsetof(pthread_mutex_t, __data.__lock), word) && word == 0;
-#else
-    (void)offset;
-    return false;  // the lock word's place is glibc's layout; do not guess
-#endif
+    std::uint64_t word = 1;
+    return read_u64(offset, word) && (word & ~shmds::core::kStampLockWaiters) == 0;
 }
 
 void expect_code(int rc, std::initializer_list<int> allowed, const char *call) {

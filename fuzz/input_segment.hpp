@@ -31,11 +31,12 @@ public:
     bool read_u32(std::uint64_t offset, std::uint32_t &out) const noexcept;
     bool read_u64(std::uint64_t offset, std::uint64_t &out) const noexcept;
 
-    // Whether the robust pthread mutex at `offset` is free. Calls that take such a lock
-    // without a timeout (the queue's stats, peek and clear, the semaphore's release and
-    // drain, the barrier's reset) wait for a holder as documented; a lock word that names
-    // a thread which will never unlock is what a live holder looks like, so the harness
-    // makes those calls only when the lock is free and spends its time on memory safety.
+    // Whether the internal lock (core/robust_mutex.hpp) at `offset` is free. Calls that
+    // take such a lock without a timeout (the queue's stats, peek and clear, the
+    // semaphore's release and drain, the barrier's reset) wait for a holder as
+    // documented; a lock word that names a live thread which will never unlock is what a
+    // live holder looks like, so the harness makes those calls only when the lock is free
+    // and spends its time on memory safety.
     bool robust_lock_free(std::uint64_t offset) const noexcept;
 
 private:

@@ -1,5 +1,6 @@
 // Core: version, error codes and sentences, owner identity, wait points, robust lock,
 // eventfd, descriptor passing (including to an unrelated process: tests/fd_receiver).
+#include "support/damaged_lock.hpp"
 #include "support/proc.hpp"
 
 #include "core/error.hpp"
@@ -604,7 +605,7 @@ pid_t spawn_holder(LockShared &s) {
 
 class RobustLockTest : public ::testing::Test {
 protected:
-    void SetUp() override { ASSERT_EQ(0, robust_mutex_init(s->m)); }
+    void SetUp() override { robust_mutex_init(s->m); }
     Shared<LockShared> s;
 };
 
@@ -689,22 +690,56 @@ TEST_F(RobustLockTest, TimedLockTimesOutOnALiveHolder) {
     robust_mutex_unlock(s->m);
 }
 
-TEST_F(RobustLockTest, DamagedTypeWordIsRefusedNotFollowed) {
-#if defined(__GLIBC__)
-    // The type word fuzz/fuzz_open.cpp found: glibc's lock-elision bits alone, which
-    // make it run XBEGIN and die of SIGILL on a CPU without TSX. In a child, so the old
-    // behaviour fails the test instead of the run.
-    s->m.mutex.__data.__kind = 0x300;
-    run_child_ok([&] {
-        CHILD_CHECK(lock_shared(*s, 0) == LockResult::damaged);
-        CHILD_CHECK(lock_shared(*s, 100'000'000) == LockResult::damaged);
-        CHILD_CHECK(std::strstr(shmds_last_error(), "damaged") != nullptr);
-        return 0;
-    });
+// A word scribbled by a peer to name no live thread is a dead holder's: taken over by
+// the next locker, NOWAIT or waiting, with the repair run and the recovery counted.
+TEST_F(RobustLockTest, WordNamingNoThreadIsTakenOverAndRepaired) {
+    s->m.word.store(kNoSuchThreadWord | kStampLockWaiters);
+    EXPECT_EQ(LockResult::recovered, lock_shared(*s, 0));
+    EXPECT_EQ(self_thread_stamp(), s->m.word.load() & ~kStampLockWaiters);
+    robust_mutex_unlock(s->m);
+    EXPECT_EQ(0u, s->m.word.load());
+    s->m.word.store(kThreadZeroWord);
+    EXPECT_EQ(LockResult::recovered, lock_shared(*s, -1));
+    robust_mutex_unlock(s->m);
+    EXPECT_EQ(2, s->repairs.load());
+    EXPECT_EQ(2u, s->recoveries.load());
+    EXPECT_EQ(LockResult::acquired, lock_shared(*s, 0));
+    robust_mutex_unlock(s->m);
+}
+
+// A word naming a live thread that does not hold the lock is indistinguishable from a
+// holder: lockers wait for it and time out, and nothing is repaired, until it is gone.
+TEST_F(RobustLockTest, WordNamingALiveNonHolderIsWaitedForUntilItEnds) {
+    LiveBystander stranger;
+    s->m.word.store(stranger.stamp());
+    EXPECT_EQ(LockResult::timed_out, lock_shared(*s, 0));
+    EXPECT_EQ(LockResult::timed_out, lock_shared(*s, 20'000'000));
     EXPECT_EQ(0, s->repairs.load());
-#else
-    GTEST_SKIP() << "the type word check is specific to glibc's pthread_mutex_t";
-#endif
+    EXPECT_EQ(stranger.stamp(), s->m.word.load() & ~kStampLockWaiters);
+    stranger.stop();
+    EXPECT_EQ(LockResult::recovered, lock_shared(*s, 1'000'000'000));
+    robust_mutex_unlock(s->m);
+    EXPECT_EQ(1u, s->recoveries.load());
+}
+
+// Internal locks are never held across calls, so a word naming the caller itself is
+// damage: every lock attempt fails at once with the SHMDS_ECORRUPT sentence, even one
+// without a deadline, instead of waiting for itself forever.
+TEST_F(RobustLockTest, WordNamingTheCallerFailsInsteadOfDeadlocking) {
+    run_child_ok(
+        [&] {
+            s->m.word.store(self_thread_stamp());
+            CHILD_CHECK(lock_shared(*s, -1) == LockResult::timed_out);
+            CHILD_CHECK(std::strstr(shmds_last_error(), "damaged") != nullptr);
+            CHILD_CHECK(lock_shared(*s, 0) == LockResult::timed_out);
+            CHILD_CHECK(lock_shared(*s, 10'000'000) == LockResult::timed_out);
+            return 0;
+        },
+        5s);
+    EXPECT_EQ(0, s->repairs.load());
+    // That child is gone now: its stamp names a dead thread.
+    EXPECT_EQ(LockResult::recovered, lock_shared(*s, 1'000'000'000));
+    robust_mutex_unlock(s->m);
 }
 
 TEST_F(RobustLockTest, ScopedLockReleasesOnScopeExit) {

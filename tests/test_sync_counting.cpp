@@ -188,24 +188,52 @@ TEST(Semaphore, StoppedHolderKeepsItsPermits) {
     shmds_semaphore_close(s);
 }
 
-// The internal lock's type word damaged by a peer (found by fuzz/fuzz_open.cpp): every
-// call that takes the lock says SHMDS_ECORRUPT. It used to report a busy lock: -EAGAIN
-// from the try forms, -ETIMEDOUT even from release and drain, which have no timeout.
-TEST(Semaphore, DamagedLockIsReportedAsCorruptNotBusy) {
-    if (!kKnowsMutexLayout) GTEST_SKIP() << "the pthread mutex layout of this libc is unknown";
+// The internal lock's word scribbled by a peer. Naming no live thread, it is a dead
+// holder's: the next call takes it over, the repair runs (here it rolls back a change
+// the journal says was in flight), the call succeeds and _recoveries() counts it.
+// Naming a live thread that does not hold it, the timed calls time out cleanly.
+TEST(Semaphore, ScribbledLockWordIsTakenOverOrWaitedFor) {
     shmds_options_t o = memfd_options();
     shmds_semaphore_t *s = nullptr;
     ASSERT_EQ(0, shmds_semaphore_create(&o, 4, 2, &s));
-    damage_mutex_kind(shmds_semaphore_fd(s),
-                      kControl + offsetof(shmds::sync::SemaphoreControl, lock));
-    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_try_acquire(s));
-    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "damaged"));
-    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_acquire(s, 1'000'000));
-    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_release(s, 1));
-    uint32_t taken = 99;
-    EXPECT_EQ(SHMDS_ECORRUPT, shmds_semaphore_drain(s, &taken));
-    EXPECT_EQ(0u, taken);
-    EXPECT_EQ(2u, shmds_semaphore_value(s));
+    const int fd = shmds_semaphore_fd(s);
+    using shmds::sync::SemaphoreControl;
+    using shmds::sync::SemaphoreJournal;
+    const std::uint64_t lock = kControl + offsetof(SemaphoreControl, lock);
+    const std::uint64_t journal = kControl + offsetof(SemaphoreControl, journal);
+
+    // A "dead holder" that was changing the value from 3, touching no holder slot.
+    static_assert(offsetof(SemaphoreJournal, slot) == 4 &&
+                  offsetof(SemaphoreJournal, old_value) == 8);
+    scribble_u64(fd, journal, 1 | (std::uint64_t{0xffffffffu} << 32));  // valid, no slot
+    scribble_u64(fd, journal + 8, 3);                                   // old_value
+    scribble_u64(fd, lock, kNoSuchThreadWord);
+    EXPECT_EQ(0, shmds_semaphore_try_acquire(s)) << shmds_last_error();
+    EXPECT_EQ(2u, shmds_semaphore_value(s)) << "restored to 3, then one taken";
+    EXPECT_EQ(1u, shmds_semaphore_recoveries(s));
+    // Thread id 0: release and drain, which wait without a deadline, take it over too.
+    scribble_u64(fd, lock, kThreadZeroWord | shmds::core::kStampLockWaiters);
+    EXPECT_EQ(0, shmds_semaphore_release(s, 1));
+    EXPECT_EQ(3u, shmds_semaphore_value(s));
+    scribble_u64(fd, lock, kThreadZeroWord);
+    uint32_t taken = 0;
+    EXPECT_EQ(0, shmds_semaphore_drain(s, &taken));
+    EXPECT_EQ(3u, taken);
+    EXPECT_EQ(0, shmds_semaphore_release(s, 3));
+    EXPECT_EQ(3u, shmds_semaphore_recoveries(s));
+    EXPECT_EQ(0u, read_u64_at(fd, lock));
+
+    // A live stranger: waited for, never taken over.
+    LiveBystander stranger;
+    scribble_u64(fd, lock, stranger.stamp());
+    EXPECT_EQ(-EAGAIN, shmds_semaphore_try_acquire(s));
+    EXPECT_EQ(-ETIMEDOUT, shmds_semaphore_acquire(s, 20'000'000));
+    EXPECT_EQ(3u, shmds_semaphore_value(s));
+    EXPECT_EQ(3u, shmds_semaphore_recoveries(s));
+    stranger.stop();
+    EXPECT_EQ(0, shmds_semaphore_acquire(s, 1'000'000'000)) << shmds_last_error();
+    EXPECT_EQ(4u, shmds_semaphore_recoveries(s));
+    EXPECT_EQ(0, shmds_semaphore_release(s, 1));
     shmds_semaphore_close(s);
 }
 
@@ -328,20 +356,32 @@ TEST(Barrier, ParametersProbeTimeoutBrokenAndReset) {
     shmds_barrier_close(b);
 }
 
-// As for the semaphore: a damaged lock type used to make wait say -EAGAIN/-ETIMEDOUT
-// and reset, which has no timeout, -ETIMEDOUT.
-TEST(Barrier, DamagedLockIsReportedAsCorruptNotBusy) {
-    if (!kKnowsMutexLayout) GTEST_SKIP() << "the pthread mutex layout of this libc is unknown";
+// As for the semaphore. The barrier's lock guards single-store changes, so a takeover
+// has nothing to repair: it is only counted.
+TEST(Barrier, ScribbledLockWordIsTakenOverOrWaitedFor) {
     shmds_options_t o = memfd_options();
     shmds_barrier_t *b = nullptr;
     ASSERT_EQ(0, shmds_barrier_create(&o, 2, &b));
-    damage_mutex_kind(shmds_barrier_fd(b),
-                      kControl + offsetof(shmds::sync::BarrierControl, lock));
-    EXPECT_EQ(SHMDS_ECORRUPT, shmds_barrier_wait(b, SHMDS_NOWAIT));
-    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "damaged"));
-    EXPECT_EQ(SHMDS_ECORRUPT, shmds_barrier_wait(b, 1'000'000));
-    EXPECT_EQ(SHMDS_ECORRUPT, shmds_barrier_reset(b));
+    const int fd = shmds_barrier_fd(b);
+    const std::uint64_t lock = kControl + offsetof(shmds::sync::BarrierControl, lock);
+    scribble_u64(fd, lock, kNoSuchThreadWord);
+    EXPECT_EQ(0, shmds_barrier_reset(b)) << shmds_last_error();
+    EXPECT_EQ(1u, shmds_barrier_recoveries(b));
+    scribble_u64(fd, lock, kThreadZeroWord);
+    EXPECT_EQ(-EAGAIN, shmds_barrier_wait(b, SHMDS_NOWAIT));  // the probe got the lock
+    EXPECT_EQ(2u, shmds_barrier_recoveries(b));
+    EXPECT_EQ(0u, read_u64_at(fd, lock));
+
+    LiveBystander stranger;
+    scribble_u64(fd, lock, stranger.stamp());
+    EXPECT_EQ(-EAGAIN, shmds_barrier_wait(b, SHMDS_NOWAIT));
+    EXPECT_EQ(-ETIMEDOUT, shmds_barrier_wait(b, 20'000'000));
     EXPECT_EQ(0u, shmds_barrier_arrived(b));
+    EXPECT_FALSE(shmds_barrier_is_broken(b));
+    EXPECT_EQ(2u, shmds_barrier_recoveries(b));
+    stranger.stop();
+    EXPECT_EQ(0, shmds_barrier_reset(b)) << shmds_last_error();
+    EXPECT_EQ(3u, shmds_barrier_recoveries(b));
     shmds_barrier_close(b);
 }
 

@@ -15,9 +15,10 @@
  * Crash behaviour: a process killed at any instruction never wedges the queue and never
  * duplicates an item. Integer variants have no lock and no claim window at all: an
  * item is published or taken by one atomic step, so only the dead process's own
- * in-flight call is lost. The bytes variant's lock is taken over at once by the next
- * caller when its holder dies (counted in stats.recoveries); every change commits with
- * one store, so the queue holds either the old or the new state. Sleepers killed while
+ * in-flight call is lost. The bytes variant's lock is taken over by the next caller
+ * when its holder dies (a caller already waiting checks on the holder every 10 ms, so
+ * within about 11 ms; counted in stats.recoveries); every change commits with one
+ * store, so the queue holds either the old or the new state. Sleepers killed while
  * waiting are taken off the wait list later (also counted in recoveries).
  *
  * Thread safety: a handle may be shared by the threads of a process, and used in a

@@ -1,6 +1,5 @@
 #include "core/header.hpp"
 
-#include <pthread.h>
 
 namespace shmds::core {
 
@@ -24,7 +23,7 @@ LayoutHash::LayoutHash() noexcept : h_(0xcbf29ce484222325ull) {
     const std::uint16_t endian_probe = 0x0102;
     add({sizeof(SegmentHeader), offsetof(SegmentHeader, geometry),
          offsetof(SegmentHeader, recoveries), kCacheLine, sizeof(void *),
-         sizeof(pthread_mutex_t), *reinterpret_cast<const std::uint8_t *>(&endian_probe),
+         *reinterpret_cast<const std::uint8_t *>(&endian_probe),
          kLayoutVersion});
 }
 

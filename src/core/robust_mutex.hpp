@@ -1,54 +1,46 @@
-// The crash-recoverable lock behind every locked structure: a process-shared robust
-// pthread mutex. When its holder dies, the kernel walks the dead thread's robust list
-// at exit and the next locker gets EOWNERDEAD at once (no polling, no PID probing, safe
-// against PID reuse and zombies, since the kernel acts before the zombie exists).
+// The crash-recoverable lock behind every locked structure (the bytes queue, the reqrep
+// request ring, the semaphore, the barrier): the library's lock protocol
+// (core/stamp_lock.hpp), one 64-bit word naming the holder thread. A holder that dies
+// is found by its waiters' liveness probes and taken over within about 11 ms; a word
+// scribbled by a peer to name a thread that does not exist is taken over the same way,
+// so no lock word can wedge a structure for good. A word naming a live thread that does
+// not hold it is waited for like a holder: only deadlines bound that.
 //
 // Structures pass a repair function that restores their invariants; lock() runs it
-// with the lock held, marks the mutex consistent and counts the recovery, so a dead
-// holder never poisons the structure.
+// with the lock held after a takeover and counts the recovery, so a dead holder never
+// poisons the structure. A locker that dies while repairing leaves its own stamp in the
+// word, and the next one repairs again.
 #pragma once
 
 #include "core/deadline.hpp"
+#include "core/stamp_lock.hpp"
 
 #include <atomic>
 #include <cstdint>
-#include <pthread.h>
 
 namespace shmds::core {
 
 struct RobustMutex {
-    pthread_mutex_t mutex;
+    StampLock word;
 };
+static_assert(sizeof(RobustMutex) == 8);
 
 // Initialise in freshly created shared memory (before the segment is published).
-int robust_mutex_init(RobustMutex &m) noexcept;
+inline void robust_mutex_init(RobustMutex &m) noexcept { stamp_lock_init(m.word); }
 
-// The two layers every process-shared robust pthread mutex of the library goes through,
-// whatever its type (PTHREAD_MUTEX_NORMAL or _ERRORCHECK):
-//  - init: process-shared, robust, of that type; 0 or -errno.
-//  - lock: refuses a mutex whose type word in shared memory differs from what init
-//    wrote (EUCLEAN), polls the lock word up to `spin` rounds (0 = go straight to the
-//    kernel, best for short user critical sections), then waits per the deadline (with
-//    the TSan annotations pthread_mutex_clocklock needs). Returns 0, EOWNERDEAD, EBUSY
-//    (a NOWAIT deadline and the lock is taken), ETIMEDOUT, EDEADLK, or EUCLEAN.
-int robust_pthread_init(pthread_mutex_t *m, int type) noexcept;
-int robust_pthread_lock(pthread_mutex_t *m, int type, const Deadline &deadline,
-                        int spin = 0) noexcept;
-
-// damaged: not acquired because the lock itself is damaged (its type word is not what
-// robust_mutex_init() wrote); the SHMDS_ECORRUPT sentence is set, and callers return
-// SHMDS_ECORRUPT rather than report a lock that was merely busy.
-enum class LockResult { acquired, recovered, timed_out, damaged };
+enum class LockResult { acquired, recovered, timed_out };
 
 using RepairFn = void (*)(void *context) noexcept;
 
 // Acquire, running repair(context) if the previous holder died. recoveries (if not null)
 // is incremented for every takeover. Returns recovered instead of acquired when a
-// repair ran. A short trylock spin precedes the kernel wait.
+// repair ran; timed_out when the deadline passed (for a NOWAIT deadline: held by a live
+// thread), or when the word names the calling thread (internal locks are never held
+// across calls, so that word is damage; the SHMDS_ECORRUPT sentence is set).
 LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn repair,
                              void *context, std::atomic<std::uint64_t> *recoveries) noexcept;
 
-void robust_mutex_unlock(RobustMutex &m) noexcept;
+inline void robust_mutex_unlock(RobustMutex &m) noexcept { stamp_unlock(m.word); }
 
 // Scoped holder for engines: unlocks on every path out of a critical section.
 class RobustLock {

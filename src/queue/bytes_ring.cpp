@@ -25,7 +25,7 @@ void add_locked(std::atomic<std::uint64_t> &word, std::uint64_t n,
 }
 
 int BytesRing::initialize(BytesControl *ctl) noexcept {
-    if (int r = core::robust_mutex_init(ctl->mutex)) return r;
+    core::robust_mutex_init(ctl->mutex);
     ctl->head.store(0, kRelaxed);
     ctl->tail.store(0, kRelaxed);
     ctl->version.store(0, kRelaxed);
@@ -144,7 +144,6 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
         int r = 0;
         {
             RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-            if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
             if (!lock.owns())
                 return deadline.nowait() ? -EAGAIN
                                          : core::fail(-ETIMEDOUT, "queue lock wait timed out");
@@ -194,7 +193,6 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
         int r = 0;
         {
             RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-            if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
             if (!lock.owns())
                 return deadline.nowait() ? -EAGAIN
                                          : core::fail(-ETIMEDOUT, "queue lock wait timed out");
@@ -273,7 +271,6 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
     std::uint64_t removed;
     {
         RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-        if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
         if (!lock.owns()) return core::fail(-ETIMEDOUT, "queue lock wait timed out");
         SHMDS_FAILPOINT("queue.bytes.clear.locked");
         std::uint64_t head = ctl_->head.load(kRelaxed);

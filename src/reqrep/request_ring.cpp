@@ -22,7 +22,7 @@ core::Deadline lock_deadline(const core::Deadline &dl) noexcept {
 }  // namespace
 
 int RequestRing::initialize(ReqControl *ctl) noexcept {
-    if (int r = core::robust_mutex_init(ctl->mutex)) return r;
+    core::robust_mutex_init(ctl->mutex);
     ctl->head.store(0, kRelaxed);
     ctl->tail.store(0, kRelaxed);
     return 0;
@@ -42,7 +42,6 @@ int RequestRing::push(std::uint64_t id, const void *data, std::size_t len,
                       const core::Deadline &dl) noexcept {
     core::RobustLock lock(ctl_->mutex, lock_deadline(dl), &RequestRing::repair, this,
                           recoveries_);
-    if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
     if (!lock.owns()) return core::fail(-ETIMEDOUT, "reqrep request lock wait timed out");
     SHMDS_FAILPOINT("reqrep.send.locked");
     const std::uint64_t head = ctl_->head.load(kRelaxed);
@@ -65,7 +64,6 @@ int RequestRing::pop(const RecvBuffer &out, std::size_t *got, const core::Deadli
     *got = 0;
     core::RobustLock lock(ctl_->mutex, lock_deadline(dl), &RequestRing::repair, this,
                           recoveries_);
-    if (lock.result() == core::LockResult::damaged) return SHMDS_ECORRUPT;
     if (!lock.owns()) return core::fail(-ETIMEDOUT, "reqrep request lock wait timed out");
     SHMDS_FAILPOINT("reqrep.recv.locked");
     std::uint64_t head = ctl_->head.load(kRelaxed);

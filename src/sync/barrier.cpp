@@ -82,7 +82,8 @@ int Barrier::lock_for(const core::Deadline &dl) noexcept {
     // Every change commits with one store, so a dead holder leaves nothing to repair;
     // a party that died after arriving is caught by the sleepers' liveness probes.
     auto r = core::robust_mutex_lock(ctl().lock, lock_dl, nullptr, nullptr, &recoveries());
-    if (r == core::LockResult::damaged) return SHMDS_ECORRUPT;
+    // Without a deadline, only a damaged lock word fails (robust_mutex_lock said so).
+    if (r == core::LockResult::timed_out && lock_dl.forever()) return SHMDS_ECORRUPT;
     if (r == core::LockResult::timed_out)
         return core::fail_static(dl.nowait() ? -EAGAIN : -ETIMEDOUT, "the barrier stayed busy");
     return 0;

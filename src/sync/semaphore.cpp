@@ -95,7 +95,8 @@ int Semaphore::lock_for(const core::Deadline &dl) noexcept {
     const core::Deadline lock_dl = dl.nowait() ? core::Deadline::after_ns(kBriefLockWaitNs) : dl;
     auto r = core::robust_mutex_lock(ctl().lock, lock_dl, &Semaphore::repair, this,
                                      &recoveries());
-    if (r == core::LockResult::damaged) return SHMDS_ECORRUPT;
+    // Without a deadline, only a damaged lock word fails (robust_mutex_lock said so).
+    if (r == core::LockResult::timed_out && lock_dl.forever()) return SHMDS_ECORRUPT;
     if (r == core::LockResult::timed_out)
         return dl.nowait() ? core::fail_static(-EAGAIN, "the semaphore is busy")
                            : core::fail_static(-ETIMEDOUT, "the semaphore stayed busy");

@@ -1,39 +1,63 @@
-// Damage the type word of a robust pthread mutex inside a segment, as a hostile or
-// broken peer can: the structures must then refuse the lock with SHMDS_ECORRUPT
-// (core/robust_mutex.cpp) instead of calling it busy or using it anyway.
+// Scribble on a structure's internal lock word (core/robust_mutex.hpp) inside a segment,
+// as a hostile or broken peer can. A word naming no live thread must be taken over by
+// the next locker (the structure repairs itself and counts a recovery); a word naming a
+// live thread that does not hold the lock must make timed calls time out, not hang.
 #pragma once
+
+#include "core/thread_id.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cstddef>
+#include <atomic>
 #include <cstdint>
-#include <pthread.h>
+#include <thread>
 #include <unistd.h>
 
 namespace shmds::test {
 
-// Whether this C library's mutex layout is known here (glibc's); tests skip otherwise.
-inline constexpr bool kKnowsMutexLayout =
-#if defined(__GLIBC__)
-    true;
-#else
-    false;
-#endif
+// A thread id above any pid_max, with a start time: names no thread.
+inline constexpr std::uint64_t kNoSuchThreadWord = 0x3ffffff0u | (std::uint64_t{0x1234} << 32);
+// Thread id 0 with a nonzero high half: no thread has id 0.
+inline constexpr std::uint64_t kThreadZeroWord = std::uint64_t{0x5678} << 32;
 
-// A type word that robust_pthread_init() never writes.
-inline constexpr int kDamagedMutexKind = 0x7f;
-
-// Overwrite the type word of the mutex at `mutex_offset` of the segment behind `fd`.
-inline void damage_mutex_kind(int fd, std::uint64_t mutex_offset) {
-#if defined(__GLIBC__)
-    const int kind = kDamagedMutexKind;
-    const off_t at = off_t(mutex_offset + offsetof(pthread_mutex_t, __data.__kind));
-    ASSERT_EQ(ssize_t(sizeof kind), pwrite(fd, &kind, sizeof kind, at));
-#else
-    (void)fd;
-    (void)mutex_offset;
-    FAIL() << "the pthread mutex layout of this C library is unknown";
-#endif
+// Write `value` at `offset` of the segment behind `fd`, as a peer mapping it would.
+inline void scribble_u64(int fd, std::uint64_t offset, std::uint64_t value) {
+    ASSERT_EQ(ssize_t(sizeof value), pwrite(fd, &value, sizeof value, off_t(offset)));
 }
+
+inline std::uint64_t read_u64_at(int fd, std::uint64_t offset) {
+    std::uint64_t value = 0;
+    EXPECT_EQ(ssize_t(sizeof value), pread(fd, &value, sizeof value, off_t(offset)));
+    return value;
+}
+
+// A live thread of the test that holds nothing: its stamp is what a lock word names
+// when a peer writes a living stranger into it. It lives until the object is destroyed.
+class LiveBystander {
+public:
+    LiveBystander() : thread_([this] { run(); }) {
+        while (stamp_.load() == 0) std::this_thread::yield();
+    }
+    ~LiveBystander() { stop(); }
+    LiveBystander(const LiveBystander &) = delete;
+    LiveBystander &operator=(const LiveBystander &) = delete;
+
+    std::uint64_t stamp() const { return stamp_.load(); }
+    // End the thread; once joined, its stamp names a dead thread.
+    void stop() {
+        stop_.store(true);
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void run() {
+        stamp_.store(core::self_thread_stamp());
+        while (!stop_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+
+    std::atomic<std::uint64_t> stamp_{0};
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
 
 }  // namespace shmds::test
