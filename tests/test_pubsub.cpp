@@ -435,6 +435,37 @@ TEST(PubSubBytes, DamagedMessageIsRejectedAndSkippedNeverDelivered) {
     munmap(map, g.total);
 }
 
+// Damaged memory marks every slot "being written" (odd seq), as if a whole lap of
+// writers had died mid-copy. A batch publish takes the slots over after waiting out the
+// abandon bound once for the whole call, not once per message, and every message lands.
+TEST(PubSubBytes, BatchOntoSlotsAllMarkedBeingWrittenWaitsTheAbandonBoundOnce) {
+    TempPath path("pubsub-odd");
+    shmds_options_t o = path_options(path);
+    auto p = make_pubsub(SHMDS_PUBSUB_BYTES, 4, 64, &o);
+    auto sub = subscribe(p.get());
+    shmds::pubsub::Geometry g;
+    ASSERT_EQ(0, shmds::pubsub::compute_geometry(shmds::pubsub::Variant::bytes, 4, 64, g));
+    int fd = shmds_pubsub_fd(p.get());
+    void *map = mmap(nullptr, g.total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ASSERT_NE(MAP_FAILED, map);
+    for (std::uint64_t i = 0; i < 4; ++i) {
+        auto *h = reinterpret_cast<shmds::pubsub::BytesSlotHeader *>(
+            static_cast<std::uint8_t *>(map) + g.slots_off + i * g.stride);
+        h->seq.store(h->seq.load() | 1);  // odd: "a writer is copying", one lap before
+    }
+    const char *texts[4] = {"m0", "m1", "m2", "m3"};
+    std::size_t lens[4] = {2, 2, 2, 2};
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(0, shmds_pubsub_publish_multi_bytes(p.get(), reinterpret_cast<const void *const *>(texts), lens, 4))
+        << shmds_last_error();
+    const double ms = ms_since(t0);
+    EXPECT_GE(ms, 400.0);   // the abandon bound (500 ms) is honoured once...
+    EXPECT_LE(ms, 1200.0);  // ...and not four times (2 s)
+    EXPECT_EQ(4u, pubsub_stats(p.get()).takeovers);
+    for (const char *t : texts) EXPECT_EQ(t, poll_bytes(sub.get()));
+    munmap(map, g.total);
+}
+
 TEST(PubSubCreate, AnotherStructuresOrATruncatedSegmentIsRefused) {
     TempPath path("pubsub-foreign");
     shmds_options_t o = path_options(path);

@@ -167,7 +167,8 @@ SHMDS_API int shmds_pubsub_publish_bytes(shmds_pubsub_t *ps, const void *data, s
 /**
  * Publish n messages (datas[i], lens[i]) in order under one claim.
  * @return 0; -E2BIG if any is larger than msg_size (then nothing is published);
- *   -EINVAL; SHMDS_EVARIANT.
+ *   -EINVAL; SHMDS_EVARIANT. Waits as shmds_pubsub_publish_bytes() does, at most 0.5 s
+ *   for the whole call, however many of its slots dead writers left mid-copy.
  */
 SHMDS_API int shmds_pubsub_publish_multi_bytes(shmds_pubsub_t *ps, const void *const *datas,
                                                const size_t *lens, size_t n);

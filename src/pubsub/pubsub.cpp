@@ -162,11 +162,11 @@ int PubSub::publish_int(const std::int64_t *values, std::size_t n) noexcept {
     return 0;
 }
 
-void PubSub::publish_one_bytes(std::uint64_t pos, const ByteSpan &msg) noexcept {
+void PubSub::publish_one_bytes(std::uint64_t pos, const ByteSpan &msg,
+                               std::int64_t &odd_since) noexcept {
     BytesSlotHeader *h = bytes_header(pos);
     const std::uint64_t writing = ((pos + 1) << 1) | 1;
     std::uint64_t cur = h->seq.load(std::memory_order_acquire);
-    std::int64_t odd_since = 0;
     for (int spins = 0;; ++spins) {
         if (bytes_seq_diff(cur, pos + 1) >= 0) {
             // A later lap owns the slot already: ours is older than anything a
@@ -214,7 +214,8 @@ int PubSub::publish_bytes(const ByteSpan *msgs, std::size_t n) noexcept {
     const std::uint64_t first = ctl_->write_pos.fetch_add(n, std::memory_order_acq_rel);
     SHMDS_PUBSUB_CLAIMED(first);
     SHMDS_FAILPOINT("pubsub.bytes.publish.claimed");
-    for (std::size_t i = 0; i < n; ++i) publish_one_bytes(first + i, msgs[i]);
+    std::int64_t stalled_since = 0;
+    for (std::size_t i = 0; i < n; ++i) publish_one_bytes(first + i, msgs[i], stalled_since);
     core::waitpoint_wake(ctl_->readable, kWakeAll);
     return 0;
 }

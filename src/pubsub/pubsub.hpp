@@ -102,7 +102,11 @@ private:
     friend struct core::EngineFactory;
     PubSub() = default;
     void bind(std::uint8_t *base) noexcept;
-    void publish_one_bytes(std::uint64_t pos, const ByteSpan &msg) noexcept;
+    // stalled_since: when this publish call first found a slot still being written (0:
+    // not yet). Shared by the messages of one call, so a batch waits out the abandon
+    // bound once, not once per message.
+    void publish_one_bytes(std::uint64_t pos, const ByteSpan &msg,
+                           std::int64_t &stalled_since) noexcept;
 
     core::Segment segment_;
     Geometry geom_{};
