@@ -13,12 +13,9 @@ int compute_geometry(Variant v, std::uint64_t capacity, std::uint64_t msg_size, 
     switch (v) {
         case Variant::int16:
         case Variant::int32:
-            g.elem_size = sizeof(NarrowSlot);
-            g.elem_align = alignof(NarrowSlot);
-            break;
         case Variant::int64:
-            g.elem_size = sizeof(WideSlot);
-            g.elem_align = alignof(WideSlot);
+            g.elem_size = core::int_slot_shape(v).size;
+            g.elem_align = core::int_slot_shape(v).align;
             break;
         case Variant::bytes:
             if (msg_size == 0) msg_size = kDefaultMsgSize;
@@ -35,13 +32,9 @@ int compute_geometry(Variant v, std::uint64_t capacity, std::uint64_t msg_size, 
     }
     if (!is_bytes && msg_size != 0)
         return core::fail(-EINVAL, "a message size only applies to the bytes pubsub");
-    const std::uint64_t max_cap = is_bytes ? kMaxBytesCapacity : kMaxIntCapacity;
-    if (capacity == 0) return core::fail(-EINVAL, "pubsub capacity must be at least 1");
-    if (capacity > max_cap)
-        return core::fail(-EINVAL, "pubsub capacity {} exceeds the maximum {} for {}", capacity,
-                          max_cap, variant_name(std::uint32_t(v)));
-    // A ring of one slot could never hold the newest message while a lap is written.
-    g.capacity = core::round_up_pow2(capacity < 2 ? 2 : capacity);
+    if (int r = core::ring_capacity(capacity, is_bytes ? kMaxBytesCapacity : kMaxIntCapacity,
+                                    "pubsub", v, &g.capacity))
+        return r;
     g.stride = g.elem_size;
     g.control_off = sizeof(core::SegmentHeader);
     g.slots_off = core::align_up(g.control_off + sizeof(PubControl), kCacheLine);

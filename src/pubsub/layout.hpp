@@ -45,9 +45,9 @@ inline constexpr std::int64_t kAbandonNs = 500'000'000;
 enum GeometryIndex { kGeomCapacity = 0, kGeomMsgSize = 1 };
 
 // Int64 slot: lo = seq, hi = value.
-using WideSlot = core::Pair64;
+using WideSlot = core::WideIntSlot;
 // Int32 slot: low 32 bits seq, high 32 value. Int16: low 48 bits seq, high 16 value.
-using NarrowSlot = std::uint64_t;
+using NarrowSlot = core::NarrowIntSlot;
 
 struct BytesSlotHeader {
     // (position + 1) << 1, plus 1 while a writer copies: odd = being written.

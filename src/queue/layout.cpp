@@ -10,30 +10,14 @@ int compute_geometry(Variant v, std::uint64_t capacity, std::uint64_t arena, Geo
     g = Geometry{};
     g.variant = v;
     const bool is_bytes = v == Variant::bytes;
-    switch (v) {
-        case Variant::int16:
-        case Variant::int32:
-            g.elem_size = sizeof(NarrowSlot);
-            g.elem_align = alignof(NarrowSlot);
-            break;
-        case Variant::int64:
-            g.elem_size = sizeof(WideSlot);
-            g.elem_align = alignof(WideSlot);
-            break;
-        case Variant::bytes:
-            g.elem_size = sizeof(BytesDesc);
-            g.elem_align = alignof(BytesDesc);
-            break;
-        default:
-            return core::fail(-EINVAL, "unknown queue variant {}", std::uint32_t(v));
-    }
-    const std::uint64_t max_cap = is_bytes ? kMaxBytesCapacity : kMaxIntCapacity;
-    if (capacity == 0) return core::fail(-EINVAL, "queue capacity must be at least 1");
-    if (capacity > max_cap)
-        return core::fail(-EINVAL, "queue capacity {} exceeds the maximum {} for {}", capacity,
-                          max_cap, variant_name(std::uint32_t(v)));
-    // Power of two: cheap index masking, and 1 becomes 2 so a full ring is never empty.
-    g.capacity = core::round_up_pow2(capacity < 2 ? 2 : capacity);
+    const core::ElementShape shape =
+        is_bytes ? core::ElementShape{sizeof(BytesDesc), alignof(BytesDesc)} : core::int_slot_shape(v);
+    if (shape.size == 0) return core::fail(-EINVAL, "unknown queue variant {}", std::uint32_t(v));
+    g.elem_size = shape.size;
+    g.elem_align = shape.align;
+    if (int r = core::ring_capacity(capacity, is_bytes ? kMaxBytesCapacity : kMaxIntCapacity,
+                                    "queue", v, &g.capacity))
+        return r;
     if (is_bytes) {
         if (arena == 0) arena = g.capacity * kDefaultBytesPerMessage;
         if (arena < kMinArena) arena = kMinArena;

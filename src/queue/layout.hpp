@@ -43,9 +43,9 @@ enum GeometryIndex { kGeomCapacity = 0, kGeomArena = 1 };
 // ---- integer variants -------------------------------------------------------------
 
 // Int64: a 16-byte slot {seq, value} committed with one 16-byte CAS.
-using WideSlot = core::Pair64;
+using WideSlot = core::WideIntSlot;
 // Int32 and Int16: an 8-byte slot, low half the 32-bit seq, high half the value.
-using NarrowSlot = std::uint64_t;
+using NarrowSlot = core::NarrowIntSlot;
 
 struct IntControl {
     alignas(kCacheLine) std::atomic<std::uint64_t> tail;  // next position to publish
