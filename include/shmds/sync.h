@@ -291,8 +291,10 @@ SHMDS_API int shmds_condvar_consistent(shmds_condvar_t *cv);
  * Atomically release the mutex (which the calling thread must hold) and wait for a
  * signal, per timeout_ns; then relock it, whatever happened (relocking itself waits as
  * long as it takes). Re-check your predicate after every return: a signal may wake more
- * than one waiter, and a signal sent just before another waiter's return may be the one
- * it consumed.
+ * than one waiter, a signal sent just before another waiter's return may be the one it
+ * consumed, and a wait with no signal returns 0 after at most 100 ms (a spurious
+ * wakeup), because a signaller killed between changing your state and signalling must
+ * not leave you asleep for ever.
  * @return 0 (woken); -ETIMEDOUT (relocked); SHMDS_EOWNERDEAD (relocked, and a holder of
  *   the mutex died meanwhile: as shmds_mutex_lock()); -EPERM (the calling thread does
  *   not hold the mutex: nothing happened); -EINVAL.

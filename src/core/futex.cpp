@@ -16,16 +16,12 @@ int futex_wait(std::atomic<std::uint32_t> *word, std::uint32_t expected,
     if (deadline.expired()) return -ETIMEDOUT;
     // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, so a retry after EINTR
     // waits only for what is left of the caller's deadline.
-    timespec abs{};
-    const timespec *tp = nullptr;
-    if (!deadline.forever()) {
-        abs = deadline.abs_timespec();
-        tp = &abs;
-    }
+    const Deadline bounded = deadline.capped_at(monotonic_ns() + kWakeBoundNs);
+    const timespec abs = bounded.abs_timespec();
     long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(word), FUTEX_WAIT_BITSET,
-                     expected, tp, nullptr, FUTEX_BITSET_MATCH_ANY);
-    if (r == -1 && errno == ETIMEDOUT) return -ETIMEDOUT;
-    return 0;  // woken, EAGAIN (value changed) or EINTR: the caller re-checks
+                     expected, &abs, nullptr, FUTEX_BITSET_MATCH_ANY);
+    if (r == -1 && errno == ETIMEDOUT && deadline.expired()) return -ETIMEDOUT;
+    return 0;  // woken, EAGAIN (value changed), EINTR or the bound passed: re-check
 }
 
 int futex_wake(std::atomic<std::uint32_t> *word, int n) noexcept {

@@ -9,8 +9,15 @@
 
 namespace shmds::core {
 
-// Sleep while *word == expected, until woken or the deadline passes.
-// Returns 0 (woken or value changed or interrupted: re-check) or -ETIMEDOUT.
+// The longest any sleep in the library lasts before its caller re-checks. A waker can be
+// SIGKILLed between changing the state and waking, so no sleep may trust a wake to come
+// (DESIGN.md §5); every caller loops on its condition, and this bound is what turns a
+// lost wake into a delay of at most kWakeBoundNs instead of a wedge.
+inline constexpr std::int64_t kWakeBoundNs = 100'000'000;
+
+// Sleep while *word == expected, until woken, the deadline passes, or kWakeBoundNs
+// elapse, whichever comes first. Returns 0 (woken, value changed, interrupted or the
+// bound passed: re-check) or -ETIMEDOUT (the caller's deadline passed).
 int futex_wait(std::atomic<std::uint32_t> *word, std::uint32_t expected,
                const Deadline &deadline) noexcept;
 

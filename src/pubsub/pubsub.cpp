@@ -158,6 +158,7 @@ int PubSub::publish_int(const std::int64_t *values, std::size_t n) noexcept {
         return 0;
     });
     if (dropped) ctl_->dropped.fetch_add(dropped, kRelaxed);
+    SHMDS_FAILPOINT("pubsub.int.publish.unwoken");
     core::waitpoint_wake(ctl_->readable, kWakeAll);
     return 0;
 }
@@ -216,6 +217,7 @@ int PubSub::publish_bytes(const ByteSpan *msgs, std::size_t n) noexcept {
     SHMDS_FAILPOINT("pubsub.bytes.publish.claimed");
     std::int64_t stalled_since = 0;
     for (std::size_t i = 0; i < n; ++i) publish_one_bytes(first + i, msgs[i], stalled_since);
+    SHMDS_FAILPOINT("pubsub.bytes.publish.unwoken");
     core::waitpoint_wake(ctl_->readable, kWakeAll);
     return 0;
 }

@@ -1,7 +1,7 @@
 #include "pubsub/subscriber.hpp"
 
 #include "core/error.hpp"
-#include "core/waitpoint.hpp"
+#include "core/block.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -162,32 +162,25 @@ bool Subscriber::settled(std::uint64_t c) const noexcept {
 template <typename Attempt>
 int Subscriber::wait_for(const core::Deadline &dl, Attempt &&attempt) noexcept {
     PubControl *ctl = ps_.control();
-    for (;;) {
-        int r = attempt();
-        if (r != -EAGAIN && r != kStalled) return r;
-        if (dl.nowait()) return core::fail_static(-EAGAIN, "no new message");
-        const std::uint64_t c = cursor_;
-        int w;
-        if (r == kStalled) {
-            // Sleep until the position is committed (or lapped); until the abandon
-            // bound, if that comes first.
-            const std::int64_t abandon_at = stall_since_ + kAbandonNs;
-            const bool due = core::monotonic_ns() >= abandon_at;
-            w = core::waitpoint_wait(ctl->readable, due ? dl : dl.capped_at(abandon_at), [&] {
-                return settled(c) ||
-                       (due && ctl->write_pos.load(std::memory_order_acquire) > c + 1);
-            });
-        } else {
-            w = core::waitpoint_wait(ctl->readable, dl, [&] {
-                return ctl->write_pos.load(std::memory_order_acquire) > c;
-            });
-        }
-        if (w != 0 && dl.expired()) {
-            r = attempt();
-            if (r != -EAGAIN && r != kStalled) return r;
-            return core::fail_static(-ETIMEDOUT, "no new message before the deadline");
-        }
-    }
+    int last = 0;  // what the latest attempt said: nothing new, or a stalled position
+    const int r = core::block_on(
+        ctl->readable, dl,
+        [&] {
+            last = attempt();
+            return last == kStalled ? -EAGAIN : last;
+        },
+        [&] {
+            const std::uint64_t c = cursor_;
+            if (last != kStalled) return ctl->write_pos.load(std::memory_order_acquire) > c;
+            // A stalled position: wake when it is committed (or lapped), or when the
+            // abandon bound has passed and a later position exists, so the next attempt
+            // skips it (block_on's bound re-attempts by then anyway).
+            return settled(c) || (ctl->write_pos.load(std::memory_order_acquire) > c + 1 &&
+                                  core::monotonic_ns() >= stall_since_ + kAbandonNs);
+        });
+    if (r == -EAGAIN) return core::fail_static(-EAGAIN, "no new message");
+    if (r == -ETIMEDOUT) return core::fail_static(-ETIMEDOUT, "no new message before the deadline");
+    return r;
 }
 
 int Subscriber::poll_int(std::int64_t *out, const core::Deadline &dl) noexcept {

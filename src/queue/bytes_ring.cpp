@@ -2,7 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/failpoint.hpp"
-#include "queue/recheck.hpp"
+#include "core/block.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -136,118 +136,124 @@ void BytesRing::repair(void *self) noexcept {
     add_locked(ring->ctl_->version, 1);
 }
 
+// A lock wait that ran out ends the whole call: the lock's own wait already handles dead
+// holders, so there is nothing to retry.
+int BytesRing::lock_timed_out(const Deadline &deadline) noexcept {
+    return deadline.nowait() ? -EAGAIN : core::fail(-ETIMEDOUT, "queue lock wait timed out");
+}
+
 int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
                     const Deadline &deadline) noexcept {
     *pushed = 0;
-    for (;;) {
-        std::uint64_t seen_version;
-        int r = 0;
-        {
+    std::uint64_t seen_version = 0;
+    bool lock_failed = false;
+    const int r = core::block_on(
+        ctl_->not_full, deadline,
+        [&] {
             RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-            if (!lock.owns())
-                return deadline.nowait() ? -EAGAIN
-                                         : core::fail(-ETIMEDOUT, "queue lock wait timed out");
+            if (!lock.owns()) {
+                lock_failed = true;
+                return lock_timed_out(deadline);
+            }
             SHMDS_FAILPOINT("queue.bytes.push.locked");
             Frontiers f;
-            r = frontiers(f);
-            std::size_t before = *pushed;
-            while (r == 0 && *pushed < n) {
-                r = push_locked(end, msgs[*pushed], f);
-                if (r == 0) ++*pushed;
+            int e = frontiers(f);
+            const std::size_t before = *pushed;
+            while (e == 0 && *pushed < n) {
+                e = push_locked(end, msgs[*pushed], f);
+                if (e == 0) ++*pushed;
             }
             const std::size_t now = *pushed - before;
             if (now) {
                 add_locked(ctl_->push_ok, now);
                 add_locked(ctl_->version, 1, std::memory_order_release);
-            }
-            seen_version = ctl_->version.load(kRelaxed);
-            if (now) {
+                SHMDS_FAILPOINT("queue.bytes.push.unwoken");
                 // Wake after the commit; outside the lock would be nicer for the woken,
                 // but inside keeps the code on one path and the lock hold is short.
                 core::waitpoint_wake(ctl_->not_empty, int(now > 1024 ? 1024 : now));
             }
-        }
-        if (r != -EAGAIN) return r;
-        // Counted once per failed call, not per wait: a push that waits and then gets in
-        // was never refused.
-        if (deadline.nowait()) {
-            ctl_->push_full.fetch_add(1, kRelaxed);
-            return core::fail_static(-EAGAIN, "queue is full");
-        }
-        if (core::waitpoint_wait(ctl_->not_full, recheck_deadline(deadline), [&] {
-                return ctl_->version.load(std::memory_order_acquire) != seen_version;
-            }) != 0 &&
-            deadline.expired()) {
-            ctl_->push_full.fetch_add(1, kRelaxed);
-            return core::fail(-ETIMEDOUT, "queue stayed full until the deadline ({} of {} pushed)",
-                              *pushed, n);
-        }
-    }
+            seen_version = ctl_->version.load(kRelaxed);
+            return e;
+        },
+        [&] { return ctl_->version.load(std::memory_order_acquire) != seen_version; });
+    if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
+    // Counted once per failed call, not per wait: a push that waits and then gets in
+    // was never refused.
+    ctl_->push_full.fetch_add(1, kRelaxed);
+    return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is full")
+                        : core::fail(-ETIMEDOUT,
+                                     "queue stayed full until the deadline ({} of {} pushed)",
+                                     *pushed, n);
 }
 
 int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadline &deadline,
                    bool allow_empty) noexcept {
     *got = 0;
-    for (;;) {
-        std::uint64_t seen_version;
-        int r = 0;
-        {
+    std::uint64_t seen_version = 0;
+    bool lock_failed = false;
+    const int r = core::block_on(
+        ctl_->not_empty, allow_empty ? Deadline::from_timeout(0) : deadline,
+        [&] {
             RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-            if (!lock.owns())
-                return deadline.nowait() ? -EAGAIN
-                                         : core::fail(-ETIMEDOUT, "queue lock wait timed out");
+            if (!lock.owns()) {
+                lock_failed = true;
+                return lock_timed_out(deadline);
+            }
             SHMDS_FAILPOINT("queue.bytes.pop.locked");
-            Frontiers f;
-            if (int e = frontiers(f)) return e;
-            std::size_t used_buf = 0;
-            while (*got < out.max_messages && f.tail != f.head) {
-                const std::uint64_t idx = end == End::front ? f.head : f.tail - 1;
-                const BytesDesc d = descs_[idx & (cap_ - 1)];
-                if (int e = check(d)) return e;
-                if (d.len > out.buf_size - used_buf) {
-                    if (*got == 0) {
-                        out.lens[0] = d.len;
-                        r = core::fail(-ENOBUFS, "queue message is {} bytes, buffer holds {}",
-                                       d.len, out.buf_size);
-                    }
-                    break;
-                }
-                if (d.len)  // an empty message may come with a NULL buffer; memcpy forbids it
-                    std::memcpy(static_cast<std::uint8_t *>(out.buf) + used_buf, arena_ + d.off,
-                                d.len);
-                SHMDS_FAILPOINT("queue.bytes.pop.copied");
-                if (end == End::front) {
-                    ctl_->head.store(++f.head, std::memory_order_release);  // commit
-                } else {
-                    ctl_->tail.store(--f.tail, std::memory_order_release);  // commit
-                }
-                SHMDS_FAILPOINT("queue.bytes.pop.committed");
-                out.lens[*got] = d.len;
-                used_buf += d.len;
-                ++*got;
+            return pop_locked(end, out, got, seen_version);
+        },
+        [&] { return ctl_->version.load(std::memory_order_acquire) != seen_version; });
+    if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
+    if (allow_empty) return 0;
+    ctl_->pop_empty.fetch_add(1, kRelaxed);
+    return r == -EAGAIN ? core::fail_static(-EAGAIN, "queue is empty")
+                        : core::fail(-ETIMEDOUT, "queue stayed empty until the deadline");
+}
+
+// Take what fits from the locked ring: 0 when at least one message came out, -EAGAIN
+// when the ring is empty (seen_version says which state that was), -ENOBUFS when the
+// first message does not fit, SHMDS_ECORRUPT.
+int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got,
+                          std::uint64_t &seen_version) noexcept {
+    Frontiers f;
+    if (int e = frontiers(f)) return e;
+    std::size_t used_buf = 0;
+    int r = 0;
+    while (*got < out.max_messages && f.tail != f.head) {
+        const std::uint64_t idx = end == End::front ? f.head : f.tail - 1;
+        const BytesDesc d = descs_[idx & (cap_ - 1)];
+        if (int e = check(d)) return e;
+        if (d.len > out.buf_size - used_buf) {
+            if (*got == 0) {
+                out.lens[0] = d.len;
+                r = core::fail(-ENOBUFS, "queue message is {} bytes, buffer holds {}", d.len,
+                               out.buf_size);
             }
-            if (*got) {
-                add_locked(ctl_->pop_ok, *got);
-                add_locked(ctl_->version, 1, std::memory_order_release);
-                core::waitpoint_wake(ctl_->not_full, int(*got > 1024 ? 1024 : *got));
-                return 0;
-            }
-            if (r) return r;
-            seen_version = ctl_->version.load(kRelaxed);
+            break;
         }
-        if (allow_empty) return 0;
-        if (deadline.nowait()) {
-            ctl_->pop_empty.fetch_add(1, kRelaxed);
-            return core::fail_static(-EAGAIN, "queue is empty");
+        if (d.len)  // an empty message may come with a NULL buffer; memcpy forbids it
+            std::memcpy(static_cast<std::uint8_t *>(out.buf) + used_buf, arena_ + d.off, d.len);
+        SHMDS_FAILPOINT("queue.bytes.pop.copied");
+        if (end == End::front) {
+            ctl_->head.store(++f.head, std::memory_order_release);  // commit
+        } else {
+            ctl_->tail.store(--f.tail, std::memory_order_release);  // commit
         }
-        if (core::waitpoint_wait(ctl_->not_empty, recheck_deadline(deadline), [&] {
-                return ctl_->version.load(std::memory_order_acquire) != seen_version;
-            }) != 0 &&
-            deadline.expired()) {
-            ctl_->pop_empty.fetch_add(1, kRelaxed);
-            return core::fail(-ETIMEDOUT, "queue stayed empty until the deadline");
-        }
+        SHMDS_FAILPOINT("queue.bytes.pop.committed");
+        out.lens[*got] = d.len;
+        used_buf += d.len;
+        ++*got;
     }
+    if (*got) {
+        add_locked(ctl_->pop_ok, *got);
+        add_locked(ctl_->version, 1, std::memory_order_release);
+        SHMDS_FAILPOINT("queue.bytes.pop.unwoken");
+        core::waitpoint_wake(ctl_->not_full, int(*got > 1024 ? 1024 : *got));
+        return 0;
+    }
+    if (r) return r;
+    seen_version = ctl_->version.load(kRelaxed);
+    return -EAGAIN;
 }
 
 int BytesRing::peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept {

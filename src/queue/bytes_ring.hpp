@@ -84,6 +84,9 @@ private:
     int frontiers(Frontiers &f) const noexcept;
     int check(const BytesDesc &d) const noexcept;
     int push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept;  // 0/-EAGAIN/-E2BIG
+    int pop_locked(End end, const PopBuffer &out, std::size_t *got,
+                   std::uint64_t &seen_version) noexcept;
+    static int lock_timed_out(const core::Deadline &deadline) noexcept;
     static void repair(void *self) noexcept;
 
     BytesControl *ctl_ = nullptr;

@@ -2,7 +2,7 @@
 
 #include "core/engine_factory.hpp"
 
-#include "queue/recheck.hpp"
+#include "core/block.hpp"
 
 #include <cstring>
 #include <limits>
@@ -14,25 +14,6 @@ namespace {
 constexpr int kMaxWakeBatch = 1 << 20;
 
 int wake_count(std::size_t n) { return n > std::size_t(kMaxWakeBatch) ? kMaxWakeBatch : int(n); }
-
-// The blocking loop shared by every integer operation: try, and while the ring says
-// "would block", sleep on the WaitPoint until the ring may have changed (or until the
-// next recheck, in case the process that changed it died before waking us).
-template <typename Ring, typename Try, typename Ready>
-int block_on(core::WaitPoint &wp, const Deadline &dl, Try &&attempt, Ready &&ready) {
-    int spin = core::kDefaultSpin;
-    for (;;) {
-        int r = attempt();
-        if (r != -EAGAIN || dl.nowait()) return r;
-        const int slept = core::waitpoint_wait(wp, recheck_deadline(dl), ready, spin);
-        if (slept != 0 && dl.expired()) {
-            r = attempt();  // one last look at the deadline
-            return r == -EAGAIN ? -ETIMEDOUT : r;
-        }
-        // A recheck that found nothing means an idle queue: sleep again without spinning.
-        spin = slept != 0 ? 0 : core::kDefaultSpin;
-    }
-}
 
 }  // namespace
 
@@ -120,7 +101,7 @@ void Queue::bind(std::uint8_t *base) noexcept {
 int Queue::push_int(std::int64_t v, const Deadline &dl) noexcept {
     return with_int_ring([&](auto &ring) {
         IntControl *ctl = ring.control();
-        int r = block_on<decltype(ring)>(
+        int r = core::block_on(
             ctl->not_full, dl, [&] { return ring.try_push(v); },
             [&] { return ring.maybe_not_full(); });
         if (SHMDS_LIKELY(r == 0)) {
@@ -137,7 +118,7 @@ int Queue::push_int(std::int64_t v, const Deadline &dl) noexcept {
 int Queue::pop_int(std::int64_t *out, const Deadline &dl) noexcept {
     return with_int_ring([&](auto &ring) {
         IntControl *ctl = ring.control();
-        int r = block_on<decltype(ring)>(
+        int r = core::block_on(
             ctl->not_empty, dl, [&] { return ring.try_pop(out); },
             [&] { return ring.maybe_not_empty(); });
         if (SHMDS_LIKELY(r == 0)) {
@@ -158,7 +139,7 @@ int Queue::push_multi_int(const std::int64_t *v, std::size_t n, std::size_t *pus
         if (int r = check_range(v[i])) return r;  // all or nothing on bad input
     return with_int_ring([&](auto &ring) {
         IntControl *ctl = ring.control();
-        int r = block_on<decltype(ring)>(
+        int r = core::block_on(
             ctl->not_full, dl,
             [&] {
                 std::size_t before = *pushed;
@@ -182,7 +163,7 @@ int Queue::pop_multi_int(std::int64_t *out, std::size_t max, std::size_t *got,
     if (max == 0) return 0;
     return with_int_ring([&](auto &ring) {
         IntControl *ctl = ring.control();
-        int r = block_on<decltype(ring)>(
+        int r = core::block_on(
             ctl->not_empty, dl,
             [&] {
                 int err = 0;

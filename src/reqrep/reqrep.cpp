@@ -1,9 +1,8 @@
 #include "reqrep/reqrep.hpp"
 
+#include "core/block.hpp"
 #include "core/engine_factory.hpp"
-
 #include "core/failpoint.hpp"
-#include "core/waitpoint.hpp"
 
 #include <cerrno>
 
@@ -11,9 +10,6 @@ namespace shmds::reqrep {
 
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
-// A sender waiting for a response slot re-scans this often even without a release,
-// because a client that dies holding slots releases nothing: the scan reclaims them.
-constexpr std::int64_t kSlotRescanNs = 100'000'000;
 constexpr int kMaxWake = 1 << 20;
 }  // namespace
 
@@ -91,19 +87,22 @@ void ReqRep::bind(std::uint8_t *base) noexcept {
     slots_ = ResponseSlots(ctl_, base + geom_.slots_off, geom_, &segment_.header().recoveries);
 }
 
+// block_on re-attempts at least every wake bound even without a release; that matters
+// here beyond lost wakes, because a client that dies holding slots releases nothing and
+// only the acquire's scan reclaims them.
 int ReqRep::acquire_slot(std::uint64_t *id, const core::Deadline &dl) noexcept {
-    for (;;) {
-        const std::uint64_t seen = ctl_->releases.load(std::memory_order_acquire);
-        if (slots_.acquire(id) == 0) return 0;
-        if (dl.nowait()) return core::fail_static(-EAGAIN, "no response slot is free");
-        core::waitpoint_wait(ctl_->slots_free, dl.capped_at(core::monotonic_ns() + kSlotRescanNs),
-                             [&] {
-                                 return ctl_->releases.load(std::memory_order_acquire) != seen;
-                             });
-        if (dl.expired() && slots_.acquire(id) != 0)
-            return core::fail_static(-ETIMEDOUT, "no response slot became free before the deadline");
-        if (dl.expired()) return 0;
-    }
+    std::uint64_t seen = 0;
+    const int r = core::block_on(
+        ctl_->slots_free, dl,
+        [&] {
+            seen = ctl_->releases.load(std::memory_order_acquire);
+            return slots_.acquire(id) == 0 ? 0 : -EAGAIN;
+        },
+        [&] { return ctl_->releases.load(std::memory_order_acquire) != seen; });
+    if (r == -EAGAIN) return core::fail_static(-EAGAIN, "no response slot is free");
+    if (r == -ETIMEDOUT)
+        return core::fail_static(-ETIMEDOUT, "no response slot became free before the deadline");
+    return r;
 }
 
 int ReqRep::send(const void *data, std::size_t len, std::uint64_t *id,
@@ -117,20 +116,21 @@ int ReqRep::send(const void *data, std::size_t len, std::uint64_t *id,
         return r;
     }
     SHMDS_FAILPOINT("reqrep.send.acquired");
-    for (;;) {
-        const std::uint64_t head_seen = ring_.head();
-        int r = ring_.push(slot_id, data, len, dl);
-        if (r == 0) break;
-        if (r == -EAGAIN && !dl.nowait() &&
-            core::waitpoint_wait(ctl_->ring_space, dl,
-                                 [&] { return ring_.head() != head_seen; }) == 0)
-            continue;
+    std::uint64_t head_seen = 0;
+    const int r = core::block_on(
+        ctl_->ring_space, dl,
+        [&] {
+            head_seen = ring_.head();
+            return ring_.push(slot_id, data, len, dl);
+        },
+        [&] { return ring_.head() != head_seen; });
+    if (r != 0) {
         slots_.abandon(slot_id);
-        if (r != -EAGAIN) return r;
+        if (r != -EAGAIN && r != -ETIMEDOUT) return r;
         ctl_->send_full.fetch_add(1, kRelaxed);
-        return dl.nowait() ? core::fail_static(-EAGAIN, "the request queue is full")
-                           : core::fail_static(-ETIMEDOUT,
-                                               "the request queue stayed full until the deadline");
+        return r == -EAGAIN ? core::fail_static(-EAGAIN, "the request queue is full")
+                            : core::fail_static(-ETIMEDOUT,
+                                                "the request queue stayed full until the deadline");
     }
     SHMDS_FAILPOINT("reqrep.send.queued");
     core::waitpoint_wake(ctl_->requests, 1);
@@ -142,6 +142,9 @@ int ReqRep::send(const void *data, std::size_t len, std::uint64_t *id,
 
 int ReqRep::get(std::uint64_t id, void *buf, std::size_t size, std::size_t *len,
                 const core::Deadline &dl) noexcept {
+    // The reply slot has its own small futex (slots_.wait_change), bounded like every
+    // sleep (core::futex_wait), so a replier killed between marking the reply ready and
+    // waking costs this call at most the wake bound.
     for (;;) {
         int r = slots_.take(id, buf, size, len);
         if (r == 0) {
@@ -184,26 +187,18 @@ int ReqRep::request(const void *data, std::size_t len, void *buf, std::size_t si
 }
 
 int ReqRep::recv(const RecvBuffer &out, std::size_t *got, const core::Deadline &dl) noexcept {
-    for (;;) {
-        int r = ring_.pop(out, got, dl);
-        if (r == 0) {
-            core::waitpoint_wake(ctl_->ring_space, *got > std::size_t(kMaxWake) ? kMaxWake : int(*got));
-            ctl_->received.fetch_add(*got, kRelaxed);
-            return 0;
-        }
-        if (r != -EAGAIN) return r;
-        if (dl.nowait()) return core::fail_static(-EAGAIN, "no request queued");
-        if (core::waitpoint_wait(ctl_->requests, dl, [&] { return ring_.maybe_nonempty(); }) != 0) {
-            r = ring_.pop(out, got, dl);
-            if (r == 0) {
-                core::waitpoint_wake(ctl_->ring_space, int(*got));
-                ctl_->received.fetch_add(*got, kRelaxed);
-                return 0;
-            }
-            return r == -EAGAIN ? core::fail_static(-ETIMEDOUT, "no request before the deadline")
-                                : r;
-        }
+    const int r = core::block_on(
+        ctl_->requests, dl, [&] { return ring_.pop(out, got, dl); },
+        [&] { return ring_.maybe_nonempty(); });
+    if (r == 0) {
+        SHMDS_FAILPOINT("reqrep.recv.unwoken");
+        core::waitpoint_wake(ctl_->ring_space, *got > std::size_t(kMaxWake) ? kMaxWake : int(*got));
+        ctl_->received.fetch_add(*got, kRelaxed);
+        return 0;
     }
+    if (r == -EAGAIN) return core::fail_static(-EAGAIN, "no request queued");
+    if (r == -ETIMEDOUT) return core::fail_static(-ETIMEDOUT, "no request before the deadline");
+    return r;
 }
 
 int ReqRep::reply(std::uint64_t id, const void *data, std::size_t len) noexcept {

@@ -201,6 +201,7 @@ int ResponseSlots::reply(std::uint64_t id, const void *data, std::size_t len) no
     std::uint64_t writing = ctl_of(id >> 32, kWriting);
     // Only this replier moves a slot out of WRITING while it lives; the CAS documents it.
     s->ctl.compare_exchange_strong(writing, ctl_of(id >> 32, kReady), std::memory_order_seq_cst);
+    SHMDS_FAILPOINT("reqrep.reply.unwoken");
     s->futex.fetch_add(1, std::memory_order_seq_cst);
     if (s->waiters.load(std::memory_order_seq_cst) != 0)
         core::futex_wake(&s->futex, 1 << 30);

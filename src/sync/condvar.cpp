@@ -62,14 +62,13 @@ int Condvar::wait(const core::Deadline &dl) noexcept {
         const std::uint32_t seq = announce.sampled_seq();
         if (int r = owned_mutex_unlock(c.lock, kWhat)) return r;
         SHMDS_FAILPOINT("condvar.wait.unlocked");
-        // Only a signal changes the sequence, so EINTR and spurious futex returns
-        // sleep again for what is left of the deadline.
-        while (c.signals.seq.load(std::memory_order_acquire) == seq) {
-            if (core::futex_wait(&c.signals.seq, seq, dl) == -ETIMEDOUT) {
-                result = -ETIMEDOUT;
-                break;
-            }
-        }
+        // One bounded sleep (core::kWakeBoundNs): a signaller can die between changing
+        // the shared state and signalling, so no wait trusts the signal to come. After
+        // the bound the caller relocks and re-checks its predicate, as it must after any
+        // wakeup; the header calls this a spurious wakeup.
+        if (c.signals.seq.load(std::memory_order_acquire) == seq &&
+            core::futex_wait(&c.signals.seq, seq, dl) == -ETIMEDOUT)
+            result = -ETIMEDOUT;
     }
     int relock = owned_mutex_lock(c.lock, core::Deadline::from_timeout(-1), recoveries(), kWhat);
     SHMDS_FAILPOINT("condvar.wait.relocked");

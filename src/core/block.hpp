@@ -1,0 +1,48 @@
+// The one way an operation blocks (DESIGN.md §4 and §5): try, and while the attempt says
+// "would block", sleep on a WaitPoint until the state may have changed, then try again.
+//
+// No sleeper trusts a wake. A waker makes its change (publishes an item, frees a slot,
+// marks a reply ready) and only then wakes; SIGKILL can land between the two, and then
+// the wake never comes. So every sleep here ends after at most kWakeBoundNs and the
+// operation is attempted again, whether or not `ready` thinks anything changed: `ready`
+// may read hints (head/tail positions, versions) that the dead waker never advanced,
+// while the attempt looks at the state itself. A lost wake therefore costs a sleeper at
+// most kWakeBoundNs, and an idle sleeper pays one attempt per interval (measured in
+// the bench's idle_* workloads), never a spin.
+//
+// Raw futex sleeps outside a WaitPoint are bounded the same way by futex_wait itself
+// (core/futex.hpp), so nothing in the library can sleep past a lost wake.
+#pragma once
+
+#include "core/deadline.hpp"
+#include "core/futex.hpp"
+#include "core/waitpoint.hpp"
+
+#include <cerrno>
+
+namespace shmds::core {
+
+// attempt() returns -EAGAIN when the operation would block; any other value ends the
+// call and is returned. ready() is a cheap, side-effect-free hint that another attempt
+// may succeed; it is evaluated after every wakeup. Returns attempt()'s result, -EAGAIN
+// for a NOWAIT deadline that would block, or -ETIMEDOUT when the deadline passes while
+// the attempt still would block.
+template <typename Attempt, typename Ready>
+int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready) {
+    int spin = kDefaultSpin;
+    for (;;) {
+        const int r = attempt();
+        if (r != -EAGAIN || dl.nowait()) return r;
+        const int slept = waitpoint_wait(wp, dl.capped_at(monotonic_ns() + kWakeBoundNs), ready,
+                                         spin);
+        if (slept != 0 && dl.expired()) {
+            const int last = attempt();  // the deadline passed: one last look
+            return last == -EAGAIN ? -ETIMEDOUT : last;
+        }
+        // A bound that ran out with nothing ready means an idle structure: sleep again
+        // without spinning; after a real wake, spin as usual.
+        spin = slept != 0 ? 0 : kDefaultSpin;
+    }
+}
+
+}  // namespace shmds::core
