@@ -1,5 +1,7 @@
 #include "core/stamp_lock.hpp"
 
+#include "core/failpoint.hpp"
+
 #include "core/futex.hpp"
 #include "core/owner.hpp"
 
@@ -113,6 +115,9 @@ int stamp_lock_slow(StampLock &word, std::uint64_t seen, const Deadline &deadlin
     }
 }
 
-void stamp_lock_wake_one(StampLock &word) noexcept { futex_wake(futex_half(word), 1); }
+void stamp_lock_wake_one(StampLock &word) noexcept {
+    SHMDS_FAILPOINT("stamp_lock.unlock.unwoken");  // released, the sleeper not yet woken
+    futex_wake(futex_half(word), 1);
+}
 
 }  // namespace shmds::core

@@ -145,6 +145,7 @@ int Barrier::wait(const core::Deadline &dl) noexcept {
                                                   std::memory_order_relaxed);
         c.state.store(make_state(gen + 1, 0), std::memory_order_release);
         unlock();
+        SHMDS_FAILPOINT("barrier.trip.unwoken");
         core::waitpoint_wake(c.tripped, kWakeAll);
         if (events_.fd() >= 0) events_.notify();
         return kLeader;

@@ -96,6 +96,7 @@ int Once::done() noexcept {
         return core::fail(-EPERM, "once: done() by a process that is not the initializer");
     SHMDS_FAILPOINT("once.done.before");
     c.state.store(kOnceDone, std::memory_order_release);
+    SHMDS_FAILPOINT("once.done.unwoken");
     core::waitpoint_wake(c.finished, kWakeAll);
     return 0;
 }

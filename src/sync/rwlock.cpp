@@ -268,6 +268,7 @@ int RwLock::unlock() noexcept {
     if (holds_write()) {
         SHMDS_FAILPOINT("rwlock.unlock.write");
         c.writer.store(0, std::memory_order_seq_cst);
+        SHMDS_FAILPOINT("rwlock.unlock.write.unwoken");
         core::waitpoint_wake(c.writer_gone, kWakeAll);
         return 0;
     }

@@ -1,0 +1,396 @@
+// No sleeper trusts a wake (DESIGN.md §5, core/block.hpp). For every structure and every
+// blocking verb: a sleeper in one process waits with SHMDS_FOREVER; a waker in another
+// process makes the state ready (publishes, replies, releases, trips...) and is SIGKILLed
+// at the failpoint between that commit and its wake. The sleeper must still return, with
+// the data, within the wake bound (100 ms; asserted with room for a loaded machine).
+#include "shmds_config.h"
+#include "support/proc.hpp"
+
+#if SHMDS_FAILPOINTS
+#include "core/failpoint.hpp"
+#endif
+
+#include <shmds/pubsub.h>
+#include <shmds/queue.h>
+#include <shmds/reqrep.h>
+#include <shmds/sync.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <sys/mman.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace shmds::test;
+
+namespace {
+
+// The wake bound is 100 ms; the assertion leaves room for sanitizers and a busy machine.
+constexpr auto kReturnBound = 1500ms;
+// How long the sleeper gets to fall asleep before the waker runs.
+constexpr auto kFallAsleep = 150ms;
+
+// Fork the sleeper (a FOREVER call that returns 0 only with the right data), let it fall
+// asleep, fork the waker armed to die at `failpoint` (nullptr: the waker's body ends by
+// itself, e.g. a condvar signaller that exits before signalling), then expect the sleeper
+// to finish cleanly within kReturnBound of the waker's death.
+void expect_sleeper_returns(const std::function<int()> &sleeper, const char *failpoint,
+                            const std::function<int()> &waker) {
+    const pid_t s = fork_child(sleeper);
+    ASSERT_GT(s, 0);
+    std::this_thread::sleep_for(kFallAsleep);
+    const pid_t w = fork_child([&] {
+#if SHMDS_FAILPOINTS
+        if (failpoint) shmds::core::failpoint_arm(failpoint);
+#endif
+        const int rc = waker();
+        if (failpoint) {
+            std::fprintf(stderr, "waker returned %d instead of dying at %s\n", rc, failpoint);
+            return 3;
+        }
+        return rc;
+    });
+    ASSERT_GT(w, 0);
+    const ChildExit we = wait_child(w, 10s);
+    if (failpoint) {
+        EXPECT_TRUE(!we.exited && we.signal == SIGKILL)
+            << "the waker should die at " << failpoint << " but " << we.describe();
+    } else {
+        EXPECT_TRUE(we.exited && we.code == 0) << "the waker " << we.describe();
+    }
+    const auto death = std::chrono::steady_clock::now();
+    const ChildExit se = wait_child(s, kReturnBound);
+    EXPECT_TRUE(se.exited && se.code == 0)
+        << "the FOREVER sleeper " << se.describe() << " " << ms_since(death)
+        << " ms after its waker died between commit and wake";
+}
+
+// A word both processes see.
+struct SharedFlag {
+    std::atomic<int> *p = static_cast<std::atomic<int> *>(
+        mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    ~SharedFlag() { munmap(p, sizeof(*p)); }
+};
+
+shmds_options_t anon() {
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_ANON;
+    return o;
+}
+
+class LostWake : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
+    }
+};
+
+// ------------------------------------------------------------------------ queue
+
+TEST_F(LostWake, QueueBytesPopWhosePusherDiesBeforeWaking) {
+    const shmds_options_t o = anon();
+    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_BYTES, 8);
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(&o, &cfg, &q)) << shmds_last_error();
+    expect_sleeper_returns(
+        [&] {
+            char buf[16];
+            std::size_t len = 0;
+            CHILD_CHECK(shmds_queue_pop_bytes(q, buf, sizeof buf, &len, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(len == 5 && std::memcmp(buf, "hello", 5) == 0);
+            return 0;
+        },
+        "queue.bytes.push.unwoken", [&] { return shmds_queue_push_bytes(q, "hello", 5, 0); });
+    shmds_queue_close(q);
+}
+
+TEST_F(LostWake, QueueBytesPushWhosePopperDiesBeforeWaking) {
+    const shmds_options_t o = anon();
+    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_BYTES, 1);
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(&o, &cfg, &q)) << shmds_last_error();
+    ASSERT_EQ(0, shmds_queue_push_bytes(q, "a", 1, 0));
+    expect_sleeper_returns(
+        [&] { return shmds_queue_push_bytes(q, "b", 1, SHMDS_FOREVER) == 0 ? 0 : 1; },
+        "queue.bytes.pop.unwoken", [&] {
+            char buf[4];
+            std::size_t len = 0;
+            return shmds_queue_pop_bytes(q, buf, sizeof buf, &len, 0);
+        });
+    char buf[4];
+    std::size_t len = 0;
+    EXPECT_EQ(0, shmds_queue_pop_bytes(q, buf, sizeof buf, &len, 0));
+    EXPECT_EQ('b', buf[0]);
+    shmds_queue_close(q);
+}
+
+TEST_F(LostWake, QueueInt64PopWhosePusherDiesBeforeWaking) {
+    SKIP_IF_WIDE_ATOMICS_ARE_PROCESS_LOCAL();
+    const shmds_options_t o = anon();
+    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_INT64, 8);
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(&o, &cfg, &q)) << shmds_last_error();
+    expect_sleeper_returns(
+        [&] {
+            int64_t v = 0;
+            CHILD_CHECK(shmds_queue_pop_int(q, &v, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(v == 42);
+            return 0;
+        },
+        "queue.int.push.published", [&] { return shmds_queue_push_int(q, 42, 0); });
+    shmds_queue_close(q);
+}
+
+// ----------------------------------------------------------------------- pubsub
+
+TEST_F(LostWake, PubSubInt64PollWhosePublisherDiesBeforeWaking) {
+    SKIP_IF_WIDE_ATOMICS_ARE_PROCESS_LOCAL();
+    const shmds_options_t o = anon();
+    shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT64, 16);
+    shmds_pubsub_t *ps = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_create(&o, &cfg, &ps)) << shmds_last_error();
+    shmds_pubsub_sub_t *sub = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_subscribe(ps, &sub));
+    expect_sleeper_returns(
+        [&] {
+            int64_t v = 0;
+            CHILD_CHECK(shmds_pubsub_sub_poll_int(sub, &v, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(v == 7);
+            return 0;
+        },
+        "pubsub.int.publish.unwoken", [&] { return shmds_pubsub_publish_int(ps, 7); });
+    shmds_pubsub_sub_close(sub);
+    shmds_pubsub_close(ps);
+}
+
+TEST_F(LostWake, PubSubBytesPollWhosePublisherDiesBeforeWaking) {
+    const shmds_options_t o = anon();
+    shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_BYTES, 16);
+    shmds_pubsub_t *ps = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_create(&o, &cfg, &ps)) << shmds_last_error();
+    shmds_pubsub_sub_t *sub = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_subscribe(ps, &sub));
+    expect_sleeper_returns(
+        [&] {
+            char buf[16];
+            std::size_t len = 0;
+            CHILD_CHECK(shmds_pubsub_sub_poll_bytes(sub, buf, sizeof buf, &len, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(len == 4 && std::memcmp(buf, "tick", 4) == 0);
+            return 0;
+        },
+        "pubsub.bytes.publish.unwoken", [&] { return shmds_pubsub_publish_bytes(ps, "tick", 4); });
+    shmds_pubsub_sub_close(sub);
+    shmds_pubsub_close(ps);
+}
+
+// ----------------------------------------------------------------------- reqrep
+
+struct ReqRepFixture {
+    shmds_reqrep_t *rr = nullptr;
+    explicit ReqRepFixture(uint64_t capacity) {
+        const shmds_options_t o = anon();
+        shmds_reqrep_config_t cfg = SHMDS_REQREP_CONFIG_INIT(SHMDS_REQREP_INT64, capacity, 4);
+        EXPECT_EQ(0, shmds_reqrep_create(&o, &cfg, &rr)) << shmds_last_error();
+    }
+    ~ReqRepFixture() { shmds_reqrep_close(rr); }
+};
+
+TEST_F(LostWake, ReqRepRecvWhoseSenderDiesBeforeWaking) {
+    ReqRepFixture f(4);
+    ASSERT_NE(nullptr, f.rr);
+    expect_sleeper_returns(
+        [&] {
+            int64_t v = 0;
+            uint64_t id = 0;
+            CHILD_CHECK(shmds_reqrep_recv_int(f.rr, &v, &id, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(v == 5);
+            return 0;
+        },
+        "reqrep.send.queued", [&] {
+            uint64_t id = 0;
+            return shmds_reqrep_send_int(f.rr, 5, &id, 0);
+        });
+}
+
+TEST_F(LostWake, ReqRepGetWhoseReplierDiesBeforeWaking) {
+    ReqRepFixture f(4);
+    ASSERT_NE(nullptr, f.rr);
+    uint64_t id = 0;
+    ASSERT_EQ(0, shmds_reqrep_send_int(f.rr, 5, &id, 0));
+    expect_sleeper_returns(
+        [&] {
+            int64_t reply = 0;
+            CHILD_CHECK(shmds_reqrep_get_int(f.rr, id, &reply, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(reply == 50);
+            return 0;
+        },
+        "reqrep.reply.unwoken", [&] {
+            int64_t v = 0;
+            uint64_t got = 0;
+            if (shmds_reqrep_recv_int(f.rr, &v, &got, 0) != 0) return 4;
+            return shmds_reqrep_reply_int(f.rr, got, v * 10);
+        });
+}
+
+TEST_F(LostWake, ReqRepSendOnAFullRingWhoseReceiverDiesBeforeWaking) {
+    ReqRepFixture f(1);
+    ASSERT_NE(nullptr, f.rr);
+    uint64_t first = 0;
+    ASSERT_EQ(0, shmds_reqrep_send_int(f.rr, 1, &first, 0));
+    expect_sleeper_returns(
+        [&] {
+            uint64_t id = 0;
+            CHILD_CHECK(shmds_reqrep_send_int(f.rr, 2, &id, SHMDS_FOREVER) == 0);
+            return 0;
+        },
+        "reqrep.recv.unwoken", [&] {
+            int64_t v = 0;
+            uint64_t got = 0;
+            return shmds_reqrep_recv_int(f.rr, &v, &got, 0);
+        });
+}
+
+// ------------------------------------------------------------------------- sync
+
+TEST_F(LostWake, MutexLockWhoseHolderDiesBetweenUnlockAndWake) {
+    const shmds_options_t o = anon();
+    shmds_mutex_t *m = nullptr;
+    ASSERT_EQ(0, shmds_mutex_create(&o, &m)) << shmds_last_error();
+    SharedFlag held;
+    const pid_t holder = fork_child([&] {
+        CHILD_CHECK(shmds_mutex_lock(m, SHMDS_FOREVER) == 0);
+        held.p->store(1);
+        while (held.p->load() != 2) usleep(1000);  // until the sleeper has queued
+#if SHMDS_FAILPOINTS
+        shmds::core::failpoint_arm("stamp_lock.unlock.unwoken");
+#endif
+        shmds_mutex_unlock(m);
+        return 3;  // only reached if the unlock found no sleeper to wake
+    });
+    ASSERT_GT(holder, 0);
+    while (held.p->load() != 1) std::this_thread::sleep_for(1ms);
+    expect_sleeper_returns(
+        [&] {
+            CHILD_CHECK(shmds_mutex_lock(m, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(shmds_mutex_unlock(m) == 0);
+            return 0;
+        },
+        nullptr, [&] {
+            held.p->store(2);
+            return 0;
+        });
+    const ChildExit he = wait_child(holder, 10s);
+    EXPECT_TRUE(!he.exited && he.signal == SIGKILL) << "the holder " << he.describe();
+    shmds_mutex_close(m);
+}
+
+TEST_F(LostWake, SemaphoreAcquireWhoseReleaserDiesBeforeWaking) {
+    const shmds_options_t o = anon();
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(&o, 4, 0, &s)) << shmds_last_error();
+    expect_sleeper_returns(
+        [&] { return shmds_semaphore_acquire(s, SHMDS_FOREVER) == 0 ? 0 : 1; },
+        "semaphore.release.unwoken", [&] { return shmds_semaphore_release(s, 1); });
+    shmds_semaphore_close(s);
+}
+
+TEST_F(LostWake, BarrierWaitWhoseTripperDiesBeforeWaking) {
+    const shmds_options_t o = anon();
+    shmds_barrier_t *b = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(&o, 2, &b)) << shmds_last_error();
+    expect_sleeper_returns(
+        [&] {
+            const int rc = shmds_barrier_wait(b, SHMDS_FOREVER);
+            CHILD_CHECK(rc >= 0);  // a follower (or leader) of a tripped barrier
+            return 0;
+        },
+        "barrier.trip.unwoken", [&] { return shmds_barrier_wait(b, SHMDS_FOREVER); });
+    shmds_barrier_close(b);
+}
+
+TEST_F(LostWake, RwLockReaderWhoseWriterDiesBetweenUnlockAndWake) {
+    const shmds_options_t o = anon();
+    shmds_rwlock_t *rw = nullptr;
+    ASSERT_EQ(0, shmds_rwlock_create(&o, 8, &rw)) << shmds_last_error();
+    SharedFlag held;
+    const pid_t writer = fork_child([&] {
+        CHILD_CHECK(shmds_rwlock_wrlock(rw, SHMDS_FOREVER) == 0);
+        held.p->store(1);
+        while (held.p->load() != 2) usleep(1000);
+#if SHMDS_FAILPOINTS
+        shmds::core::failpoint_arm("rwlock.unlock.write.unwoken");
+#endif
+        shmds_rwlock_unlock(rw);
+        return 3;
+    });
+    ASSERT_GT(writer, 0);
+    while (held.p->load() != 1) std::this_thread::sleep_for(1ms);
+    expect_sleeper_returns(
+        [&] {
+            CHILD_CHECK(shmds_rwlock_rdlock(rw, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(shmds_rwlock_unlock(rw) == 0);
+            return 0;
+        },
+        nullptr, [&] {
+            held.p->store(2);
+            return 0;
+        });
+    const ChildExit we = wait_child(writer, 10s);
+    EXPECT_TRUE(!we.exited && we.signal == SIGKILL) << "the writer " << we.describe();
+    shmds_rwlock_close(rw);
+}
+
+TEST_F(LostWake, OnceEnterWhoseInitializerDiesBetweenDoneAndWake) {
+    const shmds_options_t o = anon();
+    shmds_once_t *once = nullptr;
+    ASSERT_EQ(0, shmds_once_create(&o, &once)) << shmds_last_error();
+    SharedFlag entered;
+    const pid_t init = fork_child([&] {
+        CHILD_CHECK(shmds_once_enter(once, SHMDS_FOREVER) == 1);
+        entered.p->store(1);
+        while (entered.p->load() != 2) usleep(1000);
+#if SHMDS_FAILPOINTS
+        shmds::core::failpoint_arm("once.done.unwoken");
+#endif
+        shmds_once_done(once);
+        return 3;
+    });
+    ASSERT_GT(init, 0);
+    while (entered.p->load() != 1) std::this_thread::sleep_for(1ms);
+    expect_sleeper_returns(
+        [&] { return shmds_once_enter(once, SHMDS_FOREVER) == 0 ? 0 : 1; }, nullptr,
+        [&] {
+            entered.p->store(2);
+            return 0;
+        });
+    const ChildExit ie = wait_child(init, 10s);
+    EXPECT_TRUE(!ie.exited && ie.signal == SIGKILL) << "the initializer " << ie.describe();
+    EXPECT_EQ(1, shmds_once_is_done(once));
+    shmds_once_close(once);
+}
+
+TEST_F(LostWake, CondvarWaiterWhoseSignallerDiesBeforeSignalling) {
+    const shmds_options_t o = anon();
+    shmds_condvar_t *cv = nullptr;
+    ASSERT_EQ(0, shmds_condvar_create(&o, &cv)) << shmds_last_error();
+    SharedFlag ready;
+    expect_sleeper_returns(
+        [&] {
+            CHILD_CHECK(shmds_condvar_lock(cv, SHMDS_FOREVER) == 0);
+            while (ready.p->load() == 0) CHILD_CHECK(shmds_condvar_wait(cv, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(shmds_condvar_unlock(cv) == 0);
+            return 0;
+        },
+        nullptr, [&] {
+            // The state changes under the mutex, and the signaller dies before it
+            // signals (it exits here: nothing of the library's runs in between).
+            if (shmds_condvar_lock(cv, SHMDS_FOREVER) != 0) return 4;
+            ready.p->store(1);
+            shmds_condvar_unlock(cv);
+            return 0;
+        });
+    shmds_condvar_close(cv);
+}
+
+}  // namespace
