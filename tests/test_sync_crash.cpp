@@ -5,7 +5,10 @@
 
 #include <shmds/sync.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
+#include <sys/mman.h>
 #include <string>
 #include <thread>
 
@@ -213,5 +216,101 @@ TEST(SyncCrash, RwLock) {
 #else
 TEST(SyncCrash, NeedsFailpoints) { NEED_FAILPOINTS(); }
 #endif
+
+// ----------------------------------------------- try verbs take over from the dead
+// A process that only ever tries must not be locked out for good by a death
+// (DESIGN.md §5): a holder SIGKILLed while holding — left a zombie, or reaped — is
+// taken over by a plain try within the recovery bound, with no blocking call involved.
+
+// A child that runs hold() and then waits to be killed; returns once hold() is done.
+template <typename Hold>
+pid_t holder_child(Hold &&hold) {
+    auto *ready = static_cast<std::atomic<int> *>(mmap(nullptr, sizeof(std::atomic<int>),
+                                                       PROT_READ | PROT_WRITE,
+                                                       MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(hold());
+        ready->store(1);
+        for (;;) pause();
+        return 0;
+    });
+    EXPECT_GT(pid, 0);
+    while (ready->load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    munmap(ready, sizeof(*ready));
+    return pid;
+}
+
+// Kill the holder (left a zombie unless `reap`), then poll try() until it returns
+// something other than -EAGAIN; expect `expected` within the recovery bound.
+template <typename Try>
+void expect_try_takes_over(pid_t holder, bool reap, int expected, Try &&attempt) {
+    ASSERT_EQ(0, kill(holder, SIGKILL));
+    ASSERT_TRUE(wait_dead_unreaped(holder, std::chrono::seconds(10)));
+    if (reap) wait_child(holder, std::chrono::seconds(1));
+    const auto t0 = std::chrono::steady_clock::now();
+    int r = -EAGAIN;
+    int polls = 0;
+    while (r == -EAGAIN && ms_since(t0) < 2000) {
+        r = attempt();
+        ++polls;
+        if (r == -EAGAIN) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    EXPECT_EQ(expected, r) << shmds_errname(r) << " after " << polls << " tries: "
+                           << shmds_last_error();
+    EXPECT_LE(ms_since(t0), kRecoveryBoundMs) << (reap ? "reaped" : "zombie") << " holder";
+    if (!reap) wait_child(holder, std::chrono::seconds(1));
+}
+
+class TryTakesOver : public ::testing::TestWithParam<bool> {};
+
+TEST_P(TryTakesOver, MutexTryLock) {
+    shmds_mutex_t *m = nullptr;
+    ASSERT_EQ(0, shmds_mutex_create(nullptr, &m));
+    const pid_t pid = holder_child([&] { return shmds_mutex_lock(m, SHMDS_FOREVER) == 0; });
+    EXPECT_EQ(-EAGAIN, shmds_mutex_try_lock(m));
+    expect_try_takes_over(pid, GetParam(), SHMDS_EOWNERDEAD, [&] { return shmds_mutex_try_lock(m); });
+    EXPECT_EQ(0, shmds_mutex_consistent(m));
+    EXPECT_EQ(0, shmds_mutex_unlock(m));
+    shmds_mutex_close(m);
+}
+
+TEST_P(TryTakesOver, RwLockTryWrlockAfterADeadWriter) {
+    shmds_rwlock_t *rw = nullptr;
+    ASSERT_EQ(0, shmds_rwlock_create(nullptr, 8, &rw));
+    const pid_t pid = holder_child([&] { return shmds_rwlock_wrlock(rw, SHMDS_FOREVER) == 0; });
+    EXPECT_EQ(-EAGAIN, shmds_rwlock_try_wrlock(rw));
+    expect_try_takes_over(pid, GetParam(), SHMDS_EOWNERDEAD,
+                          [&] { return shmds_rwlock_try_wrlock(rw); });
+    EXPECT_EQ(0, shmds_rwlock_consistent(rw));
+    EXPECT_EQ(0, shmds_rwlock_unlock(rw));
+    shmds_rwlock_close(rw);
+}
+
+TEST_P(TryTakesOver, RwLockTryRdlockAfterADeadWriter) {
+    shmds_rwlock_t *rw = nullptr;
+    ASSERT_EQ(0, shmds_rwlock_create(nullptr, 8, &rw));
+    const pid_t pid = holder_child([&] { return shmds_rwlock_wrlock(rw, SHMDS_FOREVER) == 0; });
+    EXPECT_EQ(-EAGAIN, shmds_rwlock_try_rdlock(rw));
+    expect_try_takes_over(pid, GetParam(), SHMDS_EOWNERDEAD,
+                          [&] { return shmds_rwlock_try_rdlock(rw); });
+    EXPECT_EQ(0, shmds_rwlock_unlock(rw));
+    shmds_rwlock_close(rw);
+}
+
+TEST_P(TryTakesOver, SemaphoreTryAcquireReclaimsADeadHoldersPermits) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 2, 2, &s));
+    const pid_t pid = holder_child([&] { return shmds_semaphore_acquire_n(s, 2, SHMDS_FOREVER) == 0; });
+    EXPECT_EQ(-EAGAIN, shmds_semaphore_try_acquire(s));
+    expect_try_takes_over(pid, GetParam(), 0, [&] { return shmds_semaphore_try_acquire(s); });
+    EXPECT_EQ(0, shmds_semaphore_try_acquire(s));  // both permits came back
+    EXPECT_EQ(0, shmds_semaphore_release(s, 2));
+    shmds_semaphore_close(s);
+}
+
+INSTANTIATE_TEST_SUITE_P(Holder, TryTakesOver, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool> &i) {
+                             return i.param ? "Reaped" : "Zombie";
+                         });
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "core/futex.hpp"
 #include "core/owner.hpp"
+#include "core/probe_throttle.hpp"
 
 #include <cerrno>
 
@@ -83,9 +84,13 @@ int stamp_lock_slow(StampLock &word, std::uint64_t seen, const Deadline &deadlin
             probes = 0;
         }
         if (deadline.nowait()) {
-            // A NOWAIT attempt never sleeps, so it asks at once, and only the quick
-            // question: one that fails costs one system call, not a /proc read.
-            if (thread_liveness(holder, /*quick=*/true) == Liveness::alive) return -EAGAIN;
+            // A NOWAIT attempt never sleeps, so it asks at once: the quick question
+            // (one system call) on every try, the full one (a /proc read, which sees an
+            // unreaped zombie or a recycled id) at most once per interval per lock.
+            if (thread_liveness(holder, /*quick=*/true) == Liveness::alive &&
+                !(try_probe_due(&word) &&
+                  thread_liveness(holder, /*quick=*/false) == Liveness::dead))
+                return -EAGAIN;
             if (take_over(word, seen, me, mark)) return kStampTookOver;
             continue;
         }

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/failpoint.hpp"
+#include "core/probe_throttle.hpp"
 #include "core/probe_wait.hpp"
 #include "core/thread_id.hpp"
 
@@ -215,7 +216,12 @@ int RwLock::rdlock(const core::Deadline &dl) noexcept {
             if (SHMDS_LIKELY(c.writer.load(std::memory_order_seq_cst) == 0)) return acquired("read lock");
             free_read_slot(slot);  // a writer claimed meanwhile: it goes first
         }
-        if (dl.nowait()) return core::fail_static(-EAGAIN, "rwlock is write-locked or claimed");
+        if (dl.nowait()) {
+            if (core::try_probe_due(&c) && clear_dead_writer() &&
+                c.writer.load(std::memory_order_seq_cst) == 0)
+                continue;  // the writer was dead and is gone: try once more
+            return core::fail_static(-EAGAIN, "rwlock is write-locked or claimed");
+        }
         int r = core::wait_probing(
             c.writer_gone, dl, [&] { return c.writer.load(std::memory_order_acquire) == 0; },
             [&] { return clear_dead_writer(); });
@@ -233,7 +239,12 @@ int RwLock::wrlock(const core::Deadline &dl) noexcept {
     for (;;) {
         std::uint64_t expected = 0;
         if (c.writer.compare_exchange_strong(expected, me, std::memory_order_seq_cst)) break;
-        if (dl.nowait()) return core::fail_static(-EAGAIN, "rwlock has a writer");
+        if (dl.nowait()) {
+            if (core::try_probe_due(&c) && clear_dead_writer() &&
+                c.writer.load(std::memory_order_seq_cst) == 0)
+                continue;  // the writer was dead and is gone: try once more
+            return core::fail_static(-EAGAIN, "rwlock has a writer");
+        }
         int r = core::wait_probing(
             c.writer_gone, dl, [&] { return c.writer.load(std::memory_order_acquire) == 0; },
             [&] { return clear_dead_writer(); });

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/failpoint.hpp"
+#include "core/probe_throttle.hpp"
 #include "core/probe_wait.hpp"
 
 #include <algorithm>
@@ -204,7 +205,14 @@ int Semaphore::acquire(std::uint32_t n, const core::Deadline &dl) noexcept {
             unlock();
             if (r != -EAGAIN) return r;
         }
-        if (dl.nowait()) return core::fail_static(-EAGAIN, "not enough permits available");
+        if (dl.nowait()) {
+            // A try reclaims dead holders' permits too (at most once per interval), so a
+            // process that only tries is not locked out for good by a death.
+            if (core::try_probe_due(&c) && reclaim_dead(dl) &&
+                c.value.load(std::memory_order_acquire) >= n)
+                continue;
+            return core::fail_static(-EAGAIN, "not enough permits available");
+        }
         int r = core::wait_probing(
             c.available, dl, [&] { return c.value.load(std::memory_order_acquire) >= n; },
             [&] { return reclaim_dead(dl); });
