@@ -47,6 +47,9 @@ shmds_options_t InputSegment::options() noexcept {
     shmds_options_t opts = SHMDS_OPTIONS_INIT;
     opts.backing = SHMDS_BACKING_FD;
     opts.fd = input_fd();
+    // The input memfd is rewritten for every input, so it cannot be sealed; nothing else
+    // holds it, so nothing can shrink it under the mapping.
+    opts.flags = SHMDS_ACCEPT_UNSEALED;
     return opts;
 }
 

@@ -383,8 +383,9 @@ TEST(QueueCppBacking, MemfdAndFdReachTheSameQueueFromAnotherProcess) {
     });
     EXPECT_EQ(std::optional<std::string>("from the child"), q.try_pop());
 
-    // A fresh, empty memfd of the caller's becomes a queue through backing::fd.
-    int mine = memfd_create("cpp-blank", MFD_CLOEXEC);
+    // A fresh, empty, sealable memfd of the caller's becomes a queue through backing::fd
+    // (sealed against resizing once sized; an unsealable one is refused: test_segment).
+    int mine = memfd_create("cpp-blank", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     ASSERT_GE(mine, 0);
     {
         Q blank = Q::create(shmds::backing::fd(mine), 4);

@@ -218,6 +218,60 @@ TEST(Backing, SymlinkIsRefusedAndItsTargetUntouched) {
     EXPECT_NE(0, ::access(target.c_str(), F_OK)) << "the symlink's target was created";
 }
 
+// An FD attach refuses a file that another process could shrink under the mapping
+// (SIGBUS on the next access), unless the caller accepts the risk; a memfd that can
+// still be sealed is sealed once it has its size.
+TEST(Backing, FdAttachRefusesUnsealedFilesUnlessTheRiskIsAccepted) {
+    // A PATH segment's file, passed on as a descriptor: a regular file cannot be sealed.
+    TempPath path("unsealed");
+    shmds_options_t by_path = SHMDS_OPTIONS_INIT;
+    by_path.backing = SHMDS_BACKING_PATH;
+    by_path.name = path.c_str();
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, create_queue(&by_path, SHMDS_QUEUE_INT64, 8, &q)) << shmds_last_error();
+    ASSERT_EQ(0, shmds_queue_push_int(q, 5, SHMDS_NOWAIT));
+    const int file_fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(file_fd, 0);
+    shmds_options_t by_fd = SHMDS_OPTIONS_INIT;
+    by_fd.backing = SHMDS_BACKING_FD;
+    by_fd.fd = file_fd;
+    shmds_queue_t *peer = nullptr;
+    EXPECT_EQ(-EPERM, shmds_queue_open(&by_fd, SHMDS_QUEUE_ANY, &peer));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "SHMDS_ACCEPT_UNSEALED")) << shmds_last_error();
+    EXPECT_EQ(-EPERM, create_queue(&by_fd, SHMDS_QUEUE_INT64, 8, &peer));
+    by_fd.flags = SHMDS_ACCEPT_UNSEALED;
+    ASSERT_EQ(0, shmds_queue_open(&by_fd, SHMDS_QUEUE_ANY, &peer)) << shmds_last_error();
+    std::int64_t v = 0;
+    EXPECT_EQ(0, shmds_queue_pop_int(peer, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(5, v);
+    shmds_queue_close(peer);
+    shmds_queue_close(q);
+    close(file_fd);
+
+    // A memfd made without MFD_ALLOW_SEALING can never be sealed: refused, and never
+    // written (it stays empty).
+    const int plain = memfd_create("plain", MFD_CLOEXEC);
+    ASSERT_GE(plain, 0);
+    by_fd.fd = plain;
+    by_fd.flags = 0;
+    EXPECT_EQ(-EPERM, create_queue(&by_fd, SHMDS_QUEUE_INT64, 8, &peer));
+    struct stat st;
+    ASSERT_EQ(0, fstat(plain, &st));
+    EXPECT_EQ(0, st.st_size) << "a refused descriptor's file was written";
+    close(plain);
+
+    // A sealable memfd of the caller's becomes a segment and is sealed against resizing.
+    const int sealable = memfd_create("sealable", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    ASSERT_GE(sealable, 0);
+    by_fd.fd = sealable;
+    ASSERT_EQ(0, create_queue(&by_fd, SHMDS_QUEUE_INT64, 8, &peer)) << shmds_last_error();
+    EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_GROW,
+              fcntl(sealable, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW));
+    EXPECT_NE(0, ftruncate(sealable, 0));
+    shmds_queue_close(peer);
+    close(sealable);
+}
+
 TEST(Backing, MemfdIsSealedAgainstShrinkAndGrow) {
     shmds_options_t o = SHMDS_OPTIONS_INIT;
     o.backing = SHMDS_BACKING_MEMFD;

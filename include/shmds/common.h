@@ -105,9 +105,34 @@ typedef enum shmds_backing {
     SHMDS_BACKING_FD = 3
 } shmds_backing_t;
 
+/*
+ * What a backing can promise about its size. A mapped file that another process shrinks
+ * kills every process that then touches the lost pages with SIGBUS, and no library can
+ * catch that. So:
+ *  - MEMFD segments are sealed (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) at creation:
+ *    nobody, not even a hostile holder of the fd, can change their size.
+ *  - FD attaches check the seals of the file behind the descriptor. A memfd sealed
+ *    against shrinking is accepted; a memfd that can still be sealed is sealed
+ *    (F_SEAL_SHRINK | F_SEAL_GROW) once it has its size; anything else (a regular or
+ *    /dev/shm file, an unsealable memfd) is refused with -EPERM unless the caller sets
+ *    SHMDS_ACCEPT_UNSEALED.
+ *  - PATH segments are regular files, which cannot be sealed: any process allowed to
+ *    write the file can truncate it. The library sizes them with posix_fallocate (so a
+ *    full /dev/shm gives -ENOSPC at creation, never SIGBUS later), creates them with mode
+ *    0600 by default, and validates their size at open, but cannot stop a later
+ *    truncation. Keep PATH segments in a directory only trusted processes can write, or
+ *    share a MEMFD segment's descriptor instead.
+ */
+
 /** Create flags for shmds_options_t.flags. */
 /** With _create on a path: fail with -EEXIST if the file already exists. */
 #define SHMDS_EXCL 0x1u
+/**
+ * With SHMDS_BACKING_FD: attach even if the file behind the descriptor is not sealed
+ * against shrinking (a regular file, or a memfd that cannot be sealed), accepting that a
+ * process that truncates it kills this one with SIGBUS. See "What a backing can promise".
+ */
+#define SHMDS_ACCEPT_UNSEALED 0x2u
 
 /**
  * How to create or open a segment. Zero-initialise it with SHMDS_OPTIONS_INIT (or set
@@ -119,7 +144,7 @@ typedef struct shmds_options {
     int backing;          /**< a shmds_backing_t */
     const char *name;     /**< PATH: the file path; MEMFD: the memfd label; else NULL */
     int fd;               /**< FD: the descriptor to attach to (duplicated); else -1 */
-    uint32_t flags;       /**< SHMDS_EXCL or 0 */
+    uint32_t flags;       /**< SHMDS_EXCL, SHMDS_ACCEPT_UNSEALED, or 0 */
     uint32_t mode;        /**< PATH: file mode, applied exactly (umask-proof); 0 = 0600 */
 } shmds_options_t;
 

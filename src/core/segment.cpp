@@ -40,8 +40,9 @@ int read_options(const shmds_options_t *in, Options &out) {
     out.backing = in->backing;
     out.fd = in->fd;
     out.flags = in->flags;
-    if (in->flags & ~std::uint32_t(SHMDS_EXCL))
-        return fail(-EINVAL, "unknown option flags 0x{:x}", in->flags & ~std::uint32_t(SHMDS_EXCL));
+    constexpr std::uint32_t kKnownFlags = SHMDS_EXCL | SHMDS_ACCEPT_UNSEALED;
+    if (in->flags & ~kKnownFlags)
+        return fail(-EINVAL, "unknown option flags 0x{:x}", in->flags & ~kKnownFlags);
     if (in->mode & ~std::uint32_t(07777))
         return fail(-EINVAL, "file mode 0{:o} has bits outside 07777", in->mode);
     out.mode = in->mode ? mode_t(in->mode) : kDefaultMode;
@@ -74,6 +75,29 @@ std::string where_of(const Options &o) {
 
 int sys_fail(int err, const std::string &where, const char *what) {
     return fail(-err, "{}: {} failed: {}", where, what, std::strerror(err));
+}
+
+// A received descriptor must not let its sender (or anyone holding it) shrink the file
+// under our mapping: that is SIGBUS on our next access. Accept a file sealed against
+// shrinking; one that still can be sealed is sealed once it has its final size
+// (`seal_now`; before attaching, it only counts as acceptable); refuse the rest unless
+// the caller accepted the risk (common.h, "What a backing can promise"). Checked before
+// attaching, so a refused file is never written, and again after, to seal it.
+int check_fd_seals(int fd, const std::string &where, const Options &o, bool seal_now) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals >= 0 && !(seals & F_SEAL_SHRINK) && !(seals & F_SEAL_SEAL)) {
+        if (!seal_now) return 0;
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0) return 0;
+        seals = fcntl(fd, F_GET_SEALS);  // someone sealed it meanwhile: look again
+    }
+    if (seals >= 0 && (seals & F_SEAL_SHRINK)) return 0;
+    if (o.flags & SHMDS_ACCEPT_UNSEALED) return 0;
+    return fail(-EPERM,
+                "{}: the file behind the descriptor is not sealed against shrinking ({}), so "
+                "another process could truncate it and kill this one with SIGBUS; share a "
+                "SHMDS_BACKING_MEMFD segment's descriptor, or set SHMDS_ACCEPT_UNSEALED to "
+                "accept the risk",
+                where, seals < 0 ? "not a sealable memfd" : "a memfd whose seals are fixed");
 }
 
 // Fill in the common header of a new segment; magic is left "initializing" until the
@@ -367,9 +391,12 @@ int segment_create(const shmds_options_t *opts, SegmentClient &client, Segment &
                 if (fd < 0) return sys_fail(errno, where, "dup");
             }
             seg.fd_ = fd;
+            if (o.backing == SHMDS_BACKING_FD)
+                if (int r = check_fd_seals(fd, where, o, false)) return r;
             bool tried_init = false;
             int r = create_or_attach_fd(fd, where, client, &desc, &seg.base_, &seg.size_,
                                         &seg.created_, &tried_init);
+            if (r == 0 && o.backing == SHMDS_BACKING_FD) r = check_fd_seals(fd, where, o, true);
             if (r) {
                 // Leave no half-made file behind when our own initialisation of the file we
                 // made failed (e.g. ENOSPC). A file another creator initialised is theirs.
@@ -410,6 +437,8 @@ int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &ou
                                  "or create it as a memfd");
     }
     seg.fd_ = fd;
+    if (o.backing == SHMDS_BACKING_FD)
+        if (int r = check_fd_seals(fd, where, o, false)) return r;
     // A creator makes the file, then locks it to initialise: an opener can slip into that
     // instant and find it empty. Look again briefly before calling it unfinished.
     for (int attempt = 0;; ++attempt) {
@@ -423,6 +452,8 @@ int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &ou
     if (int r = create_or_attach_fd(fd, where, client, nullptr, &seg.base_, &seg.size_,
                                     &seg.created_))
         return r;
+    if (o.backing == SHMDS_BACKING_FD)
+        if (int r = check_fd_seals(fd, where, o, true)) return r;
     out = std::move(seg);
     return 0;
 }
