@@ -145,6 +145,16 @@ TEST(ReqRepSlots, AFullRequestQueueRefusesSendsAndGivesTheSlotBack) {
     send_str(rr.get(), "3");
 }
 
+TEST(ReqRepIds, ASecondReplyIsRefusedAndCounted) {
+    auto rr = make_reqrep(SHMDS_REQREP_BYTES, 8, 4);
+    send_str(rr.get(), "q");
+    Received req = recv_str(rr.get());
+    EXPECT_EQ(0, shmds_reqrep_reply_bytes(rr.get(), req.id, "first", 5));
+    EXPECT_EQ(-EEXIST, shmds_reqrep_reply_bytes(rr.get(), req.id, "again", 5));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "already answered"));
+    EXPECT_EQ(1u, reqrep_stats(rr.get()).reply_refused);
+}
+
 TEST(ReqRepIds, CancelThenReplyFailsAndTheClientNeverSeesIt) {
     auto rr = make_reqrep(SHMDS_REQREP_BYTES, 8, 4);
     std::uint64_t id = send_str(rr.get(), "q");

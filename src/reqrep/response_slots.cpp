@@ -168,6 +168,7 @@ int ResponseSlots::reply(std::uint64_t id, const void *data, std::size_t len) no
         core::OwnerToken w = core::kNoOwner;
         if (s->writer.compare_exchange_strong(w, me, kAcqRel)) break;
         if (w == me || core::owner_alive(w)) {
+            ctl_->reply_refused.fetch_add(1, kRelaxed);
             const std::uint64_t c = s->ctl.load(std::memory_order_acquire);
             if (!same_gen(c, id))
                 return core::fail(-ENOENT, "request id 0x{:x} is stale: its slot was recycled", id);
