@@ -19,14 +19,14 @@ extern "C" {
 SHMDS_API int shmds_barrier_create(const shmds_options_t *opts, uint32_t parties,
                                    shmds_barrier_t **out) {
     return capi::sync_make<Barrier>(
-        "shmds_barrier_create", out,
-        [&](std::unique_ptr<Barrier> &e) { return Barrier::create(opts, parties, e); });
+        "shmds_barrier_create", opts, out,
+        [&](auto *o, auto &e) { return Barrier::create(o, parties, e); });
 }
 
 SHMDS_API int shmds_barrier_open(const shmds_options_t *opts, shmds_barrier_t **out) {
     return capi::sync_make<Barrier>(
-        "shmds_barrier_open", out,
-        [&](std::unique_ptr<Barrier> &e) { return Barrier::open(opts, e); });
+        "shmds_barrier_open", opts, out,
+        [&](auto *o, auto &e) { return Barrier::open(o, e); });
 }
 
 SHMDS_API void shmds_barrier_close(shmds_barrier_t *b) { delete engine(b); }

@@ -18,14 +18,14 @@ extern "C" {
 
 SHMDS_API int shmds_condvar_create(const shmds_options_t *opts, shmds_condvar_t **out) {
     return capi::sync_make<Condvar>(
-        "shmds_condvar_create", out,
-        [&](std::unique_ptr<Condvar> &e) { return Condvar::create(opts, e); });
+        "shmds_condvar_create", opts, out,
+        [&](auto *o, auto &e) { return Condvar::create(o, e); });
 }
 
 SHMDS_API int shmds_condvar_open(const shmds_options_t *opts, shmds_condvar_t **out) {
     return capi::sync_make<Condvar>(
-        "shmds_condvar_open", out,
-        [&](std::unique_ptr<Condvar> &e) { return Condvar::open(opts, e); });
+        "shmds_condvar_open", opts, out,
+        [&](auto *o, auto &e) { return Condvar::open(o, e); });
 }
 
 SHMDS_API void shmds_condvar_close(shmds_condvar_t *cv) { delete engine(cv); }

@@ -14,13 +14,13 @@ Mutex *engine(shmds_mutex_t *m) noexcept { return capi::sync_engine<Mutex>(m); }
 extern "C" {
 
 SHMDS_API int shmds_mutex_create(const shmds_options_t *opts, shmds_mutex_t **out) {
-    return capi::sync_make<Mutex>("shmds_mutex_create", out,
-                                  [&](std::unique_ptr<Mutex> &e) { return Mutex::create(opts, e); });
+    return capi::sync_make<Mutex>("shmds_mutex_create", opts, out,
+                                  [&](auto *o, auto &e) { return Mutex::create(o, e); });
 }
 
 SHMDS_API int shmds_mutex_open(const shmds_options_t *opts, shmds_mutex_t **out) {
-    return capi::sync_make<Mutex>("shmds_mutex_open", out,
-                                  [&](std::unique_ptr<Mutex> &e) { return Mutex::open(opts, e); });
+    return capi::sync_make<Mutex>("shmds_mutex_open", opts, out,
+                                  [&](auto *o, auto &e) { return Mutex::open(o, e); });
 }
 
 SHMDS_API void shmds_mutex_close(shmds_mutex_t *m) { delete engine(m); }

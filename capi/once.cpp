@@ -15,13 +15,13 @@ const Once *engine(const shmds_once_t *o) noexcept { return capi::sync_engine<On
 extern "C" {
 
 SHMDS_API int shmds_once_create(const shmds_options_t *opts, shmds_once_t **out) {
-    return capi::sync_make<Once>("shmds_once_create", out,
-                                 [&](std::unique_ptr<Once> &e) { return Once::create(opts, e); });
+    return capi::sync_make<Once>("shmds_once_create", opts, out,
+                                 [&](auto *o, auto &e) { return Once::create(o, e); });
 }
 
 SHMDS_API int shmds_once_open(const shmds_options_t *opts, shmds_once_t **out) {
-    return capi::sync_make<Once>("shmds_once_open", out,
-                                 [&](std::unique_ptr<Once> &e) { return Once::open(opts, e); });
+    return capi::sync_make<Once>("shmds_once_open", opts, out,
+                                 [&](auto *o, auto &e) { return Once::open(o, e); });
 }
 
 SHMDS_API void shmds_once_close(shmds_once_t *o) { delete engine(o); }

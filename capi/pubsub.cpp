@@ -47,10 +47,8 @@ int need_bytes(const PubSub *p, const char *fn) noexcept {
 #define CHECK_ARG(p, fn, name) \
     if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
 
-constexpr std::size_t kConfigV1Size =
-    offsetof(shmds_pubsub_config_t, msg_size) + sizeof(std::uint64_t);
-constexpr std::size_t kStatsV1Size =
-    offsetof(shmds_pubsub_stats_t, waiting_subscribers) + sizeof(std::uint32_t);
+constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_pubsub_config_t, msg_size);
+constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_pubsub_stats_t, waiting_subscribers);
 
 int subscribe(shmds_pubsub_t *ps, shmds_pubsub_sub_t **out, Subscriber::Start start,
               const char *fn) noexcept {
@@ -90,37 +88,40 @@ int poll_multi_bytes(shmds_pubsub_sub_t *sub, void *buf, size_t buf_size, size_t
 
 extern "C" {
 
-SHMDS_API int shmds_pubsub_create(const shmds_options_t *opts, const shmds_pubsub_config_t *cfg,
-                                  shmds_pubsub_t **out) {
+SHMDS_API int shmds_pubsub_create(const shmds_options_t *opts_in,
+                                  const shmds_pubsub_config_t *cfg_in, shmds_pubsub_t **out) {
     static const char fn[] = "shmds_pubsub_create";
-    CHECK_ARG(cfg, fn, "cfg");
+    CHECK_ARG(cfg_in, fn, "cfg");
     CHECK_ARG(out, fn, "out");
-    if (cfg->struct_size < kConfigV1Size)
-        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
-                             "SHMDS_PUBSUB_CONFIG_INIT",
-                    fn, cfg->struct_size);
-    if (cfg->variant < SHMDS_PUBSUB_INT16 || cfg->variant > SHMDS_PUBSUB_BYTES)
+    shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(0, 0);
+    if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
+    capi::OptionsIn opts;
+    if (int r = opts.read(fn, opts_in)) return r;
+    if (cfg.variant < SHMDS_PUBSUB_INT16 || cfg.variant > SHMDS_PUBSUB_BYTES)
         return fail(-EINVAL, "{}: variant {} is not one of SHMDS_PUBSUB_INT16, _INT32, _INT64, "
                              "_BYTES",
-                    fn, cfg->variant);
+                    fn, cfg.variant);
     return capi::guarded(fn, [&] {
         std::unique_ptr<PubSub> p;
-        shmds::pubsub::Config c{shmds::pubsub::Variant(cfg->variant), cfg->capacity,
-                                cfg->msg_size};
-        if (int r = PubSub::create(opts, c, p)) return r;
+        shmds::pubsub::Config c{shmds::pubsub::Variant(cfg.variant), cfg.capacity,
+                                cfg.msg_size};
+        if (int r = PubSub::create(opts.get(), c, p)) return r;
         *out = reinterpret_cast<shmds_pubsub_t *>(p.release());
         return 0;
     });
 }
 
-SHMDS_API int shmds_pubsub_open(const shmds_options_t *opts, int variant, shmds_pubsub_t **out) {
+SHMDS_API int shmds_pubsub_open(const shmds_options_t *opts_in, int variant,
+                                shmds_pubsub_t **out) {
     static const char fn[] = "shmds_pubsub_open";
     CHECK_ARG(out, fn, "out");
+    capi::OptionsIn opts;
+    if (int r = opts.read(fn, opts_in)) return r;
     if (variant < SHMDS_PUBSUB_ANY || variant > SHMDS_PUBSUB_BYTES)
         return fail(-EINVAL, "{}: variant {} is not a pubsub variant", fn, variant);
     return capi::guarded(fn, [&] {
         std::unique_ptr<PubSub> p;
-        if (int r = PubSub::open(opts, std::uint32_t(variant), p)) return r;
+        if (int r = PubSub::open(opts.get(), std::uint32_t(variant), p)) return r;
         *out = reinterpret_cast<shmds_pubsub_t *>(p.release());
         return 0;
     });
@@ -161,23 +162,21 @@ SHMDS_API int shmds_pubsub_stats(const shmds_pubsub_t *ps, shmds_pubsub_stats_t 
     static const char fn[] = "shmds_pubsub_stats";
     CHECK_HANDLE(ps, fn);
     CHECK_ARG(stats, fn, "stats");
-    if (stats->struct_size < kStatsV1Size)
-        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
-                    stats->struct_size, kStatsV1Size);
     shmds::pubsub::Stats s;
     engine(ps)->stats(s);
-    stats->capacity = s.capacity;
-    stats->msg_size = s.msg_size;
-    stats->write_pos = s.write_pos;
-    stats->dropped = s.dropped;
-    stats->skipped = s.skipped;
-    stats->torn = s.torn;
-    stats->takeovers = s.takeovers;
-    stats->overflowed = s.overflowed;
-    stats->recoveries = s.recoveries;
-    stats->segment_bytes = s.segment_bytes;
-    stats->waiting_subscribers = s.waiting_subscribers;
-    return 0;
+    shmds_pubsub_stats_t ours{};
+    ours.capacity = s.capacity;
+    ours.msg_size = s.msg_size;
+    ours.write_pos = s.write_pos;
+    ours.dropped = s.dropped;
+    ours.skipped = s.skipped;
+    ours.torn = s.torn;
+    ours.takeovers = s.takeovers;
+    ours.overflowed = s.overflowed;
+    ours.recoveries = s.recoveries;
+    ours.segment_bytes = s.segment_bytes;
+    ours.waiting_subscribers = s.waiting_subscribers;
+    return capi::copy_versioned(fn, "stats", stats, ours, kStatsV1Size);
 }
 
 SHMDS_API int shmds_pubsub_publish_int(shmds_pubsub_t *ps, int64_t value) {

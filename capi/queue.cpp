@@ -40,10 +40,8 @@ int need_bytes(const Queue *q, const char *fn) noexcept {
 #define CHECK_ARG(p, fn, name) \
     if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
 
-constexpr std::size_t kConfigV1Size =
-    offsetof(shmds_queue_config_t, arena_bytes) + sizeof(std::uint64_t);
-constexpr std::size_t kStatsV1Size =
-    offsetof(shmds_queue_stats_t, segment_bytes) + sizeof(std::uint64_t);
+constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_queue_config_t, arena_bytes);
+constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_queue_stats_t, segment_bytes);
 
 int push_bytes_at(shmds_queue_t *q, End end, const void *data, std::size_t len,
                   std::int64_t timeout_ns, const char *fn) noexcept {
@@ -88,37 +86,39 @@ int pop_multi_bytes(shmds_queue_t *q, void *buf, std::size_t buf_size, std::size
 
 extern "C" {
 
-SHMDS_API int shmds_queue_create(const shmds_options_t *opts, const shmds_queue_config_t *cfg,
-                                 shmds_queue_t **out) {
+SHMDS_API int shmds_queue_create(const shmds_options_t *opts_in,
+                                 const shmds_queue_config_t *cfg_in, shmds_queue_t **out) {
     static const char fn[] = "shmds_queue_create";
-    CHECK_ARG(cfg, fn, "cfg");
+    CHECK_ARG(cfg_in, fn, "cfg");
     CHECK_ARG(out, fn, "out");
-    if (cfg->struct_size < kConfigV1Size)
-        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
-                             "SHMDS_QUEUE_CONFIG_INIT",
-                    fn, cfg->struct_size);
-    if (cfg->variant < SHMDS_QUEUE_INT16 || cfg->variant > SHMDS_QUEUE_BYTES)
+    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(0, 0);
+    if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
+    capi::OptionsIn opts;
+    if (int r = opts.read(fn, opts_in)) return r;
+    if (cfg.variant < SHMDS_QUEUE_INT16 || cfg.variant > SHMDS_QUEUE_BYTES)
         return fail(-EINVAL, "{}: variant {} is not one of SHMDS_QUEUE_INT16, _INT32, _INT64, "
                              "_BYTES",
-                    fn, cfg->variant);
+                    fn, cfg.variant);
     return capi::guarded(fn, [&] {
         std::unique_ptr<Queue> q;
-        shmds::queue::Config c{shmds::queue::Variant(cfg->variant), cfg->capacity,
-                               cfg->arena_bytes};
-        if (int r = Queue::create(opts, c, q)) return r;
+        shmds::queue::Config c{shmds::queue::Variant(cfg.variant), cfg.capacity,
+                               cfg.arena_bytes};
+        if (int r = Queue::create(opts.get(), c, q)) return r;
         *out = reinterpret_cast<shmds_queue_t *>(q.release());
         return 0;
     });
 }
 
-SHMDS_API int shmds_queue_open(const shmds_options_t *opts, int variant, shmds_queue_t **out) {
+SHMDS_API int shmds_queue_open(const shmds_options_t *opts_in, int variant, shmds_queue_t **out) {
     static const char fn[] = "shmds_queue_open";
     CHECK_ARG(out, fn, "out");
+    capi::OptionsIn opts;
+    if (int r = opts.read(fn, opts_in)) return r;
     if (variant < SHMDS_QUEUE_ANY || variant > SHMDS_QUEUE_BYTES)
         return fail(-EINVAL, "{}: variant {} is not a queue variant", fn, variant);
     return capi::guarded(fn, [&] {
         std::unique_ptr<Queue> q;
-        if (int r = Queue::open(opts, std::uint32_t(variant), q)) return r;
+        if (int r = Queue::open(opts.get(), std::uint32_t(variant), q)) return r;
         *out = reinterpret_cast<shmds_queue_t *>(q.release());
         return 0;
     });
@@ -322,24 +322,22 @@ SHMDS_API int shmds_queue_stats(shmds_queue_t *q, shmds_queue_stats_t *stats) {
     static const char fn[] = "shmds_queue_stats";
     CHECK_HANDLE(q, fn);
     CHECK_ARG(stats, fn, "stats");
-    if (stats->struct_size < kStatsV1Size)
-        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
-                    stats->struct_size, kStatsV1Size);
     shmds::queue::Stats s;
     if (int r = engine(q)->stats(s)) return r;
-    stats->size = s.size;
-    stats->capacity = s.capacity;
-    stats->push_ok = s.push_ok;
-    stats->pop_ok = s.pop_ok;
-    stats->push_full = s.push_full;
-    stats->pop_empty = s.pop_empty;
-    stats->recoveries = s.recoveries;
-    stats->push_waiters = s.push_waiters;
-    stats->pop_waiters = s.pop_waiters;
-    stats->arena_capacity = s.arena_capacity;
-    stats->arena_used = s.arena_used;
-    stats->segment_bytes = s.segment_bytes;
-    return 0;
+    shmds_queue_stats_t ours{};
+    ours.size = s.size;
+    ours.capacity = s.capacity;
+    ours.push_ok = s.push_ok;
+    ours.pop_ok = s.pop_ok;
+    ours.push_full = s.push_full;
+    ours.pop_empty = s.pop_empty;
+    ours.recoveries = s.recoveries;
+    ours.push_waiters = s.push_waiters;
+    ours.pop_waiters = s.pop_waiters;
+    ours.arena_capacity = s.arena_capacity;
+    ours.arena_used = s.arena_used;
+    ours.segment_bytes = s.segment_bytes;
+    return capi::copy_versioned(fn, "stats", stats, ours, kStatsV1Size);
 }
 
 SHMDS_API int shmds_queue_eventfd(shmds_queue_t *q) {

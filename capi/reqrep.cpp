@@ -44,10 +44,8 @@ int channel_of(int channel, Channel *out, const char *fn) noexcept {
 #define CHECK_VARIANT(r, bytes, fn) \
     if (int rc_ = need(engine(r), bytes, fn)) return rc_
 
-constexpr std::size_t kConfigV1Size =
-    offsetof(shmds_reqrep_config_t, resp_size) + sizeof(std::uint64_t);
-constexpr std::size_t kStatsV1Size =
-    offsetof(shmds_reqrep_stats_t, waiting_senders) + sizeof(std::uint32_t);
+constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_reqrep_config_t, resp_size);
+constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_reqrep_stats_t, waiting_senders);
 
 int send_common(shmds_reqrep_t *rr, const void *data, size_t len, uint64_t *id,
                 int64_t timeout_ns, const char *fn) noexcept {
@@ -68,36 +66,39 @@ int recv_common(shmds_reqrep_t *rr, const RecvBuffer &out, size_t *got, int64_t 
 
 extern "C" {
 
-SHMDS_API int shmds_reqrep_create(const shmds_options_t *opts, const shmds_reqrep_config_t *cfg,
-                                  shmds_reqrep_t **out) {
+SHMDS_API int shmds_reqrep_create(const shmds_options_t *opts_in,
+                                  const shmds_reqrep_config_t *cfg_in, shmds_reqrep_t **out) {
     static const char fn[] = "shmds_reqrep_create";
-    CHECK_ARG(cfg, fn, "cfg");
+    CHECK_ARG(cfg_in, fn, "cfg");
     CHECK_ARG(out, fn, "out");
-    if (cfg->struct_size < kConfigV1Size)
-        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
-                             "SHMDS_REQREP_CONFIG_INIT",
-                    fn, cfg->struct_size);
-    if (cfg->variant != SHMDS_REQREP_INT64 && cfg->variant != SHMDS_REQREP_BYTES)
+    shmds_reqrep_config_t cfg = SHMDS_REQREP_CONFIG_INIT(0, 0, 0);
+    if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
+    capi::OptionsIn opts;
+    if (int r = opts.read(fn, opts_in)) return r;
+    if (cfg.variant != SHMDS_REQREP_INT64 && cfg.variant != SHMDS_REQREP_BYTES)
         return fail(-EINVAL, "{}: variant {} is not SHMDS_REQREP_INT64 or _BYTES", fn,
-                    cfg->variant);
+                    cfg.variant);
     return capi::guarded(fn, [&] {
         std::unique_ptr<ReqRep> r;
-        shmds::reqrep::Config c{shmds::reqrep::Variant(cfg->variant), cfg->request_capacity,
-                                cfg->response_slots, cfg->req_size, cfg->resp_size};
-        if (int rc = ReqRep::create(opts, c, r)) return rc;
+        shmds::reqrep::Config c{shmds::reqrep::Variant(cfg.variant), cfg.request_capacity,
+                                cfg.response_slots, cfg.req_size, cfg.resp_size};
+        if (int rc = ReqRep::create(opts.get(), c, r)) return rc;
         *out = reinterpret_cast<shmds_reqrep_t *>(r.release());
         return 0;
     });
 }
 
-SHMDS_API int shmds_reqrep_open(const shmds_options_t *opts, int variant, shmds_reqrep_t **out) {
+SHMDS_API int shmds_reqrep_open(const shmds_options_t *opts_in, int variant,
+                                shmds_reqrep_t **out) {
     static const char fn[] = "shmds_reqrep_open";
     CHECK_ARG(out, fn, "out");
+    capi::OptionsIn opts;
+    if (int r = opts.read(fn, opts_in)) return r;
     if (variant < SHMDS_REQREP_ANY || variant > SHMDS_REQREP_BYTES)
         return fail(-EINVAL, "{}: variant {} is not a reqrep variant", fn, variant);
     return capi::guarded(fn, [&] {
         std::unique_ptr<ReqRep> r;
-        if (int rc = ReqRep::open(opts, std::uint32_t(variant), r)) return rc;
+        if (int rc = ReqRep::open(opts.get(), std::uint32_t(variant), r)) return rc;
         *out = reinterpret_cast<shmds_reqrep_t *>(r.release());
         return 0;
     });
@@ -126,30 +127,28 @@ SHMDS_API int shmds_reqrep_stats(const shmds_reqrep_t *rr, shmds_reqrep_stats_t 
     static const char fn[] = "shmds_reqrep_stats";
     CHECK_HANDLE(rr, fn);
     CHECK_ARG(stats, fn, "stats");
-    if (stats->struct_size < kStatsV1Size)
-        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
-                    stats->struct_size, kStatsV1Size);
     shmds::reqrep::Stats s;
     engine(rr)->stats(s);
-    stats->request_capacity = s.request_capacity;
-    stats->response_slots = s.response_slots;
-    stats->req_size = s.req_size;
-    stats->resp_size = s.resp_size;
-    stats->queued = s.queued;
-    stats->slots_in_use = s.slots_in_use;
-    stats->sent = s.sent;
-    stats->received = s.received;
-    stats->replied = s.replied;
-    stats->collected = s.collected;
-    stats->cancelled = s.cancelled;
-    stats->reclaimed = s.reclaimed;
-    stats->send_full = s.send_full;
-    stats->reply_refused = s.reply_refused;
-    stats->recoveries = s.recoveries;
-    stats->segment_bytes = s.segment_bytes;
-    stats->waiting_servers = s.waiting_servers;
-    stats->waiting_senders = s.waiting_senders;
-    return 0;
+    shmds_reqrep_stats_t ours{};
+    ours.request_capacity = s.request_capacity;
+    ours.response_slots = s.response_slots;
+    ours.req_size = s.req_size;
+    ours.resp_size = s.resp_size;
+    ours.queued = s.queued;
+    ours.slots_in_use = s.slots_in_use;
+    ours.sent = s.sent;
+    ours.received = s.received;
+    ours.replied = s.replied;
+    ours.collected = s.collected;
+    ours.cancelled = s.cancelled;
+    ours.reclaimed = s.reclaimed;
+    ours.send_full = s.send_full;
+    ours.reply_refused = s.reply_refused;
+    ours.recoveries = s.recoveries;
+    ours.segment_bytes = s.segment_bytes;
+    ours.waiting_servers = s.waiting_servers;
+    ours.waiting_senders = s.waiting_senders;
+    return capi::copy_versioned(fn, "stats", stats, ours, kStatsV1Size);
 }
 
 SHMDS_API int shmds_reqrep_send_bytes(shmds_reqrep_t *rr, const void *data, size_t len,

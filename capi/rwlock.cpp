@@ -29,13 +29,13 @@ SHMDS_API int shmds_rwlock_create(const shmds_options_t *opts, uint32_t reader_s
                                   shmds_rwlock_t **out) {
     const std::uint64_t slots = reader_slots ? reader_slots : shmds::sync::kDefaultReaderSlots;
     return capi::sync_make<RwLock>(
-        "shmds_rwlock_create", out,
-        [&](std::unique_ptr<RwLock> &e) { return RwLock::create(opts, slots, e); });
+        "shmds_rwlock_create", opts, out,
+        [&](auto *o, auto &e) { return RwLock::create(o, slots, e); });
 }
 
 SHMDS_API int shmds_rwlock_open(const shmds_options_t *opts, shmds_rwlock_t **out) {
     return capi::sync_make<RwLock>(
-        "shmds_rwlock_open", out, [&](std::unique_ptr<RwLock> &e) { return RwLock::open(opts, e); });
+        "shmds_rwlock_open", opts, out, [&](auto *o, auto &e) { return RwLock::open(o, e); });
 }
 
 SHMDS_API void shmds_rwlock_close(shmds_rwlock_t *rw) { delete engine(rw); }

@@ -25,16 +25,16 @@ extern "C" {
 
 SHMDS_API int shmds_semaphore_create(const shmds_options_t *opts, uint32_t max, uint32_t initial,
                                      shmds_semaphore_t **out) {
-    return capi::sync_make<Semaphore>("shmds_semaphore_create", out,
-                                      [&](std::unique_ptr<Semaphore> &e) {
-                                          return Semaphore::create(opts, max, initial, e);
+    return capi::sync_make<Semaphore>("shmds_semaphore_create", opts, out,
+                                      [&](auto *o, auto &e) {
+                                          return Semaphore::create(o, max, initial, e);
                                       });
 }
 
 SHMDS_API int shmds_semaphore_open(const shmds_options_t *opts, shmds_semaphore_t **out) {
     return capi::sync_make<Semaphore>(
-        "shmds_semaphore_open", out,
-        [&](std::unique_ptr<Semaphore> &e) { return Semaphore::open(opts, e); });
+        "shmds_semaphore_open", opts, out,
+        [&](auto *o, auto &e) { return Semaphore::open(o, e); });
 }
 
 SHMDS_API void shmds_semaphore_close(shmds_semaphore_t *s) { delete engine(s); }

@@ -18,13 +18,17 @@ const Engine *sync_engine(const Handle *h) noexcept {
     return reinterpret_cast<const Engine *>(h);
 }
 
-// Run make(std::unique_ptr<Engine>&) and hand the engine out as a C handle.
+// Read the caller's options (read_versioned), run make(options, std::unique_ptr<Engine>&)
+// and hand the engine out as a C handle.
 template <typename Engine, typename Handle, typename Make>
-int sync_make(const char *fn, Handle **out, Make &&make) noexcept {
+int sync_make(const char *fn, const shmds_options_t *opts_in, Handle **out,
+              Make &&make) noexcept {
     if (!out) return null_arg(fn, "out");
+    OptionsIn opts;
+    if (int r = opts.read(fn, opts_in)) return r;
     return guarded(fn, [&] {
         std::unique_ptr<Engine> e;
-        if (int r = make(e)) return r;
+        if (int r = make(opts.get(), e)) return r;
         *out = reinterpret_cast<Handle *>(e.release());
         return 0;
     });

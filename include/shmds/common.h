@@ -15,6 +15,12 @@
  *    returned. Signals (EINTR) and spurious wakeups never shorten or lengthen a wait.
  *    Any other negative value is refused with -EINVAL.
  *  - Handles are thread-safe and survive fork(): the child may keep using them.
+ *  - Versioned structs (options, configs, stats) start with `size_t struct_size`, the
+ *    size of the struct as the caller compiled it, so they can grow without breaking
+ *    the ABI. The library reads and writes only the first struct_size bytes: fields
+ *    your version lacks take their defaults on input, and on output fields your
+ *    version has but the library lacks are zeroed. A struct_size smaller than the
+ *    struct's first released version is refused with -EINVAL.
  *  - The library never takes ownership of a file descriptor you give it: it duplicates
  *    it (close-on-exec) and closes only its own copy. Descriptors it returns to you
  *    stay owned by the handle unless the function says otherwise.

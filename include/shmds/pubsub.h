@@ -133,7 +133,8 @@ SHMDS_API int shmds_pubsub_fd(const shmds_pubsub_t *ps);
 SHMDS_API int shmds_pubsub_sync(const shmds_pubsub_t *ps);
 
 /**
- * Fill *stats (set stats->struct_size first).
+ * Fill *stats (set stats->struct_size first); writes only its first struct_size bytes
+ * (see "Versioned structs" in common.h). Never blocks.
  * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's).
  */
 SHMDS_API int shmds_pubsub_stats(const shmds_pubsub_t *ps, shmds_pubsub_stats_t *stats);

@@ -257,7 +257,8 @@ SHMDS_API int shmds_queue_is_full(const shmds_queue_t *q);
 SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed);
 
 /**
- * Fill *stats (set stats->struct_size first).
+ * Fill *stats (set stats->struct_size first); writes only its first struct_size bytes
+ * (see "Versioned structs" in common.h).
  * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's);
  *   SHMDS_ECORRUPT (BYTES: shared state damaged by a peer). BYTES takes the lock briefly.
  */

@@ -128,7 +128,11 @@ SHMDS_API int shmds_reqrep_fd(const shmds_reqrep_t *rr);
 /** Flush a file-backed segment (msync). 0; -EINVAL; -errno. */
 SHMDS_API int shmds_reqrep_sync(const shmds_reqrep_t *rr);
 
-/** Fill *stats (set stats->struct_size first). 0; -EINVAL. */
+/**
+ * Fill *stats (set stats->struct_size first); writes only its first struct_size bytes
+ * (see "Versioned structs" in common.h). Never blocks.
+ * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's).
+ */
 SHMDS_API int shmds_reqrep_stats(const shmds_reqrep_t *rr, shmds_reqrep_stats_t *stats);
 
 /* ---------------------------------------------------------- client verbs */
