@@ -77,6 +77,23 @@ int copy_versioned(const char *fn, const char *arg, T *out, const T &ours,
     return 0;
 }
 
+// The body of every exported *_init(out, struct_size, ...): the same bytes its _INIT
+// macro gives, written per copy_versioned for a struct of struct_size bytes, whose
+// struct_size field is set to that size.
+template <typename T>
+int init_versioned(const char *fn, T *out, std::size_t struct_size, const T &defaults,
+                   std::size_t v1_size) noexcept {
+    check_versioned<T>();
+    if (SHMDS_UNLIKELY(!out)) return core::fail(-EINVAL, "{}: out is NULL", fn);
+    if (SHMDS_UNLIKELY(struct_size < v1_size))
+        return core::fail(-EINVAL,
+                          "{}: struct_size {} is smaller than the first version of the struct "
+                          "({} bytes); pass sizeof the struct",
+                          fn, struct_size, v1_size);
+    out->struct_size = struct_size;
+    return copy_versioned(fn, "out", out, defaults, v1_size);
+}
+
 // Read the caller's `in` into `ours`, which holds the defaults on entry: only the
 // first min(in->struct_size, sizeof ours) bytes are read, so fields the caller's
 // version lacks keep their defaults. ours.struct_size becomes sizeof ours, so what is

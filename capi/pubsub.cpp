@@ -88,6 +88,13 @@ int poll_multi_bytes(shmds_pubsub_sub_t *sub, void *buf, size_t buf_size, size_t
 
 extern "C" {
 
+SHMDS_API int shmds_pubsub_config_init(shmds_pubsub_config_t *out, size_t struct_size,
+                                       int variant, uint64_t capacity) {
+    const shmds_pubsub_config_t defaults = SHMDS_PUBSUB_CONFIG_INIT(variant, capacity);
+    return capi::init_versioned("shmds_pubsub_config_init", out, struct_size, defaults,
+                                kConfigV1Size);
+}
+
 SHMDS_API int shmds_pubsub_create(const shmds_options_t *opts_in,
                                   const shmds_pubsub_config_t *cfg_in, shmds_pubsub_t **out) {
     static const char fn[] = "shmds_pubsub_create";

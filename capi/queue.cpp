@@ -86,6 +86,13 @@ int pop_multi_bytes(shmds_queue_t *q, void *buf, std::size_t buf_size, std::size
 
 extern "C" {
 
+SHMDS_API int shmds_queue_config_init(shmds_queue_config_t *out, size_t struct_size,
+                                      int variant, uint64_t capacity) {
+    const shmds_queue_config_t defaults = SHMDS_QUEUE_CONFIG_INIT(variant, capacity);
+    return capi::init_versioned("shmds_queue_config_init", out, struct_size, defaults,
+                                kConfigV1Size);
+}
+
 SHMDS_API int shmds_queue_create(const shmds_options_t *opts_in,
                                  const shmds_queue_config_t *cfg_in, shmds_queue_t **out) {
     static const char fn[] = "shmds_queue_create";

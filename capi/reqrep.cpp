@@ -66,6 +66,15 @@ int recv_common(shmds_reqrep_t *rr, const RecvBuffer &out, size_t *got, int64_t 
 
 extern "C" {
 
+SHMDS_API int shmds_reqrep_config_init(shmds_reqrep_config_t *out, size_t struct_size,
+                                       int variant, uint64_t request_capacity,
+                                       uint64_t response_slots) {
+    const shmds_reqrep_config_t defaults =
+        SHMDS_REQREP_CONFIG_INIT(variant, request_capacity, response_slots);
+    return capi::init_versioned("shmds_reqrep_config_init", out, struct_size, defaults,
+                                kConfigV1Size);
+}
+
 SHMDS_API int shmds_reqrep_create(const shmds_options_t *opts_in,
                                   const shmds_reqrep_config_t *cfg_in, shmds_reqrep_t **out) {
     static const char fn[] = "shmds_reqrep_create";

@@ -121,4 +121,90 @@ TEST(CapiAbiVersioned, ConfigAndOptionsAreReadOnlyUpToStructSize) {
     EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "cfg->struct_size"));
 }
 
+// ---- the _init() functions: the same struct as the macro beside each ------------------
+
+TEST(CapiAbiInit, OptionsInitMatchesTheMacro) {
+    const shmds_options_t want = SHMDS_OPTIONS_INIT;
+    Guarded<shmds_options_t> g(0);
+    ASSERT_EQ(0, shmds_options_init(g.get(), sizeof(shmds_options_t)));
+    const shmds_options_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.backing, got.backing);
+    EXPECT_EQ(want.name, got.name);
+    EXPECT_EQ(want.fd, got.fd);
+    EXPECT_EQ(want.flags, got.flags);
+    EXPECT_EQ(want.mode, got.mode);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof(shmds_options_t)));
+}
+
+TEST(CapiAbiInit, QueueConfigInitMatchesTheMacro) {
+    const shmds_queue_config_t want = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_BYTES, 64);
+    Guarded<shmds_queue_config_t> g(0);
+    ASSERT_EQ(0, shmds_queue_config_init(g.get(), sizeof want, SHMDS_QUEUE_BYTES, 64));
+    const shmds_queue_config_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.variant, got.variant);
+    EXPECT_EQ(want.capacity, got.capacity);
+    EXPECT_EQ(want.arena_bytes, got.arena_bytes);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof want));
+}
+
+TEST(CapiAbiInit, PubsubConfigInitMatchesTheMacro) {
+    const shmds_pubsub_config_t want = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT32, 16);
+    Guarded<shmds_pubsub_config_t> g(0);
+    ASSERT_EQ(0, shmds_pubsub_config_init(g.get(), sizeof want, SHMDS_PUBSUB_INT32, 16));
+    const shmds_pubsub_config_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.variant, got.variant);
+    EXPECT_EQ(want.capacity, got.capacity);
+    EXPECT_EQ(want.msg_size, got.msg_size);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof want));
+}
+
+TEST(CapiAbiInit, ReqrepConfigInitMatchesTheMacro) {
+    const shmds_reqrep_config_t want = SHMDS_REQREP_CONFIG_INIT(SHMDS_REQREP_BYTES, 8, 4);
+    Guarded<shmds_reqrep_config_t> g(0);
+    ASSERT_EQ(0, shmds_reqrep_config_init(g.get(), sizeof want, SHMDS_REQREP_BYTES, 8, 4));
+    const shmds_reqrep_config_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.variant, got.variant);
+    EXPECT_EQ(want.request_capacity, got.request_capacity);
+    EXPECT_EQ(want.response_slots, got.response_slots);
+    EXPECT_EQ(want.req_size, got.req_size);
+    EXPECT_EQ(want.resp_size, got.resp_size);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof want));
+}
+
+// The struct an _init() made works where the macro's does.
+TEST(CapiAbiInit, AnInitMadeConfigCreatesTheStructure) {
+    shmds_options_t o;
+    ASSERT_EQ(0, shmds_options_init(&o, sizeof o));
+    shmds_queue_config_t c;
+    ASSERT_EQ(0, shmds_queue_config_init(&c, sizeof c, SHMDS_QUEUE_INT32, 4));
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(&o, &c, &q)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_QUEUE_INT32, shmds_queue_variant(q));
+    EXPECT_EQ(4u, shmds_queue_capacity(q));
+    shmds_queue_close(q);
+}
+
+TEST(CapiAbiInit, InitWritesOnlyStructSizeBytesAndRefusesLessThanTheFirstVersion) {
+    // The options' first version ends at `mode`, short of sizeof by the padding.
+    const std::size_t v1 = offsetof(shmds_options_t, mode) + sizeof(uint32_t);
+    Guarded<shmds_options_t> g(0);
+    ASSERT_EQ(0, shmds_options_init(g.get(), v1));
+    EXPECT_EQ(v1, g.get()->struct_size);
+    EXPECT_EQ(-1, g.get()->fd);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(v1));
+
+    Guarded<shmds_queue_config_t> small(0);
+    const std::size_t before = small.first_written_from(0);
+    EXPECT_EQ(-EINVAL, shmds_queue_config_init(small.get(), 8, SHMDS_QUEUE_INT64, 4));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "struct_size 8"));
+    EXPECT_EQ(before, small.first_written_from(0));  // nothing written
+    EXPECT_EQ(-EINVAL, shmds_options_init(nullptr, sizeof(shmds_options_t)));
+    EXPECT_EQ(-EINVAL, shmds_pubsub_config_init(nullptr, sizeof(shmds_pubsub_config_t), 3, 4));
+    EXPECT_EQ(-EINVAL, shmds_reqrep_config_init(nullptr, sizeof(shmds_reqrep_config_t), 3, 4, 4));
+}
+
 }  // namespace

@@ -21,6 +21,14 @@
  *    your version lacks take their defaults on input, and on output fields your
  *    version has but the library lacks are zeroed. A struct_size smaller than the
  *    struct's first released version is refused with -EINVAL.
+ *  - Every *_INIT macro has a real function beside it for FFI, which cannot use macros.
+ *    One convention for all of them: `int shmds_<struct>_init(<struct> *out,
+ *    size_t struct_size, <the macro's arguments>)` fills *out exactly as the macro
+ *    would, for a struct of struct_size bytes (pass sizeof *out), and sets
+ *    out->struct_size to struct_size. Returns 0, or -EINVAL if out is NULL or
+ *    struct_size is smaller than the struct's first version (nothing is written then).
+ *    Never blocks; needs no handle. The size is passed because only the caller knows
+ *    how long its struct is: returning the struct by value would write our sizeof.
  *  - The library never takes ownership of a file descriptor you give it: it duplicates
  *    it (close-on-exec) and closes only its own copy. Descriptors it returns to you
  *    stay owned by the handle unless the function says otherwise.
@@ -130,6 +138,13 @@ typedef struct shmds_options {
 } shmds_options_t;
 
 #define SHMDS_OPTIONS_INIT { sizeof(shmds_options_t), SHMDS_BACKING_ANON, NULL, -1, 0u, 0u }
+
+/**
+ * SHMDS_OPTIONS_INIT as a function (anonymous backing, fd -1, no flags, default mode),
+ * for FFI: shmds_options_init(&o, sizeof o). See the *_init convention above.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's).
+ */
+SHMDS_API int shmds_options_init(shmds_options_t *out, size_t struct_size);
 
 /* ------------------------------------------------------------- segments */
 

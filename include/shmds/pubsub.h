@@ -56,7 +56,8 @@ typedef enum shmds_pubsub_variant {
     SHMDS_PUBSUB_BYTES = 4
 } shmds_pubsub_variant_t;
 
-/** Geometry of a new ring. Initialise with SHMDS_PUBSUB_CONFIG_INIT. */
+/** Geometry of a new ring. Initialise with SHMDS_PUBSUB_CONFIG_INIT
+ * or shmds_pubsub_config_init(). */
 typedef struct shmds_pubsub_config {
     size_t struct_size; /**< sizeof(shmds_pubsub_config_t) */
     int variant;        /**< a shmds_pubsub_variant_t other than ANY */
@@ -66,6 +67,16 @@ typedef struct shmds_pubsub_config {
 
 #define SHMDS_PUBSUB_CONFIG_INIT(variant, capacity) \
     { sizeof(shmds_pubsub_config_t), (variant), (uint64_t)(capacity), 0u }
+
+/**
+ * SHMDS_PUBSUB_CONFIG_INIT(variant, capacity) as a function, for FFI:
+ * shmds_pubsub_config_init(&cfg, sizeof cfg, ...)
+ * (variant and capacity set, msg_size 0). See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's). Does
+ *   not check the values: shmds_pubsub_create() does.
+ */
+SHMDS_API int shmds_pubsub_config_init(shmds_pubsub_config_t *out, size_t struct_size,
+                                       int variant, uint64_t capacity);
 
 /** Counters; approximate while other processes are operating. */
 typedef struct shmds_pubsub_stats {

@@ -45,7 +45,8 @@ typedef enum shmds_queue_variant {
     SHMDS_QUEUE_BYTES = 4
 } shmds_queue_variant_t;
 
-/** Geometry of a new queue. Initialise with SHMDS_QUEUE_CONFIG_INIT. */
+/** Geometry of a new queue. Initialise with SHMDS_QUEUE_CONFIG_INIT
+ * or shmds_queue_config_init(). */
 typedef struct shmds_queue_config {
     size_t struct_size;   /**< sizeof(shmds_queue_config_t) */
     int variant;          /**< a shmds_queue_variant_t other than ANY */
@@ -57,6 +58,16 @@ typedef struct shmds_queue_config {
 
 #define SHMDS_QUEUE_CONFIG_INIT(variant, capacity) \
     { sizeof(shmds_queue_config_t), (variant), (uint64_t)(capacity), 0u }
+
+/**
+ * SHMDS_QUEUE_CONFIG_INIT(variant, capacity) as a function, for FFI:
+ * shmds_queue_config_init(&cfg, sizeof cfg, ...)
+ * (variant and capacity set, arena_bytes 0). See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's). Does
+ *   not check the values: shmds_queue_create() does.
+ */
+SHMDS_API int shmds_queue_config_init(shmds_queue_config_t *out, size_t struct_size,
+                                      int variant, uint64_t capacity);
 
 /** Counters and gauges; approximate while other processes are operating. */
 typedef struct shmds_queue_stats {

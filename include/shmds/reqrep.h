@@ -59,7 +59,8 @@ typedef enum shmds_reqrep_channel {
     SHMDS_REQREP_REPLIES = 1   /**< clients wait on this one: replies were written */
 } shmds_reqrep_channel_t;
 
-/** Geometry of a new segment. Initialise with SHMDS_REQREP_CONFIG_INIT. */
+/** Geometry of a new segment. Initialise with SHMDS_REQREP_CONFIG_INIT
+ * or shmds_reqrep_config_init(). */
 typedef struct shmds_reqrep_config {
     size_t struct_size;        /**< sizeof(shmds_reqrep_config_t) */
     int variant;               /**< a shmds_reqrep_variant_t other than ANY */
@@ -72,6 +73,17 @@ typedef struct shmds_reqrep_config {
 #define SHMDS_REQREP_CONFIG_INIT(variant, request_capacity, response_slots)            \
     { sizeof(shmds_reqrep_config_t), (variant), (uint64_t)(request_capacity),        \
       (uint64_t)(response_slots), 0u, 0u }
+
+/**
+ * SHMDS_REQREP_CONFIG_INIT(variant, request_capacity, response_slots) as a function, for FFI:
+ * shmds_reqrep_config_init(&cfg, sizeof cfg, ...)
+ * (variant and counts set, req_size and resp_size 0). See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's). Does
+ *   not check the values: shmds_reqrep_create() does.
+ */
+SHMDS_API int shmds_reqrep_config_init(shmds_reqrep_config_t *out, size_t struct_size,
+                                       int variant, uint64_t request_capacity,
+                                       uint64_t response_slots);
 
 /** Counters; approximate while other processes are operating. */
 typedef struct shmds_reqrep_stats {
