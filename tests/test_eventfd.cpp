@@ -87,4 +87,73 @@ TEST(EventNotifier, AReplacedDescriptorIsClosedOnceNoThreadUsesIt) {
     ::close(mine);
 }
 
+// ---- the rule: verbs never signal; notify does, on every structure --------------------
+
+// The structure's eventfd must read nothing after `verb`, and 1 after its notify.
+template <typename Verb, typename Notify>
+void expect_explicit_only(int efd, Verb &&verb, Notify &&notify) {
+    ASSERT_GE(efd, 0);
+    verb();
+    EXPECT_EQ(0u, take(efd)) << "the verb signalled the eventfd on its own";
+    ASSERT_EQ(0, notify());
+    EXPECT_EQ(1u, take(efd));
+}
+
+TEST(EventfdRule, QueuePubsubAndReqrepSignalOnlyOnNotify) {
+    shmds_queue_config_t qc = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_INT64, 4);
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(nullptr, &qc, &q));
+    expect_explicit_only(
+        shmds_queue_eventfd(q), [&] { EXPECT_EQ(0, shmds_queue_push_int(q, 1, SHMDS_NOWAIT)); },
+        [&] { return shmds_queue_notify(q); });
+    shmds_queue_close(q);
+
+    shmds_pubsub_config_t pc = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT64, 4);
+    shmds_pubsub_t *p = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_create(nullptr, &pc, &p));
+    expect_explicit_only(
+        shmds_pubsub_eventfd(p), [&] { EXPECT_EQ(0, shmds_pubsub_publish_int(p, 1)); },
+        [&] { return shmds_pubsub_notify(p); });
+    shmds_pubsub_close(p);
+
+    shmds_reqrep_config_t rc = SHMDS_REQREP_CONFIG_INIT(SHMDS_REQREP_INT64, 4, 4);
+    shmds_reqrep_t *r = nullptr;
+    ASSERT_EQ(0, shmds_reqrep_create(nullptr, &rc, &r));
+    uint64_t id = 0, got_id = 0;
+    expect_explicit_only(
+        shmds_reqrep_eventfd(r, SHMDS_REQREP_REQUESTS),
+        [&] { EXPECT_EQ(0, shmds_reqrep_send_int(r, 1, &id, SHMDS_NOWAIT)); },
+        [&] { return shmds_reqrep_notify(r, SHMDS_REQREP_REQUESTS); });
+    int64_t v = 0;
+    ASSERT_EQ(0, shmds_reqrep_recv_int(r, &v, &got_id, SHMDS_NOWAIT));
+    expect_explicit_only(
+        shmds_reqrep_eventfd(r, SHMDS_REQREP_REPLIES),
+        [&] { EXPECT_EQ(0, shmds_reqrep_reply_int(r, got_id, 2)); },
+        [&] { return shmds_reqrep_notify(r, SHMDS_REQREP_REPLIES); });
+    shmds_reqrep_close(r);
+}
+
+TEST(EventfdRule, SemaphoreAndBarrierSignalOnlyOnNotify) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 2, 0, &s));
+    expect_explicit_only(
+        shmds_semaphore_eventfd(s), [&] { EXPECT_EQ(0, shmds_semaphore_release(s, 1)); },
+        [&] { return shmds_semaphore_notify(s); });
+    shmds_semaphore_close(s);
+
+    shmds_barrier_t *b = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(nullptr, 2, &b));
+    expect_explicit_only(
+        shmds_barrier_eventfd(b),
+        [&] {
+            int other = 0;
+            std::thread t([&] { other = shmds_barrier_wait(b, SHMDS_FOREVER); });
+            const int me = shmds_barrier_wait(b, SHMDS_FOREVER);
+            t.join();
+            EXPECT_EQ(SHMDS_BARRIER_LEADER, me + other);  // it tripped
+        },
+        [&] { return shmds_barrier_notify(b); });
+    shmds_barrier_close(b);
+}
+
 }  // namespace

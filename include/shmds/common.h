@@ -146,6 +146,31 @@ typedef struct shmds_options {
  */
 SHMDS_API int shmds_options_init(shmds_options_t *out, size_t struct_size);
 
+/* ---------------------------------------------------------------- eventfds */
+
+/*
+ * Eventfds: the one rule every structure follows (each header's eventfd section points
+ * here). Any structure handle can expose an eventfd (a Linux counter fd) so an epoll,
+ * poll or select loop can wait for it next to sockets:
+ *  - shmds_<s>_eventfd(h) creates the handle's eventfd on first call (non-blocking,
+ *    close-on-exec) and returns it; the handle owns it. Pass it to other processes by
+ *    fork() or shmds_send_fd() and attach it there with shmds_<s>_set_eventfd(h, fd),
+ *    which uses a duplicate (the caller keeps and closes its own fd; -1 detaches).
+ *  - Signalling is always explicit: shmds_<s>_notify(h) adds 1 to the counter. No verb
+ *    (push, publish, send, reply, release, a barrier's trip...) ever signals it by
+ *    itself, so a writer can batch many changes and wake an event loop once, and a
+ *    program that never asked for an eventfd pays nothing. The only exceptions are
+ *    verbs whose name says so (shmds_pubsub_publish_notify_*).
+ *  - shmds_<s>_eventfd_consume(h, &count) reads and resets the counter (never blocks;
+ *    -EAGAIN if nothing is pending). A wakeup means "look again", not "one item": read
+ *    the structure with its NOWAIT verbs until they return -EAGAIN.
+ *  - notify and consume return -ENOENT while the handle has no eventfd.
+ *  - set_eventfd may run while other threads notify through the same handle: a replaced
+ *    descriptor is closed only once no thread can still be using it (at the latest when
+ *    the handle is closed). A descriptor returned by _eventfd() stays valid until the
+ *    handle is closed or a later set_eventfd() replaces it.
+ */
+
 /* ------------------------------------------------------------- segments */
 
 /**

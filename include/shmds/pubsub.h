@@ -17,7 +17,8 @@
  *
  * Blocking: the poll verbs take `timeout_ns` as in common.h. Sleeping subscribers use no
  * CPU; publishers pay for a wakeup only when someone sleeps. Publishing never signals
- * the eventfd by itself: use the _notify verbs or shmds_pubsub_notify().
+ * the eventfd by itself: use the _notify verbs or shmds_pubsub_notify() (the eventfd
+ * rule of the whole library is in common.h, "Eventfds").
  *
  * Crash behaviour: a publisher killed at any instruction never wedges the ring. A
  * message is committed by one atomic step (integers: one compare-and-swap of sequence
@@ -293,7 +294,7 @@ SHMDS_API int shmds_pubsub_sub_reset_oldest(shmds_pubsub_sub_t *sub);
  */
 SHMDS_API int shmds_pubsub_sub_eventfd(shmds_pubsub_sub_t *sub);
 
-/* --------------------------------------------------------------- eventfd */
+/* ------------------------------------------------- eventfd (common.h, "Eventfds") */
 
 /**
  * The handle's eventfd, created on first call (non-blocking, close-on-exec) and owned

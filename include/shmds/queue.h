@@ -10,7 +10,8 @@
  *
  * Blocking: every verb with `timeout_ns` follows common.h (SHMDS_NOWAIT, SHMDS_FOREVER,
  * relative nanoseconds). Sleepers spin briefly, then sleep in the kernel (futex) using no
- * CPU. Pushing never signals the eventfd by itself; call shmds_queue_notify().
+ * CPU. Pushing never signals the eventfd by itself; call shmds_queue_notify() (the
+ * eventfd rule of the whole library is in common.h, "Eventfds").
  *
  * Crash behaviour: a process killed at any instruction never wedges the queue and never
  * duplicates an item. Integer variants have no lock and no claim window at all: an
@@ -275,7 +276,7 @@ SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed);
  */
 SHMDS_API int shmds_queue_stats(shmds_queue_t *q, shmds_queue_stats_t *stats);
 
-/* --------------------------------------------------------------- eventfd */
+/* ------------------------------------------------- eventfd (common.h, "Eventfds") */
 
 /**
  * The handle's eventfd for epoll, created on first call (non-blocking, close-on-exec)

@@ -20,7 +20,8 @@
  * and never reads another request's reply.
  *
  * Blocking: verbs with `timeout_ns` follow common.h. Sleepers use no CPU. Sending and
- * replying never signal the eventfds by themselves: use shmds_reqrep_notify().
+ * replying never signal the eventfds by themselves: use shmds_reqrep_notify() (the
+ * eventfd rule of the whole library is in common.h, "Eventfds").
  *
  * Crash behaviour: the request queue is under a crash-recoverable lock; every change
  * commits with one store, so a sender or receiver killed anywhere leaves it intact
@@ -241,7 +242,7 @@ SHMDS_API int shmds_reqrep_reply_bytes(shmds_reqrep_t *rr, uint64_t id, const vo
 /** As shmds_reqrep_reply_bytes() for an INT64 segment. */
 SHMDS_API int shmds_reqrep_reply_int(shmds_reqrep_t *rr, uint64_t id, int64_t value);
 
-/* --------------------------------------------------------------- eventfd */
+/* ------------------------------------------------- eventfd (common.h, "Eventfds") */
 
 /**
  * The handle's eventfd for `channel` (a shmds_reqrep_channel_t), created on first call

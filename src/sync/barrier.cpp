@@ -146,7 +146,6 @@ int Barrier::wait(const core::Deadline &dl) noexcept {
         c.state.store(make_state(gen + 1, 0), std::memory_order_release);
         unlock();
         core::waitpoint_wake(c.tripped, kWakeAll);
-        if (events_.fd() >= 0) events_.notify();
         return kLeader;
     }
     if (dl.nowait()) {

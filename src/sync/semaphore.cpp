@@ -230,7 +230,6 @@ int Semaphore::release(std::uint32_t n) noexcept {
     }
     unlock();
     core::waitpoint_wake(ctl().available, wake_count(n));
-    if (events_.fd() >= 0) events_.notify();
     return 0;
 }
 
