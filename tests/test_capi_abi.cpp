@@ -263,6 +263,39 @@ TEST(CapiAbiEveryExport, Common) {
     for (int fd : {got, pipefd[0], pipefd[1], sv[0], sv[1]}) ::close(fd);
 }
 
+// The type vocabulary: every shmds_type_t has a name and a size, and the queue and
+// pubsub variants are those types under their old names.
+static_assert(SHMDS_QUEUE_INT16 == SHMDS_TYPE_INT16 && SHMDS_QUEUE_INT32 == SHMDS_TYPE_INT32 &&
+              SHMDS_QUEUE_INT64 == SHMDS_TYPE_INT64 && SHMDS_QUEUE_BYTES == SHMDS_TYPE_BYTES);
+static_assert(SHMDS_PUBSUB_INT16 == SHMDS_TYPE_INT16 &&
+              SHMDS_PUBSUB_INT32 == SHMDS_TYPE_INT32 &&
+              SHMDS_PUBSUB_INT64 == SHMDS_TYPE_INT64 && SHMDS_PUBSUB_BYTES == SHMDS_TYPE_BYTES);
+
+TEST(CapiAbiEveryExport, TypeNamesAndSizes) {
+    struct Want {
+        int type;
+        const char *name;
+        int size;
+    };
+    const Want all[] = {
+        {SHMDS_TYPE_INT8, "int8", 1},     {SHMDS_TYPE_INT16, "int16", 2},
+        {SHMDS_TYPE_INT32, "int32", 4},   {SHMDS_TYPE_INT64, "int64", 8},
+        {SHMDS_TYPE_UINT8, "uint8", 1},   {SHMDS_TYPE_UINT16, "uint16", 2},
+        {SHMDS_TYPE_UINT32, "uint32", 4}, {SHMDS_TYPE_UINT64, "uint64", 8},
+        {SHMDS_TYPE_F32, "f32", 4},       {SHMDS_TYPE_F64, "f64", 8},
+        {SHMDS_TYPE_BYTES, "bytes", 0},
+    };
+    for (const Want &w : all) {
+        EXPECT_STREQ(w.name, shmds_type_name(w.type));
+        EXPECT_EQ(w.size, shmds_type_size(w.type)) << w.name;
+    }
+    for (int bad : {0, -1, SHMDS_TYPE_F64 + 1, 1000}) {
+        EXPECT_STREQ("unknown", shmds_type_name(bad));
+        EXPECT_EQ(-EINVAL, shmds_type_size(bad));
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "not a shmds_type_t"));
+    }
+}
+
 TEST(CapiAbiEveryExport, Queue) {
     shmds_options_t o = memfd_options("abi-queue");
     shmds_queue_config_t cfg;

@@ -146,6 +146,45 @@ typedef struct shmds_options {
  */
 SHMDS_API int shmds_options_init(shmds_options_t *out, size_t struct_size);
 
+/* ------------------------------------------------------------------- types */
+
+/*
+ * The element types of the library: what a structure's items, keys and values are. A
+ * typed structure's variant constants are these values (SHMDS_QUEUE_INT64 ==
+ * SHMDS_TYPE_INT64, ...). The numbers are stored in segment headers, so they are an
+ * ABI and never change: they are identifiers, not an order (the first four are the
+ * variants the first structures shipped with).
+ * Integers cross the ABI as int64_t/uint64_t and are range-checked against the type's
+ * width (-ERANGE); F32/F64 cross as double; BYTES as (const void *, size_t).
+ */
+typedef enum shmds_type {
+    SHMDS_TYPE_INT16 = 1,
+    SHMDS_TYPE_INT32 = 2,
+    SHMDS_TYPE_INT64 = 3,
+    SHMDS_TYPE_BYTES = 4, /**< variable-length byte strings */
+    SHMDS_TYPE_INT8 = 5,
+    SHMDS_TYPE_UINT8 = 6,
+    SHMDS_TYPE_UINT16 = 7,
+    SHMDS_TYPE_UINT32 = 8,
+    SHMDS_TYPE_UINT64 = 9,
+    SHMDS_TYPE_F32 = 10, /**< IEEE 754 binary32 (float) */
+    SHMDS_TYPE_F64 = 11  /**< IEEE 754 binary64 (double) */
+} shmds_type_t;
+
+/**
+ * The lower-case name of a type: "int8" ... "uint64", "f32", "f64", "bytes"; "unknown"
+ * for any other value. Never NULL; static storage. Never fails, never blocks.
+ */
+SHMDS_API const char *shmds_type_name(int type);
+
+/**
+ * The size in bytes of one element of `type`: 1, 2, 4 or 8; 0 for SHMDS_TYPE_BYTES
+ * (each element has its own length).
+ * @return the size; -EINVAL (with shmds_last_error()) if `type` is not a shmds_type_t.
+ *   Never blocks.
+ */
+SHMDS_API int shmds_type_size(int type);
+
 /* ---------------------------------------------------------------- eventfds */
 
 /*

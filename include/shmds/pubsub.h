@@ -48,14 +48,16 @@ typedef struct shmds_pubsub shmds_pubsub_t;
 /** Opaque subscriber: a process-local cursor over one pubsub handle. */
 typedef struct shmds_pubsub_sub shmds_pubsub_sub_t;
 
-/** PubSub variants (stored in the segment). */
-typedef enum shmds_pubsub_variant {
-    SHMDS_PUBSUB_ANY = 0, /**< for shmds_pubsub_open(): accept what the segment holds */
-    SHMDS_PUBSUB_INT16 = 1,
-    SHMDS_PUBSUB_INT32 = 2,
-    SHMDS_PUBSUB_INT64 = 3,
-    SHMDS_PUBSUB_BYTES = 4
-} shmds_pubsub_variant_t;
+/**
+ * PubSub variants: the element types of common.h's shmds_type_t (stored in the segment),
+ * under the names the pubsub has always used: SHMDS_PUBSUB_INT64 is SHMDS_TYPE_INT64.
+ */
+typedef shmds_type_t shmds_pubsub_variant_t;
+#define SHMDS_PUBSUB_ANY 0 /**< for shmds_pubsub_open(): accept what the segment holds */
+#define SHMDS_PUBSUB_INT16 SHMDS_TYPE_INT16
+#define SHMDS_PUBSUB_INT32 SHMDS_TYPE_INT32
+#define SHMDS_PUBSUB_INT64 SHMDS_TYPE_INT64
+#define SHMDS_PUBSUB_BYTES SHMDS_TYPE_BYTES
 
 /** Geometry of a new ring. Initialise with SHMDS_PUBSUB_CONFIG_INIT
  * or shmds_pubsub_config_init(). */

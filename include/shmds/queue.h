@@ -37,14 +37,16 @@ extern "C" {
 /** Opaque handle to a mapped queue. */
 typedef struct shmds_queue shmds_queue_t;
 
-/** Queue variants (stored in the segment). */
-typedef enum shmds_queue_variant {
-    SHMDS_QUEUE_ANY = 0, /**< for shmds_queue_open(): accept whatever the segment holds */
-    SHMDS_QUEUE_INT16 = 1,
-    SHMDS_QUEUE_INT32 = 2,
-    SHMDS_QUEUE_INT64 = 3,
-    SHMDS_QUEUE_BYTES = 4
-} shmds_queue_variant_t;
+/**
+ * Queue variants: the element types of common.h's shmds_type_t (stored in the segment),
+ * under the names the queue has always used: SHMDS_QUEUE_INT64 is SHMDS_TYPE_INT64.
+ */
+typedef shmds_type_t shmds_queue_variant_t;
+#define SHMDS_QUEUE_ANY 0 /**< for shmds_queue_open(): accept whatever the segment holds */
+#define SHMDS_QUEUE_INT16 SHMDS_TYPE_INT16
+#define SHMDS_QUEUE_INT32 SHMDS_TYPE_INT32
+#define SHMDS_QUEUE_INT64 SHMDS_TYPE_INT64
+#define SHMDS_QUEUE_BYTES SHMDS_TYPE_BYTES
 
 /** Geometry of a new queue. Initialise with SHMDS_QUEUE_CONFIG_INIT
  * or shmds_queue_config_init(). */
