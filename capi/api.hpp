@@ -98,12 +98,12 @@ int init_versioned(const char *fn, T *out, std::size_t struct_size, const T &def
 // first min(in->struct_size, sizeof ours) bytes are read, so fields the caller's
 // version lacks keep their defaults. ours.struct_size becomes sizeof ours, so what is
 // handed on is a complete struct of this version. -EINVAL with a sentence if
-// in->struct_size is below v1_size. A NULL `in` is the caller's business (some
-// functions take NULL for "all defaults").
+// in is NULL or in->struct_size is below v1_size.
 template <typename T>
 int read_versioned(const char *fn, const char *arg, const T *in, T &ours,
                    std::size_t v1_size) noexcept {
     check_versioned<T>();
+    if (SHMDS_UNLIKELY(!in)) return core::fail(-EINVAL, "{}: {} is NULL", fn, arg);
     const std::size_t theirs = in->struct_size;
     if (SHMDS_UNLIKELY(theirs < v1_size)) return struct_too_small(fn, arg, theirs, v1_size);
     constexpr std::size_t head = sizeof(std::size_t);
@@ -132,6 +132,14 @@ private:
     shmds_options_t copy_ = SHMDS_OPTIONS_INIT;
     const shmds_options_t *given_ = nullptr;
 };
+
+// The variant of a new typed ring (queue, pubsub): the element types the rings store
+// (common.h's shmds_type_t). `prefix` names the structure's constants in the sentence.
+inline int check_ring_variant(const char *fn, int variant, const char *prefix) noexcept {
+    if (variant >= SHMDS_TYPE_INT16 && variant <= SHMDS_TYPE_BYTES) return 0;
+    return core::fail(-EINVAL, "{}: variant {} is not one of {}_INT16, _INT32, _INT64, _BYTES",
+                      fn, variant, prefix);
+}
 
 // Run f() and map any escaping exception to an error code.
 template <typename F>

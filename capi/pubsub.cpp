@@ -92,13 +92,9 @@ SHMDS_API int shmds_pubsub_config_init(shmds_pubsub_config_t *out, size_t struct
 SHMDS_API int shmds_pubsub_create(const shmds_options_t *opts,
                                   const shmds_pubsub_config_t *cfg_in, shmds_pubsub_t **out) {
     static const char fn[] = "shmds_pubsub_create";
-    CAPI_REQUIRE(cfg_in, fn, "cfg");
     shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(0, 0);
     if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
-    if (cfg.variant < SHMDS_PUBSUB_INT16 || cfg.variant > SHMDS_PUBSUB_BYTES)
-        return fail(-EINVAL, "{}: variant {} is not one of SHMDS_PUBSUB_INT16, _INT32, _INT64, "
-                             "_BYTES",
-                    fn, cfg.variant);
+    if (int r = capi::check_ring_variant(fn, cfg.variant, "SHMDS_PUBSUB")) return r;
     const shmds::pubsub::Config c{shmds::pubsub::Variant(cfg.variant), cfg.capacity,
                                   cfg.msg_size};
     return capi::make_handle<PubSub>(fn, opts, out,

@@ -92,13 +92,9 @@ SHMDS_API int shmds_queue_config_init(shmds_queue_config_t *out, size_t struct_s
 SHMDS_API int shmds_queue_create(const shmds_options_t *opts,
                                  const shmds_queue_config_t *cfg_in, shmds_queue_t **out) {
     static const char fn[] = "shmds_queue_create";
-    CAPI_REQUIRE(cfg_in, fn, "cfg");
     shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(0, 0);
     if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
-    if (cfg.variant < SHMDS_QUEUE_INT16 || cfg.variant > SHMDS_QUEUE_BYTES)
-        return fail(-EINVAL, "{}: variant {} is not one of SHMDS_QUEUE_INT16, _INT32, _INT64, "
-                             "_BYTES",
-                    fn, cfg.variant);
+    if (int r = capi::check_ring_variant(fn, cfg.variant, "SHMDS_QUEUE")) return r;
     const shmds::queue::Config c{shmds::queue::Variant(cfg.variant), cfg.capacity,
                                  cfg.arena_bytes};
     return capi::make_handle<Queue>(fn, opts, out,

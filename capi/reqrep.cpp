@@ -75,7 +75,6 @@ SHMDS_API int shmds_reqrep_config_init(shmds_reqrep_config_t *out, size_t struct
 SHMDS_API int shmds_reqrep_create(const shmds_options_t *opts,
                                   const shmds_reqrep_config_t *cfg_in, shmds_reqrep_t **out) {
     static const char fn[] = "shmds_reqrep_create";
-    CAPI_REQUIRE(cfg_in, fn, "cfg");
     shmds_reqrep_config_t cfg = SHMDS_REQREP_CONFIG_INIT(0, 0, 0);
     if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
     if (cfg.variant != SHMDS_REQREP_INT64 && cfg.variant != SHMDS_REQREP_BYTES)

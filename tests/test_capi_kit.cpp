@@ -111,6 +111,18 @@ TEST(CapiKit, ReadInRefusesAStructSmallerThanTheFirstVersion) {
                                             kThingV1Size));
     EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "cfg->struct_size is 8"));
     EXPECT_EQ(1u, ours.a);  // nothing read
+    EXPECT_EQ(-EINVAL, capi::read_versioned<ThingV2>("shmds_x_create", "cfg", nullptr, ours,
+                                                     kThingV1Size));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "shmds_x_create: cfg is NULL"));
+}
+
+TEST(CapiKit, RingVariantsAreTheFourStoredElementTypes) {
+    for (int v : {SHMDS_TYPE_INT16, SHMDS_TYPE_INT32, SHMDS_TYPE_INT64, SHMDS_TYPE_BYTES})
+        EXPECT_EQ(0, capi::check_ring_variant("f", v, "SHMDS_QUEUE")) << v;
+    for (int v : {0, int(SHMDS_TYPE_INT8), int(SHMDS_TYPE_F64), -1}) {
+        EXPECT_EQ(-EINVAL, capi::check_ring_variant("shmds_queue_create", v, "SHMDS_QUEUE"));
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "is not one of SHMDS_QUEUE_INT16"));
+    }
 }
 
 TEST(CapiKit, OptionsInKeepsNullAsNullAndCompletesAnOlderStruct) {
