@@ -1,6 +1,6 @@
 // The exported barrier functions: argument checks and the handle-to-engine mapping.
 #include "sync/barrier.hpp"
-#include "sync_handles.hpp"
+#include "lifecycle.hpp"
 
 #include <shmds/sync.h>
 
@@ -10,44 +10,41 @@ namespace capi = shmds::capi;
 static_assert(SHMDS_BARRIER_LEADER == Barrier::kLeader);
 
 namespace {
-Barrier *engine(shmds_barrier_t *b) noexcept { return capi::sync_engine<Barrier>(b); }
-const Barrier *engine(const shmds_barrier_t *b) noexcept { return capi::sync_engine<Barrier>(b); }
+constexpr char kNoun[] = "barrier";
+Barrier *engine(shmds_barrier_t *b) noexcept { return capi::engine_of<Barrier>(b); }
+const Barrier *engine(const shmds_barrier_t *b) noexcept { return capi::engine_of<Barrier>(b); }
 }  // namespace
 
 extern "C" {
 
 SHMDS_API int shmds_barrier_create(const shmds_options_t *opts, uint32_t parties,
                                    shmds_barrier_t **out) {
-    return capi::sync_make<Barrier>(
-        "shmds_barrier_create", out,
-        [&](std::unique_ptr<Barrier> &e) { return Barrier::create(opts, parties, e); });
+    return capi::make_handle<Barrier>("shmds_barrier_create", opts, out,
+        [&](auto *o, auto &e) { return Barrier::create(o, parties, e); });
 }
 
 SHMDS_API int shmds_barrier_open(const shmds_options_t *opts, shmds_barrier_t **out) {
-    return capi::sync_make<Barrier>(
-        "shmds_barrier_open", out,
-        [&](std::unique_ptr<Barrier> &e) { return Barrier::open(opts, e); });
+    return capi::make_handle<Barrier>("shmds_barrier_open", opts, out,
+        [&](auto *o, auto &e) { return Barrier::open(o, e); });
 }
 
-SHMDS_API void shmds_barrier_close(shmds_barrier_t *b) { delete engine(b); }
+SHMDS_API void shmds_barrier_close(shmds_barrier_t *b) { capi::close_handle<Barrier>(b); }
 
 SHMDS_API int shmds_barrier_fd(const shmds_barrier_t *b) {
-    return capi::sync_fd<Barrier>(b, "shmds_barrier_fd");
+    return capi::segment_fd<Barrier>(b, "shmds_barrier_fd", kNoun);
 }
 
 SHMDS_API uint64_t shmds_barrier_recoveries(const shmds_barrier_t *b) {
-    return b ? engine(b)->recovery_count() : 0;
+    return capi::recoveries_of<Barrier>(b);
 }
 
 SHMDS_API int shmds_barrier_wait(shmds_barrier_t *b, int64_t timeout_ns) {
-    SHMDS_SYNC_CHECK(b, "shmds_barrier_wait");
-    shmds::core::Deadline dl;
-    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
-    return engine(b)->wait(dl);
+    return capi::timed<Barrier>(b, "shmds_barrier_wait", kNoun, timeout_ns,
+        [](auto &e, const auto &dl) { return e.wait(dl); });
 }
 
 SHMDS_API int shmds_barrier_reset(shmds_barrier_t *b) {
-    SHMDS_SYNC_CHECK(b, "shmds_barrier_reset");
+    CAPI_REQUIRE(b, "shmds_barrier_reset", kNoun);
     return engine(b)->reset();
 }
 
@@ -64,28 +61,10 @@ SHMDS_API uint32_t shmds_barrier_parties(const shmds_barrier_t *b) {
 }
 
 SHMDS_API int shmds_barrier_is_broken(const shmds_barrier_t *b) {
-    SHMDS_SYNC_CHECK(b, "shmds_barrier_is_broken");
+    CAPI_REQUIRE(b, "shmds_barrier_is_broken", kNoun);
     return engine(b)->is_broken() ? 1 : 0;
 }
 
-SHMDS_API int shmds_barrier_eventfd(shmds_barrier_t *b) {
-    SHMDS_SYNC_CHECK(b, "shmds_barrier_eventfd");
-    return engine(b)->events().get_or_create();
-}
-
-SHMDS_API int shmds_barrier_set_eventfd(shmds_barrier_t *b, int fd) {
-    SHMDS_SYNC_CHECK(b, "shmds_barrier_set_eventfd");
-    return engine(b)->events().set(fd);
-}
-
-SHMDS_API int shmds_barrier_notify(shmds_barrier_t *b) {
-    SHMDS_SYNC_CHECK(b, "shmds_barrier_notify");
-    return engine(b)->events().notify();
-}
-
-SHMDS_API int shmds_barrier_eventfd_consume(shmds_barrier_t *b, uint64_t *count) {
-    SHMDS_SYNC_CHECK(b, "shmds_barrier_eventfd_consume");
-    return engine(b)->events().consume(count);
-}
+SHMDS_CAPI_EVENTFD_EXPORTS(shmds_barrier, shmds_barrier_t, Barrier, kNoun)
 
 }  // extern "C"

@@ -22,6 +22,12 @@ SHMDS_API const char *shmds_errname(int code) { return core::error_name(code); }
 
 SHMDS_API const char *shmds_last_error(void) { return core::last_error(); }
 
+SHMDS_API int shmds_options_init(shmds_options_t *out, size_t struct_size) {
+    const shmds_options_t defaults = SHMDS_OPTIONS_INIT;
+    return capi::init_versioned("shmds_options_init", out, struct_size, defaults,
+                                SHMDS_V1_SIZE(shmds_options_t, mode));
+}
+
 SHMDS_API int shmds_unlink(const char *path) {
     if (!path) return capi::null_arg("shmds_unlink", "path");
     if (::unlink(path) != 0)

@@ -1,6 +1,6 @@
 // The exported condvar functions: argument checks and the handle-to-engine mapping.
 #include "sync/condvar.hpp"
-#include "sync_handles.hpp"
+#include "lifecycle.hpp"
 
 #include <shmds/sync.h>
 
@@ -8,73 +8,66 @@ using shmds::sync::Condvar;
 namespace capi = shmds::capi;
 
 namespace {
-Condvar *engine(shmds_condvar_t *cv) noexcept { return capi::sync_engine<Condvar>(cv); }
-const Condvar *engine(const shmds_condvar_t *cv) noexcept {
-    return capi::sync_engine<Condvar>(cv);
-}
+constexpr char kNoun[] = "condvar";
+Condvar *engine(shmds_condvar_t *cv) noexcept { return capi::engine_of<Condvar>(cv); }
+const Condvar *engine(const shmds_condvar_t *cv) noexcept { return capi::engine_of<Condvar>(cv); }
 }  // namespace
 
 extern "C" {
 
 SHMDS_API int shmds_condvar_create(const shmds_options_t *opts, shmds_condvar_t **out) {
-    return capi::sync_make<Condvar>(
-        "shmds_condvar_create", out,
-        [&](std::unique_ptr<Condvar> &e) { return Condvar::create(opts, e); });
+    return capi::make_handle<Condvar>("shmds_condvar_create", opts, out,
+        [&](auto *o, auto &e) { return Condvar::create(o, e); });
 }
 
 SHMDS_API int shmds_condvar_open(const shmds_options_t *opts, shmds_condvar_t **out) {
-    return capi::sync_make<Condvar>(
-        "shmds_condvar_open", out,
-        [&](std::unique_ptr<Condvar> &e) { return Condvar::open(opts, e); });
+    return capi::make_handle<Condvar>("shmds_condvar_open", opts, out,
+        [&](auto *o, auto &e) { return Condvar::open(o, e); });
 }
 
-SHMDS_API void shmds_condvar_close(shmds_condvar_t *cv) { delete engine(cv); }
+SHMDS_API void shmds_condvar_close(shmds_condvar_t *cv) { capi::close_handle<Condvar>(cv); }
 
 SHMDS_API int shmds_condvar_fd(const shmds_condvar_t *cv) {
-    return capi::sync_fd<Condvar>(cv, "shmds_condvar_fd");
+    return capi::segment_fd<Condvar>(cv, "shmds_condvar_fd", kNoun);
 }
 
 SHMDS_API uint64_t shmds_condvar_recoveries(const shmds_condvar_t *cv) {
-    return cv ? engine(cv)->recovery_count() : 0;
+    return capi::recoveries_of<Condvar>(cv);
 }
 
 SHMDS_API int shmds_condvar_lock(shmds_condvar_t *cv, int64_t timeout_ns) {
-    SHMDS_SYNC_CHECK(cv, "shmds_condvar_lock");
-    shmds::core::Deadline dl;
-    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
-    return engine(cv)->lock(dl);
+    return capi::timed<Condvar>(cv, "shmds_condvar_lock", kNoun, timeout_ns,
+        [](auto &e, const auto &dl) { return e.lock(dl); });
 }
 
 SHMDS_API int shmds_condvar_try_lock(shmds_condvar_t *cv) {
-    SHMDS_SYNC_CHECK(cv, "shmds_condvar_try_lock");
+    CAPI_REQUIRE(cv, "shmds_condvar_try_lock", kNoun);
     return engine(cv)->lock(shmds::core::Deadline::from_timeout(0));
 }
 
 SHMDS_API int shmds_condvar_unlock(shmds_condvar_t *cv) {
-    SHMDS_SYNC_CHECK(cv, "shmds_condvar_unlock");
+    CAPI_REQUIRE(cv, "shmds_condvar_unlock", kNoun);
     return engine(cv)->unlock();
 }
 
 SHMDS_API int shmds_condvar_consistent(shmds_condvar_t *cv) {
-    SHMDS_SYNC_CHECK(cv, "shmds_condvar_consistent");
+    CAPI_REQUIRE(cv, "shmds_condvar_consistent", kNoun);
     return engine(cv)->consistent();
 }
 
 SHMDS_API int shmds_condvar_wait(shmds_condvar_t *cv, int64_t timeout_ns) {
-    SHMDS_SYNC_CHECK(cv, "shmds_condvar_wait");
-    shmds::core::Deadline dl;
-    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
-    return engine(cv)->wait(dl);
+    return capi::timed<Condvar>(cv, "shmds_condvar_wait", kNoun, timeout_ns,
+        [](auto &e, const auto &dl) { return e.wait(dl); });
 }
 
 SHMDS_API int shmds_condvar_signal(shmds_condvar_t *cv) {
-    SHMDS_SYNC_CHECK(cv, "shmds_condvar_signal");
+    CAPI_REQUIRE(cv, "shmds_condvar_signal", kNoun);
     engine(cv)->signal();
     return 0;
 }
 
 SHMDS_API int shmds_condvar_broadcast(shmds_condvar_t *cv) {
-    SHMDS_SYNC_CHECK(cv, "shmds_condvar_broadcast");
+    CAPI_REQUIRE(cv, "shmds_condvar_broadcast", kNoun);
     engine(cv)->broadcast();
     return 0;
 }

@@ -1,6 +1,6 @@
 // The exported mutex functions: argument checks and the handle-to-engine mapping.
 #include "sync/mutex.hpp"
-#include "sync_handles.hpp"
+#include "lifecycle.hpp"
 
 #include <shmds/sync.h>
 
@@ -8,50 +8,49 @@ using shmds::sync::Mutex;
 namespace capi = shmds::capi;
 
 namespace {
-Mutex *engine(shmds_mutex_t *m) noexcept { return capi::sync_engine<Mutex>(m); }
+constexpr char kNoun[] = "mutex";
+Mutex *engine(shmds_mutex_t *m) noexcept { return capi::engine_of<Mutex>(m); }
 }  // namespace
 
 extern "C" {
 
 SHMDS_API int shmds_mutex_create(const shmds_options_t *opts, shmds_mutex_t **out) {
-    return capi::sync_make<Mutex>("shmds_mutex_create", out,
-                                  [&](std::unique_ptr<Mutex> &e) { return Mutex::create(opts, e); });
+    return capi::make_handle<Mutex>("shmds_mutex_create", opts, out,
+        [&](auto *o, auto &e) { return Mutex::create(o, e); });
 }
 
 SHMDS_API int shmds_mutex_open(const shmds_options_t *opts, shmds_mutex_t **out) {
-    return capi::sync_make<Mutex>("shmds_mutex_open", out,
-                                  [&](std::unique_ptr<Mutex> &e) { return Mutex::open(opts, e); });
+    return capi::make_handle<Mutex>("shmds_mutex_open", opts, out,
+        [&](auto *o, auto &e) { return Mutex::open(o, e); });
 }
 
-SHMDS_API void shmds_mutex_close(shmds_mutex_t *m) { delete engine(m); }
+SHMDS_API void shmds_mutex_close(shmds_mutex_t *m) { capi::close_handle<Mutex>(m); }
 
 SHMDS_API int shmds_mutex_fd(const shmds_mutex_t *m) {
-    return capi::sync_fd<Mutex>(m, "shmds_mutex_fd");
+    return capi::segment_fd<Mutex>(m, "shmds_mutex_fd", kNoun);
 }
 
 SHMDS_API uint64_t shmds_mutex_recoveries(const shmds_mutex_t *m) {
-    return m ? capi::sync_engine<Mutex>(m)->recoveries().load(std::memory_order_relaxed) : 0;
+    return capi::recoveries_of<Mutex>(m);
 }
 
 SHMDS_API int shmds_mutex_lock(shmds_mutex_t *m, int64_t timeout_ns) {
-    SHMDS_SYNC_CHECK(m, "shmds_mutex_lock");
-    shmds::core::Deadline dl;
-    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
-    return engine(m)->lock(dl);
+    return capi::timed<Mutex>(m, "shmds_mutex_lock", kNoun, timeout_ns,
+        [](auto &e, const auto &dl) { return e.lock(dl); });
 }
 
 SHMDS_API int shmds_mutex_try_lock(shmds_mutex_t *m) {
-    SHMDS_SYNC_CHECK(m, "shmds_mutex_try_lock");
+    CAPI_REQUIRE(m, "shmds_mutex_try_lock", kNoun);
     return engine(m)->lock(shmds::core::Deadline::from_timeout(0));
 }
 
 SHMDS_API int shmds_mutex_unlock(shmds_mutex_t *m) {
-    SHMDS_SYNC_CHECK(m, "shmds_mutex_unlock");
+    CAPI_REQUIRE(m, "shmds_mutex_unlock", kNoun);
     return engine(m)->unlock();
 }
 
 SHMDS_API int shmds_mutex_consistent(shmds_mutex_t *m) {
-    SHMDS_SYNC_CHECK(m, "shmds_mutex_consistent");
+    CAPI_REQUIRE(m, "shmds_mutex_consistent", kNoun);
     return engine(m)->consistent();
 }
 

@@ -1,6 +1,6 @@
 // The exported pubsub functions: check arguments, turn handles into the engine and its
 // subscribers, map failures to codes. No pubsub logic lives here.
-#include "api.hpp"
+#include "lifecycle.hpp"
 #include "pubsub/pubsub.hpp"
 #include "pubsub/subscriber.hpp"
 
@@ -17,15 +17,13 @@ namespace capi = shmds::capi;
 
 namespace {
 
-// Handles are the engine objects themselves; the C types are never defined.
-PubSub *engine(shmds_pubsub_t *p) noexcept { return reinterpret_cast<PubSub *>(p); }
-const PubSub *engine(const shmds_pubsub_t *p) noexcept {
-    return reinterpret_cast<const PubSub *>(p);
-}
-Subscriber *cursor(shmds_pubsub_sub_t *s) noexcept { return reinterpret_cast<Subscriber *>(s); }
+PubSub *engine(shmds_pubsub_t *p) noexcept { return capi::engine_of<PubSub>(p); }
+const PubSub *engine(const shmds_pubsub_t *p) noexcept { return capi::engine_of<PubSub>(p); }
+Subscriber *cursor(shmds_pubsub_sub_t *s) noexcept { return capi::engine_of<Subscriber>(s); }
 const Subscriber *cursor(const shmds_pubsub_sub_t *s) noexcept {
-    return reinterpret_cast<const Subscriber *>(s);
+    return capi::engine_of<Subscriber>(s);
 }
+constexpr char kNoun[] = "pubsub";
 
 int need_int(const PubSub *p, const char *fn) noexcept {
     if (SHMDS_UNLIKELY(p->is_bytes()))
@@ -40,22 +38,16 @@ int need_bytes(const PubSub *p, const char *fn) noexcept {
     return 0;
 }
 
-#define CHECK_HANDLE(p, fn) \
-    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, "pubsub")
-#define CHECK_SUB(s, fn) \
-    if (SHMDS_UNLIKELY(!(s))) return capi::null_arg(fn, "sub")
-#define CHECK_ARG(p, fn, name) \
-    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
+#define CHECK_HANDLE(p, fn) CAPI_REQUIRE(p, fn, kNoun)
+#define CHECK_SUB(s, fn) CAPI_REQUIRE(s, fn, "sub")
 
-constexpr std::size_t kConfigV1Size =
-    offsetof(shmds_pubsub_config_t, msg_size) + sizeof(std::uint64_t);
-constexpr std::size_t kStatsV1Size =
-    offsetof(shmds_pubsub_stats_t, waiting_subscribers) + sizeof(std::uint32_t);
+constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_pubsub_config_t, msg_size);
+constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_pubsub_stats_t, waiting_subscribers);
 
 int subscribe(shmds_pubsub_t *ps, shmds_pubsub_sub_t **out, Subscriber::Start start,
               const char *fn) noexcept {
     CHECK_HANDLE(ps, fn);
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     auto *s = new (std::nothrow) Subscriber(*engine(ps), start);
     if (!s) return fail(-ENOMEM, "{}: out of memory for a subscriber", fn);
     *out = reinterpret_cast<shmds_pubsub_sub_t *>(s);
@@ -65,11 +57,11 @@ int subscribe(shmds_pubsub_t *ps, shmds_pubsub_sub_t **out, Subscriber::Start st
 int poll_multi_int(shmds_pubsub_sub_t *sub, int64_t *out, size_t max, size_t *got,
                    const Deadline &dl, bool allow_empty, const char *fn) noexcept {
     CHECK_SUB(sub, fn);
-    CHECK_ARG(got, fn, "got");
+    CAPI_REQUIRE(got, fn, "got");
     *got = 0;
     if (int r = need_int(&cursor(sub)->pubsub(), fn)) return r;
     if (max == 0) return 0;
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     return cursor(sub)->poll_multi_int(out, max, got, dl, allow_empty);
 }
 
@@ -77,11 +69,11 @@ int poll_multi_bytes(shmds_pubsub_sub_t *sub, void *buf, size_t buf_size, size_t
                      size_t max, size_t *got, const Deadline &dl, bool allow_empty,
                      const char *fn) noexcept {
     CHECK_SUB(sub, fn);
-    CHECK_ARG(got, fn, "got");
+    CAPI_REQUIRE(got, fn, "got");
     *got = 0;
     if (int r = need_bytes(&cursor(sub)->pubsub(), fn)) return r;
     if (max == 0) return 0;
-    CHECK_ARG(lens, fn, "lens");
+    CAPI_REQUIRE(lens, fn, "lens");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     return cursor(sub)->poll_multi_bytes(buf, buf_size, lens, max, got, dl, allow_empty);
 }
@@ -90,43 +82,35 @@ int poll_multi_bytes(shmds_pubsub_sub_t *sub, void *buf, size_t buf_size, size_t
 
 extern "C" {
 
-SHMDS_API int shmds_pubsub_create(const shmds_options_t *opts, const shmds_pubsub_config_t *cfg,
-                                  shmds_pubsub_t **out) {
+SHMDS_API int shmds_pubsub_config_init(shmds_pubsub_config_t *out, size_t struct_size,
+                                       int variant, uint64_t capacity) {
+    const shmds_pubsub_config_t defaults = SHMDS_PUBSUB_CONFIG_INIT(variant, capacity);
+    return capi::init_versioned("shmds_pubsub_config_init", out, struct_size, defaults,
+                                kConfigV1Size);
+}
+
+SHMDS_API int shmds_pubsub_create(const shmds_options_t *opts,
+                                  const shmds_pubsub_config_t *cfg_in, shmds_pubsub_t **out) {
     static const char fn[] = "shmds_pubsub_create";
-    CHECK_ARG(cfg, fn, "cfg");
-    CHECK_ARG(out, fn, "out");
-    if (cfg->struct_size < kConfigV1Size)
-        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
-                             "SHMDS_PUBSUB_CONFIG_INIT",
-                    fn, cfg->struct_size);
-    if (cfg->variant < SHMDS_PUBSUB_INT16 || cfg->variant > SHMDS_PUBSUB_BYTES)
-        return fail(-EINVAL, "{}: variant {} is not one of SHMDS_PUBSUB_INT16, _INT32, _INT64, "
-                             "_BYTES",
-                    fn, cfg->variant);
-    return capi::guarded(fn, [&] {
-        std::unique_ptr<PubSub> p;
-        shmds::pubsub::Config c{shmds::pubsub::Variant(cfg->variant), cfg->capacity,
-                                cfg->msg_size};
-        if (int r = PubSub::create(opts, c, p)) return r;
-        *out = reinterpret_cast<shmds_pubsub_t *>(p.release());
-        return 0;
-    });
+    shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(0, 0);
+    if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
+    if (int r = capi::check_ring_variant(fn, cfg.variant, "SHMDS_PUBSUB")) return r;
+    const shmds::pubsub::Config c{shmds::pubsub::Variant(cfg.variant), cfg.capacity,
+                                  cfg.msg_size};
+    return capi::make_handle<PubSub>(fn, opts, out,
+                                     [&](auto *o, auto &e) { return PubSub::create(o, c, e); });
 }
 
 SHMDS_API int shmds_pubsub_open(const shmds_options_t *opts, int variant, shmds_pubsub_t **out) {
     static const char fn[] = "shmds_pubsub_open";
-    CHECK_ARG(out, fn, "out");
     if (variant < SHMDS_PUBSUB_ANY || variant > SHMDS_PUBSUB_BYTES)
         return fail(-EINVAL, "{}: variant {} is not a pubsub variant", fn, variant);
-    return capi::guarded(fn, [&] {
-        std::unique_ptr<PubSub> p;
-        if (int r = PubSub::open(opts, std::uint32_t(variant), p)) return r;
-        *out = reinterpret_cast<shmds_pubsub_t *>(p.release());
-        return 0;
+    return capi::make_handle<PubSub>(fn, opts, out, [&](auto *o, auto &e) {
+        return PubSub::open(o, std::uint32_t(variant), e);
     });
 }
 
-SHMDS_API void shmds_pubsub_close(shmds_pubsub_t *ps) { delete engine(ps); }
+SHMDS_API void shmds_pubsub_close(shmds_pubsub_t *ps) { capi::close_handle<PubSub>(ps); }
 
 SHMDS_API int shmds_pubsub_variant(const shmds_pubsub_t *ps) {
     CHECK_HANDLE(ps, "shmds_pubsub_variant");
@@ -146,38 +130,32 @@ SHMDS_API uint64_t shmds_pubsub_write_pos(const shmds_pubsub_t *ps) {
 }
 
 SHMDS_API int shmds_pubsub_fd(const shmds_pubsub_t *ps) {
-    CHECK_HANDLE(ps, "shmds_pubsub_fd");
-    int fd = const_cast<PubSub *>(engine(ps))->segment().fd();
-    if (fd < 0) return fail(-ENOENT, "an anonymous pubsub has no descriptor; create it as a memfd");
-    return fd;
+    return capi::segment_fd<PubSub>(ps, "shmds_pubsub_fd", kNoun);
 }
 
 SHMDS_API int shmds_pubsub_sync(const shmds_pubsub_t *ps) {
-    CHECK_HANDLE(ps, "shmds_pubsub_sync");
-    return const_cast<PubSub *>(engine(ps))->segment().sync();
+    return capi::segment_sync<PubSub>(ps, "shmds_pubsub_sync", kNoun);
 }
 
 SHMDS_API int shmds_pubsub_stats(const shmds_pubsub_t *ps, shmds_pubsub_stats_t *stats) {
     static const char fn[] = "shmds_pubsub_stats";
     CHECK_HANDLE(ps, fn);
-    CHECK_ARG(stats, fn, "stats");
-    if (stats->struct_size < kStatsV1Size)
-        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
-                    stats->struct_size, kStatsV1Size);
+    CAPI_REQUIRE(stats, fn, "stats");
     shmds::pubsub::Stats s;
     engine(ps)->stats(s);
-    stats->capacity = s.capacity;
-    stats->msg_size = s.msg_size;
-    stats->write_pos = s.write_pos;
-    stats->dropped = s.dropped;
-    stats->skipped = s.skipped;
-    stats->torn = s.torn;
-    stats->takeovers = s.takeovers;
-    stats->overflowed = s.overflowed;
-    stats->recoveries = s.recoveries;
-    stats->segment_bytes = s.segment_bytes;
-    stats->waiting_subscribers = s.waiting_subscribers;
-    return 0;
+    shmds_pubsub_stats_t ours{};
+    ours.capacity = s.capacity;
+    ours.msg_size = s.msg_size;
+    ours.write_pos = s.write_pos;
+    ours.dropped = s.dropped;
+    ours.skipped = s.skipped;
+    ours.torn = s.torn;
+    ours.takeovers = s.takeovers;
+    ours.overflowed = s.overflowed;
+    ours.recoveries = s.recoveries;
+    ours.segment_bytes = s.segment_bytes;
+    ours.waiting_subscribers = s.waiting_subscribers;
+    return capi::copy_versioned(fn, "stats", stats, ours, kStatsV1Size);
 }
 
 SHMDS_API int shmds_pubsub_publish_int(shmds_pubsub_t *ps, int64_t value) {
@@ -193,7 +171,7 @@ SHMDS_API int shmds_pubsub_publish_multi_int(shmds_pubsub_t *ps, const int64_t *
     CHECK_HANDLE(ps, fn);
     if (int r = need_int(engine(ps), fn)) return r;
     if (n == 0) return 0;
-    CHECK_ARG(values, fn, "values");
+    CAPI_REQUIRE(values, fn, "values");
     return engine(ps)->publish_int(values, n);
 }
 
@@ -212,8 +190,8 @@ SHMDS_API int shmds_pubsub_publish_multi_bytes(shmds_pubsub_t *ps, const void *c
     CHECK_HANDLE(ps, fn);
     if (int r = need_bytes(engine(ps), fn)) return r;
     if (n == 0) return 0;
-    CHECK_ARG(datas, fn, "datas");
-    CHECK_ARG(lens, fn, "lens");
+    CAPI_REQUIRE(datas, fn, "datas");
+    CAPI_REQUIRE(lens, fn, "lens");
     for (std::size_t i = 0; i < n; ++i)
         if (!datas[i] && lens[i]) return fail(-EINVAL, "{}: datas[{}] is NULL", fn, i);
     return capi::guarded(fn, [&] {
@@ -243,13 +221,15 @@ SHMDS_API int shmds_pubsub_subscribe_all(shmds_pubsub_t *ps, shmds_pubsub_sub_t 
     return subscribe(ps, out, Subscriber::Start::oldest, "shmds_pubsub_subscribe_all");
 }
 
-SHMDS_API void shmds_pubsub_sub_close(shmds_pubsub_sub_t *sub) { delete cursor(sub); }
+SHMDS_API void shmds_pubsub_sub_close(shmds_pubsub_sub_t *sub) {
+    capi::close_handle<Subscriber>(sub);
+}
 
 SHMDS_API int shmds_pubsub_sub_poll_int(shmds_pubsub_sub_t *sub, int64_t *out,
                                         int64_t timeout_ns) {
     static const char fn[] = "shmds_pubsub_sub_poll_int";
     CHECK_SUB(sub, fn);
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     if (int r = need_int(&cursor(sub)->pubsub(), fn)) return r;
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
@@ -273,7 +253,7 @@ SHMDS_API int shmds_pubsub_sub_poll_bytes(shmds_pubsub_sub_t *sub, void *buf, si
                                           size_t *len, int64_t timeout_ns) {
     static const char fn[] = "shmds_pubsub_sub_poll_bytes";
     CHECK_SUB(sub, fn);
-    CHECK_ARG(len, fn, "len");
+    CAPI_REQUIRE(len, fn, "len");
     if (int r = need_bytes(&cursor(sub)->pubsub(), fn)) return r;
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     Deadline dl;
@@ -336,27 +316,9 @@ SHMDS_API int shmds_pubsub_sub_reset_oldest(shmds_pubsub_sub_t *sub) {
 
 SHMDS_API int shmds_pubsub_sub_eventfd(shmds_pubsub_sub_t *sub) {
     CHECK_SUB(sub, "shmds_pubsub_sub_eventfd");
-    return cursor(sub)->pubsub().events().get_or_create();
+    return capi::EventfdGet{}(cursor(sub)->pubsub().events());
 }
 
-SHMDS_API int shmds_pubsub_eventfd(shmds_pubsub_t *ps) {
-    CHECK_HANDLE(ps, "shmds_pubsub_eventfd");
-    return engine(ps)->events().get_or_create();
-}
-
-SHMDS_API int shmds_pubsub_set_eventfd(shmds_pubsub_t *ps, int fd) {
-    CHECK_HANDLE(ps, "shmds_pubsub_set_eventfd");
-    return engine(ps)->events().set(fd);
-}
-
-SHMDS_API int shmds_pubsub_notify(shmds_pubsub_t *ps) {
-    CHECK_HANDLE(ps, "shmds_pubsub_notify");
-    return engine(ps)->events().notify();
-}
-
-SHMDS_API int shmds_pubsub_eventfd_consume(shmds_pubsub_t *ps, uint64_t *count) {
-    CHECK_HANDLE(ps, "shmds_pubsub_eventfd_consume");
-    return engine(ps)->events().consume(count);
-}
+SHMDS_CAPI_EVENTFD_EXPORTS(shmds_pubsub, shmds_pubsub_t, PubSub, kNoun)
 
 }  // extern "C"

@@ -1,12 +1,11 @@
 // The exported queue functions: check arguments, turn the handle into the engine,
 // map failures to codes. No queue logic lives here.
-#include "api.hpp"
+#include "lifecycle.hpp"
 #include "queue/queue.hpp"
 
 #include <shmds/queue.h>
 
 #include <cstring>
-#include <memory>
 
 using shmds::core::Deadline;
 using shmds::core::fail;
@@ -18,9 +17,9 @@ namespace capi = shmds::capi;
 
 namespace {
 
-// The handle is the engine object itself; the C type is never defined.
-Queue *engine(shmds_queue_t *q) noexcept { return reinterpret_cast<Queue *>(q); }
-const Queue *engine(const shmds_queue_t *q) noexcept { return reinterpret_cast<const Queue *>(q); }
+Queue *engine(shmds_queue_t *q) noexcept { return capi::engine_of<Queue>(q); }
+const Queue *engine(const shmds_queue_t *q) noexcept { return capi::engine_of<Queue>(q); }
+constexpr char kNoun[] = "queue";
 
 int need_int(const Queue *q, const char *fn) noexcept {
     if (SHMDS_UNLIKELY(q->is_bytes()))
@@ -35,15 +34,10 @@ int need_bytes(const Queue *q, const char *fn) noexcept {
     return 0;
 }
 
-#define CHECK_HANDLE(q, fn) \
-    if (SHMDS_UNLIKELY(!(q))) return capi::null_arg(fn, "queue")
-#define CHECK_ARG(p, fn, name) \
-    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
+#define CHECK_HANDLE(q, fn) CAPI_REQUIRE(q, fn, kNoun)
 
-constexpr std::size_t kConfigV1Size =
-    offsetof(shmds_queue_config_t, arena_bytes) + sizeof(std::uint64_t);
-constexpr std::size_t kStatsV1Size =
-    offsetof(shmds_queue_stats_t, segment_bytes) + sizeof(std::uint64_t);
+constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_queue_config_t, arena_bytes);
+constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_queue_stats_t, segment_bytes);
 
 int push_bytes_at(shmds_queue_t *q, End end, const void *data, std::size_t len,
                   std::int64_t timeout_ns, const char *fn) noexcept {
@@ -61,7 +55,7 @@ int pop_bytes_at(shmds_queue_t *q, End end, void *buf, std::size_t buf_size, std
                  std::int64_t timeout_ns, const char *fn) noexcept {
     CHECK_HANDLE(q, fn);
     if (int r = need_bytes(engine(q), fn)) return r;
-    CHECK_ARG(len, fn, "len");
+    CAPI_REQUIRE(len, fn, "len");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
@@ -75,10 +69,10 @@ int pop_multi_bytes(shmds_queue_t *q, void *buf, std::size_t buf_size, std::size
                     const char *fn) noexcept {
     CHECK_HANDLE(q, fn);
     if (int r = need_bytes(engine(q), fn)) return r;
-    CHECK_ARG(got, fn, "got");
+    CAPI_REQUIRE(got, fn, "got");
     *got = 0;
     if (max == 0) return 0;
-    CHECK_ARG(lens, fn, "lens");
+    CAPI_REQUIRE(lens, fn, "lens");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     PopBuffer out{buf, buf_size, lens, max};
     return engine(q)->bytes().pop(End::front, out, got, dl, allow_empty);
@@ -88,43 +82,35 @@ int pop_multi_bytes(shmds_queue_t *q, void *buf, std::size_t buf_size, std::size
 
 extern "C" {
 
-SHMDS_API int shmds_queue_create(const shmds_options_t *opts, const shmds_queue_config_t *cfg,
-                                 shmds_queue_t **out) {
+SHMDS_API int shmds_queue_config_init(shmds_queue_config_t *out, size_t struct_size,
+                                      int variant, uint64_t capacity) {
+    const shmds_queue_config_t defaults = SHMDS_QUEUE_CONFIG_INIT(variant, capacity);
+    return capi::init_versioned("shmds_queue_config_init", out, struct_size, defaults,
+                                kConfigV1Size);
+}
+
+SHMDS_API int shmds_queue_create(const shmds_options_t *opts,
+                                 const shmds_queue_config_t *cfg_in, shmds_queue_t **out) {
     static const char fn[] = "shmds_queue_create";
-    CHECK_ARG(cfg, fn, "cfg");
-    CHECK_ARG(out, fn, "out");
-    if (cfg->struct_size < kConfigV1Size)
-        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
-                             "SHMDS_QUEUE_CONFIG_INIT",
-                    fn, cfg->struct_size);
-    if (cfg->variant < SHMDS_QUEUE_INT16 || cfg->variant > SHMDS_QUEUE_BYTES)
-        return fail(-EINVAL, "{}: variant {} is not one of SHMDS_QUEUE_INT16, _INT32, _INT64, "
-                             "_BYTES",
-                    fn, cfg->variant);
-    return capi::guarded(fn, [&] {
-        std::unique_ptr<Queue> q;
-        shmds::queue::Config c{shmds::queue::Variant(cfg->variant), cfg->capacity,
-                               cfg->arena_bytes};
-        if (int r = Queue::create(opts, c, q)) return r;
-        *out = reinterpret_cast<shmds_queue_t *>(q.release());
-        return 0;
-    });
+    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(0, 0);
+    if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
+    if (int r = capi::check_ring_variant(fn, cfg.variant, "SHMDS_QUEUE")) return r;
+    const shmds::queue::Config c{shmds::queue::Variant(cfg.variant), cfg.capacity,
+                                 cfg.arena_bytes};
+    return capi::make_handle<Queue>(fn, opts, out,
+                                    [&](auto *o, auto &e) { return Queue::create(o, c, e); });
 }
 
 SHMDS_API int shmds_queue_open(const shmds_options_t *opts, int variant, shmds_queue_t **out) {
     static const char fn[] = "shmds_queue_open";
-    CHECK_ARG(out, fn, "out");
     if (variant < SHMDS_QUEUE_ANY || variant > SHMDS_QUEUE_BYTES)
         return fail(-EINVAL, "{}: variant {} is not a queue variant", fn, variant);
-    return capi::guarded(fn, [&] {
-        std::unique_ptr<Queue> q;
-        if (int r = Queue::open(opts, std::uint32_t(variant), q)) return r;
-        *out = reinterpret_cast<shmds_queue_t *>(q.release());
-        return 0;
+    return capi::make_handle<Queue>(fn, opts, out, [&](auto *o, auto &e) {
+        return Queue::open(o, std::uint32_t(variant), e);
     });
 }
 
-SHMDS_API void shmds_queue_close(shmds_queue_t *q) { delete engine(q); }
+SHMDS_API void shmds_queue_close(shmds_queue_t *q) { capi::close_handle<Queue>(q); }
 
 SHMDS_API int shmds_queue_variant(const shmds_queue_t *q) {
     CHECK_HANDLE(q, "shmds_queue_variant");
@@ -132,15 +118,11 @@ SHMDS_API int shmds_queue_variant(const shmds_queue_t *q) {
 }
 
 SHMDS_API int shmds_queue_fd(const shmds_queue_t *q) {
-    CHECK_HANDLE(q, "shmds_queue_fd");
-    int fd = const_cast<Queue *>(engine(q))->segment().fd();
-    if (fd < 0) return fail(-ENOENT, "an anonymous queue has no descriptor; create it as a memfd");
-    return fd;
+    return capi::segment_fd<Queue>(q, "shmds_queue_fd", kNoun);
 }
 
 SHMDS_API int shmds_queue_sync(const shmds_queue_t *q) {
-    CHECK_HANDLE(q, "shmds_queue_sync");
-    return const_cast<Queue *>(engine(q))->segment().sync();
+    return capi::segment_sync<Queue>(q, "shmds_queue_sync", kNoun);
 }
 
 SHMDS_API int shmds_queue_push_int(shmds_queue_t *q, int64_t value, int64_t timeout_ns) {
@@ -157,7 +139,7 @@ SHMDS_API int shmds_queue_push_int(shmds_queue_t *q, int64_t value, int64_t time
 SHMDS_API int shmds_queue_pop_int(shmds_queue_t *q, int64_t *out, int64_t timeout_ns) {
     static const char fn[] = "shmds_queue_pop_int";
     CHECK_HANDLE(q, fn);
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     Queue *e = engine(q);
     if (int r = need_int(e, fn)) return r;
     Deadline dl;
@@ -171,10 +153,10 @@ SHMDS_API int shmds_queue_push_multi_int(shmds_queue_t *q, const int64_t *values
     CHECK_HANDLE(q, fn);
     Queue *e = engine(q);
     if (int r = need_int(e, fn)) return r;
-    CHECK_ARG(pushed, fn, "pushed");
+    CAPI_REQUIRE(pushed, fn, "pushed");
     *pushed = 0;
     if (n == 0) return 0;
-    CHECK_ARG(values, fn, "values");
+    CAPI_REQUIRE(values, fn, "values");
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return e->push_multi_int(values, n, pushed, dl);
@@ -186,10 +168,10 @@ SHMDS_API int shmds_queue_pop_multi_int(shmds_queue_t *q, int64_t *out, size_t m
     CHECK_HANDLE(q, fn);
     Queue *e = engine(q);
     if (int r = need_int(e, fn)) return r;
-    CHECK_ARG(got, fn, "got");
+    CAPI_REQUIRE(got, fn, "got");
     *got = 0;
     if (max == 0) return 0;
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return e->pop_multi_int(out, max, got, dl, false);
@@ -200,17 +182,17 @@ SHMDS_API int shmds_queue_drain_int(shmds_queue_t *q, int64_t *out, size_t max, 
     CHECK_HANDLE(q, fn);
     Queue *e = engine(q);
     if (int r = need_int(e, fn)) return r;
-    CHECK_ARG(got, fn, "got");
+    CAPI_REQUIRE(got, fn, "got");
     *got = 0;
     if (max == 0) return 0;
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     return e->pop_multi_int(out, max, got, Deadline::from_timeout(0), true);
 }
 
 SHMDS_API int shmds_queue_peek_int(const shmds_queue_t *q, int64_t *out) {
     static const char fn[] = "shmds_queue_peek_int";
     CHECK_HANDLE(q, fn);
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     const Queue *e = engine(q);
     if (int r = need_int(e, fn)) return r;
     return e->peek_int(out);
@@ -241,7 +223,7 @@ SHMDS_API int shmds_queue_peek_bytes(shmds_queue_t *q, void *buf, size_t buf_siz
     static const char fn[] = "shmds_queue_peek_bytes";
     CHECK_HANDLE(q, fn);
     if (int r = need_bytes(engine(q), fn)) return r;
-    CHECK_ARG(len, fn, "len");
+    CAPI_REQUIRE(len, fn, "len");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     int r = engine(q)->bytes().peek(buf, buf_size, len);
     return r == -EAGAIN ? shmds::core::fail_static(-EAGAIN, "queue is empty") : r;
@@ -253,11 +235,11 @@ SHMDS_API int shmds_queue_push_multi_bytes(shmds_queue_t *q, const void *const *
     static const char fn[] = "shmds_queue_push_multi_bytes";
     CHECK_HANDLE(q, fn);
     if (int r = need_bytes(engine(q), fn)) return r;
-    CHECK_ARG(pushed, fn, "pushed");
+    CAPI_REQUIRE(pushed, fn, "pushed");
     *pushed = 0;
     if (n == 0) return 0;
-    CHECK_ARG(datas, fn, "datas");
-    CHECK_ARG(lens, fn, "lens");
+    CAPI_REQUIRE(datas, fn, "datas");
+    CAPI_REQUIRE(lens, fn, "lens");
     for (std::size_t i = 0; i < n; ++i)
         if (!datas[i] && lens[i]) return fail(-EINVAL, "{}: datas[{}] is NULL", fn, i);
     Deadline dl;
@@ -321,45 +303,25 @@ SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed) {
 SHMDS_API int shmds_queue_stats(shmds_queue_t *q, shmds_queue_stats_t *stats) {
     static const char fn[] = "shmds_queue_stats";
     CHECK_HANDLE(q, fn);
-    CHECK_ARG(stats, fn, "stats");
-    if (stats->struct_size < kStatsV1Size)
-        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
-                    stats->struct_size, kStatsV1Size);
+    CAPI_REQUIRE(stats, fn, "stats");
     shmds::queue::Stats s;
     if (int r = engine(q)->stats(s)) return r;
-    stats->size = s.size;
-    stats->capacity = s.capacity;
-    stats->push_ok = s.push_ok;
-    stats->pop_ok = s.pop_ok;
-    stats->push_full = s.push_full;
-    stats->pop_empty = s.pop_empty;
-    stats->recoveries = s.recoveries;
-    stats->push_waiters = s.push_waiters;
-    stats->pop_waiters = s.pop_waiters;
-    stats->arena_capacity = s.arena_capacity;
-    stats->arena_used = s.arena_used;
-    stats->segment_bytes = s.segment_bytes;
-    return 0;
+    shmds_queue_stats_t ours{};
+    ours.size = s.size;
+    ours.capacity = s.capacity;
+    ours.push_ok = s.push_ok;
+    ours.pop_ok = s.pop_ok;
+    ours.push_full = s.push_full;
+    ours.pop_empty = s.pop_empty;
+    ours.recoveries = s.recoveries;
+    ours.push_waiters = s.push_waiters;
+    ours.pop_waiters = s.pop_waiters;
+    ours.arena_capacity = s.arena_capacity;
+    ours.arena_used = s.arena_used;
+    ours.segment_bytes = s.segment_bytes;
+    return capi::copy_versioned(fn, "stats", stats, ours, kStatsV1Size);
 }
 
-SHMDS_API int shmds_queue_eventfd(shmds_queue_t *q) {
-    CHECK_HANDLE(q, "shmds_queue_eventfd");
-    return engine(q)->events().get_or_create();
-}
-
-SHMDS_API int shmds_queue_set_eventfd(shmds_queue_t *q, int fd) {
-    CHECK_HANDLE(q, "shmds_queue_set_eventfd");
-    return engine(q)->events().set(fd);
-}
-
-SHMDS_API int shmds_queue_notify(shmds_queue_t *q) {
-    CHECK_HANDLE(q, "shmds_queue_notify");
-    return engine(q)->events().notify();
-}
-
-SHMDS_API int shmds_queue_eventfd_consume(shmds_queue_t *q, uint64_t *count) {
-    CHECK_HANDLE(q, "shmds_queue_eventfd_consume");
-    return engine(q)->events().consume(count);
-}
+SHMDS_CAPI_EVENTFD_EXPORTS(shmds_queue, shmds_queue_t, Queue, kNoun)
 
 }  // extern "C"

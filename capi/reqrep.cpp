@@ -1,12 +1,11 @@
 // The exported reqrep functions: check arguments, turn the handle into the engine, map
 // failures to codes. No reqrep logic lives here; the INT64 verbs are the bytes verbs
 // with an 8-byte payload.
-#include "api.hpp"
+#include "lifecycle.hpp"
 #include "reqrep/reqrep.hpp"
 
 #include <shmds/reqrep.h>
 
-#include <memory>
 
 using shmds::core::Deadline;
 using shmds::core::fail;
@@ -17,10 +16,9 @@ namespace capi = shmds::capi;
 
 namespace {
 
-ReqRep *engine(shmds_reqrep_t *r) noexcept { return reinterpret_cast<ReqRep *>(r); }
-const ReqRep *engine(const shmds_reqrep_t *r) noexcept {
-    return reinterpret_cast<const ReqRep *>(r);
-}
+ReqRep *engine(shmds_reqrep_t *r) noexcept { return capi::engine_of<ReqRep>(r); }
+const ReqRep *engine(const shmds_reqrep_t *r) noexcept { return capi::engine_of<ReqRep>(r); }
+constexpr char kNoun[] = "reqrep";
 
 int need(const ReqRep *r, bool bytes, const char *fn) noexcept {
     if (SHMDS_UNLIKELY(r->is_bytes() != bytes))
@@ -29,29 +27,26 @@ int need(const ReqRep *r, bool bytes, const char *fn) noexcept {
     return 0;
 }
 
-int channel_of(int channel, Channel *out, const char *fn) noexcept {
+// The eventfd verbs of the kit, applied to the notifier of one channel.
+template <typename Verb>
+int on_channel(shmds_reqrep_t *rr, int channel, const char *fn, Verb verb) noexcept {
+    CAPI_REQUIRE(rr, fn, kNoun);
     if (channel != SHMDS_REQREP_REQUESTS && channel != SHMDS_REQREP_REPLIES)
         return fail(-EINVAL, "{}: channel {} is not SHMDS_REQREP_REQUESTS or _REPLIES", fn,
                     channel);
-    *out = Channel(channel);
-    return 0;
+    return verb(engine(rr)->events(Channel(channel)));
 }
 
-#define CHECK_HANDLE(r, fn) \
-    if (SHMDS_UNLIKELY(!(r))) return capi::null_arg(fn, "reqrep")
-#define CHECK_ARG(p, fn, name) \
-    if (SHMDS_UNLIKELY(!(p))) return capi::null_arg(fn, name)
+#define CHECK_HANDLE(r, fn) CAPI_REQUIRE(r, fn, kNoun)
 #define CHECK_VARIANT(r, bytes, fn) \
     if (int rc_ = need(engine(r), bytes, fn)) return rc_
 
-constexpr std::size_t kConfigV1Size =
-    offsetof(shmds_reqrep_config_t, resp_size) + sizeof(std::uint64_t);
-constexpr std::size_t kStatsV1Size =
-    offsetof(shmds_reqrep_stats_t, waiting_senders) + sizeof(std::uint32_t);
+constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_reqrep_config_t, resp_size);
+constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_reqrep_stats_t, waiting_senders);
 
 int send_common(shmds_reqrep_t *rr, const void *data, size_t len, uint64_t *id,
                 int64_t timeout_ns, const char *fn) noexcept {
-    CHECK_ARG(id, fn, "id");
+    CAPI_REQUIRE(id, fn, "id");
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return engine(rr)->send(data, len, id, dl);
@@ -68,42 +63,39 @@ int recv_common(shmds_reqrep_t *rr, const RecvBuffer &out, size_t *got, int64_t 
 
 extern "C" {
 
-SHMDS_API int shmds_reqrep_create(const shmds_options_t *opts, const shmds_reqrep_config_t *cfg,
-                                  shmds_reqrep_t **out) {
+SHMDS_API int shmds_reqrep_config_init(shmds_reqrep_config_t *out, size_t struct_size,
+                                       int variant, uint64_t request_capacity,
+                                       uint64_t response_slots) {
+    const shmds_reqrep_config_t defaults =
+        SHMDS_REQREP_CONFIG_INIT(variant, request_capacity, response_slots);
+    return capi::init_versioned("shmds_reqrep_config_init", out, struct_size, defaults,
+                                kConfigV1Size);
+}
+
+SHMDS_API int shmds_reqrep_create(const shmds_options_t *opts,
+                                  const shmds_reqrep_config_t *cfg_in, shmds_reqrep_t **out) {
     static const char fn[] = "shmds_reqrep_create";
-    CHECK_ARG(cfg, fn, "cfg");
-    CHECK_ARG(out, fn, "out");
-    if (cfg->struct_size < kConfigV1Size)
-        return fail(-EINVAL, "{}: cfg->struct_size is {}; initialise it with "
-                             "SHMDS_REQREP_CONFIG_INIT",
-                    fn, cfg->struct_size);
-    if (cfg->variant != SHMDS_REQREP_INT64 && cfg->variant != SHMDS_REQREP_BYTES)
+    shmds_reqrep_config_t cfg = SHMDS_REQREP_CONFIG_INIT(0, 0, 0);
+    if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
+    if (cfg.variant != SHMDS_REQREP_INT64 && cfg.variant != SHMDS_REQREP_BYTES)
         return fail(-EINVAL, "{}: variant {} is not SHMDS_REQREP_INT64 or _BYTES", fn,
-                    cfg->variant);
-    return capi::guarded(fn, [&] {
-        std::unique_ptr<ReqRep> r;
-        shmds::reqrep::Config c{shmds::reqrep::Variant(cfg->variant), cfg->request_capacity,
-                                cfg->response_slots, cfg->req_size, cfg->resp_size};
-        if (int rc = ReqRep::create(opts, c, r)) return rc;
-        *out = reinterpret_cast<shmds_reqrep_t *>(r.release());
-        return 0;
-    });
+                    cfg.variant);
+    const shmds::reqrep::Config c{shmds::reqrep::Variant(cfg.variant), cfg.request_capacity,
+                                  cfg.response_slots, cfg.req_size, cfg.resp_size};
+    return capi::make_handle<ReqRep>(fn, opts, out,
+                                     [&](auto *o, auto &e) { return ReqRep::create(o, c, e); });
 }
 
 SHMDS_API int shmds_reqrep_open(const shmds_options_t *opts, int variant, shmds_reqrep_t **out) {
     static const char fn[] = "shmds_reqrep_open";
-    CHECK_ARG(out, fn, "out");
     if (variant < SHMDS_REQREP_ANY || variant > SHMDS_REQREP_BYTES)
         return fail(-EINVAL, "{}: variant {} is not a reqrep variant", fn, variant);
-    return capi::guarded(fn, [&] {
-        std::unique_ptr<ReqRep> r;
-        if (int rc = ReqRep::open(opts, std::uint32_t(variant), r)) return rc;
-        *out = reinterpret_cast<shmds_reqrep_t *>(r.release());
-        return 0;
+    return capi::make_handle<ReqRep>(fn, opts, out, [&](auto *o, auto &e) {
+        return ReqRep::open(o, std::uint32_t(variant), e);
     });
 }
 
-SHMDS_API void shmds_reqrep_close(shmds_reqrep_t *rr) { delete engine(rr); }
+SHMDS_API void shmds_reqrep_close(shmds_reqrep_t *rr) { capi::close_handle<ReqRep>(rr); }
 
 SHMDS_API int shmds_reqrep_variant(const shmds_reqrep_t *rr) {
     CHECK_HANDLE(rr, "shmds_reqrep_variant");
@@ -111,45 +103,39 @@ SHMDS_API int shmds_reqrep_variant(const shmds_reqrep_t *rr) {
 }
 
 SHMDS_API int shmds_reqrep_fd(const shmds_reqrep_t *rr) {
-    CHECK_HANDLE(rr, "shmds_reqrep_fd");
-    int fd = const_cast<ReqRep *>(engine(rr))->segment().fd();
-    if (fd < 0) return fail(-ENOENT, "an anonymous reqrep has no descriptor; create it as a memfd");
-    return fd;
+    return capi::segment_fd<ReqRep>(rr, "shmds_reqrep_fd", kNoun);
 }
 
 SHMDS_API int shmds_reqrep_sync(const shmds_reqrep_t *rr) {
-    CHECK_HANDLE(rr, "shmds_reqrep_sync");
-    return const_cast<ReqRep *>(engine(rr))->segment().sync();
+    return capi::segment_sync<ReqRep>(rr, "shmds_reqrep_sync", kNoun);
 }
 
 SHMDS_API int shmds_reqrep_stats(const shmds_reqrep_t *rr, shmds_reqrep_stats_t *stats) {
     static const char fn[] = "shmds_reqrep_stats";
     CHECK_HANDLE(rr, fn);
-    CHECK_ARG(stats, fn, "stats");
-    if (stats->struct_size < kStatsV1Size)
-        return fail(-EINVAL, "{}: stats->struct_size is {}, expected at least {}", fn,
-                    stats->struct_size, kStatsV1Size);
+    CAPI_REQUIRE(stats, fn, "stats");
     shmds::reqrep::Stats s;
     engine(rr)->stats(s);
-    stats->request_capacity = s.request_capacity;
-    stats->response_slots = s.response_slots;
-    stats->req_size = s.req_size;
-    stats->resp_size = s.resp_size;
-    stats->queued = s.queued;
-    stats->slots_in_use = s.slots_in_use;
-    stats->sent = s.sent;
-    stats->received = s.received;
-    stats->replied = s.replied;
-    stats->collected = s.collected;
-    stats->cancelled = s.cancelled;
-    stats->reclaimed = s.reclaimed;
-    stats->send_full = s.send_full;
-    stats->reply_refused = s.reply_refused;
-    stats->recoveries = s.recoveries;
-    stats->segment_bytes = s.segment_bytes;
-    stats->waiting_servers = s.waiting_servers;
-    stats->waiting_senders = s.waiting_senders;
-    return 0;
+    shmds_reqrep_stats_t ours{};
+    ours.request_capacity = s.request_capacity;
+    ours.response_slots = s.response_slots;
+    ours.req_size = s.req_size;
+    ours.resp_size = s.resp_size;
+    ours.queued = s.queued;
+    ours.slots_in_use = s.slots_in_use;
+    ours.sent = s.sent;
+    ours.received = s.received;
+    ours.replied = s.replied;
+    ours.collected = s.collected;
+    ours.cancelled = s.cancelled;
+    ours.reclaimed = s.reclaimed;
+    ours.send_full = s.send_full;
+    ours.reply_refused = s.reply_refused;
+    ours.recoveries = s.recoveries;
+    ours.segment_bytes = s.segment_bytes;
+    ours.waiting_servers = s.waiting_servers;
+    ours.waiting_senders = s.waiting_senders;
+    return capi::copy_versioned(fn, "stats", stats, ours, kStatsV1Size);
 }
 
 SHMDS_API int shmds_reqrep_send_bytes(shmds_reqrep_t *rr, const void *data, size_t len,
@@ -174,7 +160,7 @@ SHMDS_API int shmds_reqrep_get_bytes(shmds_reqrep_t *rr, uint64_t id, void *buf,
     static const char fn[] = "shmds_reqrep_get_bytes";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, true, fn);
-    CHECK_ARG(len, fn, "len");
+    CAPI_REQUIRE(len, fn, "len");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
@@ -186,7 +172,7 @@ SHMDS_API int shmds_reqrep_get_int(shmds_reqrep_t *rr, uint64_t id, int64_t *out
     static const char fn[] = "shmds_reqrep_get_int";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, false, fn);
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     std::size_t len = 0;
@@ -199,7 +185,7 @@ SHMDS_API int shmds_reqrep_request_bytes(shmds_reqrep_t *rr, const void *data, s
     static const char fn[] = "shmds_reqrep_request_bytes";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, true, fn);
-    CHECK_ARG(out_len, fn, "out_len");
+    CAPI_REQUIRE(out_len, fn, "out_len");
     if (!data && len) return capi::null_arg(fn, "data");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     Deadline dl;
@@ -212,7 +198,7 @@ SHMDS_API int shmds_reqrep_request_int(shmds_reqrep_t *rr, int64_t value, int64_
     static const char fn[] = "shmds_reqrep_request_int";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, false, fn);
-    CHECK_ARG(out, fn, "out");
+    CAPI_REQUIRE(out, fn, "out");
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     std::size_t len = 0;
@@ -235,8 +221,8 @@ SHMDS_API int shmds_reqrep_recv_bytes(shmds_reqrep_t *rr, void *buf, size_t buf_
     static const char fn[] = "shmds_reqrep_recv_bytes";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, true, fn);
-    CHECK_ARG(len, fn, "len");
-    CHECK_ARG(id, fn, "id");
+    CAPI_REQUIRE(len, fn, "len");
+    CAPI_REQUIRE(id, fn, "id");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     std::size_t got = 0;
     return recv_common(rr, RecvBuffer{buf, buf_size, len, id, 1}, &got, timeout_ns);
@@ -247,8 +233,8 @@ SHMDS_API int shmds_reqrep_recv_int(shmds_reqrep_t *rr, int64_t *value, uint64_t
     static const char fn[] = "shmds_reqrep_recv_int";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, false, fn);
-    CHECK_ARG(value, fn, "value");
-    CHECK_ARG(id, fn, "id");
+    CAPI_REQUIRE(value, fn, "value");
+    CAPI_REQUIRE(id, fn, "id");
     std::size_t got = 0;
     return recv_common(rr, RecvBuffer{value, sizeof *value, nullptr, id, 1}, &got, timeout_ns);
 }
@@ -259,11 +245,11 @@ SHMDS_API int shmds_reqrep_recv_multi_bytes(shmds_reqrep_t *rr, void *buf, size_
     static const char fn[] = "shmds_reqrep_recv_multi_bytes";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, true, fn);
-    CHECK_ARG(got, fn, "got");
+    CAPI_REQUIRE(got, fn, "got");
     *got = 0;
     if (max == 0) return 0;
-    CHECK_ARG(lens, fn, "lens");
-    CHECK_ARG(ids, fn, "ids");
+    CAPI_REQUIRE(lens, fn, "lens");
+    CAPI_REQUIRE(ids, fn, "ids");
     if (!buf && buf_size) return capi::null_arg(fn, "buf");
     return recv_common(rr, RecvBuffer{buf, buf_size, lens, ids, max}, got, timeout_ns);
 }
@@ -273,11 +259,11 @@ SHMDS_API int shmds_reqrep_recv_multi_int(shmds_reqrep_t *rr, int64_t *values, u
     static const char fn[] = "shmds_reqrep_recv_multi_int";
     CHECK_HANDLE(rr, fn);
     CHECK_VARIANT(rr, false, fn);
-    CHECK_ARG(got, fn, "got");
+    CAPI_REQUIRE(got, fn, "got");
     *got = 0;
     if (max == 0) return 0;
-    CHECK_ARG(values, fn, "values");
-    CHECK_ARG(ids, fn, "ids");
+    CAPI_REQUIRE(values, fn, "values");
+    CAPI_REQUIRE(ids, fn, "ids");
     return recv_common(rr, RecvBuffer{values, max * sizeof *values, nullptr, ids, max}, got,
                        timeout_ns);
 }
@@ -299,35 +285,19 @@ SHMDS_API int shmds_reqrep_reply_int(shmds_reqrep_t *rr, uint64_t id, int64_t va
 }
 
 SHMDS_API int shmds_reqrep_eventfd(shmds_reqrep_t *rr, int channel) {
-    static const char fn[] = "shmds_reqrep_eventfd";
-    CHECK_HANDLE(rr, fn);
-    Channel c;
-    if (int r = channel_of(channel, &c, fn)) return r;
-    return engine(rr)->events(c).get_or_create();
+    return on_channel(rr, channel, "shmds_reqrep_eventfd", capi::EventfdGet{});
 }
 
 SHMDS_API int shmds_reqrep_set_eventfd(shmds_reqrep_t *rr, int channel, int fd) {
-    static const char fn[] = "shmds_reqrep_set_eventfd";
-    CHECK_HANDLE(rr, fn);
-    Channel c;
-    if (int r = channel_of(channel, &c, fn)) return r;
-    return engine(rr)->events(c).set(fd);
+    return on_channel(rr, channel, "shmds_reqrep_set_eventfd", capi::EventfdSet{fd});
 }
 
 SHMDS_API int shmds_reqrep_notify(shmds_reqrep_t *rr, int channel) {
-    static const char fn[] = "shmds_reqrep_notify";
-    CHECK_HANDLE(rr, fn);
-    Channel c;
-    if (int r = channel_of(channel, &c, fn)) return r;
-    return engine(rr)->events(c).notify();
+    return on_channel(rr, channel, "shmds_reqrep_notify", capi::EventfdNotify{});
 }
 
 SHMDS_API int shmds_reqrep_eventfd_consume(shmds_reqrep_t *rr, int channel, uint64_t *count) {
-    static const char fn[] = "shmds_reqrep_eventfd_consume";
-    CHECK_HANDLE(rr, fn);
-    Channel c;
-    if (int r = channel_of(channel, &c, fn)) return r;
-    return engine(rr)->events(c).consume(count);
+    return on_channel(rr, channel, "shmds_reqrep_eventfd_consume", capi::EventfdConsume{count});
 }
 
 }  // extern "C"

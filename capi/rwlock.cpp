@@ -1,6 +1,6 @@
 // The exported rwlock functions: argument checks and the handle-to-engine mapping.
 #include "sync/rwlock.hpp"
-#include "sync_handles.hpp"
+#include "lifecycle.hpp"
 
 #include <shmds/sync.h>
 
@@ -8,15 +8,13 @@ using shmds::sync::RwLock;
 namespace capi = shmds::capi;
 
 namespace {
-RwLock *engine(shmds_rwlock_t *rw) noexcept { return capi::sync_engine<RwLock>(rw); }
-const RwLock *engine(const shmds_rwlock_t *rw) noexcept { return capi::sync_engine<RwLock>(rw); }
+constexpr char kNoun[] = "rwlock";
+RwLock *engine(shmds_rwlock_t *rw) noexcept { return capi::engine_of<RwLock>(rw); }
+const RwLock *engine(const shmds_rwlock_t *rw) noexcept { return capi::engine_of<RwLock>(rw); }
 
 template <typename Lock>
 int lock_with(shmds_rwlock_t *rw, int64_t timeout_ns, const char *fn, Lock &&lock) noexcept {
-    SHMDS_SYNC_CHECK(rw, fn);
-    shmds::core::Deadline dl;
-    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
-    return lock(*engine(rw), dl);
+    return capi::timed<RwLock>(rw, fn, kNoun, timeout_ns, lock);
 }
 
 int rd(RwLock &l, const shmds::core::Deadline &dl) noexcept { return l.rdlock(dl); }
@@ -28,24 +26,23 @@ extern "C" {
 SHMDS_API int shmds_rwlock_create(const shmds_options_t *opts, uint32_t reader_slots,
                                   shmds_rwlock_t **out) {
     const std::uint64_t slots = reader_slots ? reader_slots : shmds::sync::kDefaultReaderSlots;
-    return capi::sync_make<RwLock>(
-        "shmds_rwlock_create", out,
-        [&](std::unique_ptr<RwLock> &e) { return RwLock::create(opts, slots, e); });
+    return capi::make_handle<RwLock>("shmds_rwlock_create", opts, out,
+        [&](auto *o, auto &e) { return RwLock::create(o, slots, e); });
 }
 
 SHMDS_API int shmds_rwlock_open(const shmds_options_t *opts, shmds_rwlock_t **out) {
-    return capi::sync_make<RwLock>(
-        "shmds_rwlock_open", out, [&](std::unique_ptr<RwLock> &e) { return RwLock::open(opts, e); });
+    return capi::make_handle<RwLock>(
+        "shmds_rwlock_open", opts, out, [&](auto *o, auto &e) { return RwLock::open(o, e); });
 }
 
-SHMDS_API void shmds_rwlock_close(shmds_rwlock_t *rw) { delete engine(rw); }
+SHMDS_API void shmds_rwlock_close(shmds_rwlock_t *rw) { capi::close_handle<RwLock>(rw); }
 
 SHMDS_API int shmds_rwlock_fd(const shmds_rwlock_t *rw) {
-    return capi::sync_fd<RwLock>(rw, "shmds_rwlock_fd");
+    return capi::segment_fd<RwLock>(rw, "shmds_rwlock_fd", kNoun);
 }
 
 SHMDS_API uint64_t shmds_rwlock_recoveries(const shmds_rwlock_t *rw) {
-    return rw ? engine(rw)->recovery_count() : 0;
+    return capi::recoveries_of<RwLock>(rw);
 }
 
 SHMDS_API int shmds_rwlock_rdlock(shmds_rwlock_t *rw, int64_t timeout_ns) {
@@ -65,17 +62,17 @@ SHMDS_API int shmds_rwlock_try_wrlock(shmds_rwlock_t *rw) {
 }
 
 SHMDS_API int shmds_rwlock_unlock(shmds_rwlock_t *rw) {
-    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_unlock");
+    CAPI_REQUIRE(rw, "shmds_rwlock_unlock", kNoun);
     return engine(rw)->unlock();
 }
 
 SHMDS_API int shmds_rwlock_downgrade(shmds_rwlock_t *rw) {
-    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_downgrade");
+    CAPI_REQUIRE(rw, "shmds_rwlock_downgrade", kNoun);
     return engine(rw)->downgrade();
 }
 
 SHMDS_API int shmds_rwlock_consistent(shmds_rwlock_t *rw) {
-    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_consistent");
+    CAPI_REQUIRE(rw, "shmds_rwlock_consistent", kNoun);
     return engine(rw)->consistent();
 }
 
@@ -84,7 +81,7 @@ SHMDS_API uint32_t shmds_rwlock_readers(const shmds_rwlock_t *rw) {
 }
 
 SHMDS_API int shmds_rwlock_is_write_locked(const shmds_rwlock_t *rw) {
-    SHMDS_SYNC_CHECK(rw, "shmds_rwlock_is_write_locked");
+    CAPI_REQUIRE(rw, "shmds_rwlock_is_write_locked", kNoun);
     return engine(rw)->write_locked() ? 1 : 0;
 }
 

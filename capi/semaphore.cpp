@@ -1,6 +1,6 @@
 // The exported semaphore functions: argument checks and the handle-to-engine mapping.
 #include "sync/semaphore.hpp"
-#include "sync_handles.hpp"
+#include "lifecycle.hpp"
 
 #include <shmds/sync.h>
 
@@ -8,16 +8,15 @@ using shmds::sync::Semaphore;
 namespace capi = shmds::capi;
 
 namespace {
-Semaphore *engine(shmds_semaphore_t *s) noexcept { return capi::sync_engine<Semaphore>(s); }
+constexpr char kNoun[] = "semaphore";
+Semaphore *engine(shmds_semaphore_t *s) noexcept { return capi::engine_of<Semaphore>(s); }
 const Semaphore *engine(const shmds_semaphore_t *s) noexcept {
-    return capi::sync_engine<Semaphore>(s);
+    return capi::engine_of<Semaphore>(s);
 }
 
 int acquire(shmds_semaphore_t *s, uint32_t n, int64_t timeout_ns, const char *fn) noexcept {
-    SHMDS_SYNC_CHECK(s, fn);
-    shmds::core::Deadline dl;
-    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
-    return engine(s)->acquire(n, dl);
+    return capi::timed<Semaphore>(s, fn, kNoun, timeout_ns,
+                                  [n](Semaphore &e, const auto &dl) { return e.acquire(n, dl); });
 }
 }  // namespace
 
@@ -25,26 +24,23 @@ extern "C" {
 
 SHMDS_API int shmds_semaphore_create(const shmds_options_t *opts, uint32_t max, uint32_t initial,
                                      shmds_semaphore_t **out) {
-    return capi::sync_make<Semaphore>("shmds_semaphore_create", out,
-                                      [&](std::unique_ptr<Semaphore> &e) {
-                                          return Semaphore::create(opts, max, initial, e);
-                                      });
+    return capi::make_handle<Semaphore>("shmds_semaphore_create", opts, out,
+        [&](auto *o, auto &e) { return Semaphore::create(o, max, initial, e); });
 }
 
 SHMDS_API int shmds_semaphore_open(const shmds_options_t *opts, shmds_semaphore_t **out) {
-    return capi::sync_make<Semaphore>(
-        "shmds_semaphore_open", out,
-        [&](std::unique_ptr<Semaphore> &e) { return Semaphore::open(opts, e); });
+    return capi::make_handle<Semaphore>("shmds_semaphore_open", opts, out,
+        [&](auto *o, auto &e) { return Semaphore::open(o, e); });
 }
 
-SHMDS_API void shmds_semaphore_close(shmds_semaphore_t *s) { delete engine(s); }
+SHMDS_API void shmds_semaphore_close(shmds_semaphore_t *s) { capi::close_handle<Semaphore>(s); }
 
 SHMDS_API int shmds_semaphore_fd(const shmds_semaphore_t *s) {
-    return capi::sync_fd<Semaphore>(s, "shmds_semaphore_fd");
+    return capi::segment_fd<Semaphore>(s, "shmds_semaphore_fd", kNoun);
 }
 
 SHMDS_API uint64_t shmds_semaphore_recoveries(const shmds_semaphore_t *s) {
-    return s ? engine(s)->recovery_count() : 0;
+    return capi::recoveries_of<Semaphore>(s);
 }
 
 SHMDS_API int shmds_semaphore_acquire(shmds_semaphore_t *s, int64_t timeout_ns) {
@@ -64,12 +60,12 @@ SHMDS_API int shmds_semaphore_try_acquire_n(shmds_semaphore_t *s, uint32_t n) {
 }
 
 SHMDS_API int shmds_semaphore_release(shmds_semaphore_t *s, uint32_t n) {
-    SHMDS_SYNC_CHECK(s, "shmds_semaphore_release");
+    CAPI_REQUIRE(s, "shmds_semaphore_release", kNoun);
     return engine(s)->release(n);
 }
 
 SHMDS_API int shmds_semaphore_drain(shmds_semaphore_t *s, uint32_t *taken) {
-    SHMDS_SYNC_CHECK(s, "shmds_semaphore_drain");
+    CAPI_REQUIRE(s, "shmds_semaphore_drain", kNoun);
     if (!taken) return capi::null_arg("shmds_semaphore_drain", "taken");
     return engine(s)->drain(taken);
 }
@@ -86,24 +82,6 @@ SHMDS_API uint64_t shmds_semaphore_held(const shmds_semaphore_t *s) {
     return s ? engine(s)->held_by_caller() : 0;
 }
 
-SHMDS_API int shmds_semaphore_eventfd(shmds_semaphore_t *s) {
-    SHMDS_SYNC_CHECK(s, "shmds_semaphore_eventfd");
-    return engine(s)->events().get_or_create();
-}
-
-SHMDS_API int shmds_semaphore_set_eventfd(shmds_semaphore_t *s, int fd) {
-    SHMDS_SYNC_CHECK(s, "shmds_semaphore_set_eventfd");
-    return engine(s)->events().set(fd);
-}
-
-SHMDS_API int shmds_semaphore_notify(shmds_semaphore_t *s) {
-    SHMDS_SYNC_CHECK(s, "shmds_semaphore_notify");
-    return engine(s)->events().notify();
-}
-
-SHMDS_API int shmds_semaphore_eventfd_consume(shmds_semaphore_t *s, uint64_t *count) {
-    SHMDS_SYNC_CHECK(s, "shmds_semaphore_eventfd_consume");
-    return engine(s)->events().consume(count);
-}
+SHMDS_CAPI_EVENTFD_EXPORTS(shmds_semaphore, shmds_semaphore_t, Semaphore, kNoun)
 
 }  // extern "C"

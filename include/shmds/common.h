@@ -15,6 +15,20 @@
  *    returned. Signals (EINTR) and spurious wakeups never shorten or lengthen a wait.
  *    Any other negative value is refused with -EINVAL.
  *  - Handles are thread-safe and survive fork(): the child may keep using them.
+ *  - Versioned structs (options, configs, stats) start with `size_t struct_size`, the
+ *    size of the struct as the caller compiled it, so they can grow without breaking
+ *    the ABI. The library reads and writes only the first struct_size bytes: fields
+ *    your version lacks take their defaults on input, and on output fields your
+ *    version has but the library lacks are zeroed. A struct_size smaller than the
+ *    struct's first released version is refused with -EINVAL.
+ *  - Every *_INIT macro has a real function beside it for FFI, which cannot use macros.
+ *    One convention for all of them: `int shmds_<struct>_init(<struct> *out,
+ *    size_t struct_size, <the macro's arguments>)` fills *out exactly as the macro
+ *    would, for a struct of struct_size bytes (pass sizeof *out), and sets
+ *    out->struct_size to struct_size. Returns 0, or -EINVAL if out is NULL or
+ *    struct_size is smaller than the struct's first version (nothing is written then).
+ *    Never blocks; needs no handle. The size is passed because only the caller knows
+ *    how long its struct is: returning the struct by value would write our sizeof.
  *  - The library never takes ownership of a file descriptor you give it: it duplicates
  *    it (close-on-exec) and closes only its own copy. Descriptors it returns to you
  *    stay owned by the handle unless the function says otherwise.
@@ -149,6 +163,77 @@ typedef struct shmds_options {
 } shmds_options_t;
 
 #define SHMDS_OPTIONS_INIT { sizeof(shmds_options_t), SHMDS_BACKING_ANON, NULL, -1, 0u, 0u }
+
+/**
+ * SHMDS_OPTIONS_INIT as a function (anonymous backing, fd -1, no flags, default mode),
+ * for FFI: shmds_options_init(&o, sizeof o). See the *_init convention above.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's).
+ */
+SHMDS_API int shmds_options_init(shmds_options_t *out, size_t struct_size);
+
+/* ------------------------------------------------------------------- types */
+
+/*
+ * The element types of the library: what a structure's items, keys and values are. A
+ * typed structure's variant constants are these values (SHMDS_QUEUE_INT64 ==
+ * SHMDS_TYPE_INT64, ...). The numbers are stored in segment headers, so they are an
+ * ABI and never change: they are identifiers, not an order (the first four are the
+ * variants the first structures shipped with).
+ * Integers cross the ABI as int64_t/uint64_t and are range-checked against the type's
+ * width (-ERANGE); F32/F64 cross as double; BYTES as (const void *, size_t).
+ */
+typedef enum shmds_type {
+    SHMDS_TYPE_INT16 = 1,
+    SHMDS_TYPE_INT32 = 2,
+    SHMDS_TYPE_INT64 = 3,
+    SHMDS_TYPE_BYTES = 4, /**< variable-length byte strings */
+    SHMDS_TYPE_INT8 = 5,
+    SHMDS_TYPE_UINT8 = 6,
+    SHMDS_TYPE_UINT16 = 7,
+    SHMDS_TYPE_UINT32 = 8,
+    SHMDS_TYPE_UINT64 = 9,
+    SHMDS_TYPE_F32 = 10, /**< IEEE 754 binary32 (float) */
+    SHMDS_TYPE_F64 = 11  /**< IEEE 754 binary64 (double) */
+} shmds_type_t;
+
+/**
+ * The lower-case name of a type: "int8" ... "uint64", "f32", "f64", "bytes"; "unknown"
+ * for any other value. Never NULL; static storage. Never fails, never blocks.
+ */
+SHMDS_API const char *shmds_type_name(int type);
+
+/**
+ * The size in bytes of one element of `type`: 1, 2, 4 or 8; 0 for SHMDS_TYPE_BYTES
+ * (each element has its own length).
+ * @return the size; -EINVAL (with shmds_last_error()) if `type` is not a shmds_type_t.
+ *   Never blocks.
+ */
+SHMDS_API int shmds_type_size(int type);
+
+/* ---------------------------------------------------------------- eventfds */
+
+/*
+ * Eventfds: the one rule every structure follows (each header's eventfd section points
+ * here). Any structure handle can expose an eventfd (a Linux counter fd) so an epoll,
+ * poll or select loop can wait for it next to sockets:
+ *  - shmds_<s>_eventfd(h) creates the handle's eventfd on first call (non-blocking,
+ *    close-on-exec) and returns it; the handle owns it. Pass it to other processes by
+ *    fork() or shmds_send_fd() and attach it there with shmds_<s>_set_eventfd(h, fd),
+ *    which uses a duplicate (the caller keeps and closes its own fd; -1 detaches).
+ *  - Signalling is always explicit: shmds_<s>_notify(h) adds 1 to the counter. No verb
+ *    (push, publish, send, reply, release, a barrier's trip...) ever signals it by
+ *    itself, so a writer can batch many changes and wake an event loop once, and a
+ *    program that never asked for an eventfd pays nothing. The only exceptions are
+ *    verbs whose name says so (shmds_pubsub_publish_notify_*).
+ *  - shmds_<s>_eventfd_consume(h, &count) reads and resets the counter (never blocks;
+ *    -EAGAIN if nothing is pending). A wakeup means "look again", not "one item": read
+ *    the structure with its NOWAIT verbs until they return -EAGAIN.
+ *  - notify and consume return -ENOENT while the handle has no eventfd.
+ *  - set_eventfd may run while other threads notify through the same handle: a replaced
+ *    descriptor is closed only once no thread can still be using it (at the latest when
+ *    the handle is closed). A descriptor returned by _eventfd() stays valid until the
+ *    handle is closed or a later set_eventfd() replaces it.
+ */
 
 /* ------------------------------------------------------------- segments */
 

@@ -17,7 +17,8 @@
  *
  * Blocking: the poll verbs take `timeout_ns` as in common.h. Sleeping subscribers use no
  * CPU; publishers pay for a wakeup only when someone sleeps. Publishing never signals
- * the eventfd by itself: use the _notify verbs or shmds_pubsub_notify().
+ * the eventfd by itself: use the _notify verbs or shmds_pubsub_notify() (the eventfd
+ * rule of the whole library is in common.h, "Eventfds").
  *
  * Crash behaviour: a publisher killed at any instruction never wedges the ring. A
  * message is committed by one atomic step (integers: one compare-and-swap of sequence
@@ -47,16 +48,19 @@ typedef struct shmds_pubsub shmds_pubsub_t;
 /** Opaque subscriber: a process-local cursor over one pubsub handle. */
 typedef struct shmds_pubsub_sub shmds_pubsub_sub_t;
 
-/** PubSub variants (stored in the segment). */
-typedef enum shmds_pubsub_variant {
-    SHMDS_PUBSUB_ANY = 0, /**< for shmds_pubsub_open(): accept what the segment holds */
-    SHMDS_PUBSUB_INT16 = 1,
-    SHMDS_PUBSUB_INT32 = 2,
-    SHMDS_PUBSUB_INT64 = 3,
-    SHMDS_PUBSUB_BYTES = 4
-} shmds_pubsub_variant_t;
+/**
+ * PubSub variants: the element types of common.h's shmds_type_t (stored in the segment),
+ * under the names the pubsub has always used: SHMDS_PUBSUB_INT64 is SHMDS_TYPE_INT64.
+ */
+typedef shmds_type_t shmds_pubsub_variant_t;
+#define SHMDS_PUBSUB_ANY 0 /**< for shmds_pubsub_open(): accept what the segment holds */
+#define SHMDS_PUBSUB_INT16 SHMDS_TYPE_INT16
+#define SHMDS_PUBSUB_INT32 SHMDS_TYPE_INT32
+#define SHMDS_PUBSUB_INT64 SHMDS_TYPE_INT64
+#define SHMDS_PUBSUB_BYTES SHMDS_TYPE_BYTES
 
-/** Geometry of a new ring. Initialise with SHMDS_PUBSUB_CONFIG_INIT. */
+/** Geometry of a new ring. Initialise with SHMDS_PUBSUB_CONFIG_INIT
+ * or shmds_pubsub_config_init(). */
 typedef struct shmds_pubsub_config {
     size_t struct_size; /**< sizeof(shmds_pubsub_config_t) */
     int variant;        /**< a shmds_pubsub_variant_t other than ANY */
@@ -66,6 +70,16 @@ typedef struct shmds_pubsub_config {
 
 #define SHMDS_PUBSUB_CONFIG_INIT(variant, capacity) \
     { sizeof(shmds_pubsub_config_t), (variant), (uint64_t)(capacity), 0u }
+
+/**
+ * SHMDS_PUBSUB_CONFIG_INIT(variant, capacity) as a function, for FFI:
+ * shmds_pubsub_config_init(&cfg, sizeof cfg, ...)
+ * (variant and capacity set, msg_size 0). See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's). Does
+ *   not check the values: shmds_pubsub_create() does.
+ */
+SHMDS_API int shmds_pubsub_config_init(shmds_pubsub_config_t *out, size_t struct_size,
+                                       int variant, uint64_t capacity);
 
 /** Counters; approximate while other processes are operating. */
 typedef struct shmds_pubsub_stats {
@@ -133,7 +147,8 @@ SHMDS_API int shmds_pubsub_fd(const shmds_pubsub_t *ps);
 SHMDS_API int shmds_pubsub_sync(const shmds_pubsub_t *ps);
 
 /**
- * Fill *stats (set stats->struct_size first).
+ * Fill *stats (set stats->struct_size first); writes only its first struct_size bytes
+ * (see "Versioned structs" in common.h). Never blocks.
  * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's).
  */
 SHMDS_API int shmds_pubsub_stats(const shmds_pubsub_t *ps, shmds_pubsub_stats_t *stats);
@@ -281,7 +296,7 @@ SHMDS_API int shmds_pubsub_sub_reset_oldest(shmds_pubsub_sub_t *sub);
  */
 SHMDS_API int shmds_pubsub_sub_eventfd(shmds_pubsub_sub_t *sub);
 
-/* --------------------------------------------------------------- eventfd */
+/* ------------------------------------------------- eventfd (common.h, "Eventfds") */
 
 /**
  * The handle's eventfd, created on first call (non-blocking, close-on-exec) and owned

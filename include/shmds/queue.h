@@ -10,7 +10,8 @@
  *
  * Blocking: every verb with `timeout_ns` follows common.h (SHMDS_NOWAIT, SHMDS_FOREVER,
  * relative nanoseconds). Sleepers spin briefly, then sleep in the kernel (futex) using no
- * CPU. Pushing never signals the eventfd by itself; call shmds_queue_notify().
+ * CPU. Pushing never signals the eventfd by itself; call shmds_queue_notify() (the
+ * eventfd rule of the whole library is in common.h, "Eventfds").
  *
  * Crash behaviour: a process killed at any instruction never wedges the queue and never
  * duplicates an item. Integer variants have no lock and no claim window at all: an
@@ -36,16 +37,19 @@ extern "C" {
 /** Opaque handle to a mapped queue. */
 typedef struct shmds_queue shmds_queue_t;
 
-/** Queue variants (stored in the segment). */
-typedef enum shmds_queue_variant {
-    SHMDS_QUEUE_ANY = 0, /**< for shmds_queue_open(): accept whatever the segment holds */
-    SHMDS_QUEUE_INT16 = 1,
-    SHMDS_QUEUE_INT32 = 2,
-    SHMDS_QUEUE_INT64 = 3,
-    SHMDS_QUEUE_BYTES = 4
-} shmds_queue_variant_t;
+/**
+ * Queue variants: the element types of common.h's shmds_type_t (stored in the segment),
+ * under the names the queue has always used: SHMDS_QUEUE_INT64 is SHMDS_TYPE_INT64.
+ */
+typedef shmds_type_t shmds_queue_variant_t;
+#define SHMDS_QUEUE_ANY 0 /**< for shmds_queue_open(): accept whatever the segment holds */
+#define SHMDS_QUEUE_INT16 SHMDS_TYPE_INT16
+#define SHMDS_QUEUE_INT32 SHMDS_TYPE_INT32
+#define SHMDS_QUEUE_INT64 SHMDS_TYPE_INT64
+#define SHMDS_QUEUE_BYTES SHMDS_TYPE_BYTES
 
-/** Geometry of a new queue. Initialise with SHMDS_QUEUE_CONFIG_INIT. */
+/** Geometry of a new queue. Initialise with SHMDS_QUEUE_CONFIG_INIT
+ * or shmds_queue_config_init(). */
 typedef struct shmds_queue_config {
     size_t struct_size;   /**< sizeof(shmds_queue_config_t) */
     int variant;          /**< a shmds_queue_variant_t other than ANY */
@@ -57,6 +61,16 @@ typedef struct shmds_queue_config {
 
 #define SHMDS_QUEUE_CONFIG_INIT(variant, capacity) \
     { sizeof(shmds_queue_config_t), (variant), (uint64_t)(capacity), 0u }
+
+/**
+ * SHMDS_QUEUE_CONFIG_INIT(variant, capacity) as a function, for FFI:
+ * shmds_queue_config_init(&cfg, sizeof cfg, ...)
+ * (variant and capacity set, arena_bytes 0). See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's). Does
+ *   not check the values: shmds_queue_create() does.
+ */
+SHMDS_API int shmds_queue_config_init(shmds_queue_config_t *out, size_t struct_size,
+                                      int variant, uint64_t capacity);
 
 /** Counters and gauges; approximate while other processes are operating. */
 typedef struct shmds_queue_stats {
@@ -257,13 +271,14 @@ SHMDS_API int shmds_queue_is_full(const shmds_queue_t *q);
 SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed);
 
 /**
- * Fill *stats (set stats->struct_size first).
+ * Fill *stats (set stats->struct_size first); writes only its first struct_size bytes
+ * (see "Versioned structs" in common.h).
  * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's);
  *   SHMDS_ECORRUPT (BYTES: shared state damaged by a peer). BYTES takes the lock briefly.
  */
 SHMDS_API int shmds_queue_stats(shmds_queue_t *q, shmds_queue_stats_t *stats);
 
-/* --------------------------------------------------------------- eventfd */
+/* ------------------------------------------------- eventfd (common.h, "Eventfds") */
 
 /**
  * The handle's eventfd for epoll, created on first call (non-blocking, close-on-exec)

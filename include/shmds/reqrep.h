@@ -20,7 +20,8 @@
  * and never reads another request's reply.
  *
  * Blocking: verbs with `timeout_ns` follow common.h. Sleepers use no CPU. Sending and
- * replying never signal the eventfds by themselves: use shmds_reqrep_notify().
+ * replying never signal the eventfds by themselves: use shmds_reqrep_notify() (the
+ * eventfd rule of the whole library is in common.h, "Eventfds").
  *
  * Crash behaviour: the request queue is under a crash-recoverable lock; every change
  * commits with one store, so a sender or receiver killed anywhere leaves it intact
@@ -59,7 +60,8 @@ typedef enum shmds_reqrep_channel {
     SHMDS_REQREP_REPLIES = 1   /**< clients wait on this one: replies were written */
 } shmds_reqrep_channel_t;
 
-/** Geometry of a new segment. Initialise with SHMDS_REQREP_CONFIG_INIT. */
+/** Geometry of a new segment. Initialise with SHMDS_REQREP_CONFIG_INIT
+ * or shmds_reqrep_config_init(). */
 typedef struct shmds_reqrep_config {
     size_t struct_size;        /**< sizeof(shmds_reqrep_config_t) */
     int variant;               /**< a shmds_reqrep_variant_t other than ANY */
@@ -72,6 +74,17 @@ typedef struct shmds_reqrep_config {
 #define SHMDS_REQREP_CONFIG_INIT(variant, request_capacity, response_slots)            \
     { sizeof(shmds_reqrep_config_t), (variant), (uint64_t)(request_capacity),        \
       (uint64_t)(response_slots), 0u, 0u }
+
+/**
+ * SHMDS_REQREP_CONFIG_INIT(variant, request_capacity, response_slots) as a function, for FFI:
+ * shmds_reqrep_config_init(&cfg, sizeof cfg, ...)
+ * (variant and counts set, req_size and resp_size 0). See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's). Does
+ *   not check the values: shmds_reqrep_create() does.
+ */
+SHMDS_API int shmds_reqrep_config_init(shmds_reqrep_config_t *out, size_t struct_size,
+                                       int variant, uint64_t request_capacity,
+                                       uint64_t response_slots);
 
 /** Counters; approximate while other processes are operating. */
 typedef struct shmds_reqrep_stats {
@@ -128,7 +141,11 @@ SHMDS_API int shmds_reqrep_fd(const shmds_reqrep_t *rr);
 /** Flush a file-backed segment (msync). 0; -EINVAL; -errno. */
 SHMDS_API int shmds_reqrep_sync(const shmds_reqrep_t *rr);
 
-/** Fill *stats (set stats->struct_size first). 0; -EINVAL. */
+/**
+ * Fill *stats (set stats->struct_size first); writes only its first struct_size bytes
+ * (see "Versioned structs" in common.h). Never blocks.
+ * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's).
+ */
 SHMDS_API int shmds_reqrep_stats(const shmds_reqrep_t *rr, shmds_reqrep_stats_t *stats);
 
 /* ---------------------------------------------------------- client verbs */
@@ -225,7 +242,7 @@ SHMDS_API int shmds_reqrep_reply_bytes(shmds_reqrep_t *rr, uint64_t id, const vo
 /** As shmds_reqrep_reply_bytes() for an INT64 segment. */
 SHMDS_API int shmds_reqrep_reply_int(shmds_reqrep_t *rr, uint64_t id, int64_t value);
 
-/* --------------------------------------------------------------- eventfd */
+/* ------------------------------------------------- eventfd (common.h, "Eventfds") */
 
 /**
  * The handle's eventfd for `channel` (a shmds_reqrep_channel_t), created on first call

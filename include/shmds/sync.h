@@ -144,8 +144,8 @@ SHMDS_API int shmds_semaphore_try_acquire_n(shmds_semaphore_t *s, uint32_t n);
 /**
  * Return n permits. The value is clamped at max (extra releases are dropped). The
  * calling process's own holdings are paid back first; a process may also release
- * permits it never acquired (signalling use). Wakes up to n waiters and, if the handle
- * has an eventfd, signals it.
+ * permits it never acquired (signalling use). Wakes up to n waiters. Never signals the
+ * eventfd: call shmds_semaphore_notify() (common.h, "Eventfds").
  * @return 0; -EINVAL (n 0 or NULL). Waits only for the internal lock.
  */
 SHMDS_API int shmds_semaphore_release(shmds_semaphore_t *s, uint32_t n);
@@ -162,8 +162,9 @@ SHMDS_API uint32_t shmds_semaphore_max(const shmds_semaphore_t *s);
 SHMDS_API uint64_t shmds_semaphore_held(const shmds_semaphore_t *s);
 /**
  * The handle's eventfd, created on first call (non-blocking, close-on-exec, owned by
- * the handle); release() signals it. Share it by fork() or shmds_send_fd() and attach
- * it elsewhere with shmds_semaphore_set_eventfd(). @return fd >= 0 or -errno.
+ * the handle); only shmds_semaphore_notify() signals it (common.h, "Eventfds"). Share
+ * it by fork() or shmds_send_fd() and attach it elsewhere with
+ * shmds_semaphore_set_eventfd(). @return fd >= 0, -EINVAL (NULL) or -errno.
  */
 SHMDS_API int shmds_semaphore_eventfd(shmds_semaphore_t *s);
 /** Use a duplicate of fd (-1 detaches); the caller keeps its fd. 0; -EBADF; -EINVAL. */
@@ -189,7 +190,8 @@ SHMDS_API uint64_t shmds_barrier_recoveries(const shmds_barrier_t *b);
 /**
  * Arrive and wait for the other parties, per timeout_ns.
  * @return SHMDS_BARRIER_LEADER to the last to arrive (it trips the barrier, wakes the
- *   others and signals the handle's eventfd if any); 0 to the others once it tripped;
+ *   others; the eventfd is signalled only by shmds_barrier_notify()); 0 to the others
+ *   once it tripped;
  *   -EAGAIN: SHMDS_NOWAIT and the caller would not be the last. Such a probe does not
  *     arrive and never breaks the barrier;
  *   -ETIMEDOUT: the wait timed out; the generation is now broken for every party;
@@ -211,7 +213,7 @@ SHMDS_API uint32_t shmds_barrier_arrived(const shmds_barrier_t *b);
 SHMDS_API uint32_t shmds_barrier_parties(const shmds_barrier_t *b);
 /** 1 if broken, 0 if not, -EINVAL for NULL. */
 SHMDS_API int shmds_barrier_is_broken(const shmds_barrier_t *b);
-/** Eventfd verbs as for the semaphore; the leader's trip signals it. */
+/** Eventfd verbs as for the semaphore: only shmds_barrier_notify() signals it. */
 SHMDS_API int shmds_barrier_eventfd(shmds_barrier_t *b);
 SHMDS_API int shmds_barrier_set_eventfd(shmds_barrier_t *b, int fd);
 SHMDS_API int shmds_barrier_notify(shmds_barrier_t *b);

@@ -147,7 +147,6 @@ int Barrier::wait(const core::Deadline &dl) noexcept {
         unlock();
         SHMDS_FAILPOINT("barrier.trip.unwoken");
         core::waitpoint_wake(c.tripped, kWakeAll);
-        if (events_.fd() >= 0) events_.notify();
         return kLeader;
     }
     if (dl.nowait()) {

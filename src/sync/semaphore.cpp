@@ -239,7 +239,6 @@ int Semaphore::release(std::uint32_t n) noexcept {
     unlock();
     SHMDS_FAILPOINT("semaphore.release.unwoken");
     core::waitpoint_wake(ctl().available, wake_count(n));
-    if (events_.fd() >= 0) events_.notify();
     return 0;
 }
 

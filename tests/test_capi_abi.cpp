@@ -1,0 +1,703 @@
+// The C API exactly as a user links it: public headers and libshmds.so, nothing else
+// (see tests/meson.build). What it holds: versioned structs across the ABI, the
+// _init() functions against their macros, and one real call of every exported
+// function, checked against the version script's list of exports.
+#include <shmds/shmds.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <dlfcn.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr unsigned char kGuard = 0xAB;
+
+// Room for a struct whose caller says it is `struct_size` bytes long, followed by guard
+// bytes the library must never write.
+template <typename T>
+struct Guarded {
+    alignas(T) unsigned char mem[sizeof(T) + 64];
+    explicit Guarded(std::size_t struct_size) {
+        std::memset(mem, kGuard, sizeof mem);
+        get()->struct_size = struct_size;
+    }
+    T *get() { return reinterpret_cast<T *>(mem); }
+    // The first byte at or after `from` that is not a guard byte, or sizeof mem.
+    std::size_t first_written_from(std::size_t from) const {
+        for (std::size_t i = from; i < sizeof mem; ++i)
+            if (mem[i] != kGuard) return i;
+        return sizeof mem;
+    }
+};
+
+// The first version of each stats struct ends at its last field of release 0.1.
+constexpr std::size_t kQueueStatsV1 =
+    offsetof(shmds_queue_stats_t, segment_bytes) + sizeof(uint64_t);
+constexpr std::size_t kPubsubStatsV1 =
+    offsetof(shmds_pubsub_stats_t, waiting_subscribers) + sizeof(uint32_t);
+constexpr std::size_t kReqrepStatsV1 =
+    offsetof(shmds_reqrep_stats_t, waiting_senders) + sizeof(uint32_t);
+
+// Call stats with a struct of `size` bytes; check nothing past it was written and the
+// caller's struct_size survived. Returns the call's result.
+template <typename T, typename Call>
+int stats_within(std::size_t size, Call &&call) {
+    Guarded<T> g(size);
+    const int r = call(g.get());
+    EXPECT_EQ(size, g.get()->struct_size);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(size)) << "written past struct_size " << size;
+    return r;
+}
+
+TEST(CapiAbiVersioned, StatsWriteNothingPastTheCallersStructSize) {
+    shmds_queue_config_t qc = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_INT64, 8);
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(nullptr, &qc, &q));
+    EXPECT_EQ(0, stats_within<shmds_queue_stats_t>(
+                     kQueueStatsV1, [&](auto *s) { return shmds_queue_stats(q, s); }));
+    shmds_queue_close(q);
+
+    shmds_pubsub_config_t pc = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT64, 8);
+    shmds_pubsub_t *p = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_create(nullptr, &pc, &p));
+    // The pubsub stats end in a uint32_t: its v1 size is short of sizeof by the padding.
+    EXPECT_EQ(0, stats_within<shmds_pubsub_stats_t>(
+                     kPubsubStatsV1, [&](auto *s) { return shmds_pubsub_stats(p, s); }));
+    shmds_pubsub_close(p);
+
+    shmds_reqrep_config_t rc = SHMDS_REQREP_CONFIG_INIT(SHMDS_REQREP_INT64, 4, 4);
+    shmds_reqrep_t *r = nullptr;
+    ASSERT_EQ(0, shmds_reqrep_create(nullptr, &rc, &r));
+    EXPECT_EQ(0, stats_within<shmds_reqrep_stats_t>(
+                     kReqrepStatsV1, [&](auto *s) { return shmds_reqrep_stats(r, s); }));
+    shmds_reqrep_close(r);
+}
+
+TEST(CapiAbiVersioned, StatsRefuseAStructSmallerThanTheFirstVersionAndWriteNothing) {
+    shmds_queue_config_t qc = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_INT64, 8);
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(nullptr, &qc, &q));
+    EXPECT_EQ(-EINVAL, stats_within<shmds_queue_stats_t>(
+                           kQueueStatsV1 - 8, [&](auto *s) { return shmds_queue_stats(q, s); }));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "struct_size"));
+    EXPECT_EQ(-EINVAL, stats_within<shmds_queue_stats_t>(
+                           sizeof(size_t), [&](auto *s) { return shmds_queue_stats(q, s); }));
+    shmds_queue_close(q);
+}
+
+// A caller built against a later header, with fields this library does not know, gets
+// those fields zeroed: never left as whatever its stack held.
+TEST(CapiAbiVersioned, StatsZeroTheFieldsOfALongerStruct) {
+    shmds_pubsub_config_t pc = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT64, 8);
+    shmds_pubsub_t *p = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_create(nullptr, &pc, &p));
+    Guarded<shmds_pubsub_stats_t> g(sizeof(shmds_pubsub_stats_t) + 16);
+    ASSERT_EQ(0, shmds_pubsub_stats(p, g.get()));
+    EXPECT_EQ(8u, g.get()->capacity);
+    for (std::size_t i = sizeof(shmds_pubsub_stats_t); i < sizeof(shmds_pubsub_stats_t) + 16; ++i)
+        EXPECT_EQ(0, g.mem[i]) << "byte " << i;
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof(shmds_pubsub_stats_t) + 16));
+    shmds_pubsub_close(p);
+}
+
+// Input structs: only struct_size bytes are read, so an options struct whose caller
+// says it is the first version's size is read as such.
+TEST(CapiAbiVersioned, ConfigAndOptionsAreReadOnlyUpToStructSize) {
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.struct_size = offsetof(shmds_options_t, mode) + sizeof(uint32_t);
+    shmds_queue_config_t qc = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_INT64, 8);
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(&o, &qc, &q)) << shmds_last_error();
+    shmds_queue_close(q);
+    o.struct_size = sizeof(size_t);
+    EXPECT_EQ(-EINVAL, shmds_queue_create(&o, &qc, &q));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "opts->struct_size is 8"));
+    qc.struct_size = offsetof(shmds_queue_config_t, arena_bytes);
+    EXPECT_EQ(-EINVAL, shmds_queue_create(nullptr, &qc, &q));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "cfg->struct_size"));
+}
+
+// ---- the _init() functions: the same struct as the macro beside each ------------------
+
+TEST(CapiAbiInit, OptionsInitMatchesTheMacro) {
+    const shmds_options_t want = SHMDS_OPTIONS_INIT;
+    Guarded<shmds_options_t> g(0);
+    ASSERT_EQ(0, shmds_options_init(g.get(), sizeof(shmds_options_t)));
+    const shmds_options_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.backing, got.backing);
+    EXPECT_EQ(want.name, got.name);
+    EXPECT_EQ(want.fd, got.fd);
+    EXPECT_EQ(want.flags, got.flags);
+    EXPECT_EQ(want.mode, got.mode);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof(shmds_options_t)));
+}
+
+TEST(CapiAbiInit, QueueConfigInitMatchesTheMacro) {
+    const shmds_queue_config_t want = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_BYTES, 64);
+    Guarded<shmds_queue_config_t> g(0);
+    ASSERT_EQ(0, shmds_queue_config_init(g.get(), sizeof want, SHMDS_QUEUE_BYTES, 64));
+    const shmds_queue_config_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.variant, got.variant);
+    EXPECT_EQ(want.capacity, got.capacity);
+    EXPECT_EQ(want.arena_bytes, got.arena_bytes);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof want));
+}
+
+TEST(CapiAbiInit, PubsubConfigInitMatchesTheMacro) {
+    const shmds_pubsub_config_t want = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT32, 16);
+    Guarded<shmds_pubsub_config_t> g(0);
+    ASSERT_EQ(0, shmds_pubsub_config_init(g.get(), sizeof want, SHMDS_PUBSUB_INT32, 16));
+    const shmds_pubsub_config_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.variant, got.variant);
+    EXPECT_EQ(want.capacity, got.capacity);
+    EXPECT_EQ(want.msg_size, got.msg_size);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof want));
+}
+
+TEST(CapiAbiInit, ReqrepConfigInitMatchesTheMacro) {
+    const shmds_reqrep_config_t want = SHMDS_REQREP_CONFIG_INIT(SHMDS_REQREP_BYTES, 8, 4);
+    Guarded<shmds_reqrep_config_t> g(0);
+    ASSERT_EQ(0, shmds_reqrep_config_init(g.get(), sizeof want, SHMDS_REQREP_BYTES, 8, 4));
+    const shmds_reqrep_config_t &got = *g.get();
+    EXPECT_EQ(want.struct_size, got.struct_size);
+    EXPECT_EQ(want.variant, got.variant);
+    EXPECT_EQ(want.request_capacity, got.request_capacity);
+    EXPECT_EQ(want.response_slots, got.response_slots);
+    EXPECT_EQ(want.req_size, got.req_size);
+    EXPECT_EQ(want.resp_size, got.resp_size);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(sizeof want));
+}
+
+// The struct an _init() made works where the macro's does.
+TEST(CapiAbiInit, AnInitMadeConfigCreatesTheStructure) {
+    shmds_options_t o;
+    ASSERT_EQ(0, shmds_options_init(&o, sizeof o));
+    shmds_queue_config_t c;
+    ASSERT_EQ(0, shmds_queue_config_init(&c, sizeof c, SHMDS_QUEUE_INT32, 4));
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(&o, &c, &q)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_QUEUE_INT32, shmds_queue_variant(q));
+    EXPECT_EQ(4u, shmds_queue_capacity(q));
+    shmds_queue_close(q);
+}
+
+TEST(CapiAbiInit, InitWritesOnlyStructSizeBytesAndRefusesLessThanTheFirstVersion) {
+    // The options' first version ends at `mode`, short of sizeof by the padding.
+    const std::size_t v1 = offsetof(shmds_options_t, mode) + sizeof(uint32_t);
+    Guarded<shmds_options_t> g(0);
+    ASSERT_EQ(0, shmds_options_init(g.get(), v1));
+    EXPECT_EQ(v1, g.get()->struct_size);
+    EXPECT_EQ(-1, g.get()->fd);
+    EXPECT_EQ(sizeof g.mem, g.first_written_from(v1));
+
+    Guarded<shmds_queue_config_t> small(0);
+    const std::size_t before = small.first_written_from(0);
+    EXPECT_EQ(-EINVAL, shmds_queue_config_init(small.get(), 8, SHMDS_QUEUE_INT64, 4));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "struct_size 8"));
+    EXPECT_EQ(before, small.first_written_from(0));  // nothing written
+    EXPECT_EQ(-EINVAL, shmds_options_init(nullptr, sizeof(shmds_options_t)));
+    EXPECT_EQ(-EINVAL, shmds_pubsub_config_init(nullptr, sizeof(shmds_pubsub_config_t), 3, 4));
+    EXPECT_EQ(-EINVAL, shmds_reqrep_config_init(nullptr, sizeof(shmds_reqrep_config_t), 3, 4, 4));
+}
+
+// ---- every export, called once through libshmds.so --------------------------------------
+// Each structure is a memfd, so that _fd() and _open() over SHMDS_BACKING_FD can be
+// called too. The calls check their documented result, not just that they returned.
+
+shmds_options_t memfd_options(const char *name) {
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_MEMFD;
+    o.name = name;
+    return o;
+}
+
+shmds_options_t fd_options(int fd) {
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_FD;
+    o.fd = fd;
+    return o;
+}
+
+TEST(CapiAbiEveryExport, Common) {
+    EXPECT_STRNE("", shmds_version());
+    EXPECT_EQ(SHMDS_VERSION_NUMBER, shmds_version_number());
+    EXPECT_STREQ("SHMDS_ETYPE", shmds_errname(SHMDS_ETYPE));
+    EXPECT_STRNE("unknown error", shmds_strerror(SHMDS_ECORRUPT));
+    EXPECT_EQ(-EINVAL, shmds_unlink(nullptr));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "shmds_unlink"));
+
+    char path[] = "/tmp/shmds_capi_abi_XXXXXX";
+    const int tmp = mkstemp(path);
+    ASSERT_GE(tmp, 0);
+    ::close(tmp);
+    EXPECT_EQ(0, shmds_unlink(path));
+    EXPECT_EQ(-ENOENT, shmds_unlink(path));
+
+    int sv[2];
+    ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+    int pipefd[2];
+    ASSERT_EQ(0, pipe(pipefd));
+    EXPECT_EQ(0, shmds_send_fd(sv[0], pipefd[1]));
+    int got = -1;
+    EXPECT_EQ(0, shmds_recv_fd(sv[1], &got));
+    ASSERT_GE(got, 0);
+    ASSERT_EQ(1, write(got, "x", 1));  // the received descriptor is the pipe's write end
+    char c = 0;
+    EXPECT_EQ(1, read(pipefd[0], &c, 1));
+    EXPECT_EQ('x', c);
+    for (int fd : {got, pipefd[0], pipefd[1], sv[0], sv[1]}) ::close(fd);
+}
+
+// The type vocabulary: every shmds_type_t has a name and a size, and the queue and
+// pubsub variants are those types under their old names.
+static_assert(SHMDS_QUEUE_INT16 == SHMDS_TYPE_INT16 && SHMDS_QUEUE_INT32 == SHMDS_TYPE_INT32 &&
+              SHMDS_QUEUE_INT64 == SHMDS_TYPE_INT64 && SHMDS_QUEUE_BYTES == SHMDS_TYPE_BYTES);
+static_assert(SHMDS_PUBSUB_INT16 == SHMDS_TYPE_INT16 &&
+              SHMDS_PUBSUB_INT32 == SHMDS_TYPE_INT32 &&
+              SHMDS_PUBSUB_INT64 == SHMDS_TYPE_INT64 && SHMDS_PUBSUB_BYTES == SHMDS_TYPE_BYTES);
+
+TEST(CapiAbiEveryExport, TypeNamesAndSizes) {
+    struct Want {
+        int type;
+        const char *name;
+        int size;
+    };
+    const Want all[] = {
+        {SHMDS_TYPE_INT8, "int8", 1},     {SHMDS_TYPE_INT16, "int16", 2},
+        {SHMDS_TYPE_INT32, "int32", 4},   {SHMDS_TYPE_INT64, "int64", 8},
+        {SHMDS_TYPE_UINT8, "uint8", 1},   {SHMDS_TYPE_UINT16, "uint16", 2},
+        {SHMDS_TYPE_UINT32, "uint32", 4}, {SHMDS_TYPE_UINT64, "uint64", 8},
+        {SHMDS_TYPE_F32, "f32", 4},       {SHMDS_TYPE_F64, "f64", 8},
+        {SHMDS_TYPE_BYTES, "bytes", 0},
+    };
+    for (const Want &w : all) {
+        EXPECT_STREQ(w.name, shmds_type_name(w.type));
+        EXPECT_EQ(w.size, shmds_type_size(w.type)) << w.name;
+    }
+    for (int bad : {0, -1, SHMDS_TYPE_F64 + 1, 1000}) {
+        EXPECT_STREQ("unknown", shmds_type_name(bad));
+        EXPECT_EQ(-EINVAL, shmds_type_size(bad));
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "not a shmds_type_t"));
+    }
+}
+
+TEST(CapiAbiEveryExport, Queue) {
+    shmds_options_t o = memfd_options("abi-queue");
+    shmds_queue_config_t cfg;
+    ASSERT_EQ(0, shmds_queue_config_init(&cfg, sizeof cfg, SHMDS_QUEUE_INT64, 4));
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(&o, &cfg, &q)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_QUEUE_INT64, shmds_queue_variant(q));
+    EXPECT_EQ(4u, shmds_queue_capacity(q));
+    EXPECT_EQ(1, shmds_queue_is_empty(q));
+    EXPECT_EQ(0, shmds_queue_sync(q));
+    const int fd = shmds_queue_fd(q);
+    ASSERT_GE(fd, 0);
+    shmds_options_t by_fd = fd_options(fd);
+    shmds_queue_t *other = nullptr;
+    ASSERT_EQ(0, shmds_queue_open(&by_fd, SHMDS_QUEUE_ANY, &other)) << shmds_last_error();
+
+    EXPECT_EQ(0, shmds_queue_push_int(q, 1, SHMDS_NOWAIT));
+    const int64_t three[3] = {2, 3, 4};
+    size_t pushed = 0;
+    EXPECT_EQ(0, shmds_queue_push_multi_int(q, three, 3, &pushed, SHMDS_NOWAIT));
+    EXPECT_EQ(3u, pushed);
+    EXPECT_EQ(1, shmds_queue_is_full(other));
+    EXPECT_EQ(4u, shmds_queue_size(other));
+    int64_t v = 0;
+    EXPECT_EQ(0, shmds_queue_peek_int(other, &v));
+    EXPECT_EQ(1, v);
+    EXPECT_EQ(0, shmds_queue_pop_int(other, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(1, v);
+    int64_t two[2];
+    size_t got = 0;
+    EXPECT_EQ(0, shmds_queue_pop_multi_int(other, two, 2, &got, SHMDS_NOWAIT));
+    EXPECT_EQ(2u, got);
+    EXPECT_EQ(3, two[1]);
+    EXPECT_EQ(0, shmds_queue_drain_int(other, two, 2, &got));
+    EXPECT_EQ(1u, got);
+    EXPECT_EQ(4, two[0]);
+    EXPECT_EQ(0, shmds_queue_push_int(q, 5, SHMDS_NOWAIT));
+    uint64_t removed = 0;
+    EXPECT_EQ(0, shmds_queue_clear(q, &removed));
+    EXPECT_EQ(1u, removed);
+    shmds_queue_stats_t st;
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_queue_stats(q, &st));
+    EXPECT_EQ(5u, st.push_ok);
+
+    EXPECT_EQ(-ENOENT, shmds_queue_notify(q));  // no eventfd yet
+    const int efd = shmds_queue_eventfd(q);
+    ASSERT_GE(efd, 0);
+    EXPECT_EQ(0, shmds_queue_set_eventfd(other, efd));
+    EXPECT_EQ(0, shmds_queue_notify(other));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_queue_eventfd_consume(q, &count));
+    EXPECT_EQ(1u, count);
+    shmds_queue_close(other);
+    shmds_queue_close(q);
+
+    ASSERT_EQ(0, shmds_queue_config_init(&cfg, sizeof cfg, SHMDS_QUEUE_BYTES, 8));
+    ASSERT_EQ(0, shmds_queue_create(nullptr, &cfg, &q));
+    EXPECT_EQ(0, shmds_queue_push_bytes(q, "bb", 2, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_queue_push_front_bytes(q, "a", 1, SHMDS_NOWAIT));
+    const void *datas[2] = {"ccc", "dddd"};
+    const size_t lens_in[2] = {3, 4};
+    EXPECT_EQ(0, shmds_queue_push_multi_bytes(q, datas, lens_in, 2, &pushed, SHMDS_NOWAIT));
+    EXPECT_EQ(2u, pushed);
+    char buf[64];
+    size_t len = 0;
+    EXPECT_EQ(0, shmds_queue_peek_bytes(q, buf, sizeof buf, &len));
+    EXPECT_EQ(1u, len);
+    EXPECT_EQ(0, shmds_queue_pop_bytes(q, buf, sizeof buf, &len, SHMDS_NOWAIT));
+    EXPECT_EQ(0, std::memcmp(buf, "a", 1));
+    EXPECT_EQ(0, shmds_queue_pop_back_bytes(q, buf, sizeof buf, &len, SHMDS_NOWAIT));
+    EXPECT_EQ(4u, len);
+    EXPECT_EQ(0, std::memcmp(buf, "dddd", 4));
+    size_t lens[2];
+    EXPECT_EQ(0, shmds_queue_pop_multi_bytes(q, buf, sizeof buf, lens, 1, &got, SHMDS_NOWAIT));
+    EXPECT_EQ(1u, got);
+    EXPECT_EQ(2u, lens[0]);
+    EXPECT_EQ(0, shmds_queue_drain_bytes(q, buf, sizeof buf, lens, 2, &got));
+    EXPECT_EQ(1u, got);
+    EXPECT_EQ(3u, lens[0]);
+    shmds_queue_close(q);
+}
+
+TEST(CapiAbiEveryExport, Pubsub) {
+    shmds_options_t o = memfd_options("abi-pubsub");
+    shmds_pubsub_config_t cfg;
+    ASSERT_EQ(0, shmds_pubsub_config_init(&cfg, sizeof cfg, SHMDS_PUBSUB_INT64, 8));
+    shmds_pubsub_t *p = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_create(&o, &cfg, &p)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_PUBSUB_INT64, shmds_pubsub_variant(p));
+    EXPECT_EQ(8u, shmds_pubsub_capacity(p));
+    EXPECT_EQ(0u, shmds_pubsub_msg_size(p));
+    EXPECT_EQ(0, shmds_pubsub_sync(p));
+    const int fd = shmds_pubsub_fd(p);
+    ASSERT_GE(fd, 0);
+    shmds_options_t by_fd = fd_options(fd);
+    shmds_pubsub_t *other = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_open(&by_fd, SHMDS_PUBSUB_INT64, &other));
+
+    shmds_pubsub_sub_t *all = nullptr, *latest = nullptr;
+    ASSERT_EQ(0, shmds_pubsub_subscribe_all(other, &all));
+    EXPECT_EQ(0, shmds_pubsub_publish_int(p, 10));
+    ASSERT_EQ(0, shmds_pubsub_subscribe(other, &latest));
+    const int64_t vals[2] = {11, 12};
+    EXPECT_EQ(0, shmds_pubsub_publish_multi_int(p, vals, 2));
+    const int efd = shmds_pubsub_eventfd(p);
+    ASSERT_GE(efd, 0);
+    // A subscriber signals through the notifier of the handle it was made from.
+    EXPECT_EQ(shmds_pubsub_eventfd(other), shmds_pubsub_sub_eventfd(all));
+    EXPECT_EQ(0, shmds_pubsub_publish_notify_int(p, 13));
+    EXPECT_EQ(4u, shmds_pubsub_write_pos(other));
+    EXPECT_EQ(4u, shmds_pubsub_sub_write_pos(all));
+    EXPECT_EQ(4u, shmds_pubsub_sub_lag(all));
+    int64_t v = 0;
+    EXPECT_EQ(0, shmds_pubsub_sub_poll_int(all, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(10, v);
+    int64_t out[4];
+    size_t got = 0;
+    EXPECT_EQ(0, shmds_pubsub_sub_poll_multi_int(all, out, 2, &got, SHMDS_NOWAIT));
+    EXPECT_EQ(2u, got);
+    EXPECT_EQ(12, out[1]);
+    EXPECT_EQ(3u, shmds_pubsub_sub_cursor(all));
+    EXPECT_EQ(0, shmds_pubsub_sub_drain_int(latest, out, 4, &got));
+    EXPECT_EQ(3u, got);
+    EXPECT_EQ(0u, shmds_pubsub_sub_overflow_count(latest));
+    EXPECT_EQ(0u, shmds_pubsub_sub_skipped_count(latest));
+    EXPECT_EQ(0, shmds_pubsub_sub_set_cursor(latest, 1));
+    EXPECT_EQ(1u, shmds_pubsub_sub_cursor(latest));
+    EXPECT_EQ(0, shmds_pubsub_sub_reset(latest));
+    EXPECT_EQ(4u, shmds_pubsub_sub_cursor(latest));
+    EXPECT_EQ(0, shmds_pubsub_sub_reset_oldest(latest));
+    EXPECT_EQ(0u, shmds_pubsub_sub_cursor(latest));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_pubsub_set_eventfd(other, efd));
+    EXPECT_EQ(0, shmds_pubsub_notify(other));
+    EXPECT_EQ(0, shmds_pubsub_eventfd_consume(p, &count));
+    EXPECT_EQ(2u, count);  // publish_notify_int and notify
+    shmds_pubsub_stats_t st;
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_pubsub_stats(p, &st));
+    EXPECT_EQ(4u, st.write_pos);
+    shmds_pubsub_sub_close(latest);
+    shmds_pubsub_sub_close(all);
+    shmds_pubsub_close(other);
+    shmds_pubsub_close(p);
+
+    ASSERT_EQ(0, shmds_pubsub_config_init(&cfg, sizeof cfg, SHMDS_PUBSUB_BYTES, 8));
+    ASSERT_EQ(0, shmds_pubsub_create(nullptr, &cfg, &p));
+    ASSERT_EQ(0, shmds_pubsub_subscribe(p, &all));
+    EXPECT_EQ(0, shmds_pubsub_publish_bytes(p, "a", 1));
+    const void *datas[2] = {"bb", "ccc"};
+    const size_t lens_in[2] = {2, 3};
+    EXPECT_EQ(0, shmds_pubsub_publish_multi_bytes(p, datas, lens_in, 2));
+    ASSERT_GE(shmds_pubsub_eventfd(p), 0);
+    EXPECT_EQ(0, shmds_pubsub_publish_notify_bytes(p, "dddd", 4));
+    char buf[64];
+    size_t len = 0, lens[2];
+    EXPECT_EQ(0, shmds_pubsub_sub_poll_bytes(all, buf, sizeof buf, &len, SHMDS_NOWAIT));
+    EXPECT_EQ(1u, len);
+    EXPECT_EQ(0, shmds_pubsub_sub_poll_multi_bytes(all, buf, sizeof buf, lens, 2, &got,
+                                                   SHMDS_NOWAIT));
+    EXPECT_EQ(2u, got);
+    EXPECT_EQ(3u, lens[1]);
+    EXPECT_EQ(0, shmds_pubsub_sub_drain_bytes(all, buf, sizeof buf, lens, 2, &got));
+    EXPECT_EQ(1u, got);
+    EXPECT_EQ(4u, lens[0]);
+    shmds_pubsub_sub_close(all);
+    shmds_pubsub_close(p);
+}
+
+TEST(CapiAbiEveryExport, Reqrep) {
+    shmds_options_t o = memfd_options("abi-reqrep");
+    shmds_reqrep_config_t cfg;
+    ASSERT_EQ(0, shmds_reqrep_config_init(&cfg, sizeof cfg, SHMDS_REQREP_INT64, 4, 4));
+    shmds_reqrep_t *client = nullptr;
+    ASSERT_EQ(0, shmds_reqrep_create(&o, &cfg, &client)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_REQREP_INT64, shmds_reqrep_variant(client));
+    EXPECT_EQ(0, shmds_reqrep_sync(client));
+    const int fd = shmds_reqrep_fd(client);
+    ASSERT_GE(fd, 0);
+    shmds_options_t by_fd = fd_options(fd);
+    shmds_reqrep_t *server = nullptr;
+    ASSERT_EQ(0, shmds_reqrep_open(&by_fd, SHMDS_REQREP_ANY, &server));
+
+    uint64_t id = 0, got_id = 0;
+    EXPECT_EQ(0, shmds_reqrep_send_int(client, 20, &id, SHMDS_NOWAIT));
+    EXPECT_EQ(1u, shmds_reqrep_pending(client));  // counts what this handle sent
+    EXPECT_EQ(0u, shmds_reqrep_pending(server));
+    int64_t v = 0;
+    EXPECT_EQ(0, shmds_reqrep_recv_int(server, &v, &got_id, SHMDS_NOWAIT));
+    EXPECT_EQ(20, v);
+    EXPECT_EQ(id, got_id);
+    EXPECT_EQ(0, shmds_reqrep_reply_int(server, got_id, 21));
+    EXPECT_EQ(0, shmds_reqrep_get_int(client, id, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(21, v);
+    EXPECT_EQ(0, shmds_reqrep_send_int(client, 30, &id, SHMDS_NOWAIT));
+    int64_t vals[2];
+    uint64_t ids[2];
+    size_t got = 0;
+    EXPECT_EQ(0, shmds_reqrep_recv_multi_int(server, vals, ids, 2, &got, SHMDS_NOWAIT));
+    EXPECT_EQ(1u, got);
+    EXPECT_EQ(0, shmds_reqrep_cancel(client, id));
+    EXPECT_EQ(-ETIMEDOUT, shmds_reqrep_request_int(client, 40, &v, 1000000));  // no server
+
+    const int efd = shmds_reqrep_eventfd(server, SHMDS_REQREP_REQUESTS);
+    ASSERT_GE(efd, 0);
+    EXPECT_EQ(0, shmds_reqrep_set_eventfd(client, SHMDS_REQREP_REQUESTS, efd));
+    EXPECT_EQ(0, shmds_reqrep_notify(client, SHMDS_REQREP_REQUESTS));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_reqrep_eventfd_consume(server, SHMDS_REQREP_REQUESTS, &count));
+    EXPECT_EQ(1u, count);
+    shmds_reqrep_stats_t st;
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_reqrep_stats(client, &st));
+    EXPECT_EQ(3u, st.sent);
+    shmds_reqrep_close(server);
+    shmds_reqrep_close(client);
+
+    ASSERT_EQ(0, shmds_reqrep_config_init(&cfg, sizeof cfg, SHMDS_REQREP_BYTES, 4, 4));
+    shmds_reqrep_t *rr = nullptr;
+    ASSERT_EQ(0, shmds_reqrep_create(nullptr, &cfg, &rr));
+    char buf[64];
+    size_t len = 0, lens[2];
+    EXPECT_EQ(0, shmds_reqrep_send_bytes(rr, "ping", 4, &id, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_reqrep_recv_bytes(rr, buf, sizeof buf, &len, &got_id, SHMDS_NOWAIT));
+    EXPECT_EQ(4u, len);
+    EXPECT_EQ(0, shmds_reqrep_reply_bytes(rr, got_id, "pong!", 5));
+    EXPECT_EQ(0, shmds_reqrep_get_bytes(rr, id, buf, sizeof buf, &len, SHMDS_NOWAIT));
+    EXPECT_EQ(5u, len);
+    EXPECT_EQ(0, shmds_reqrep_send_bytes(rr, "x", 1, &id, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_reqrep_recv_multi_bytes(rr, buf, sizeof buf, lens, ids, 2, &got,
+                                               SHMDS_NOWAIT));
+    EXPECT_EQ(1u, got);
+    EXPECT_EQ(-ETIMEDOUT, shmds_reqrep_request_bytes(rr, "q", 1, buf, sizeof buf, &len, 1000000));
+    shmds_reqrep_close(rr);
+}
+
+TEST(CapiAbiEveryExport, MutexAndCondvar) {
+    shmds_options_t o = memfd_options("abi-mutex");
+    shmds_mutex_t *m = nullptr, *m2 = nullptr;
+    ASSERT_EQ(0, shmds_mutex_create(&o, &m));
+    shmds_options_t by_fd = fd_options(shmds_mutex_fd(m));
+    ASSERT_GE(by_fd.fd, 0);
+    ASSERT_EQ(0, shmds_mutex_open(&by_fd, &m2));
+    EXPECT_EQ(0, shmds_mutex_lock(m, SHMDS_FOREVER));
+    EXPECT_EQ(-EINVAL, shmds_mutex_consistent(m));  // held, but nobody died
+    EXPECT_EQ(0, shmds_mutex_unlock(m));
+    EXPECT_EQ(0, shmds_mutex_try_lock(m2));
+    EXPECT_EQ(0, shmds_mutex_unlock(m2));
+    EXPECT_EQ(0u, shmds_mutex_recoveries(m));
+    shmds_mutex_close(m2);
+    shmds_mutex_close(m);
+
+    o.name = "abi-condvar";
+    shmds_condvar_t *cv = nullptr, *cv2 = nullptr;
+    ASSERT_EQ(0, shmds_condvar_create(&o, &cv));
+    by_fd.fd = shmds_condvar_fd(cv);
+    ASSERT_GE(by_fd.fd, 0);
+    ASSERT_EQ(0, shmds_condvar_open(&by_fd, &cv2));
+    EXPECT_EQ(0, shmds_condvar_lock(cv, SHMDS_FOREVER));
+    EXPECT_EQ(-EINVAL, shmds_condvar_consistent(cv));
+    EXPECT_EQ(0u, shmds_condvar_waiters(cv));
+    EXPECT_EQ(-ETIMEDOUT, shmds_condvar_wait(cv, 1000000));
+    EXPECT_EQ(0, shmds_condvar_signal(cv2));
+    EXPECT_EQ(0, shmds_condvar_broadcast(cv2));
+    EXPECT_EQ(0, shmds_condvar_unlock(cv));
+    EXPECT_EQ(0, shmds_condvar_try_lock(cv2));
+    EXPECT_EQ(0, shmds_condvar_unlock(cv2));
+    EXPECT_EQ(0u, shmds_condvar_recoveries(cv));
+    shmds_condvar_close(cv2);
+    shmds_condvar_close(cv);
+}
+
+TEST(CapiAbiEveryExport, SemaphoreAndBarrier) {
+    shmds_options_t o = memfd_options("abi-semaphore");
+    shmds_semaphore_t *s = nullptr, *s2 = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(&o, 4, 4, &s));
+    shmds_options_t by_fd = fd_options(shmds_semaphore_fd(s));
+    ASSERT_GE(by_fd.fd, 0);
+    ASSERT_EQ(0, shmds_semaphore_open(&by_fd, &s2));
+    EXPECT_EQ(4u, shmds_semaphore_max(s2));
+    EXPECT_EQ(0, shmds_semaphore_acquire(s, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_semaphore_acquire_n(s, 2, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_semaphore_try_acquire(s2));
+    EXPECT_EQ(-EAGAIN, shmds_semaphore_try_acquire_n(s2, 2));
+    EXPECT_EQ(0u, shmds_semaphore_value(s));
+    EXPECT_EQ(4u, shmds_semaphore_held(s));  // held by this process, over both handles
+    EXPECT_EQ(0, shmds_semaphore_release(s, 4));
+    uint32_t taken = 0;
+    EXPECT_EQ(0, shmds_semaphore_drain(s, &taken));
+    EXPECT_EQ(4u, taken);
+    EXPECT_EQ(0, shmds_semaphore_release(s, 4));
+    const int efd = shmds_semaphore_eventfd(s);
+    ASSERT_GE(efd, 0);
+    EXPECT_EQ(0, shmds_semaphore_set_eventfd(s2, efd));
+    EXPECT_EQ(0, shmds_semaphore_notify(s2));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_semaphore_eventfd_consume(s, &count));
+    EXPECT_EQ(1u, count);
+    EXPECT_EQ(0u, shmds_semaphore_recoveries(s));
+    shmds_semaphore_close(s2);
+    shmds_semaphore_close(s);
+
+    o.name = "abi-barrier";
+    shmds_barrier_t *b = nullptr, *b2 = nullptr;
+    ASSERT_EQ(0, shmds_barrier_create(&o, 2, &b));
+    by_fd.fd = shmds_barrier_fd(b);
+    ASSERT_GE(by_fd.fd, 0);
+    ASSERT_EQ(0, shmds_barrier_open(&by_fd, &b2));
+    EXPECT_EQ(2u, shmds_barrier_parties(b2));
+    EXPECT_EQ(0u, shmds_barrier_arrived(b2));
+    int other_party = 0;
+    std::thread party([&] { other_party = shmds_barrier_wait(b2, SHMDS_FOREVER); });
+    const int me = shmds_barrier_wait(b, SHMDS_FOREVER);
+    party.join();
+    EXPECT_EQ(SHMDS_BARRIER_LEADER, me + other_party);  // one leader, one follower
+    EXPECT_EQ(1u, shmds_barrier_generation(b2));
+    EXPECT_EQ(0, shmds_barrier_is_broken(b2));
+    EXPECT_EQ(0, shmds_barrier_reset(b2));
+    const int bfd = shmds_barrier_eventfd(b);
+    ASSERT_GE(bfd, 0);
+    EXPECT_EQ(0, shmds_barrier_set_eventfd(b2, bfd));
+    EXPECT_EQ(0, shmds_barrier_notify(b2));
+    EXPECT_EQ(0, shmds_barrier_eventfd_consume(b, &count));
+    EXPECT_EQ(1u, count);
+    EXPECT_EQ(0u, shmds_barrier_recoveries(b));
+    shmds_barrier_close(b2);
+    shmds_barrier_close(b);
+}
+
+TEST(CapiAbiEveryExport, OnceAndRwlock) {
+    shmds_options_t o = memfd_options("abi-once");
+    shmds_once_t *once = nullptr, *once2 = nullptr;
+    ASSERT_EQ(0, shmds_once_create(&o, &once));
+    shmds_options_t by_fd = fd_options(shmds_once_fd(once));
+    ASSERT_GE(by_fd.fd, 0);
+    ASSERT_EQ(0, shmds_once_open(&by_fd, &once2));
+    EXPECT_EQ(1, shmds_once_enter(once, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_once_done(once));
+    EXPECT_EQ(1, shmds_once_is_done(once2));
+    EXPECT_EQ(0, shmds_once_reset(once2));
+    EXPECT_EQ(0, shmds_once_is_done(once));
+    EXPECT_EQ(0u, shmds_once_recoveries(once));
+    shmds_once_close(once2);
+    shmds_once_close(once);
+
+    o.name = "abi-rwlock";
+    shmds_rwlock_t *rw = nullptr, *rw2 = nullptr;
+    ASSERT_EQ(0, shmds_rwlock_create(&o, 0, &rw));
+    by_fd.fd = shmds_rwlock_fd(rw);
+    ASSERT_GE(by_fd.fd, 0);
+    ASSERT_EQ(0, shmds_rwlock_open(&by_fd, &rw2));
+    EXPECT_EQ(0, shmds_rwlock_wrlock(rw, SHMDS_FOREVER));
+    EXPECT_EQ(1, shmds_rwlock_is_write_locked(rw2));
+    EXPECT_EQ(-EINVAL, shmds_rwlock_consistent(rw));
+    EXPECT_EQ(0, shmds_rwlock_downgrade(rw));
+    EXPECT_EQ(1u, shmds_rwlock_readers(rw2));
+    EXPECT_EQ(0, shmds_rwlock_unlock(rw));
+    EXPECT_EQ(0, shmds_rwlock_rdlock(rw, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_rwlock_unlock(rw));
+    EXPECT_EQ(0, shmds_rwlock_try_rdlock(rw2));
+    EXPECT_EQ(0, shmds_rwlock_unlock(rw2));
+    EXPECT_EQ(0, shmds_rwlock_try_wrlock(rw2));
+    EXPECT_EQ(0, shmds_rwlock_unlock(rw2));
+    EXPECT_EQ(0u, shmds_rwlock_recoveries(rw));
+    shmds_rwlock_close(rw2);
+    shmds_rwlock_close(rw);
+}
+
+// The version script's exports, read from the map meson passes in SHMDS_MAP.
+std::set<std::string> map_exports() {
+    const char *path = std::getenv("SHMDS_MAP");
+    std::set<std::string> names;
+    if (!path) return names;
+    std::ifstream in(path);
+    const std::regex entry(R"(^\s*(shmds_\w+)\s*;)");
+    std::smatch m;
+    for (std::string line; std::getline(in, line);)
+        if (std::regex_search(line, m, entry)) names.insert(m[1]);
+    return names;
+}
+
+// Every name the map exports resolves in the process (so it really is exported by
+// libshmds.so, not hidden), and this file calls it: a new export without a call here
+// fails, which keeps "every export exercised through the .so" true as the API grows.
+TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
+    const std::set<std::string> names = map_exports();
+    ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";
+    const char *source_path = std::getenv("SHMDS_ABI_TEST_SOURCE");
+    ASSERT_NE(nullptr, source_path);
+    std::ifstream src(source_path);
+    const std::string source((std::istreambuf_iterator<char>(src)),
+                             std::istreambuf_iterator<char>());
+    ASSERT_FALSE(source.empty());
+    Dl_info info;
+    for (const std::string &name : names) {
+        void *sym = dlsym(RTLD_DEFAULT, name.c_str());
+        ASSERT_NE(nullptr, sym) << name << " is in the map but not exported";
+        ASSERT_NE(0, dladdr(sym, &info));
+        EXPECT_NE(nullptr, std::strstr(info.dli_fname, "libshmds.so")) << name;
+        EXPECT_NE(std::string::npos, source.find(name + "(")) << name << " is never called";
+    }
+}
+
+}  // namespace
