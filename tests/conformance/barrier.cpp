@@ -1,6 +1,6 @@
 // The barrier in the conformance registry: 2 parties. A write times out a wait, which
-// breaks the barrier for every handle; a read sees it broken. sync.h: the leader's trip
-// signals the handle's eventfd on its own.
+// breaks the barrier for every handle; a read sees it broken. A trip wakes the parties
+// but does not signal the eventfd (common.h: only notify).
 #include "sync_entry.hpp"
 
 #include <cerrno>
@@ -13,7 +13,7 @@ namespace {
 using B = shmds_barrier_t;
 
 // Trip the barrier: a forked child (sharing the handle and its eventfd) is the other
-// party, so the suite needs no thread. Whichever side arrives last leads and signals.
+// party, so the suite needs no thread. Whichever side arrives last leads.
 int trip(Handle h) {
     pid_t pid = fork();
     if (pid < 0) return -errno;

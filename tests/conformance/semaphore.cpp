@@ -1,5 +1,5 @@
 // The semaphore in the conformance registry: 3 permits. A write takes 2; a read sees 1
-// left. sync.h: release() signals the handle's eventfd on its own.
+// left. release() wakes waiters but does not signal the eventfd (common.h: only notify).
 #include "sync_entry.hpp"
 
 namespace shmds::conformance {

@@ -40,10 +40,12 @@ struct EventfdOps {
     std::function<int(Handle, int)> set;
     std::function<int(Handle)> notify;
     std::function<int(Handle, std::uint64_t *)> consume;
-    // A verb the header documents as signalling this eventfd on its own (the semaphore's
-    // release, the barrier's trip, pubsub's publish_notify). Empty when the header says
-    // only notify() signals it.
+    // A verb the header documents as signalling this eventfd (pubsub's publish_notify,
+    // a publish that asks for it). Empty when only notify() signals it.
     std::function<int(Handle)> signalling_verb;
+    // A verb that wakes waiters but, by the library's one eventfd rule (common.h), must
+    // not signal the eventfd (the semaphore's release, the barrier's trip). Optional.
+    std::function<int(Handle)> quiet_verb = {};
 };
 
 // The structure's stats call: a versioned struct whose first field is size_t struct_size.

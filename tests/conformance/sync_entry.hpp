@@ -27,18 +27,19 @@ Structure sync_structure(const char *type, std::function<int(const shmds_options
     return s;
 }
 
-// The eventfd verbs of a sync primitive (semaphore, barrier), with the verb its header
-// documents as signalling on its own.
+// The eventfd verbs of a sync primitive (semaphore, barrier), with a verb that wakes
+// waiters and so must be seen not to signal the eventfd.
 template <typename H>
 EventfdOps sync_eventfd(int (*get)(H *), int (*set)(H *, int), int (*notify)(H *),
                         int (*consume)(H *, std::uint64_t *),
-                        std::function<int(Handle)> signalling_verb) {
+                        std::function<int(Handle)> quiet_verb) {
     return {"",
             [get](Handle h) { return get(as<H>(h)); },
             [set](Handle h, int fd) { return set(as<H>(h), fd); },
             [notify](Handle h) { return notify(as<H>(h)); },
             [consume](Handle h, std::uint64_t *n) { return consume(as<H>(h), n); },
-            std::move(signalling_verb)};
+            {},
+            std::move(quiet_verb)};
 }
 
 }  // namespace shmds::conformance

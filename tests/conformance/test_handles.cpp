@@ -84,6 +84,11 @@ void check_eventfd(const Structure &s, const EventfdOps &ev) {
         EXPECT_OK(ev.consume(h, &count));
         EXPECT_GE(count, 1u);
     }
+    if (ev.quiet_verb) {
+        EXPECT_OK(ev.quiet_verb(h));
+        EXPECT_FALSE(readable(fd)) << "a verb signalled the eventfd by itself (common.h: only "
+                                      "notify does)";
+    }
     // The structure's ordinary write is not documented to signal: it must not.
     EXPECT_OK(s.write(h));
     EXPECT_FALSE(readable(fd)) << "write() signalled the eventfd by itself";
@@ -180,9 +185,12 @@ TEST_P(Stats, StructSizeIsHonoured) {
     EXPECT_TRUE(untouched(buf, st.v1_size))
         << "wrote past a struct_size of " << st.v1_size << " (the caller's struct ends there)";
 
-    // A newer caller's struct: filled up to our version, its later fields left alone.
+    // A newer caller's struct: filled up to our version, the fields this library does not
+    // know zeroed (so the caller reads 0, never its own garbage), nothing past its end.
     ASSERT_OK(fill_stats(s(), h.get(), st.size + 32, buf));
-    EXPECT_TRUE(untouched(buf, st.size)) << "wrote past this library's own struct";
+    for (std::size_t i = st.size; i < st.size + 32; ++i)
+        ASSERT_EQ(0, buf[i]) << "byte " << i << " of a newer caller's struct was not zeroed";
+    EXPECT_TRUE(untouched(buf, st.size + 32)) << "wrote past the caller's struct_size";
 }
 
 CONFORMANCE_INSTANTIATE_IF(Stats, [](const Structure &s) { return s.stats.has_value(); });
