@@ -1,16 +1,14 @@
-// libshmds C++ veneer: errors and backings shared by every structure's class.
+// libshmds C++ veneer: errors and backings shared by every structure's class
+// (shmds/detail.hpp holds what the classes are built from).
 // Header-only, C++17; calls nothing but the C API.
 #ifndef SHMDS_ERROR_HPP
 #define SHMDS_ERROR_HPP
 
 #include <shmds/common.h>
 
-#include <chrono>
 #include <cstdint>
-#include <ratio>
 #include <string>
 #include <system_error>
-#include <type_traits>
 
 namespace shmds {
 
@@ -34,53 +32,6 @@ public:
     /** The library code: -errno or SHMDS_E*. */
     int value() const noexcept { return code().value(); }
 };
-
-namespace detail {
-inline int check(int rc) {
-    if (rc < 0) throw error(rc);
-    return rc;
-}
-
-// Move-only owner of one C handle, closed with its _close function (which accepts
-// NULL, so a moved-from owner closes nothing). Converts to the raw handle for C calls.
-template <class H, void (*Close)(H *)>
-class unique_handle {
-public:
-    explicit unique_handle(H *h = nullptr) noexcept : h_(h) {}
-    unique_handle(unique_handle &&o) noexcept : h_(o.h_) { o.h_ = nullptr; }
-    unique_handle &operator=(unique_handle &&o) noexcept {
-        if (this != &o) {
-            Close(h_);
-            h_ = o.h_;
-            o.h_ = nullptr;
-        }
-        return *this;
-    }
-    unique_handle(const unique_handle &) = delete;
-    unique_handle &operator=(const unique_handle &) = delete;
-    ~unique_handle() { Close(h_); }
-    H *get() const noexcept { return h_; }
-    operator H *() const noexcept { return h_; }
-
-private:
-    H *h_;
-};
-
-template <class Rep, class Period>
-std::int64_t to_timeout_ns(std::chrono::duration<Rep, Period> d) noexcept {
-    using std::chrono::nanoseconds;
-    if (d <= d.zero()) return SHMDS_NOWAIT;
-    // A wait longer than int64 nanoseconds can express (hours::max(), say) is forever;
-    // converting it would overflow into a negative, i.e. a wait that never waits.
-    if constexpr (std::ratio_greater_equal_v<Period, std::nano>) {
-        using Wide = std::chrono::duration<std::common_type_t<Rep, std::intmax_t>, Period>;
-        if (Wide(d).count() >= std::chrono::duration_cast<Wide>(nanoseconds::max()).count())
-            return SHMDS_FOREVER;
-    }
-    auto ns = std::chrono::duration_cast<nanoseconds>(d).count();
-    return ns <= 0 ? SHMDS_NOWAIT : std::int64_t(ns);
-}
-}  // namespace detail
 
 /**
  * Where a structure's memory lives. Build one with a factory:
