@@ -6,7 +6,7 @@
 //   to_timeout_ns(), until_timeout_ns(),
 //   deadline                          std::chrono -> the C API's timeout_ns
 //   unique_handle, handle_base,
-//   new_handle()                      ownership of one C handle
+//   new_handle(), read_stats()        ownership of one C handle, its stats
 //   read_bytes(), byte_views          byte messages in and out of std::string
 //   fork_owner, consume_events()      what the guards and the eventfd verbs share
 #ifndef SHMDS_DETAIL_HPP
@@ -184,6 +184,18 @@ auto new_handle(int (*fn)(Params...), Args &&...args) {
     std::remove_pointer_t<out_type> h = nullptr;
     check(fn(std::forward<Args>(args)..., &h));
     return h;
+}
+
+/**
+ * Fill a versioned stats struct through a C *_stats function: struct_size set to ours,
+ * so the library writes no field we do not know. Never blocks; throws shmds::error.
+ */
+template <class Param, class Stats, class H>
+Stats read_stats(int (*fill)(Param *, Stats *), H *h) {
+    Stats s{};
+    s.struct_size = sizeof s;
+    check(fill(h, &s));
+    return s;
 }
 
 // ------------------------------------------------------------- byte messages

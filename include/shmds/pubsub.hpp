@@ -202,12 +202,7 @@ public:
     /** Positions claimed so far. Never blocks. */
     std::uint64_t write_pos() const noexcept { return shmds_pubsub_write_pos(handle()); }
     /** Counters and geometry (shmds_pubsub_stats_t). Never blocks. */
-    stats_type stats() const {
-        stats_type s{};
-        s.struct_size = sizeof s;
-        detail::check(shmds_pubsub_stats(handle(), &s));
-        return s;
-    }
+    stats_type stats() const { return detail::read_stats(shmds_pubsub_stats, handle()); }
     /** The segment's fd for shmds_send_fd() (owned by the ring); throws -ENOENT if anonymous. */
     int fd() const { return detail::check(shmds_pubsub_fd(handle())); }
 

@@ -192,12 +192,7 @@ public:
         return n;
     }
     /** Counters and geometry (shmds_queue_stats_t). Throws shmds::error. */
-    stats_type stats() const {
-        stats_type s{};
-        s.struct_size = sizeof s;
-        detail::check(shmds_queue_stats(handle(), &s));
-        return s;
-    }
+    stats_type stats() const { return detail::read_stats(shmds_queue_stats, handle()); }
     /** The segment's fd for shmds_send_fd() (owned by the queue); throws -ENOENT if anonymous. */
     int fd() const { return detail::check(shmds_queue_fd(handle())); }
 

@@ -163,12 +163,7 @@ public:
     }
 
     /** Counters and geometry (shmds_reqrep_stats_t). Never blocks. */
-    stats_type stats() const {
-        stats_type s{};
-        s.struct_size = sizeof s;
-        detail::check(shmds_reqrep_stats(handle(), &s));
-        return s;
-    }
+    stats_type stats() const { return detail::read_stats(shmds_reqrep_stats, handle()); }
     /** The segment's fd for shmds_send_fd() (owned by the handle); throws -ENOENT if anonymous. */
     int fd() const { return detail::check(shmds_reqrep_fd(handle())); }
     /** Channel `c`'s eventfd, created on first use. Never blocks. */
