@@ -41,7 +41,8 @@ namespace detail {
 template <int... NotNow>
 bool outcome(int rc) {
     if (rc >= 0) return true;
-    if (((rc == NotNow) || ...)) return false;
+    const bool not_now = (false || ... || (rc == NotNow));
+    if (not_now) return false;
     throw error(rc);
 }
 
