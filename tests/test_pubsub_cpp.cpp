@@ -11,6 +11,16 @@
 #include <string>
 #include <vector>
 
+// Every member of every variant compiles, used by a test or not.
+template class shmds::pubsub<std::int16_t>;
+template class shmds::pubsub<std::int32_t>;
+template class shmds::pubsub<std::int64_t>;
+template class shmds::pubsub<std::string>;
+template class shmds::subscriber<std::int16_t>;
+template class shmds::subscriber<std::int32_t>;
+template class shmds::subscriber<std::int64_t>;
+template class shmds::subscriber<std::string>;
+
 TEST(PubSubCpp, TypedClassesPublishSubscribeAndReportOutcomesAsValues) {
     auto ps = shmds::pubsub<std::string>::create(shmds::backing::anonymous(), 16, 32);
     auto sub = ps.subscribe();

@@ -20,6 +20,12 @@
 #include <unistd.h>
 #include <vector>
 
+// Every member of every variant compiles, used by a test or not.
+template class shmds::queue<std::int16_t>;
+template class shmds::queue<std::int32_t>;
+template class shmds::queue<std::int64_t>;
+template class shmds::queue<std::string>;
+
 using namespace shmds::test;
 using namespace std::chrono_literals;
 

@@ -10,6 +10,10 @@
 #include <string>
 #include <thread>
 
+// Every member of both variants compiles, used by a test or not.
+template class shmds::reqrep<std::int64_t>;
+template class shmds::reqrep<std::string>;
+
 TEST(ReqRepCpp, ClientAndServerThroughTheTypedClass) {
     using namespace std::chrono_literals;
     auto rr = shmds::reqrep<std::string>::create(shmds::backing::anonymous(), 8, 2, 32, 64);

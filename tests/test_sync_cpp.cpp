@@ -11,6 +11,11 @@
 #include <shared_mutex>
 #include <thread>
 
+// Every member of every guard compiles, used by a test or not.
+template class shmds::lock_guard<shmds::mutex>;
+template class shmds::lock_guard<shmds::condvar>;
+template class shmds::lock_guard<shmds::rwlock>;
+
 using namespace shmds::test;
 
 namespace {
