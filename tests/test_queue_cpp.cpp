@@ -426,13 +426,12 @@ TEST(QueueCppTimeouts, DurationsConvertWithoutOverflow) {
     EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(std::chrono::seconds::max()));
     EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(std::chrono::nanoseconds::max()));
     EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(std::chrono::duration<double>(1e300)));
-    EXPECT_EQ(SHMDS_FOREVER,
-              to_timeout_ns(std::chrono::duration<double>(std::numeric_limits<double>::infinity())));
-    EXPECT_EQ(SHMDS_NOWAIT,
-              to_timeout_ns(std::chrono::duration<double>(-std::numeric_limits<double>::infinity())));
+    using seconds_d = std::chrono::duration<double>;
+    const double inf = std::numeric_limits<double>::infinity();
+    EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(seconds_d(inf)));
+    EXPECT_EQ(SHMDS_NOWAIT, to_timeout_ns(seconds_d(-inf)));
     EXPECT_EQ(SHMDS_NOWAIT, to_timeout_ns(std::chrono::hours::min()));
-    EXPECT_EQ(SHMDS_NOWAIT,
-              to_timeout_ns(std::chrono::duration<double>(std::numeric_limits<double>::quiet_NaN())));
+    EXPECT_EQ(SHMDS_NOWAIT, to_timeout_ns(seconds_d(std::numeric_limits<double>::quiet_NaN())));
 }
 
 TEST(QueueCppTimeouts, PositiveDurationsRoundUpAndNeverBecomeAProbe) {
@@ -444,8 +443,8 @@ TEST(QueueCppTimeouts, PositiveDurationsRoundUpAndNeverBecomeAProbe) {
     EXPECT_EQ(2, to_timeout_ns(std::chrono::duration<std::int64_t, std::pico>(1001)));
     EXPECT_EQ(1000, to_timeout_ns(1us));
     // The largest finite wait still is one, to the nanosecond.
-    EXPECT_EQ(std::numeric_limits<std::int64_t>::max() - 1,
-              to_timeout_ns(std::chrono::nanoseconds(std::numeric_limits<std::int64_t>::max() - 1)));
+    const std::int64_t longest = std::numeric_limits<std::int64_t>::max() - 1;
+    EXPECT_EQ(longest, to_timeout_ns(std::chrono::nanoseconds(longest)));
 }
 
 TEST(QueueCppTimeouts, DeadlinesConvertToTheTimeLeft) {

@@ -87,8 +87,9 @@ std::int64_t to_timeout_ns(std::chrono::duration<Rep, Period> d) noexcept {
 /**
  * The timeout_ns for a wait until `t` on Clock: the time left, as to_timeout_ns()
  * converts it. A deadline now or past is the probe (SHMDS_NOWAIT); time_point::max(),
- * the usual "no deadline", is SHMDS_FOREVER. The C API measures on CLOCK_MONOTONIC, so a deadline on another
- * clock is read once, here: a later step of that clock does not move the wait.
+ * the usual "no deadline", is SHMDS_FOREVER. The C API measures on CLOCK_MONOTONIC, so
+ * a deadline on another clock is read once, here: a later step of that clock does not
+ * move the wait.
  */
 template <class Clock, class Duration>
 std::int64_t until_timeout_ns(std::chrono::time_point<Clock, Duration> t) {

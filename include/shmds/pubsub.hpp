@@ -151,7 +151,7 @@ public:
         cfg.msg_size = msg_size;
         return pubsub(detail::new_handle(shmds_pubsub_create, where.options(), &cfg));
     }
-    /** Attach to an existing ring of this variant. Throws shmds::error (-ENOENT, SHMDS_ETYPE, ...). */
+    /** Attach to an existing ring of this variant. Throws shmds::error (-ENOENT, SHMDS_ETYPE). */
     static pubsub open(const backing &where) {
         return pubsub(detail::new_handle(shmds_pubsub_open, where.options(), variant));
     }

@@ -65,7 +65,7 @@ public:
         return queue(detail::new_handle(shmds_queue_create, where.options(), &cfg));
     }
 
-    /** Attach to an existing queue of this variant. Throws shmds::error (-ENOENT, SHMDS_ETYPE, ...). */
+    /** Attach to an existing queue of this variant. Throws shmds::error (-ENOENT, SHMDS_ETYPE). */
     static queue open(const backing &where) {
         return queue(detail::new_handle(shmds_queue_open, where.options(), variant));
     }
@@ -203,7 +203,7 @@ public:
     void set_eventfd(int fd) { detail::check(shmds_queue_set_eventfd(handle(), fd)); }
     /** Signal the eventfd. Throws shmds::error (-ENOENT: no eventfd). */
     void notify() { detail::check(shmds_queue_notify(handle())); }
-    /** The pending event count, or std::nullopt if nothing is pending. Throws -ENOENT (no eventfd). */
+    /** The pending event count, or std::nullopt if none. Throws -ENOENT (no eventfd). */
     std::optional<std::uint64_t> consume_events() {
         return detail::consume_events(shmds_queue_eventfd_consume, handle());
     }
@@ -273,7 +273,8 @@ private:
             while (out.size() < max && !lens.empty()) {
                 std::size_t want = max - out.size() < lens.size() ? max - out.size() : lens.size();
                 std::size_t got = 0;
-                int rc = shmds_queue_drain_bytes(handle(), &buf[0], buf.size(), lens.data(), want, &got);
+                int rc = shmds_queue_drain_bytes(handle(), &buf[0], buf.size(), lens.data(), want,
+                                                 &got);
                 if (rc == -ENOBUFS) {
                     buf.resize(lens[0]);
                     continue;

@@ -61,7 +61,7 @@ public:
         cfg.resp_size = resp_size;
         return reqrep(detail::new_handle(shmds_reqrep_create, where.options(), &cfg));
     }
-    /** Attach to an existing segment of this variant. Throws shmds::error (-ENOENT, SHMDS_ETYPE, ...). */
+    /** Attach to an existing segment of this variant. Throws -ENOENT, SHMDS_ETYPE, ... */
     static reqrep open(const backing &where) {
         return reqrep(detail::new_handle(shmds_reqrep_open, where.options(), variant));
     }
@@ -75,7 +75,10 @@ public:
      * with, or std::nullopt. Never blocks. Throws -E2BIG (too long), SHMDS_ECORRUPT.
      */
     std::optional<id_type> try_send(const T &v) { return send_opt(v, SHMDS_NOWAIT); }
-    /** Send, blocking at most `d` for room and a slot; std::nullopt on timeout. Throws as try_send(). */
+    /**
+     * Send, blocking at most `d` for room and a slot; std::nullopt on timeout. Throws as
+     * try_send().
+     */
     template <class Rep, class Period>
     std::optional<id_type> send_for(const T &v, std::chrono::duration<Rep, Period> d) {
         return send_opt(v, detail::to_timeout_ns(d));
@@ -135,7 +138,7 @@ public:
     std::uint64_t pending() const noexcept { return shmds_reqrep_pending(handle()); }
 
     // ---- server ----
-    /** The oldest request if there is one now, else std::nullopt. Never blocks. Throws SHMDS_ECORRUPT. */
+    /** The oldest request if there is one now, else std::nullopt. Never blocks. Throws ECORRUPT. */
     std::optional<request_type> try_recv() { return recv_opt(SHMDS_NOWAIT); }
     /** The oldest request, blocking at most `d` for one; std::nullopt on timeout. */
     template <class Rep, class Period>

@@ -157,10 +157,11 @@ public:
      * data to repair (then consistent(), then unlock()). Throws -EDEADLK.
      */
     lock_result lock_recoverable() {
-        const bool plain = outcome<SHMDS_EOWNERDEAD>(sync_c<H>::lock(this->handle(), SHMDS_FOREVER));
+        const int rc = sync_c<H>::lock(this->handle(), SHMDS_FOREVER);
+        const bool plain = outcome<SHMDS_EOWNERDEAD>(rc);
         return plain ? lock_result::acquired : lock_result::owner_died;
     }
-    /** Declare the data repaired after owner_died; needs the lock. Never blocks. Throws -EPERM, -EINVAL. */
+    /** Declare the data repaired after owner_died; needs the lock. Never blocks. Throws -EPERM. */
     void consistent() { check(sync_c<H>::consistent(this->handle())); }
 
 protected:
@@ -200,7 +201,7 @@ public:
  */
 class rwlock : public detail::exclusive_lock<shmds_rwlock_t> {
 public:
-    /** Create with `reader_slots` (0: 128), or attach to the one at that path. Throws shmds::error. */
+    /** Create with `reader_slots` (0: 128), or attach to the one at that path. Throws error. */
     static rwlock create(const backing &where, std::uint32_t reader_slots = 0) {
         return rwlock(detail::new_handle(shmds_rwlock_create, where.options(), reader_slots));
     }
@@ -350,7 +351,7 @@ private:
 /** A barrier for a fixed number of parties; move-only. */
 class barrier : public detail::sync_base<shmds_barrier_t> {
 public:
-    /** Create for `parties` (2 ..= 4096), or attach to the one at that path. Throws shmds::error. */
+    /** Create for `parties` (2 ..= 4096), or attach to the one at that path. Throws error. */
     static barrier create(const backing &where, std::uint32_t parties) {
         return barrier(detail::new_handle(shmds_barrier_create, where.options(), parties));
     }
@@ -487,7 +488,7 @@ private:
 /** Scoped write lock on an rwlock (fork-safe). */
 using write_guard = lock_guard<rwlock>;
 
-/** Scoped read lock on an rwlock that releases nothing in a fork() child. Blocks as lock_shared(). */
+/** Scoped read lock on an rwlock, releasing nothing in a fork() child. Blocks as lock_shared(). */
 class read_guard : private detail::fork_owner {
 public:
     explicit read_guard(rwlock &l) : l_(l) { l_.lock_shared(); }
