@@ -114,17 +114,19 @@ protected:
 };
 
 /**
- * A Lockable verb's outcome: true = held, false = would block or timed out. Acquired
- * from a dead previous owner: released again, and shmds::error(SHMDS_EOWNERDEAD) thrown.
+ * The outcome of a Lockable verb called with timeout `ns`: true = held; false = would
+ * block or timed out, except after SHMDS_FOREVER, which has no such outcome (lock()
+ * returns holding the lock or throws). Acquired from a dead previous owner: released
+ * again, and shmds::error(SHMDS_EOWNERDEAD) thrown.
  */
 template <class H>
-bool lockable_outcome(int rc, H *h) {
+bool lockable_outcome(int rc, std::int64_t ns, H *h) {
     if (rc == SHMDS_EOWNERDEAD) {
         error e(rc);  // before the unlock, which would replace shmds_last_error()
         sync_c<H>::unlock(h);
         throw e;
     }
-    return done(rc);
+    return ns == SHMDS_FOREVER ? outcome<>(rc) : done(rc);
 }
 
 /**
@@ -169,7 +171,7 @@ protected:
 
 private:
     bool lock_raw(std::int64_t ns) {
-        return lockable_outcome(sync_c<H>::lock(this->handle(), ns), this->handle());
+        return lockable_outcome(sync_c<H>::lock(this->handle(), ns), ns, this->handle());
     }
 };
 
@@ -239,7 +241,7 @@ public:
 
 private:
     bool read_raw(std::int64_t ns) {
-        return detail::lockable_outcome(shmds_rwlock_rdlock(handle(), ns), handle());
+        return detail::lockable_outcome(shmds_rwlock_rdlock(handle(), ns), ns, handle());
     }
 };
 
