@@ -12,12 +12,19 @@
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
+#include <optional>
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
+
+// Every member of every variant compiles, used by a test or not.
+template class shmds::queue<std::int16_t>;
+template class shmds::queue<std::int32_t>;
+template class shmds::queue<std::int64_t>;
+template class shmds::queue<std::string>;
 
 using namespace shmds::test;
 using namespace std::chrono_literals;
@@ -420,6 +427,49 @@ TEST(QueueCppTimeouts, DurationsConvertWithoutOverflow) {
     EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(std::chrono::seconds::max()));
     EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(std::chrono::nanoseconds::max()));
     EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(std::chrono::duration<double>(1e300)));
+    using seconds_d = std::chrono::duration<double>;
+    const double inf = std::numeric_limits<double>::infinity();
+    EXPECT_EQ(SHMDS_FOREVER, to_timeout_ns(seconds_d(inf)));
+    EXPECT_EQ(SHMDS_NOWAIT, to_timeout_ns(seconds_d(-inf)));
+    EXPECT_EQ(SHMDS_NOWAIT, to_timeout_ns(std::chrono::hours::min()));
+    EXPECT_EQ(SHMDS_NOWAIT, to_timeout_ns(seconds_d(std::numeric_limits<double>::quiet_NaN())));
+}
+
+TEST(QueueCppTimeouts, PositiveDurationsRoundUpAndNeverBecomeAProbe) {
+    using shmds::detail::to_timeout_ns;
+    EXPECT_EQ(1, to_timeout_ns(1ns));
+    EXPECT_EQ(1, to_timeout_ns(std::chrono::duration<std::int64_t, std::pico>(1)));
+    EXPECT_EQ(1, to_timeout_ns(std::chrono::duration<double, std::nano>(0.4)));
+    EXPECT_EQ(2, to_timeout_ns(std::chrono::duration<double, std::nano>(1.5)));
+    EXPECT_EQ(2, to_timeout_ns(std::chrono::duration<std::int64_t, std::pico>(1001)));
+    EXPECT_EQ(1000, to_timeout_ns(1us));
+    // The largest finite wait still is one, to the nanosecond.
+    const std::int64_t longest = std::numeric_limits<std::int64_t>::max() - 1;
+    EXPECT_EQ(longest, to_timeout_ns(std::chrono::nanoseconds(longest)));
+}
+
+TEST(QueueCppTimeouts, DeadlinesConvertToTheTimeLeft) {
+    using shmds::detail::until_timeout_ns;
+    const auto now = std::chrono::steady_clock::now();
+    EXPECT_EQ(SHMDS_NOWAIT, until_timeout_ns(now - 1s));
+    EXPECT_EQ(SHMDS_NOWAIT, until_timeout_ns(std::chrono::steady_clock::time_point::min()));
+    EXPECT_EQ(SHMDS_NOWAIT, until_timeout_ns(std::chrono::system_clock::now() - 1h));
+    EXPECT_EQ(SHMDS_FOREVER, until_timeout_ns(std::chrono::steady_clock::time_point::max()));
+    EXPECT_EQ(SHMDS_FOREVER, until_timeout_ns(std::chrono::system_clock::time_point::max()));
+    const std::int64_t left = until_timeout_ns(now + 10s);
+    EXPECT_GT(left, 9'000'000'000);
+    EXPECT_LE(left, 10'000'000'000);
+}
+
+TEST(QueueCppTimeouts, AZeroDurationIsAProbeThatStillTakesWhatIsThere) {
+    auto q = shmds::queue<std::string>::create(shmds::backing::anonymous(), 2);
+    EXPECT_FALSE(q.try_pop_for(0ms));
+    EXPECT_TRUE(q.try_push_for("a", 0ms));
+    EXPECT_TRUE(q.try_push_for("b", -1s));
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(q.try_push_for("c", 0ms));  // full: the probe answers at once
+    EXPECT_LT(ms_since(start), 500.0);
+    EXPECT_EQ(std::optional<std::string>("a"), q.try_pop_for(0ms));
 }
 
 TEST(QueueCppTimeouts, AnEndlessDurationWaitsForTheItem) {

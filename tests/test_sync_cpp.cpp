@@ -11,6 +11,11 @@
 #include <shared_mutex>
 #include <thread>
 
+// Every member of every guard compiles, used by a test or not.
+template class shmds::lock_guard<shmds::mutex>;
+template class shmds::lock_guard<shmds::condvar>;
+template class shmds::lock_guard<shmds::rwlock>;
+
 using namespace shmds::test;
 
 namespace {
@@ -123,6 +128,136 @@ TEST(SyncCpp, SemaphoreBarrierAndOnce) {
     EXPECT_TRUE(o.call([&] { ++runs; }));
     EXPECT_FALSE(o.call([&] { ++runs; }));
     EXPECT_EQ(1, runs);
+}
+
+}  // namespace
+
+namespace {
+
+// A zero duration is the C API's probe: a party that would not be last does not
+// arrive, so nothing times out and nothing breaks (before, wait_for(0ms) became a 1 ns
+// wait that timed out and broke the barrier for every party).
+TEST(SyncCppTimeouts, AZeroDurationBarrierWaitIsAProbeThatBreaksNothing) {
+    auto b = shmds::barrier::create(shmds::backing::anonymous(), 2);
+    run_child_ok([&] {
+        CHILD_CHECK(b.wait_for(0ms) == shmds::barrier_result::would_block);
+        CHILD_CHECK(b.wait_for(-5s) == shmds::barrier_result::would_block);
+        return 0;
+    });
+    EXPECT_FALSE(b.is_broken());
+    EXPECT_EQ(0u, b.arrived());
+    EXPECT_EQ(0u, b.generation());
+
+    // A later full arrival trips it: the child waits, the parent completes it.
+    pid_t child = fork_child([&] {
+        const auto r = b.wait_for(10s);
+        return r == shmds::barrier_result::follower || r == shmds::barrier_result::leader ? 0 : 1;
+    });
+    ASSERT_GT(child, 0);
+    for (int i = 0; i < 5000 && b.arrived() == 0; ++i) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(1u, b.arrived());
+    // The probe of the party that completes the generation does arrive, and leads.
+    EXPECT_EQ(shmds::barrier_result::leader, b.wait_for(0ms));
+    ChildExit e = wait_child(child, 15s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    EXPECT_EQ(1u, b.generation());
+    EXPECT_FALSE(b.is_broken());
+}
+
+TEST(SyncCppTimeouts, APositiveBarrierTimeoutStillBreaksTheBarrier) {
+    auto b = shmds::barrier::create(shmds::backing::anonymous(), 2);
+    EXPECT_EQ(shmds::barrier_result::timed_out, b.wait_for(1ms));
+    EXPECT_TRUE(b.is_broken());
+    EXPECT_EQ(shmds::barrier_result::broken, b.wait_for(0ms));
+    b.reset();
+    EXPECT_FALSE(b.is_broken());
+}
+
+// Every Lockable of the veneer is TimedLockable: a deadline already past is a probe
+// (held: false at once; free: taken), a future one waits for the holder.
+template <class Lock>
+void check_until_verbs(Lock &l) {
+    const auto past = std::chrono::steady_clock::now() - 1s;
+    {
+        std::unique_lock<Lock> held(l);
+        std::thread([&] {
+            const auto start = std::chrono::steady_clock::now();
+            EXPECT_FALSE(l.try_lock_until(past));
+            EXPECT_FALSE(l.try_lock_until(std::chrono::system_clock::now() - 1h));
+            EXPECT_LT(ms_since(start), 500.0) << "a past deadline must not wait";
+            EXPECT_FALSE(l.try_lock_until(std::chrono::steady_clock::now() + 20ms));
+            EXPECT_GE(ms_since(start), 20.0) << "a future deadline waits";
+        }).join();
+    }
+    std::thread([&] {
+        EXPECT_TRUE(l.try_lock_until(past));  // free: the probe takes it
+        l.unlock();
+        EXPECT_TRUE(l.try_lock_for(0ms));
+        l.unlock();
+    }).join();
+}
+
+TEST(SyncCppTimeouts, UntilVerbsTreatAPastDeadlineAsAProbe) {
+    auto m = shmds::mutex::create(shmds::backing::anonymous());
+    auto rw = shmds::rwlock::create(shmds::backing::anonymous());
+    auto cv = shmds::condvar::create(shmds::backing::anonymous());
+    check_until_verbs(m);
+    check_until_verbs(rw);
+    check_until_verbs(cv);
+
+    const auto past = std::chrono::steady_clock::now() - 1s;
+    std::unique_lock<shmds::rwlock> w(rw);
+    std::thread([&] {
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_FALSE(rw.try_lock_shared_until(past));
+        EXPECT_LT(ms_since(start), 500.0);
+        EXPECT_FALSE(rw.try_lock_shared_for(0ms));
+    }).join();
+    w.unlock();
+    std::thread([&] {
+        EXPECT_TRUE(rw.try_lock_shared_until(past));
+        rw.unlock_shared();
+    }).join();
+}
+
+TEST(SyncCppTimeouts, EndlessDurationsWaitWithoutOverflow) {
+    auto cv = shmds::condvar::create(shmds::backing::anonymous());
+    bool ready = false;
+    std::thread signaller([&] {
+        std::this_thread::sleep_for(20ms);
+        std::lock_guard<shmds::condvar> g(cv);
+        ready = true;
+        cv.notify_all();
+    });
+    {
+        std::unique_lock<shmds::condvar> lk(cv);
+        // steady_clock::now() + hours::max() would overflow into a past deadline.
+        EXPECT_TRUE(cv.wait_for(std::chrono::hours::max(), [&] { return ready; }));
+    }
+    signaller.join();
+
+    auto s = shmds::semaphore::create(shmds::backing::anonymous(), 1, 0);
+    std::thread releaser([&] {
+        std::this_thread::sleep_for(20ms);
+        s.release();
+    });
+    EXPECT_TRUE(s.try_acquire_for(std::chrono::hours::max()));
+    releaser.join();
+    EXPECT_FALSE(s.try_acquire_for(0ms));
+    s.release();
+}
+
+TEST(SyncCppOnce, AGuardMovesItsRole) {
+    auto o = shmds::once::create(shmds::backing::anonymous());
+    shmds::once_guard g = o.enter();
+    ASSERT_TRUE(g);
+    shmds::once_guard moved = std::move(g);
+    EXPECT_FALSE(g);  // NOLINT(bugprone-use-after-move): the moved-from guard is empty
+    ASSERT_TRUE(moved);
+    moved.done();
+    EXPECT_FALSE(moved);
+    EXPECT_TRUE(o.is_done());
+    EXPECT_FALSE(o.enter());
 }
 
 }  // namespace

@@ -1,86 +1,46 @@
-// libshmds C++ veneer: errors and backings shared by every structure's class.
+// libshmds C++ veneer: errors and backings shared by every structure's class
+// (shmds/detail.hpp holds what the classes are built from).
 // Header-only, C++17; calls nothing but the C API.
 #ifndef SHMDS_ERROR_HPP
 #define SHMDS_ERROR_HPP
 
 #include <shmds/common.h>
 
-#include <chrono>
 #include <cstdint>
-#include <ratio>
 #include <string>
 #include <system_error>
-#include <type_traits>
+#include <utility>
 
 namespace shmds {
 
 /** The error category of libshmds codes (0, -errno, SHMDS_E*). */
 class error_category_impl final : public std::error_category {
 public:
+    /** "shmds". */
     const char *name() const noexcept override { return "shmds"; }
+    /** shmds_strerror(code): a fixed sentence per code. */
     std::string message(int code) const override { return shmds_strerror(code); }
 };
 
+/** The one instance of the category, shared by every shmds::error. Never throws. */
 inline const std::error_category &error_category() noexcept {
     static const error_category_impl category;
     return category;
 }
 
-/** A real failure (not full/empty/timeout): what() carries shmds_last_error(). */
+/**
+ * A real failure (not full/empty/timeout, which are values): what every member of the
+ * veneer throws. A std::system_error, so `catch (const std::system_error &)` sees it.
+ */
 class error : public std::system_error {
 public:
+    /** The failure `code`; what() is this thread's shmds_last_error() sentence now. */
     explicit error(int code) : std::system_error(code, error_category(), shmds_last_error()) {}
+    /** The failure `code` with a sentence of the caller's. */
     error(int code, const std::string &what) : std::system_error(code, error_category(), what) {}
     /** The library code: -errno or SHMDS_E*. */
     int value() const noexcept { return code().value(); }
 };
-
-namespace detail {
-inline int check(int rc) {
-    if (rc < 0) throw error(rc);
-    return rc;
-}
-
-// Move-only owner of one C handle, closed with its _close function (which accepts
-// NULL, so a moved-from owner closes nothing). Converts to the raw handle for C calls.
-template <class H, void (*Close)(H *)>
-class unique_handle {
-public:
-    explicit unique_handle(H *h = nullptr) noexcept : h_(h) {}
-    unique_handle(unique_handle &&o) noexcept : h_(o.h_) { o.h_ = nullptr; }
-    unique_handle &operator=(unique_handle &&o) noexcept {
-        if (this != &o) {
-            Close(h_);
-            h_ = o.h_;
-            o.h_ = nullptr;
-        }
-        return *this;
-    }
-    unique_handle(const unique_handle &) = delete;
-    unique_handle &operator=(const unique_handle &) = delete;
-    ~unique_handle() { Close(h_); }
-    H *get() const noexcept { return h_; }
-    operator H *() const noexcept { return h_; }
-
-private:
-    H *h_;
-};
-
-template <class Rep, class Period>
-std::int64_t to_timeout_ns(std::chrono::duration<Rep, Period> d) noexcept {
-    using std::chrono::nanoseconds;
-    if (d <= d.zero()) return SHMDS_NOWAIT;
-    // A wait longer than int64 nanoseconds can express (hours::max(), say) is forever;
-    // converting it would overflow into a negative, i.e. a wait that never waits.
-    if constexpr (std::ratio_greater_equal_v<Period, std::nano>) {
-        using Wide = std::chrono::duration<std::common_type_t<Rep, std::intmax_t>, Period>;
-        if (Wide(d).count() >= std::chrono::duration_cast<Wide>(nanoseconds::max()).count())
-            return SHMDS_FOREVER;
-    }
-    auto ns = std::chrono::duration_cast<nanoseconds>(d).count();
-    return ns <= 0 ? SHMDS_NOWAIT : std::int64_t(ns);
-}
-}  // namespace detail
 
 /**
  * Where a structure's memory lives. Build one with a factory:
@@ -91,15 +51,19 @@ std::int64_t to_timeout_ns(std::chrono::duration<Rep, Period> d) noexcept {
  */
 class backing {
 public:
+    /** Anonymous shared memory: reached only through fork() children. */
     static backing anonymous() { return backing(SHMDS_BACKING_ANON, {}, -1); }
+    /** A file at `p` (usually under /dev/shm), created with exactly `mode`. */
     static backing path(std::string p, std::uint32_t mode = 0600) {
         backing b(SHMDS_BACKING_PATH, std::move(p), -1);
         b.opts_.mode = mode;
         return b;
     }
+    /** A new sealed memfd named `label`; pass its fd() on with shmds_send_fd(). */
     static backing memfd(std::string label) {
         return backing(SHMDS_BACKING_MEMFD, std::move(label), -1);
     }
+    /** Attach to `descriptor` (duplicated: the caller keeps and closes its own). */
     static backing fd(int descriptor) { return backing(SHMDS_BACKING_FD, {}, descriptor); }
 
     /** Fail with -EEXIST instead of attaching when the path already exists. */
@@ -114,6 +78,7 @@ public:
         return &opts_;
     }
 
+    // Copies carry the options and the name; options() re-points the name each time.
     backing(const backing &o) : opts_(o.opts_), name_(o.name_) {}
     backing &operator=(const backing &o) {
         opts_ = o.opts_;

@@ -7,15 +7,16 @@
 //   auto v = sub.poll_for(std::chrono::milliseconds(100));
 //
 // T is std::int16_t, std::int32_t, std::int64_t or std::string (the bytes variant).
-// "Nothing new" and timeouts are values (std::optional); real failures throw
-// shmds::error. A subscriber must not outlive the pubsub it came from.
+// "Nothing new" and timeouts are values (std::optional); every other failure the C
+// function reports throws shmds::error (a member marked noexcept never throws). A
+// duration of zero or less is a probe that never waits. A subscriber must not outlive
+// the pubsub it came from.
 #ifndef SHMDS_PUBSUB_HPP
 #define SHMDS_PUBSUB_HPP
 
-#include <shmds/error.hpp>
+#include <shmds/detail.hpp>
 #include <shmds/pubsub.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -37,107 +38,100 @@ template <>
 struct pubsub_variant<std::int64_t> : std::integral_constant<int, SHMDS_PUBSUB_INT64> {};
 template <>
 struct pubsub_variant<std::string> : std::integral_constant<int, SHMDS_PUBSUB_BYTES> {};
-
-inline bool got_or_nothing(int rc) {
-    if (rc == 0) return true;
-    if (rc == -EAGAIN || rc == -ETIMEDOUT) return false;
-    throw error(rc);
-}
 }  // namespace detail
 
+/** A cursor over a pubsub ring, owned by this process; move-only, freed when destroyed. */
 template <class T>
-class pubsub;
-
-/** A cursor over a pubsub ring, owned by this process; move-only. */
-template <class T>
-class subscriber {
+class subscriber : public detail::handle_base<shmds_pubsub_sub_t, shmds_pubsub_sub_close> {
     static constexpr bool is_bytes = std::is_same_v<T, std::string>;
 
 public:
-    explicit subscriber(shmds_pubsub_sub_t *handle, std::uint64_t msg_size) noexcept
-        : h_(handle), msg_size_(msg_size) {}
-    subscriber(subscriber &&o) noexcept
-        : h_(std::exchange(o.h_, nullptr)), msg_size_(o.msg_size_) {}
-    subscriber &operator=(subscriber &&o) noexcept {
-        if (this != &o) {
-            shmds_pubsub_sub_close(h_);
-            h_ = std::exchange(o.h_, nullptr);
-            msg_size_ = o.msg_size_;
-        }
-        return *this;
-    }
-    subscriber(const subscriber &) = delete;
-    subscriber &operator=(const subscriber &) = delete;
-    ~subscriber() { shmds_pubsub_sub_close(h_); }
+    /** Adopt a C subscriber of a T ring (takes ownership). */
+    explicit subscriber(shmds_pubsub_sub_t *handle) noexcept : handle_base(handle) {}
 
-    shmds_pubsub_sub_t *handle() const noexcept { return h_; }
-
-    /** The next message if there is one now. */
-    std::optional<T> try_poll() { return poll_raw(SHMDS_NOWAIT); }
-    /** The next message, waiting at most `d`. */
+    /** The next message if there is one now, else std::nullopt. Never blocks. */
+    std::optional<T> try_poll() { return poll_opt(SHMDS_NOWAIT); }
+    /** The next message, blocking at most `d` for one; std::nullopt on timeout. */
     template <class Rep, class Period>
     std::optional<T> poll_for(std::chrono::duration<Rep, Period> d) {
-        return poll_raw(detail::to_timeout_ns(d));
+        return poll_opt(detail::to_timeout_ns(d));
     }
-    /** The next message, waiting as long as it takes. */
+    /** The next message, blocking as long as it takes. */
     T poll() {
-        auto v = poll_raw(SHMDS_FOREVER);
-        return std::move(*v);
+        T v{};
+        detail::check(poll_raw(v, SHMDS_FOREVER));
+        return v;
     }
-    /** Up to `max` messages; waits at most `d` for the first (zero: do not wait). */
+    /**
+     * Up to `max` messages; blocks at most `d` for the first (zero: not at all), then
+     * takes what is new. Empty on timeout.
+     */
     template <class Rep = std::int64_t, class Period = std::nano>
     std::vector<T> poll_multi(std::size_t max,
                               std::chrono::duration<Rep, Period> d = std::chrono::nanoseconds(0)) {
         std::vector<T> out;
         if (max == 0) return out;
-        auto first = poll_raw(detail::to_timeout_ns(d));
-        if (!first) return out;
-        out.push_back(std::move(*first));
-        while (out.size() < max) {
-            auto next = poll_raw(SHMDS_NOWAIT);
-            if (!next) break;
+        for (auto next = poll_opt(detail::to_timeout_ns(d)); next; next = poll_opt(SHMDS_NOWAIT)) {
             out.push_back(std::move(*next));
+            if (out.size() == max) break;
         }
         return out;
     }
-    /** Everything new now, up to `max`. */
+    /** Everything new now, up to `max`. Never blocks. */
     std::vector<T> drain(std::size_t max = SIZE_MAX) { return poll_multi(max); }
 
-    std::uint64_t lag() const noexcept { return shmds_pubsub_sub_lag(h_); }
-    std::uint64_t overflow_count() const noexcept { return shmds_pubsub_sub_overflow_count(h_); }
+    /** Messages published but not read yet (may exceed the capacity). Never blocks. */
+    std::uint64_t lag() const noexcept { return shmds_pubsub_sub_lag(handle()); }
+    /** Messages missed because the ring lapped this subscriber. Never blocks. */
+    std::uint64_t overflow_count() const noexcept {
+        return shmds_pubsub_sub_overflow_count(handle());
+    }
+    /** Whether any message was missed to a lap. Never blocks. */
     bool has_overflow() const noexcept { return overflow_count() != 0; }
-    std::uint64_t skipped_count() const noexcept { return shmds_pubsub_sub_skipped_count(h_); }
-    std::uint64_t cursor() const noexcept { return shmds_pubsub_sub_cursor(h_); }
-    void set_cursor(std::uint64_t pos) { detail::check(shmds_pubsub_sub_set_cursor(h_, pos)); }
-    std::uint64_t write_pos() const noexcept { return shmds_pubsub_sub_write_pos(h_); }
-    void reset() { detail::check(shmds_pubsub_sub_reset(h_)); }
-    void reset_oldest() { detail::check(shmds_pubsub_sub_reset_oldest(h_)); }
-    int eventfd() { return detail::check(shmds_pubsub_sub_eventfd(h_)); }
+    /** Positions skipped because their publisher never committed them. Never blocks. */
+    std::uint64_t skipped_count() const noexcept {
+        return shmds_pubsub_sub_skipped_count(handle());
+    }
+    /** The position of the next message to read. Never blocks. */
+    std::uint64_t cursor() const noexcept { return shmds_pubsub_sub_cursor(handle()); }
+    /** Move the cursor to `pos` (from cursor() or write_pos()). Never blocks. */
+    void set_cursor(std::uint64_t pos) {
+        detail::check(shmds_pubsub_sub_set_cursor(handle(), pos));
+    }
+    /** The ring's write position. Never blocks. */
+    std::uint64_t write_pos() const noexcept { return shmds_pubsub_sub_write_pos(handle()); }
+    /** Skip everything unread: jump to the newest position. Never blocks. */
+    void reset() { detail::check(shmds_pubsub_sub_reset(handle())); }
+    /** Jump back to the oldest message still held. Never blocks. */
+    void reset_oldest() { detail::check(shmds_pubsub_sub_reset_oldest(handle())); }
+    /** The eventfd of the pubsub handle this came from, for epoll. Never blocks. */
+    int eventfd() { return detail::check(shmds_pubsub_sub_eventfd(handle())); }
 
 private:
-    std::optional<T> poll_raw(std::int64_t timeout) {
+    int poll_raw(T &v, std::int64_t timeout) {
         if constexpr (is_bytes) {
-            std::string v(msg_size_, '\0');
-            std::size_t len = 0;
-            if (!detail::got_or_nothing(
-                    shmds_pubsub_sub_poll_bytes(h_, &v[0], v.size(), &len, timeout)))
-                return std::nullopt;
-            v.resize(len);
-            return v;
+            return detail::read_bytes(v, timeout, [&](void *b, std::size_t n, std::size_t *len,
+                                                      std::int64_t left) {
+                return shmds_pubsub_sub_poll_bytes(handle(), b, n, len, left);
+            });
         } else {
             std::int64_t x = 0;
-            if (!detail::got_or_nothing(shmds_pubsub_sub_poll_int(h_, &x, timeout)))
-                return std::nullopt;
-            return T(x);
+            const int rc = shmds_pubsub_sub_poll_int(handle(), &x, timeout);
+            v = T(x);
+            return rc;
         }
     }
 
-    shmds_pubsub_sub_t *h_ = nullptr;
-    std::uint64_t msg_size_ = 0;
+    std::optional<T> poll_opt(std::int64_t timeout) {
+        T v{};
+        if (!detail::done(poll_raw(v, timeout))) return std::nullopt;
+        return v;
+    }
 };
 
+/** A broadcast ring in shared memory; move-only, closes its handle when destroyed. */
 template <class T>
-class pubsub {
+class pubsub : public detail::handle_base<shmds_pubsub_t, shmds_pubsub_close> {
     static constexpr bool is_bytes = std::is_same_v<T, std::string>;
     static constexpr int variant = detail::pubsub_variant<T>::value;
 
@@ -145,94 +139,83 @@ public:
     using value_type = T;
     using stats_type = shmds_pubsub_stats_t;
 
-    /** Create (or attach to the same-variant ring already at that path). */
+    /**
+     * Create a ring of `capacity` messages (for std::string, each up to `msg_size`
+     * bytes; 0 picks the default), or attach to the same-variant ring already at that
+     * path. Throws shmds::error (-EINVAL, -EEXIST, SHMDS_ETYPE, ...). Waits only for a
+     * concurrent creator.
+     */
     static pubsub create(const backing &where, std::uint64_t capacity,
                          std::uint64_t msg_size = 0) {
         shmds_pubsub_config_t cfg = SHMDS_PUBSUB_CONFIG_INIT(variant, capacity);
         cfg.msg_size = msg_size;
-        shmds_pubsub_t *h = nullptr;
-        detail::check(shmds_pubsub_create(where.options(), &cfg, &h));
-        return pubsub(h);
+        return pubsub(detail::new_handle(shmds_pubsub_create, where.options(), &cfg));
     }
-    /** Attach to an existing ring of this variant. */
+    /** Attach to an existing ring of this variant. Throws shmds::error (-ENOENT, SHMDS_ETYPE). */
     static pubsub open(const backing &where) {
-        shmds_pubsub_t *h = nullptr;
-        detail::check(shmds_pubsub_open(where.options(), variant, &h));
-        return pubsub(h);
+        return pubsub(detail::new_handle(shmds_pubsub_open, where.options(), variant));
     }
 
-    explicit pubsub(shmds_pubsub_t *handle) noexcept : h_(handle) {}
-    pubsub(pubsub &&) noexcept = default;
-    pubsub &operator=(pubsub &&) noexcept = default;
+    /** Adopt a C handle of this variant (takes ownership). */
+    explicit pubsub(shmds_pubsub_t *handle) noexcept : handle_base(handle) {}
 
-    shmds_pubsub_t *handle() const noexcept { return h_.get(); }
-
-    /** Publish one message; never blocks. */
+    /**
+     * Publish one message, overwriting the oldest. Never waits for subscribers (only,
+     * briefly, for a publisher copying into the same slot). Throws -E2BIG, -ERANGE.
+     */
     void publish(const T &v) {
         if constexpr (is_bytes)
-            detail::check(shmds_pubsub_publish_bytes(h_, v.data(), v.size()));
+            detail::check(shmds_pubsub_publish_bytes(handle(), v.data(), v.size()));
         else
-            detail::check(shmds_pubsub_publish_int(h_, std::int64_t(v)));
+            detail::check(shmds_pubsub_publish_int(handle(), std::int64_t(v)));
     }
-    /** Publish a batch under one claim. */
+    /** Publish a batch in order under one claim; all or nothing. Blocks as publish(). */
     void publish_multi(const std::vector<T> &values) {
         if constexpr (is_bytes) {
-            std::vector<const void *> datas(values.size());
-            std::vector<std::size_t> lens(values.size());
-            for (std::size_t i = 0; i < values.size(); ++i) {
-                datas[i] = values[i].data();
-                lens[i] = values[i].size();
-            }
-            detail::check(
-                shmds_pubsub_publish_multi_bytes(h_, datas.data(), lens.data(), values.size()));
+            const detail::byte_views views(values);
+            detail::check(shmds_pubsub_publish_multi_bytes(handle(), views.datas.data(),
+                                                           views.lens.data(), values.size()));
         } else {
             std::vector<std::int64_t> wide(values.begin(), values.end());
-            detail::check(shmds_pubsub_publish_multi_int(h_, wide.data(), wide.size()));
+            detail::check(shmds_pubsub_publish_multi_int(handle(), wide.data(), wide.size()));
         }
     }
-    /** Publish, then signal the eventfd. */
+    /** Publish, then signal the eventfd. Blocks as publish(); throws -ENOENT (no eventfd). */
     void publish_notify(const T &v) {
         publish(v);
         notify();
     }
 
-    /** Future messages only. */
+    /** A subscriber that sees only messages published from now on. Never blocks. */
     subscriber<T> subscribe() {
-        shmds_pubsub_sub_t *s = nullptr;
-        detail::check(shmds_pubsub_subscribe(h_, &s));
-        return subscriber<T>(s, msg_size());
+        return subscriber<T>(detail::new_handle(shmds_pubsub_subscribe, handle()));
     }
-    /** From the oldest message still held. */
+    /** A subscriber starting at the oldest message still held. Never blocks. */
     subscriber<T> subscribe_all() {
-        shmds_pubsub_sub_t *s = nullptr;
-        detail::check(shmds_pubsub_subscribe_all(h_, &s));
-        return subscriber<T>(s, msg_size());
+        return subscriber<T>(detail::new_handle(shmds_pubsub_subscribe_all, handle()));
     }
 
-    std::uint64_t capacity() const noexcept { return shmds_pubsub_capacity(h_); }
-    std::uint64_t msg_size() const noexcept { return shmds_pubsub_msg_size(h_); }
-    std::uint64_t write_pos() const noexcept { return shmds_pubsub_write_pos(h_); }
-    stats_type stats() const {
-        stats_type s{};
-        s.struct_size = sizeof s;
-        detail::check(shmds_pubsub_stats(h_, &s));
-        return s;
-    }
-    int fd() const { return detail::check(shmds_pubsub_fd(h_)); }
+    /** Messages the ring holds. Never blocks. */
+    std::uint64_t capacity() const noexcept { return shmds_pubsub_capacity(handle()); }
+    /** std::string: the largest message; 0 for integers. Never blocks. */
+    std::uint64_t msg_size() const noexcept { return shmds_pubsub_msg_size(handle()); }
+    /** Positions claimed so far. Never blocks. */
+    std::uint64_t write_pos() const noexcept { return shmds_pubsub_write_pos(handle()); }
+    /** Counters and geometry (shmds_pubsub_stats_t). Never blocks. */
+    stats_type stats() const { return detail::read_stats(shmds_pubsub_stats, handle()); }
+    /** The segment's fd for shmds_send_fd() (owned by the ring); throws -ENOENT if anonymous. */
+    int fd() const { return detail::check(shmds_pubsub_fd(handle())); }
 
-    int eventfd() { return detail::check(shmds_pubsub_eventfd(h_)); }
-    void set_eventfd(int fd) { detail::check(shmds_pubsub_set_eventfd(h_, fd)); }
-    void notify() { detail::check(shmds_pubsub_notify(h_)); }
+    /** The handle's eventfd, created on first use. Never blocks. */
+    int eventfd() { return detail::check(shmds_pubsub_eventfd(handle())); }
+    /** Use `fd` as the handle's eventfd (shmds_pubsub_set_eventfd()). Never blocks. */
+    void set_eventfd(int fd) { detail::check(shmds_pubsub_set_eventfd(handle(), fd)); }
+    /** Signal the eventfd. Never blocks; throws -ENOENT (no eventfd). */
+    void notify() { detail::check(shmds_pubsub_notify(handle())); }
+    /** The pending event count, or std::nullopt if none. Never blocks; throws -ENOENT. */
     std::optional<std::uint64_t> consume_events() {
-        std::uint64_t n = 0;
-        int rc = shmds_pubsub_eventfd_consume(h_, &n);
-        if (rc == -EAGAIN) return std::nullopt;
-        detail::check(rc);
-        return n;
+        return detail::consume_events(shmds_pubsub_eventfd_consume, handle());
     }
-
-private:
-    detail::unique_handle<shmds_pubsub_t, shmds_pubsub_close> h_;
 };
 
 }  // namespace shmds
