@@ -513,6 +513,12 @@ TEST_F(HeaderRefusal, AllZeroFileOfAnotherSizeIsNeverClobbered) {
 TEST_F(HeaderRefusal, CapacityNotAPowerOfTwo) {
     write_patched(kCapacityOffset, 15, sizeof(std::uint64_t));
     expect_open_refused(SHMDS_ECORRUPT);
+    // The core recomputes the shape from the stored geometry and names the first field
+    // that differs, in one sentence shape for every structure.
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(),
+                                   "the header's geometry word 0 is 15 but its own queue "
+                                   "geometry gives 16"))
+        << shmds_last_error();
     expect_create_refused(SHMDS_ECORRUPT);
 }
 
@@ -531,11 +537,16 @@ TEST_F(HeaderRefusal, TotalSizeEdited) {
 TEST_F(HeaderRefusal, ElementSizeEdited) {
     write_patched(offsetof(SegmentHeader, elem_size), 8, sizeof(std::uint32_t));
     expect_open_refused(SHMDS_ECORRUPT);
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "the header's element size is 8"))
+        << shmds_last_error();
 }
 
 TEST_F(HeaderRefusal, UnknownVariant) {
     write_patched(offsetof(SegmentHeader, variant), 9, sizeof(std::uint32_t));
     expect_open_refused(SHMDS_ECORRUPT);
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "impossible queue geometry: unknown queue "
+                                                       "variant 9"))
+        << shmds_last_error();
 }
 
 TEST_F(HeaderRefusal, EmptyFile) {

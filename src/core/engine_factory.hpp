@@ -1,9 +1,10 @@
-// The create/open sequence shared by structures whose handle is one engine object
-// (queue, pubsub, reqrep): allocate the handle, let the engine record what the caller
-// asked for, map and validate the segment, then point the engine into the mapping.
-// An engine declares `friend struct core::EngineFactory;` and provides the members
-// `core::Segment segment_`, `Config requested_` (with a `variant` field),
-// `std::uint32_t wanted_variant_` and `void bind(std::uint8_t *base) noexcept`.
+// The create/open sequence of every structure: allocate the handle (the engine object),
+// let the engine record what the caller asked for, map and validate the segment (the
+// core recomputes and compares its shape: SegmentClient::reshape), then point the
+// engine into the mapping. An engine declares `friend struct core::EngineFactory;` and
+// provides `core::Segment segment_` and `void bind(std::uint8_t *base) noexcept`; the
+// create()/open() shorthands below also use `Config requested_` (with a `variant`
+// field) and `std::uint32_t wanted_variant_`, and engines without variants call make().
 #pragma once
 
 #include "core/error.hpp"
@@ -20,7 +21,7 @@ struct EngineFactory {
     template <class Engine, class Config>
     static int create(const shmds_options_t *opts, const Config &cfg, const char *noun,
                       std::unique_ptr<Engine> &out) {
-        return attach<Engine>(true, opts, noun, out, [&](Engine &e) {
+        return make<Engine>(true, opts, noun, out, [&](Engine &e) {
             e.requested_ = cfg;
             e.wanted_variant_ = std::uint32_t(cfg.variant);
         });
@@ -32,16 +33,15 @@ struct EngineFactory {
                     std::uint32_t max_variant, const char *noun, std::unique_ptr<Engine> &out) {
         if (wanted_variant > max_variant)
             return fail(-EINVAL, "unknown {} variant {}", noun, wanted_variant);
-        return attach<Engine>(false, opts, noun, out,
+        return make<Engine>(false, opts, noun, out,
                               [&](Engine &e) { e.wanted_variant_ = wanted_variant; });
     }
 
-private:
-    // prepare(engine) runs before the segment is mapped: the SegmentClient callbacks
-    // read what it records.
+    // The whole sequence. prepare(engine) runs before the segment is mapped: the
+    // SegmentClient callbacks read what it records.
     template <class Engine, class Prepare>
-    static int attach(bool create, const shmds_options_t *opts, const char *noun,
-                      std::unique_ptr<Engine> &out, Prepare &&prepare) {
+    static int make(bool create, const shmds_options_t *opts, const char *noun,
+                    std::unique_ptr<Engine> &out, Prepare &&prepare) {
         std::unique_ptr<Engine> e(new (std::nothrow) Engine());
         if (!e) return fail(-ENOMEM, "out of memory for a {} handle", noun);
         prepare(*e);

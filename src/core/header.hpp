@@ -60,6 +60,19 @@ static_assert(offsetof(SegmentHeader, geometry) == 64);
 static_assert(offsetof(SegmentHeader, recoveries) == 128);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
+// What a structure's configuration determines about its segment: every header field
+// besides identity and bookkeeping. A structure computes it from the caller's config to
+// create a segment, and from the stored variant and geometry words to open one; the core
+// writes it (create) or compares it with the header field by field (open).
+struct SegmentShape {
+    std::uint32_t variant = 0;
+    std::uint32_t elem_size = 0;
+    std::uint32_t elem_align = 0;
+    std::uint64_t geometry[kGeometryWords] = {};
+    std::uint64_t total_size = 0;
+    std::uint64_t layout_hash = 0;
+};
+
 // FNV-1a over a list of numbers: sizes and offsets of the shared structs, so two builds
 // whose layouts differ in any way refuse each other's segments (LMDB's lock_desc idea).
 class LayoutHash {

@@ -100,9 +100,37 @@ int check_fd_seals(int fd, const std::string &where, const Options &o, bool seal
                 where, seals < 0 ? "not a sealable memfd" : "a memfd whose seals are fixed");
 }
 
+// Recompute the shape from the stored variant and geometry words and compare it with
+// the header, field by field: one check and one sentence shape for every structure.
+int check_shape(const SegmentHeader &h, SegmentClient &client, const std::string &where) {
+    const char *name = structure_name(h.type);
+    SegmentShape want;
+    if (client.reshape(h.variant, h.geometry, want) != 0)
+        return fail(SHMDS_ECORRUPT, "{}: impossible {} geometry: {}", where, name, last_error());
+    if (want.layout_hash != h.layout_hash)
+        return fail(SHMDS_EVERSION,
+                    "{}: layout hash 0x{:016x} differs from this build's 0x{:016x} (made by an "
+                    "incompatible libshmds build)",
+                    where, h.layout_hash, want.layout_hash);
+    auto mismatch = [&](const std::string &field, std::uint64_t stored, std::uint64_t expected) {
+        return fail(SHMDS_ECORRUPT,
+                    "{}: the header's {} is {} but its own {} geometry gives {}", where, field,
+                    stored, name, expected);
+    };
+    if (want.variant != h.variant) return mismatch("variant", h.variant, want.variant);
+    if (want.elem_size != h.elem_size) return mismatch("element size", h.elem_size, want.elem_size);
+    if (want.elem_align != h.elem_align)
+        return mismatch("element alignment", h.elem_align, want.elem_align);
+    for (int i = 0; i < kGeometryWords; ++i)
+        if (want.geometry[i] != h.geometry[i])
+            return mismatch(fmt::format("geometry word {}", i), h.geometry[i], want.geometry[i]);
+    if (want.total_size != h.total_size) return mismatch("size", h.total_size, want.total_size);
+    return 0;
+}
+
 // Fill in the common header of a new segment; magic is left "initializing" until the
 // structure has laid itself out.
-void write_header(std::uint8_t *base, const SegmentHeader &desc, StructureType type) {
+void write_header(std::uint8_t *base, const SegmentShape &desc, StructureType type) {
     auto &h = *reinterpret_cast<SegmentHeader *>(base);
     h.magic.store(kMagicInitializing, std::memory_order_relaxed);
     h.layout_version = kLayoutVersion;
@@ -121,7 +149,7 @@ void write_header(std::uint8_t *base, const SegmentHeader &desc, StructureType t
     h.recoveries.store(0, std::memory_order_relaxed);
 }
 
-void initialize(std::uint8_t *base, const SegmentHeader &desc, SegmentClient &client) {
+void initialize(std::uint8_t *base, const SegmentShape &desc, SegmentClient &client) {
     write_header(base, desc, client.type());
     client.initialize(base);
     // The commit point: a peer that sees this magic sees a fully built structure.
@@ -159,7 +187,7 @@ int validate(const std::uint8_t *base, std::size_t size, SegmentClient &client,
     if (h.total_size != size)
         return fail(SHMDS_ECORRUPT, "{}: is {} bytes but its header says {} (truncated?)", where,
                     size, h.total_size);
-    return client.adopt(h, where);
+    return check_shape(h, client, where);
 }
 
 bool all_zero(const std::uint8_t *p, std::size_t n) {
@@ -206,7 +234,7 @@ private:
 // if it is new, adopt it if it is a valid segment, refuse it otherwise. Runs under an
 // exclusive flock so racing creators serialise and all end up on one object.
 int create_or_attach_fd(int fd, const std::string &where, SegmentClient &client,
-                        const SegmentHeader *desc, std::uint8_t **base, std::size_t *size,
+                        const SegmentShape *desc, std::uint8_t **base, std::size_t *size,
                         bool *created, bool *tried_init = nullptr) {
     FlockGuard lock(fd, desc ? LOCK_EX : LOCK_SH);
     struct stat st;
@@ -348,7 +376,7 @@ int segment_create(const shmds_options_t *opts, SegmentClient &client, Segment &
     Options o;
     if (int r = read_options(opts, o)) return r;
     std::string where = where_of(o);
-    SegmentHeader desc{};
+    SegmentShape desc;
     if (int r = client.describe(desc)) return r;
 
     Segment seg;

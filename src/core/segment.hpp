@@ -21,15 +21,18 @@ public:
     // The variant the caller asked for (0 = any, only when opening).
     virtual std::uint32_t wanted_variant() const noexcept = 0;
     virtual const char *variant_name(std::uint32_t variant) const noexcept = 0;
-    // For a new segment: fill variant, elem_size/align, geometry, total_size and
-    // layout_hash from the caller's configuration. 0 or a fail() code.
-    virtual int describe(SegmentHeader &h) = 0;
+    // For a new segment: its shape from the caller's configuration. 0 or a fail() code
+    // naming what is wrong with the configuration.
+    virtual int describe(SegmentShape &s) = 0;
+    // For an existing segment whose identity checked out: the shape its stored variant and
+    // geometry words imply, computed exactly as describe() computes a new one, and kept
+    // as the engine's private geometry (the header is never trusted again). 0, or a
+    // fail() code for an impossible variant or geometry. The core compares the result
+    // with the header field by field, so the engine writes no checks of its own.
+    virtual int reshape(std::uint32_t variant, const std::uint64_t (&geometry)[kGeometryWords],
+                        SegmentShape &s) = 0;
     // Lay out the structure in a new, zeroed segment (the common header is written).
     virtual void initialize(std::uint8_t *base) noexcept = 0;
-    // For an existing segment whose identity checked out: recompute the whole layout from
-    // the header's variant and geometry, reject anything inconsistent, and keep a private
-    // copy of the geometry (the header is never trusted again). 0 or a fail() code.
-    virtual int adopt(const SegmentHeader &h, const std::string &where) = 0;
 };
 
 class Segment {

@@ -50,17 +50,37 @@ int PubSub::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                                      out);
 }
 
-int PubSub::describe(core::SegmentHeader &h) {
+namespace {
+core::SegmentShape shape_of(const Geometry &g) {
+    core::SegmentShape s;
+    s.variant = std::uint32_t(g.variant);
+    s.elem_size = g.elem_size;
+    s.elem_align = g.elem_align;
+    s.geometry[kGeomCapacity] = g.capacity;
+    s.geometry[kGeomMsgSize] = g.msg_size;
+    s.total_size = g.total;
+    s.layout_hash = layout_hash(g.variant);
+    return s;
+}
+}  // namespace
+
+int PubSub::describe(core::SegmentShape &s) {
     if (int r = compute_geometry(requested_.variant, requested_.capacity, requested_.msg_size,
                                  geom_))
         return r;
-    h.variant = std::uint32_t(geom_.variant);
-    h.elem_size = geom_.elem_size;
-    h.elem_align = geom_.elem_align;
-    h.geometry[kGeomCapacity] = geom_.capacity;
-    h.geometry[kGeomMsgSize] = geom_.msg_size;
-    h.total_size = geom_.total;
-    h.layout_hash = layout_hash(geom_.variant);
+    s = shape_of(geom_);
+    return 0;
+}
+
+int PubSub::reshape(std::uint32_t v, const std::uint64_t (&geometry)[core::kGeometryWords],
+                    core::SegmentShape &s) {
+    if (v < std::uint32_t(Variant::int16) || v > std::uint32_t(Variant::bytes))
+        return core::fail(-EINVAL, "unknown pubsub variant {}", v);
+    // The stored message size of an integer pubsub is 0, as describe() writes it.
+    if (int r = compute_geometry(Variant(v), geometry[kGeomCapacity], geometry[kGeomMsgSize],
+                                 geom_))
+        return r;
+    s = shape_of(geom_);
     return 0;
 }
 
@@ -96,36 +116,6 @@ void PubSub::initialize(std::uint8_t *base) noexcept {
             }
             break;
     }
-}
-
-int PubSub::adopt(const core::SegmentHeader &h, const std::string &where) {
-    const std::uint32_t v = h.variant;
-    if (v < std::uint32_t(Variant::int16) || v > std::uint32_t(Variant::bytes))
-        return core::fail(SHMDS_ECORRUPT, "{}: unknown pubsub variant {}", where, v);
-    if (h.layout_hash != layout_hash(Variant(v)))
-        return core::fail(SHMDS_EVERSION,
-                          "{}: layout hash 0x{:016x} differs from this build's 0x{:016x} (made by "
-                          "an incompatible libshmds build)",
-                          where, h.layout_hash, layout_hash(Variant(v)));
-    const std::uint64_t cap = h.geometry[kGeomCapacity];
-    const std::uint64_t msg = h.geometry[kGeomMsgSize];
-    if (!core::is_pow2(cap) || cap < 2)
-        return core::fail(SHMDS_ECORRUPT, "{}: capacity {} is not a power of two >= 2", where,
-                          cap);
-    if (Variant(v) == Variant::bytes && msg == 0)
-        return core::fail(SHMDS_ECORRUPT, "{}: bytes pubsub with a zero message size", where);
-    Geometry g;
-    if (compute_geometry(Variant(v), cap, msg, g) != 0)
-        return core::fail(SHMDS_ECORRUPT, "{}: impossible geometry (capacity {}, message size {})",
-                          where, cap, msg);
-    if (g.capacity != cap || g.msg_size != msg || g.total != h.total_size ||
-        g.elem_size != h.elem_size || g.elem_align != h.elem_align)
-        return core::fail(SHMDS_ECORRUPT,
-                          "{}: header geometry does not match its own layout (capacity {}, "
-                          "message size {}, size {} but the layout needs {})",
-                          where, cap, msg, h.total_size, g.total);
-    geom_ = g;  // our private copy: the header is never trusted again
-    return 0;
 }
 
 void PubSub::bind(std::uint8_t *base) noexcept {

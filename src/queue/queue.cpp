@@ -27,16 +27,34 @@ int Queue::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                                      out);
 }
 
-int Queue::describe(core::SegmentHeader &h) {
+namespace {
+core::SegmentShape shape_of(const Geometry &g) {
+    core::SegmentShape s;
+    s.variant = std::uint32_t(g.variant);
+    s.elem_size = g.elem_size;
+    s.elem_align = g.elem_align;
+    s.geometry[kGeomCapacity] = g.capacity;
+    s.geometry[kGeomArena] = g.arena;
+    s.total_size = g.total;
+    s.layout_hash = layout_hash(g.variant);
+    return s;
+}
+}  // namespace
+
+int Queue::describe(core::SegmentShape &s) {
     if (int r = compute_geometry(requested_.variant, requested_.capacity, requested_.arena, geom_))
         return r;
-    h.variant = std::uint32_t(geom_.variant);
-    h.elem_size = geom_.elem_size;
-    h.elem_align = geom_.elem_align;
-    h.geometry[kGeomCapacity] = geom_.capacity;
-    h.geometry[kGeomArena] = geom_.arena;
-    h.total_size = geom_.total;
-    h.layout_hash = layout_hash(geom_.variant);
+    s = shape_of(geom_);
+    return 0;
+}
+
+int Queue::reshape(std::uint32_t v, const std::uint64_t (&geometry)[core::kGeometryWords],
+                   core::SegmentShape &s) {
+    if (v < std::uint32_t(Variant::int16) || v > std::uint32_t(Variant::bytes))
+        return core::fail(-EINVAL, "unknown queue variant {}", v);
+    if (int r = compute_geometry(Variant(v), geometry[kGeomCapacity], geometry[kGeomArena], geom_))
+        return r;
+    s = shape_of(geom_);
     return 0;
 }
 
@@ -52,32 +70,6 @@ void Queue::initialize(std::uint8_t *base) noexcept {
             IntRing<NarrowTraits>::initialize(
                 ctl, reinterpret_cast<NarrowSlot *>(base + geom_.data_off), geom_.capacity);
     }
-}
-
-int Queue::adopt(const core::SegmentHeader &h, const std::string &where) {
-    const std::uint32_t v = h.variant;
-    if (v < std::uint32_t(Variant::int16) || v > std::uint32_t(Variant::bytes))
-        return core::fail(SHMDS_ECORRUPT, "{}: unknown queue variant {}", where, v);
-    if (h.layout_hash != layout_hash(Variant(v)))
-        return core::fail(SHMDS_EVERSION,
-                          "{}: layout hash 0x{:016x} differs from this build's 0x{:016x} (made by "
-                          "an incompatible libshmds build)",
-                          where, h.layout_hash, layout_hash(Variant(v)));
-    const std::uint64_t cap = h.geometry[kGeomCapacity];
-    if (!core::is_pow2(cap))
-        return core::fail(SHMDS_ECORRUPT, "{}: capacity {} is not a power of two", where, cap);
-    Geometry g;
-    if (compute_geometry(Variant(v), cap, h.geometry[kGeomArena], g) != 0)
-        return core::fail(SHMDS_ECORRUPT, "{}: impossible geometry (capacity {}, arena {})", where,
-                          cap, h.geometry[kGeomArena]);
-    if (g.capacity != cap || g.arena != h.geometry[kGeomArena] || g.total != h.total_size ||
-        g.elem_size != h.elem_size || g.elem_align != h.elem_align)
-        return core::fail(SHMDS_ECORRUPT,
-                          "{}: header geometry does not match its own layout (capacity {}, arena "
-                          "{}, size {} but the layout needs {})",
-                          where, cap, h.geometry[kGeomArena], h.total_size, g.total);
-    geom_ = g;  // our private copy: the header is never trusted again
-    return 0;
 }
 
 void Queue::bind(std::uint8_t *base) noexcept {

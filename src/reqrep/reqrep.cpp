@@ -23,19 +23,41 @@ int ReqRep::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                                      out);
 }
 
-int ReqRep::describe(core::SegmentHeader &h) {
+namespace {
+core::SegmentShape shape_of(const Geometry &g) {
+    core::SegmentShape s;
+    s.variant = std::uint32_t(g.variant);
+    s.elem_size = std::uint32_t(g.resp_stride);
+    s.elem_align = std::uint32_t(kCacheLine);
+    s.geometry[kGeomRequests] = g.requests;
+    s.geometry[kGeomSlots] = g.slots;
+    s.geometry[kGeomReqSize] = g.req_size;
+    s.geometry[kGeomRespSize] = g.resp_size;
+    s.total_size = g.total;
+    s.layout_hash = layout_hash(g.variant);
+    return s;
+}
+}  // namespace
+
+int ReqRep::describe(core::SegmentShape &s) {
     const Config &c = requested_;
     if (int r = compute_geometry(c.variant, c.requests, c.slots, c.req_size, c.resp_size, geom_))
         return r;
-    h.variant = std::uint32_t(geom_.variant);
-    h.elem_size = std::uint32_t(geom_.resp_stride);
-    h.elem_align = std::uint32_t(kCacheLine);
-    h.geometry[kGeomRequests] = geom_.requests;
-    h.geometry[kGeomSlots] = geom_.slots;
-    h.geometry[kGeomReqSize] = geom_.req_size;
-    h.geometry[kGeomRespSize] = geom_.resp_size;
-    h.total_size = geom_.total;
-    h.layout_hash = layout_hash(geom_.variant);
+    s = shape_of(geom_);
+    return 0;
+}
+
+int ReqRep::reshape(std::uint32_t v, const std::uint64_t (&geometry)[core::kGeometryWords],
+                    core::SegmentShape &s) {
+    if (v < std::uint32_t(Variant::int64) || v > std::uint32_t(Variant::bytes))
+        return core::fail(-EINVAL, "unknown reqrep variant {}", v);
+    // An int64 reqrep stores the sizes it fixed (8); its config leaves them 0.
+    const bool bytes = Variant(v) == Variant::bytes;
+    if (int r = compute_geometry(Variant(v), geometry[kGeomRequests], geometry[kGeomSlots],
+                                 bytes ? geometry[kGeomReqSize] : 0,
+                                 bytes ? geometry[kGeomRespSize] : 0, geom_))
+        return r;
+    s = shape_of(geom_);
     return 0;
 }
 
@@ -50,35 +72,6 @@ void ReqRep::initialize(std::uint8_t *base) noexcept {
     core::waitpoint_init(ctl->ring_space);
     core::waitpoint_init(ctl->slots_free);
     ResponseSlots::initialize(base + geom_.slots_off, geom_);
-}
-
-int ReqRep::adopt(const core::SegmentHeader &h, const std::string &where) {
-    const std::uint32_t v = h.variant;
-    if (v < std::uint32_t(Variant::int64) || v > std::uint32_t(Variant::bytes))
-        return core::fail(SHMDS_ECORRUPT, "{}: unknown reqrep variant {}", where, v);
-    if (h.layout_hash != layout_hash(Variant(v)))
-        return core::fail(SHMDS_EVERSION,
-                          "{}: layout hash 0x{:016x} differs from this build's 0x{:016x} (made by "
-                          "an incompatible libshmds build)",
-                          where, h.layout_hash, layout_hash(Variant(v)));
-    const bool bytes = Variant(v) == Variant::bytes;
-    Geometry g;
-    if (compute_geometry(Variant(v), h.geometry[kGeomRequests], h.geometry[kGeomSlots],
-                         bytes ? h.geometry[kGeomReqSize] : 0,
-                         bytes ? h.geometry[kGeomRespSize] : 0, g) != 0)
-        return core::fail(SHMDS_ECORRUPT,
-                          "{}: impossible geometry (requests {}, slots {}, sizes {}/{})", where,
-                          h.geometry[kGeomRequests], h.geometry[kGeomSlots],
-                          h.geometry[kGeomReqSize], h.geometry[kGeomRespSize]);
-    if (g.requests != h.geometry[kGeomRequests] || g.req_size != h.geometry[kGeomReqSize] ||
-        g.resp_size != h.geometry[kGeomRespSize] || g.total != h.total_size ||
-        g.resp_stride != h.elem_size)
-        return core::fail(SHMDS_ECORRUPT,
-                          "{}: header geometry does not match its own layout (size {} but the "
-                          "layout needs {})",
-                          where, h.total_size, g.total);
-    geom_ = g;  // our private copy: the header is never trusted again
-    return 0;
 }
 
 void ReqRep::bind(std::uint8_t *base) noexcept {

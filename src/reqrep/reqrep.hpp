@@ -71,9 +71,10 @@ public:
     const char *variant_name(std::uint32_t v) const noexcept override {
         return reqrep::variant_name(v);
     }
-    int describe(core::SegmentHeader &h) override;
+    int describe(core::SegmentShape &s) override;
+    int reshape(std::uint32_t variant, const std::uint64_t (&geometry)[core::kGeometryWords],
+                core::SegmentShape &s) override;
     void initialize(std::uint8_t *base) noexcept override;
-    int adopt(const core::SegmentHeader &h, const std::string &where) override;
 
 private:
     friend struct core::EngineFactory;

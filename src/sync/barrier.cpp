@@ -25,19 +25,11 @@ std::uint64_t make_state(std::uint32_t gen, std::uint32_t arrived) {
 
 int Barrier::create(const shmds_options_t *opts, std::uint64_t parties,
                     std::unique_ptr<Barrier> &out) {
-    std::unique_ptr<Barrier> b(new (std::nothrow) Barrier());
-    if (!b) return core::fail(-ENOMEM, "out of memory for a barrier handle");
-    if (int r = b->create_segment(opts, parties, 0)) return r;
-    out = std::move(b);
-    return 0;
+    return create_as(opts, parties, 0, "barrier", out);
 }
 
 int Barrier::open(const shmds_options_t *opts, std::unique_ptr<Barrier> &out) {
-    std::unique_ptr<Barrier> b(new (std::nothrow) Barrier());
-    if (!b) return core::fail(-ENOMEM, "out of memory for a barrier handle");
-    if (int r = b->open_segment(opts)) return r;
-    out = std::move(b);
-    return 0;
+    return open_as(opts, "barrier", out);
 }
 
 int Barrier::shape(std::uint64_t parties, std::uint64_t g1, Shape &out) const {

@@ -14,19 +14,11 @@ constexpr int kWakeAll = 0x7fffffff;
 }  // namespace
 
 int Condvar::create(const shmds_options_t *opts, std::unique_ptr<Condvar> &out) {
-    std::unique_ptr<Condvar> c(new (std::nothrow) Condvar());
-    if (!c) return core::fail(-ENOMEM, "out of memory for a condvar handle");
-    if (int r = c->create_segment(opts, 0, 0)) return r;
-    out = std::move(c);
-    return 0;
+    return create_as(opts, 0, 0, "condvar", out);
 }
 
 int Condvar::open(const shmds_options_t *opts, std::unique_ptr<Condvar> &out) {
-    std::unique_ptr<Condvar> c(new (std::nothrow) Condvar());
-    if (!c) return core::fail(-ENOMEM, "out of memory for a condvar handle");
-    if (int r = c->open_segment(opts)) return r;
-    out = std::move(c);
-    return 0;
+    return open_as(opts, "condvar", out);
 }
 
 int Condvar::shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const {

@@ -37,6 +37,7 @@ public:
     std::uint64_t recovery_count() const noexcept;
 
 private:
+    friend struct core::EngineFactory;
     Condvar() noexcept : SyncSegment(core::StructureType::condvar) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;

@@ -7,19 +7,11 @@
 namespace shmds::sync {
 
 int Mutex::create(const shmds_options_t *opts, std::unique_ptr<Mutex> &out) {
-    std::unique_ptr<Mutex> m(new (std::nothrow) Mutex());
-    if (!m) return core::fail(-ENOMEM, "out of memory for a mutex handle");
-    if (int r = m->create_segment(opts, 0, 0)) return r;
-    out = std::move(m);
-    return 0;
+    return create_as(opts, 0, 0, "mutex", out);
 }
 
 int Mutex::open(const shmds_options_t *opts, std::unique_ptr<Mutex> &out) {
-    std::unique_ptr<Mutex> m(new (std::nothrow) Mutex());
-    if (!m) return core::fail(-ENOMEM, "out of memory for a mutex handle");
-    if (int r = m->open_segment(opts)) return r;
-    out = std::move(m);
-    return 0;
+    return open_as(opts, "mutex", out);
 }
 
 int Mutex::shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const {

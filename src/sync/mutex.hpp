@@ -25,6 +25,7 @@ public:
     int consistent() noexcept;
 
 private:
+    friend struct core::EngineFactory;
     static constexpr const char *kWhat = "the mutex";
     Mutex() noexcept : SyncSegment(core::StructureType::mutex) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;

@@ -14,19 +14,11 @@ constexpr int kWakeAll = 0x7fffffff;
 }
 
 int Once::create(const shmds_options_t *opts, std::unique_ptr<Once> &out) {
-    std::unique_ptr<Once> o(new (std::nothrow) Once());
-    if (!o) return core::fail(-ENOMEM, "out of memory for a once handle");
-    if (int r = o->create_segment(opts, 0, 0)) return r;
-    out = std::move(o);
-    return 0;
+    return create_as(opts, 0, 0, "once", out);
 }
 
 int Once::open(const shmds_options_t *opts, std::unique_ptr<Once> &out) {
-    std::unique_ptr<Once> o(new (std::nothrow) Once());
-    if (!o) return core::fail(-ENOMEM, "out of memory for a once handle");
-    if (int r = o->open_segment(opts)) return r;
-    out = std::move(o);
-    return 0;
+    return open_as(opts, "once", out);
 }
 
 int Once::shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const {

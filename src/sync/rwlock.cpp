@@ -50,19 +50,11 @@ bool writer_dead(std::uint64_t w) noexcept {
 
 int RwLock::create(const shmds_options_t *opts, std::uint64_t reader_slots,
                    std::unique_ptr<RwLock> &out) {
-    std::unique_ptr<RwLock> l(new (std::nothrow) RwLock());
-    if (!l) return core::fail(-ENOMEM, "out of memory for an rwlock handle");
-    if (int r = l->create_segment(opts, reader_slots, 0)) return r;
-    out = std::move(l);
-    return 0;
+    return create_as(opts, reader_slots, 0, "rwlock", out);
 }
 
 int RwLock::open(const shmds_options_t *opts, std::unique_ptr<RwLock> &out) {
-    std::unique_ptr<RwLock> l(new (std::nothrow) RwLock());
-    if (!l) return core::fail(-ENOMEM, "out of memory for an rwlock handle");
-    if (int r = l->open_segment(opts)) return r;
-    out = std::move(l);
-    return 0;
+    return open_as(opts, "rwlock", out);
 }
 
 int RwLock::shape(std::uint64_t slots, std::uint64_t g1, Shape &out) const {

@@ -60,6 +60,7 @@ public:
     std::uint64_t recovery_count() const noexcept;
 
 private:
+    friend struct core::EngineFactory;
     RwLock() noexcept : SyncSegment(core::StructureType::rwlock) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;

@@ -23,19 +23,11 @@ int wake_count(std::uint32_t n) { return n > 0x7fffffffu ? 0x7fffffff : int(n); 
 
 int Semaphore::create(const shmds_options_t *opts, std::uint64_t max, std::uint64_t initial,
                       std::unique_ptr<Semaphore> &out) {
-    std::unique_ptr<Semaphore> s(new (std::nothrow) Semaphore());
-    if (!s) return core::fail(-ENOMEM, "out of memory for a semaphore handle");
-    if (int r = s->create_segment(opts, max, initial)) return r;
-    out = std::move(s);
-    return 0;
+    return create_as(opts, max, initial, "semaphore", out);
 }
 
 int Semaphore::open(const shmds_options_t *opts, std::unique_ptr<Semaphore> &out) {
-    std::unique_ptr<Semaphore> s(new (std::nothrow) Semaphore());
-    if (!s) return core::fail(-ENOMEM, "out of memory for a semaphore handle");
-    if (int r = s->open_segment(opts)) return r;
-    out = std::move(s);
-    return 0;
+    return open_as(opts, "semaphore", out);
 }
 
 int Semaphore::shape(std::uint64_t max, std::uint64_t initial, Shape &out) const {

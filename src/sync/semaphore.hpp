@@ -75,6 +75,7 @@ public:
     core::EventNotifier &events() noexcept { return events_; }
 
 private:
+    friend struct core::EngineFactory;
     Semaphore() noexcept : SyncSegment(core::StructureType::semaphore) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;

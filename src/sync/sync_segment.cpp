@@ -25,54 +25,29 @@ const char *SyncSegment::variant_name(std::uint32_t v) const noexcept {
     return v == kOnlyVariant ? "the only variant" : "an unknown variant";
 }
 
-int SyncSegment::describe(core::SegmentHeader &h) {
-    Shape s;
-    if (int r = shape(geometry_[0], geometry_[1], s)) return r;
-    h.variant = kOnlyVariant;
-    h.elem_size = 0;
-    h.elem_align = 0;
-    h.geometry[0] = geometry_[0];
-    h.geometry[1] = geometry_[1];
-    h.total_size = total_size(s);
-    h.layout_hash = s.layout_hash;
+// The segment shape for geometry (g0, g1); the words are kept as the private copy.
+int SyncSegment::describe(core::SegmentShape &s) {
+    Shape c;
+    if (int r = shape(geometry_[0], geometry_[1], c)) return r;
+    s.variant = kOnlyVariant;
+    s.geometry[0] = geometry_[0];
+    s.geometry[1] = geometry_[1];
+    s.total_size = total_size(c);
+    s.layout_hash = c.layout_hash;
     return 0;
+}
+
+int SyncSegment::reshape(std::uint32_t variant,
+                         const std::uint64_t (&geometry)[core::kGeometryWords],
+                         core::SegmentShape &s) {
+    if (variant != kOnlyVariant) return core::fail(-EINVAL, "unknown variant {}", variant);
+    geometry_[0] = geometry[0];
+    geometry_[1] = geometry[1];
+    return describe(s);
 }
 
 void SyncSegment::initialize(std::uint8_t *base) noexcept {
     init_control(base + sizeof(core::SegmentHeader));
-}
-
-int SyncSegment::adopt(const core::SegmentHeader &h, const std::string &where) {
-    const char *name = core::structure_name(std::uint32_t(type_));
-    Shape s;
-    if (shape(h.geometry[0], h.geometry[1], s) != 0)
-        return core::fail(SHMDS_ECORRUPT, "{}: impossible {} geometry ({}, {})", where, name,
-                          h.geometry[0], h.geometry[1]);
-    if (h.layout_hash != s.layout_hash)
-        return core::fail(SHMDS_EVERSION,
-                          "{}: layout hash 0x{:016x} differs from this build's 0x{:016x} (made by "
-                          "an incompatible libshmds build)",
-                          where, h.layout_hash, s.layout_hash);
-    for (int i = 2; i < core::kGeometryWords; ++i)
-        if (h.geometry[i] != 0)
-            return core::fail(SHMDS_ECORRUPT, "{}: unused {} geometry word {} is {}", where, name,
-                              i, h.geometry[i]);
-    if (h.total_size != total_size(s))
-        return core::fail(SHMDS_ECORRUPT, "{}: {} of {} bytes but its geometry needs {}", where,
-                          name, h.total_size, total_size(s));
-    geometry_[0] = h.geometry[0];  // our private copy: the header is never trusted again
-    geometry_[1] = h.geometry[1];
-    return 0;
-}
-
-int SyncSegment::create_segment(const shmds_options_t *opts, std::uint64_t g0, std::uint64_t g1) {
-    geometry_[0] = g0;
-    geometry_[1] = g1;
-    return core::segment_create(opts, *this, segment_);
-}
-
-int SyncSegment::open_segment(const shmds_options_t *opts) {
-    return core::segment_open(opts, *this, segment_);
 }
 
 }  // namespace shmds::sync

@@ -9,10 +9,12 @@
 // it; creation, opening, validation and the private geometry copy live here once.
 #pragma once
 
+#include "core/engine_factory.hpp"
 #include "core/header.hpp"
 #include "core/segment.hpp"
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 
@@ -38,16 +40,29 @@ public:
     core::StructureType type() const noexcept override { return type_; }
     std::uint32_t wanted_variant() const noexcept override { return kOnlyVariant; }
     const char *variant_name(std::uint32_t v) const noexcept override;
-    int describe(core::SegmentHeader &h) override;
+    int describe(core::SegmentShape &s) override;
+    int reshape(std::uint32_t variant, const std::uint64_t (&geometry)[core::kGeometryWords],
+                core::SegmentShape &s) override;
     void initialize(std::uint8_t *base) noexcept override;
-    int adopt(const core::SegmentHeader &h, const std::string &where) override;
 
 protected:
     explicit SyncSegment(core::StructureType type) noexcept : type_(type) {}
 
-    // Create (or attach to the same primitive at that path) with these geometry words.
-    int create_segment(const shmds_options_t *opts, std::uint64_t g0, std::uint64_t g1);
-    int open_segment(const shmds_options_t *opts);
+    // Create (or attach to the same primitive at that path) with these geometry words,
+    // or open an existing one: the core's one create/open sequence (EngineFactory).
+    template <class Primitive>
+    static int create_as(const shmds_options_t *opts, std::uint64_t g0, std::uint64_t g1,
+                         const char *noun, std::unique_ptr<Primitive> &out) {
+        return core::EngineFactory::make<Primitive>(true, opts, noun, out, [&](Primitive &p) {
+            p.geometry_[0] = g0;
+            p.geometry_[1] = g1;
+        });
+    }
+    template <class Primitive>
+    static int open_as(const shmds_options_t *opts, const char *noun,
+                       std::unique_ptr<Primitive> &out) {
+        return core::EngineFactory::make<Primitive>(false, opts, noun, out, [](Primitive &) {});
+    }
 
     // The control block's shape for a geometry; 0 or a fail() code naming the problem.
     virtual int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const = 0;
@@ -55,6 +70,9 @@ protected:
     virtual void init_control(std::uint8_t *control) noexcept = 0;
 
 private:
+    friend struct core::EngineFactory;
+    void bind(std::uint8_t *) noexcept {}  // control() reads the mapping directly
+
     core::StructureType type_;
     core::Segment segment_;
     std::uint64_t geometry_[2] = {0, 0};
