@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/owner.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -335,7 +336,10 @@ Segment::Segment(Segment &&o) noexcept
       fd_(std::exchange(o.fd_, -1)),
       backing_(o.backing_),
       name_(std::move(o.name_)),
-      created_(o.created_) {}
+      created_(o.created_),
+      n_tracked_(std::exchange(o.n_tracked_, 0)) {
+    std::copy(o.tracked_, o.tracked_ + kMaxTracked, tracked_);  // they point into the mapping
+}
 
 Segment &Segment::operator=(Segment &&o) noexcept {
     if (this != &o) {
@@ -346,6 +350,8 @@ Segment &Segment::operator=(Segment &&o) noexcept {
         backing_ = o.backing_;
         name_ = std::move(o.name_);
         created_ = o.created_;
+        std::copy(o.tracked_, o.tracked_ + kMaxTracked, tracked_);
+        n_tracked_ = std::exchange(o.n_tracked_, 0);
     }
     return *this;
 }
@@ -356,6 +362,7 @@ void Segment::reset() noexcept {
     base_ = nullptr;
     size_ = 0;
     fd_ = -1;
+    n_tracked_ = 0;
 }
 
 std::string Segment::describe() const {
@@ -364,6 +371,16 @@ std::string Segment::describe() const {
     o.name = name_;
     o.fd = fd_;
     return where_of(o);
+}
+
+void Segment::track(const WaitPoint &wp) noexcept {
+    if (n_tracked_ < kMaxTracked) tracked_[n_tracked_++] = &wp;
+}
+
+std::uint64_t Segment::recoveries() const noexcept {
+    std::uint64_t n = base_ ? header().recoveries.load(std::memory_order_relaxed) : 0;
+    for (int i = 0; i < n_tracked_; ++i) n += tracked_[i]->repaired.load(std::memory_order_relaxed);
+    return n;
 }
 
 int Segment::sync() const noexcept {

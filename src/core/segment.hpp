@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/header.hpp"
+#include "core/waitpoint.hpp"
 
 #include <shmds/common.h>
 
@@ -57,6 +58,12 @@ public:
 
     int sync() const noexcept;
 
+    // The structure's one recovery count: the header's counter (lock takeovers, reclaimed
+    // claims, repairs) plus the dead sleepers each tracked WaitPoint took out of its
+    // registry. An engine tracks every WaitPoint of its control block once, in bind().
+    void track(const WaitPoint &wp) noexcept;
+    std::uint64_t recoveries() const noexcept;
+
 private:
     friend int segment_create(const shmds_options_t *, SegmentClient &, Segment &);
     friend int segment_open(const shmds_options_t *, SegmentClient &, Segment &);
@@ -68,6 +75,9 @@ private:
     int backing_ = SHMDS_BACKING_ANON;
     std::string name_;
     bool created_ = false;
+    static constexpr int kMaxTracked = 8;
+    const WaitPoint *tracked_[kMaxTracked] = {};
+    int n_tracked_ = 0;
 };
 
 // Create the segment, or attach to the existing one at the same path (its geometry wins,

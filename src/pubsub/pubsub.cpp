@@ -122,6 +122,7 @@ void PubSub::bind(std::uint8_t *base) noexcept {
     ctl_ = reinterpret_cast<PubControl *>(base + geom_.control_off);
     slots_ = base + geom_.slots_off;
     mask_ = geom_.capacity - 1;
+    segment_.track(ctl_->readable);
 }
 
 int PubSub::check_range(std::int64_t v) const noexcept {
@@ -222,8 +223,7 @@ void PubSub::stats(Stats &s) const noexcept {
     s.torn = ctl_->torn.load(kRelaxed);
     s.takeovers = ctl_->takeovers.load(kRelaxed);
     s.overflowed = ctl_->overflowed.load(kRelaxed);
-    s.recoveries = const_cast<core::Segment &>(segment_).header().recoveries.load(kRelaxed) +
-                   ctl_->readable.repaired.load(kRelaxed) + s.takeovers;
+    s.recoveries = segment_.recoveries() + s.takeovers;
     s.segment_bytes = geom_.total;
     s.waiting_subscribers = core::waitpoint_sleepers(ctl_->readable);
 }

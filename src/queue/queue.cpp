@@ -78,6 +78,8 @@ void Queue::bind(std::uint8_t *base) noexcept {
                            reinterpret_cast<BytesDesc *>(base + geom_.data_off),
                            base + geom_.arena_off, geom_.capacity, geom_.arena,
                            &segment_.header().recoveries);
+        segment_.track(bytes_.control()->not_full);
+        segment_.track(bytes_.control()->not_empty);
     } else {
         auto *ctl = reinterpret_cast<IntControl *>(base + geom_.control_off);
         if (geom_.variant == Variant::int64)
@@ -86,6 +88,8 @@ void Queue::bind(std::uint8_t *base) noexcept {
         else
             narrow_ = IntRing<NarrowTraits>(
                 ctl, reinterpret_cast<NarrowSlot *>(base + geom_.data_off), geom_.capacity);
+        segment_.track(ctl->not_full);
+        segment_.track(ctl->not_empty);
     }
 }
 
@@ -208,7 +212,7 @@ int Queue::stats(Stats &s) noexcept {
     s = Stats{};
     s.capacity = geom_.capacity;
     s.segment_bytes = geom_.total;
-    s.recoveries = segment_.header().recoveries.load(std::memory_order_relaxed);
+    s.recoveries = segment_.recoveries();
     if (is_bytes()) {
         BytesRing::Snapshot snap;
         if (int r = bytes_.snapshot(snap)) return r;
@@ -222,8 +226,6 @@ int Queue::stats(Stats &s) noexcept {
         s.arena_used = snap.arena_used;
         s.push_waiters = core::waitpoint_sleepers(ctl->not_full);
         s.pop_waiters = core::waitpoint_sleepers(ctl->not_empty);
-        s.recoveries += ctl->not_full.repaired.load(std::memory_order_relaxed) +
-                        ctl->not_empty.repaired.load(std::memory_order_relaxed);
         return 0;
     }
     return with_int_ring([&](auto &ring) {
@@ -240,8 +242,6 @@ int Queue::stats(Stats &s) noexcept {
         s.pop_empty = ctl->pop_empty.load(std::memory_order_relaxed);
         s.push_waiters = core::waitpoint_sleepers(ctl->not_full);
         s.pop_waiters = core::waitpoint_sleepers(ctl->not_empty);
-        s.recoveries += ctl->not_full.repaired.load(std::memory_order_relaxed) +
-                        ctl->not_empty.repaired.load(std::memory_order_relaxed);
         return 0;
     });
 }

@@ -78,6 +78,9 @@ void ReqRep::bind(std::uint8_t *base) noexcept {
     ctl_ = reinterpret_cast<ReqControl *>(base + geom_.control_off);
     ring_ = RequestRing(ctl_, base + geom_.ring_off, geom_, &segment_.header().recoveries);
     slots_ = ResponseSlots(ctl_, base + geom_.slots_off, geom_, &segment_.header().recoveries);
+    segment_.track(ctl_->requests);
+    segment_.track(ctl_->ring_space);
+    segment_.track(ctl_->slots_free);
 }
 
 // block_on re-attempts at least every wake bound even without a release; that matters
@@ -214,10 +217,7 @@ void ReqRep::stats(Stats &s) const noexcept {
     s.reclaimed = ctl_->reclaimed.load(kRelaxed);
     s.send_full = ctl_->send_full.load(kRelaxed);
     s.reply_refused = ctl_->reply_refused.load(kRelaxed);
-    s.recoveries = const_cast<core::Segment &>(segment_).header().recoveries.load(kRelaxed) +
-                   ctl_->requests.repaired.load(kRelaxed) +
-                   ctl_->ring_space.repaired.load(kRelaxed) +
-                   ctl_->slots_free.repaired.load(kRelaxed);
+    s.recoveries = segment_.recoveries();
     s.segment_bytes = geom_.total;
     s.waiting_servers = core::waitpoint_sleepers(ctl_->requests);
     s.waiting_senders = core::waitpoint_sleepers(ctl_->ring_space) +

@@ -63,11 +63,6 @@ std::uint32_t Barrier::arrived() const noexcept {
 bool Barrier::is_broken() const noexcept {
     return broken_in(ctl().state.load(std::memory_order_acquire));
 }
-std::uint64_t Barrier::recovery_count() const noexcept {
-    return recoveries().load(std::memory_order_relaxed) +
-           ctl().tripped.repaired.load(std::memory_order_relaxed);
-}
-
 int Barrier::lock_for(const core::Deadline &dl) noexcept {
     // Held for a few stores: even a NOWAIT probe waits for it briefly.
     const core::Deadline lock_dl = dl.nowait() ? core::Deadline::after_ns(kBriefLockWaitNs) : dl;

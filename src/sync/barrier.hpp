@@ -54,7 +54,6 @@ public:
     std::uint32_t generation() const noexcept;
     std::uint32_t arrived() const noexcept;
     bool is_broken() const noexcept;
-    std::uint64_t recovery_count() const noexcept;
     core::EventNotifier &events() noexcept { return events_; }
 
 private:
@@ -62,6 +61,9 @@ private:
     Barrier() noexcept : SyncSegment(core::StructureType::barrier) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;
+    void track_waitpoints(core::Segment &s) noexcept override {
+        s.track(ctl().tripped);
+    }
     BarrierControl &ctl() const noexcept { return *reinterpret_cast<BarrierControl *>(control()); }
     std::atomic<core::OwnerToken> *arrivals() const noexcept {
         return reinterpret_cast<std::atomic<core::OwnerToken> *>(control() +

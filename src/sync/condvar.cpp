@@ -74,9 +74,4 @@ void Condvar::broadcast() noexcept { core::waitpoint_wake(ctl().signals, kWakeAl
 
 std::uint32_t Condvar::waiters() const noexcept { return core::waitpoint_sleepers(ctl().signals); }
 
-std::uint64_t Condvar::recovery_count() const noexcept {
-    return recoveries().load(std::memory_order_relaxed) +
-           ctl().signals.repaired.load(std::memory_order_relaxed);
-}
-
 }  // namespace shmds::sync

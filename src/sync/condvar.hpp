@@ -34,13 +34,15 @@ public:
     void signal() noexcept;
     void broadcast() noexcept;
     std::uint32_t waiters() const noexcept;
-    std::uint64_t recovery_count() const noexcept;
 
 private:
     friend struct core::EngineFactory;
     Condvar() noexcept : SyncSegment(core::StructureType::condvar) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;
+    void track_waitpoints(core::Segment &s) noexcept override {
+        s.track(ctl().signals);
+    }
     CondvarControl &ctl() const noexcept { return *reinterpret_cast<CondvarControl *>(control()); }
 };
 

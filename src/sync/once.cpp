@@ -38,11 +38,6 @@ void Once::init_control(std::uint8_t *control) noexcept {
     core::waitpoint_init(c.finished);
 }
 
-std::uint64_t Once::recovery_count() const noexcept {
-    return recoveries().load(std::memory_order_relaxed) +
-           ctl().finished.repaired.load(std::memory_order_relaxed);
-}
-
 int Once::claimed(core::OwnerToken from) noexcept {
     ctl().owner_tid.store(core::self_tid(), std::memory_order_relaxed);
     if (from != 0) recoveries().fetch_add(1, std::memory_order_relaxed);

@@ -37,13 +37,15 @@ public:
     int done() noexcept;   // 0 or -EPERM
     int reset() noexcept;  // 0 or -EBUSY
     bool is_done() const noexcept;
-    std::uint64_t recovery_count() const noexcept;
 
 private:
     friend struct core::EngineFactory;
     Once() noexcept : SyncSegment(core::StructureType::once) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;
+    void track_waitpoints(core::Segment &s) noexcept override {
+        s.track(ctl().finished);
+    }
     OnceControl &ctl() const noexcept { return *reinterpret_cast<OnceControl *>(control()); }
     int claimed(core::OwnerToken from) noexcept;
 };

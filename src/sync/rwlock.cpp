@@ -78,12 +78,6 @@ void RwLock::init_control(std::uint8_t *control) noexcept {
     core::waitpoint_init(c.readers_gone);
 }
 
-std::uint64_t RwLock::recovery_count() const noexcept {
-    return recoveries().load(std::memory_order_relaxed) +
-           ctl().writer_gone.repaired.load(std::memory_order_relaxed) +
-           ctl().readers_gone.repaired.load(std::memory_order_relaxed);
-}
-
 bool RwLock::write_locked() const noexcept {
     return (ctl().writer.load(std::memory_order_acquire) & kHolding) != 0;
 }

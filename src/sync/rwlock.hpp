@@ -57,13 +57,16 @@ public:
     std::uint32_t reader_slots() const noexcept { return std::uint32_t(geometry(0)); }
     std::uint32_t readers() const noexcept;  // reading threads now
     bool write_locked() const noexcept;
-    std::uint64_t recovery_count() const noexcept;
 
 private:
     friend struct core::EngineFactory;
     RwLock() noexcept : SyncSegment(core::StructureType::rwlock) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;
+    void track_waitpoints(core::Segment &s) noexcept override {
+        s.track(ctl().writer_gone);
+        s.track(ctl().readers_gone);
+    }
     RwControl &ctl() const noexcept { return *reinterpret_cast<RwControl *>(control()); }
     core::Pair64 *slots() const noexcept {
         return reinterpret_cast<core::Pair64 *>(control() + sizeof(RwControl));

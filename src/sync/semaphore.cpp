@@ -60,11 +60,6 @@ std::uint32_t Semaphore::value() const noexcept {
     return ctl().value.load(std::memory_order_acquire);
 }
 
-std::uint64_t Semaphore::recovery_count() const noexcept {
-    return recoveries().load(std::memory_order_relaxed) +
-           ctl().available.repaired.load(std::memory_order_relaxed);
-}
-
 void Semaphore::repair(void *self) noexcept {
     auto *s = static_cast<Semaphore *>(self);
     SemaphoreJournal &j = s->ctl().journal;

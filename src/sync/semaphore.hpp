@@ -71,7 +71,6 @@ public:
     std::uint32_t value() const noexcept;
     std::uint32_t max() const noexcept { return std::uint32_t(geometry(0)); }
     std::uint64_t held_by_caller() const noexcept;  // permits this process holds
-    std::uint64_t recovery_count() const noexcept;
     core::EventNotifier &events() noexcept { return events_; }
 
 private:
@@ -79,6 +78,9 @@ private:
     Semaphore() noexcept : SyncSegment(core::StructureType::semaphore) {}
     int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const override;
     void init_control(std::uint8_t *control) noexcept override;
+    void track_waitpoints(core::Segment &s) noexcept override {
+        s.track(ctl().available);
+    }
 
     SemaphoreControl &ctl() const noexcept {
         return *reinterpret_cast<SemaphoreControl *>(control());

@@ -32,6 +32,8 @@ public:
     std::uint8_t *control() const noexcept { return segment_.base() + sizeof(core::SegmentHeader); }
     core::Segment &segment() noexcept { return segment_; }
     std::atomic<std::uint64_t> &recoveries() const noexcept { return segment_.header().recoveries; }
+    // The primitive's one recovery count (core::Segment::recoveries).
+    std::uint64_t recovery_count() const noexcept { return segment_.recoveries(); }
     std::uint64_t geometry(int i) const noexcept { return geometry_[i]; }
 
     // The descriptor behind the segment, or -ENOENT (with a sentence) if anonymous.
@@ -68,10 +70,13 @@ protected:
     virtual int shape(std::uint64_t g0, std::uint64_t g1, Shape &out) const = 0;
     // Lay out the control block in new, zeroed memory (geometry() is set).
     virtual void init_control(std::uint8_t *control) noexcept = 0;
+    // The WaitPoints of the control block, for the recovery count (Segment::track).
+    virtual void track_waitpoints(core::Segment &) noexcept {}
 
 private:
     friend struct core::EngineFactory;
-    void bind(std::uint8_t *) noexcept {}  // control() reads the mapping directly
+    // control() reads the mapping directly; only the WaitPoints are registered.
+    void bind(std::uint8_t *) noexcept { track_waitpoints(segment_); }
 
     core::StructureType type_;
     core::Segment segment_;
