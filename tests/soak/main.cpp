@@ -1,5 +1,6 @@
 // shmds-soak: the kill soak (see soak.hpp). Exit status 0 when every workload passed,
-// 1 on any violation, 2 on a usage error.
+// 1 on any violation (with --expect-violation: when any workload passed), 2 on a usage
+// error.
 #include "supervisor.hpp"
 
 #include <cerrno>
@@ -15,15 +16,19 @@ void usage(FILE *to) {
     std::fprintf(to,
         "usage: shmds-soak [--structure NAME|all] [--seconds S] [--workers N]\n"
         "                  [--kill-interval-ms MS] [--bound-ms MS] [--seed N] [--list]\n"
+        "                  [--expect-violation]\n"
         "  Worker processes run operations on one structure while random workers are\n"
         "  SIGKILLed and respawned; then the workload's invariants are checked.\n"
-        "  --structure       a workload from --list, or all (default: all, one after another)\n"
+        "  --structure       a workload from --list, or all (default: all, one after another,\n"
+        "                    except the canary_ ones, which break the rules on purpose)\n"
         "  --seconds         run time of each workload (default 10)\n"
         "  --workers         worker processes (default 4, at most 64)\n"
         "  --kill-interval-ms  mean time between kills, 0 = no kills (default 50)\n"
         "  --bound-ms        longest a worker's step, or a stretch without any successful\n"
         "                    operation, may last before the run fails as wedged (default 2000)\n"
-        "  --seed            the random seed (default: from the clock; always printed)\n");
+        "  --seed            the random seed (default: from the clock; always printed)\n"
+        "  --expect-violation  succeed only if every workload run reports a violation\n"
+        "                    (tests the soak's own detection with the canaries)\n");
 }
 
 bool parse_u64(const char *text, unsigned long long &out) {
@@ -47,6 +52,7 @@ int main(int argc, char **argv) {
     opt.seed = static_cast<std::uint64_t>(
         std::chrono::steady_clock::now().time_since_epoch().count());
     std::string structure = "all";
+    bool expect_violation = false;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -57,6 +63,10 @@ int main(int argc, char **argv) {
             for (const soak::Registration &r : soak::registry())
                 std::printf("%-14s %s\n", r.name, r.checks);
             return 0;
+        }
+        if (arg == "--expect-violation") {
+            expect_violation = true;
+            continue;
         }
         const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
         unsigned long long n = 0;
@@ -90,7 +100,8 @@ int main(int argc, char **argv) {
 
     std::vector<const soak::Registration *> chosen;
     for (const soak::Registration &r : soak::registry())
-        if (structure == "all" || structure == r.name) chosen.push_back(&r);
+        if (structure == r.name || (structure == "all" && std::strncmp(r.name, "canary_", 7) != 0))
+            chosen.push_back(&r);
     if (chosen.empty()) bad("no workload named '" + structure + "' (see --list)");
 
     std::printf("shmds-soak: seed %llu\n", static_cast<unsigned long long>(opt.seed));
@@ -102,6 +113,12 @@ int main(int argc, char **argv) {
             return 2;
         }
         if (!soak::run_workload(*r, opt)) ++failed;
+    }
+    if (expect_violation) {
+        if (failed == chosen.size()) return 0;
+        std::printf("shmds-soak: %zu of %zu workloads found no violation, but one was expected\n",
+                    chosen.size() - failed, chosen.size());
+        return 1;
     }
     if (failed) std::printf("shmds-soak: %u of %zu workloads FAILED\n", failed, chosen.size());
     return failed ? 1 : 0;

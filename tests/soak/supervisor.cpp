@@ -237,7 +237,7 @@ private:
             std::int64_t since = t - board->slots[i].heartbeat_ns.load(std::memory_order_acquire);
             if (since > bound) {
                 violation("wedge: worker {} (pid {}) has been inside one step for {:.0f} ms "
-                          "(bound {} ms): a call blocked past its timeout",
+                          "(bound {} ms): a call did not return within its bound",
                           i, pids_[i], since / 1e6, opt_.bound_ms);
                 return;
             }
