@@ -84,8 +84,8 @@ public:
     // Mark this worker as inside a critical section as `role` (nonzero), or outside (0).
     void enter(std::uint32_t role);
     void leave() { enter(0); }
-    // Other live workers inside as `role` now. Workers being killed are not counted: the
-    // structure may already hand their share to others before they are reaped.
+    // Other workers inside as `role` now. A worker being killed is taken out (while it is
+    // stopped, before SIGKILL), so a dead worker is never counted.
     unsigned others_inside(std::uint32_t role) const;
 
 private:
@@ -120,6 +120,9 @@ public:
     virtual Step step(Worker &w) = 0;
     // Worker, when the run stops (not after a kill): settle what it holds.
     virtual void finish(Worker &) {}
+    // Supervisor, while worker `index` is stopped just before its SIGKILL: take it out of
+    // the workload's own shared bookkeeping of who holds what (as Worker::enter is).
+    virtual void forget(unsigned /*index*/) {}
     // Supervisor, after every worker has exited: drain, check, report with note().
     virtual void verify(const Params &params, const Deaths &deaths) = 0;
 };

@@ -27,7 +27,6 @@ struct alignas(64) Slot {
     std::atomic<std::int64_t> heartbeat_ns;  // last time a step returned (or the spawn)
     std::atomic<std::uint32_t> held;         // Worker::hold()
     std::atomic<std::uint32_t> inside;       // Worker::enter()
-    std::atomic<std::uint32_t> dying;        // set by the supervisor just before SIGKILL
     std::atomic<std::uint64_t> steps;
     std::atomic<std::uint64_t> progress;
 };
@@ -182,7 +181,6 @@ private:
         s.held.store(0);
         s.inside.store(0);
         s.heartbeat_ns.store(now_ns());
-        s.dying.store(0);
         pid_t parent = getpid();
         std::uint32_t inc = incarnations_[i];
         std::fflush(nullptr);
@@ -195,27 +193,52 @@ private:
         pids_[i] = pid;
     }
 
+    // The victim is stopped first (a stopped process is alive and keeps what it holds), so
+    // the supervisor can take it out of the shared bookkeeping while it cannot write:
+    // from then on it is not counted as inside, although the structure still honours what
+    // it holds until SIGKILL. So checks may miss a victim's share, never count a dead one.
     void kill_one() {
         std::uint64_t k = board->kills.load();
         if (k >= kMaxKills) return;
         unsigned victim = static_cast<unsigned>(rng_() % opt_.workers);
+        pid_t pid = pids_[victim];
+        if (pid <= 0) return;  // reaped after a crash; never kill(-1, ...)
         Slot &s = board->slots[victim];
-        s.dying.store(1);
+        int status = 0;
+        ::kill(pid, SIGSTOP);
+        if (!wait_for(pid, WUNTRACED, status) || !WIFSTOPPED(status)) {
+            violation("worker {} (pid {}) {} before it could be killed", victim, pid,
+                      describe_status(status));
+            pids_[victim] = -1;
+            respawn(victim);
+            return;
+        }
+        bool holder = s.held.load() != 0 || s.inside.load() != 0;
+        s.inside.store(0);
+        workload_->forget(victim);
         kill_log[k].victim = victim;
+        kill_log[k].holder = holder;
         kill_log[k].at_ns = now_ns();
         board->kills.store(k + 1, std::memory_order_release);
-        ::kill(pids_[victim], SIGKILL);
-        int status = 0;
-        while (waitpid(pids_[victim], &status, 0) < 0 && errno == EINTR) {
-        }
-        if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
-            violation("worker {} (pid {}) {} before it could be killed", victim, pids_[victim],
+        ::kill(pid, SIGKILL);
+        if (!wait_for(pid, 0, status) || !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+            violation("worker {} (pid {}) {} instead of dying of SIGKILL", victim, pid,
                       describe_status(status));
-        kill_log[k].holder = s.held.load() != 0 || s.inside.load() != 0;
         deaths_.kills[victim]++;
         deaths_.held[victim] += s.held.load();
-        ++incarnations_[victim];
-        spawn(victim);
+        respawn(victim);
+    }
+
+    static bool wait_for(pid_t pid, int options, int &status) {
+        pid_t got;
+        while ((got = waitpid(pid, &status, options)) < 0 && errno == EINTR) {
+        }
+        return got == pid;
+    }
+
+    void respawn(unsigned i) {
+        ++incarnations_[i];
+        spawn(i);
     }
 
     // A worker that ended without being killed crashed or failed on its own.
@@ -384,7 +407,7 @@ unsigned Worker::others_inside(std::uint32_t role) const {
     for (unsigned i = 0; i < worker_count; ++i) {
         if (i == index_) continue;
         const Slot &s = board->slots[i];
-        if (s.inside.load(std::memory_order_seq_cst) == role && !s.dying.load()) ++n;
+        if (s.inside.load(std::memory_order_seq_cst) == role) ++n;
     }
     return n;
 }
