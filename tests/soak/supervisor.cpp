@@ -32,7 +32,7 @@ struct alignas(64) Slot {
 };
 
 struct KillRecord {
-    std::int64_t at_ns;                    // taken just before kill()
+    std::int64_t at_ns;                    // taken just before SIGKILL
     unsigned victim;
     bool holder;                           // it held items or was inside a lock
     std::atomic<std::int64_t> recovery_ns; // 0 until a survivor makes progress
@@ -135,10 +135,11 @@ public:
         params.workers = opt_.workers;
         params.seed = opt_.seed;
         workload_->setup(params);
+        bool set_up = board->violations.load() == 0;  // else no worker runs
 
         std::int64_t start = now_ns();
         board->last_progress_ns.store(start);
-        for (unsigned i = 0; i < opt_.workers; ++i) spawn(i);
+        for (unsigned i = 0; set_up && i < opt_.workers; ++i) spawn(i);
         std::int64_t end = start + static_cast<std::int64_t>(opt_.seconds * 1e9);
         std::int64_t next_kill = start + next_kill_gap();
         while (true) {
