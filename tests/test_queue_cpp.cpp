@@ -402,6 +402,22 @@ TEST(QueueCppBacking, MemfdAndFdReachTheSameQueueFromAnotherProcess) {
     }
     EXPECT_TRUE(fd_is_open(mine)) << "the caller keeps its own descriptor";
     close(mine);
+
+    // A memfd that can never be sealed is refused, unless the risk is accepted.
+    int plain = memfd_create("cpp-plain", MFD_CLOEXEC);
+    ASSERT_GE(plain, 0);
+    try {
+        Q::create(shmds::backing::fd(plain), 4);
+        ADD_FAILURE() << "an unsealable memfd was accepted";
+    } catch (const shmds::error &e) {
+        EXPECT_EQ(-EPERM, e.value());
+    }
+    {
+        Q risky = Q::create(shmds::backing::fd(plain).accept_unsealed(), 4);
+        risky.push("accepted");
+        EXPECT_EQ("accepted", risky.pop());
+    }
+    close(plain);
 }
 
 TEST(QueueCppBacking, AnonymousQueuesAreSharedWithForkedChildren) {

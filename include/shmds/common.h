@@ -14,6 +14,15 @@
  *    relative timeout measured against CLOCK_MONOTONIC, after which -ETIMEDOUT is
  *    returned. Signals (EINTR) and spurious wakeups never shorten or lengthen a wait.
  *    Any other negative value is refused with -EINVAL.
+ *  - No blocked call depends on a wake that a dead process owed it. A process can be
+ *    killed between making data ready and waking its sleepers; every sleeper therefore
+ *    looks again at least every 100 ms, so a SHMDS_FOREVER call returns with data that
+ *    is ready at most 100 ms late instead of never. An idle sleeper costs one cheap check
+ *    per 100 ms.
+ *  - Non-blocking calls (try_*, SHMDS_NOWAIT) take over from dead holders too: when they
+ *    meet contention they check the holder's liveness, at most once per 10 ms per
+ *    structure in each process, so a process that only ever tries is not locked out
+ *    for good by a death.
  *  - Handles are thread-safe and survive fork(): the child may keep using them.
  *  - Versioned structs (options, configs, stats) start with `size_t struct_size`, the
  *    size of the struct as the caller compiled it, so they can grow without breaking

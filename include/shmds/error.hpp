@@ -63,8 +63,22 @@ public:
     static backing memfd(std::string label) {
         return backing(SHMDS_BACKING_MEMFD, std::move(label), -1);
     }
-    /** Attach to `descriptor` (duplicated: the caller keeps and closes its own). */
+    /**
+     * Attach to `descriptor` (duplicated: the caller keeps and closes its own). The file
+     * behind it must be a memfd sealed (or sealable) against shrinking, unless
+     * accept_unsealed() is set; otherwise creating or opening throws -EPERM.
+     */
     static backing fd(int descriptor) { return backing(SHMDS_BACKING_FD, {}, descriptor); }
+
+    /**
+     * With fd(): attach even to a file another process could shrink (a regular file, an
+     * unsealable memfd), accepting that a truncation kills this process with SIGBUS
+     * (SHMDS_ACCEPT_UNSEALED; common.h, "What a backing can promise").
+     */
+    backing &accept_unsealed() {
+        opts_.flags |= SHMDS_ACCEPT_UNSEALED;
+        return *this;
+    }
 
     /** Fail with -EEXIST instead of attaching when the path already exists. */
     backing &exclusive() {

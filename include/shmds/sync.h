@@ -102,7 +102,11 @@ SHMDS_API uint64_t shmds_mutex_recoveries(const shmds_mutex_t *m);
  *   -ETIMEDOUT; -EDEADLK (the calling thread already holds it); -EINVAL.
  */
 SHMDS_API int shmds_mutex_lock(shmds_mutex_t *m, int64_t timeout_ns);
-/** shmds_mutex_lock(m, SHMDS_NOWAIT). Never blocks. */
+/**
+ * shmds_mutex_lock(m, SHMDS_NOWAIT). Never blocks. A holder that died (even one not yet
+ * reaped: a zombie) is taken over, so the result is then SHMDS_EOWNERDEAD; the full
+ * liveness check (a /proc read) runs at most once per 10 ms per mutex in each process.
+ */
 SHMDS_API int shmds_mutex_try_lock(shmds_mutex_t *m);
 /** Unlock. @return 0; -EPERM (the calling thread does not hold it); -EINVAL. */
 SHMDS_API int shmds_mutex_unlock(shmds_mutex_t *m);
@@ -132,12 +136,18 @@ SHMDS_API uint64_t shmds_semaphore_recoveries(const shmds_semaphore_t *s);
  * Take one permit, waiting per timeout_ns. The permit is recorded as held by the calling
  * process until it releases it, and returned to the semaphore if the process dies.
  * @return 0; -EAGAIN (NOWAIT and none available); -ETIMEDOUT; -EUSERS (every holder slot
- *   belongs to a live process holding permits); -EINVAL.
+ *   belongs to a live process holding permits); -EINVAL; SHMDS_ECORRUPT (the internal
+ *   lock word is damaged beyond repair).
  */
 SHMDS_API int shmds_semaphore_acquire(shmds_semaphore_t *s, int64_t timeout_ns);
 /** Take n permits at once (all or nothing), as acquire. -EINVAL for n 0 or n > max. */
 SHMDS_API int shmds_semaphore_acquire_n(shmds_semaphore_t *s, uint32_t n, int64_t timeout_ns);
-/** acquire with SHMDS_NOWAIT (may wait a few ms for the internal lock, never for permits). */
+/**
+ * acquire with SHMDS_NOWAIT (may wait a few ms for the internal lock, never for permits).
+ * When permits are short it also reclaims the permits of holders that died (checked at
+ * most once per 10 ms per semaphore in each process), so a process that only tries is
+ * never locked out for good by a death.
+ */
 SHMDS_API int shmds_semaphore_try_acquire(shmds_semaphore_t *s);
 /** acquire_n with SHMDS_NOWAIT. */
 SHMDS_API int shmds_semaphore_try_acquire_n(shmds_semaphore_t *s, uint32_t n);
@@ -146,12 +156,14 @@ SHMDS_API int shmds_semaphore_try_acquire_n(shmds_semaphore_t *s, uint32_t n);
  * calling process's own holdings are paid back first; a process may also release
  * permits it never acquired (signalling use). Wakes up to n waiters. Never signals the
  * eventfd: call shmds_semaphore_notify() (common.h, "Eventfds").
- * @return 0; -EINVAL (n 0 or NULL). Waits only for the internal lock.
+ * @return 0; -EINVAL (n 0 or NULL); SHMDS_ECORRUPT (damaged internal lock). Waits only
+ *   for the internal lock.
  */
 SHMDS_API int shmds_semaphore_release(shmds_semaphore_t *s, uint32_t n);
 /**
  * Take every permit available now (held like acquired ones). *taken (required) gets
- * how many, possibly 0. @return 0; -EUSERS; -EINVAL. Never waits for permits.
+ * how many, possibly 0. @return 0; -EUSERS; -EINVAL; SHMDS_ECORRUPT (damaged internal
+ * lock). Never waits for permits.
  */
 SHMDS_API int shmds_semaphore_drain(shmds_semaphore_t *s, uint32_t *taken);
 /** Permits available now (a snapshot); 0 for NULL. */
@@ -202,7 +214,8 @@ SHMDS_API uint64_t shmds_barrier_recoveries(const shmds_barrier_t *b);
 SHMDS_API int shmds_barrier_wait(shmds_barrier_t *b, int64_t timeout_ns);
 /**
  * Make the barrier usable again: clears "broken"; parties waiting now get -ECANCELED.
- * @return 0; -EINVAL. Waits only for the internal lock.
+ * @return 0; -EINVAL; SHMDS_ECORRUPT (damaged internal lock). Waits only for the
+ * internal lock.
  */
 SHMDS_API int shmds_barrier_reset(shmds_barrier_t *b);
 /** Generations ended so far (trips plus resets that cancelled waiters); 0 for NULL. */
@@ -249,9 +262,13 @@ SHMDS_API int shmds_rwlock_rdlock(shmds_rwlock_t *rw, int64_t timeout_ns);
  *   holds the write lock or a read lock: there is no upgrade); -EINVAL.
  */
 SHMDS_API int shmds_rwlock_wrlock(shmds_rwlock_t *rw, int64_t timeout_ns);
-/** rdlock with SHMDS_NOWAIT. Never blocks. */
+/**
+ * rdlock with SHMDS_NOWAIT. Never blocks. A writer that died holding the lock (reaped
+ * or a zombie) is cleared (checked at most once per 10 ms per rwlock in each process),
+ * so a process that only tries is never locked out for good by a death.
+ */
 SHMDS_API int shmds_rwlock_try_rdlock(shmds_rwlock_t *rw);
-/** wrlock with SHMDS_NOWAIT. Never blocks. */
+/** wrlock with SHMDS_NOWAIT. Never blocks. Takes over from a dead writer as try_rdlock. */
 SHMDS_API int shmds_rwlock_try_wrlock(shmds_rwlock_t *rw);
 /**
  * Release the calling thread's write lock, or else one level of its read lock.
