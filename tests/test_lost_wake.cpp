@@ -67,11 +67,41 @@ void expect_sleeper_returns(const std::function<int()> &sleeper, const char *fai
 }
 
 // A word both processes see.
+
 struct SharedFlag {
     std::atomic<int> *p = static_cast<std::atomic<int> *>(
         mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     ~SharedFlag() { munmap(p, sizeof(*p)); }
 };
+
+// The holder's side of a lock-like case: a child takes the state with take() (which
+// must succeed), lets the sleeper queue behind it, then dies at `failpoint` inside
+// release(), between giving the state up and waking. The sleeper (a FOREVER call that
+// must succeed) is checked by expect_sleeper_returns.
+void expect_sleeper_survives_holder(const std::function<bool()> &take, const char *failpoint,
+                                    const std::function<void()> &release,
+                                    const std::function<int()> &sleeper) {
+    SharedFlag stage;
+    const pid_t holder = fork_child([&] {
+        CHILD_CHECK(take());
+        stage.p->store(1);
+        while (stage.p->load() != 2) usleep(1000);  // until the sleeper has queued
+#if SHMDS_FAILPOINTS
+        shmds::core::failpoint_arm(failpoint);
+#endif
+        release();
+        return 3;  // only reached if the release never got to its wake
+    });
+    ASSERT_GT(holder, 0);
+    while (stage.p->load() != 1) std::this_thread::sleep_for(1ms);
+    expect_sleeper_returns(sleeper, nullptr, [&] {
+        stage.p->store(2);
+        return 0;
+    });
+    const ChildExit he = wait_child(holder, 10s);
+    EXPECT_TRUE(!he.exited && he.signal == SIGKILL)
+        << "the holder should die at " << failpoint << " but " << he.describe();
+}
 
 shmds_options_t anon() {
     shmds_options_t o = SHMDS_OPTIONS_INIT;
@@ -257,31 +287,14 @@ TEST_F(LostWake, MutexLockWhoseHolderDiesBetweenUnlockAndWake) {
     const shmds_options_t o = anon();
     shmds_mutex_t *m = nullptr;
     ASSERT_EQ(0, shmds_mutex_create(&o, &m)) << shmds_last_error();
-    SharedFlag held;
-    const pid_t holder = fork_child([&] {
-        CHILD_CHECK(shmds_mutex_lock(m, SHMDS_FOREVER) == 0);
-        held.p->store(1);
-        while (held.p->load() != 2) usleep(1000);  // until the sleeper has queued
-#if SHMDS_FAILPOINTS
-        shmds::core::failpoint_arm("stamp_lock.unlock.unwoken");
-#endif
-        shmds_mutex_unlock(m);
-        return 3;  // only reached if the unlock found no sleeper to wake
-    });
-    ASSERT_GT(holder, 0);
-    while (held.p->load() != 1) std::this_thread::sleep_for(1ms);
-    expect_sleeper_returns(
+    expect_sleeper_survives_holder(
+        [&] { return shmds_mutex_lock(m, SHMDS_FOREVER) == 0; }, "stamp_lock.unlock.unwoken",
+        [&] { shmds_mutex_unlock(m); },
         [&] {
             CHILD_CHECK(shmds_mutex_lock(m, SHMDS_FOREVER) == 0);
             CHILD_CHECK(shmds_mutex_unlock(m) == 0);
             return 0;
-        },
-        nullptr, [&] {
-            held.p->store(2);
-            return 0;
         });
-    const ChildExit he = wait_child(holder, 10s);
-    EXPECT_TRUE(!he.exited && he.signal == SIGKILL) << "the holder " << he.describe();
     shmds_mutex_close(m);
 }
 
@@ -313,31 +326,14 @@ TEST_F(LostWake, RwLockReaderWhoseWriterDiesBetweenUnlockAndWake) {
     const shmds_options_t o = anon();
     shmds_rwlock_t *rw = nullptr;
     ASSERT_EQ(0, shmds_rwlock_create(&o, 8, &rw)) << shmds_last_error();
-    SharedFlag held;
-    const pid_t writer = fork_child([&] {
-        CHILD_CHECK(shmds_rwlock_wrlock(rw, SHMDS_FOREVER) == 0);
-        held.p->store(1);
-        while (held.p->load() != 2) usleep(1000);
-#if SHMDS_FAILPOINTS
-        shmds::core::failpoint_arm("rwlock.unlock.write.unwoken");
-#endif
-        shmds_rwlock_unlock(rw);
-        return 3;
-    });
-    ASSERT_GT(writer, 0);
-    while (held.p->load() != 1) std::this_thread::sleep_for(1ms);
-    expect_sleeper_returns(
+    expect_sleeper_survives_holder(
+        [&] { return shmds_rwlock_wrlock(rw, SHMDS_FOREVER) == 0; },
+        "rwlock.unlock.write.unwoken", [&] { shmds_rwlock_unlock(rw); },
         [&] {
             CHILD_CHECK(shmds_rwlock_rdlock(rw, SHMDS_FOREVER) == 0);
             CHILD_CHECK(shmds_rwlock_unlock(rw) == 0);
             return 0;
-        },
-        nullptr, [&] {
-            held.p->store(2);
-            return 0;
         });
-    const ChildExit we = wait_child(writer, 10s);
-    EXPECT_TRUE(!we.exited && we.signal == SIGKILL) << "the writer " << we.describe();
     shmds_rwlock_close(rw);
 }
 
@@ -345,27 +341,10 @@ TEST_F(LostWake, OnceEnterWhoseInitializerDiesBetweenDoneAndWake) {
     const shmds_options_t o = anon();
     shmds_once_t *once = nullptr;
     ASSERT_EQ(0, shmds_once_create(&o, &once)) << shmds_last_error();
-    SharedFlag entered;
-    const pid_t init = fork_child([&] {
-        CHILD_CHECK(shmds_once_enter(once, SHMDS_FOREVER) == 1);
-        entered.p->store(1);
-        while (entered.p->load() != 2) usleep(1000);
-#if SHMDS_FAILPOINTS
-        shmds::core::failpoint_arm("once.done.unwoken");
-#endif
-        shmds_once_done(once);
-        return 3;
-    });
-    ASSERT_GT(init, 0);
-    while (entered.p->load() != 1) std::this_thread::sleep_for(1ms);
-    expect_sleeper_returns(
-        [&] { return shmds_once_enter(once, SHMDS_FOREVER) == 0 ? 0 : 1; }, nullptr,
-        [&] {
-            entered.p->store(2);
-            return 0;
-        });
-    const ChildExit ie = wait_child(init, 10s);
-    EXPECT_TRUE(!ie.exited && ie.signal == SIGKILL) << "the initializer " << ie.describe();
+    expect_sleeper_survives_holder(
+        [&] { return shmds_once_enter(once, SHMDS_FOREVER) == 1; }, "once.done.unwoken",
+        [&] { shmds_once_done(once); },
+        [&] { return shmds_once_enter(once, SHMDS_FOREVER) == 0 ? 0 : 1; });
     EXPECT_EQ(1, shmds_once_is_done(once));
     shmds_once_close(once);
 }

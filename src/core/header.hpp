@@ -71,6 +71,23 @@ struct SegmentShape {
     std::uint64_t geometry[kGeometryWords] = {};
     std::uint64_t total_size = 0;
     std::uint64_t layout_hash = 0;
+
+    // All fields at once; `geometry` fills the first words, the rest stay 0.
+    static SegmentShape of(std::uint32_t variant, std::uint32_t elem_size,
+                           std::uint32_t elem_align, std::uint64_t total_size,
+                           std::uint64_t layout_hash,
+                           std::initializer_list<std::uint64_t> geometry) noexcept {
+        SegmentShape s;
+        s.variant = variant;
+        s.elem_size = elem_size;
+        s.elem_align = elem_align;
+        s.total_size = total_size;
+        s.layout_hash = layout_hash;
+        int i = 0;
+        for (std::uint64_t g : geometry)
+            if (i < kGeometryWords) s.geometry[i++] = g;
+        return s;
+    }
 };
 
 // FNV-1a over a list of numbers: sizes and offsets of the shared structs, so two builds

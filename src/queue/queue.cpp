@@ -29,15 +29,9 @@ int Queue::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
 
 namespace {
 core::SegmentShape shape_of(const Geometry &g) {
-    core::SegmentShape s;
-    s.variant = std::uint32_t(g.variant);
-    s.elem_size = g.elem_size;
-    s.elem_align = g.elem_align;
-    s.geometry[kGeomCapacity] = g.capacity;
-    s.geometry[kGeomArena] = g.arena;
-    s.total_size = g.total;
-    s.layout_hash = layout_hash(g.variant);
-    return s;
+    static_assert(kGeomCapacity == 0 && kGeomArena == 1);
+    return core::SegmentShape::of(std::uint32_t(g.variant), g.elem_size, g.elem_align, g.total,
+                                  layout_hash(g.variant), {g.capacity, g.arena});
 }
 }  // namespace
 

@@ -25,17 +25,11 @@ int ReqRep::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
 
 namespace {
 core::SegmentShape shape_of(const Geometry &g) {
-    core::SegmentShape s;
-    s.variant = std::uint32_t(g.variant);
-    s.elem_size = std::uint32_t(g.resp_stride);
-    s.elem_align = std::uint32_t(kCacheLine);
-    s.geometry[kGeomRequests] = g.requests;
-    s.geometry[kGeomSlots] = g.slots;
-    s.geometry[kGeomReqSize] = g.req_size;
-    s.geometry[kGeomRespSize] = g.resp_size;
-    s.total_size = g.total;
-    s.layout_hash = layout_hash(g.variant);
-    return s;
+    static_assert(kGeomRequests == 0 && kGeomSlots == 1 && kGeomReqSize == 2 &&
+                  kGeomRespSize == 3);
+    return core::SegmentShape::of(std::uint32_t(g.variant), std::uint32_t(g.resp_stride),
+                                  std::uint32_t(kCacheLine), g.total, layout_hash(g.variant),
+                                  {g.requests, g.slots, g.req_size, g.resp_size});
 }
 }  // namespace
 
