@@ -1,5 +1,5 @@
 // Named crash points for the crash-matrix tests (DESIGN.md §7). In a build with
-// -Dfailpoints=true, SHMDS_FAILPOINT("queue.push.published") kills the calling process
+// -Dfailpoints=true, SHMDS_FAILPOINT("queue.int.push.published") kills the calling process
 // with SIGKILL when that name is armed (shmds_test_arm_failpoint, or the SHMDS_FAILPOINT
 // environment variable read at the first check). In any other build it is nothing.
 #pragma once
