@@ -279,6 +279,11 @@ TEST(ReqRepCrash, KilledAtEveryFailpointNothingWedges) {
             return 3;  // not reached: the failpoint kills us
         }), std::chrono::seconds(10));
         ASSERT_EQ(SIGKILL, death.signal) << death.describe();
+        if (std::string(c.failpoint) == "reqrep.send.queued") {
+            // Queued before the sender died: counted as sent, and served like any other.
+            EXPECT_EQ(1u, reqrep_stats(rr.get()).sent);
+            EXPECT_EQ(1u, reqrep_stats(rr.get()).queued);
+        }
 
         if (mine) {
             // Killed in the recv lock hold, the request is still queued (nothing was

@@ -124,7 +124,6 @@ int ReqRep::send(const void *data, std::size_t len, std::uint64_t *id,
     }
     SHMDS_FAILPOINT("reqrep.send.queued");
     core::waitpoint_wake(ctl_->requests, 1);
-    ctl_->sent.fetch_add(1, kRelaxed);
     pending_.fetch_add(1, kRelaxed);
     *id = slot_id;
     return 0;
@@ -203,7 +202,10 @@ void ReqRep::stats(Stats &s) const noexcept {
     s.resp_size = geom_.resp_size;
     s.queued = ring_.size();
     s.slots_in_use = slots_.in_use();
-    s.sent = ctl_->sent.load(kRelaxed);
+    // The ring's tail counts every queued request exactly, even one whose sender died
+    // right after queueing it (a separate counter would miss it; the field in
+    // ReqControl stays for the layout).
+    s.sent = ring_.tail();
     s.received = ctl_->received.load(kRelaxed);
     s.replied = ctl_->replied.load(kRelaxed);
     s.collected = ctl_->collected.load(kRelaxed);

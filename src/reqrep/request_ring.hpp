@@ -50,6 +50,8 @@ public:
                ctl_->head.load(std::memory_order_acquire);
     }
     std::uint64_t head() const noexcept { return ctl_->head.load(std::memory_order_acquire); }
+    // Requests ever queued: tail only grows, by one commit per push.
+    std::uint64_t tail() const noexcept { return ctl_->tail.load(std::memory_order_acquire); }
     std::uint64_t size() const noexcept;
 
 private:
