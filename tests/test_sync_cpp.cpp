@@ -260,4 +260,23 @@ TEST(SyncCppOnce, AGuardMovesItsRole) {
     EXPECT_FALSE(o.enter());
 }
 
+TEST(SyncCpp, SemaphoreAndBarrierEventfdsFollowTheOneRule) {
+    auto sem = shmds::semaphore::create(shmds::backing::anonymous(), 2, 1);
+    const int fd = sem.eventfd();
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(std::nullopt, sem.consume_events());
+    ASSERT_TRUE(sem.try_acquire());
+    sem.release();
+    EXPECT_EQ(std::nullopt, sem.consume_events()) << "release signalled the eventfd itself";
+    sem.notify();
+    sem.notify();
+    EXPECT_EQ(std::optional<std::uint64_t>(2), sem.consume_events());
+
+    auto bar = shmds::barrier::create(shmds::backing::anonymous(), 2);
+    bar.set_eventfd(fd);  // one eventfd shared by two handles
+    bar.notify();
+    EXPECT_EQ(std::optional<std::uint64_t>(1), sem.consume_events());
+    EXPECT_EQ(std::nullopt, bar.consume_events());
+}
+
 }  // namespace

@@ -33,6 +33,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <optional>
 #include <unistd.h>
 
 namespace shmds {
@@ -341,8 +342,17 @@ public:
     std::uint32_t max() const noexcept { return shmds_semaphore_max(handle()); }
     /** Permits this process holds now. Never blocks. */
     std::uint64_t held() const noexcept { return shmds_semaphore_held(handle()); }
-    /** The handle's eventfd (release() signals it), created on first use. Never blocks. */
+    // ---- eventfd (never block; only notify() signals it: common.h, "Eventfds") ----
+    /** The handle's eventfd, created on first use. Throws shmds::error. */
     int eventfd() { return detail::check(shmds_semaphore_eventfd(handle())); }
+    /** Use `fd` as the handle's eventfd (shmds_semaphore_set_eventfd()). Throws shmds::error. */
+    void set_eventfd(int fd) { detail::check(shmds_semaphore_set_eventfd(handle(), fd)); }
+    /** Signal the eventfd. Throws shmds::error (-ENOENT: no eventfd). */
+    void notify() { detail::check(shmds_semaphore_notify(handle())); }
+    /** The pending event count, or std::nullopt if none. Throws -ENOENT (no eventfd). */
+    std::optional<std::uint64_t> consume_events() {
+        return detail::consume_events(shmds_semaphore_eventfd_consume, handle());
+    }
 
 private:
     bool acquire_raw(std::uint32_t n, std::int64_t ns) {
@@ -385,8 +395,17 @@ public:
     std::uint32_t parties() const noexcept { return shmds_barrier_parties(handle()); }
     /** Whether the barrier is broken (refusing waits until reset()). Never blocks. */
     bool is_broken() const { return detail::check(shmds_barrier_is_broken(handle())); }
-    /** The handle's eventfd (the leader's trip signals it), created on first use. Never blocks. */
+    // ---- eventfd (never block; only notify() signals it: common.h, "Eventfds") ----
+    /** The handle's eventfd, created on first use. Throws shmds::error. */
     int eventfd() { return detail::check(shmds_barrier_eventfd(handle())); }
+    /** Use `fd` as the handle's eventfd (shmds_barrier_set_eventfd()). Throws shmds::error. */
+    void set_eventfd(int fd) { detail::check(shmds_barrier_set_eventfd(handle(), fd)); }
+    /** Signal the eventfd. Throws shmds::error (-ENOENT: no eventfd). */
+    void notify() { detail::check(shmds_barrier_notify(handle())); }
+    /** The pending event count, or std::nullopt if none. Throws -ENOENT (no eventfd). */
+    std::optional<std::uint64_t> consume_events() {
+        return detail::consume_events(shmds_barrier_eventfd_consume, handle());
+    }
 
 private:
     barrier_result wait_raw(std::int64_t ns) {
