@@ -3,6 +3,7 @@
 #include "support/damaged_lock.hpp"
 #include "support/proc.hpp"
 
+#include "core/elem_type.hpp"
 #include "core/error.hpp"
 #include "core/owner.hpp"
 #include "core/robust_mutex.hpp"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -1038,3 +1040,78 @@ TEST(FdPassing, MemfdQueueReachesAnUnrelatedProcess) {
     EXPECT_EQ(0u, shmds_queue_size(q));
     shmds_queue_close(q);
 }
+
+// ------------------------------------------------------------ element types
+
+namespace {
+
+TEST(ElemTypes, EveryIntegerTypeRoundTripsItsLimitsAndRefusesOneBeyond) {
+    using shmds::core::ElemType;
+    struct Row {
+        ElemType t;
+        std::int64_t lo;
+        std::uint64_t hi;
+    };
+    const Row rows[] = {
+        {ElemType::int8, -128, 127},
+        {ElemType::int16, -32768, 32767},
+        {ElemType::int32, INT32_MIN, INT32_MAX},
+        {ElemType::int64, INT64_MIN, INT64_MAX},
+        {ElemType::uint8, 0, 255},
+        {ElemType::uint16, 0, 65535},
+        {ElemType::uint32, 0, UINT32_MAX},
+        {ElemType::uint64, 0, UINT64_MAX},
+    };
+    for (const Row &r : rows) {
+        const auto *info = shmds::core::elem_type_info(std::uint32_t(r.t));
+        ASSERT_NE(nullptr, info);
+        SCOPED_TRACE(info->name);
+        unsigned char buf[9];
+        std::memset(buf, 0xA5, sizeof buf);
+        std::int64_t s = 0;
+        std::uint64_t u = 0;
+        ASSERT_EQ(0, shmds::core::encode_uint(r.t, r.hi, buf, "t"));
+        EXPECT_EQ(0xA5, buf[info->size]) << "wrote past the element";
+        ASSERT_EQ(0, shmds::core::decode_uint(r.t, buf, &u, "t"));
+        EXPECT_EQ(r.hi, u);
+        ASSERT_EQ(0, shmds::core::encode_int(r.t, r.lo, buf, "t"));
+        ASSERT_EQ(0, shmds::core::decode_int(r.t, buf, &s, "t"));
+        EXPECT_EQ(r.lo, s);
+        if (r.hi < UINT64_MAX && r.t != ElemType::int64)
+            EXPECT_EQ(-ERANGE, shmds::core::encode_uint(r.t, r.hi + 1, buf, "t"));
+        if (r.lo > INT64_MIN) EXPECT_EQ(-ERANGE, shmds::core::encode_int(r.t, r.lo - 1, buf, "t"));
+        EXPECT_EQ(-EINVAL, shmds::core::encode_float(r.t, 1.0, buf, "t"));
+    }
+    unsigned char buf[8];
+    ASSERT_EQ(0, shmds::core::encode_uint(ElemType::uint64, UINT64_MAX, buf, "a uint64 buffer"));
+    std::int64_t s = 0;
+    EXPECT_EQ(-ERANGE, shmds::core::decode_int(ElemType::uint64, buf, &s, "a uint64 buffer"));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "a uint64 buffer"));
+    EXPECT_EQ(-ERANGE, shmds::core::encode_uint(ElemType::int64, UINT64_MAX, buf, "t"));
+    ASSERT_EQ(0, shmds::core::encode_int(ElemType::int8, -1, buf, "t"));
+    std::uint64_t u = 0;
+    EXPECT_EQ(-ERANGE, shmds::core::decode_uint(ElemType::int8, buf, &u, "t"));
+    EXPECT_EQ(-EINVAL, shmds::core::encode_int(ElemType::bytes, 1, buf, "t"));
+}
+
+TEST(ElemTypes, FloatsRoundTripAndF32RefusesFiniteValuesBeyondItsRange) {
+    using shmds::core::ElemType;
+    unsigned char buf[8];
+    double d = 0;
+    ASSERT_EQ(0, shmds::core::encode_float(ElemType::f64, 1e300, buf, "t"));
+    ASSERT_EQ(0, shmds::core::decode_float(ElemType::f64, buf, &d, "t"));
+    EXPECT_EQ(1e300, d);
+    ASSERT_EQ(0, shmds::core::encode_float(ElemType::f32, 0.5, buf, "t"));
+    ASSERT_EQ(0, shmds::core::decode_float(ElemType::f32, buf, &d, "t"));
+    EXPECT_EQ(0.5, d);
+    EXPECT_EQ(-ERANGE, shmds::core::encode_float(ElemType::f32, 1e300, buf, "t"));
+    EXPECT_EQ(0, shmds::core::encode_float(ElemType::f32, INFINITY, buf, "t"));
+    EXPECT_EQ(-EINVAL, shmds::core::encode_int(ElemType::f32, 1, buf, "t"));
+    EXPECT_EQ(-EINVAL, shmds::core::decode_float(ElemType::int32, buf, &d, "t"));
+    EXPECT_STREQ("f32", shmds::core::elem_type_name(std::uint32_t(ElemType::f32)));
+    EXPECT_STREQ("unknown-type", shmds::core::elem_type_name(99));
+    EXPECT_EQ(4, shmds_type_size(SHMDS_TYPE_F32));
+    EXPECT_STREQ("uint16", shmds_type_name(SHMDS_TYPE_UINT16));
+}
+
+}  // namespace

@@ -3,6 +3,7 @@
 // typed rings share about their slots and capacity.
 #pragma once
 
+#include "core/elem_type.hpp"
 #include "core/error.hpp"
 #include "core/platform.hpp"
 #include "core/wide_cas.hpp"
@@ -12,16 +13,15 @@
 
 namespace shmds::core {
 
-enum class ElementVariant : std::uint32_t { int16 = 1, int32 = 2, int64 = 3, bytes = 4 };
+// The queue's and pubsub's variants are the first four element types.
+using ElementVariant = ElemType;
 
+// The name of a variant these rings support (int16, int32, int64, bytes), else
+// "unknown-variant".
 inline const char *element_variant_name(std::uint32_t v) noexcept {
-    switch (ElementVariant(v)) {
-        case ElementVariant::int16: return "int16";
-        case ElementVariant::int32: return "int32";
-        case ElementVariant::int64: return "int64";
-        case ElementVariant::bytes: return "bytes";
-    }
-    return "unknown-variant";
+    return v >= std::uint32_t(ElemType::int16) && v <= std::uint32_t(ElemType::bytes)
+               ? elem_type_name(v)
+               : "unknown-variant";
 }
 
 // An integer variant keeps one slot per item with its sequence and value together, so
