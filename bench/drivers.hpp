@@ -4,6 +4,7 @@
 //   run_stream    producer and consumer processes, blocking calls     -> msgs/s
 //   run_pingpong  round trips through two channels, per-trip timing   -> p50, p99 ns; rt/s
 //   run_idle      a consumer blocked on an empty channel for ~1 s     -> its CPU time
+//                 (add_idle registers one in the idle_consumer workload)
 //
 // A channel has `Msg`, send(const Msg &) and recv(Msg &); batching channels add
 // send_many(const Msg *, n) and recv_many(Msg *, max).
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <ctime>
+#include <string>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
@@ -331,6 +333,23 @@ void run_idle(const RunParams &p, Sample &s, Ch &ch) {
           }}},
         case_timeout(p) + idle_s);
     s.add("cpu", reports[1].values[0], "us/s");
+}
+
+// The peer every idle sleeper is divided by: atomic_queue's consumer, which spins
+// (registered by the queue bench), so the ratio reads as "share of a spinning core".
+inline constexpr const char *kIdlePeer = "atomic_queue";
+
+// Adds subject to the idle_consumer workload: run_idle on a fresh Ch per repetition.
+template <typename Ch>
+void add_idle(const std::string &subject, const std::string &vs) {
+    Case c{"idle_consumer", subject, vs, [](const RunParams &p, Sample &s) {
+               Ch ch;
+               s.note(ch.note());
+               run_idle(p, s, ch);
+           }};
+    c.warmup = false;
+    c.max_reps = 3;  // each repetition is a full second of idling
+    add_case(std::move(c));
 }
 
 }  // namespace shmds::bench

@@ -315,7 +315,9 @@ void print_table(std::FILE *out, const std::vector<Result> &all,
         char wait[16] = "-";
         if (r.wait >= 0) std::snprintf(wait, sizeof wait, "%.0f%%", r.wait * 100);
         char ratio[24] = "";
-        if (std::isfinite(r.ratio)) std::snprintf(ratio, sizeof ratio, "%.2fx", r.ratio);
+        // Two significant digits below 0.01 (an idle sleeper against a spinning peer).
+        if (std::isfinite(r.ratio))
+            std::snprintf(ratio, sizeof ratio, r.ratio < 0.01 ? "%.2gx" : "%.2fx", r.ratio);
         std::fprintf(out, "%-18s %-15s %-6s %10s %-8s %6s %5s  %-13s %7s  %s\n",
                      r.workload.c_str(), r.subject.c_str(), r.metric.c_str(),
                      human(r.value).c_str(), r.unit.c_str(), spread, wait, r.ratio_to.c_str(),

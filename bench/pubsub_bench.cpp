@@ -10,6 +10,8 @@
 // design, so its subscribers read singly. Every subscriber checks it got every message in
 // order: the publisher keeps within one ring of the slowest subscriber, so the fan-out is
 // lossless like its peers' (which block the writer instead).
+//
+// idle_consumer/shmds-pubsub: the CPU of a subscriber blocked in poll on an empty ring.
 #include "drivers.hpp"
 #include "harness.hpp"
 #include "peer_channels.hpp"
@@ -87,6 +89,30 @@ void add_single() {
                   shmds_pubsub_sub_close(sub);
               }});
 }
+
+// ---- idle: a subscriber blocked in poll on an empty ring ----
+
+// run_idle's channel: send publishes, recv polls FOREVER. Subscribed before fork(), so
+// the first message is seen by the subscriber child.
+class ShmdsPubSubIdle {
+public:
+    using Msg = std::uint64_t;
+    ShmdsPubSubIdle() : sub_(ps_.subscribe()) {}
+    ~ShmdsPubSubIdle() { shmds_pubsub_sub_close(sub_); }
+    std::string note() const { return "sub_poll_int FOREVER"; }
+    void send(const Msg &m) {
+        check_shmds(shmds_pubsub_publish_int(ps_.get(), std::int64_t(m)), "publish");
+    }
+    void recv(Msg &m) {
+        std::int64_t v = 0;
+        check_shmds(shmds_pubsub_sub_poll_int(sub_, &v, SHMDS_FOREVER), "poll");
+        m = std::uint64_t(v);
+    }
+
+private:
+    ShmdsPubSub ps_;
+    shmds_pubsub_sub_t *sub_;
+};
 
 // ---- fan-out: 1 publisher, kSubscribers subscriber processes ----
 
@@ -225,6 +251,9 @@ void register_pubsub_benchmarks() {
     add_fan<ChannelFan<PipeChannel<std::uint64_t>>>("pipe", "");
     add_fan<ChannelFan<SocketChannel<std::uint64_t>>>("socketpair", "");
     add_fan<ChannelFan<PosixMqChannel<std::uint64_t>>>("posix-mq", "");
+    add_idle<ShmdsPubSubIdle>("shmds-pubsub", kIdlePeer);
+    add_target({"idle_consumer", "shmds-pubsub", "cpu", "", false, 1000,
+                "CPU of an idle subscriber blocked in poll"});
     add_target({"fanout4/int64", "shmds", "rate", "pipe", true, 10,
                 "fan-out to 4 subscribers vs a pipe per subscriber"});
     add_target({"ps_single/int64", "shmds-batch" + std::to_string(kBatch), "rate", "shmds", true,

@@ -59,18 +59,6 @@ void add_batches(const std::string &type) {
               }});
 }
 
-template <typename Ch>
-void add_idle(const std::string &subject, const std::string &vs) {
-    Case c{"idle_consumer", subject, vs, [](const RunParams &p, Sample &s) {
-               Ch ch;
-               s.note(ch.note());
-               run_idle(p, s, ch);
-           }};
-    c.warmup = false;
-    c.max_reps = 3;  // each repetition is a full second of idling
-    add_case(std::move(c));
-}
-
 template <typename M>
 void add_peers(const std::string &type) {
     add_channel<SpinChannel<M>>(type, kPeer, "", true);
@@ -115,9 +103,9 @@ void register_queue_benchmarks() {
     add_batches<ShmdsBytesChannel>("bytes64");
     add_peers<Msg64>("bytes64");
 
-    add_idle<ShmdsIntChannel>("shmds-int64", kPeer);
-    add_idle<ShmdsBytesChannel>("shmds-bytes64", kPeer);
-    add_idle<SpinChannel<std::uint64_t>>(kPeer, "");
+    add_idle<ShmdsIntChannel>("shmds-int64", kIdlePeer);
+    add_idle<ShmdsBytesChannel>("shmds-bytes64", kIdlePeer);
+    add_idle<SpinChannel<std::uint64_t>>(kIdlePeer, "");
 
     add_queue_targets();
 }

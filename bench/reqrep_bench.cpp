@@ -1,7 +1,8 @@
 // ReqRep benchmarks (issue 4): a cross-process echo, one client and one server, in
 // requests/s and p50/p99 round trip, against a socketpair, a pipe pair, TCP over
 // loopback and a pair of Boost.Interprocess message_queues, with 8-byte and 64-byte
-// messages. The server echoes the request; the client checks every reply.
+// messages. The server echoes the request; the client checks every reply. Plus the CPU
+// of a server blocked in recv on an empty ring (idle_consumer/shmds-reqrep).
 #include "drivers.hpp"
 #include "harness.hpp"
 #include "peer_channels.hpp"
@@ -165,6 +166,35 @@ private:
     ChannelLink<Ch> link_;
 };
 
+// run_idle's channel: send is a client's request (its reply never collected), recv
+// the server's recv FOREVER on an empty request ring.
+class ShmdsServerIdle {
+public:
+    using Msg = std::uint64_t;
+    ShmdsServerIdle() {
+        shmds_options_t opts = SHMDS_OPTIONS_INIT;
+        shmds_reqrep_config_t cfg = SHMDS_REQREP_CONFIG_INIT(SHMDS_REQREP_INT64, 64, 16);
+        check_shmds(shmds_reqrep_create(&opts, &cfg, &rr_), "shmds_reqrep_create");
+    }
+    ~ShmdsServerIdle() { shmds_reqrep_close(rr_); }
+    ShmdsServerIdle(const ShmdsServerIdle &) = delete;
+    ShmdsServerIdle &operator=(const ShmdsServerIdle &) = delete;
+    std::string note() const { return "server recv_int FOREVER"; }
+    void send(const Msg &m) {
+        std::uint64_t id = 0;
+        check_shmds(shmds_reqrep_send_int(rr_, std::int64_t(m), &id, SHMDS_FOREVER), "send");
+    }
+    void recv(Msg &m) {
+        std::int64_t v = 0;
+        std::uint64_t id = 0;
+        check_shmds(shmds_reqrep_recv_int(rr_, &v, &id, SHMDS_FOREVER), "recv");
+        m = std::uint64_t(v);
+    }
+
+private:
+    shmds_reqrep_t *rr_ = nullptr;
+};
+
 template <typename Link>
 void add_echo(const std::string &type, const std::string &subject, const std::string &vs,
               const char *note) {
@@ -188,6 +218,9 @@ void add_echo_family(const std::string &type) {
 void register_reqrep_benchmarks() {
     add_echo_family<std::uint64_t>("int64");
     add_echo_family<Msg64>("bytes64");
+    add_idle<ShmdsServerIdle>("shmds-reqrep", kIdlePeer);
+    add_target({"idle_consumer", "shmds-reqrep", "cpu", "", false, 1000,
+                "CPU of an idle server blocked in recv"});
     for (const char *w : {"rr_echo/int64", "rr_echo/bytes64"})
         add_target({w, "shmds", "rate", "socketpair", true, 3,
                     std::string(w) + " requests/s vs a socketpair echo"});

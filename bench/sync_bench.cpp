@@ -6,6 +6,7 @@
 //   rwlock_read_mostly  2 processes, 90% read / 10% write locks, N ops each  -> ops/s
 //   semaphore_1proc     acquire+release pairs in one process                -> pairs/s
 //   semaphore_2proc     2 processes add N each to a counter under 1 permit   -> incr/s
+//   idle_consumer       an acquirer blocked on 0 permits for ~1 s            -> its CPU
 //
 // Every shared-memory subject lives in a mapping made before fork(). The contended
 // cases check their counter (and the rwlock its readers' view) and fail if a lock let
@@ -343,6 +344,23 @@ void add_rwlock(const std::string &subject, const std::string &vs, const std::st
               }});
 }
 
+// run_idle's channel: a semaphore with no permits. It carries no data, so a message is
+// the count of permits this side has taken (run_idle checks 1, then 2).
+class ShmdsSemaphoreIdle {
+public:
+    using Msg = std::uint64_t;
+    std::string note() const { return "acquire FOREVER on 0 permits"; }
+    void send(const Msg &) { sem_.unlock(); }
+    void recv(Msg &m) {
+        sem_.lock();
+        m = ++taken_;
+    }
+
+private:
+    ShmdsSemaphore sem_{1, 0};
+    std::uint64_t taken_ = 0;
+};
+
 template <typename S>
 void add_semaphore(const std::string &subject, const std::string &vs) {
     add_case({"semaphore_1proc", subject, vs, [](const RunParams &p, Sample &s) {
@@ -373,6 +391,10 @@ void register_sync_benchmarks() {
 
     add_semaphore<ShmdsSemaphore>("shmds", "posix-sem");
     add_semaphore<PosixSemaphore>("posix-sem", "");
+
+    add_idle<ShmdsSemaphoreIdle>("shmds-semaphore", kIdlePeer);
+    add_target({"idle_consumer", "shmds-semaphore", "cpu", "", false, 1000,
+                "CPU of an idle acquirer blocked on 0 permits"});
 
     add_target({"mutex_uncontended", "shmds", "rate", kRobust, true, 1.0,
                 "mutex lock+unlock, one process, vs robust pthread mutex"});
