@@ -8,7 +8,7 @@
 // may read hints (head/tail positions, versions) that the dead waker never advanced,
 // while the attempt looks at the state itself. A lost wake therefore costs a sleeper at
 // most kWakeBoundNs, and an idle sleeper pays one attempt per interval (measured in
-// the bench's idle_* workloads), never a spin.
+// the bench's idle_consumer workload, one row per kind of sleeper), never a spin.
 //
 // Raw futex sleeps outside a WaitPoint are bounded the same way by futex_wait itself
 // (core/futex.hpp), so nothing in the library can sleep past a lost wake.
