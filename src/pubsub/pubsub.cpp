@@ -109,6 +109,8 @@ void PubSub::initialize(std::uint8_t *base) noexcept {
                 h->seq.store((i + 1 - cap) << 1, kRelaxed);
             }
             break;
+        default:  // compute_geometry admits no other element type
+            break;
     }
 }
 
