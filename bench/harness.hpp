@@ -101,6 +101,21 @@ struct Target {
 void add_case(Case c);
 void add_target(Target t);
 
+// The same case with both processes of a pair pinned to one CPU ("<workload>@1cpu",
+// divided by `ratio_to` instead): what a blocking channel costs when the process it
+// waits for cannot run until it yields, as in worker fleets with more processes than
+// cores. Only for cases that do not spin (a spinner on one CPU measures the scheduler).
+inline Case on_one_cpu(Case c, std::string ratio_to) {
+    c.workload += "@1cpu";
+    c.ratio_to = std::move(ratio_to);
+    c.run = [run = std::move(c.run)](const RunParams &p, Sample &s) {
+        RunParams one = p;
+        one.cpu_b = one.cpu_a;
+        run(one, s);
+    };
+    return c;
+}
+
 // Monotonic nanoseconds, the one clock of the harness (vDSO, no syscall).
 std::int64_t now_ns() noexcept;
 

@@ -17,30 +17,39 @@ namespace {
 // Every libshmds figure is divided by the strongest peer: atomic_queue, which spins.
 constexpr const char *kPeer = "atomic_queue";
 
+// The blocking workloads on one CPU: the @1cpu rows of every channel that does not spin.
+// A libshmds row is divided by the peers named for them (the raw futex where one exists).
 template <typename Ch>
 void add_channel(const std::string &type, const std::string &subject, const std::string &vs,
-                 bool spins) {
+                 bool spins, const std::string &stream_vs_one_cpu = "",
+                 const std::string &pingpong_vs_one_cpu = "") {
     add_case({"q_single/" + type, subject, vs, [](const RunParams &p, Sample &s) {
                   Ch ch;
                   s.note(ch.note());
                   run_pairs(p, s, pair_step(ch));
               }});
-    add_case({"q1p1c/" + type, subject, vs,
-              [](const RunParams &p, Sample &s) {
-                  Ch ch;
-                  s.note(ch.note());
-                  ItemStream<Ch> stream(ch);
-                  run_stream(p, s, stream);
-              },
-              spins});
-    add_case({"pingpong/" + type, subject, vs,
-              [](const RunParams &p, Sample &s) {
-                  Ch there, back;
-                  s.note(there.note());
-                  ChannelLink<Ch> link(there, back);
-                  run_pingpong(p, s, link);
-              },
-              spins});
+    const Case stream{"q1p1c/" + type, subject, vs,
+                      [](const RunParams &p, Sample &s) {
+                          Ch ch;
+                          s.note(ch.note());
+                          ItemStream<Ch> items(ch);
+                          run_stream(p, s, items);
+                      },
+                      spins};
+    const Case pingpong{"pingpong/" + type, subject, vs,
+                        [](const RunParams &p, Sample &s) {
+                            Ch there, back;
+                            s.note(there.note());
+                            ChannelLink<Ch> link(there, back);
+                            run_pingpong(p, s, link);
+                        },
+                        spins};
+    add_case(stream);
+    add_case(pingpong);
+    if (!spins) {
+        add_case(on_one_cpu(stream, stream_vs_one_cpu));
+        add_case(on_one_cpu(pingpong, pingpong_vs_one_cpu));
+    }
 }
 
 template <typename Ch>
@@ -82,6 +91,9 @@ void add_queue_targets() {
                 "Int64 blocking round trip p50 vs atomic_queue spinning"});
     add_target({"pingpong/bytes64", "shmds", "p50", kPeer, false, 2,
                 "Bytes64 blocking round trip p50 vs atomic_queue spinning"});
+    // Issue 9: waiting that adapts when the process waited for cannot run.
+    add_target({"pingpong/int64@1cpu", "shmds", "rate", "futex", true, 0.9,
+                "Int64 round trips, both on one CPU, vs raw futex"});
     // "Uses no CPU": under 0.1% of a core (the spin before sleeping and the wake-up).
     add_target({"idle_consumer", "shmds-int64", "cpu", "", false, 1000,
                 "CPU of an idle, blocked Int64 consumer"});
@@ -90,16 +102,20 @@ void add_queue_targets() {
 }
 
 void register_queue_benchmarks() {
-    add_channel<ShmdsIntChannel>("int64", "shmds", kPeer, false);
+    // On one CPU the peer to beat is the raw futex (pingpong) and, for q1p1c where no
+    // raw futex ring exists yet, the pipe.
+    add_channel<ShmdsIntChannel>("int64", "shmds", kPeer, false, "pipe", "futex");
     add_batches<ShmdsIntChannel>("int64");
     add_peers<std::uint64_t>("int64");
-    add_case({"pingpong/int64", "futex", "", [](const RunParams &p, Sample &s) {
-                  FutexLink link;
-                  s.note("raw FUTEX_WAIT/WAKE, no spin");
-                  run_pingpong(p, s, link);
-              }});
+    const Case futex_pingpong{"pingpong/int64", "futex", "", [](const RunParams &p, Sample &s) {
+                                  FutexLink link;
+                                  s.note("raw FUTEX_WAIT/WAKE, no spin");
+                                  run_pingpong(p, s, link);
+                              }};
+    add_case(futex_pingpong);
+    add_case(on_one_cpu(futex_pingpong, ""));
 
-    add_channel<ShmdsBytesChannel>("bytes64", "shmds", kPeer, false);
+    add_channel<ShmdsBytesChannel>("bytes64", "shmds", kPeer, false, "pipe", "pipe");
     add_batches<ShmdsBytesChannel>("bytes64");
     add_peers<Msg64>("bytes64");
 

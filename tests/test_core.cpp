@@ -1077,9 +1077,12 @@ TEST(ElemTypes, EveryIntegerTypeRoundTripsItsLimitsAndRefusesOneBeyond) {
         ASSERT_EQ(0, shmds::core::encode_int(r.t, r.lo, buf, "t"));
         ASSERT_EQ(0, shmds::core::decode_int(r.t, buf, &s, "t"));
         EXPECT_EQ(r.lo, s);
-        if (r.hi < UINT64_MAX && r.t != ElemType::int64)
+        if (r.hi < UINT64_MAX && r.t != ElemType::int64) {
             EXPECT_EQ(-ERANGE, shmds::core::encode_uint(r.t, r.hi + 1, buf, "t"));
-        if (r.lo > INT64_MIN) EXPECT_EQ(-ERANGE, shmds::core::encode_int(r.t, r.lo - 1, buf, "t"));
+        }
+        if (r.lo > INT64_MIN) {
+            EXPECT_EQ(-ERANGE, shmds::core::encode_int(r.t, r.lo - 1, buf, "t"));
+        }
         EXPECT_EQ(-EINVAL, shmds::core::encode_float(r.t, 1.0, buf, "t"));
     }
     unsigned char buf[8];
