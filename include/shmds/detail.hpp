@@ -268,6 +268,29 @@ std::optional<std::uint64_t> consume_events(int (*consume)(Params...), Args &&..
     return n;
 }
 
+/**
+ * The four eventfd verbs of a handle with one eventfd, over its C functions; only
+ * notify() signals it (common.h, "Eventfds"). None blocks. Derived is the class (CRTP:
+ * it has a public handle()).
+ */
+template <class Derived, auto Get, auto Set, auto Notify, auto Consume>
+class eventfd_verbs {
+public:
+    /** The handle's eventfd, created on first use. Throws shmds::error. */
+    int eventfd() { return check(Get(self())); }
+    /** Use `fd` (duplicated) as the handle's eventfd; -1 detaches. Throws shmds::error. */
+    void set_eventfd(int fd) { check(Set(self(), fd)); }
+    /** Signal the eventfd. Throws shmds::error (-ENOENT: no eventfd). */
+    void notify() { check(Notify(self())); }
+    /** The pending event count, or std::nullopt if none. Throws -ENOENT (no eventfd). */
+    std::optional<std::uint64_t> consume_events() {
+        return detail::consume_events(Consume, self());
+    }
+
+private:
+    auto self() { return static_cast<Derived *>(this)->handle(); }
+};
+
 }  // namespace detail
 }  // namespace shmds
 

@@ -131,7 +131,10 @@ private:
 
 /** A broadcast ring in shared memory; move-only, closes its handle when destroyed. */
 template <class T>
-class pubsub : public detail::handle_base<shmds_pubsub_t, shmds_pubsub_close> {
+class pubsub : public detail::handle_base<shmds_pubsub_t, shmds_pubsub_close>,
+               public detail::eventfd_verbs<pubsub<T>, shmds_pubsub_eventfd,
+                                            shmds_pubsub_set_eventfd, shmds_pubsub_notify,
+                                            shmds_pubsub_eventfd_consume> {
     static constexpr bool is_bytes = std::is_same_v<T, std::string>;
     static constexpr int variant = detail::pubsub_variant<T>::value;
 
@@ -183,7 +186,7 @@ public:
     /** Publish, then signal the eventfd. Blocks as publish(); throws -ENOENT (no eventfd). */
     void publish_notify(const T &v) {
         publish(v);
-        notify();
+        this->notify();
     }
 
     /** A subscriber that sees only messages published from now on. Never blocks. */
@@ -206,16 +209,7 @@ public:
     /** The segment's fd for shmds_send_fd() (owned by the ring); throws -ENOENT if anonymous. */
     int fd() const { return detail::check(shmds_pubsub_fd(handle())); }
 
-    /** The handle's eventfd, created on first use. Never blocks. */
-    int eventfd() { return detail::check(shmds_pubsub_eventfd(handle())); }
-    /** Use `fd` as the handle's eventfd (shmds_pubsub_set_eventfd()). Never blocks. */
-    void set_eventfd(int fd) { detail::check(shmds_pubsub_set_eventfd(handle(), fd)); }
-    /** Signal the eventfd. Never blocks; throws -ENOENT (no eventfd). */
-    void notify() { detail::check(shmds_pubsub_notify(handle())); }
-    /** The pending event count, or std::nullopt if none. Never blocks; throws -ENOENT. */
-    std::optional<std::uint64_t> consume_events() {
-        return detail::consume_events(shmds_pubsub_eventfd_consume, handle());
-    }
+    // eventfd(), set_eventfd(), notify(), consume_events(): detail::eventfd_verbs.
 };
 
 }  // namespace shmds

@@ -42,7 +42,9 @@ struct queue_variant<std::string> : std::integral_constant<int, SHMDS_QUEUE_BYTE
 
 /** A bounded MPMC FIFO in shared memory; move-only, closes its handle when destroyed. */
 template <class T>
-class queue : public detail::handle_base<shmds_queue_t, shmds_queue_close> {
+class queue : public detail::handle_base<shmds_queue_t, shmds_queue_close>,
+              public detail::eventfd_verbs<queue<T>, shmds_queue_eventfd, shmds_queue_set_eventfd,
+                                           shmds_queue_notify, shmds_queue_eventfd_consume> {
     static constexpr bool is_bytes = std::is_same_v<T, std::string>;
     static constexpr int variant = detail::queue_variant<T>::value;
     template <class U>
@@ -196,17 +198,7 @@ public:
     /** The segment's fd for shmds_send_fd() (owned by the queue); throws -ENOENT if anonymous. */
     int fd() const { return detail::check(shmds_queue_fd(handle())); }
 
-    // ---- eventfd (never block) ----
-    /** The handle's eventfd, created on first use. Throws shmds::error. */
-    int eventfd() { return detail::check(shmds_queue_eventfd(handle())); }
-    /** Use `fd` as the handle's eventfd (shmds_queue_set_eventfd()). Throws shmds::error. */
-    void set_eventfd(int fd) { detail::check(shmds_queue_set_eventfd(handle(), fd)); }
-    /** Signal the eventfd. Throws shmds::error (-ENOENT: no eventfd). */
-    void notify() { detail::check(shmds_queue_notify(handle())); }
-    /** The pending event count, or std::nullopt if none. Throws -ENOENT (no eventfd). */
-    std::optional<std::uint64_t> consume_events() {
-        return detail::consume_events(shmds_queue_eventfd_consume, handle());
-    }
+    // eventfd(), set_eventfd(), notify(), consume_events(): detail::eventfd_verbs.
 
 private:
     int push_raw(const T &v, std::int64_t timeout) {

@@ -299,7 +299,10 @@ private:
 };
 
 /** A counting semaphore whose permits return when their holder process dies; move-only. */
-class semaphore : public detail::sync_base<shmds_semaphore_t> {
+class semaphore : public detail::sync_base<shmds_semaphore_t>,
+                  public detail::eventfd_verbs<semaphore, shmds_semaphore_eventfd,
+                                               shmds_semaphore_set_eventfd, shmds_semaphore_notify,
+                                               shmds_semaphore_eventfd_consume> {
 public:
     /**
      * Create with at most `max` permits, `initial` available now, or attach to the one
@@ -342,17 +345,7 @@ public:
     std::uint32_t max() const noexcept { return shmds_semaphore_max(handle()); }
     /** Permits this process holds now. Never blocks. */
     std::uint64_t held() const noexcept { return shmds_semaphore_held(handle()); }
-    // ---- eventfd (never block; only notify() signals it: common.h, "Eventfds") ----
-    /** The handle's eventfd, created on first use. Throws shmds::error. */
-    int eventfd() { return detail::check(shmds_semaphore_eventfd(handle())); }
-    /** Use `fd` as the handle's eventfd (shmds_semaphore_set_eventfd()). Throws shmds::error. */
-    void set_eventfd(int fd) { detail::check(shmds_semaphore_set_eventfd(handle(), fd)); }
-    /** Signal the eventfd. Throws shmds::error (-ENOENT: no eventfd). */
-    void notify() { detail::check(shmds_semaphore_notify(handle())); }
-    /** The pending event count, or std::nullopt if none. Throws -ENOENT (no eventfd). */
-    std::optional<std::uint64_t> consume_events() {
-        return detail::consume_events(shmds_semaphore_eventfd_consume, handle());
-    }
+    // eventfd(), set_eventfd(), notify(), consume_events(): detail::eventfd_verbs.
 
 private:
     bool acquire_raw(std::uint32_t n, std::int64_t ns) {
@@ -361,7 +354,10 @@ private:
 };
 
 /** A barrier for a fixed number of parties; move-only. */
-class barrier : public detail::sync_base<shmds_barrier_t> {
+class barrier : public detail::sync_base<shmds_barrier_t>,
+                public detail::eventfd_verbs<barrier, shmds_barrier_eventfd,
+                                             shmds_barrier_set_eventfd, shmds_barrier_notify,
+                                             shmds_barrier_eventfd_consume> {
 public:
     /** Create for `parties` (2 ..= 4096), or attach to the one at that path. Throws error. */
     static barrier create(const backing &where, std::uint32_t parties) {
@@ -395,17 +391,7 @@ public:
     std::uint32_t parties() const noexcept { return shmds_barrier_parties(handle()); }
     /** Whether the barrier is broken (refusing waits until reset()). Never blocks. */
     bool is_broken() const { return detail::check(shmds_barrier_is_broken(handle())); }
-    // ---- eventfd (never block; only notify() signals it: common.h, "Eventfds") ----
-    /** The handle's eventfd, created on first use. Throws shmds::error. */
-    int eventfd() { return detail::check(shmds_barrier_eventfd(handle())); }
-    /** Use `fd` as the handle's eventfd (shmds_barrier_set_eventfd()). Throws shmds::error. */
-    void set_eventfd(int fd) { detail::check(shmds_barrier_set_eventfd(handle(), fd)); }
-    /** Signal the eventfd. Throws shmds::error (-ENOENT: no eventfd). */
-    void notify() { detail::check(shmds_barrier_notify(handle())); }
-    /** The pending event count, or std::nullopt if none. Throws -ENOENT (no eventfd). */
-    std::optional<std::uint64_t> consume_events() {
-        return detail::consume_events(shmds_barrier_eventfd_consume, handle());
-    }
+    // eventfd(), set_eventfd(), notify(), consume_events(): detail::eventfd_verbs.
 
 private:
     barrier_result wait_raw(std::int64_t ns) {
