@@ -1,6 +1,7 @@
 #include "core/elem_type.hpp"
 
 #include "core/error.hpp"
+#include "core/int_range.hpp"
 
 #include <cerrno>
 #include <cfloat>
@@ -84,9 +85,7 @@ int encode_int(ElemType t, std::int64_t v, void *out, const char *what) noexcept
         if (v < 0) return fail(-ERANGE, "value {} does not fit {} (0..{})", v, what, unsigned_max(i->size));
         return encode_uint(t, std::uint64_t(v), out, what);
     }
-    const std::int64_t hi = signed_max(i->size);
-    if (v < -hi - 1 || v > hi)
-        return fail(-ERANGE, "value {} does not fit {} ({}..{})", v, what, -hi - 1, hi);
+    if (int r = check_int_range(v, int(i->size * 8), what)) return r;
     store_width(out, i->size, std::uint64_t(v));
     return 0;
 }
