@@ -18,7 +18,7 @@
  * item is published or taken by one atomic step, so only the dead process's own
  * in-flight call is lost. The bytes variant's lock is taken over by the next caller
  * when its holder dies (a caller already waiting checks on the holder every 10 ms, so
- * within about 11 ms; counted in stats.recoveries); every change commits with one
+ * within about 9 ms; counted in stats.recoveries); every change commits with one
  * store, so the queue holds either the old or the new state. Sleepers killed while
  * waiting are taken off the wait list later (also counted in recoveries).
  *

@@ -4,6 +4,7 @@
 
 #include "core/futex.hpp"
 #include "core/owner.hpp"
+#include "core/probe_wait.hpp"
 #include "core/probe_throttle.hpp"
 
 #include <cerrno>
@@ -15,13 +16,9 @@ namespace {
 constexpr std::uint64_t kWaiters = kStampLockWaiters;
 
 // A dead holder cannot wake anyone, so a sleeping waiter wakes on its own to check that
-// the holder lives: first after kFirstProbeNs (a contended lock is normally handed over
-// long before, so the check costs a live lock nothing), then every kProbeNs. The check
-// reads /proc, so it also catches a holder that is an unreaped zombie or whose thread
-// id was recycled. Those two bound recovery at about 11 ms, and cost a waiter on a lock
-// held for long about 1.5 ms of CPU per second.
-constexpr std::int64_t kFirstProbeNs = 1'000'000;
-constexpr std::int64_t kProbeNs = 10'000'000;
+// the holder lives, on the schedule of core/probe_wait.hpp (after 1 ms, then every
+// 8 ms). The check reads /proc, so it also catches a holder that is an unreaped zombie
+// or whose thread id was recycled.
 
 std::uint64_t holder_of(std::uint64_t word) noexcept { return word & ~kWaiters; }
 
@@ -105,7 +102,7 @@ int stamp_lock_slow(StampLock &word, std::uint64_t seen, const Deadline &deadlin
                 continue;
             seen |= kWaiters;
         }
-        const std::int64_t slice = probes == 0 ? kFirstProbeNs : kProbeNs;
+        const std::int64_t slice = probes == 0 ? kFirstProbeNs : kProbeIntervalNs;
         const int slept = futex_wait(futex_half(word), std::uint32_t(seen),
                                      deadline.capped_at(monotonic_ns() + slice));
         mark = kWaiters;

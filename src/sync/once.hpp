@@ -3,7 +3,7 @@
 // One 64-bit state word: 0 (nobody started), kOnceDone, or the owner token of the
 // process running the initializer. Claiming is one CAS, so there is no window between
 // "started" and "who started". Waiters sleep on a WaitPoint and probe the
-// initializer's liveness every 50 ms; a dead initializer is replaced by the first
+// initializer's liveness (after 1 ms, then every 8 ms); a dead initializer is replaced by the first
 // waiter whose CAS wins, which then gets "you initialize".
 #pragma once
 

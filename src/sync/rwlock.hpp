@@ -6,7 +6,7 @@
 // the word (from then on no new reader enters: that is the write preference), then
 // waits for the readers present to drain, then sets kHolding in the word. A dead writer
 // (its process killed, or its thread ended without unlocking) is noticed by any
-// waiter's 50 ms liveness probe and cleared; if it had been holding the lock, the
+// waiter's liveness probe (within about 10 ms) and cleared; if it had been holding the lock, the
 // inconsistent flag is raised and every locker gets SHMDS_EOWNERDEAD until a writer
 // calls consistent().
 //

@@ -11,7 +11,7 @@
 // Every change happens under a robust mutex and is made crash-atomic by an undo
 // journal: the old value and slot are recorded, then changed, then the journal is
 // cleared; a holder killed anywhere in between is rolled back by the next locker.
-// Waiters sleep on a WaitPoint and, every 50 ms without progress, return the permits
+// Waiters sleep on a WaitPoint and, after 1 ms and then every 8 ms without progress, return the permits
 // of dead holders.
 #pragma once
 
