@@ -285,6 +285,42 @@ void run_pingpong(const RunParams &p, Sample &s, Link &link) {
     s.add("rate", reports[0].values[2], "rt/s");
 }
 
+// ---------------------------------------------------------------- crowds
+
+// More runnable processes than CPUs, as in worker fleets with more workers than cores:
+// `copies` instances of a two-process case run at once, unpinned, so the scheduler
+// stacks partners on one CPU or splits them as it likes ("<workload>@<N>procs"). The
+// copies' rates add up (`rate_unit` is the case's); p50 and p99 are the worst copy's.
+inline Case crowded(Case c, int copies, std::string ratio_to, std::string rate_unit) {
+    c.workload += "@" + std::to_string(2 * copies) + "procs";
+    c.ratio_to = std::move(ratio_to);
+    c.run = [run = std::move(c.run), copies, rate_unit](const RunParams &p, Sample &s) {
+        RunParams unpinned = p;
+        unpinned.cpu_a = unpinned.cpu_b = -1;
+        static const char *const kMetrics[] = {"rate", "p50", "p99"};
+        std::vector<ChildSpec> specs(std::size_t(copies), ChildSpec{-1, [&](ChildReport &r) {
+            Sample one;
+            run(unpinned, one);
+            for (int i = 0; i < 3; ++i) r.values[i] = -1;
+            for (const auto &m : one.metrics())
+                for (int i = 0; i < 3; ++i)
+                    if (m.name == kMetrics[i]) r.values[i] = m.value;
+        }});
+        const auto reports = run_children(specs, 2 * case_timeout(p));
+        double rate = 0, p50 = -1, p99 = -1;
+        for (const auto &r : reports) {
+            rate += r.values[0];
+            p50 = std::max(p50, r.values[1]);
+            p99 = std::max(p99, r.values[2]);
+        }
+        if (p50 >= 0) s.add("p50", p50, "ns");
+        if (p99 >= 0) s.add("p99", p99, "ns");
+        s.add("rate", rate, rate_unit);
+        s.note(std::to_string(copies) + " pairs at once on all CPUs, unpinned");
+    };
+    return c;
+}
+
 // ---------------------------------------------------------------- idle consumer
 
 inline double cpu_us(const rusage &u) {

@@ -4,11 +4,14 @@
 // push_multi/pop_multi batches against single items.
 #include "drivers.hpp"
 #include "futex_link.hpp"
+#include "futex_ring.hpp"
 #include "harness.hpp"
 #include "peer_channels.hpp"
 #include "queue_channels.hpp"
 
+#include <algorithm>
 #include <string>
+#include <unistd.h>
 
 namespace shmds::bench {
 
@@ -19,10 +22,16 @@ constexpr const char *kPeer = "atomic_queue";
 
 // The blocking workloads on one CPU: the @1cpu rows of every channel that does not spin.
 // A libshmds row is divided by the peers named for them (the raw futex where one exists).
+// Returns the stream and ping-pong cases, for crowd rows.
+struct BlockingCases {
+    Case stream, pingpong;
+};
+
 template <typename Ch>
-void add_channel(const std::string &type, const std::string &subject, const std::string &vs,
-                 bool spins, const std::string &stream_vs_one_cpu = "",
-                 const std::string &pingpong_vs_one_cpu = "") {
+BlockingCases add_channel(const std::string &type, const std::string &subject,
+                          const std::string &vs, bool spins,
+                          const std::string &stream_vs_one_cpu = "",
+                          const std::string &pingpong_vs_one_cpu = "") {
     add_case({"q_single/" + type, subject, vs, [](const RunParams &p, Sample &s) {
                   Ch ch;
                   s.note(ch.note());
@@ -50,6 +59,17 @@ void add_channel(const std::string &type, const std::string &subject, const std:
         add_case(on_one_cpu(stream, stream_vs_one_cpu));
         add_case(on_one_cpu(pingpong, pingpong_vs_one_cpu));
     }
+    return {stream, pingpong};
+}
+
+// As many pairs as CPUs (at least 2), so twice as many runnable processes as CPUs.
+int crowd_pairs() { return std::max(2, int(sysconf(_SC_NPROCESSORS_ONLN))); }
+
+// The crowd rows of a blocking channel, divided by the raw futex peers' crowd rows.
+void add_crowd(const BlockingCases &c, const std::string &stream_vs,
+               const std::string &pingpong_vs) {
+    add_case(crowded(c.stream, crowd_pairs(), stream_vs, "msgs/s"));
+    add_case(crowded(c.pingpong, crowd_pairs(), pingpong_vs, "rt/s"));
 }
 
 template <typename Ch>
@@ -94,6 +114,13 @@ void add_queue_targets() {
     // Issue 9: waiting that adapts when the process waited for cannot run.
     add_target({"pingpong/int64@1cpu", "shmds", "rate", "futex", true, 0.9,
                 "Int64 round trips, both on one CPU, vs raw futex"});
+    add_target({"q1p1c/int64@1cpu", "shmds", "rate", "futex-ring", true, 0.9,
+                "Int64 1->1 stream, both on one CPU, vs a raw futex ring"});
+    const std::string crowd = "@" + std::to_string(2 * crowd_pairs()) + "procs";
+    add_target({"pingpong/int64" + crowd, "shmds", "rate", "futex", true, 0.9,
+                "Int64 round trips, more processes than CPUs, vs raw futex"});
+    add_target({"q1p1c/int64" + crowd, "shmds", "rate", "futex-ring", true, 0.9,
+                "Int64 1->1 streams, more processes than CPUs, vs a raw futex ring"});
     // "Uses no CPU": under 0.1% of a core (the spin before sleeping and the wake-up).
     add_target({"idle_consumer", "shmds-int64", "cpu", "", false, 1000,
                 "CPU of an idle, blocked Int64 consumer"});
@@ -102,9 +129,10 @@ void add_queue_targets() {
 }
 
 void register_queue_benchmarks() {
-    // On one CPU the peer to beat is the raw futex (pingpong) and, for q1p1c where no
-    // raw futex ring exists yet, the pipe.
-    add_channel<ShmdsIntChannel>("int64", "shmds", kPeer, false, "pipe", "futex");
+    // Where spinning cannot help (one CPU, a crowd) the peers to beat are the raw
+    // futexes: the hand-over word for pingpong, the ring for q1p1c.
+    const BlockingCases shmds_int =
+        add_channel<ShmdsIntChannel>("int64", "shmds", kPeer, false, "futex-ring", "futex");
     add_batches<ShmdsIntChannel>("int64");
     add_peers<std::uint64_t>("int64");
     const Case futex_pingpong{"pingpong/int64", "futex", "", [](const RunParams &p, Sample &s) {
@@ -114,6 +142,11 @@ void register_queue_benchmarks() {
                               }};
     add_case(futex_pingpong);
     add_case(on_one_cpu(futex_pingpong, ""));
+    BlockingCases futex_int =
+        add_channel<FutexRingChannel<std::uint64_t>>("int64", "futex-ring", "", false);
+    futex_int.pingpong = futex_pingpong;
+    add_crowd(shmds_int, "futex-ring", "futex");
+    add_crowd(futex_int, "", "");
 
     add_channel<ShmdsBytesChannel>("bytes64", "shmds", kPeer, false, "pipe", "pipe");
     add_batches<ShmdsBytesChannel>("bytes64");

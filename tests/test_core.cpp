@@ -22,6 +22,7 @@
 #include <initializer_list>
 #include <new>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string>
@@ -336,6 +337,38 @@ TEST(WaitPoint, ParentWakesASleepingChild) {
     ChildExit e = wait_child(pid, 5s);
     EXPECT_TRUE(e.exited && e.code == 0) << "sleeper " << e.describe();
     EXPECT_EQ(0u, waitpoint_sleepers(s->wp));
+}
+
+// Spinning pays only while the waker can run at the same time as the sleeper: a waker
+// that last ran on the sleeper's own CPU gets no spin (issue 9), any other does.
+TEST(WaitPoint, SpinsOnlyWhenTheLastWakerRanOnAnotherCpu) {
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs two CPUs";
+    cpu_set_t saved;
+    ASSERT_EQ(0, sched_getaffinity(0, sizeof saved, &saved));
+    auto pin = [](int cpu) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        return sched_setaffinity(0, sizeof one, &one) == 0;
+    };
+    int cpus[2], found = 0;
+    for (int c = 0; c < CPU_SETSIZE && found < 2; ++c)
+        if (CPU_ISSET(c, &saved)) cpus[found++] = c;
+    if (found < 2) GTEST_SKIP() << "this process may run on one CPU only";
+
+    Shared<WaitShared> s;
+    waitpoint_init(s->wp);
+    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "no waker seen yet: spin";
+    ASSERT_TRUE(pin(cpus[0]));
+    waitpoint_wake(s->wp, 1);  // no sleeper: the fast path still notes the CPU
+    EXPECT_EQ(std::uint32_t(cpus[0]) + 1, s->wp.waker_cpu.load());
+    EXPECT_EQ(0, spin_budget(s->wp, kDefaultSpin)) << "the waker shares this CPU";
+    ASSERT_TRUE(pin(cpus[1]));
+    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "the waker runs elsewhere";
+    EXPECT_EQ(0, spin_budget(s->wp, 0)) << "a caller that asked for no spin gets none";
+    s->wp.waker_cpu.store(0xdeadbeef);  // scribbled: only a spin decision, never a fault
+    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin));
+    ASSERT_EQ(0, sched_setaffinity(0, sizeof saved, &saved));
 }
 
 TEST(WaitPoint, TimeoutIsHonoured) {

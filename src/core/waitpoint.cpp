@@ -35,6 +35,7 @@ void waitpoint_init(WaitPoint &wp) noexcept {
     wp.seq.store(0, std::memory_order_relaxed);
     wp.idle_wakes.store(0, std::memory_order_relaxed);
     wp.repaired.store(0, std::memory_order_relaxed);
+    wp.waker_cpu.store(0, std::memory_order_relaxed);
     for (auto &s : wp.slot) s.store(kNoOwner, std::memory_order_relaxed);
     wp.wake_state.store(kAllWoken, std::memory_order_relaxed);  // nobody armed yet
 }

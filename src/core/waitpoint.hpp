@@ -44,6 +44,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <sched.h>
 #include <cstddef>
 #include <cstdint>
 
@@ -56,7 +57,7 @@ struct alignas(kCacheLine) WaitPoint {
     std::atomic<std::uint32_t> seq;       // the futex word
     std::atomic<std::uint32_t> idle_wakes;
     std::atomic<std::uint32_t> repaired;  // dead sleepers taken out (a recovery count)
-    std::uint32_t reserved_;
+    std::atomic<std::uint32_t> waker_cpu;  // 1 + the CPU the last waker ran on; 0: unknown
     std::atomic<OwnerToken> slot[kWaitSlots];
     std::atomic<std::uint64_t> wake_state;  // generation << 1 | kAllWoken (see above)
 };
@@ -73,6 +74,37 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 // 36 ns on others, which made 2000 iterations anything from 10 to 72 µs.
 inline constexpr int kDefaultSpin = 2000;
 inline constexpr std::int64_t kSpinNs = 20000;
+
+// Spinning only pays while the process that will make the condition true runs on
+// another CPU. When it last ran on the sleeper's own CPU (both pinned to one core, or
+// a fleet with more workers than cores that the scheduler stacked together), it cannot
+// run until the sleeper yields, so every spin is a whole kSpinNs lost per hand-over:
+// 50 µs round trips where the raw futex needs 11. So every waker notes its CPU in the
+// WaitPoint (one load, and a store only when the CPU changed, so the line stays shared)
+// and a sleeper that finds its own CPU there sleeps at once. The CPU comes from rseq
+// through sched_getcpu() (under 2 ns); a stale or scribbled value only changes whether
+// one wait spins, never its outcome.
+inline std::uint32_t current_cpu_tag() noexcept {
+    const int cpu = sched_getcpu();
+    return cpu < 0 ? 0 : std::uint32_t(cpu) + 1;
+}
+
+// Record the caller's CPU in a shared word (a WaitPoint's waker_cpu, or any other
+// place a partner's CPU is kept).
+inline void note_cpu(std::atomic<std::uint32_t> &word) noexcept {
+    const std::uint32_t tag = current_cpu_tag();
+    if (word.load(std::memory_order_relaxed) != tag) word.store(tag, std::memory_order_relaxed);
+}
+
+// How many rounds to spin waiting for a partner last seen on CPU tag `partner`:
+// `spin`, or 0 when that is the caller's own CPU.
+inline int spin_budget(std::uint32_t partner, int spin) noexcept {
+    if (spin <= 0) return 0;
+    return partner != 0 && partner == current_cpu_tag() ? 0 : spin;
+}
+inline int spin_budget(const WaitPoint &wp, int spin) noexcept {
+    return spin_budget(wp.waker_cpu.load(std::memory_order_relaxed), spin);
+}
 
 // Spin on ready() for at most `iterations` rounds, kSpinNs, or until the deadline,
 // whichever ends first. True as soon as ready() holds.
@@ -99,6 +131,7 @@ void waitpoint_init(WaitPoint &wp) noexcept;
 // goes to the slow path, so that announced sleepers nobody finds are repaired in time.
 void waitpoint_wake_slow(WaitPoint &wp, int n) noexcept;
 inline void waitpoint_wake(WaitPoint &wp, int n = 1) noexcept {
+    note_cpu(wp.waker_cpu);
     if (SHMDS_LIKELY(wp.sleepers.load(std::memory_order_seq_cst) == 0)) return;
     if ((wp.wake_state.load(std::memory_order_seq_cst) & kAllWoken) &&
         wp.idle_wakes.load(std::memory_order_relaxed) == 0)
@@ -133,7 +166,7 @@ private:
 template <typename Ready>
 int waitpoint_wait(WaitPoint &wp, const Deadline &deadline, Ready &&ready,
                    int spin = kDefaultSpin) {
-    if (spin_until(ready, deadline, spin)) return 0;
+    if (spin_until(ready, deadline, spin_budget(wp, spin))) return 0;
     for (;;) {
         if (ready()) return 0;
         if (deadline.expired()) return -ETIMEDOUT;

@@ -54,7 +54,8 @@ struct ResponseSlot {
     std::atomic<std::uint32_t> futex;   // bumped when the state changes to READY
     std::atomic<std::uint32_t> waiters; // clients asleep on futex
     std::atomic<std::uint32_t> len;     // reply length, valid in READY
-    std::uint32_t reserved_[7];
+    std::atomic<std::uint32_t> replier_cpu;  // CPU tag of the last replier (core::note_cpu)
+    std::uint32_t reserved_[6];
 };
 static_assert(sizeof(ResponseSlot) == kCacheLine);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);

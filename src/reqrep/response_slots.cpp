@@ -39,6 +39,7 @@ void ResponseSlots::initialize(std::uint8_t *base, const Geometry &g) noexcept {
         s->futex.store(0, kRelaxed);
         s->waiters.store(0, kRelaxed);
         s->len.store(0, kRelaxed);
+        s->replier_cpu.store(0, kRelaxed);
     }
 }
 
@@ -198,6 +199,7 @@ int ResponseSlots::reply(std::uint64_t id, const void *data, std::size_t len) no
     SHMDS_FAILPOINT("reqrep.reply.writing");
     if (len) std::memcpy(payload(s), data, len);
     s->len.store(std::uint32_t(len), kRelaxed);
+    core::note_cpu(s->replier_cpu);  // whether the client's next wait here should spin
     SHMDS_FAILPOINT("reqrep.reply.copied");
     std::uint64_t writing = ctl_of(id >> 32, kWriting);
     // Only this replier moves a slot out of WRITING while it lives; the CAS documents it.
@@ -240,7 +242,8 @@ int ResponseSlots::wait_change(std::uint64_t id, const core::Deadline &dl) noexc
     // have landed between the caller's look and this one).
     if (!same_gen(c0, id) || state_of(c0) == kReady || state_of(c0) == kFree) return 0;
     auto changed = [&] { return s->ctl.load(std::memory_order_acquire) != c0; };
-    if (core::spin_until(changed, dl)) return 0;
+    const int spin = core::spin_budget(s->replier_cpu.load(kRelaxed), core::kDefaultSpin);
+    if (core::spin_until(changed, dl, spin)) return 0;
     for (;;) {
         if (changed()) return 0;
         if (dl.expired()) return -ETIMEDOUT;
