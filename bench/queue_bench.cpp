@@ -107,7 +107,7 @@ void add_queue_targets() {
     for (const char *w : {"q_single/int64", "q1p1c/int64", "q_single/bytes64", "q1p1c/bytes64"})
         add_target({w, batch, "rate", "shmds", true, 3,
                     std::string(w) + " batches of 64 vs single items"});
-    add_target({"pingpong/int64", "shmds", "p50", kPeer, false, 2,
+    add_target({"pingpong/int64", "shmds", "p50", kPeer, false, 1.5,
                 "Int64 blocking round trip p50 vs atomic_queue spinning"});
     add_target({"pingpong/bytes64", "shmds", "p50", kPeer, false, 2,
                 "Bytes64 blocking round trip p50 vs atomic_queue spinning"});
