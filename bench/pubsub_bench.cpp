@@ -1,6 +1,6 @@
-// PubSub benchmarks (issue 4): publish+poll in one process, publish_multi batches, and
-// one publisher fanning out to 4 subscriber processes against a pipe, a socketpair and
-// a POSIX mq per subscriber.
+// PubSub benchmarks (issue 4): publish+poll in one process (against atomic_queue's MPMC
+// push+pop, issue 9), publish_multi batches, and one publisher fanning out to 4
+// subscriber processes against a pipe, a socketpair and a POSIX mq per subscriber.
 //
 // Fan-out is measured the way a real fan-out consumer works: the publisher sends every
 // event on its own (one publish, or one write(2) per subscriber for the peers), and each
@@ -57,8 +57,18 @@ private:
 
 // ---- one process: publish then poll, singly or in batches of kBatch ----
 
+// The peer of publish+poll in one process is atomic_queue's MPMC push+pop (as in
+// q_single): the same one-process hand-over of one integer, by a structure that any
+// number of threads may use at once.
+constexpr const char *kSinglePeer = "atomic_queue";
+
 void add_single() {
-    add_case({"ps_single/int64", "shmds", "", [](const RunParams &p, Sample &s) {
+    add_case({"ps_single/int64", kSinglePeer, "", [](const RunParams &p, Sample &s) {
+                  MpmcSpinChannel<std::uint64_t> ch;
+                  s.note(ch.note());
+                  run_pairs(p, s, pair_step(ch));
+              }});
+    add_case({"ps_single/int64", "shmds", kSinglePeer, [](const RunParams &p, Sample &s) {
                   ShmdsPubSub ps;
                   shmds_pubsub_sub_t *sub = ps.subscribe();
                   run_pairs(p, s, [&, seq = std::int64_t{1}]() mutable {
@@ -256,6 +266,8 @@ void register_pubsub_benchmarks() {
                 "CPU of an idle subscriber blocked in poll"});
     add_target({"fanout4/int64", "shmds", "rate", "pipe", true, 10,
                 "fan-out to 4 subscribers vs a pipe per subscriber"});
+    add_target({"ps_single/int64", "shmds", "rate", kSinglePeer, true, 1.0,
+                "publish+poll vs atomic_queue (MPMC) push+pop"});
     add_target({"ps_single/int64", "shmds-batch" + std::to_string(kBatch), "rate", "shmds", true,
                 3, "publish_multi batches of 64 vs single publishes"});
 }

@@ -17,26 +17,37 @@ namespace shmds::bench {
 
 namespace {
 
-// Every libshmds figure is divided by the strongest peer: atomic_queue, which spins.
+// Every libshmds figure is divided by the strongest peer: atomic_queue, which spins. In
+// q_single that is its MPMC queue, the like-for-like peer of a queue any number of
+// threads and processes may use at once; in the 1 -> 1 workloads it is its SPSC queue,
+// as its users run it there (peer_channels.hpp says why).
 constexpr const char *kPeer = "atomic_queue";
+// q_single only, as information: atomic_queue's SPSC mode, which does no atomic
+// read-modify-write and is correct only with one pushing and one popping thread.
+constexpr const char *kSpscPeer = "atomic_queue-spsc";
 
-// The blocking workloads on one CPU: the @1cpu rows of every channel that does not spin.
-// A libshmds row is divided by the peers named for them (the raw futex where one exists).
-// Returns the stream and ping-pong cases, for crowd rows.
-struct BlockingCases {
-    Case stream, pingpong;
-};
-
+// push+pop pairs in one process (q_single/<type>).
 template <typename Ch>
-BlockingCases add_channel(const std::string &type, const std::string &subject,
-                          const std::string &vs, bool spins,
-                          const std::string &stream_vs_one_cpu = "",
-                          const std::string &pingpong_vs_one_cpu = "") {
+void add_pairs(const std::string &type, const std::string &subject, const std::string &vs) {
     add_case({"q_single/" + type, subject, vs, [](const RunParams &p, Sample &s) {
                   Ch ch;
                   s.note(ch.note());
                   run_pairs(p, s, pair_step(ch));
               }});
+}
+
+// The workloads across two processes: q1p1c and pingpong, plus (for a channel that
+// does not spin) their @1cpu rows, each divided by the peer named for it (the raw futex
+// where one exists). Returns the two cases, for crowd rows.
+struct BlockingCases {
+    Case stream, pingpong;
+};
+
+template <typename Ch>
+BlockingCases add_cross(const std::string &type, const std::string &subject,
+                        const std::string &vs, bool spins,
+                        const std::string &stream_vs_one_cpu = "",
+                        const std::string &pingpong_vs_one_cpu = "") {
     const Case stream{"q1p1c/" + type, subject, vs,
                       [](const RunParams &p, Sample &s) {
                           Ch ch;
@@ -88,9 +99,21 @@ void add_batches(const std::string &type) {
               }});
 }
 
+// A channel in every workload: q_single, q1p1c and pingpong.
+template <typename Ch>
+BlockingCases add_channel(const std::string &type, const std::string &subject,
+                          const std::string &vs, bool spins,
+                          const std::string &stream_vs_one_cpu = "",
+                          const std::string &pingpong_vs_one_cpu = "") {
+    add_pairs<Ch>(type, subject, vs);
+    return add_cross<Ch>(type, subject, vs, spins, stream_vs_one_cpu, pingpong_vs_one_cpu);
+}
+
 template <typename M>
 void add_peers(const std::string &type) {
-    add_channel<SpinChannel<M>>(type, kPeer, "", true);
+    add_pairs<MpmcSpinChannel<M>>(type, kPeer, "");
+    add_pairs<SpinChannel<M>>(type, kSpscPeer, "");
+    add_cross<SpinChannel<M>>(type, kPeer, "", true);
     add_channel<BoostMqChannel<M>>(type, "boost-mq", "", false);
     add_channel<PosixMqChannel<M>>(type, "posix-mq", "", false);
     add_channel<PipeChannel<M>>(type, "pipe", "", false);
@@ -102,8 +125,10 @@ void add_queue_targets() {
     add_target({"q1p1c/int64", "shmds", "rate", "boost-mq", true, 10,
                 "Int64 q1p1c vs Boost message_queue"});
     add_target({"q1p1c/int64", "shmds", "rate", kPeer, true, 0.8, "Int64 q1p1c vs atomic_queue"});
-    add_target({"q_single/int64", "shmds", "rate", kPeer, true, 0.8,
-                "Int64 q_single vs atomic_queue"});
+    add_target({"q1p1c/bytes64", "shmds", "rate", "boost-mq", true, 1.5,
+                "Bytes64 q1p1c vs Boost message_queue"});
+    add_target({"q_single/int64", "shmds", "rate", kPeer, true, 1.0,
+                "Int64 q_single vs atomic_queue (MPMC)"});
     for (const char *w : {"q_single/int64", "q1p1c/int64", "q_single/bytes64", "q1p1c/bytes64"})
         add_target({w, batch, "rate", "shmds", true, 3,
                     std::string(w) + " batches of 64 vs single items"});
@@ -143,7 +168,7 @@ void register_queue_benchmarks() {
     add_case(futex_pingpong);
     add_case(on_one_cpu(futex_pingpong, ""));
     BlockingCases futex_int =
-        add_channel<FutexRingChannel<std::uint64_t>>("int64", "futex-ring", "", false);
+        add_cross<FutexRingChannel<std::uint64_t>>("int64", "futex-ring", "", false);
     futex_int.pingpong = futex_pingpong;
     add_crowd(shmds_int, "futex-ring", "futex");
     add_crowd(futex_int, "", "");

@@ -225,8 +225,13 @@ SHMDS_API void shmds_pubsub_sub_close(shmds_pubsub_sub_t *sub) {
     capi::close_handle<Subscriber>(sub);
 }
 
-SHMDS_API int shmds_pubsub_sub_poll_int(shmds_pubsub_sub_t *sub, int64_t *out,
-                                        int64_t timeout_ns) {
+// poll_int's fast path: a message that is there is taken in one attempt, before any
+// deadline is built (a positive timeout reads the clock, and only a call about to wait
+// needs it). Nothing new, bad arguments or a bytes pubsub go the checked waiting way,
+// kept out of line so the fast path stays a small function.
+namespace {
+[[gnu::noinline]] int poll_int_waiting(shmds_pubsub_sub_t *sub, int64_t *out,
+                                       int64_t timeout_ns) noexcept {
     static const char fn[] = "shmds_pubsub_sub_poll_int";
     CHECK_SUB(sub, fn);
     CAPI_REQUIRE(out, fn, "out");
@@ -234,6 +239,17 @@ SHMDS_API int shmds_pubsub_sub_poll_int(shmds_pubsub_sub_t *sub, int64_t *out,
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return cursor(sub)->poll_int(out, dl);
+}
+}  // namespace
+
+SHMDS_API int shmds_pubsub_sub_poll_int(shmds_pubsub_sub_t *sub, int64_t *out,
+                                        int64_t timeout_ns) {
+    if (SHMDS_LIKELY(sub && out && timeout_ns >= SHMDS_FOREVER &&
+                     !cursor(sub)->pubsub().is_bytes())) {
+        const int r = cursor(sub)->try_poll_int(out);
+        if (SHMDS_LIKELY(r != -EAGAIN)) return r;
+    }
+    return poll_int_waiting(sub, out, timeout_ns);
 }
 
 SHMDS_API int shmds_pubsub_sub_poll_multi_int(shmds_pubsub_sub_t *sub, int64_t *out,

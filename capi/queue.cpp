@@ -125,7 +125,15 @@ SHMDS_API int shmds_queue_sync(const shmds_queue_t *q) {
     return capi::segment_sync<Queue>(q, "shmds_queue_sync", kNoun);
 }
 
-SHMDS_API int shmds_queue_push_int(shmds_queue_t *q, int64_t value, int64_t timeout_ns) {
+// push_int and pop_int have a fast path: an integer queue that has room (or an item)
+// finishes in one inline attempt, before any deadline is built, since a positive
+// timeout reads the clock and only a call about to wait needs it. Everything else (a
+// full or empty ring, bad arguments, a bytes queue) goes the checked blocking way,
+// kept out of line so the fast path stays a small function.
+namespace {
+
+[[gnu::noinline]] int push_int_blocking(shmds_queue_t *q, int64_t value,
+                                        int64_t timeout_ns) noexcept {
     static const char fn[] = "shmds_queue_push_int";
     CHECK_HANDLE(q, fn);
     Queue *e = engine(q);
@@ -136,7 +144,8 @@ SHMDS_API int shmds_queue_push_int(shmds_queue_t *q, int64_t value, int64_t time
     return e->push_int(value, dl);
 }
 
-SHMDS_API int shmds_queue_pop_int(shmds_queue_t *q, int64_t *out, int64_t timeout_ns) {
+[[gnu::noinline]] int pop_int_blocking(shmds_queue_t *q, int64_t *out,
+                                       int64_t timeout_ns) noexcept {
     static const char fn[] = "shmds_queue_pop_int";
     CHECK_HANDLE(q, fn);
     CAPI_REQUIRE(out, fn, "out");
@@ -145,6 +154,24 @@ SHMDS_API int shmds_queue_pop_int(shmds_queue_t *q, int64_t *out, int64_t timeou
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return e->pop_int(out, dl);
+}
+
+}  // namespace
+
+SHMDS_API int shmds_queue_push_int(shmds_queue_t *q, int64_t value, int64_t timeout_ns) {
+    if (SHMDS_LIKELY(q && timeout_ns >= SHMDS_FOREVER && !engine(q)->is_bytes())) {
+        const int r = engine(q)->try_push_int(value);
+        if (SHMDS_LIKELY(r != -EAGAIN)) return r;
+    }
+    return push_int_blocking(q, value, timeout_ns);
+}
+
+SHMDS_API int shmds_queue_pop_int(shmds_queue_t *q, int64_t *out, int64_t timeout_ns) {
+    if (SHMDS_LIKELY(q && out && timeout_ns >= SHMDS_FOREVER && !engine(q)->is_bytes())) {
+        const int r = engine(q)->try_pop_int(out);
+        if (SHMDS_LIKELY(r != -EAGAIN)) return r;
+    }
+    return pop_int_blocking(q, out, timeout_ns);
 }
 
 SHMDS_API int shmds_queue_push_multi_int(shmds_queue_t *q, const int64_t *values, size_t n,

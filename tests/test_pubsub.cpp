@@ -287,6 +287,22 @@ TEST(PubSubVariants, WrongVerbFamilyIsSHMDS_EVARIANT) {
     EXPECT_EQ(-EINVAL, shmds_pubsub_sub_poll_int(isub.get(), &v, -7));
 }
 
+// poll_int's fast path (one attempt before any deadline is built) must still refuse a
+// bad timeout when a message is there, and take nothing.
+TEST(PubSubInt, PollWithABadTimeoutIsRefusedEvenWithAMessageWaiting) {
+    for (int variant : {SHMDS_PUBSUB_INT16, SHMDS_PUBSUB_INT32, SHMDS_PUBSUB_INT64}) {
+        auto ps = make_pubsub(variant, 4);
+        auto sub = subscribe(ps.get());
+        ASSERT_EQ(0, shmds_pubsub_publish_int(ps.get(), 5));
+        std::int64_t v = -1;
+        EXPECT_EQ(-EINVAL, shmds_pubsub_sub_poll_int(sub.get(), &v, -2));
+        EXPECT_EQ(-1, v);
+        EXPECT_EQ(1u, shmds_pubsub_sub_lag(sub.get())) << "a refused poll must not consume";
+        EXPECT_EQ(0, shmds_pubsub_sub_poll_int(sub.get(), &v, 1000000));
+        EXPECT_EQ(5, v);
+    }
+}
+
 TEST(PubSubEvents, PublishingAloneNeverSignalsNotifyDoes) {
     auto p = make_pubsub(SHMDS_PUBSUB_INT64, 8);
     auto sub = subscribe(p.get());

@@ -508,6 +508,26 @@ TYPED_TEST(QueueVerbs, TimeoutBelowMinusOneIsEinval) {
     EXPECT_EQ(0u, shmds_queue_size(h)) << "a refused push must not push";
 }
 
+// The integer verbs' fast path (one attempt before any deadline is built) must still
+// refuse a bad timeout when the call would not have to wait: with room, with an item.
+TEST(QueueVerbsFastPath, BadTimeoutIsRefusedEvenWhenNoWaitIsNeeded) {
+    for (int variant : {SHMDS_QUEUE_INT16, SHMDS_QUEUE_INT32, SHMDS_QUEUE_INT64}) {
+        QueuePtr q = make_queue(variant, 4);
+        ASSERT_TRUE(q);
+        shmds_queue_t *h = q.get();
+        ASSERT_EQ(0, shmds_queue_push_int(h, 7, SHMDS_NOWAIT));
+        std::int64_t v = -1;
+        EXPECT_EQ(-EINVAL, shmds_queue_push_int(h, 8, -2));
+        EXPECT_EQ(-EINVAL, shmds_queue_pop_int(h, &v, -2));
+        EXPECT_EQ(-1, v) << "a refused pop must not hand out an item";
+        EXPECT_EQ(1u, shmds_queue_size(h)) << "a refused call must not push or pop";
+        // And a call that needs no wait succeeds with a positive timeout too.
+        EXPECT_EQ(0, shmds_queue_push_int(h, 8, 1000000));
+        EXPECT_EQ(0, shmds_queue_pop_int(h, &v, 1000000));
+        EXPECT_EQ(7, v);
+    }
+}
+
 // ------------------------------------------------------------------- NULL arguments
 
 TEST(QueueNullArguments, LifecycleAndGauges) {

@@ -32,4 +32,21 @@ inline bool cas16(Pair64 *addr, Pair64 &expected, Pair64 desired) noexcept {
     return false;
 }
 
+// Whether an 8-byte atomic read-modify-write of one half of a Pair64 is atomic with
+// respect to cas16 of the whole, as it is with the native instructions (both are locked
+// operations on the same aligned 16 bytes). Not under ThreadSanitizer, which emulates
+// 16-byte atomics under a lock of its own that 8-byte atomics do not take; code that
+// mixes the two widths takes the 16-byte path there.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kHalfCasMixesWithCas16 = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kHalfCasMixesWithCas16 = false;
+#else
+inline constexpr bool kHalfCasMixesWithCas16 = true;
+#endif
+#else
+inline constexpr bool kHalfCasMixesWithCas16 = true;
+#endif
+
 }  // namespace shmds::core

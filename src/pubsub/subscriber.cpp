@@ -190,6 +190,14 @@ int Subscriber::poll_int(std::int64_t *out, const core::Deadline &dl) noexcept {
     });
 }
 
+int Subscriber::try_poll_int(std::int64_t *out) noexcept {
+    return ps_.with_int_slots([&](auto traits, auto slot_of) {
+        using Traits = decltype(traits);
+        const int r = try_int<Traits>(slot_of, out);
+        return r == kStalled ? -EAGAIN : r;
+    });
+}
+
 int Subscriber::poll_multi_int(std::int64_t *out, std::size_t max, std::size_t *got,
                                const core::Deadline &dl, bool allow_empty) noexcept {
     *got = 0;

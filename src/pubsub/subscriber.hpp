@@ -26,6 +26,10 @@ public:
 
     // 0 with the next message; -EAGAIN (NOWAIT, nothing new); -ETIMEDOUT.
     int poll_int(std::int64_t *out, const core::Deadline &dl) noexcept;
+    // One attempt that never waits and builds no deadline: the C API's fast path. 0 with
+    // the next message, or -EAGAIN (nothing new, or the next position is not committed
+    // yet), with no error sentence: poll_int then waits or refuses as the caller asked.
+    int try_poll_int(std::int64_t *out) noexcept;
     // Up to max messages; waits per dl for the first only. 0 with *got >= 1, or
     // *got == 0 when allow_empty; -EAGAIN; -ETIMEDOUT.
     int poll_multi_int(std::int64_t *out, std::size_t max, std::size_t *got,

@@ -51,6 +51,12 @@ public:
             default: return 0;
         }
     }
+    // One non-blocking attempt, inline: the C API's fast path, which builds no deadline
+    // and reads no clock (only a call about to wait needs them). 0 with the other side
+    // woken, -EAGAIN (full or empty: take the blocking path, push_int or pop_int, which
+    // tries again and counts and explains a refusal), -ERANGE, or SHMDS_ECORRUPT.
+    inline int try_push_int(std::int64_t v) noexcept;
+    inline int try_pop_int(std::int64_t *out) noexcept;
     int push_int(std::int64_t v, const Deadline &dl) noexcept;
     int pop_int(std::int64_t *out, const Deadline &dl) noexcept;
     int push_multi_int(const std::int64_t *v, std::size_t n, std::size_t *pushed,
@@ -103,5 +109,22 @@ private:
     BytesRing bytes_;
     core::EventNotifier events_;
 };
+
+int Queue::try_push_int(std::int64_t v) noexcept {
+    if (int r = check_range(v)) return r;
+    return with_int_ring([&](auto &ring) {
+        const int r = ring.try_push(v);
+        if (SHMDS_LIKELY(r == 0)) core::waitpoint_wake(ring.control()->not_empty, 1);
+        return r;
+    });
+}
+
+int Queue::try_pop_int(std::int64_t *out) noexcept {
+    return with_int_ring([&](auto &ring) {
+        const int r = ring.try_pop(out);
+        if (SHMDS_LIKELY(r == 0)) core::waitpoint_wake(ring.control()->not_full, 1);
+        return r;
+    });
+}
 
 }  // namespace shmds::queue
