@@ -3,6 +3,8 @@
 //
 //   mutex_uncontended   lock+unlock pairs in one process                    -> pairs/s
 //   mutex_contended     2 processes add N each to a counter under the lock   -> incr/s
+//   rwlock_read_1proc   read lock+unlock pairs in one process               -> pairs/s
+//   rwlock_write_1proc  write lock+unlock pairs in one process              -> pairs/s
 //   rwlock_read_mostly  2 processes, 90% read / 10% write locks, N ops each  -> ops/s
 //   semaphore_1proc     acquire+release pairs in one process                -> pairs/s
 //   semaphore_2proc     2 processes add N each to a counter under 1 permit   -> incr/s
@@ -37,6 +39,7 @@ namespace {
 namespace bip = boost::interprocess;
 
 constexpr const char *kRobust = "pthread-robust";
+constexpr const char *kFutexBare = "futex-bare";
 
 void check_shmds(int rc, const char *call) {
     if (__builtin_expect(rc != 0, 0))
@@ -175,6 +178,19 @@ public:
 
 private:
     Shared<bip::interprocess_sharable_mutex> rw_;
+};
+
+// The bare futex mutex in the rwlock rows: the floor any lock's uncontended pair is
+// measured against (a read or write lock cannot beat one CAS and one decrement).
+class FutexAsRwlock {
+public:
+    void lock_read() { m_.lock(); }
+    void lock_write() { m_.lock(); }
+    void unlock_read() { m_.unlock(); }
+    void unlock_write() { m_.unlock(); }
+
+private:
+    FutexMutex m_;
 };
 
 // ---------------------------------------------------------------- semaphores
@@ -336,7 +352,31 @@ void add_mutex(const std::string &subject, const std::string &vs, const std::str
 }
 
 template <typename RW>
+void add_rwlock_1proc(const std::string &subject, const std::string &note) {
+    const std::string vs = subject == kFutexBare ? "" : kFutexBare;
+    add_case({"rwlock_read_1proc", subject, vs, [note](const RunParams &p, Sample &s) {
+                  RW rw;
+                  s.note(note);
+                  run_pairs(p, s, [&rw] {
+                      rw.lock_read();
+                      rw.unlock_read();
+                      return std::uint64_t{1};
+                  });
+              }});
+    add_case({"rwlock_write_1proc", subject, vs, [note](const RunParams &p, Sample &s) {
+                  RW rw;
+                  s.note(note);
+                  run_pairs(p, s, [&rw] {
+                      rw.lock_write();
+                      rw.unlock_write();
+                      return std::uint64_t{1};
+                  });
+              }});
+}
+
+template <typename RW>
 void add_rwlock(const std::string &subject, const std::string &vs, const std::string &note) {
+    add_rwlock_1proc<RW>(subject, note);
     add_case({"rwlock_read_mostly", subject, vs, [note](const RunParams &p, Sample &s) {
                   RW rw;
                   s.note(note);
@@ -383,11 +423,12 @@ void register_sync_benchmarks() {
     add_mutex<ShmdsMutex>("shmds", kRobust, "own futex lock word, thread-stamp owner, owner-dead flag");
     add_mutex<RobustPthreadMutex>(kRobust, "", "pshared, robust");
     add_mutex<BoostMutex>("boost-ipc", kRobust, "interprocess_mutex, not robust");
-    add_mutex<FutexMutex>("futex-bare", kRobust, "3-state futex, not robust");
+    add_mutex<FutexMutex>(kFutexBare, kRobust, "3-state futex, not robust");
 
     add_rwlock<ShmdsRwlock>("shmds", "pthread-rwlock", "write-preferring, crash-safe");
     add_rwlock<PthreadRwlock>("pthread-rwlock", "", "pshared, reader-preferring");
     add_rwlock<BoostSharable>("boost-sharable", "pthread-rwlock", "interprocess_sharable_mutex");
+    add_rwlock_1proc<FutexAsRwlock>(kFutexBare, "3-state futex mutex, not robust");
 
     add_semaphore<ShmdsSemaphore>("shmds", "posix-sem");
     add_semaphore<PosixSemaphore>("posix-sem", "");
@@ -400,6 +441,14 @@ void register_sync_benchmarks() {
                 "mutex lock+unlock, one process, vs robust pthread mutex"});
     add_target({"mutex_contended", "shmds", "rate", kRobust, true, 1.0,
                 "mutex counter, 2 processes, vs robust pthread mutex"});
+    add_target({"rwlock_read_1proc", "shmds", "rate", kFutexBare, true, 0.8,
+                "rwlock read lock+unlock, one process, vs bare futex mutex lock+unlock"});
+    add_target({"rwlock_write_1proc", "shmds", "rate", kFutexBare, true, 0.5,
+                "rwlock write lock+unlock, one process, vs bare futex mutex lock+unlock"});
+    add_target({"rwlock_read_mostly", "shmds", "rate", "pthread-rwlock", true, 1.0,
+                "rwlock 90/10 reads/writes, 2 processes, vs pthread_rwlock"});
+    add_target({"rwlock_read_mostly", "shmds", "rate", "boost-sharable", true, 1.0,
+                "rwlock 90/10 reads/writes, 2 processes, vs Boost sharable_mutex"});
 }
 
 }  // namespace
