@@ -91,7 +91,9 @@ int RwLock::own_slot(bool holding) const noexcept {
         return slot(i).owner.load(std::memory_order_acquire) == me && (st & kOwnedTag) &&
                (!holding || depth_of(st) != 0);
     };
-    if (const int h = hinted_slot(); h >= 0 && mine(std::uint32_t(h))) return h;
+    if (t_hint.lock == control() && t_hint.index < reader_slots() &&
+        mine(std::uint32_t(t_hint.index)))
+        return int(t_hint.index);
     const std::uint32_t used = slots_in_use();
     for (std::uint32_t i = 0; i < used; ++i)
         if (mine(i)) {
@@ -207,12 +209,41 @@ int RwLock::inconsistent_outcome(const char *what) noexcept {
                       what);
 }
 
-int RwLock::unlock_refused() noexcept {
-    return core::fail(-EPERM, "rwlock: the calling thread holds neither the write lock nor a "
-                              "read lock");
+int RwLock::acquired(const char *what) noexcept {
+    if (SHMDS_LIKELY(ctl().inconsistent.load(std::memory_order_acquire) == 0)) return 0;
+    return inconsistent_outcome(what);
 }
 
-int RwLock::rdlock_slow(const core::Deadline &dl) noexcept {
+void RwLock::wake_writer() noexcept { core::waitpoint_wake(ctl().readers_gone, 1); }
+
+// The caller's read lock, found by a scan when the hint missed; else -EPERM.
+int RwLock::unlock_slow() noexcept {
+    if (ctl().writer.load(std::memory_order_relaxed) == (core::self_thread_stamp() | kHolding)) {
+        release_write();
+        return 0;
+    }
+    const int mine = own_slot(/*holding=*/true);
+    if (mine < 0)
+        return core::fail(-EPERM, "rwlock: the calling thread holds neither the write lock "
+                                  "nor a read lock");
+    leave_read(std::uint32_t(mine));
+    return 0;
+}
+
+// The fast path's entering CAS succeeded, but a writer has claimed or the lock is
+// inconsistent.
+int RwLock::entered_beside(std::int64_t timeout_ns, std::uint32_t i,
+                           std::uint64_t state) noexcept {
+    // Recursive: no writer can hold the lock while we read, so we are in (a writer that
+    // waits for us must not keep us out: that would deadlock).
+    if (depth_of(state) != 0 || ctl().writer.load(std::memory_order_seq_cst) == 0)
+        return acquired("read lock");
+    leave_read(i);  // a writer claimed: it goes first
+    return rdlock_slow(timeout_ns);
+}
+
+int RwLock::rdlock_slow(std::int64_t timeout_ns) noexcept {
+    const core::Deadline dl = core::Deadline::from_timeout(timeout_ns);
     RwControl &c = ctl();
     const std::uint64_t me = core::self_thread_stamp();
     if ((c.writer.load(std::memory_order_acquire) & ~kHolding) == me)
@@ -234,8 +265,7 @@ int RwLock::rdlock_slow(const core::Deadline &dl) noexcept {
             if (!s.state.compare_exchange_strong(st, st + 1, std::memory_order_seq_cst))
                 continue;
             SHMDS_FAILPOINT("rwlock.rdlock.claimed");
-            // Recursive: no writer can hold the lock while we read, so just count (a
-            // writer that waits for us must not keep us out: that would deadlock).
+            // Recursive: in, past a waiting writer (see entered_beside).
             if (recursive || c.writer.load(std::memory_order_seq_cst) == 0)
                 return acquired("read lock");
             leave_read(std::uint32_t(i));  // a writer claimed meanwhile: it goes first
@@ -253,7 +283,9 @@ int RwLock::rdlock_slow(const core::Deadline &dl) noexcept {
     }
 }
 
-int RwLock::wrlock_slow(const core::Deadline &dl, std::uint64_t me) noexcept {
+int RwLock::wrlock_slow(std::int64_t timeout_ns) noexcept {
+    const core::Deadline dl = core::Deadline::from_timeout(timeout_ns);
+    const std::uint64_t me = core::self_thread_stamp();
     RwControl &c = ctl();
     for (;;) {
         std::uint64_t w = c.writer.load(std::memory_order_acquire);
@@ -279,6 +311,10 @@ int RwLock::wrlock_slow(const core::Deadline &dl, std::uint64_t me) noexcept {
             [&] { return clear_dead_writer(); });
         if (r != 0) return core::fail_static(-ETIMEDOUT, "rwlock stayed write-locked");
     }
+}
+
+int RwLock::drain_readers(std::int64_t timeout_ns, std::uint64_t me) noexcept {
+    return drain_readers(core::Deadline::from_timeout(timeout_ns), me);
 }
 
 // The writer word is ours: new readers stay out. Wait for the ones inside to leave (or
@@ -308,6 +344,12 @@ int RwLock::drain_readers(const core::Deadline &dl, std::uint64_t me) noexcept {
                             : core::fail_static(-ETIMEDOUT, "rwlock readers did not leave in time");
     }
     return hold_write(me);
+}
+
+int RwLock::hold_write(std::uint64_t me) noexcept {
+    ctl().writer.store(me | kHolding, std::memory_order_release);  // as in wrlock()
+    SHMDS_FAILPOINT("rwlock.wrlock.acquired");
+    return acquired("write lock");
 }
 
 void RwLock::withdraw_claim() noexcept {

@@ -102,38 +102,63 @@ public:
     // -EAGAIN (NOWAIT, or the thread's read depth is at its 2^32-1 limit); -ETIMEDOUT;
     // -EDEADLK; -EUSERS (no free reader slot).
     int rdlock(std::int64_t timeout_ns) noexcept {
-        if (SHMDS_LIKELY(enter_read_fast())) return acquired("read lock");
-        return rdlock_slow(core::Deadline::from_timeout(timeout_ns));
+        using namespace rwlock_detail;
+        const std::uint64_t me = core::cached_thread_stamp();  // 0: not cached, slow path
+        if (SHMDS_LIKELY(me != 0 && t_hint.lock == control() && t_hint.index < reader_slots())) {
+            ReaderSlot &s = slot(std::uint32_t(t_hint.index));
+            // The state before the owner: if the entering CAS finds the state unchanged,
+            // no change of owner happened since (each one changes the tag), so the owner
+            // read in between is the owner still.
+            std::uint64_t st = s.state.load(std::memory_order_acquire);
+            if (SHMDS_LIKELY(s.owner.load(std::memory_order_relaxed) == me &&
+                             (st & kOwnedTag) && (st & kDepthMask) != kDepthMask &&
+                             ctl().writer.load(std::memory_order_relaxed) == 0 &&
+                             s.state.compare_exchange_strong(st, st + 1,
+                                                             std::memory_order_seq_cst))) {
+                SHMDS_FAILPOINT("rwlock.rdlock.claimed");
+                if (SHMDS_LIKELY(ctl().writer.load(std::memory_order_seq_cst) == 0 &&
+                                 ctl().inconsistent.load(std::memory_order_acquire) == 0))
+                    return 0;
+                return entered_beside(timeout_ns, std::uint32_t(t_hint.index), st);
+            }
+        }
+        return rdlock_slow(timeout_ns);
     }
     int wrlock(std::int64_t timeout_ns) noexcept {
-        const std::uint64_t me = core::self_thread_stamp();
+        const std::uint64_t me = core::cached_thread_stamp();
         std::uint64_t seen = 0;
-        if (SHMDS_UNLIKELY(!ctl().writer.compare_exchange_strong(seen, me,
-                                                                 std::memory_order_seq_cst)))
-            return wrlock_slow(core::Deadline::from_timeout(timeout_ns), me);
+        if (SHMDS_UNLIKELY(me == 0 || !ctl().writer.compare_exchange_strong(
+                                          seen, me, std::memory_order_seq_cst)))
+            return wrlock_slow(timeout_ns);
         SHMDS_FAILPOINT("rwlock.wrlock.claimed");
-        if (SHMDS_UNLIKELY(readers_present()))
-            return drain_readers(core::Deadline::from_timeout(timeout_ns), me);
-        return hold_write(me);
+        if (SHMDS_UNLIKELY(readers_present())) return drain_readers(timeout_ns, me);
+        // Only this thread, dead-writer repair and reports look at kHolding: no
+        // handshake rides on it, so a plain release store.
+        ctl().writer.store(me | rwlock_detail::kHolding, std::memory_order_release);
+        SHMDS_FAILPOINT("rwlock.wrlock.acquired");
+        if (SHMDS_LIKELY(ctl().inconsistent.load(std::memory_order_acquire) == 0)) return 0;
+        return inconsistent_outcome("write lock");
     }
-    // The caller's write lock, else one level of its read lock. 0 or -EPERM.
+    // One level of the caller's read lock, else its write lock (a thread never holds
+    // both). 0 or -EPERM.
     int unlock() noexcept {
-        RwControl &c = ctl();
-        if (c.writer.load(std::memory_order_relaxed) ==
-            (core::self_thread_stamp() | rwlock_detail::kHolding)) {
-            SHMDS_FAILPOINT("rwlock.unlock.write");
-            c.writer.store(0, std::memory_order_seq_cst);
-            SHMDS_FAILPOINT("rwlock.unlock.write.unwoken");
-            core::waitpoint_wake(c.writer_gone, kWakeAll);
+        using namespace rwlock_detail;
+        const std::uint64_t me = core::cached_thread_stamp();  // 0: not cached, slow path
+        if (SHMDS_LIKELY(me != 0 && t_hint.lock == control() && t_hint.index < reader_slots())) {
+            ReaderSlot &s = slot(std::uint32_t(t_hint.index));
+            const std::uint64_t st = s.state.load(std::memory_order_relaxed);
+            if (SHMDS_LIKELY(s.owner.load(std::memory_order_relaxed) == me &&
+                             (st & kOwnedTag) && (st & kDepthMask) != 0)) {
+                leave_read(std::uint32_t(t_hint.index));
+                return 0;
+            }
+        }
+        if (SHMDS_LIKELY(me != 0 &&
+                         ctl().writer.load(std::memory_order_relaxed) == (me | kHolding))) {
+            release_write();
             return 0;
         }
-        int mine = hinted_slot();
-        if (SHMDS_UNLIKELY(mine < 0 || !reading(std::uint32_t(mine)))) {
-            mine = own_slot(/*holding=*/true);
-            if (mine < 0) return unlock_refused();
-        }
-        leave_read(std::uint32_t(mine));
-        return 0;
+        return unlock_slow();
     }
     int downgrade() noexcept;  // write -> read without letting another writer in
     int consistent() noexcept;
@@ -162,53 +187,19 @@ private:
         return used < reader_slots() ? used : reader_slots();
     }
 
-    // The hinted slot if the calling thread owns it, else -1 (the slow path scans).
-    int hinted_slot() const noexcept {
-        using rwlock_detail::t_hint;
-        if (SHMDS_UNLIKELY(t_hint.lock != control() || t_hint.index >= reader_slots()))
-            return -1;
-        const std::uint32_t i = std::uint32_t(t_hint.index);
-        if (SHMDS_UNLIKELY(slot(i).owner.load(std::memory_order_relaxed) !=
-                           core::self_thread_stamp()))
-            return -1;
-        return int(i);
-    }
-    // Whether the caller, owning slot i, reads now.
-    bool reading(std::uint32_t i) const noexcept {
-        const std::uint64_t st = slot(i).state.load(std::memory_order_relaxed);
-        return (st & rwlock_detail::kOwnedTag) && (st & rwlock_detail::kDepthMask);
-    }
-
-    // The read fast path: the hinted slot is ours, no writer: depth + 1. False with
-    // nothing changed (or a back-off already undone); the slow path decides then.
-    bool enter_read_fast() noexcept {
-        using namespace rwlock_detail;
-        if (SHMDS_UNLIKELY(t_hint.lock != control() || t_hint.index >= reader_slots()))
-            return false;
-        ReaderSlot &s = slot(std::uint32_t(t_hint.index));
-        // The state before the owner: if the entering CAS below finds the state unchanged,
-        // no change of owner happened since (each one changes the tag), so the owner
-        // read in between is still the owner.
-        std::uint64_t st = s.state.load(std::memory_order_acquire);
-        if (SHMDS_UNLIKELY(s.owner.load(std::memory_order_relaxed) != core::self_thread_stamp() ||
-                           !(st & kOwnedTag) || (st & kDepthMask) == kDepthMask ||
-                           ctl().writer.load(std::memory_order_relaxed) != 0))
-            return false;
-        if (SHMDS_UNLIKELY(!s.state.compare_exchange_strong(st, st + 1, std::memory_order_seq_cst)))
-            return false;
-        SHMDS_FAILPOINT("rwlock.rdlock.claimed");
-        if (SHMDS_LIKELY(ctl().writer.load(std::memory_order_seq_cst) == 0)) return true;
-        if ((st & kDepthMask) != 0) return true;  // recursive: in, even past a writer
-        leave_read(std::uint32_t(t_hint.index));  // a writer claimed meanwhile: it goes first
-        return false;
+    void release_write() noexcept {
+        SHMDS_FAILPOINT("rwlock.unlock.write");
+        ctl().writer.store(0, std::memory_order_seq_cst);
+        SHMDS_FAILPOINT("rwlock.unlock.write.unwoken");
+        core::waitpoint_wake(ctl().writer_gone, kWakeAll);
     }
     // One level of the caller's read lock on slot i; wakes a draining writer at depth 0.
     void leave_read(std::uint32_t i) noexcept {
         SHMDS_FAILPOINT("rwlock.unlock.read");
         const std::uint64_t before = slot(i).state.fetch_sub(1, std::memory_order_seq_cst);
-        if ((before & rwlock_detail::kDepthMask) == 1 &&
-            SHMDS_UNLIKELY(ctl().writer.load(std::memory_order_seq_cst) != 0))
-            core::waitpoint_wake(ctl().readers_gone, 1);
+        if (SHMDS_UNLIKELY((before & rwlock_detail::kDepthMask) == 1 &&
+                           ctl().writer.load(std::memory_order_seq_cst) != 0))
+            wake_writer();
     }
     // Any slot in use with depth > 0 (seq_cst loads: the writer's half of the handshake).
     bool readers_present() const noexcept {
@@ -218,24 +209,18 @@ private:
                 return true;
         return false;
     }
-    int hold_write(std::uint64_t me) noexcept {
-        // Only this thread, dead-writer repair and readers' reports look at kHolding: no
-        // handshake rides on it, so a plain release store.
-        ctl().writer.store(me | rwlock_detail::kHolding, std::memory_order_release);
-        SHMDS_FAILPOINT("rwlock.wrlock.acquired");
-        return acquired("write lock");
-    }
-    int acquired(const char *what) noexcept {
-        if (SHMDS_LIKELY(ctl().inconsistent.load(std::memory_order_acquire) == 0)) return 0;
-        return inconsistent_outcome(what);
-    }
-
-    int rdlock_slow(const core::Deadline &dl) noexcept;
-    int wrlock_slow(const core::Deadline &dl, std::uint64_t me) noexcept;
+    // Everything but the fast paths (out of line; they make the deadline).
+    int rdlock_slow(std::int64_t timeout_ns) noexcept;
+    int entered_beside(std::int64_t timeout_ns, std::uint32_t i, std::uint64_t state) noexcept;
+    int wrlock_slow(std::int64_t timeout_ns) noexcept;
+    int drain_readers(std::int64_t timeout_ns, std::uint64_t me) noexcept;
     int drain_readers(const core::Deadline &dl, std::uint64_t me) noexcept;
+    int hold_write(std::uint64_t me) noexcept;
     void withdraw_claim() noexcept;
+    void wake_writer() noexcept;
+    int acquired(const char *what) noexcept;
     int inconsistent_outcome(const char *what) noexcept;
-    int unlock_refused() noexcept;
+    int unlock_slow() noexcept;
 
     // The caller's slot (hint first, then a scan), or -1. `holding`: only one where it
     // reads now (depth > 0). Updates the hint.
