@@ -97,10 +97,16 @@ int RwLock::own_slot(bool holding) const noexcept {
     const std::uint32_t used = slots_in_use();
     for (std::uint32_t i = 0; i < used; ++i)
         if (mine(i)) {
-            t_hint = SlotHint{control(), i};
+            remember_slot(i);
             return int(i);
         }
     return -1;
+}
+
+// Fields by name, never a reference to the variable (see core/thread_id.hpp on UBSan).
+void RwLock::remember_slot(std::uint32_t i) const noexcept {
+    t_hint.lock = control();
+    t_hint.index = i;
 }
 
 // One change of owner: {owner, state} -> {new_owner, tag moved on, depth 0}, or false
@@ -126,7 +132,7 @@ int RwLock::claim_slot() noexcept {
         if (!take_slot(i, owner, st, me)) return false;
         // Before the slot's first increment, so that a writer's scan covers it.
         raise_slots_used(i + 1);
-        t_hint = SlotHint{control(), i};
+        remember_slot(i);
         return true;
     };
     // A free slot in [from, to), lowest first so that slots_used stays small.

@@ -226,6 +226,7 @@ private:
     // reads now (depth > 0). Updates the hint.
     int own_slot(bool holding) const noexcept;
     int claim_slot() noexcept;  // a slot now owned by the caller (depth 0), or -1
+    void remember_slot(std::uint32_t i) const noexcept;  // the hint
     bool take_slot(std::uint32_t i, std::uint64_t owner, std::uint64_t state,
                    std::uint64_t new_owner) noexcept;
     void raise_slots_used(std::uint32_t n) noexcept;
