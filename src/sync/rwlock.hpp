@@ -103,6 +103,7 @@ public:
     // -EDEADLK; -EUSERS (no free reader slot).
     int rdlock(std::int64_t timeout_ns) noexcept {
         using namespace rwlock_detail;
+        RwControl &c = ctl();  // once: every atomic below would make the compiler reload it
         const std::uint64_t me = core::cached_thread_stamp();  // 0: not cached, slow path
         if (SHMDS_LIKELY(me != 0 && t_hint.lock == control() && t_hint.index < reader_slots())) {
             ReaderSlot &s = slot(std::uint32_t(t_hint.index));
@@ -112,12 +113,12 @@ public:
             std::uint64_t st = s.state.load(std::memory_order_acquire);
             if (SHMDS_LIKELY(s.owner.load(std::memory_order_relaxed) == me &&
                              (st & kOwnedTag) && (st & kDepthMask) != kDepthMask &&
-                             ctl().writer.load(std::memory_order_relaxed) == 0 &&
+                             c.writer.load(std::memory_order_relaxed) == 0 &&
                              s.state.compare_exchange_strong(st, st + 1,
                                                              std::memory_order_seq_cst))) {
                 SHMDS_FAILPOINT("rwlock.rdlock.claimed");
-                if (SHMDS_LIKELY(ctl().writer.load(std::memory_order_seq_cst) == 0 &&
-                                 ctl().inconsistent.load(std::memory_order_acquire) == 0))
+                if (SHMDS_LIKELY(c.writer.load(std::memory_order_seq_cst) == 0 &&
+                                 c.inconsistent.load(std::memory_order_acquire) == 0))
                     return 0;
                 return entered_beside(timeout_ns, std::uint32_t(t_hint.index), st);
             }
@@ -125,18 +126,19 @@ public:
         return rdlock_slow(timeout_ns);
     }
     int wrlock(std::int64_t timeout_ns) noexcept {
+        RwControl &c = ctl();
         const std::uint64_t me = core::cached_thread_stamp();
         std::uint64_t seen = 0;
-        if (SHMDS_UNLIKELY(me == 0 || !ctl().writer.compare_exchange_strong(
-                                          seen, me, std::memory_order_seq_cst)))
+        if (SHMDS_UNLIKELY(me == 0 ||
+                           !c.writer.compare_exchange_strong(seen, me, std::memory_order_seq_cst)))
             return wrlock_slow(timeout_ns);
         SHMDS_FAILPOINT("rwlock.wrlock.claimed");
         if (SHMDS_UNLIKELY(readers_present())) return drain_readers(timeout_ns, me);
         // Only this thread, dead-writer repair and reports look at kHolding: no
         // handshake rides on it, so a plain release store.
-        ctl().writer.store(me | rwlock_detail::kHolding, std::memory_order_release);
+        c.writer.store(me | rwlock_detail::kHolding, std::memory_order_release);
         SHMDS_FAILPOINT("rwlock.wrlock.acquired");
-        if (SHMDS_LIKELY(ctl().inconsistent.load(std::memory_order_acquire) == 0)) return 0;
+        if (SHMDS_LIKELY(c.inconsistent.load(std::memory_order_acquire) == 0)) return 0;
         return inconsistent_outcome("write lock");
     }
     // One level of the caller's read lock, else its write lock (a thread never holds
@@ -195,10 +197,11 @@ private:
     }
     // One level of the caller's read lock on slot i; wakes a draining writer at depth 0.
     void leave_read(std::uint32_t i) noexcept {
+        RwControl &c = ctl();
         SHMDS_FAILPOINT("rwlock.unlock.read");
         const std::uint64_t before = slot(i).state.fetch_sub(1, std::memory_order_seq_cst);
         if (SHMDS_UNLIKELY((before & rwlock_detail::kDepthMask) == 1 &&
-                           ctl().writer.load(std::memory_order_seq_cst) != 0))
+                           c.writer.load(std::memory_order_seq_cst) != 0))
             wake_writer();
     }
     // Any slot in use with depth > 0 (seq_cst loads: the writer's half of the handshake).
