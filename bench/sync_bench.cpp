@@ -3,7 +3,10 @@
 //
 //   mutex_uncontended   lock+unlock pairs in one process                    -> pairs/s
 //   mutex_contended     2 processes add N each to a counter under the lock   -> incr/s
+//   rwlock_read_1proc   read lock+unlock pairs in one process               -> pairs/s
+//   rwlock_write_1proc  write lock+unlock pairs in one process              -> pairs/s
 //   rwlock_read_mostly  2 processes, 90% read / 10% write locks, N ops each  -> ops/s
+//   rwlock_takeover     a holder SIGKILLed; the waiter's time from the kill  -> ms (max)
 //   semaphore_1proc     acquire+release pairs in one process                -> pairs/s
 //   semaphore_2proc     2 processes add N each to a counter under 1 permit   -> incr/s
 //   idle_consumer       an acquirer blocked on 0 permits for ~1 s            -> its CPU
@@ -26,8 +29,12 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <algorithm>
+#include <csignal>
 #include <string>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace shmds::bench {
@@ -37,6 +44,7 @@ namespace {
 namespace bip = boost::interprocess;
 
 constexpr const char *kRobust = "pthread-robust";
+constexpr const char *kFutexBare = "futex-bare";
 
 void check_shmds(int rc, const char *call) {
     if (__builtin_expect(rc != 0, 0))
@@ -177,6 +185,19 @@ private:
     Shared<bip::interprocess_sharable_mutex> rw_;
 };
 
+// The bare futex mutex in the rwlock rows: the floor any lock's uncontended pair is
+// measured against (a read or write lock cannot beat one CAS and one decrement).
+class FutexAsRwlock {
+public:
+    void lock_read() { m_.lock(); }
+    void lock_write() { m_.lock(); }
+    void unlock_read() { m_.unlock(); }
+    void unlock_write() { m_.unlock(); }
+
+private:
+    FutexMutex m_;
+};
+
 // ---------------------------------------------------------------- semaphores
 
 class ShmdsSemaphore {
@@ -315,6 +336,64 @@ void run_read_mostly(const RunParams &p, Sample &s, RW &rw) {
     s.disturbed(worse_of(reports[0].values[2], reports[1].values[2]));
 }
 
+// A holder (writer, or reader) is SIGKILLed while another process waits for the lock
+// (for a read lock, or the write lock): the longest time from the kill to the waiter's
+// acquisition over several kills, spread over the probe schedule. A dead holder cannot
+// wake anyone, so this is how long the waiters take to notice.
+double rwlock_takeover_ms(bool writer_dies) {
+    constexpr int kKills = 6;
+    double worst = 0;
+    for (int k = 0; k < kKills; ++k) {
+        shmds_rwlock_t *rw = nullptr;
+        check_shmds(shmds_rwlock_create(nullptr, 0, &rw), "shmds_rwlock_create");
+        Shared<std::atomic<int>> holding{0};
+        const pid_t holder = fork();
+        if (holder < 0) throw Failure(std::string("fork: ") + std::strerror(errno));
+        if (holder == 0) {
+            const int r = writer_dies ? shmds_rwlock_wrlock(rw, SHMDS_FOREVER)
+                                      : shmds_rwlock_rdlock(rw, SHMDS_FOREVER);
+            holding->store(r == 0 ? 1 : 2);
+            for (;;) pause();
+        }
+        while (holding->load() == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        std::atomic<std::int64_t> killed{0};
+        std::thread killer([&] {
+            // Waiters probe 1 ms after they sleep, then every 8 ms: kill at varied phases.
+            std::this_thread::sleep_for(std::chrono::microseconds(3000 + 1700 * k));
+            killed = now_ns();
+            kill(holder, SIGKILL);
+        });
+        const int r = writer_dies ? shmds_rwlock_rdlock(rw, SHMDS_FOREVER)
+                                  : shmds_rwlock_wrlock(rw, SHMDS_FOREVER);
+        const std::int64_t got = now_ns();
+        killer.join();
+        waitpid(holder, nullptr, 0);
+        shmds_rwlock_close(rw);
+        if (holding->load() != 1) throw Failure("the holder could not take the lock");
+        if (r != 0 && r != SHMDS_EOWNERDEAD)
+            throw Failure(std::string("waiter: ") + shmds_errname(r) + ": " + shmds_last_error());
+        worst = std::max(worst, double(got - killed.load()) * 1e-6);
+    }
+    return worst;
+}
+
+void add_rwlock_takeover() {
+    Case c{"rwlock_takeover", "shmds", "", [](const RunParams &p, Sample &s) {
+               s.note("max over 6 kills; the holder is a zombie until reaped");
+               auto reports = run_children(
+                   {{p.cpu_a,
+                     [](ChildReport &r) {
+                         r.values[0] = rwlock_takeover_ms(true);
+                         r.values[1] = rwlock_takeover_ms(false);
+                     }}},
+                   case_timeout(p));
+               s.add("writer_died", reports[0].values[0], "ms");
+               s.add("reader_died", reports[0].values[1], "ms");
+           }};
+    c.warmup = false;
+    add_case(std::move(c));
+}
+
 // ---------------------------------------------------------------- registration
 
 template <typename M>
@@ -336,7 +415,31 @@ void add_mutex(const std::string &subject, const std::string &vs, const std::str
 }
 
 template <typename RW>
+void add_rwlock_1proc(const std::string &subject, const std::string &note) {
+    const std::string vs = subject == kFutexBare ? "" : kFutexBare;
+    add_case({"rwlock_read_1proc", subject, vs, [note](const RunParams &p, Sample &s) {
+                  RW rw;
+                  s.note(note);
+                  run_pairs(p, s, [&rw] {
+                      rw.lock_read();
+                      rw.unlock_read();
+                      return std::uint64_t{1};
+                  });
+              }});
+    add_case({"rwlock_write_1proc", subject, vs, [note](const RunParams &p, Sample &s) {
+                  RW rw;
+                  s.note(note);
+                  run_pairs(p, s, [&rw] {
+                      rw.lock_write();
+                      rw.unlock_write();
+                      return std::uint64_t{1};
+                  });
+              }});
+}
+
+template <typename RW>
 void add_rwlock(const std::string &subject, const std::string &vs, const std::string &note) {
+    add_rwlock_1proc<RW>(subject, note);
     add_case({"rwlock_read_mostly", subject, vs, [note](const RunParams &p, Sample &s) {
                   RW rw;
                   s.note(note);
@@ -383,11 +486,13 @@ void register_sync_benchmarks() {
     add_mutex<ShmdsMutex>("shmds", kRobust, "own futex lock word, thread-stamp owner, owner-dead flag");
     add_mutex<RobustPthreadMutex>(kRobust, "", "pshared, robust");
     add_mutex<BoostMutex>("boost-ipc", kRobust, "interprocess_mutex, not robust");
-    add_mutex<FutexMutex>("futex-bare", kRobust, "3-state futex, not robust");
+    add_mutex<FutexMutex>(kFutexBare, kRobust, "3-state futex, not robust");
 
     add_rwlock<ShmdsRwlock>("shmds", "pthread-rwlock", "write-preferring, crash-safe");
     add_rwlock<PthreadRwlock>("pthread-rwlock", "", "pshared, reader-preferring");
     add_rwlock<BoostSharable>("boost-sharable", "pthread-rwlock", "interprocess_sharable_mutex");
+    add_rwlock_1proc<FutexAsRwlock>(kFutexBare, "3-state futex mutex, not robust");
+    add_rwlock_takeover();
 
     add_semaphore<ShmdsSemaphore>("shmds", "posix-sem");
     add_semaphore<PosixSemaphore>("posix-sem", "");
@@ -400,6 +505,18 @@ void register_sync_benchmarks() {
                 "mutex lock+unlock, one process, vs robust pthread mutex"});
     add_target({"mutex_contended", "shmds", "rate", kRobust, true, 1.0,
                 "mutex counter, 2 processes, vs robust pthread mutex"});
+    add_target({"rwlock_read_1proc", "shmds", "rate", kFutexBare, true, 0.8,
+                "rwlock read lock+unlock, one process, vs bare futex mutex lock+unlock"});
+    add_target({"rwlock_write_1proc", "shmds", "rate", kFutexBare, true, 0.5,
+                "rwlock write lock+unlock, one process, vs bare futex mutex lock+unlock"});
+    add_target({"rwlock_read_mostly", "shmds", "rate", "pthread-rwlock", true, 1.0,
+                "rwlock 90/10 reads/writes, 2 processes, vs pthread_rwlock"});
+    add_target({"rwlock_read_mostly", "shmds", "rate", "boost-sharable", true, 1.0,
+                "rwlock 90/10 reads/writes, 2 processes, vs Boost sharable_mutex"});
+    add_target({"rwlock_takeover", "shmds", "writer_died", "", false, 10,
+                "rwlock: a reader takes over from a SIGKILLed writer within 10 ms"});
+    add_target({"rwlock_takeover", "shmds", "reader_died", "", false, 10,
+                "rwlock: a writer takes over from a SIGKILLed reader within 10 ms"});
 }
 
 }  // namespace

@@ -12,13 +12,20 @@ constexpr char kNoun[] = "rwlock";
 RwLock *engine(shmds_rwlock_t *rw) noexcept { return capi::engine_of<RwLock>(rw); }
 const RwLock *engine(const shmds_rwlock_t *rw) noexcept { return capi::engine_of<RwLock>(rw); }
 
+// The engine's lock verbs take the raw timeout: their fast paths must not pay for a
+// deadline (a clock read) they will not use. Only an invalid timeout is refused here.
 template <typename Lock>
 int lock_with(shmds_rwlock_t *rw, int64_t timeout_ns, const char *fn, Lock &&lock) noexcept {
-    return capi::timed<RwLock>(rw, fn, kNoun, timeout_ns, lock);
+    CAPI_REQUIRE(rw, fn, kNoun);
+    if (SHMDS_UNLIKELY(timeout_ns < -1)) {
+        shmds::core::Deadline unused;
+        return capi::make_deadline(timeout_ns, unused);  // -EINVAL with its sentence
+    }
+    return lock(*engine(rw), timeout_ns);
 }
 
-int rd(RwLock &l, const shmds::core::Deadline &dl) noexcept { return l.rdlock(dl); }
-int wr(RwLock &l, const shmds::core::Deadline &dl) noexcept { return l.wrlock(dl); }
+int rd(RwLock &l, int64_t timeout_ns) noexcept { return l.rdlock(timeout_ns); }
+int wr(RwLock &l, int64_t timeout_ns) noexcept { return l.wrlock(timeout_ns); }
 }  // namespace
 
 extern "C" {

@@ -1,9 +1,12 @@
 // RWLock: the try-lock matrix, recursion per thread, threads counting separately,
 // downgrade, fork (a child owns none of its parent's read locks), no writer
-// starvation, dead readers and writers, a stopped writer that is not dead.
+// starvation, dead readers and writers, a stopped writer that is not dead; the reader
+// slots (kept by their thread, taken when idle, cleared when dead, bounded when
+// scribbled).
 #include "sync_support.hpp"
 
 #include "core/deadline.hpp"
+#include "sync/rwlock.hpp"
 
 #include <shmds/sync.h>
 
@@ -300,6 +303,178 @@ TEST(RwLock, ReaderSlotsRunOutWithEUSERS) {
     RwHandle h(1);
     ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
     std::thread([&] { EXPECT_EQ(-EUSERS, shmds_rwlock_try_rdlock(h.rw)); }).join();
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+}
+
+// ---------------------------------------------------------------- reader slots
+
+shmds::sync::RwLock &engine(shmds_rwlock_t *rw) {
+    return *reinterpret_cast<shmds::sync::RwLock *>(rw);
+}
+shmds::sync::RwControl &control_of(shmds_rwlock_t *rw) {
+    return *reinterpret_cast<shmds::sync::RwControl *>(engine(rw).control());
+}
+shmds::sync::ReaderSlot &slot_of(shmds_rwlock_t *rw, std::uint32_t i) {
+    return reinterpret_cast<shmds::sync::ReaderSlot *>(engine(rw).control() +
+                                                        sizeof(shmds::sync::RwControl))[i];
+}
+
+TEST(RwLockSlots, AThreadKeepsItsSlotAcrossReadLocks) {
+    RwHandle h;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+        EXPECT_EQ(1u, shmds_rwlock_readers(h.rw));
+        ASSERT_EQ(0, shmds_rwlock_unlock(h.rw));
+        EXPECT_EQ(0u, shmds_rwlock_readers(h.rw));
+        EXPECT_EQ(1u, engine(h.rw).claimed_slots()) << "round " << i;  // the same slot
+    }
+    std::thread([&] {
+        ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+        EXPECT_EQ(2u, engine(h.rw).claimed_slots());  // a thread of its own: another slot
+        ASSERT_EQ(0, shmds_rwlock_unlock(h.rw));
+    }).join();
+    EXPECT_EQ(2u, control_of(h.rw).slots_used.load());
+}
+
+TEST(RwLockSlots, SlotOfAnExitedThreadIsReused) {
+    RwHandle h(1);
+    std::thread([&] {
+        ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+        ASSERT_EQ(0, shmds_rwlock_unlock(h.rw));
+    }).join();
+    EXPECT_EQ(1u, engine(h.rw).claimed_slots());  // kept after the unlock...
+    ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));  // ...and reused once its thread is gone
+    EXPECT_EQ(1u, engine(h.rw).claimed_slots());
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    EXPECT_EQ(0u, shmds_rwlock_recoveries(h.rw));  // nothing was held: no recovery
+}
+
+TEST(RwLockSlots, SlotsBoundReadersAtOnceNotThreadsThatEverRead) {
+    // One slot, two live threads: the idle one's slot is taken, and it takes it back.
+    RwHandle h(1);
+    std::atomic<int> stage{0};
+    std::thread other([&] {
+        ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+        ASSERT_EQ(0, shmds_rwlock_unlock(h.rw));
+        stage = 1;
+        while (stage != 2) std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(-EUSERS, shmds_rwlock_try_rdlock(h.rw));  // the main thread reads now
+        EXPECT_EQ(-EPERM, shmds_rwlock_unlock(h.rw));      // its slot was taken
+        stage = 3;
+        while (stage != 4) std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+        EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    });
+    while (stage != 1) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+    stage = 2;
+    while (stage != 3) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    stage = 4;
+    other.join();
+    EXPECT_EQ(0u, shmds_rwlock_readers(h.rw));
+}
+
+TEST(RwLockSlots, DeadReaderInsideIsClearedWhenSlotsRunOut) {
+    RwHandle h(1);
+    auto *stage = shared<std::atomic<int>>();
+    pid_t pid = fork_child([&] {
+        CHILD_CHECK(shmds_rwlock_rdlock(h.rw, 0) == 0);
+        stage->store(1);
+        pause();
+        return 1;
+    });
+    while (stage->load() != 1) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(-EUSERS, shmds_rwlock_try_rdlock(h.rw));  // the only slot has a live reader
+    kill(pid, SIGKILL);
+    ASSERT_TRUE(wait_dead_unreaped(pid, 5s));  // a zombie reader
+    EXPECT_EQ(0, shmds_rwlock_try_rdlock(h.rw)) << shmds_last_error();
+    EXPECT_EQ(1u, shmds_rwlock_recoveries(h.rw));
+    EXPECT_EQ(1u, shmds_rwlock_readers(h.rw));
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    expect_killed(pid, "rwlock reader");
+    munmap(stage, sizeof(*stage));
+}
+
+TEST(RwLockSlots, WriterWaitsForAReaderStillInsideAndIsWokenByItsUnlock) {
+    RwHandle h;
+    ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+    std::atomic<bool> written{false};
+    std::atomic<std::int64_t> got_ns{0};
+    std::thread writer([&] {
+        EXPECT_EQ(0, shmds_rwlock_wrlock(h.rw, SHMDS_FOREVER));
+        got_ns = shmds::core::monotonic_ns();
+        written = true;
+        EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    });
+    // The writer claims and then waits for us: new readers are held back meanwhile.
+    while (other_thread_tries(h.rw).first == 0) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(50ms);
+    EXPECT_FALSE(written.load()) << "a writer got in beside a reader";
+    EXPECT_EQ(0, shmds_rwlock_is_write_locked(h.rw));
+    const std::int64_t released = shmds::core::monotonic_ns();
+    ASSERT_EQ(0, shmds_rwlock_unlock(h.rw));
+    writer.join();
+    EXPECT_TRUE(written.load());
+    EXPECT_GE(got_ns.load(), released);
+    EXPECT_EQ(0u, shmds_rwlock_recoveries(h.rw));
+}
+
+TEST(RwLockSlots, AStaleHintNeverUsesAnotherThreadsSlot) {
+    // The calling thread's hint names slot 0 at the first lock's address; the second
+    // lock (often mapped at the same address) has another thread in its slot 0.
+    {
+        RwHandle first;
+        ASSERT_EQ(0, shmds_rwlock_rdlock(first.rw, 0));
+        ASSERT_EQ(0, shmds_rwlock_unlock(first.rw));
+    }
+    RwHandle second;
+    std::atomic<int> stage{0};
+    std::thread other([&] {
+        ASSERT_EQ(0, shmds_rwlock_rdlock(second.rw, 0));
+        stage = 1;
+        while (stage != 2) std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(0, shmds_rwlock_unlock(second.rw));
+    });
+    while (stage != 1) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(0, shmds_rwlock_rdlock(second.rw, 0));
+    EXPECT_EQ(2u, shmds_rwlock_readers(second.rw));
+    EXPECT_EQ(0, shmds_rwlock_unlock(second.rw));
+    EXPECT_EQ(1u, shmds_rwlock_readers(second.rw));  // the other thread still reads
+    EXPECT_EQ(-EPERM, shmds_rwlock_unlock(second.rw));
+    stage = 2;
+    other.join();
+    EXPECT_EQ(0u, shmds_rwlock_readers(second.rw));
+}
+
+TEST(RwLockSlots, ScribbledHighWaterMarkStaysInsideTheSlots) {
+    // One slot: a scan that believed the shared high-water mark would leave the mapping.
+    RwHandle h(1);
+    control_of(h.rw).slots_used.store(0xffffffffu);
+    EXPECT_EQ(0u, shmds_rwlock_readers(h.rw));
+    EXPECT_EQ(0u, engine(h.rw).claimed_slots());
+    ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
+    EXPECT_EQ(1u, shmds_rwlock_readers(h.rw));
+    EXPECT_EQ(-EAGAIN, other_thread_tries(h.rw).second);
+    ASSERT_EQ(0, shmds_rwlock_unlock(h.rw));
+    ASSERT_EQ(0, shmds_rwlock_wrlock(h.rw, 0));
+    ASSERT_EQ(0, shmds_rwlock_unlock(h.rw));
+}
+
+TEST(RwLockSlots, ScribbledReaderSlotsDoNotPinTheLock) {
+    // Depth in a slot with no owner, and in a slot owned by a thread that does not
+    // exist: neither can be a reader, so a writer clears both and gets in.
+    RwHandle h(2);
+    control_of(h.rw).slots_used.store(2);
+    slot_of(h.rw, 0).state.store(5);
+    slot_of(h.rw, 1).owner.store(0x7fffffffull << 32 | 0x3ffffffe);  // no such thread id
+    slot_of(h.rw, 1).state.store((std::uint64_t{1} << 32) | 1);
+    EXPECT_EQ(2u, shmds_rwlock_readers(h.rw));
+    EXPECT_EQ(0, shmds_rwlock_wrlock(h.rw, 1'000'000'000)) << shmds_last_error();
+    EXPECT_EQ(0u, shmds_rwlock_readers(h.rw));
+    EXPECT_EQ(2u, shmds_rwlock_recoveries(h.rw));
+    EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));  // the cleared slots are claimable again
     EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
 }
 

@@ -30,10 +30,11 @@
  *    is never poisoned and a repair is never silently skipped. Owners are threads named
  *    by thread id plus thread start time, so a recycled thread id is never the owner.
  *  - rwlock: a dead writer (its process killed, or its thread ended without unlocking)
- *    is cleared within 100 ms by any waiter; if it held the lock (not merely queued
- *    for it), lockers get SHMDS_EOWNERDEAD until a writer calls
- *    shmds_rwlock_consistent(). Dead readers (processes or threads) are cleared by the
- *    next writer and never pin the lock.
+ *    is cleared by a waiter within about 10 ms of the death (waiters check on it after
+ *    1 ms, then every 8 ms); if it held the lock (not merely queued for it), lockers
+ *    get SHMDS_EOWNERDEAD until a writer calls shmds_rwlock_consistent(). Dead readers
+ *    (processes or threads) are cleared by a waiting writer on the same schedule, or
+ *    by a reader that finds no free slot, and never pin the lock.
  *  - semaphore: permits held by a dead process return to the semaphore within 100 ms
  *    of a waiter needing them.
  *  - barrier: a party that dies while waiting breaks the barrier for the others within
@@ -236,7 +237,10 @@ SHMDS_API int shmds_barrier_eventfd_consume(shmds_barrier_t *b, uint64_t *count)
 
 /**
  * Create a reader/writer lock with `reader_slots` (1 ..= 4096; 0 = 128): how many
- * threads, over all processes, can hold read locks at the same time.
+ * threads, over all processes, can hold read locks at the same time. A thread keeps
+ * its slot between read locks (a read lock then touches only that slot's cache line);
+ * a thread that finds no free slot takes one whose thread exited or holds no read
+ * lock now. The segment takes 64 bytes per slot.
  */
 SHMDS_API int shmds_rwlock_create(const shmds_options_t *opts, uint32_t reader_slots,
                                   shmds_rwlock_t **out);
@@ -250,13 +254,16 @@ SHMDS_API uint64_t shmds_rwlock_recoveries(const shmds_rwlock_t *rw);
  * gets in at once (even past a waiting writer) and must unlock as often. Write-preferring:
  * once a writer waits, new readers wait behind it.
  * @return 0; SHMDS_EOWNERDEAD (read lock held; a writer died holding the lock and no
- *   writer has called shmds_rwlock_consistent() since); -EAGAIN (NOWAIT); -ETIMEDOUT;
- *   -EDEADLK (the thread holds the write lock); -EUSERS (all reader slots taken); -EINVAL.
+ *   writer has called shmds_rwlock_consistent() since); -EAGAIN (NOWAIT, or the thread
+ *   already holds 2^32-1 levels); -ETIMEDOUT; -EDEADLK (the thread holds the write lock);
+ *   -EUSERS (every reader slot has a reader inside); -EINVAL.
  */
 SHMDS_API int shmds_rwlock_rdlock(shmds_rwlock_t *rw, int64_t timeout_ns);
 /**
  * Take the write lock, per timeout_ns: waits for the writer ahead, then for the readers
- * inside to leave (new readers are held back meanwhile).
+ * inside to leave (new readers are held back meanwhile). A try (NOWAIT) that finds a
+ * reader inside also checks whether it is dead, at most once per 10 ms per rwlock in
+ * each process, as for a dead writer.
  * @return 0; SHMDS_EOWNERDEAD (write lock held; the previous writer died holding it:
  *   repair, then shmds_rwlock_consistent()); -EAGAIN; -ETIMEDOUT; -EDEADLK (the thread
  *   holds the write lock or a read lock: there is no upgrade); -EINVAL.
@@ -277,7 +284,8 @@ SHMDS_API int shmds_rwlock_try_wrlock(shmds_rwlock_t *rw);
 SHMDS_API int shmds_rwlock_unlock(shmds_rwlock_t *rw);
 /**
  * Turn the calling thread's write lock into a read lock with no writer in between.
- * @return 0; -EPERM (no write lock); -EUSERS (no free reader slot: still write-locked).
+ * @return 0; -EPERM (no write lock); -EUSERS (every reader slot has a reader inside:
+ *   still write-locked). Never blocks.
  */
 SHMDS_API int shmds_rwlock_downgrade(shmds_rwlock_t *rw);
 /**

@@ -215,7 +215,8 @@ public:
     /** Adopt a C handle (takes ownership). */
     explicit rwlock(shmds_rwlock_t *h) noexcept : exclusive_lock(h) {}
 
-    // The read side throws as the write side does, and -EUSERS (every reader slot taken).
+    // The read side throws as the write side does, and -EUSERS (every reader slot has a
+    // reader inside).
     /** Take a read lock, blocking as long as it takes. */
     void lock_shared() { read_raw(SHMDS_FOREVER); }
     /** Take a read lock if there is no writer now; false otherwise. Never blocks. */

@@ -66,6 +66,16 @@ inline std::uint32_t self_tid() noexcept {
     return detail::t_identity.tid;
 }
 
+// The calling thread's stamp if it is cached for the current fork epoch, else 0 (then
+// call self_thread_stamp()). For inline fast paths: no call, no registration check
+// (a cached stamp implies both were done), so they need no stack frame.
+inline ThreadStamp cached_thread_stamp() noexcept {
+    const ThreadStamp s = detail::t_identity.stamp;
+    return detail::t_identity.epoch == detail::g_fork_epoch.load(std::memory_order_relaxed)
+               ? s
+               : 0;
+}
+
 inline ThreadStamp self_thread_stamp() noexcept {
     detail::refresh_identity();
     if (SHMDS_UNLIKELY(detail::t_identity.stamp == 0))
