@@ -23,18 +23,18 @@ constexpr int kLockedClaimAttempts = 1000;
 // before it leaves that slot alone (its process is stopped or very slow).
 constexpr std::int64_t kClaimSettleNs = 10'000'000;
 
-constexpr std::uint64_t kTagMask = 0x7fffffffu;
+using detail::kTagMask;
 
-int wake_count(std::uint64_t n) { return n > 0x7fffffffu ? 0x7fffffff : int(n); }
-std::uint64_t count_of(std::uint64_t word) { return word & kSlotCountMask; }
-std::uint64_t tag_of(std::uint64_t word) { return word >> kSlotTagShift; }
-bool claiming(std::uint64_t word) { return (word & kSlotClaiming) != 0; }
+using detail::claiming;
+using detail::count_of;
+using detail::tag_of;
+
 bool idle(std::uint64_t word) { return (word & (kSlotCountMask | kSlotClaiming)) == 0; }
 
-// The per-handle cache word: fork epoch (24 bits) << 40 | tag << 9 | index << 1 | 1.
-constexpr std::uint64_t kEpochMask = 0xffffffu;
+// The per-handle cache word (see Semaphore::my_slot).
 std::uint64_t pack_slot(std::uint32_t epoch, std::uint64_t tag, int index) {
-    return (std::uint64_t(epoch & kEpochMask) << 40) | (tag << 9) | (std::uint64_t(index) << 1) | 1;
+    return (std::uint64_t(epoch & detail::kEpochMask) << 40) | (tag << 9) |
+           (std::uint64_t(index) << 1) | 1;
 }
 }  // namespace
 
@@ -73,24 +73,6 @@ void Semaphore::init_control(std::uint8_t *control) noexcept {
 
 // ---------------------------------------------------------------- reading the state
 
-std::uint32_t Semaphore::used_slots() const noexcept {
-    return std::min(ctl().slots_used.load(std::memory_order_seq_cst), kHolderSlots);
-}
-
-std::uint64_t Semaphore::missing_now() const noexcept {
-    return std::min<std::uint64_t>(ctl().missing.load(std::memory_order_seq_cst), max());
-}
-
-std::uint64_t Semaphore::held_total() const noexcept {
-    // seq_cst loads: a claim's CAS followed by these loads is one side of the Dekker
-    // pair that keeps two concurrent claims from both taking the last permit.
-    std::uint64_t total = 0;
-    const HolderSlot *s = slots();
-    for (std::uint32_t i = 0, n = used_slots(); i < n; ++i)
-        total += count_of(s[i].word.load(std::memory_order_seq_cst));
-    return total;
-}
-
 bool Semaphore::others_hold() const noexcept {
     MySlot mine;
     const int own = my_slot(mine) ? mine.index : -1;
@@ -115,85 +97,21 @@ std::uint64_t Semaphore::held_by_caller() const noexcept {
     return total;
 }
 
-bool Semaphore::my_slot(MySlot &out) const noexcept {
-    const std::uint64_t c = my_slot_.load(std::memory_order_relaxed);
-    // A fork() child has a new epoch: its parent's slot is not its own.
-    if (SHMDS_UNLIKELY(!(c & 1) || (c >> 40) != (core::fork_epoch() & kEpochMask))) return false;
-    out.index = int((c >> 1) & 0xff);
-    out.tag = (c >> 9) & kTagMask;
-    return true;
-}
-
-void Semaphore::wake(std::uint32_t n) noexcept {
-    core::waitpoint_wake(ctl().available, wake_count(n));
-}
-
 // ---------------------------------------------------------------- the fast paths
 
-Semaphore::Claim Semaphore::try_take(const MySlot &mine, std::uint32_t n) noexcept {
-    HolderSlot &s = slots()[mine.index];
-    std::uint64_t w = s.word.load(std::memory_order_relaxed);
-    for (;;) {
-        if (SHMDS_UNLIKELY(tag_of(w) != mine.tag)) return Claim::retry_locked;  // taken over
-        // Another thread of this process is claiming on the same slot: the locked
-        // path waits for it.
-        if (SHMDS_UNLIKELY(claiming(w))) return Claim::retry_locked;
-        if (SHMDS_LIKELY(s.word.compare_exchange_weak(w, (w + n) | kSlotClaiming,
-                                                      std::memory_order_seq_cst,
-                                                      std::memory_order_relaxed)))
-            break;
-    }
-    SHMDS_FAILPOINT("semaphore.acquire.claiming");
-    // Our n is in the sum: the claim stands if it leaves nothing below zero.
-    const std::uint64_t out = missing_now() + held_total();
-    const bool fits = out <= max();
-    // Nobody else writes a word marked claiming (every other writer CASes from an
-    // unmarked word), so plain stores settle it.
-    s.word.store(fits ? w + n : w, std::memory_order_release);
-    if (SHMDS_LIKELY(fits)) {
-        SHMDS_FAILPOINT("semaphore.acquire.held");
-        return Claim::taken;
-    }
+Semaphore::Claim Semaphore::backed_off(std::uint64_t out, std::uint32_t n) noexcept {
     // Permits were left without our claim: a waiter may have seen our claim in the sum
     // and gone to sleep on it.
     if (out - n < max()) wake(n);
     return Claim::short_of_permits;
 }
 
-bool Semaphore::try_release_own(std::uint32_t n) noexcept {
-    MySlot mine;
-    if (!my_slot(mine)) return false;
-    HolderSlot &s = slots()[mine.index];
-    std::uint64_t w = s.word.load(std::memory_order_relaxed);
-    for (;;) {
-        if (tag_of(w) != mine.tag || claiming(w) || count_of(w) < n) return false;
-        if (s.word.compare_exchange_weak(w, w - n, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed))
-            return true;
-    }
-}
-
-int Semaphore::acquire_within(std::uint32_t n, std::int64_t timeout_ns) noexcept {
-    MySlot mine;
-    if (SHMDS_LIKELY(n != 0 && n <= max() && my_slot(mine)) &&
-        SHMDS_LIKELY(try_take(mine, n) == Claim::taken))
-        return 0;
+int Semaphore::acquire_slow_within(std::uint32_t n, std::int64_t timeout_ns) noexcept {
     return acquire_slow(n, core::Deadline::from_timeout(timeout_ns));
 }
 
-int Semaphore::acquire(std::uint32_t n, const core::Deadline &dl) noexcept {
-    MySlot mine;
-    if (n != 0 && n <= max() && my_slot(mine) && try_take(mine, n) == Claim::taken) return 0;
-    return acquire_slow(n, dl);
-}
-
-int Semaphore::release(std::uint32_t n) noexcept {
+int Semaphore::release_locked_path(std::uint32_t n) noexcept {
     if (n == 0) return core::fail(-EINVAL, "release of 0 permits");
-    if (SHMDS_LIKELY(try_release_own(n))) {
-        SHMDS_FAILPOINT("semaphore.release.unwoken");
-        wake(n);
-        return 0;
-    }
     if (int r = lock_for(core::Deadline::from_timeout(-1))) return r;
     release_slow(n);
     unlock();
@@ -425,8 +343,13 @@ int Semaphore::acquire_slow(std::uint32_t n, const core::Deadline &dl) noexcept 
         return core::fail(-EINVAL, "acquire of {} permits from a semaphore whose max is {}", n,
                           max());
     SemaphoreControl &c = ctl();
+    bool woken = false;
     for (;;) {
         if (value() >= n) {
+            // After a wait, the lock-free claim first: the lock only settles claims that
+            // keep colliding.
+            MySlot mine;
+            if (woken && my_slot(mine) && try_take(mine, n) == Claim::taken) return 0;
             if (int r = lock_for(dl)) return r;
             int r = take_locked(n);
             unlock();
@@ -439,6 +362,7 @@ int Semaphore::acquire_slow(std::uint32_t n, const core::Deadline &dl) noexcept 
             return core::fail_static(-EAGAIN, "not enough permits available");
         }
         if (int r = wait_for(n, dl)) return r;
+        woken = true;
     }
 }
 

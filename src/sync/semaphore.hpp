@@ -41,11 +41,15 @@
 #pragma once
 
 #include "core/eventfd.hpp"
+#include "core/failpoint.hpp"
 #include "core/owner.hpp"
+#include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
+#include "core/thread_id.hpp"
 #include "core/waitpoint.hpp"
 #include "sync/sync_segment.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -60,6 +64,14 @@ inline constexpr std::uint32_t kHolderSlots = 256;
 inline constexpr std::uint64_t kSlotCountMask = 0xffffffffu;
 inline constexpr std::uint64_t kSlotClaiming = std::uint64_t{1} << 32;
 inline constexpr int kSlotTagShift = 33;
+
+namespace detail {
+inline constexpr std::uint64_t kTagMask = 0x7fffffffu;
+inline constexpr std::uint64_t kEpochMask = 0xffffffu;
+inline std::uint64_t count_of(std::uint64_t word) { return word & kSlotCountMask; }
+inline std::uint64_t tag_of(std::uint64_t word) { return word >> kSlotTagShift; }
+inline bool claiming(std::uint64_t word) { return (word & kSlotClaiming) != 0; }
+}  // namespace detail
 
 struct alignas(core::kCacheLine) HolderSlot {
     std::atomic<std::uint64_t> word;      // tag << 33 | claiming << 32 | count
@@ -84,12 +96,30 @@ public:
     static int open(const shmds_options_t *opts, std::unique_ptr<Semaphore> &out);
 
     // Take n permits, waiting per deadline. 0, -EAGAIN, -ETIMEDOUT, -EINVAL, -EUSERS.
-    int acquire(std::uint32_t n, const core::Deadline &dl) noexcept;
+    int acquire(std::uint32_t n, const core::Deadline &dl) noexcept {
+        MySlot mine;
+        if (n != 0 && n <= max() && my_slot(mine) && try_take(mine, n) == Claim::taken) return 0;
+        return acquire_slow(n, dl);
+    }
     // The same for a validated timeout_ns: the deadline (a clock read) is made only if
-    // the permits are not there at once.
-    int acquire_within(std::uint32_t n, std::int64_t timeout_ns) noexcept;
+    // the permits are not there at once. Inline, like release(), so that the C API's
+    // call is the only call of a fast acquire or release.
+    int acquire_within(std::uint32_t n, std::int64_t timeout_ns) noexcept {
+        MySlot mine;
+        if (SHMDS_LIKELY(n != 0 && n <= max() && my_slot(mine)) &&
+            SHMDS_LIKELY(try_take(mine, n) == Claim::taken))
+            return 0;
+        return acquire_slow_within(n, timeout_ns);
+    }
     // Return n permits (the caller's own holdings first); the value is clamped at max.
-    int release(std::uint32_t n) noexcept;
+    int release(std::uint32_t n) noexcept {
+        if (SHMDS_LIKELY(n != 0 && try_release_own(n))) {
+            SHMDS_FAILPOINT("semaphore.release.unwoken");
+            wake(n);
+            return 0;
+        }
+        return release_locked_path(n);
+    }
     // Take every permit available now; *taken gets how many.
     int drain(std::uint32_t *taken) noexcept;
 
@@ -113,23 +143,92 @@ private:
     }
 
     // What the shared words say, bounded: shared memory is untrusted.
-    std::uint32_t used_slots() const noexcept;
-    std::uint64_t missing_now() const noexcept;
-    std::uint64_t held_total() const noexcept;  // counts of every used slot
+    std::uint32_t used_slots() const noexcept {
+        return std::min(ctl().slots_used.load(std::memory_order_seq_cst), kHolderSlots);
+    }
+    std::uint64_t missing_now() const noexcept {
+        return std::min<std::uint64_t>(ctl().missing.load(std::memory_order_seq_cst), max());
+    }
+    // The counts of every used slot. seq_cst loads: a claim's CAS followed by these loads
+    // is one side of the Dekker pair that keeps two concurrent claims from both taking
+    // the last permit.
+    std::uint64_t held_total() const noexcept {
+        std::uint64_t total = 0;
+        const HolderSlot *s = slots();
+        for (std::uint32_t i = 0, n = used_slots(); i < n; ++i)
+            total += detail::count_of(s[i].word.load(std::memory_order_seq_cst));
+        return total;
+    }
     bool others_hold() const noexcept;  // a process other than this one holds permits
 
-    // This process's slot, cached per handle: fork epoch, tag and index in one word.
+    // This process's slot, cached per handle in one word: fork epoch (24 bits) << 40 |
+    // tag << 9 | index << 1 | 1. False when none is cached for this process (a fork()
+    // child has a new epoch: its parent's slot is not its own).
     struct MySlot {
         int index;
         std::uint64_t tag;
     };
-    bool my_slot(MySlot &out) const noexcept;  // false: none cached for this process
+    bool my_slot(MySlot &out) const noexcept {
+        const std::uint64_t c = my_slot_.load(std::memory_order_relaxed);
+        if (SHMDS_UNLIKELY(!(c & 1) || (c >> 40) != (core::fork_epoch() & detail::kEpochMask)))
+            return false;
+        out.index = int((c >> 1) & 0xff);  // < kHolderSlots
+        out.tag = (c >> 9) & detail::kTagMask;
+        return true;
+    }
 
     enum class Claim { taken, short_of_permits, retry_locked };
-    Claim try_take(const MySlot &slot, std::uint32_t n) noexcept;  // the fast path
-    bool try_release_own(std::uint32_t n) noexcept;               // the fast path
+
+    // The fast acquire: one CAS adds n to our count, marked claiming; the sum then says
+    // whether the permits were there. Nobody else writes a word marked claiming (every
+    // other writer CASes from an unmarked word), so plain stores settle it.
+    Claim try_take(const MySlot &mine, std::uint32_t n) noexcept {
+        HolderSlot &s = slots()[mine.index];
+        std::uint64_t w = s.word.load(std::memory_order_relaxed);
+        for (;;) {
+            // Taken over (claim again), or another thread of ours is claiming on it (the
+            // locked path waits for it).
+            if (SHMDS_UNLIKELY(detail::tag_of(w) != mine.tag || detail::claiming(w)))
+                return Claim::retry_locked;
+            if (SHMDS_LIKELY(s.word.compare_exchange_weak(w, (w + n) | kSlotClaiming,
+                                                          std::memory_order_seq_cst,
+                                                          std::memory_order_relaxed)))
+                break;
+        }
+        SHMDS_FAILPOINT("semaphore.acquire.claiming");
+        const std::uint64_t out = missing_now() + held_total();  // our n included
+        if (SHMDS_LIKELY(out <= max())) {
+            s.word.store(w + n, std::memory_order_release);
+            SHMDS_FAILPOINT("semaphore.acquire.held");
+            return Claim::taken;
+        }
+        s.word.store(w, std::memory_order_release);
+        return backed_off(out, n);
+    }
+    Claim backed_off(std::uint64_t out, std::uint32_t n) noexcept;
+
+    // The fast release: one CAS takes n off our own count, if it holds that many.
+    bool try_release_own(std::uint32_t n) noexcept {
+        MySlot mine;
+        if (SHMDS_UNLIKELY(!my_slot(mine))) return false;
+        HolderSlot &s = slots()[mine.index];
+        std::uint64_t w = s.word.load(std::memory_order_relaxed);
+        for (;;) {
+            if (SHMDS_UNLIKELY(detail::tag_of(w) != mine.tag || detail::claiming(w) ||
+                               detail::count_of(w) < n))
+                return false;
+            if (SHMDS_LIKELY(s.word.compare_exchange_weak(w, w - n, std::memory_order_seq_cst,
+                                                          std::memory_order_relaxed)))
+                return true;
+        }
+    }
+    void wake(std::uint32_t n) noexcept {
+        core::waitpoint_wake(ctl().available, n > 0x7fffffffu ? 0x7fffffff : int(n));
+    }
 
     int acquire_slow(std::uint32_t n, const core::Deadline &dl) noexcept;
+    int acquire_slow_within(std::uint32_t n, std::int64_t timeout_ns) noexcept;
+    int release_locked_path(std::uint32_t n) noexcept;
     int take_locked(std::uint32_t n) noexcept;  // 0, -EAGAIN, -EUSERS
     int claim_slot_locked(MySlot &out) noexcept;  // 0 or -EUSERS
     std::uint32_t reclaim_dead_locked() noexcept;  // slots whose permits came back
@@ -141,7 +240,6 @@ private:
     void unlock() noexcept;
     // Take back dead holders' permits (locks); true if any came back.
     bool reclaim_dead(const core::Deadline &dl) noexcept;
-    void wake(std::uint32_t n) noexcept;
 
     std::atomic<std::uint64_t> my_slot_{0};  // see MySlot; 0: none
     core::EventNotifier events_;
