@@ -400,6 +400,15 @@ void register_sync_benchmarks() {
                 "mutex lock+unlock, one process, vs robust pthread mutex"});
     add_target({"mutex_contended", "shmds", "rate", kRobust, true, 1.0,
                 "mutex counter, 2 processes, vs robust pthread mutex"});
+    // Issue 9: what crash safety may cost against a lock with none.
+    add_target({"mutex_uncontended", "shmds", "rate", "futex-bare", true, 0.8,
+                "mutex lock+unlock, one process, vs the bare futex mutex"});
+    add_target({"mutex_contended", "shmds", "rate", "futex-bare", true, 0.8,
+                "mutex counter, 2 processes, vs the bare futex mutex"});
+    add_target({"semaphore_1proc", "shmds", "rate", "posix-sem", true, 1.0,
+                "semaphore acquire+release, one process, vs sem_t"});
+    add_target({"semaphore_2proc", "shmds", "rate", "posix-sem", true, 1.0,
+                "semaphore counter, 2 processes, vs sem_t"});
 }
 
 }  // namespace
