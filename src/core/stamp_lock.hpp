@@ -10,7 +10,7 @@
 // unlike a robust pthread mutex, nothing is linked into a per-thread robust list.
 //
 // A dead holder is found by its waiters instead of the kernel: a sleeping waiter wakes
-// on its own after 1 ms, then every 10 ms, and checks that the holder's thread lives
+// on its own after 1 ms, then every 8 ms, and checks that the holder's thread lives
 // (gone, an unreaped zombie, or a recycled thread id all count as dead). A NOWAIT
 // attempt, which never sleeps, asks at once whether the holder's thread still exists
 // (one system call). The first waiter to see the holder dead swaps its own stamp in with
