@@ -361,6 +361,32 @@ private:
     std::uint64_t taken_ = 0;
 };
 
+// The floor of any sleeper that wakes on its own every 100 ms (the library's wake
+// bound): a bare futex wait with a 100 ms timeout, doing nothing else per wake-up. What
+// an idle sleeper of the library costs beyond this row is the library's own work.
+class TimedFutexIdle {
+public:
+    using Msg = std::uint64_t;
+    std::string note() const { return "bare FUTEX_WAIT, 100 ms timeout, nothing else"; }
+    void send(const Msg &m) {
+        w_->store(std::uint32_t(m), std::memory_order_release);
+        futex(*w_, FUTEX_WAKE, 1);
+    }
+    void recv(Msg &m) {
+        const std::uint32_t last = taken_;
+        while (w_->load(std::memory_order_acquire) == last) {
+            const timespec bound{0, 100'000'000};
+            syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&*w_), FUTEX_WAIT, last, &bound,
+                    nullptr, 0);
+        }
+        m = taken_ = w_->load(std::memory_order_acquire);
+    }
+
+private:
+    Shared<std::atomic<std::uint32_t>> w_{0u};
+    std::uint32_t taken_ = 0;
+};
+
 template <typename S>
 void add_semaphore(const std::string &subject, const std::string &vs) {
     add_case({"semaphore_1proc", subject, vs, [](const RunParams &p, Sample &s) {
@@ -393,6 +419,7 @@ void register_sync_benchmarks() {
     add_semaphore<PosixSemaphore>("posix-sem", "");
 
     add_idle<ShmdsSemaphoreIdle>("shmds-semaphore", kIdlePeer);
+    add_idle<TimedFutexIdle>("futex-100ms-wakes", kIdlePeer);
     add_target({"idle_consumer", "shmds-semaphore", "cpu", "", false, 1000,
                 "CPU of an idle acquirer blocked on 0 permits"});
 
