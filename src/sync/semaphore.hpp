@@ -95,13 +95,8 @@ public:
                       std::unique_ptr<Semaphore> &out);
     static int open(const shmds_options_t *opts, std::unique_ptr<Semaphore> &out);
 
-    // Take n permits, waiting per deadline. 0, -EAGAIN, -ETIMEDOUT, -EINVAL, -EUSERS.
-    int acquire(std::uint32_t n, const core::Deadline &dl) noexcept {
-        MySlot mine;
-        if (n != 0 && n <= max() && my_slot(mine) && try_take(mine, n) == Claim::taken) return 0;
-        return acquire_slow(n, dl);
-    }
-    // The same for a validated timeout_ns: the deadline (a clock read) is made only if
+    // Take n permits, waiting per a validated timeout_ns (-1, 0 or positive). 0,
+    // -EAGAIN, -ETIMEDOUT, -EINVAL, -EUSERS. The deadline (a clock read) is made only if
     // the permits are not there at once. Inline, like release(), so that the C API's
     // call is the only call of a fast acquire or release.
     int acquire_within(std::uint32_t n, std::int64_t timeout_ns) noexcept {
