@@ -6,7 +6,6 @@
 //   rwlock_read_1proc   read lock+unlock pairs in one process               -> pairs/s
 //   rwlock_write_1proc  write lock+unlock pairs in one process              -> pairs/s
 //   rwlock_read_mostly  2 processes, 90% read / 10% write locks, N ops each  -> ops/s
-//   rwlock_takeover     a holder SIGKILLed; the waiter's time from the kill  -> ms (max)
 //   semaphore_1proc     acquire+release pairs in one process                -> pairs/s
 //   semaphore_2proc     2 processes add N each to a counter under 1 permit   -> incr/s
 //   idle_consumer       an acquirer blocked on 0 permits for ~1 s            -> its CPU
@@ -336,64 +335,6 @@ void run_read_mostly(const RunParams &p, Sample &s, RW &rw) {
     s.disturbed(worse_of(reports[0].values[2], reports[1].values[2]));
 }
 
-// A holder (writer, or reader) is SIGKILLed while another process waits for the lock
-// (for a read lock, or the write lock): the longest time from the kill to the waiter's
-// acquisition over several kills, spread over the probe schedule. A dead holder cannot
-// wake anyone, so this is how long the waiters take to notice.
-double rwlock_takeover_ms(bool writer_dies) {
-    constexpr int kKills = 6;
-    double worst = 0;
-    for (int k = 0; k < kKills; ++k) {
-        shmds_rwlock_t *rw = nullptr;
-        check_shmds(shmds_rwlock_create(nullptr, 0, &rw), "shmds_rwlock_create");
-        Shared<std::atomic<int>> holding{0};
-        const pid_t holder = fork();
-        if (holder < 0) throw Failure(std::string("fork: ") + std::strerror(errno));
-        if (holder == 0) {
-            const int r = writer_dies ? shmds_rwlock_wrlock(rw, SHMDS_FOREVER)
-                                      : shmds_rwlock_rdlock(rw, SHMDS_FOREVER);
-            holding->store(r == 0 ? 1 : 2);
-            for (;;) pause();
-        }
-        while (holding->load() == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
-        std::atomic<std::int64_t> killed{0};
-        std::thread killer([&] {
-            // Waiters probe 1 ms after they sleep, then every 8 ms: kill at varied phases.
-            std::this_thread::sleep_for(std::chrono::microseconds(3000 + 1700 * k));
-            killed = now_ns();
-            kill(holder, SIGKILL);
-        });
-        const int r = writer_dies ? shmds_rwlock_rdlock(rw, SHMDS_FOREVER)
-                                  : shmds_rwlock_wrlock(rw, SHMDS_FOREVER);
-        const std::int64_t got = now_ns();
-        killer.join();
-        waitpid(holder, nullptr, 0);
-        shmds_rwlock_close(rw);
-        if (holding->load() != 1) throw Failure("the holder could not take the lock");
-        if (r != 0 && r != SHMDS_EOWNERDEAD)
-            throw Failure(std::string("waiter: ") + shmds_errname(r) + ": " + shmds_last_error());
-        worst = std::max(worst, double(got - killed.load()) * 1e-6);
-    }
-    return worst;
-}
-
-void add_rwlock_takeover() {
-    Case c{"rwlock_takeover", "shmds", "", [](const RunParams &p, Sample &s) {
-               s.note("max over 6 kills; the holder is a zombie until reaped");
-               auto reports = run_children(
-                   {{p.cpu_a,
-                     [](ChildReport &r) {
-                         r.values[0] = rwlock_takeover_ms(true);
-                         r.values[1] = rwlock_takeover_ms(false);
-                     }}},
-                   case_timeout(p));
-               s.add("writer_died", reports[0].values[0], "ms");
-               s.add("reader_died", reports[0].values[1], "ms");
-           }};
-    c.warmup = false;
-    add_case(std::move(c));
-}
-
 // ---------------------------------------------------------------- registration
 
 template <typename M>
@@ -464,6 +405,32 @@ private:
     std::uint64_t taken_ = 0;
 };
 
+// The floor of any sleeper that wakes on its own every 100 ms (the library's wake
+// bound): a bare futex wait with a 100 ms timeout, doing nothing else per wake-up. What
+// an idle sleeper of the library costs beyond this row is the library's own work.
+class TimedFutexIdle {
+public:
+    using Msg = std::uint64_t;
+    std::string note() const { return "bare FUTEX_WAIT, 100 ms timeout, nothing else"; }
+    void send(const Msg &m) {
+        w_->store(std::uint32_t(m), std::memory_order_release);
+        futex(*w_, FUTEX_WAKE, 1);
+    }
+    void recv(Msg &m) {
+        const std::uint32_t last = taken_;
+        while (w_->load(std::memory_order_acquire) == last) {
+            const timespec bound{0, 100'000'000};
+            syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&*w_), FUTEX_WAIT, last, &bound,
+                    nullptr, 0);
+        }
+        m = taken_ = w_->load(std::memory_order_acquire);
+    }
+
+private:
+    Shared<std::atomic<std::uint32_t>> w_{0u};
+    std::uint32_t taken_ = 0;
+};
+
 template <typename S>
 void add_semaphore(const std::string &subject, const std::string &vs) {
     add_case({"semaphore_1proc", subject, vs, [](const RunParams &p, Sample &s) {
@@ -492,12 +459,12 @@ void register_sync_benchmarks() {
     add_rwlock<PthreadRwlock>("pthread-rwlock", "", "pshared, reader-preferring");
     add_rwlock<BoostSharable>("boost-sharable", "pthread-rwlock", "interprocess_sharable_mutex");
     add_rwlock_1proc<FutexAsRwlock>(kFutexBare, "3-state futex mutex, not robust");
-    add_rwlock_takeover();
 
     add_semaphore<ShmdsSemaphore>("shmds", "posix-sem");
     add_semaphore<PosixSemaphore>("posix-sem", "");
 
     add_idle<ShmdsSemaphoreIdle>("shmds-semaphore", kIdlePeer);
+    add_idle<TimedFutexIdle>("futex-100ms-wakes", kIdlePeer);
     add_target({"idle_consumer", "shmds-semaphore", "cpu", "", false, 1000,
                 "CPU of an idle acquirer blocked on 0 permits"});
 
@@ -513,10 +480,15 @@ void register_sync_benchmarks() {
                 "rwlock 90/10 reads/writes, 2 processes, vs pthread_rwlock"});
     add_target({"rwlock_read_mostly", "shmds", "rate", "boost-sharable", true, 1.0,
                 "rwlock 90/10 reads/writes, 2 processes, vs Boost sharable_mutex"});
-    add_target({"rwlock_takeover", "shmds", "writer_died", "", false, 10,
-                "rwlock: a reader takes over from a SIGKILLed writer within 10 ms"});
-    add_target({"rwlock_takeover", "shmds", "reader_died", "", false, 10,
-                "rwlock: a writer takes over from a SIGKILLed reader within 10 ms"});
+    // Issue 9: what crash safety may cost against a lock with none.
+    add_target({"mutex_uncontended", "shmds", "rate", "futex-bare", true, 0.8,
+                "mutex lock+unlock, one process, vs the bare futex mutex"});
+    add_target({"mutex_contended", "shmds", "rate", "futex-bare", true, 0.8,
+                "mutex counter, 2 processes, vs the bare futex mutex"});
+    add_target({"semaphore_1proc", "shmds", "rate", "posix-sem", true, 1.0,
+                "semaphore acquire+release, one process, vs sem_t"});
+    add_target({"semaphore_2proc", "shmds", "rate", "posix-sem", true, 1.0,
+                "semaphore counter, 2 processes, vs sem_t"});
 }
 
 }  // namespace

@@ -17,17 +17,28 @@
 
 namespace shmds::capi {
 
-// Validate a caller's timeout_ns and turn it into a deadline.
+SHMDS_COLD inline int bad_timeout(std::int64_t timeout_ns) noexcept {
+    return core::fail(-EINVAL, "timeout_ns {} is invalid: use SHMDS_NOWAIT (0), "
+                               "SHMDS_FOREVER (-1) or a positive number of nanoseconds",
+                      timeout_ns);
+}
+
+// Validate a caller's timeout_ns: 0, or -EINVAL with a sentence.
+inline int check_timeout(std::int64_t timeout_ns) noexcept {
+    if (SHMDS_UNLIKELY(timeout_ns < -1)) return bad_timeout(timeout_ns);
+    return 0;
+}
+
+// Validate a caller's timeout_ns and turn it into a deadline (a clock read for a finite
+// timeout: verbs with a fast path that never waits validate with check_timeout() and
+// make the deadline only when they must wait).
 inline int make_deadline(std::int64_t timeout_ns, core::Deadline &out) noexcept {
-    if (SHMDS_UNLIKELY(timeout_ns < -1))
-        return core::fail(-EINVAL, "timeout_ns {} is invalid: use SHMDS_NOWAIT (0), "
-                                   "SHMDS_FOREVER (-1) or a positive number of nanoseconds",
-                          timeout_ns);
+    if (int r = check_timeout(timeout_ns)) return r;
     out = core::Deadline::from_timeout(timeout_ns);
     return 0;
 }
 
-inline int null_arg(const char *function, const char *argument) noexcept {
+SHMDS_COLD inline int null_arg(const char *function, const char *argument) noexcept {
     return core::fail(-EINVAL, "{}: {} is NULL", function, argument);
 }
 

@@ -36,8 +36,9 @@ SHMDS_API uint64_t shmds_condvar_recoveries(const shmds_condvar_t *cv) {
 }
 
 SHMDS_API int shmds_condvar_lock(shmds_condvar_t *cv, int64_t timeout_ns) {
-    return capi::timed<Condvar>(cv, "shmds_condvar_lock", kNoun, timeout_ns,
-        [](auto &e, const auto &dl) { return e.lock(dl); });
+    CAPI_REQUIRE(cv, "shmds_condvar_lock", kNoun);
+    if (int r = capi::check_timeout(timeout_ns)) return r;
+    return engine(cv)->lock_within(timeout_ns);
 }
 
 SHMDS_API int shmds_condvar_try_lock(shmds_condvar_t *cv) {

@@ -35,8 +35,9 @@ SHMDS_API uint64_t shmds_mutex_recoveries(const shmds_mutex_t *m) {
 }
 
 SHMDS_API int shmds_mutex_lock(shmds_mutex_t *m, int64_t timeout_ns) {
-    return capi::timed<Mutex>(m, "shmds_mutex_lock", kNoun, timeout_ns,
-        [](auto &e, const auto &dl) { return e.lock(dl); });
+    CAPI_REQUIRE(m, "shmds_mutex_lock", kNoun);
+    if (int r = capi::check_timeout(timeout_ns)) return r;
+    return engine(m)->lock_within(timeout_ns);
 }
 
 SHMDS_API int shmds_mutex_try_lock(shmds_mutex_t *m) {

@@ -14,9 +14,11 @@ const Semaphore *engine(const shmds_semaphore_t *s) noexcept {
     return capi::engine_of<Semaphore>(s);
 }
 
-int acquire(shmds_semaphore_t *s, uint32_t n, int64_t timeout_ns, const char *fn) noexcept {
-    return capi::timed<Semaphore>(s, fn, kNoun, timeout_ns,
-                                  [n](Semaphore &e, const auto &dl) { return e.acquire(n, dl); });
+inline __attribute__((always_inline)) int acquire(shmds_semaphore_t *s, uint32_t n, int64_t timeout_ns,
+                                              const char *fn) noexcept {
+    CAPI_REQUIRE(s, fn, kNoun);
+    if (int r = capi::check_timeout(timeout_ns)) return r;
+    return engine(s)->acquire_within(n, timeout_ns);
 }
 }  // namespace
 

@@ -192,31 +192,25 @@ TEST(Semaphore, StoppedHolderKeepsItsPermits) {
 }
 
 // The internal lock's word scribbled by a peer. Naming no live thread, it is a dead
-// holder's: the next call takes it over, the repair runs (here it rolls back a change
-// the journal says was in flight), the call succeeds and _recoveries() counts it.
-// Naming a live thread that does not hold it, the timed calls time out cleanly.
+// holder's: the next call that needs the lock (a first acquire, which claims a holder
+// slot; a release of more than the caller holds; a drain) takes it over, succeeds and
+// _recoveries() counts it. Naming a live thread that does not hold it, the calls that
+// need the lock time out cleanly.
 TEST(Semaphore, ScribbledLockWordIsTakenOverOrWaitedFor) {
     shmds_options_t o = memfd_options();
     shmds_semaphore_t *s = nullptr;
     ASSERT_EQ(0, shmds_semaphore_create(&o, 4, 2, &s));
     const int fd = shmds_semaphore_fd(s);
     using shmds::sync::SemaphoreControl;
-    using shmds::sync::SemaphoreJournal;
     const std::uint64_t lock = kControl + offsetof(SemaphoreControl, lock);
-    const std::uint64_t journal = kControl + offsetof(SemaphoreControl, journal);
 
-    // A "dead holder" that was changing the value from 3, touching no holder slot.
-    static_assert(offsetof(SemaphoreJournal, slot) == 4 &&
-                  offsetof(SemaphoreJournal, old_value) == 8);
-    scribble_u64(fd, journal, 1 | (std::uint64_t{0xffffffffu} << 32));  // valid, no slot
-    scribble_u64(fd, journal + 8, 3);                                   // old_value
     scribble_u64(fd, lock, kNoSuchThreadWord);
     EXPECT_EQ(0, shmds_semaphore_try_acquire(s)) << shmds_last_error();
-    EXPECT_EQ(2u, shmds_semaphore_value(s)) << "restored to 3, then one taken";
+    EXPECT_EQ(1u, shmds_semaphore_value(s));
     EXPECT_EQ(1u, shmds_semaphore_recoveries(s));
     // Thread id 0: release and drain, which wait without a deadline, take it over too.
     scribble_u64(fd, lock, kThreadZeroWord | shmds::core::kStampLockWaiters);
-    EXPECT_EQ(0, shmds_semaphore_release(s, 1));
+    EXPECT_EQ(0, shmds_semaphore_release(s, 2));  // its own 1, then 1 missing
     EXPECT_EQ(3u, shmds_semaphore_value(s));
     scribble_u64(fd, lock, kThreadZeroWord);
     uint32_t taken = 0;
@@ -226,17 +220,95 @@ TEST(Semaphore, ScribbledLockWordIsTakenOverOrWaitedFor) {
     EXPECT_EQ(3u, shmds_semaphore_recoveries(s));
     EXPECT_EQ(0u, read_u64_at(fd, lock));
 
-    // A live stranger: waited for, never taken over.
+    // A live stranger: waited for, never taken over. A second handle has no holder
+    // slot yet, so its acquire needs the lock.
+    shmds_options_t by_fd = SHMDS_OPTIONS_INIT;
+    by_fd.backing = SHMDS_BACKING_FD;
+    by_fd.fd = fd;
+    shmds_semaphore_t *s2 = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_open(&by_fd, &s2)) << shmds_last_error();
     LiveBystander stranger;
     scribble_u64(fd, lock, stranger.stamp());
-    EXPECT_EQ(-EAGAIN, shmds_semaphore_try_acquire(s));
-    EXPECT_EQ(-ETIMEDOUT, shmds_semaphore_acquire(s, 20'000'000));
+    EXPECT_EQ(-EAGAIN, shmds_semaphore_try_acquire(s2));
+    EXPECT_EQ(-ETIMEDOUT, shmds_semaphore_acquire(s2, 20'000'000));
     EXPECT_EQ(3u, shmds_semaphore_value(s));
     EXPECT_EQ(3u, shmds_semaphore_recoveries(s));
     stranger.stop();
-    EXPECT_EQ(0, shmds_semaphore_acquire(s, 1'000'000'000)) << shmds_last_error();
+    EXPECT_EQ(0, shmds_semaphore_acquire(s2, 1'000'000'000)) << shmds_last_error();
     EXPECT_EQ(4u, shmds_semaphore_recoveries(s));
-    EXPECT_EQ(0, shmds_semaphore_release(s, 1));
+    EXPECT_EQ(1u, shmds_semaphore_held(s));  // one process, two handles: one slot
+    EXPECT_EQ(0, shmds_semaphore_release(s2, 1));
+    shmds_semaphore_close(s2);
+    shmds_semaphore_close(s);
+}
+
+// Signalling use: a producer that holds nothing releases, a consumer acquires and never
+// releases. The value stays clamped at max however long it runs, and the consumer's
+// record never exceeds max: a release that would pass max counts the consumer's
+// permits as returned instead of growing the total.
+TEST(Semaphore, SignallingReleasesAreClampedAndNeverOutgrowMax) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 3, 0, &s));
+    pid_t consumer = fork_child([&] {
+        for (int i = 0; i < 50; ++i) CHILD_CHECK(shmds_semaphore_acquire(s, 10'000'000'000) == 0);
+        CHILD_CHECK(shmds_semaphore_held(s) <= 3);
+        return 0;
+    });
+    for (int i = 0; i < 50; ++i) {
+        while (shmds_semaphore_value(s) != 0) std::this_thread::sleep_for(100us);
+        EXPECT_EQ(0, shmds_semaphore_release(s, 1));
+    }
+    ChildExit e = wait_child(consumer, 30s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    EXPECT_EQ(0, shmds_semaphore_release(s, 100));
+    EXPECT_EQ(3u, shmds_semaphore_value(s));
+    EXPECT_EQ(0u, shmds_semaphore_held(s));
+    shmds_semaphore_close(s);
+}
+
+// The lock-free acquire never lets more than max holders in, with threads of one
+// process sharing a holder slot and processes racing for the last permits.
+TEST(Semaphore, FastPathBoundsConcurrencyAcrossThreadsAndProcesses) {
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 3, 3, &s));
+    struct Shared {
+        std::atomic<int> inside, peak, started;
+    };
+    auto *sh = shared<Shared>();
+    auto work = [&] {
+        sh->started.fetch_add(1);
+        while (sh->started.load() < 6) std::this_thread::yield();
+        for (int i = 0; i < 20000; ++i) {
+            if (shmds_semaphore_acquire(s, SHMDS_FOREVER) != 0) return false;
+            int now = sh->inside.fetch_add(1) + 1;
+            int peak = sh->peak.load();
+            while (now > peak && !sh->peak.compare_exchange_weak(peak, now)) {
+            }
+            for (volatile int spin = 0; spin < 200; ++spin) {  // stay inside a while
+            }
+            sh->inside.fetch_sub(1);
+            if (shmds_semaphore_release(s, 1) != 0) return false;
+        }
+        return true;
+    };
+    pid_t pids[3];
+    for (pid_t &p : pids)
+        p = fork_child([&] {
+            std::atomic<bool> ok{true};
+            std::thread t([&] { ok = work() && ok; });
+            const bool mine = work();
+            t.join();
+            CHILD_CHECK(mine && ok);
+            return 0;
+        });
+    for (pid_t p : pids) {
+        ChildExit e = wait_child(p, 60s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+    EXPECT_LE(sh->peak.load(), 3);
+    EXPECT_EQ(3u, shmds_semaphore_value(s));
+    EXPECT_EQ(0u, shmds_semaphore_recoveries(s));
+    unshare(sh);
     shmds_semaphore_close(s);
 }
 

@@ -35,3 +35,6 @@ inline constexpr std::uint64_t align_up(std::uint64_t x, std::uint64_t a) noexce
 
 #define SHMDS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SHMDS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+// For the rare paths of a fast-path function: kept out of line, so the fast path needs
+// no stack frame and reaches them by a tail call.
+#define SHMDS_COLD __attribute__((noinline, cold))

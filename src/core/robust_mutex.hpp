@@ -1,7 +1,7 @@
 // The crash-recoverable lock behind every locked structure (the bytes queue, the reqrep
 // request ring, the semaphore, the barrier): the library's lock protocol
 // (core/stamp_lock.hpp), one 64-bit word naming the holder thread. A holder that dies
-// is found by its waiters' liveness probes and taken over within about 11 ms; a word
+// is found by its waiters' liveness probes and taken over within about 10 ms; a word
 // scribbled by a peer to name a thread that does not exist is taken over the same way,
 // so no lock word can wedge a structure for good. A word naming a live thread that does
 // not hold it is waited for like a holder: only deadlines bound that.

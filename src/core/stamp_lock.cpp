@@ -117,6 +117,14 @@ int stamp_lock_slow(StampLock &word, std::uint64_t seen, const Deadline &deadlin
     }
 }
 
+bool stamp_unlock_if_held_slow(StampLock &word, std::uint64_t seen) noexcept {
+    // Ours with the waiters bit, or not ours. Only the holder frees the word, but
+    // waiters may set their bit meanwhile, so the release is an exchange.
+    if (holder_of(seen) != self_thread_stamp()) return false;
+    stamp_unlock(word);
+    return true;
+}
+
 void stamp_lock_wake_one(StampLock &word) noexcept {
     SHMDS_FAILPOINT("stamp_lock.unlock.unwoken");  // released, the sleeper not yet woken
     futex_wake(futex_half(word), 1);

@@ -10,7 +10,7 @@
 // unlike a robust pthread mutex, nothing is linked into a per-thread robust list.
 //
 // A dead holder is found by its waiters instead of the kernel: a sleeping waiter wakes
-// on its own after 1 ms, then every 10 ms, and checks that the holder's thread lives
+// on its own after 1 ms, then every 8 ms, and checks that the holder's thread lives
 // (gone, an unreaped zombie, or a recycled thread id all count as dead). A NOWAIT
 // attempt, which never sleeps, asks at once whether the holder's thread still exists
 // (one system call). The first waiter to see the holder dead swaps its own stamp in with
@@ -56,12 +56,18 @@ inline void stamp_lock_init(StampLock &word) noexcept {
 int stamp_lock_slow(StampLock &word, std::uint64_t seen, const Deadline &deadline,
                     int spin) noexcept;
 
+// The uncontended acquisition alone: one CAS from free to the caller's stamp, no clock
+// read, no deadline. False, with `seen` the word found, when it did not take the lock:
+// hand `seen` to stamp_lock_slow().
+inline bool stamp_try_lock_fast(StampLock &word, std::uint64_t &seen) noexcept {
+    seen = 0;
+    return word.compare_exchange_strong(seen, self_thread_stamp(), std::memory_order_acquire,
+                                        std::memory_order_relaxed);
+}
+
 inline int stamp_lock(StampLock &word, const Deadline &deadline, int spin) noexcept {
-    std::uint64_t seen = 0;
-    if (SHMDS_LIKELY(word.compare_exchange_strong(seen, self_thread_stamp(),
-                                                  std::memory_order_acquire,
-                                                  std::memory_order_relaxed)))
-        return kStampAcquired;
+    std::uint64_t seen;
+    if (SHMDS_LIKELY(stamp_try_lock_fast(word, seen))) return kStampAcquired;
     return stamp_lock_slow(word, seen, deadline, spin);
 }
 
@@ -78,5 +84,10 @@ inline void stamp_unlock(StampLock &word) noexcept {
     if (SHMDS_UNLIKELY(word.exchange(0, std::memory_order_release) & kStampLockWaiters))
         stamp_lock_wake_one(word);
 }
+
+// The rest of an unlock that tried one CAS from exactly the caller's stamp to 0 and
+// found `seen`: release it (waking a waiter) if the caller holds it, and say so; false,
+// leaving it alone, if the caller does not hold it.
+bool stamp_unlock_if_held_slow(StampLock &word, std::uint64_t seen) noexcept;
 
 }  // namespace shmds::core

@@ -47,19 +47,35 @@ struct ThreadIdentity {
 // what glibc reserves for libraries loaded with dlopen().
 __attribute__((tls_model("initial-exec"))) inline thread_local ThreadIdentity t_identity{};
 
-// Fields are read by name, never through a reference to the variable: UBSan (GCC 12)
-// reports references to an initial-exec thread_local in an executable as null.
-inline void refresh_identity() noexcept {
+// Registers the fork handler once per process (a function-local static).
+inline void track_forks() noexcept {
     static const bool registered = register_fork_epoch();
     (void)registered;
+}
+
+// Fields are read by name, never through a reference to the variable: UBSan (GCC 12)
+// reports references to an initial-exec thread_local in an executable as null.
+// The fork handler is registered on the way to caching a first identity (every thread's
+// first call lands there: t_identity.epoch starts at 0, the epoch at 1), so the lock
+// fast paths pay one load and compare for it, not a guard-variable check as well.
+inline void refresh_identity() noexcept {
     const std::uint32_t now = g_fork_epoch.load(std::memory_order_relaxed);
     if (SHMDS_UNLIKELY(t_identity.epoch != now)) {
+        track_forks();
         t_identity.tid = std::uint32_t(::syscall(SYS_gettid));
         t_identity.stamp = 0;
-        t_identity.epoch = now;
+        t_identity.epoch = g_fork_epoch.load(std::memory_order_relaxed);
     }
 }
 }  // namespace detail
+
+// The process's fork generation: changes in a fork() child, so a process-local cache
+// of anything owned by the parent (a thread identity, a semaphore holder slot) can tell
+// it is stale. Call track_forks() once before relying on it.
+inline std::uint32_t fork_epoch() noexcept {
+    return detail::g_fork_epoch.load(std::memory_order_relaxed);
+}
+using detail::track_forks;
 
 inline std::uint32_t self_tid() noexcept {
     detail::refresh_identity();
@@ -76,12 +92,22 @@ inline ThreadStamp cached_thread_stamp() noexcept {
                : 0;
 }
 
+namespace detail {
+// A thread's first ask, or its first after a fork(): a system call and a /proc read.
+SHMDS_COLD inline ThreadStamp compute_thread_stamp() noexcept {
+    refresh_identity();
+    if (t_identity.stamp == 0)
+        t_identity.stamp = (ThreadStamp(thread_start_low32(t_identity.tid)) << 32) | t_identity.tid;
+    return t_identity.stamp;
+}
+}  // namespace detail
+
+// The lock fast paths' only identity cost: a load of the fork epoch and two TLS loads.
 inline ThreadStamp self_thread_stamp() noexcept {
-    detail::refresh_identity();
-    if (SHMDS_UNLIKELY(detail::t_identity.stamp == 0))
-        detail::t_identity.stamp =
-            (ThreadStamp(thread_start_low32(detail::t_identity.tid)) << 32) | detail::t_identity.tid;
-    return detail::t_identity.stamp;
+    if (SHMDS_LIKELY(detail::t_identity.epoch == detail::g_fork_epoch.load(std::memory_order_relaxed) &&
+                     detail::t_identity.stamp != 0))
+        return detail::t_identity.stamp;
+    return detail::compute_thread_stamp();
 }
 
 }  // namespace shmds::core

@@ -40,6 +40,10 @@ int Condvar::lock(const core::Deadline &dl) noexcept {
     return owned_mutex_lock(ctl().lock, dl, recoveries(), kWhat);
 }
 
+int Condvar::lock_within(std::int64_t timeout_ns) noexcept {
+    return owned_mutex_lock_within(ctl().lock, timeout_ns, recoveries(), kWhat);
+}
+
 int Condvar::unlock() noexcept { return owned_mutex_unlock(ctl().lock, kWhat); }
 
 int Condvar::consistent() noexcept { return owned_mutex_consistent(ctl().lock, kWhat); }

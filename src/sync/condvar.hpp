@@ -26,6 +26,7 @@ public:
     static int open(const shmds_options_t *opts, std::unique_ptr<Condvar> &out);
 
     int lock(const core::Deadline &dl) noexcept;
+    int lock_within(std::int64_t timeout_ns) noexcept;  // validated timeout_ns
     int unlock() noexcept;
     int consistent() noexcept;
     // 0 (woken), -ETIMEDOUT, SHMDS_EOWNERDEAD (relocked after a holder died), -EPERM

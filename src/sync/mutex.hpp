@@ -21,6 +21,10 @@ public:
     int lock(const core::Deadline &dl) noexcept {
         return owned_mutex_lock(ctl().lock, dl, recoveries(), kWhat);
     }
+    // timeout_ns as the C API takes it, already validated (-1, 0 or positive).
+    int lock_within(std::int64_t timeout_ns) noexcept {
+        return owned_mutex_lock_within(ctl().lock, timeout_ns, recoveries(), kWhat);
+    }
     int unlock() noexcept { return owned_mutex_unlock(ctl().lock, kWhat); }
     int consistent() noexcept;
 

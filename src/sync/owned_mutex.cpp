@@ -39,6 +39,25 @@ int owned_mutex_lock_outcome(OwnedMutex &m, int stamp_result,
     }
 }
 
+int owned_mutex_lock_slow(OwnedMutex &m, std::uint64_t seen, const core::Deadline &deadline,
+                          std::atomic<std::uint64_t> &recoveries, const char *what) noexcept {
+    const int r = core::stamp_lock_slow(m.word, seen, deadline, /*spin=*/0);
+    if (r == core::kStampAcquired) return owned_mutex_acquired(m, what);
+    return owned_mutex_lock_outcome(m, r, recoveries, what);
+}
+
+int owned_mutex_lock_slow_within(OwnedMutex &m, std::uint64_t seen, std::int64_t timeout_ns,
+                                 std::atomic<std::uint64_t> &recoveries,
+                                 const char *what) noexcept {
+    return owned_mutex_lock_slow(m, seen, core::Deadline::from_timeout(timeout_ns), recoveries,
+                                 what);
+}
+
+int owned_mutex_unlock_slow(OwnedMutex &m, std::uint64_t seen, const char *what) noexcept {
+    if (core::stamp_unlock_if_held_slow(m.word, seen)) return 0;
+    return owned_mutex_unlock_refused(what);
+}
+
 int owned_mutex_unlock_refused(const char *what) noexcept {
     return core::fail(-EPERM, "{} is not held by the calling thread", what);
 }

@@ -35,32 +35,60 @@ void owned_mutex_init(OwnedMutex &m) noexcept;
 int owned_mutex_lock_outcome(OwnedMutex &m, int stamp_result,
                              std::atomic<std::uint64_t> &recoveries, const char *what) noexcept;
 int owned_mutex_inconsistent_outcome(const char *what) noexcept;
+// A lock attempt whose first CAS found `seen` (out of line; the second form makes the
+// deadline from a validated timeout_ns, so the fast path reaches it by a tail call).
+int owned_mutex_lock_slow(OwnedMutex &m, std::uint64_t seen, const core::Deadline &deadline,
+                          std::atomic<std::uint64_t> &recoveries, const char *what) noexcept;
+int owned_mutex_lock_slow_within(OwnedMutex &m, std::uint64_t seen, std::int64_t timeout_ns,
+                                 std::atomic<std::uint64_t> &recoveries,
+                                 const char *what) noexcept;
+
+// The lock is ours: 0, or SHMDS_EOWNERDEAD while the state is marked inconsistent.
+inline int owned_mutex_acquired(OwnedMutex &m, const char *what) noexcept {
+    SHMDS_FAILPOINT("owned_mutex.lock.acquired");
+    if (SHMDS_LIKELY(m.inconsistent.load(std::memory_order_relaxed) == 0)) return 0;
+    return owned_mutex_inconsistent_outcome(what);
+}
 
 // 0; SHMDS_EOWNERDEAD (held; a previous owner died and nobody marked it consistent
 // since); -EAGAIN (NOWAIT and held); -ETIMEDOUT; -EDEADLK (the calling thread holds it).
 // Every takeover of a dead owner adds one to *recoveries. Sets the error sentence.
+//
+// No spinning before sleeping (the slow path's spin is 0): in a 2-process counter,
+// polling the word for 30 to 300 rounds before each sleep cost 15-60% of the
+// throughput, because every poll pulls the line away from a holder that is about to
+// take the lock again.
 inline int owned_mutex_lock(OwnedMutex &m, const core::Deadline &deadline,
                             std::atomic<std::uint64_t> &recoveries, const char *what) noexcept {
-    // No spinning before sleeping: in a 2-process counter, polling the word for 30 to
-    // 300 rounds before each sleep cost 15-60% of the throughput, because every poll
-    // pulls the line away from a holder that is about to take the lock again.
-    const int r = core::stamp_lock(m.word, deadline, /*spin=*/0);
-    if (SHMDS_LIKELY(r == core::kStampAcquired)) {
-        SHMDS_FAILPOINT("owned_mutex.lock.acquired");
-        if (SHMDS_LIKELY(m.inconsistent.load(std::memory_order_relaxed) == 0)) return 0;
-        return owned_mutex_inconsistent_outcome(what);
-    }
-    return owned_mutex_lock_outcome(m, r, recoveries, what);
+    std::uint64_t seen;
+    if (SHMDS_LIKELY(core::stamp_try_lock_fast(m.word, seen))) return owned_mutex_acquired(m, what);
+    return owned_mutex_lock_slow(m, seen, deadline, recoveries, what);
+}
+
+// The same for a caller's timeout_ns (validated: -1, 0 or positive). The deadline, and
+// with it the clock read a finite timeout needs, is made only when the first CAS fails:
+// an uncontended lock is that CAS and nothing else.
+inline int owned_mutex_lock_within(OwnedMutex &m, std::int64_t timeout_ns,
+                                   std::atomic<std::uint64_t> &recoveries,
+                                   const char *what) noexcept {
+    std::uint64_t seen;
+    if (SHMDS_LIKELY(core::stamp_try_lock_fast(m.word, seen))) return owned_mutex_acquired(m, what);
+    return owned_mutex_lock_slow_within(m, seen, timeout_ns, recoveries, what);
 }
 
 // 0 or -EPERM (the calling thread does not hold it). Never blocks.
 int owned_mutex_unlock_refused(const char *what) noexcept;
+// An unlock whose CAS found `seen`: waiters to wake, or not ours (out of line).
+int owned_mutex_unlock_slow(OwnedMutex &m, std::uint64_t seen, const char *what) noexcept;
 inline int owned_mutex_unlock(OwnedMutex &m, const char *what) noexcept {
-    if (SHMDS_UNLIKELY(!core::stamp_lock_held_by_caller(m.word)))
-        return owned_mutex_unlock_refused(what);
     SHMDS_FAILPOINT("owned_mutex.unlock.before");
-    core::stamp_unlock(m.word);
-    return 0;
+    // One CAS from exactly our stamp to free: the ownership check and the release in
+    // one atomic step.
+    std::uint64_t seen = core::self_thread_stamp();
+    if (SHMDS_LIKELY(m.word.compare_exchange_strong(seen, 0, std::memory_order_release,
+                                                    std::memory_order_relaxed)))
+        return 0;
+    return owned_mutex_unlock_slow(m, seen, what);
 }
 
 // Mark the state repaired. 0; -EPERM (not held by the caller); -EINVAL (not marked
