@@ -33,7 +33,6 @@
 #include <string>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 namespace shmds::bench {
@@ -337,6 +336,13 @@ void run_read_mostly(const RunParams &p, Sample &s, RW &rw) {
 
 // ---------------------------------------------------------------- registration
 
+// A workload of two processes contending, and its @1cpu row: both on one CPU, where a
+// lock that spins waiting for a holder that cannot run loses whole time slices.
+void add_contended(const Case &c) {
+    add_case(c);
+    add_case(on_one_cpu(c, c.ratio_to));
+}
+
 template <typename M>
 void add_mutex(const std::string &subject, const std::string &vs, const std::string &note) {
     add_case({"mutex_uncontended", subject, vs, [note](const RunParams &p, Sample &s) {
@@ -348,11 +354,11 @@ void add_mutex(const std::string &subject, const std::string &vs, const std::str
                       return std::uint64_t{1};
                   });
               }});
-    add_case({"mutex_contended", subject, vs, [note](const RunParams &p, Sample &s) {
-                  M m;
-                  s.note(note);
-                  run_counter(p, s, m, "incr/s");
-              }});
+    add_contended({"mutex_contended", subject, vs, [note](const RunParams &p, Sample &s) {
+                       M m;
+                       s.note(note);
+                       run_counter(p, s, m, "incr/s");
+                   }});
 }
 
 template <typename RW>
@@ -381,11 +387,11 @@ void add_rwlock_1proc(const std::string &subject, const std::string &note) {
 template <typename RW>
 void add_rwlock(const std::string &subject, const std::string &vs, const std::string &note) {
     add_rwlock_1proc<RW>(subject, note);
-    add_case({"rwlock_read_mostly", subject, vs, [note](const RunParams &p, Sample &s) {
-                  RW rw;
-                  s.note(note);
-                  run_read_mostly(p, s, rw);
-              }});
+    add_contended({"rwlock_read_mostly", subject, vs, [note](const RunParams &p, Sample &s) {
+                       RW rw;
+                       s.note(note);
+                       run_read_mostly(p, s, rw);
+                   }});
 }
 
 // run_idle's channel: a semaphore with no permits. It carries no data, so a message is
@@ -442,11 +448,11 @@ void add_semaphore(const std::string &subject, const std::string &vs) {
                       return std::uint64_t{1};
                   });
               }});
-    add_case({"semaphore_2proc", subject, vs, [](const RunParams &p, Sample &s) {
-                  S sem(1, 1);
-                  s.note("1 permit guards a counter");
-                  run_counter(p, s, sem, "incr/s");
-              }});
+    add_contended({"semaphore_2proc", subject, vs, [](const RunParams &p, Sample &s) {
+                       S sem(1, 1);
+                       s.note("1 permit guards a counter");
+                       run_counter(p, s, sem, "incr/s");
+                   }});
 }
 
 void register_sync_benchmarks() {
