@@ -1290,6 +1290,21 @@ TEST(QueueBytes, ScribbledLockWordIsTakenOverOrWaitedFor) {
     }
     EXPECT_EQ(4u, stats_of(q.get()).recoveries);
     EXPECT_EQ(0u, shmds_queue_size(q.get()));
+
+    // An empty ring is seen without the lock: a consumer polling it never queues behind
+    // (or pulls the line from) whoever holds the lock.
+    {
+        const std::uint64_t empties = stats_of(q.get()).pop_empty;  // stats take the lock
+        LiveBystander stranger;
+        scribble_u64(fd, lock, stranger.stamp());
+        EXPECT_EQ(-EAGAIN, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT));
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "empty")) << shmds_last_error();
+        EXPECT_EQ(-ETIMEDOUT, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, 20'000'000));
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "empty")) << shmds_last_error();
+        EXPECT_EQ(stranger.stamp(), read_u64_at(fd, lock)) << "nobody waited on the lock";
+        scribble_u64(fd, lock, 0);
+        EXPECT_EQ(empties + 2, stats_of(q.get()).pop_empty);
+    }
 }
 
 // ------------------------------------------------------------------------- eventfd

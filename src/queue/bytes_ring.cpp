@@ -148,6 +148,19 @@ void BytesRing::wake_after_commit(core::WaitPoint &wp, std::size_t changed,
     core::waitpoint_wake(wp, int(changed > 1024 ? 1024 : changed));
 }
 
+// Whether the ring is empty, seen without the lock: a consumer that keeps finding it
+// empty then never pulls the lock's line away from the producer. The version is read
+// first, so a push that commits after the look has bumped it past `seen_version`
+// (each commit stores head or tail, then bumps the version, with release order). A
+// scribbled head or tail only sends the caller to the locked path, which checks them.
+bool BytesRing::looks_empty(std::uint64_t &seen_version) const noexcept {
+    const std::uint64_t v = ctl_->version.load(std::memory_order_acquire);
+    if (ctl_->head.load(std::memory_order_acquire) != ctl_->tail.load(std::memory_order_acquire))
+        return false;
+    seen_version = v;
+    return true;
+}
+
 // A lock wait that ran out ends the whole call: the lock's own wait already handles dead
 // holders, so there is nothing to retry.
 int BytesRing::lock_timed_out(const Deadline &deadline) noexcept {
@@ -207,6 +220,7 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
     const int r = core::block_on(
         ctl_->not_empty, allow_empty ? Deadline::from_timeout(0) : deadline,
         [&] {
+            if (looks_empty(seen_version)) return -EAGAIN;
             int e;
             {
                 RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);

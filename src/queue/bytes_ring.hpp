@@ -84,6 +84,7 @@ private:
     int frontiers(Frontiers &f) const noexcept;
     int check(const BytesDesc &d) const noexcept;
     int push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept;  // 0/-EAGAIN/-E2BIG
+    bool looks_empty(std::uint64_t &seen_version) const noexcept;
     void wake_after_commit(core::WaitPoint &wp, std::size_t changed, const char *unwoken) noexcept;
     int pop_locked(End end, const PopBuffer &out, std::size_t *got,
                    std::uint64_t &seen_version) noexcept;
