@@ -167,6 +167,35 @@ int BytesRing::lock_timed_out(const Deadline &deadline) noexcept {
     return deadline.nowait() ? -EAGAIN : core::fail(-ETIMEDOUT, "queue lock wait timed out");
 }
 
+template <typename Body>
+int BytesRing::under_lock(const Deadline &deadline, bool &lock_failed, Body &&body) noexcept {
+    RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
+    if (!lock.owns()) {
+        lock_failed = true;
+        return lock_timed_out(deadline);
+    }
+    return body();
+}
+
+// Push msgs[*pushed..n) while they fit and count them; 0 when all went in, else why the
+// next did not (-EAGAIN full, -E2BIG, SHMDS_ECORRUPT). Under lock.
+int BytesRing::push_all_locked(End end, const ByteSpan *msgs, std::size_t n,
+                               std::size_t *pushed, std::uint64_t &seen_version) noexcept {
+    Frontiers f;
+    int e = frontiers(f);
+    const std::size_t before = *pushed;
+    while (e == 0 && *pushed < n) {
+        e = push_locked(end, msgs[*pushed], f);
+        if (e == 0) ++*pushed;
+    }
+    if (*pushed > before) {
+        add_locked(ctl_->push_ok, *pushed - before);
+        add_locked(ctl_->version, 1, std::memory_order_release);
+    }
+    seen_version = ctl_->version.load(kRelaxed);
+    return e;
+}
+
 int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
                     const Deadline &deadline) noexcept {
     *pushed = 0;
@@ -175,30 +204,13 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
     const int r = core::block_on(
         ctl_->not_full, deadline,
         [&] {
-            std::size_t now = 0;
-            int e;
-            {
-                RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-                if (!lock.owns()) {
-                    lock_failed = true;
-                    return lock_timed_out(deadline);
-                }
+            const std::size_t before = *pushed;
+            const int e = under_lock(deadline, lock_failed, [&] {
                 SHMDS_FAILPOINT("queue.bytes.push.locked");
-                Frontiers f;
-                e = frontiers(f);
-                const std::size_t before = *pushed;
-                while (e == 0 && *pushed < n) {
-                    e = push_locked(end, msgs[*pushed], f);
-                    if (e == 0) ++*pushed;
-                }
-                now = *pushed - before;
-                if (now) {
-                    add_locked(ctl_->push_ok, now);
-                    add_locked(ctl_->version, 1, std::memory_order_release);
-                }
-                seen_version = ctl_->version.load(kRelaxed);
-            }
-            if (now) wake_after_commit(ctl_->not_empty, now, "queue.bytes.push.unwoken");
+                return push_all_locked(end, msgs, n, pushed, seen_version);
+            });
+            if (*pushed > before)
+                wake_after_commit(ctl_->not_empty, *pushed - before, "queue.bytes.push.unwoken");
             return e;
         },
         [&] { return ctl_->version.load(std::memory_order_acquire) != seen_version; });
@@ -221,16 +233,10 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
         ctl_->not_empty, allow_empty ? Deadline::from_timeout(0) : deadline,
         [&] {
             if (looks_empty(seen_version)) return -EAGAIN;
-            int e;
-            {
-                RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-                if (!lock.owns()) {
-                    lock_failed = true;
-                    return lock_timed_out(deadline);
-                }
+            const int e = under_lock(deadline, lock_failed, [&] {
                 SHMDS_FAILPOINT("queue.bytes.pop.locked");
-                e = pop_locked(end, out, got, seen_version);
-            }
+                return pop_locked(end, out, got, seen_version);
+            });
             if (*got) wake_after_commit(ctl_->not_full, *got, "queue.bytes.pop.unwoken");
             return e;
         },

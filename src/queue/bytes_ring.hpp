@@ -89,6 +89,12 @@ private:
     int pop_locked(End end, const PopBuffer &out, std::size_t *got,
                    std::uint64_t &seen_version) noexcept;
     static int lock_timed_out(const core::Deadline &deadline) noexcept;
+    int push_all_locked(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
+                        std::uint64_t &seen_version) noexcept;
+    // body() under the ring's lock; a lock wait that ran out sets lock_failed and ends
+    // the attempt with lock_timed_out()'s code.
+    template <typename Body>
+    int under_lock(const core::Deadline &deadline, bool &lock_failed, Body &&body) noexcept;
     static void repair(void *self) noexcept;
 
     BytesControl *ctl_ = nullptr;
