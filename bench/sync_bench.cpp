@@ -487,9 +487,9 @@ void register_sync_benchmarks() {
     add_target({"rwlock_read_mostly", "shmds", "rate", "boost-sharable", true, 1.0,
                 "rwlock 90/10 reads/writes, 2 processes, vs Boost sharable_mutex"});
     // Issue 9: what crash safety may cost against a lock with none.
-    add_target({"mutex_uncontended", "shmds", "rate", "futex-bare", true, 0.8,
+    add_target({"mutex_uncontended", "shmds", "rate", kFutexBare, true, 0.8,
                 "mutex lock+unlock, one process, vs the bare futex mutex"});
-    add_target({"mutex_contended", "shmds", "rate", "futex-bare", true, 0.8,
+    add_target({"mutex_contended", "shmds", "rate", kFutexBare, true, 0.8,
                 "mutex counter, 2 processes, vs the bare futex mutex"});
     add_target({"semaphore_1proc", "shmds", "rate", "posix-sem", true, 1.0,
                 "semaphore acquire+release, one process, vs sem_t"});
