@@ -65,7 +65,21 @@ struct BytesArg {
     }
 };
 
-// Where a value goes: an integer (decoded from 8 bytes) or the caller's buffer.
+// An f64 value: its 8 bytes (compared bitwise by cas).
+struct F64Arg {
+    double v;
+    std::uint64_t word = 0;
+    int to_span(ElemType t, const char *fn, const char *what, Span &out) noexcept {
+        if (t != ElemType::f64)
+            return fail(SHMDS_EVARIANT, "{}: the map's {} type is {}, not f64", fn, what,
+                        shmds::core::elem_type_name(std::uint32_t(t)));
+        std::memcpy(&word, &v, sizeof word);
+        out = {&word, sizeof word};
+        return 0;
+    }
+};
+
+// Where a value goes: an integer or f64 (decoded from 8 bytes) or the caller's buffer.
 struct IntOut {
     std::int64_t *v;
     std::int64_t word = 0;
@@ -86,6 +100,27 @@ struct IntOut {
         if (r == -ENOBUFS || (r >= 0 && len != sizeof word))
             return fail(SHMDS_ECORRUPT, "an integer value in the hash map is {} bytes long", len);
         *v = word;
+        return r;
+    }
+};
+
+struct F64Out {
+    double *v;
+    std::uint64_t word = 0;
+    std::size_t len = 0;
+    OutBuf buf{};
+    int prepare(ElemType t, const char *fn, OutBuf *&out) noexcept {
+        Span ignored;
+        if (int r = F64Arg{0}.to_span(t, fn, "value", ignored)) return r;
+        if (!v) return capi::null_arg(fn, "the value pointer");
+        buf = {&word, sizeof word, &len};
+        out = &buf;
+        return 0;
+    }
+    int finish(int r) noexcept {
+        if (r == -ENOBUFS || (r >= 0 && len != sizeof word))
+            return fail(SHMDS_ECORRUPT, "an f64 value in the hash map is {} bytes long", len);
+        std::memcpy(v, &word, sizeof word);
         return r;
     }
 };
@@ -438,6 +473,67 @@ SHMDS_API int shmds_hashmap_decr_i(shmds_hashmap_t *m, int64_t key, int64_t *out
 SHMDS_API int shmds_hashmap_decr_b(shmds_hashmap_t *m, const void *key, size_t key_len,
                                    int64_t *out) {
     return incr_verb(m, __func__, BytesArg{key, key_len}, -1, out);
+}
+
+// ---- f64 values ----
+
+SHMDS_API int shmds_hashmap_put_if(shmds_hashmap_t *m, int64_t key, double value) {
+    return write_verb(m, __func__, IntArg{key}, F64Arg{value}, WriteMode::put);
+}
+SHMDS_API int shmds_hashmap_put_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, WriteMode::put);
+}
+SHMDS_API int shmds_hashmap_add_if(shmds_hashmap_t *m, int64_t key, double value) {
+    return write_verb(m, __func__, IntArg{key}, F64Arg{value}, WriteMode::add);
+}
+SHMDS_API int shmds_hashmap_add_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, WriteMode::add);
+}
+SHMDS_API int shmds_hashmap_update_if(shmds_hashmap_t *m, int64_t key, double value) {
+    return write_verb(m, __func__, IntArg{key}, F64Arg{value}, WriteMode::update);
+}
+SHMDS_API int shmds_hashmap_update_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      double value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, WriteMode::update);
+}
+SHMDS_API int shmds_hashmap_swap_if(shmds_hashmap_t *m, int64_t key, double value, double *old) {
+    return swap_verb(m, __func__, IntArg{key}, F64Arg{value}, F64Out{old});
+}
+SHMDS_API int shmds_hashmap_swap_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double value, double *old) {
+    return swap_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, F64Out{old});
+}
+SHMDS_API int shmds_hashmap_cas_if(shmds_hashmap_t *m, int64_t key, double expected,
+                                   double desired) {
+    return cas_verb(m, __func__, IntArg{key}, F64Arg{expected}, F64Arg{desired});
+}
+SHMDS_API int shmds_hashmap_cas_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double expected, double desired) {
+    return cas_verb(m, __func__, BytesArg{key, key_len}, F64Arg{expected}, F64Arg{desired});
+}
+SHMDS_API int shmds_hashmap_get_or_set_if(shmds_hashmap_t *m, int64_t key, double value,
+                                          double *out) {
+    return get_or_set_verb(m, __func__, IntArg{key}, F64Arg{value}, F64Out{out});
+}
+SHMDS_API int shmds_hashmap_get_or_set_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          double value, double *out) {
+    return get_or_set_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, F64Out{out});
+}
+SHMDS_API int shmds_hashmap_take_if(shmds_hashmap_t *m, int64_t key, double *out) {
+    return get_verb(m, __func__, IntArg{key}, F64Out{out}, true);
+}
+SHMDS_API int shmds_hashmap_take_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double *out) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, F64Out{out}, true);
+}
+SHMDS_API int shmds_hashmap_get_if(shmds_hashmap_t *m, int64_t key, double *out) {
+    return get_verb(m, __func__, IntArg{key}, F64Out{out}, false);
+}
+SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double *out) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, F64Out{out}, false);
 }
 
 // ---- reads ----

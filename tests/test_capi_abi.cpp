@@ -763,6 +763,33 @@ TEST(CapiAbiEveryExport, HashMap) {
     EXPECT_EQ(0, shmds_hashmap_take_bi(bi, "a", 1, &v));
     EXPECT_EQ(-ERANGE, shmds_hashmap_put_bi(bi, "a", 1, 1 << 20));
     shmds_hashmap_close(bi);
+
+    double d = 0;
+    shmds_hashmap_config_t fc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_F64, 64);
+    shmds_hashmap_t *f = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &fc, &f));
+    EXPECT_EQ(0, shmds_hashmap_put_if(f, 1, 1.0));
+    EXPECT_EQ(0, shmds_hashmap_add_if(f, 2, 2.0));
+    EXPECT_EQ(0, shmds_hashmap_update_if(f, 2, 3.0));
+    EXPECT_EQ(1, shmds_hashmap_swap_if(f, 2, 4.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_cas_if(f, 2, 4.0, 5.0));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_if(f, 2, 6.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_get_if(f, 1, &d));
+    EXPECT_EQ(0, shmds_hashmap_take_if(f, 1, &d));
+    EXPECT_EQ(1.0, d);
+    shmds_hashmap_close(f);
+    shmds_hashmap_config_t bfc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_F64, 64);
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bfc, &f));
+    EXPECT_EQ(0, shmds_hashmap_put_bf(f, "a", 1, 1.0));
+    EXPECT_EQ(0, shmds_hashmap_add_bf(f, "b", 1, 2.0));
+    EXPECT_EQ(0, shmds_hashmap_update_bf(f, "b", 1, 3.0));
+    EXPECT_EQ(1, shmds_hashmap_swap_bf(f, "b", 1, 4.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_cas_bf(f, "b", 1, 4.0, 5.0));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_bf(f, "b", 1, 6.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_get_bf(f, "a", 1, &d));
+    EXPECT_EQ(0, shmds_hashmap_take_bf(f, "a", 1, &d));
+    EXPECT_EQ(1.0, d);
+    shmds_hashmap_close(f);
 }
 
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {

@@ -145,6 +145,51 @@ TEST(HashMapInt, WrongShapeAndNullArguments) {
     EXPECT_EQ(-EINVAL, shmds_hashmap_get_bb(b.get(), "k", 1, nullptr, 4, &len));
 }
 
+TEST(HashMapF64, EveryVerbWithIntegerAndBytesKeys) {
+    MapPtr m = make_map(I32, SHMDS_TYPE_F64, 100);
+    double d = 0;
+    EXPECT_EQ(0, shmds_hashmap_put_if(m.get(), 1, 1.5));
+    EXPECT_EQ(0, shmds_hashmap_get_if(m.get(), 1, &d));
+    EXPECT_EQ(1.5, d);
+    EXPECT_EQ(-EEXIST, shmds_hashmap_add_if(m.get(), 1, 2.0));
+    EXPECT_EQ(0, shmds_hashmap_add_if(m.get(), 2, -0.0));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_update_if(m.get(), 3, 1.0));
+    EXPECT_EQ(0, shmds_hashmap_update_if(m.get(), 1, 2.5));
+    EXPECT_EQ(1, shmds_hashmap_swap_if(m.get(), 1, 3.5, &d));
+    EXPECT_EQ(2.5, d);
+    // cas compares bits: -0.0 is not 0.0.
+    EXPECT_EQ(-ECANCELED, shmds_hashmap_cas_if(m.get(), 2, 0.0, 9.0));
+    EXPECT_EQ(0, shmds_hashmap_cas_if(m.get(), 2, -0.0, 9.0));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_if(m.get(), 2, 1.0, &d));
+    EXPECT_EQ(9.0, d);
+    EXPECT_EQ(0, shmds_hashmap_take_if(m.get(), 2, &d));
+    EXPECT_EQ(9.0, d);
+    EXPECT_EQ(-ENOENT, shmds_hashmap_get_if(m.get(), 2, &d));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_put_if(m.get(), INT64_MAX, 1.0));
+    std::int64_t i;
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_get_ii(m.get(), 1, &i));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_incr_i(m.get(), 1, &i));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_get_if(m.get(), 1, nullptr));
+    EXPECT_EQ(1, shmds_hashmap_exists_i(m.get(), 1));
+    EXPECT_EQ(0, shmds_hashmap_remove_i(m.get(), 1));
+
+    MapPtr b = make_map(BYTES, SHMDS_TYPE_F64, 100);
+    EXPECT_EQ(0, shmds_hashmap_put_bf(b.get(), "pi", 2, 3.14159));
+    EXPECT_EQ(0, shmds_hashmap_add_bf(b.get(), "e", 1, 2.71828));
+    EXPECT_EQ(0, shmds_hashmap_update_bf(b.get(), "e", 1, 2.7));
+    EXPECT_EQ(1, shmds_hashmap_swap_bf(b.get(), "e", 1, 2.8, &d));
+    EXPECT_EQ(2.7, d);
+    EXPECT_EQ(0, shmds_hashmap_cas_bf(b.get(), "e", 1, 2.8, 2.9));
+    EXPECT_EQ(0, shmds_hashmap_get_or_set_bf(b.get(), "phi", 3, 1.618, &d));
+    EXPECT_EQ(1.618, d);
+    EXPECT_EQ(0, shmds_hashmap_get_bf(b.get(), "pi", 2, &d));
+    EXPECT_EQ(3.14159, d);
+    EXPECT_EQ(0, shmds_hashmap_take_bf(b.get(), "e", 1, &d));
+    EXPECT_EQ(2.9, d);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_bf(m.get(), "x", 1, 1.0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_if(b.get(), 1, 1.0));
+}
+
 // -------------------------------------------------------------- bytes verbs
 
 TEST(HashMapBytes, ByteExactKeysAndValues) {

@@ -3,7 +3,7 @@
  *
  * Types
  *   Chosen at creation from common.h's shmds_type_t: keys SHMDS_TYPE_INT16, _INT32,
- *   _INT64 or _BYTES; values those or SHMDS_TYPE_F64 (f64 values have no verbs yet).
+ *   _INT64 or _BYTES; values those or SHMDS_TYPE_F64.
  *   Integers cross the API as int64_t and are range-checked against the declared width
  *   (-ERANGE, never truncated). Bytes keys and values are byte-exact (NUL, 0xFF and the
  *   empty string included). Short bytes are stored in the entry (keys up to 16 bytes,
@@ -12,8 +12,8 @@
  *
  * Verb shapes: each verb exists for the key/value shapes it makes sense for, named by
  * suffix: _ii (integer key, integer value), _ib (integer key, bytes value), _bi (bytes
- * key, integer value), _bb (bytes key, bytes value); _i/_b for verbs that take only a
- * key. A verb of the wrong shape for the map returns SHMDS_EVARIANT. Bytes keys and
+ * key, integer value), _bb (bytes key, bytes value), _if and _bf (f64 values, at the
+ * end of this file); _i/_b for verbs that take only a key. A verb of the wrong shape for the map returns SHMDS_EVARIANT. Bytes keys and
  * values are (pointer, length); a pointer may be NULL only with length 0. Bytes results
  * go to a caller's (buf, buf_size) with the length in *len (required): a value that
  * does not fit returns -ENOBUFS with *len set to the length needed, and changes nothing.
@@ -304,6 +304,39 @@ SHMDS_API int shmds_hashmap_get_bb(shmds_hashmap_t *m, const void *key, size_t k
 /** Whether the key is present. @return 1; 0 (absent); a negative code as for get. */
 SHMDS_API int shmds_hashmap_exists_i(shmds_hashmap_t *m, int64_t key);
 SHMDS_API int shmds_hashmap_exists_b(shmds_hashmap_t *m, const void *key, size_t key_len);
+
+/* ------------------------------------------------------------ f64 values
+ * The verbs above for maps whose value type is SHMDS_TYPE_F64, with an integer (_if) or
+ * bytes (_bf) key. Each behaves, blocks and returns exactly as its _ii/_bi namesake
+ * (there are no counters on f64 values). cas compares the 8 bytes of the double, so
+ * 0.0 and -0.0 differ and a NaN matches only the same NaN bits.
+ */
+SHMDS_API int shmds_hashmap_put_if(shmds_hashmap_t *m, int64_t key, double value);
+SHMDS_API int shmds_hashmap_put_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value);
+SHMDS_API int shmds_hashmap_add_if(shmds_hashmap_t *m, int64_t key, double value);
+SHMDS_API int shmds_hashmap_add_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value);
+SHMDS_API int shmds_hashmap_update_if(shmds_hashmap_t *m, int64_t key, double value);
+SHMDS_API int shmds_hashmap_update_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      double value);
+SHMDS_API int shmds_hashmap_swap_if(shmds_hashmap_t *m, int64_t key, double value, double *old);
+SHMDS_API int shmds_hashmap_swap_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double value, double *old);
+SHMDS_API int shmds_hashmap_cas_if(shmds_hashmap_t *m, int64_t key, double expected,
+                                   double desired);
+SHMDS_API int shmds_hashmap_cas_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double expected, double desired);
+SHMDS_API int shmds_hashmap_get_or_set_if(shmds_hashmap_t *m, int64_t key, double value,
+                                          double *out);
+SHMDS_API int shmds_hashmap_get_or_set_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          double value, double *out);
+SHMDS_API int shmds_hashmap_take_if(shmds_hashmap_t *m, int64_t key, double *out);
+SHMDS_API int shmds_hashmap_take_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double *out);
+SHMDS_API int shmds_hashmap_get_if(shmds_hashmap_t *m, int64_t key, double *out);
+SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double *out);
 
 #ifdef __cplusplus
 }
