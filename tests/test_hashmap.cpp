@@ -4,6 +4,7 @@
 // Cross-process and crash tests are in test_hashmap_procs.cpp.
 #include "hashmap_helpers.hpp"
 
+#include "hashmap/hash.hpp"    // the keyed hash, for the flooding test
 #include "hashmap/layout.hpp"  // where the hash seed lives
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -461,6 +463,45 @@ TEST(HashMapLifecycle, EachMapDrawsItsOwnHashSeed) {
     const std::string s1 = seed_of(p1), s2 = seed_of(p2);
     EXPECT_NE(s1, s2);
     EXPECT_NE(std::string(16, '\0'), s1);
+}
+
+// Keys an attacker would pick against an unkeyed hash all share their low bits (an
+// identity hash, as std::hash<int64_t> is, puts them in one slot) or differ only in a
+// block of bytes. With a random seed their home slots must spread like random ones:
+// 10000 keys over 16384 slots fill about 7500 distinct slots, never a handful. The
+// shard bits (top) and the slot bits (low) must be independent: the keys of one shard
+// spread over the slots just as well.
+TEST(HashMapHash, ChosenKeysSpreadUnderARandomSeed) {
+    std::mt19937_64 rng(test_seed());
+    for (int round = 0; round < 4; ++round) {
+        const shmds::hashmap::HashSeed seed{rng(), rng()};
+        constexpr std::uint64_t kSlots = 16384, kKeys = 10000;
+        std::set<std::uint64_t> int_slots, bytes_slots, shard0_slots;
+        std::uint64_t in_shard0 = 0;
+        for (std::uint64_t i = 0; i < kKeys; ++i) {
+            const std::uint64_t h = shmds::hashmap::hash_u64(i << 20, seed);
+            int_slots.insert(h & (kSlots - 1));
+            if (h >> 62 == 0) {  // shard 0 of 4
+                ++in_shard0;
+                shard0_slots.insert(h & (kSlots - 1));
+            }
+            // 64-byte keys that differ only in 8 bytes in the middle.
+            std::string k(64, 'x');
+            std::memcpy(&k[24], &i, sizeof i);
+            bytes_slots.insert(shmds::hashmap::hash_bytes(k.data(), k.size(), seed) & (kSlots - 1));
+        }
+        EXPECT_GT(int_slots.size(), 7000u);
+        EXPECT_GT(bytes_slots.size(), 7000u);
+        EXPECT_GT(in_shard0, kKeys / 4 - 300);
+        EXPECT_LT(in_shard0, kKeys / 4 + 300);
+        EXPECT_GT(shard0_slots.size(), in_shard0 * 8 / 10);  // ~0.93 when independent
+    }
+    // Another seed puts the same key elsewhere: positions cannot be precomputed.
+    const shmds::hashmap::HashSeed a{1, 2}, b{3, 4};
+    int same = 0;
+    for (std::uint64_t i = 0; i < 1000; ++i)
+        same += (shmds::hashmap::hash_u64(i, a) & 1023) == (shmds::hashmap::hash_u64(i, b) & 1023);
+    EXPECT_LT(same, 20);
 }
 
 // ---------------------------------------------------------------------- oracle
