@@ -18,6 +18,7 @@ inline constexpr std::int64_t kShortTimeoutNs = 1'000'000;
 void fuzz_queue(InputSegment &in);
 void fuzz_pubsub(InputSegment &in);
 void fuzz_reqrep(InputSegment &in);
+void fuzz_hashmap(InputSegment &in);
 // The sync primitives (exercise_sync.cpp).
 void fuzz_mutex(InputSegment &in);
 void fuzz_semaphore(InputSegment &in);

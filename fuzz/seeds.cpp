@@ -235,6 +235,44 @@ void add_sync_seeds(std::vector<Seed> &seeds) {
     });
 }
 
+// A map with entries inline and in the arena, some removed (tombstones, free blocks),
+// grown past its first table.
+Seed hashmap_seed(int key_type, int value_type, std::uint64_t shards) {
+    Seed s{std::string("hashmap-") + shmds_type_name(key_type) + "-" + shmds_type_name(value_type) +
+               "-shards" + std::to_string(shards),
+           {}, kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_hashmap_config_t cfg = SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, 40);
+    cfg.shards = shards;
+    shmds_hashmap_t *m = nullptr;
+    if (shmds_hashmap_create(&opts, &cfg, &m) != 0) {
+        report(s.name);
+        return s;
+    }
+    const std::string text(60, 'x');
+    for (int i = 0; i < 30; ++i) {
+        const std::string k = "seed-key-number-" + std::to_string(i);
+        if (key_type == SHMDS_TYPE_BYTES && value_type == SHMDS_TYPE_BYTES)
+            shmds_hashmap_put_bb(m, k.data(), k.size(), text.data(), std::size_t(i * 2));
+        else if (key_type == SHMDS_TYPE_BYTES)
+            shmds_hashmap_put_bi(m, k.data(), k.size(), i);
+        else if (value_type == SHMDS_TYPE_BYTES)
+            shmds_hashmap_put_ib(m, i, text.data(), std::size_t(i * 2));
+        else
+            shmds_hashmap_put_ii(m, i, i);
+    }
+    for (int i = 0; i < 30; i += 3) {
+        const std::string k = "seed-key-number-" + std::to_string(i);
+        if (key_type == SHMDS_TYPE_BYTES)
+            shmds_hashmap_remove_b(m, k.data(), k.size());
+        else
+            shmds_hashmap_remove_i(m, i);
+    }
+    s.image = image_of(shmds_hashmap_fd(m));
+    shmds_hashmap_close(m);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -256,6 +294,10 @@ std::vector<Seed> make_seeds() {
         seeds.push_back(reqrep_seed(variant, true));
     }
     add_sync_seeds(seeds);
+    seeds.push_back(hashmap_seed(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 1));
+    seeds.push_back(hashmap_seed(SHMDS_TYPE_INT16, SHMDS_TYPE_BYTES, 2));
+    seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT32, 1));
+    seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 4));
     return seeds;
 }
 

@@ -681,6 +681,117 @@ std::set<std::string> map_exports() {
 // Every name the map exports resolves in the process (so it really is exported by
 // libshmds.so, not hidden), and this file calls it: a new export without a call here
 // fails, which keeps "every export exercised through the .so" true as the API grows.
+TEST(CapiAbiEveryExport, HashMap) {
+    shmds_hashmap_config_t c;
+    ASSERT_EQ(0, shmds_hashmap_config_init(&c, sizeof c, SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 64));
+    shmds_hashmap_t *ii = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &c, &ii)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_TYPE_INT64, shmds_hashmap_key_type(ii));
+    EXPECT_EQ(SHMDS_TYPE_INT64, shmds_hashmap_value_type(ii));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_fd(ii));
+    EXPECT_EQ(0, shmds_hashmap_sync(ii));
+    EXPECT_EQ(0u, shmds_hashmap_recoveries(ii));
+    std::int64_t v = 0;
+    EXPECT_EQ(0, shmds_hashmap_put_ii(ii, 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_add_ii(ii, 2, 20));
+    EXPECT_EQ(0, shmds_hashmap_update_ii(ii, 2, 21));
+    EXPECT_EQ(1, shmds_hashmap_swap_ii(ii, 2, 22, &v));
+    EXPECT_EQ(21, v);
+    EXPECT_EQ(0, shmds_hashmap_cas_ii(ii, 2, 22, 23));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_ii(ii, 2, 0, &v));
+    EXPECT_EQ(0, shmds_hashmap_get_ii(ii, 1, &v));
+    EXPECT_EQ(10, v);
+    EXPECT_EQ(1, shmds_hashmap_exists_i(ii, 1));
+    EXPECT_EQ(0, shmds_hashmap_incr_i(ii, 3, &v));
+    EXPECT_EQ(0, shmds_hashmap_decr_i(ii, 3, &v));
+    EXPECT_EQ(0, shmds_hashmap_incr_by_i(ii, 3, 5, &v));
+    EXPECT_EQ(5, v);
+    EXPECT_EQ(0, shmds_hashmap_take_ii(ii, 3, &v));
+    EXPECT_EQ(0, shmds_hashmap_remove_i(ii, 2));
+    EXPECT_EQ(1u, stats_within<shmds_hashmap_stats_t>(sizeof(shmds_hashmap_stats_t), [&](auto *s) {
+                      EXPECT_EQ(0, shmds_hashmap_stats(ii, s));
+                      return int(s->size);
+                  }));
+    shmds_hashmap_close(ii);
+
+    char buf[16];
+    std::size_t len = 0;
+    shmds_hashmap_config_t bc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 64);
+    shmds_hashmap_t *bb = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bc, &bb));
+    EXPECT_EQ(0, shmds_hashmap_put_bb(bb, "k", 1, "v", 1));
+    EXPECT_EQ(0, shmds_hashmap_add_bb(bb, "j", 1, "w", 1));
+    EXPECT_EQ(0, shmds_hashmap_update_bb(bb, "j", 1, "x", 1));
+    EXPECT_EQ(1, shmds_hashmap_swap_bb(bb, "j", 1, "y", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_cas_bb(bb, "j", 1, "y", 1, "z", 1));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_bb(bb, "j", 1, "q", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_get_bb(bb, "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(1, shmds_hashmap_exists_b(bb, "k", 1));
+    EXPECT_EQ(0, shmds_hashmap_take_bb(bb, "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_remove_b(bb, "j", 1));
+    shmds_hashmap_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_hashmap_open(nullptr, 0, 0, &none));  // nothing to attach to
+    shmds_hashmap_close(bb);
+
+    shmds_hashmap_config_t ic = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT32, SHMDS_TYPE_BYTES, 64);
+    shmds_hashmap_t *ib = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &ic, &ib));
+    EXPECT_EQ(0, shmds_hashmap_put_ib(ib, 1, "a", 1));
+    EXPECT_EQ(0, shmds_hashmap_add_ib(ib, 2, "b", 1));
+    EXPECT_EQ(0, shmds_hashmap_update_ib(ib, 2, "c", 1));
+    EXPECT_EQ(1, shmds_hashmap_swap_ib(ib, 2, "d", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_cas_ib(ib, 2, "d", 1, "e", 1));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_ib(ib, 2, "f", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_get_ib(ib, 1, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_take_ib(ib, 1, buf, sizeof buf, &len));
+    shmds_hashmap_close(ib);
+
+    shmds_hashmap_config_t bic = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT16, 64);
+    shmds_hashmap_t *bi = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bic, &bi));
+    EXPECT_EQ(0, shmds_hashmap_put_bi(bi, "a", 1, 1));
+    EXPECT_EQ(0, shmds_hashmap_add_bi(bi, "b", 1, 2));
+    EXPECT_EQ(0, shmds_hashmap_update_bi(bi, "b", 1, 3));
+    EXPECT_EQ(1, shmds_hashmap_swap_bi(bi, "b", 1, 4, &v));
+    EXPECT_EQ(0, shmds_hashmap_cas_bi(bi, "b", 1, 4, 5));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_bi(bi, "b", 1, 6, &v));
+    EXPECT_EQ(0, shmds_hashmap_get_bi(bi, "a", 1, &v));
+    EXPECT_EQ(0, shmds_hashmap_incr_b(bi, "c", 1, &v));
+    EXPECT_EQ(0, shmds_hashmap_decr_b(bi, "c", 1, &v));
+    EXPECT_EQ(0, shmds_hashmap_incr_by_b(bi, "c", 1, 7, &v));
+    EXPECT_EQ(7, v);
+    EXPECT_EQ(0, shmds_hashmap_take_bi(bi, "a", 1, &v));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_put_bi(bi, "a", 1, 1 << 20));
+    shmds_hashmap_close(bi);
+
+    double d = 0;
+    shmds_hashmap_config_t fc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_F64, 64);
+    shmds_hashmap_t *f = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &fc, &f));
+    EXPECT_EQ(0, shmds_hashmap_put_if(f, 1, 1.0));
+    EXPECT_EQ(0, shmds_hashmap_add_if(f, 2, 2.0));
+    EXPECT_EQ(0, shmds_hashmap_update_if(f, 2, 3.0));
+    EXPECT_EQ(1, shmds_hashmap_swap_if(f, 2, 4.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_cas_if(f, 2, 4.0, 5.0));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_if(f, 2, 6.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_get_if(f, 1, &d));
+    EXPECT_EQ(0, shmds_hashmap_take_if(f, 1, &d));
+    EXPECT_EQ(1.0, d);
+    shmds_hashmap_close(f);
+    shmds_hashmap_config_t bfc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_F64, 64);
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bfc, &f));
+    EXPECT_EQ(0, shmds_hashmap_put_bf(f, "a", 1, 1.0));
+    EXPECT_EQ(0, shmds_hashmap_add_bf(f, "b", 1, 2.0));
+    EXPECT_EQ(0, shmds_hashmap_update_bf(f, "b", 1, 3.0));
+    EXPECT_EQ(1, shmds_hashmap_swap_bf(f, "b", 1, 4.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_cas_bf(f, "b", 1, 4.0, 5.0));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_bf(f, "b", 1, 6.0, &d));
+    EXPECT_EQ(0, shmds_hashmap_get_bf(f, "a", 1, &d));
+    EXPECT_EQ(0, shmds_hashmap_take_bf(f, "a", 1, &d));
+    EXPECT_EQ(1.0, d);
+    shmds_hashmap_close(f);
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";

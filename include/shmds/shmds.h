@@ -10,5 +10,6 @@
 #include <shmds/pubsub.h>
 #include <shmds/reqrep.h>
 #include <shmds/sync.h>
+#include <shmds/hashmap.h>
 
 #endif /* SHMDS_SHMDS_H */

@@ -14,6 +14,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::rwlock: return "rwlock";
         case StructureType::condvar: return "condvar";
         case StructureType::once: return "once";
+        case StructureType::hashmap: return "hashmap";
     }
     return "unknown structure";
 }

@@ -29,6 +29,7 @@ enum class StructureType : std::uint32_t {
     rwlock = 13,
     condvar = 14,
     once = 15,
+    hashmap = 20,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;

@@ -1,0 +1,564 @@
+// The exported hash map functions: thin adapters from each key/value shape to the
+// engine's one verb set (keys and values as byte strings; integers as their 8 native
+// bytes after the range check). No map logic lives here.
+#include "core/int_range.hpp"
+#include "hashmap/hashmap.hpp"
+#include "lifecycle.hpp"
+
+#include <shmds/hashmap.h>
+
+#include <cstring>
+
+using shmds::core::fail;
+using shmds::hashmap::ElemType;
+using shmds::hashmap::HashMap;
+using shmds::hashmap::OutBuf;
+using shmds::hashmap::Span;
+using shmds::hashmap::WriteMode;
+namespace capi = shmds::capi;
+namespace hm = shmds::hashmap;
+
+namespace {
+
+constexpr char kNoun[] = "hash map";
+constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_hashmap_config_t, arena_bytes);
+constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_hashmap_stats_t, segment_bytes);
+constexpr std::size_t kMaxStringLen = 0xffffffffu;  // entries keep 32-bit lengths
+
+HashMap *engine(shmds_hashmap_t *m) noexcept { return capi::engine_of<HashMap>(m); }
+const HashMap *engine(const shmds_hashmap_t *m) noexcept { return capi::engine_of<HashMap>(m); }
+
+int int_bits(ElemType t) noexcept {
+    return t == ElemType::int16 ? 16 : t == ElemType::int32 ? 32 : 64;
+}
+
+// ---- the shapes of arguments: each turns into a Span for the engine ---------------
+
+// An integer key or value: 8 native bytes in `word`, after the range check.
+struct IntArg {
+    std::int64_t v;
+    std::int64_t word = 0;
+    int to_span(ElemType t, const char *fn, const char *what, Span &out) noexcept {
+        if (!hm::is_int_type(t))
+            return fail(SHMDS_EVARIANT, "{}: the map's {} type is {}; use the _{} verbs", fn, what,
+                        shmds::core::elem_type_name(std::uint32_t(t)),
+                        t == ElemType::bytes ? "b" : "f64");
+        if (int r = shmds::core::check_int_range(v, int_bits(t), "the map's type")) return r;
+        word = v;
+        out = {&word, sizeof word};
+        return 0;
+    }
+};
+
+struct BytesArg {
+    const void *p;
+    std::size_t n;
+    int to_span(ElemType t, const char *fn, const char *what, Span &out) const noexcept {
+        if (t != ElemType::bytes)
+            return fail(SHMDS_EVARIANT, "{}: the map's {} type is {}, not bytes", fn, what,
+                        shmds::core::elem_type_name(std::uint32_t(t)));
+        if (!p && n) return fail(-EINVAL, "{}: {} is NULL with length {}", fn, what, n);
+        if (n > kMaxStringLen)
+            return fail(-E2BIG, "{}: a {} of {} bytes exceeds 4 GiB - 1", fn, what, n);
+        out = {p ? p : "", n};
+        return 0;
+    }
+};
+
+// An f64 value: its 8 bytes (compared bitwise by cas).
+struct F64Arg {
+    double v;
+    std::uint64_t word = 0;
+    int to_span(ElemType t, const char *fn, const char *what, Span &out) noexcept {
+        if (t != ElemType::f64)
+            return fail(SHMDS_EVARIANT, "{}: the map's {} type is {}, not f64", fn, what,
+                        shmds::core::elem_type_name(std::uint32_t(t)));
+        std::memcpy(&word, &v, sizeof word);
+        out = {&word, sizeof word};
+        return 0;
+    }
+};
+
+// Where a value goes: an integer or f64 (decoded from 8 bytes) or the caller's buffer.
+struct IntOut {
+    std::int64_t *v;
+    std::int64_t word = 0;
+    std::size_t len = 0;
+    OutBuf buf{};
+    int prepare(ElemType t, const char *fn, OutBuf *&out) noexcept {
+        if (!hm::is_int_type(t)) {
+            Span ignored;
+            return IntArg{0}.to_span(t, fn, "value", ignored);
+        }
+        if (!v) return capi::null_arg(fn, "the value pointer");
+        buf = {&word, sizeof word, &len};
+        out = &buf;
+        return 0;
+    }
+    // After a verb that filled the buffer: a stored integer is always 8 bytes.
+    int finish(int r) noexcept {
+        if (r == -ENOBUFS || (r >= 0 && len != sizeof word))
+            return fail(SHMDS_ECORRUPT, "an integer value in the hash map is {} bytes long", len);
+        *v = word;
+        return r;
+    }
+};
+
+struct F64Out {
+    double *v;
+    std::uint64_t word = 0;
+    std::size_t len = 0;
+    OutBuf buf{};
+    int prepare(ElemType t, const char *fn, OutBuf *&out) noexcept {
+        Span ignored;
+        if (int r = F64Arg{0}.to_span(t, fn, "value", ignored)) return r;
+        if (!v) return capi::null_arg(fn, "the value pointer");
+        buf = {&word, sizeof word, &len};
+        out = &buf;
+        return 0;
+    }
+    int finish(int r) noexcept {
+        if (r == -ENOBUFS || (r >= 0 && len != sizeof word))
+            return fail(SHMDS_ECORRUPT, "an f64 value in the hash map is {} bytes long", len);
+        std::memcpy(v, &word, sizeof word);
+        return r;
+    }
+};
+
+struct BytesOut {
+    void *p;
+    std::size_t size;
+    std::size_t *len;
+    OutBuf buf{};
+    int prepare(ElemType t, const char *fn, OutBuf *&out) noexcept {
+        Span ignored;
+        if (int r = BytesArg{nullptr, 0}.to_span(t, fn, "value", ignored)) return r;
+        if (!len) return capi::null_arg(fn, "len");
+        if (!p && size) return capi::null_arg(fn, "buf");
+        buf = {p, size, len};
+        out = &buf;
+        return 0;
+    }
+    int finish(int r) noexcept { return r; }
+};
+
+// ---- the verbs, once per family; each export below is one line --------------------
+
+template <typename K>
+int key_of(HashMap *m, const char *fn, K &k, Span &out) noexcept {
+    return k.to_span(m->variant().key, fn, "key", out);
+}
+template <typename V>
+int value_of(HashMap *m, const char *fn, V &v, Span &out) noexcept {
+    return v.to_span(m->variant().value, fn, "value", out);
+}
+
+template <typename K, typename V>
+int write_verb(shmds_hashmap_t *h, const char *fn, K k, V v, WriteMode mode) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    Span ks, vs;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    if (int r = value_of(engine(h), fn, v, vs)) return r;
+    return engine(h)->write(ks, vs, mode, nullptr);
+}
+
+template <typename K, typename V, typename O>
+int swap_verb(shmds_hashmap_t *h, const char *fn, K k, V v, O o) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    Span ks, vs;
+    OutBuf *out = nullptr;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    if (int r = value_of(engine(h), fn, v, vs)) return r;
+    if (int r = o.prepare(engine(h)->variant().value, fn, out)) return r;
+    const int r = engine(h)->write(ks, vs, WriteMode::swap, out);
+    return r == 1 ? o.finish(r) : r;
+}
+
+template <typename K, typename V>
+int cas_verb(shmds_hashmap_t *h, const char *fn, K k, V expected, V desired) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    Span ks, es, ds;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    if (int r = value_of(engine(h), fn, expected, es)) return r;
+    if (int r = value_of(engine(h), fn, desired, ds)) return r;
+    return engine(h)->cas(ks, es, ds);
+}
+
+template <typename K, typename V, typename O>
+int get_or_set_verb(shmds_hashmap_t *h, const char *fn, K k, V v, O o) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    Span ks, vs;
+    OutBuf *out = nullptr;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    if (int r = value_of(engine(h), fn, v, vs)) return r;
+    if (int r = o.prepare(engine(h)->variant().value, fn, out)) return r;
+    const int r = engine(h)->get_or_set(ks, vs, out);
+    return r >= 0 || r == -ENOBUFS ? o.finish(r) : r;
+}
+
+template <typename K, typename O>
+int get_verb(shmds_hashmap_t *h, const char *fn, K k, O o, bool take) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    Span ks;
+    OutBuf *out = nullptr;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    if (int r = o.prepare(engine(h)->variant().value, fn, out)) return r;
+    const int r = take ? engine(h)->remove(ks, out) : engine(h)->get(ks, out);
+    return r == 0 || r == -ENOBUFS ? o.finish(r) : r;
+}
+
+template <typename K>
+int key_verb(shmds_hashmap_t *h, const char *fn, K k, bool remove) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    Span ks;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    return remove ? engine(h)->remove(ks, nullptr) : engine(h)->exists(ks);
+}
+
+template <typename K>
+int incr_verb(shmds_hashmap_t *h, const char *fn, K k, std::int64_t delta,
+              std::int64_t *out) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    CAPI_REQUIRE(out, fn, "out");
+    Span ks, ignored;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    IntArg probe{0};
+    if (int r = value_of(engine(h), fn, probe, ignored)) return r;  // integer values only
+    return engine(h)->incr_by(ks, delta, out);
+}
+
+bool valid_type_pair(int key_type, int value_type) noexcept {
+    if (key_type <= 0 || value_type <= 0 || key_type > 0xff || value_type > 0xff) return false;
+    return hm::valid_variant(hm::Variant{ElemType(key_type), ElemType(value_type)}.word());
+}
+
+}  // namespace
+
+extern "C" {
+
+SHMDS_API int shmds_hashmap_config_init(shmds_hashmap_config_t *out, size_t struct_size,
+                                        int key_type, int value_type, uint64_t max_entries) {
+    const shmds_hashmap_config_t defaults =
+        SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, max_entries);
+    return capi::init_versioned("shmds_hashmap_config_init", out, struct_size, defaults,
+                                kConfigV1Size);
+}
+
+SHMDS_API int shmds_hashmap_create(const shmds_options_t *opts,
+                                   const shmds_hashmap_config_t *cfg_in, shmds_hashmap_t **out) {
+    static const char fn[] = "shmds_hashmap_create";
+    shmds_hashmap_config_t cfg = SHMDS_HASHMAP_CONFIG_INIT(0, 0, 0);
+    if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
+    if (!valid_type_pair(cfg.key_type, cfg.value_type))
+        return fail(-EINVAL,
+                    "{}: key type {} and value type {} are not a hash map's (keys: INT16, "
+                    "INT32, INT64, BYTES; values: those or F64)",
+                    fn, cfg.key_type, cfg.value_type);
+    const hm::Config c{{ElemType(cfg.key_type), ElemType(cfg.value_type)}, cfg.max_entries,
+                       cfg.shards, cfg.arena_bytes};
+    return capi::make_handle<HashMap>(fn, opts, out,
+                                      [&](auto *o, auto &e) { return HashMap::create(o, c, e); });
+}
+
+SHMDS_API int shmds_hashmap_open(const shmds_options_t *opts, int key_type, int value_type,
+                                 shmds_hashmap_t **out) {
+    static const char fn[] = "shmds_hashmap_open";
+    std::uint32_t wanted = 0;
+    if (key_type != 0 || value_type != 0) {
+        if (!valid_type_pair(key_type, value_type))
+            return fail(-EINVAL, "{}: key type {} and value type {} are not a hash map's", fn,
+                        key_type, value_type);
+        wanted = hm::Variant{ElemType(key_type), ElemType(value_type)}.word();
+    }
+    return capi::make_handle<HashMap>(fn, opts, out,
+                                      [&](auto *o, auto &e) { return HashMap::open(o, wanted, e); });
+}
+
+SHMDS_API void shmds_hashmap_close(shmds_hashmap_t *m) { capi::close_handle<HashMap>(m); }
+
+SHMDS_API int shmds_hashmap_key_type(const shmds_hashmap_t *m) {
+    CAPI_REQUIRE(m, "shmds_hashmap_key_type", kNoun);
+    return int(engine(m)->variant().key);
+}
+
+SHMDS_API int shmds_hashmap_value_type(const shmds_hashmap_t *m) {
+    CAPI_REQUIRE(m, "shmds_hashmap_value_type", kNoun);
+    return int(engine(m)->variant().value);
+}
+
+SHMDS_API int shmds_hashmap_fd(const shmds_hashmap_t *m) {
+    return capi::segment_fd<HashMap>(m, "shmds_hashmap_fd", kNoun);
+}
+
+SHMDS_API int shmds_hashmap_sync(const shmds_hashmap_t *m) {
+    return capi::segment_sync<HashMap>(m, "shmds_hashmap_sync", kNoun);
+}
+
+SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m) {
+    if (!m) return 0;
+    return const_cast<HashMap *>(engine(m))->segment().recoveries();
+}
+
+SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out) {
+    static const char fn[] = "shmds_hashmap_stats";
+    CAPI_REQUIRE(m, fn, kNoun);
+    hm::Stats s;
+    if (int r = engine(m)->stats(s)) return r;
+    shmds_hashmap_stats_t c{};
+    c.struct_size = sizeof c;
+    c.size = s.size;
+    c.max_entries = s.max_entries;
+    c.table_slots = s.table_slots;
+    c.table_slots_max = s.table_slots_max;
+    c.tombstones = s.tombstones;
+    c.resizes = s.resizes;
+    c.arena_capacity = s.arena_capacity;
+    c.arena_used = s.arena_used;
+    c.shards = s.shards;
+    c.recoveries = s.recoveries;
+    c.segment_bytes = s.segment_bytes;
+    return capi::copy_versioned(fn, "out", out, c, kStatsV1Size);
+}
+
+// ---- writes ----
+
+SHMDS_API int shmds_hashmap_put_ii(shmds_hashmap_t *m, int64_t key, int64_t value) {
+    return write_verb(m, __func__, IntArg{key}, IntArg{value}, WriteMode::put);
+}
+SHMDS_API int shmds_hashmap_put_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                   size_t value_len) {
+    return write_verb(m, __func__, IntArg{key}, BytesArg{value, value_len}, WriteMode::put);
+}
+SHMDS_API int shmds_hashmap_put_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, IntArg{value}, WriteMode::put);
+}
+SHMDS_API int shmds_hashmap_put_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   const void *value, size_t value_len) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, BytesArg{value, value_len}, WriteMode::put);
+}
+
+SHMDS_API int shmds_hashmap_add_ii(shmds_hashmap_t *m, int64_t key, int64_t value) {
+    return write_verb(m, __func__, IntArg{key}, IntArg{value}, WriteMode::add);
+}
+SHMDS_API int shmds_hashmap_add_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                   size_t value_len) {
+    return write_verb(m, __func__, IntArg{key}, BytesArg{value, value_len}, WriteMode::add);
+}
+SHMDS_API int shmds_hashmap_add_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, IntArg{value}, WriteMode::add);
+}
+SHMDS_API int shmds_hashmap_add_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   const void *value, size_t value_len) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, BytesArg{value, value_len}, WriteMode::add);
+}
+
+SHMDS_API int shmds_hashmap_update_ii(shmds_hashmap_t *m, int64_t key, int64_t value) {
+    return write_verb(m, __func__, IntArg{key}, IntArg{value}, WriteMode::update);
+}
+SHMDS_API int shmds_hashmap_update_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                      size_t value_len) {
+    return write_verb(m, __func__, IntArg{key}, BytesArg{value, value_len}, WriteMode::update);
+}
+SHMDS_API int shmds_hashmap_update_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      int64_t value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, IntArg{value}, WriteMode::update);
+}
+SHMDS_API int shmds_hashmap_update_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      const void *value, size_t value_len) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, BytesArg{value, value_len}, WriteMode::update);
+}
+
+SHMDS_API int shmds_hashmap_swap_ii(shmds_hashmap_t *m, int64_t key, int64_t value,
+                                    int64_t *old) {
+    return swap_verb(m, __func__, IntArg{key}, IntArg{value}, IntOut{old});
+}
+SHMDS_API int shmds_hashmap_swap_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                    size_t value_len, void *old_buf, size_t old_buf_size,
+                                    size_t *old_len) {
+    return swap_verb(m, __func__, IntArg{key}, BytesArg{value, value_len}, BytesOut{old_buf, old_buf_size, old_len});
+}
+SHMDS_API int shmds_hashmap_swap_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    int64_t value, int64_t *old) {
+    return swap_verb(m, __func__, BytesArg{key, key_len}, IntArg{value}, IntOut{old});
+}
+SHMDS_API int shmds_hashmap_swap_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    const void *value, size_t value_len, void *old_buf,
+                                    size_t old_buf_size, size_t *old_len) {
+    return swap_verb(m, __func__, BytesArg{key, key_len}, BytesArg{value, value_len},
+                     BytesOut{old_buf, old_buf_size, old_len});
+}
+
+SHMDS_API int shmds_hashmap_cas_ii(shmds_hashmap_t *m, int64_t key, int64_t expected,
+                                   int64_t desired) {
+    return cas_verb(m, __func__, IntArg{key}, IntArg{expected}, IntArg{desired});
+}
+SHMDS_API int shmds_hashmap_cas_ib(shmds_hashmap_t *m, int64_t key, const void *expected,
+                                   size_t expected_len, const void *desired, size_t desired_len) {
+    return cas_verb(m, __func__, IntArg{key}, BytesArg{expected, expected_len}, BytesArg{desired, desired_len});
+}
+SHMDS_API int shmds_hashmap_cas_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t expected, int64_t desired) {
+    return cas_verb(m, __func__, BytesArg{key, key_len}, IntArg{expected}, IntArg{desired});
+}
+SHMDS_API int shmds_hashmap_cas_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   const void *expected, size_t expected_len,
+                                   const void *desired, size_t desired_len) {
+    return cas_verb(m, __func__, BytesArg{key, key_len}, BytesArg{expected, expected_len},
+                    BytesArg{desired, desired_len});
+}
+
+SHMDS_API int shmds_hashmap_get_or_set_ii(shmds_hashmap_t *m, int64_t key, int64_t value,
+                                          int64_t *out) {
+    return get_or_set_verb(m, __func__, IntArg{key}, IntArg{value}, IntOut{out});
+}
+SHMDS_API int shmds_hashmap_get_or_set_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                          size_t value_len, void *buf, size_t buf_size,
+                                          size_t *len) {
+    return get_or_set_verb(m, __func__, IntArg{key}, BytesArg{value, value_len}, BytesOut{buf, buf_size, len});
+}
+SHMDS_API int shmds_hashmap_get_or_set_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          int64_t value, int64_t *out) {
+    return get_or_set_verb(m, __func__, BytesArg{key, key_len}, IntArg{value}, IntOut{out});
+}
+SHMDS_API int shmds_hashmap_get_or_set_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          const void *value, size_t value_len, void *buf,
+                                          size_t buf_size, size_t *len) {
+    return get_or_set_verb(m, __func__, BytesArg{key, key_len}, BytesArg{value, value_len},
+                           BytesOut{buf, buf_size, len});
+}
+
+SHMDS_API int shmds_hashmap_take_ii(shmds_hashmap_t *m, int64_t key, int64_t *out) {
+    return get_verb(m, __func__, IntArg{key}, IntOut{out}, true);
+}
+SHMDS_API int shmds_hashmap_take_ib(shmds_hashmap_t *m, int64_t key, void *buf,
+                                    size_t buf_size, size_t *len) {
+    return get_verb(m, __func__, IntArg{key}, BytesOut{buf, buf_size, len}, true);
+}
+SHMDS_API int shmds_hashmap_take_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    int64_t *out) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, IntOut{out}, true);
+}
+SHMDS_API int shmds_hashmap_take_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    void *buf, size_t buf_size, size_t *len) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, BytesOut{buf, buf_size, len}, true);
+}
+
+SHMDS_API int shmds_hashmap_remove_i(shmds_hashmap_t *m, int64_t key) {
+    return key_verb(m, __func__, IntArg{key}, true);
+}
+SHMDS_API int shmds_hashmap_remove_b(shmds_hashmap_t *m, const void *key, size_t key_len) {
+    return key_verb(m, __func__, BytesArg{key, key_len}, true);
+}
+
+SHMDS_API int shmds_hashmap_incr_by_i(shmds_hashmap_t *m, int64_t key, int64_t delta,
+                                      int64_t *out) {
+    return incr_verb(m, __func__, IntArg{key}, delta, out);
+}
+SHMDS_API int shmds_hashmap_incr_by_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      int64_t delta, int64_t *out) {
+    return incr_verb(m, __func__, BytesArg{key, key_len}, delta, out);
+}
+SHMDS_API int shmds_hashmap_incr_i(shmds_hashmap_t *m, int64_t key, int64_t *out) {
+    return incr_verb(m, __func__, IntArg{key}, 1, out);
+}
+SHMDS_API int shmds_hashmap_incr_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t *out) {
+    return incr_verb(m, __func__, BytesArg{key, key_len}, 1, out);
+}
+SHMDS_API int shmds_hashmap_decr_i(shmds_hashmap_t *m, int64_t key, int64_t *out) {
+    return incr_verb(m, __func__, IntArg{key}, -1, out);
+}
+SHMDS_API int shmds_hashmap_decr_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t *out) {
+    return incr_verb(m, __func__, BytesArg{key, key_len}, -1, out);
+}
+
+// ---- f64 values ----
+
+SHMDS_API int shmds_hashmap_put_if(shmds_hashmap_t *m, int64_t key, double value) {
+    return write_verb(m, __func__, IntArg{key}, F64Arg{value}, WriteMode::put);
+}
+SHMDS_API int shmds_hashmap_put_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, WriteMode::put);
+}
+SHMDS_API int shmds_hashmap_add_if(shmds_hashmap_t *m, int64_t key, double value) {
+    return write_verb(m, __func__, IntArg{key}, F64Arg{value}, WriteMode::add);
+}
+SHMDS_API int shmds_hashmap_add_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, WriteMode::add);
+}
+SHMDS_API int shmds_hashmap_update_if(shmds_hashmap_t *m, int64_t key, double value) {
+    return write_verb(m, __func__, IntArg{key}, F64Arg{value}, WriteMode::update);
+}
+SHMDS_API int shmds_hashmap_update_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      double value) {
+    return write_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, WriteMode::update);
+}
+SHMDS_API int shmds_hashmap_swap_if(shmds_hashmap_t *m, int64_t key, double value, double *old) {
+    return swap_verb(m, __func__, IntArg{key}, F64Arg{value}, F64Out{old});
+}
+SHMDS_API int shmds_hashmap_swap_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double value, double *old) {
+    return swap_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, F64Out{old});
+}
+SHMDS_API int shmds_hashmap_cas_if(shmds_hashmap_t *m, int64_t key, double expected,
+                                   double desired) {
+    return cas_verb(m, __func__, IntArg{key}, F64Arg{expected}, F64Arg{desired});
+}
+SHMDS_API int shmds_hashmap_cas_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double expected, double desired) {
+    return cas_verb(m, __func__, BytesArg{key, key_len}, F64Arg{expected}, F64Arg{desired});
+}
+SHMDS_API int shmds_hashmap_get_or_set_if(shmds_hashmap_t *m, int64_t key, double value,
+                                          double *out) {
+    return get_or_set_verb(m, __func__, IntArg{key}, F64Arg{value}, F64Out{out});
+}
+SHMDS_API int shmds_hashmap_get_or_set_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          double value, double *out) {
+    return get_or_set_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, F64Out{out});
+}
+SHMDS_API int shmds_hashmap_take_if(shmds_hashmap_t *m, int64_t key, double *out) {
+    return get_verb(m, __func__, IntArg{key}, F64Out{out}, true);
+}
+SHMDS_API int shmds_hashmap_take_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double *out) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, F64Out{out}, true);
+}
+SHMDS_API int shmds_hashmap_get_if(shmds_hashmap_t *m, int64_t key, double *out) {
+    return get_verb(m, __func__, IntArg{key}, F64Out{out}, false);
+}
+SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double *out) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, F64Out{out}, false);
+}
+
+// ---- reads ----
+
+SHMDS_API int shmds_hashmap_get_ii(shmds_hashmap_t *m, int64_t key, int64_t *out) {
+    return get_verb(m, __func__, IntArg{key}, IntOut{out}, false);
+}
+SHMDS_API int shmds_hashmap_get_ib(shmds_hashmap_t *m, int64_t key, void *buf, size_t buf_size,
+                                   size_t *len) {
+    return get_verb(m, __func__, IntArg{key}, BytesOut{buf, buf_size, len}, false);
+}
+SHMDS_API int shmds_hashmap_get_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t *out) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, IntOut{out}, false);
+}
+SHMDS_API int shmds_hashmap_get_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   void *buf, size_t buf_size, size_t *len) {
+    return get_verb(m, __func__, BytesArg{key, key_len}, BytesOut{buf, buf_size, len}, false);
+}
+
+SHMDS_API int shmds_hashmap_exists_i(shmds_hashmap_t *m, int64_t key) {
+    return key_verb(m, __func__, IntArg{key}, false);
+}
+SHMDS_API int shmds_hashmap_exists_b(shmds_hashmap_t *m, const void *key, size_t key_len) {
+    return key_verb(m, __func__, BytesArg{key, key_len}, false);
+}
+
+}  // extern "C"

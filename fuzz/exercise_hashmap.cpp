@@ -1,0 +1,109 @@
+// The hash map under fuzzing: a segment that opens (as any map, then as its own key
+// and value types) must survive every verb of its shape, each returning a documented
+// code. Reads and writes may take a shard's lock (reads do when a shard's write window
+// stays open), so they run only when every shard's lock word is free.
+#include "exercise.hpp"
+
+#include "core/header.hpp"
+#include "hashmap/layout.hpp"
+
+#include <shmds/hashmap.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+namespace shmds_fuzz {
+
+namespace {
+
+namespace hm = shmds::hashmap;
+
+bool every_shard_lock_free(const InputSegment &in) {
+    std::uint64_t shards = 0;
+    constexpr std::uint64_t at = offsetof(shmds::core::SegmentHeader, geometry) + 8 * hm::kGeomShards;
+    if (!in.read_u64(at, shards) || shards == 0 || shards > hm::kMaxShards) return false;
+    const std::uint64_t base = sizeof(shmds::core::SegmentHeader) + sizeof(hm::MapControl);
+    for (std::uint64_t i = 0; i < shards; ++i)
+        if (!in.robust_lock_free(base + i * sizeof(hm::ShardControl) +
+                                 offsetof(hm::ShardControl, lock)))
+            return false;
+    return true;
+}
+
+// Codes any verb may return on a map it accepted.
+#define ANY_CODE 0, 1, -ENOENT, -EEXIST, -ENOSPC, -ECANCELED, -ENOBUFS, -ERANGE, -E2BIG
+
+void exercise(shmds_hashmap_t *m, const InputSegment &in) {
+    shmds_hashmap_stats_t st{};
+    st.struct_size = sizeof st;
+    expect_code(shmds_hashmap_stats(m, &st), {0}, "shmds_hashmap_stats");
+    if (!every_shard_lock_free(in)) return;
+    const bool int_key = shmds_hashmap_key_type(m) != SHMDS_TYPE_BYTES;
+    const int vt = shmds_hashmap_value_type(m);
+    const bool int_val = vt != SHMDS_TYPE_BYTES && vt != SHMDS_TYPE_F64;
+    const std::string long_value(100, 'v');
+    char buf[64];
+    std::size_t len = 0;
+    std::int64_t v = 0;
+    for (std::int64_t k = 0; k < 24; ++k) {
+        const std::string bk = "fuzz-key-" + std::to_string(k * 7919);
+        const void *kp = bk.data();
+        const std::size_t kn = k % 3 ? bk.size() : 2;
+        if (int_key) {
+            expect_code(shmds_hashmap_exists_i(m, k), {ANY_CODE}, "shmds_hashmap_exists_i");
+        } else {
+            expect_code(shmds_hashmap_exists_b(m, kp, kn), {ANY_CODE}, "shmds_hashmap_exists_b");
+        }
+        if (vt == SHMDS_TYPE_F64) continue;
+        if (int_key && int_val) {
+            expect_code(shmds_hashmap_get_ii(m, k, &v), {ANY_CODE}, "shmds_hashmap_get_ii");
+            expect_code(shmds_hashmap_put_ii(m, k, k), {ANY_CODE}, "shmds_hashmap_put_ii");
+            expect_code(shmds_hashmap_incr_i(m, k + 1, &v), {ANY_CODE}, "shmds_hashmap_incr_i");
+            expect_code(shmds_hashmap_cas_ii(m, k, k, -k), {ANY_CODE}, "shmds_hashmap_cas_ii");
+            if (k % 2) expect_code(shmds_hashmap_take_ii(m, k, &v), {ANY_CODE}, "shmds_hashmap_take_ii");
+        } else if (int_key) {
+            expect_code(shmds_hashmap_get_ib(m, k, buf, sizeof buf, &len), {ANY_CODE}, "shmds_hashmap_get_ib");
+            expect_code(shmds_hashmap_put_ib(m, k, long_value.data(), std::size_t(k * 5)),
+                        {ANY_CODE}, "shmds_hashmap_put_ib");
+            expect_code(shmds_hashmap_swap_ib(m, k, "s", 1, buf, sizeof buf, &len), {ANY_CODE},
+                        "shmds_hashmap_swap_ib");
+            if (k % 2) expect_code(shmds_hashmap_remove_i(m, k), {ANY_CODE}, "shmds_hashmap_remove_i");
+        } else if (int_val) {
+            expect_code(shmds_hashmap_get_bi(m, kp, kn, &v), {ANY_CODE}, "shmds_hashmap_get_bi");
+            expect_code(shmds_hashmap_put_bi(m, kp, kn, k), {ANY_CODE}, "shmds_hashmap_put_bi");
+            expect_code(shmds_hashmap_incr_b(m, kp, kn, &v), {ANY_CODE}, "shmds_hashmap_incr_b");
+            if (k % 2) expect_code(shmds_hashmap_take_bi(m, kp, kn, &v), {ANY_CODE}, "shmds_hashmap_take_bi");
+        } else {
+            expect_code(shmds_hashmap_get_bb(m, kp, kn, buf, sizeof buf, &len), {ANY_CODE},
+                        "shmds_hashmap_get_bb");
+            expect_code(shmds_hashmap_put_bb(m, kp, kn, long_value.data(), std::size_t(k * 5)),
+                        {ANY_CODE}, "shmds_hashmap_put_bb");
+            expect_code(shmds_hashmap_get_or_set_bb(m, kp, kn, "g", 1, buf, sizeof buf, &len),
+                        {ANY_CODE}, "shmds_hashmap_get_or_set_bb");
+            if (k % 2) expect_code(shmds_hashmap_remove_b(m, kp, kn), {ANY_CODE}, "shmds_hashmap_remove_b");
+        }
+    }
+    expect_code(shmds_hashmap_stats(m, &st), {0}, "shmds_hashmap_stats");
+}
+
+#undef ANY_CODE
+
+}  // namespace
+
+void fuzz_hashmap(InputSegment &in) {
+    // As any map first; a segment that opens is opened again as its own types.
+    int key_type = 0, value_type = 0;
+    for (int round = 0; round < 2; ++round) {
+        shmds_options_t opts = in.options();
+        shmds_hashmap_t *m = nullptr;
+        if (shmds_hashmap_open(&opts, key_type, value_type, &m) != 0) return;
+        in.opened();
+        key_type = shmds_hashmap_key_type(m);
+        value_type = shmds_hashmap_value_type(m);
+        exercise(m, in);
+        shmds_hashmap_close(m);
+    }
+}
+
+}  // namespace shmds_fuzz

@@ -1,0 +1,345 @@
+/*
+ * libshmds hash map: a key-value map in shared memory with lock-free reads.
+ *
+ * Types
+ *   Chosen at creation from common.h's shmds_type_t: keys SHMDS_TYPE_INT16, _INT32,
+ *   _INT64 or _BYTES; values those or SHMDS_TYPE_F64.
+ *   Integers cross the API as int64_t and are range-checked against the declared width
+ *   (-ERANGE, never truncated). Bytes keys and values are byte-exact (NUL, 0xFF and the
+ *   empty string included). Short bytes are stored in the entry (keys up to 16 bytes,
+ *   values up to 32); longer ones in the map's arena, whose size is set at creation and
+ *   whose exhaustion is -ENOSPC.
+ *
+ * Verb shapes: each verb exists for the key/value shapes it makes sense for, named by
+ * suffix: _ii (integer key, integer value), _ib (integer key, bytes value), _bi (bytes
+ * key, integer value), _bb (bytes key, bytes value), _if and _bf (f64 values, at the
+ * end of this file); _i/_b for verbs that take only a key. A verb of the wrong shape for the map returns SHMDS_EVARIANT. Bytes keys and
+ * values are (pointer, length); a pointer may be NULL only with length 0. Bytes results
+ * go to a caller's (buf, buf_size) with the length in *len (required): a value that
+ * does not fit returns -ENOBUFS with *len set to the length needed, and changes nothing.
+ *
+ * Capacity: max_entries is fixed at creation (1 ..= 2^31) and a put that would exceed
+ * it returns -ENOSPC. With shards > 1 each shard holds max_entries / shards (rounded
+ * up), so an unevenly spread key set can meet -ENOSPC a little before max_entries:
+ * size with headroom. The table grows and shrinks inside the segment as entries come
+ * and go; the segment's size is fixed at creation.
+ *
+ * Blocking: reads (get, exists) take no lock: they retry while a writer changes the
+ * shard they read. Writers take their shard's lock (held for microseconds; a rebuild
+ * of the table holds it for a pass over the shard). No verb takes a timeout: none waits
+ * for anything but another process's critical section.
+ *
+ * Crash behaviour: a process killed at any instruction never wedges the map and never
+ * leaves a half-done change. Every writer journals the words it changes; the next
+ * writer (or a reader that finds the shard's write window open for long) takes over
+ * the dead holder's lock within about 11 ms and rolls its change back, so the map
+ * holds exactly the state before or after the dead call (counted in stats.recoveries).
+ * Readers write nothing shared, so a reader killed mid-read pins nothing. A peer that
+ * damages the segment can make calls fail with SHMDS_ECORRUPT, never make this process
+ * read or write outside the mapping.
+ *
+ * Thread safety: a handle may be shared by the threads of a process and used in a
+ * fork() child. shmds_hashmap_close() must not race other calls on the same handle.
+ */
+#ifndef SHMDS_HASHMAP_H
+#define SHMDS_HASHMAP_H
+
+#include <shmds/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque handle to a mapped hash map. */
+typedef struct shmds_hashmap shmds_hashmap_t;
+
+/** Geometry of a new map. Initialise with SHMDS_HASHMAP_CONFIG_INIT or
+ * shmds_hashmap_config_init(). */
+typedef struct shmds_hashmap_config {
+    size_t struct_size;   /**< sizeof(shmds_hashmap_config_t) */
+    int key_type;         /**< SHMDS_TYPE_INT16, _INT32, _INT64 or _BYTES */
+    int value_type;       /**< SHMDS_TYPE_INT16, _INT32, _INT64, _F64 or _BYTES */
+    uint64_t max_entries; /**< 1 ..= 2^31 */
+    uint64_t shards;      /**< independent locks and tables: a power of two 1 ..= 256;
+                               0 = 1 */
+    uint64_t arena_bytes; /**< maps with a bytes key or value: arena for keys over 16
+                               bytes and values over 32, over all shards; 0 =
+                               128 * max_entries (at least 4096 per shard). A string
+                               takes its length rounded up to a power of two (>= 16).
+                               Must be 0 for integer-only maps */
+} shmds_hashmap_config_t;
+
+#define SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, max_entries) \
+    { sizeof(shmds_hashmap_config_t), (key_type), (value_type), (uint64_t)(max_entries), 0u, 0u }
+
+/**
+ * SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, max_entries) as a function, for FFI
+ * (shards and arena_bytes 0). See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's). Does not
+ *   check the values: shmds_hashmap_create() does.
+ */
+SHMDS_API int shmds_hashmap_config_init(shmds_hashmap_config_t *out, size_t struct_size,
+                                        int key_type, int value_type, uint64_t max_entries);
+
+/** Counters and gauges; approximate while other processes are writing. */
+typedef struct shmds_hashmap_stats {
+    size_t struct_size;        /**< set by the caller: sizeof(shmds_hashmap_stats_t) */
+    uint64_t size;             /**< entries held */
+    uint64_t max_entries;      /**< as created */
+    uint64_t table_slots;      /**< slots of the live tables now (grows and shrinks) */
+    uint64_t table_slots_max;  /**< slots the tables can grow to */
+    uint64_t tombstones;       /**< removed slots not yet reclaimed by a rebuild */
+    uint64_t resizes;          /**< table rebuilds: grow, shrink, tombstone compaction */
+    uint64_t arena_capacity;   /**< arena bytes over all shards (0: integer-only map) */
+    uint64_t arena_used;       /**< arena bytes in live blocks */
+    uint64_t shards;           /**< as created */
+    uint64_t recoveries;       /**< dead writers taken over and rolled back */
+    uint64_t segment_bytes;    /**< size of the whole mapping */
+} shmds_hashmap_stats_t;
+
+/* ------------------------------------------------------------- lifecycle */
+
+/**
+ * Create a map, or attach to the existing one at the same path (its geometry wins; its
+ * key and value types must equal cfg's). A new map draws its own random hash seed.
+ * @param opts  backing; NULL = anonymous (shared with fork() children only).
+ * @param cfg   types, max_entries, shards, arena; must not be NULL.
+ * @param out   receives the handle; untouched on failure.
+ * @return 0; -EINVAL (bad config or options: the sentence says which); -EEXIST
+ *   (SHMDS_EXCL and the file exists); -ENOSPC (no room for the segment); -ENOMEM;
+ *   -EACCES, -ELOOP, other -errno from open/mmap/memfd_create; SHMDS_ETYPE (the existing
+ *   segment is another structure or another key/value pair); SHMDS_EVERSION;
+ *   SHMDS_ECORRUPT (the existing file is not a valid segment; never overwritten unless
+ *   it is an interrupted create of ours).
+ * Blocks only while another process is initialising the same path.
+ */
+SHMDS_API int shmds_hashmap_create(const shmds_options_t *opts, const shmds_hashmap_config_t *cfg,
+                                   shmds_hashmap_t **out);
+
+/**
+ * Attach to an existing map (PATH or FD backing), reading its geometry from the segment
+ * after validating all of it.
+ * @param key_type, value_type  the types expected; both 0 accepts any map.
+ * @return 0; -ENOENT (no such file); -EINVAL (anonymous or memfd-by-name backing, or
+ *   only one type given, or a type that no map has); -ENOMEM; SHMDS_ETYPE (another
+ *   structure or other types); SHMDS_EVERSION; SHMDS_ECORRUPT (truncated, garbage,
+ *   unfinished); other -errno.
+ */
+SHMDS_API int shmds_hashmap_open(const shmds_options_t *opts, int key_type, int value_type,
+                                 shmds_hashmap_t **out);
+
+/** Unmap and free the handle (NULL is allowed). The segment itself stays. */
+SHMDS_API void shmds_hashmap_close(shmds_hashmap_t *m);
+
+/** The map's key type (a shmds_type_t), or -EINVAL for NULL. */
+SHMDS_API int shmds_hashmap_key_type(const shmds_hashmap_t *m);
+
+/** The map's value type (a shmds_type_t), or -EINVAL for NULL. */
+SHMDS_API int shmds_hashmap_value_type(const shmds_hashmap_t *m);
+
+/**
+ * The descriptor behind the segment (file or memfd), owned by the handle: pass it with
+ * shmds_send_fd(), do not close it. -ENOENT for anonymous maps, -EINVAL for NULL.
+ */
+SHMDS_API int shmds_hashmap_fd(const shmds_hashmap_t *m);
+
+/** Flush a file-backed map to its file (msync). 0 or -errno. */
+SHMDS_API int shmds_hashmap_sync(const shmds_hashmap_t *m);
+
+/** stats.recoveries alone, cheaply; 0 for NULL. */
+SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m);
+
+/**
+ * Fill *out (set out->struct_size first); writes only its first struct_size bytes.
+ * Reads counters without a lock.
+ * @return 0; -EINVAL (NULL, or struct_size below the first version's). Never blocks.
+ */
+SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out);
+
+/* ------------------------------------------------------------------ writes
+ * Every write below takes the key's shard lock (see Blocking). Common codes: -EINVAL
+ * (NULL handle or argument), SHMDS_EVARIANT (wrong shape for the map), -ERANGE (an
+ * integer key or value does not fit its declared type), -E2BIG (a bytes key or value
+ * longer than 4 GiB - 1, or than the largest arena block of a shard), SHMDS_ECORRUPT
+ * (shared state damaged by a peer). Inserting verbs add -ENOSPC: the map (or the key's
+ * shard) holds max_entries, or the arena has no block for the key or value; the
+ * sentence says which. On any failure the map is unchanged.
+ */
+
+/** Insert or overwrite. @return 0 or a common code. */
+SHMDS_API int shmds_hashmap_put_ii(shmds_hashmap_t *m, int64_t key, int64_t value);
+SHMDS_API int shmds_hashmap_put_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                   size_t value_len);
+SHMDS_API int shmds_hashmap_put_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t value);
+SHMDS_API int shmds_hashmap_put_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   const void *value, size_t value_len);
+
+/** Insert only if the key is absent. @return 0; -EEXIST (present: unchanged); common. */
+SHMDS_API int shmds_hashmap_add_ii(shmds_hashmap_t *m, int64_t key, int64_t value);
+SHMDS_API int shmds_hashmap_add_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                   size_t value_len);
+SHMDS_API int shmds_hashmap_add_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t value);
+SHMDS_API int shmds_hashmap_add_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   const void *value, size_t value_len);
+
+/** Overwrite only if the key is present. @return 0; -ENOENT (absent); common. */
+SHMDS_API int shmds_hashmap_update_ii(shmds_hashmap_t *m, int64_t key, int64_t value);
+SHMDS_API int shmds_hashmap_update_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                      size_t value_len);
+SHMDS_API int shmds_hashmap_update_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      int64_t value);
+SHMDS_API int shmds_hashmap_update_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      const void *value, size_t value_len);
+
+/**
+ * Insert or overwrite, returning the old value.
+ * @return 1 (the key was present: its old value is in *old / old_buf); 0 (it was absent
+ *   and is inserted; the old-value outputs are untouched); -ENOBUFS (_ib, _bb: the old
+ *   value does not fit old_buf: *old_len = its length, nothing changed); common.
+ */
+SHMDS_API int shmds_hashmap_swap_ii(shmds_hashmap_t *m, int64_t key, int64_t value,
+                                    int64_t *old);
+SHMDS_API int shmds_hashmap_swap_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                    size_t value_len, void *old_buf, size_t old_buf_size,
+                                    size_t *old_len);
+SHMDS_API int shmds_hashmap_swap_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    int64_t value, int64_t *old);
+SHMDS_API int shmds_hashmap_swap_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    const void *value, size_t value_len, void *old_buf,
+                                    size_t old_buf_size, size_t *old_len);
+
+/**
+ * Compare and swap: replace the value with `desired` only if it equals `expected`
+ * (bytes: same length and bytes). Atomic against every other writer of the map.
+ * @return 0 (replaced); -ECANCELED (the value differs: unchanged); -ENOENT (absent);
+ *   common.
+ */
+SHMDS_API int shmds_hashmap_cas_ii(shmds_hashmap_t *m, int64_t key, int64_t expected,
+                                   int64_t desired);
+SHMDS_API int shmds_hashmap_cas_ib(shmds_hashmap_t *m, int64_t key, const void *expected,
+                                   size_t expected_len, const void *desired,
+                                   size_t desired_len);
+SHMDS_API int shmds_hashmap_cas_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t expected, int64_t desired);
+SHMDS_API int shmds_hashmap_cas_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   const void *expected, size_t expected_len,
+                                   const void *desired, size_t desired_len);
+
+/**
+ * Return the stored value, inserting `value` first if the key is absent (one atomic
+ * step: of racing callers exactly one inserts and all get the same value).
+ * @return 1 (present: *out / buf holds the stored value); 0 (inserted: *out / buf holds
+ *   `value`); -ENOBUFS (_ib, _bb: the stored value, or the given one when absent, does
+ *   not fit buf: *len = its length, nothing changed); common.
+ */
+SHMDS_API int shmds_hashmap_get_or_set_ii(shmds_hashmap_t *m, int64_t key, int64_t value,
+                                          int64_t *out);
+SHMDS_API int shmds_hashmap_get_or_set_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                          size_t value_len, void *buf, size_t buf_size,
+                                          size_t *len);
+SHMDS_API int shmds_hashmap_get_or_set_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          int64_t value, int64_t *out);
+SHMDS_API int shmds_hashmap_get_or_set_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          const void *value, size_t value_len, void *buf,
+                                          size_t buf_size, size_t *len);
+
+/**
+ * Remove and return the value.
+ * @return 0; -ENOENT (absent); -ENOBUFS (_ib, _bb: *len = the length needed, nothing
+ *   removed); common.
+ */
+SHMDS_API int shmds_hashmap_take_ii(shmds_hashmap_t *m, int64_t key, int64_t *out);
+SHMDS_API int shmds_hashmap_take_ib(shmds_hashmap_t *m, int64_t key, void *buf,
+                                    size_t buf_size, size_t *len);
+SHMDS_API int shmds_hashmap_take_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    int64_t *out);
+SHMDS_API int shmds_hashmap_take_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    void *buf, size_t buf_size, size_t *len);
+
+/** Remove. @return 0; -ENOENT (absent); common. */
+SHMDS_API int shmds_hashmap_remove_i(shmds_hashmap_t *m, int64_t key);
+SHMDS_API int shmds_hashmap_remove_b(shmds_hashmap_t *m, const void *key, size_t key_len);
+
+/**
+ * Counters on integer values: add `delta` (incr: 1, decr: -1) and return the new value
+ * in *out. A missing key starts from 0, so the first incr returns 1. Overflow is
+ * defined: a result that does not fit the value type (int16, int32 or int64) returns
+ * -ERANGE and leaves the value unchanged; it never wraps. Atomic against every other
+ * writer: N processes doing M increments each add exactly N * M.
+ * @return 0; -ERANGE (overflow, or a key out of range); -ENOSPC (a missing key cannot be
+ *   inserted); common.
+ */
+SHMDS_API int shmds_hashmap_incr_by_i(shmds_hashmap_t *m, int64_t key, int64_t delta,
+                                      int64_t *out);
+SHMDS_API int shmds_hashmap_incr_by_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      int64_t delta, int64_t *out);
+SHMDS_API int shmds_hashmap_incr_i(shmds_hashmap_t *m, int64_t key, int64_t *out);
+SHMDS_API int shmds_hashmap_incr_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t *out);
+SHMDS_API int shmds_hashmap_decr_i(shmds_hashmap_t *m, int64_t key, int64_t *out);
+SHMDS_API int shmds_hashmap_decr_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t *out);
+
+/* ------------------------------------------------------------------- reads
+ * No lock: a read retries while a writer changes the key's shard and never returns a
+ * torn value; if the shard's writer stays mid-change (a dead or stalled process), the
+ * read goes through the shard's lock once, which takes over a dead writer. Codes:
+ * -EINVAL, SHMDS_EVARIANT, -ERANGE (integer key out of range), -E2BIG, SHMDS_ECORRUPT.
+ */
+
+/**
+ * Copy the value out.
+ * @return 0; -ENOENT (absent); -ENOBUFS (_ib, _bb: *len = the length needed); common.
+ */
+SHMDS_API int shmds_hashmap_get_ii(shmds_hashmap_t *m, int64_t key, int64_t *out);
+SHMDS_API int shmds_hashmap_get_ib(shmds_hashmap_t *m, int64_t key, void *buf,
+                                   size_t buf_size, size_t *len);
+SHMDS_API int shmds_hashmap_get_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   int64_t *out);
+SHMDS_API int shmds_hashmap_get_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   void *buf, size_t buf_size, size_t *len);
+
+/** Whether the key is present. @return 1; 0 (absent); a negative code as for get. */
+SHMDS_API int shmds_hashmap_exists_i(shmds_hashmap_t *m, int64_t key);
+SHMDS_API int shmds_hashmap_exists_b(shmds_hashmap_t *m, const void *key, size_t key_len);
+
+/* ------------------------------------------------------------ f64 values
+ * The verbs above for maps whose value type is SHMDS_TYPE_F64, with an integer (_if) or
+ * bytes (_bf) key. Each behaves, blocks and returns exactly as its _ii/_bi namesake
+ * (there are no counters on f64 values). cas compares the 8 bytes of the double, so
+ * 0.0 and -0.0 differ and a NaN matches only the same NaN bits.
+ */
+SHMDS_API int shmds_hashmap_put_if(shmds_hashmap_t *m, int64_t key, double value);
+SHMDS_API int shmds_hashmap_put_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value);
+SHMDS_API int shmds_hashmap_add_if(shmds_hashmap_t *m, int64_t key, double value);
+SHMDS_API int shmds_hashmap_add_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double value);
+SHMDS_API int shmds_hashmap_update_if(shmds_hashmap_t *m, int64_t key, double value);
+SHMDS_API int shmds_hashmap_update_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      double value);
+SHMDS_API int shmds_hashmap_swap_if(shmds_hashmap_t *m, int64_t key, double value, double *old);
+SHMDS_API int shmds_hashmap_swap_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double value, double *old);
+SHMDS_API int shmds_hashmap_cas_if(shmds_hashmap_t *m, int64_t key, double expected,
+                                   double desired);
+SHMDS_API int shmds_hashmap_cas_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double expected, double desired);
+SHMDS_API int shmds_hashmap_get_or_set_if(shmds_hashmap_t *m, int64_t key, double value,
+                                          double *out);
+SHMDS_API int shmds_hashmap_get_or_set_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          double value, double *out);
+SHMDS_API int shmds_hashmap_take_if(shmds_hashmap_t *m, int64_t key, double *out);
+SHMDS_API int shmds_hashmap_take_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                    double *out);
+SHMDS_API int shmds_hashmap_get_if(shmds_hashmap_t *m, int64_t key, double *out);
+SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                   double *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMDS_HASHMAP_H */

@@ -1,0 +1,96 @@
+// The hash map engine: one segment of `shards` shards (design docs/hashmap-design.md).
+// Its verbs take keys and values as byte strings; integer keys and values are their 8
+// native bytes, range-checked by the C adapters. The C API turns handles into this
+// object and nothing else.
+#pragma once
+
+#include "core/engine_factory.hpp"
+#include "core/segment.hpp"
+#include "hashmap/layout.hpp"
+#include "hashmap/shard.hpp"
+
+#include <cstdint>
+#include <memory>
+
+namespace shmds::hashmap {
+
+struct Config {
+    Variant variant;
+    std::uint64_t max_entries;
+    std::uint64_t shards;       // 0 = 1
+    std::uint64_t arena_bytes;  // 0 = 128 per entry when key or value is bytes
+};
+
+struct Stats {
+    std::uint64_t size, max_entries, table_slots, table_slots_max, tombstones, resizes;
+    std::uint64_t arena_capacity, arena_used, shards, recoveries, segment_bytes;
+};
+
+class HashMap final : public core::SegmentClient {
+public:
+    static int create(const shmds_options_t *opts, const Config &cfg,
+                      std::unique_ptr<HashMap> &out);
+    // wanted_variant: a Variant word, or 0 for any.
+    static int open(const shmds_options_t *opts, std::uint32_t wanted_variant,
+                    std::unique_ptr<HashMap> &out);
+
+    Variant variant() const noexcept { return geom_.variant; }
+
+    // The verbs (return codes: include/shmds/hashmap.h). `key` must be 8 bytes on an
+    // integer-key map; the adapters guarantee it.
+    int get(Span key, OutBuf *out) noexcept { return at(key, [&](Shard &s, auto h) { return s.get(h, key, out); }); }
+    int exists(Span key) noexcept {
+        const int r = get(key, nullptr);
+        return r == 0 ? 1 : r == -ENOENT ? 0 : r;
+    }
+    int write(Span key, Span val, WriteMode mode, OutBuf *old) noexcept {
+        return at(key, [&](Shard &s, auto h) { return s.write(h, key, val, mode, old); });
+    }
+    int remove(Span key, OutBuf *old) noexcept {
+        return at(key, [&](Shard &s, auto h) { return s.remove(h, key, old); });
+    }
+    int cas(Span key, Span expected, Span desired) noexcept {
+        return at(key, [&](Shard &s, auto h) { return s.cas(h, key, expected, desired); });
+    }
+    int get_or_set(Span key, Span val, OutBuf *out) noexcept {
+        return at(key, [&](Shard &s, auto h) { return s.get_or_set(h, key, val, out); });
+    }
+    // Integer values only (the adapter checks).
+    int incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept;
+
+    int stats(Stats &s) noexcept;
+    core::Segment &segment() noexcept { return segment_; }
+
+    // SegmentClient
+    core::StructureType type() const noexcept override { return core::StructureType::hashmap; }
+    std::uint32_t wanted_variant() const noexcept override { return wanted_variant_; }
+    const char *variant_name(std::uint32_t v) const noexcept override {
+        return hashmap::variant_name(v);
+    }
+    int describe(core::SegmentShape &s) override;
+    int reshape(std::uint32_t variant, const std::uint64_t (&geometry)[core::kGeometryWords],
+                core::SegmentShape &s) override;
+    void initialize(std::uint8_t *base) noexcept override;
+
+private:
+    friend struct core::EngineFactory;
+    HashMap() = default;
+    int allocate_shards() noexcept;
+    void bind(std::uint8_t *base) noexcept;
+
+    // Hash once; the top bits choose the shard (design §2).
+    template <typename F>
+    int at(Span key, F &&f) noexcept {
+        const std::uint64_t h = shards_[0].hash(key);
+        const std::uint64_t i = geom_.shard_bits ? h >> (64 - geom_.shard_bits) : 0;
+        return f(shards_[i], h);
+    }
+
+    core::Segment segment_;
+    Geometry geom_{};
+    Config requested_{};
+    std::uint32_t wanted_variant_ = 0;
+    std::unique_ptr<Shard[]> shards_;
+};
+
+}  // namespace shmds::hashmap

@@ -1,0 +1,480 @@
+#include "hashmap/shard.hpp"
+
+#include "core/error.hpp"
+#include "core/int_range.hpp"
+#include "core/failpoint.hpp"
+#include "hashmap/txn.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace shmds::hashmap {
+
+namespace {
+constexpr std::uint64_t kNone = ~std::uint64_t{0};
+// A reader that sees the write window open this many times in a row, or whose copy a
+// writer invalidates this many times, reads once under the lock instead (design §3):
+// a dead writer is taken over there, and a stream of writes cannot starve it.
+constexpr int kReadSpins = 2000;
+constexpr int kReadRetries = 64;
+
+int corrupt(const char *what) noexcept {
+    return core::fail_static(SHMDS_ECORRUPT, what);
+}
+
+std::uint64_t block_size(int cls) noexcept { return kMinBlock << cls; }
+
+// The size class of a block that holds len bytes; -1 above the largest class.
+int class_of(std::uint64_t len) noexcept {
+    for (int c = 0; c < kArenaClasses; ++c)
+        if (block_size(c) >= len) return c;
+    return -1;
+}
+
+std::uint64_t lens_word(std::uint64_t klen, std::uint64_t vlen) noexcept {
+    return klen | vlen << 32;
+}
+}  // namespace
+
+Shard::Shard(std::uint8_t *seg_base, ShardControl *ctl, std::uint8_t *data, const Geometry *g,
+             HashSeed seed, std::atomic<std::uint64_t> *recoveries) noexcept
+    : seg_base_(seg_base), ctl_(ctl), data_(data), g_(g), seed_(seed), recoveries_(recoveries) {}
+
+void Shard::initialize(ShardControl *ctl, const Geometry &g) noexcept {
+    core::robust_mutex_init(ctl->lock);
+    ctl->cap.store(g.max_cap < kMinTable ? g.max_cap : kMinTable, std::memory_order_relaxed);
+    // Everything else (tags, counters, free lists, journal) is zero in a new segment.
+}
+
+std::uint64_t Shard::hash(Span key) const noexcept {
+    if (g_->variant.key != ElemType::bytes) {
+        std::uint64_t k = 0;
+        std::memcpy(&k, key.data, key.len < 8 ? key.len : 8);
+        return hash_u64(k, seed_);
+    }
+    return hash_bytes(key.data, key.len, seed_);
+}
+
+// ---- reading ----------------------------------------------------------------------
+
+const Word *Shard::bytes_at(const Word *area, std::uint64_t area_size,
+                            std::uint64_t len) const noexcept {
+    if (len <= area_size) return area;
+    const std::uint64_t off = area[0].load(std::memory_order_relaxed);
+    const int cls = class_of(len);
+    if (cls < 0 || off % kMinBlock != 0 || off >= g_->shard_arena ||
+        block_size(cls) > g_->shard_arena - off)
+        return nullptr;
+    return arena_word(off);
+}
+
+int Shard::probe(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
+                 std::uint64_t *slot, std::uint64_t *free) const noexcept {
+    std::atomic<std::uint8_t> *tg = tags(b);
+    const std::uint8_t want = tag_of(h);
+    const std::uint64_t mask = cap - 1;
+    *free = kNone;
+    std::uint64_t i = h & mask;
+    for (std::uint64_t n = 0; n < cap; ++n, i = (i + 1) & mask) {
+        const std::uint8_t t = tg[i].load(std::memory_order_relaxed);
+        if (t == kTagEmpty) {
+            if (*free == kNone) *free = i;
+            return 0;
+        }
+        if (t == kTagTombstone) {
+            if (*free == kNone) *free = i;
+            continue;
+        }
+        if (t != want) continue;
+        const Word *e = entry(b, i);
+        const std::uint64_t lens = e[kEntryWordLens].load(std::memory_order_relaxed);
+        if ((lens & 0xffffffffu) != key.len) continue;
+        const Word *k = bytes_at(key_area(const_cast<Word *>(e)), g_->key_area, key.len);
+        if (!k) return kTorn;
+        if (equal_bytes(k, key.data, key.len)) {
+            *slot = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int Shard::copy_value(const Word *e, OutBuf *out) const noexcept {
+    const std::uint64_t vlen = e[kEntryWordLens].load(std::memory_order_relaxed) >> 32;
+    *out->len = vlen;
+    if (vlen > out->cap) return -ENOBUFS;
+    const Word *v = bytes_at(val_area(const_cast<Word *>(e)), g_->val_area, vlen);
+    if (!v) return kTorn;
+    load_bytes(v, out->buf, vlen);
+    return 0;
+}
+
+int Shard::value_equals(const Word *e, Span val) const noexcept {
+    const std::uint64_t vlen = e[kEntryWordLens].load(std::memory_order_relaxed) >> 32;
+    if (vlen != val.len) return 0;
+    const Word *v = bytes_at(val_area(const_cast<Word *>(e)), g_->val_area, vlen);
+    if (!v) return kTorn;
+    return equal_bytes(v, val.data, val.len) ? 1 : 0;
+}
+
+int Shard::get(std::uint64_t h, Span key, OutBuf *out) noexcept {
+    int spins = 0;
+    for (int tries = 0; tries < kReadRetries;) {
+        const std::uint64_t s1 = ctl_->seq.load(std::memory_order_acquire);
+        if (s1 & 1) {
+            if (++spins < kReadSpins) {
+                core::cpu_relax();
+                continue;
+            }
+            break;  // a writer is slow or dead: go through its lock
+        }
+        const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+        const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+        int r = kTorn;
+        if (b <= 1 && valid_cap(cap)) {
+            std::uint64_t slot, free;
+            r = probe(b, cap, h, key, &slot, &free);
+            if (r == 1) r = out ? copy_value(entry(b, slot), out) : 0;
+            else if (r == 0) r = -ENOENT;
+        }
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (ctl_->seq.load(std::memory_order_relaxed) == s1)
+            return r == kTorn ? corrupt("a hash map entry or table word is out of bounds") : r;
+        ++tries;
+    }
+    return get_locked(h, key, out);
+}
+
+int Shard::get_locked(std::uint64_t h, Span key, OutBuf *out) noexcept {
+    WriteTxn t(*this);
+    if (int r = t.status()) return r;
+    const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+    const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    if (b > 1 || !valid_cap(cap)) return corrupt("a hash map shard's table words are damaged");
+    std::uint64_t slot, free;
+    int r = probe(b, cap, h, key, &slot, &free);
+    if (r == 1) r = out ? copy_value(entry(b, slot), out) : 0;
+    else if (r == 0) r = -ENOENT;
+    return r == kTorn ? corrupt("a hash map entry is out of bounds") : r;
+}
+
+ShardSnapshot Shard::snapshot() const noexcept {
+    ShardSnapshot s;
+    s.size = ctl_->size.load(std::memory_order_relaxed);
+    s.cap = ctl_->cap.load(std::memory_order_relaxed);
+    s.tombstones = ctl_->tombstones.load(std::memory_order_relaxed);
+    s.arena_used = ctl_->arena_used.load(std::memory_order_relaxed);
+    s.resizes = ctl_->resizes.load(std::memory_order_relaxed);
+    return s;
+}
+
+// ---- repair -----------------------------------------------------------------------
+
+void Shard::repair() noexcept {
+    ShardControl &c = *ctl_;
+    std::uint64_t n = c.journal_count.load(std::memory_order_acquire);
+    if (n > kJournalCap) n = kJournalCap;  // damaged count: undo what can be undone
+    while (n-- > 0) {
+        const std::uint64_t off = c.journal[n].off.load(std::memory_order_relaxed);
+        // Only words of the shards' region, never the header or outside the mapping.
+        if (off % 8 != 0 || off < g_->shard_control_off || off > g_->total - 8) continue;
+        reinterpret_cast<Word *>(seg_base_ + off)
+            ->store(c.journal[n].old.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+    c.journal_count.store(0, std::memory_order_release);
+    const std::uint64_t s = c.seq.load(std::memory_order_relaxed);
+    if (s & 1) c.seq.store(s + 1, std::memory_order_release);
+}
+
+// ---- arena ------------------------------------------------------------------------
+
+int Shard::arena_alloc(WriteTxn &t, std::uint64_t len, std::uint64_t *off) noexcept {
+    const int cls = class_of(len);
+    if (cls < 0 || block_size(cls) > g_->shard_arena)
+        return core::fail(-E2BIG, "{} bytes exceed the hash map's largest arena block ({} bytes)",
+                          len, g_->shard_arena);
+    const std::uint64_t size = block_size(cls);
+    Word &head = ctl_->free_head[cls];
+    const std::uint64_t h = head.load(std::memory_order_relaxed);
+    if (h != 0) {
+        const std::uint64_t o = h - 1;
+        if (o % kMinBlock != 0 || o >= g_->shard_arena || size > g_->shard_arena - o)
+            return corrupt("a hash map arena free list is damaged");
+        Word *link = arena_word(o);
+        const std::uint64_t next = link->load(std::memory_order_relaxed);
+        t.save(link);  // the payload about to be written overwrites the link
+        t.set(&head, next);
+        SHMDS_FAILPOINT("hashmap.arena.block_taken");
+        *off = o;
+    } else {
+        const std::uint64_t bump = ctl_->arena_bump.load(std::memory_order_relaxed);
+        if (bump > g_->shard_arena || size > g_->shard_arena - bump)
+            return core::fail(-ENOSPC,
+                              "the hash map's arena is full ({} of {} bytes per shard in use); "
+                              "create it with a larger arena_bytes",
+                              ctl_->arena_used.load(std::memory_order_relaxed), g_->shard_arena);
+        t.set(&ctl_->arena_bump, bump + size);
+        *off = bump;
+    }
+    t.add(&ctl_->arena_used, std::int64_t(size));
+    return 0;
+}
+
+int Shard::arena_free(WriteTxn &t, std::uint64_t off, std::uint64_t len) noexcept {
+    const int cls = class_of(len);
+    if (cls < 0) return corrupt("a hash map entry's length is damaged");
+    Word &head = ctl_->free_head[cls];
+    t.set(arena_word(off), head.load(std::memory_order_relaxed));
+    t.set(&head, off + 1);
+    t.add(&ctl_->arena_used, -std::int64_t(block_size(cls)));
+    return 0;
+}
+
+// Write s into an area: inline if it fits, else into a new arena block whose offset
+// goes in the area's first word. journal: the area belongs to a published entry.
+int Shard::store_string(WriteTxn &t, Word *area, std::uint64_t area_size, Span s,
+                        bool journal) noexcept {
+    t.open();
+    if (s.len <= area_size) {
+        for (std::uint64_t k = 0; k < area_size / 8; ++k) {
+            const std::uint64_t w = word_of(s.data, s.len, k);
+            if (journal) t.set(&area[k], w);
+            else area[k].store(w, std::memory_order_relaxed);
+        }
+        return 0;
+    }
+    std::uint64_t off;
+    if (int r = arena_alloc(t, s.len, &off)) return r;
+    store_bytes(arena_word(off), s.data, s.len);  // a fresh block: nothing refers to it
+    if (journal) t.set(&area[0], off);
+    else area[0].store(off, std::memory_order_relaxed);
+    return 0;
+}
+
+// ---- writing ----------------------------------------------------------------------
+
+int Shard::rebuild(WriteTxn &t, std::uint64_t new_cap) noexcept {
+    t.open();
+    const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+    const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    const std::uint64_t nb = 1 - b;
+    std::atomic<std::uint8_t> *from = tags(b), *to = tags(nb);
+    for (std::uint64_t i = 0; i < new_cap; ++i) to[i].store(kTagEmpty, std::memory_order_relaxed);
+    const std::uint64_t mask = new_cap - 1, words = g_->stride / 8;
+    for (std::uint64_t i = 0; i < cap; ++i) {
+        const std::uint8_t tag = from[i].load(std::memory_order_relaxed);
+        if (tag < kTagFull) continue;
+        Word *e = entry(b, i);
+        const std::uint64_t klen = e[kEntryWordLens].load(std::memory_order_relaxed) & 0xffffffffu;
+        const Word *k = bytes_at(key_area(e), g_->key_area, klen);
+        if (!k) return corrupt("a hash map entry's key is out of bounds");
+        // Under the lock nobody changes the key: hash it where it lies.
+        const std::uint64_t h = hash({reinterpret_cast<const void *>(k), klen});
+        std::uint64_t j = h & mask;
+        for (std::uint64_t n = 0; to[j].load(std::memory_order_relaxed) != kTagEmpty; ++n) {
+            if (n == new_cap) return corrupt("a hash map shard holds more entries than it counts");
+            j = (j + 1) & mask;
+        }
+        Word *dst = entry(nb, j);
+        for (std::uint64_t w = 0; w < words; ++w)
+            dst[w].store(e[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
+        to[j].store(tag, std::memory_order_relaxed);
+    }
+    SHMDS_FAILPOINT("hashmap.rebuild.copied");
+    t.set(&ctl_->active, nb);
+    t.set(&ctl_->cap, new_cap);
+    t.set(&ctl_->tombstones, 0);
+    t.add(&ctl_->resizes, 1);
+    t.commit();
+    // The old buffer leaves this process's resident set; its memory stays with the
+    // segment, so a later regrow never faults for lack of it (design §5).
+    const long page = sysconf(_SC_PAGESIZE);
+    auto lo = core::align_up(reinterpret_cast<std::uintptr_t>(entry(b, 0)), std::uint64_t(page));
+    auto hi = reinterpret_cast<std::uintptr_t>(entry(b, g_->max_cap)) & ~std::uintptr_t(page - 1);
+    if (hi > lo) (void)madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
+    return 0;
+}
+
+int Shard::insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free) noexcept {
+    const std::uint64_t size = ctl_->size.load(std::memory_order_relaxed);
+    if (size >= g_->shard_max)
+        return core::fail(-ENOSPC, "the hash map is full ({} entries{})", g_->shard_max,
+                          g_->shards > 1 ? " in this key's shard" : "");
+    std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+    std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    if (free == kNone) return corrupt("a hash map shard has no free slot on a probe path");
+    if (tags(b)[free].load(std::memory_order_relaxed) == kTagEmpty &&
+        (size + ctl_->tombstones.load(std::memory_order_relaxed) + 1) * 4 > cap * 3) {
+        // Grow when the live entries alone would fill half the table, else compact.
+        const std::uint64_t new_cap = (size + 1) * 2 > cap && cap < g_->max_cap ? cap * 2 : cap;
+        if (int r = rebuild(t, new_cap)) return r;
+        b = ctl_->active.load(std::memory_order_relaxed);
+        std::uint64_t slot;
+        if (probe(b, new_cap, h, key, &slot, &free) != 0 || free == kNone)
+            return corrupt("a hash map shard changed under its lock");
+    }
+    Word *e = entry(b, free);
+    // The slot is free: nothing refers to it until its tag says full.
+    if (int r = store_string(t, key_area(e), g_->key_area, key, false)) return r;
+    if (int r = store_string(t, val_area(e), g_->val_area, val, false)) return r;
+    e[kEntryWordExpire].store(0, std::memory_order_relaxed);
+    e[kEntryWordLens].store(lens_word(key.len, val.len), std::memory_order_relaxed);
+    SHMDS_FAILPOINT("hashmap.put.entry_written");
+    std::atomic<std::uint8_t> *tag = &tags(b)[free];
+    if (tag->load(std::memory_order_relaxed) == kTagTombstone) t.add(&ctl_->tombstones, -1);
+    t.set_tag(tag, tag_of(h));
+    SHMDS_FAILPOINT("hashmap.put.tag_set");
+    t.add(&ctl_->size, 1);
+    return 0;
+}
+
+int Shard::replace_value(WriteTxn &t, Word *e, Span val) noexcept {
+    const std::uint64_t lens = e[kEntryWordLens].load(std::memory_order_relaxed);
+    const std::uint64_t old_len = lens >> 32;
+    Word *area = val_area(e);
+    const bool old_in_arena = old_len > g_->val_area;
+    const std::uint64_t old_off = area[0].load(std::memory_order_relaxed);
+    if (old_in_arena && !bytes_at(area, g_->val_area, old_len))
+        return corrupt("a hash map value is out of bounds");
+    // New block first, old block freed last: a block freed here is never reused by the
+    // same change, so undoing it finds the old bytes intact (design §4).
+    if (int r = store_string(t, area, g_->val_area, val, true)) return r;
+    t.set(&e[kEntryWordLens], lens_word(lens & 0xffffffffu, val.len));
+    SHMDS_FAILPOINT("hashmap.put.value_replaced");
+    if (old_in_arena) return arena_free(t, old_off, old_len);
+    return 0;
+}
+
+int Shard::erase(WriteTxn &t, std::uint64_t slot) noexcept {
+    const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+    const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    Word *e = entry(b, slot);
+    const std::uint64_t lens = e[kEntryWordLens].load(std::memory_order_relaxed);
+    const std::uint64_t klen = lens & 0xffffffffu, vlen = lens >> 32;
+    const std::uint64_t koff = key_area(e)[0].load(std::memory_order_relaxed);
+    const std::uint64_t voff = val_area(e)[0].load(std::memory_order_relaxed);
+    if (!bytes_at(key_area(e), g_->key_area, klen) || !bytes_at(val_area(e), g_->val_area, vlen))
+        return corrupt("a hash map entry is out of bounds");
+    // Linear probing: a slot followed by an empty one ends every probe path through it,
+    // so it can become empty instead of a tombstone.
+    std::atomic<std::uint8_t> *tg = tags(b);
+    const bool tomb = tg[(slot + 1) & (cap - 1)].load(std::memory_order_relaxed) != kTagEmpty;
+    t.set_tag(&tg[slot], tomb ? kTagTombstone : kTagEmpty);
+    SHMDS_FAILPOINT("hashmap.remove.tag_cleared");
+    if (klen > g_->key_area)
+        if (int r = arena_free(t, koff, klen)) return r;
+    if (vlen > g_->val_area)
+        if (int r = arena_free(t, voff, vlen)) return r;
+    t.add(&ctl_->size, -1);
+    if (tomb) t.add(&ctl_->tombstones, 1);
+    return 0;
+}
+
+void Shard::maybe_shrink(WriteTxn &t) noexcept {
+    const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    if (cap <= kMinTable || ctl_->size.load(std::memory_order_relaxed) * 4 >= cap) return;
+    t.commit();  // the removal stands whatever happens to the shrink
+    (void)rebuild(t, cap / 2);
+}
+
+// Lock, check the table words and probe: the start of every writer verb.
+#define LOCKED_PROBE(t, h, key, slot, free, found)                                       \
+    WriteTxn t(*this);                                                                   \
+    if (int r_ = t.status()) return r_;                                                  \
+    const std::uint64_t b_ = ctl_->active.load(std::memory_order_relaxed);               \
+    const std::uint64_t cap_ = ctl_->cap.load(std::memory_order_relaxed);                \
+    if (b_ > 1 || !valid_cap(cap_)) return corrupt("a hash map shard's table words are damaged"); \
+    std::uint64_t slot = kNone, free = kNone;                                            \
+    const int found = probe(b_, cap_, h, key, &slot, &free);                             \
+    if (found == kTorn) return corrupt("a hash map entry is out of bounds");             \
+    Word *const e_ = found ? entry(b_, slot) : nullptr;                                  \
+    (void)e_
+
+int Shard::write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *old) noexcept {
+    LOCKED_PROBE(t, h, key, slot, free, found);
+    if (found) {
+        if (mode == WriteMode::add) return core::fail_static(-EEXIST, "the key is already present");
+        if (old) {
+            const int r = copy_value(e_, old);
+            if (r == kTorn) return corrupt("a hash map value is out of bounds");
+            if (r) return core::fail(r, "the old value needs {} bytes", *old->len);
+        }
+        if (int r = replace_value(t, e_, val)) return r;
+        t.commit();
+        return mode == WriteMode::swap ? 1 : 0;
+    }
+    if (mode == WriteMode::update) return core::fail_static(-ENOENT, "no such key");
+    if (int r = insert(t, h, key, val, free)) return r;
+    t.commit();
+    return 0;
+}
+
+int Shard::remove(std::uint64_t h, Span key, OutBuf *old) noexcept {
+    LOCKED_PROBE(t, h, key, slot, free, found);
+    if (!found) return core::fail_static(-ENOENT, "no such key");
+    if (old) {
+        const int r = copy_value(e_, old);
+        if (r == kTorn) return corrupt("a hash map value is out of bounds");
+        if (r) return core::fail(r, "the value needs {} bytes", *old->len);
+    }
+    if (int r = erase(t, slot)) return r;
+    maybe_shrink(t);
+    t.commit();
+    return 0;
+}
+
+int Shard::cas(std::uint64_t h, Span key, Span expected, Span desired) noexcept {
+    LOCKED_PROBE(t, h, key, slot, free, found);
+    if (!found) return core::fail_static(-ENOENT, "no such key");
+    const int eq = value_equals(e_, expected);
+    if (eq == kTorn) return corrupt("a hash map value is out of bounds");
+    if (!eq) return core::fail_static(-ECANCELED, "the value differs from the expected one");
+    if (int r = replace_value(t, e_, desired)) return r;
+    t.commit();
+    return 0;
+}
+
+int Shard::get_or_set(std::uint64_t h, Span key, Span val, OutBuf *out) noexcept {
+    LOCKED_PROBE(t, h, key, slot, free, found);
+    if (found) {
+        const int r = copy_value(e_, out);
+        if (r == kTorn) return corrupt("a hash map value is out of bounds");
+        if (r) return core::fail(r, "the stored value needs {} bytes", *out->len);
+        return 1;
+    }
+    *out->len = val.len;
+    if (val.len > out->cap) return core::fail(-ENOBUFS, "the value needs {} bytes", val.len);
+    if (int r = insert(t, h, key, val, free)) return r;
+    t.commit();
+    if (val.len) std::memcpy(out->buf, val.data, val.len);
+    return 0;
+}
+
+int Shard::incr_by(std::uint64_t h, Span key, std::int64_t delta, int bits,
+                   std::int64_t *out) noexcept {
+    LOCKED_PROBE(t, h, key, slot, free, found);
+    std::int64_t now = 0;
+    if (found) {
+        const std::uint64_t vlen = e_[kEntryWordLens].load(std::memory_order_relaxed) >> 32;
+        if (vlen != 8) return corrupt("a hash map counter is not 8 bytes long");
+        now = std::int64_t(val_area(e_)[0].load(std::memory_order_relaxed));
+    }
+    std::int64_t next;
+    if (__builtin_add_overflow(now, delta, &next))
+        return core::fail(-ERANGE, "{} + {} overflows a 64-bit counter", now, delta);
+    if (int r = core::check_int_range(next, bits, "the hash map's counter type")) return r;
+    if (found) {
+        t.set(&val_area(e_)[0], std::uint64_t(next));
+    } else if (int r = insert(t, h, key, {&next, 8}, free)) {
+        return r;
+    }
+    t.commit();
+    *out = next;
+    return 0;
+}
+
+#undef LOCKED_PROBE
+
+}  // namespace shmds::hashmap

@@ -1,0 +1,117 @@
+// One shard of a hash map: its table pair, arena, seqlock and lock. Readers call get()
+// without a lock (design §3); every writer verb runs in a WriteTxn, which takes the
+// shard's robust lock, journals every shared word it changes and either commits or
+// rolls back (design §4). Nothing here knows handles, typed values or the C ABI.
+#pragma once
+
+#include "core/deadline.hpp"
+#include "core/robust_mutex.hpp"
+#include "hashmap/hash.hpp"
+#include "hashmap/layout.hpp"
+#include "hashmap/words.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shmds::hashmap {
+
+struct Span {
+    const void *data = nullptr;
+    std::size_t len = 0;
+};
+
+// Where a value is copied: buf holds cap bytes; *len receives the value's length (also
+// when it does not fit: -ENOBUFS).
+struct OutBuf {
+    void *buf;
+    std::size_t cap;
+    std::size_t *len;
+};
+
+enum class WriteMode { put, add, update, swap };
+
+struct ShardSnapshot {
+    std::uint64_t size, cap, tombstones, arena_used, resizes;
+};
+
+class WriteTxn;
+
+class Shard {
+public:
+    Shard() = default;
+    Shard(std::uint8_t *seg_base, ShardControl *ctl, std::uint8_t *data, const Geometry *g,
+          HashSeed seed, std::atomic<std::uint64_t> *recoveries) noexcept;
+
+    static void initialize(ShardControl *ctl, const Geometry &g) noexcept;
+
+    std::uint64_t hash(Span key) const noexcept;
+
+    // Lock-free. 0 (copied to *out, or found when out is null), -ENOENT, -ENOBUFS
+    // (*out->len says how much is needed), SHMDS_ECORRUPT.
+    int get(std::uint64_t h, Span key, OutBuf *out) noexcept;
+
+    // Writers; each returns a code for the C API (documented in hashmap.h).
+    int write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *old) noexcept;
+    int remove(std::uint64_t h, Span key, OutBuf *old) noexcept;
+    int cas(std::uint64_t h, Span key, Span expected, Span desired) noexcept;
+    int get_or_set(std::uint64_t h, Span key, Span val, OutBuf *out) noexcept;
+    int incr_by(std::uint64_t h, Span key, std::int64_t delta, int bits,
+                std::int64_t *out) noexcept;
+
+    ShardSnapshot snapshot() const noexcept;
+
+private:
+    friend class WriteTxn;
+    static constexpr int kTorn = 2;  // a bounds check failed: torn read or damage
+
+    std::uint64_t seg_off(const void *p) const noexcept {
+        return std::uint64_t(static_cast<const std::uint8_t *>(p) - seg_base_);
+    }
+    std::atomic<std::uint8_t> *tags(std::uint64_t b) const noexcept {
+        return reinterpret_cast<std::atomic<std::uint8_t> *>(data_ + g_->tags_off[b]);
+    }
+    Word *entry(std::uint64_t b, std::uint64_t i) const noexcept {
+        return reinterpret_cast<Word *>(data_ + g_->entries_off[b] + i * g_->stride);
+    }
+    Word *key_area(Word *e) const noexcept { return e + kEntryHeaderWords; }
+    Word *val_area(Word *e) const noexcept { return e + kEntryHeaderWords + g_->key_area / 8; }
+    Word *arena_word(std::uint64_t off) const noexcept {
+        return reinterpret_cast<Word *>(data_ + g_->arena_off + off);
+    }
+    bool valid_cap(std::uint64_t cap) const noexcept {
+        return core::is_pow2(cap) && cap <= g_->max_cap;
+    }
+
+    // The words holding a byte string of `len` whose area is `area` (inline) or whose
+    // area's first word is an arena offset; nullptr if that offset is out of bounds.
+    const Word *bytes_at(const Word *area, std::uint64_t area_size, std::uint64_t len) const noexcept;
+    // Probe for key: 1 found (*slot), 0 absent (*free: first tombstone or empty slot on
+    // the path, or ~0 if none), kTorn.
+    int probe(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key, std::uint64_t *slot,
+              std::uint64_t *free) const noexcept;
+    int copy_value(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
+    int value_equals(const Word *e, Span v) const noexcept;     // 1, 0, kTorn
+    int get_locked(std::uint64_t h, Span key, OutBuf *out) noexcept;
+    void wait_for_writer() noexcept;
+
+    // Writer steps (under the lock, inside a WriteTxn).
+    int insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free) noexcept;
+    int replace_value(WriteTxn &t, Word *e, Span val) noexcept;
+    int erase(WriteTxn &t, std::uint64_t slot) noexcept;
+    int store_string(WriteTxn &t, Word *area, std::uint64_t area_size, Span s, bool journal) noexcept;
+    int rebuild(WriteTxn &t, std::uint64_t new_cap) noexcept;
+    void maybe_shrink(WriteTxn &t) noexcept;
+    int arena_alloc(WriteTxn &t, std::uint64_t len, std::uint64_t *off) noexcept;
+    int arena_free(WriteTxn &t, std::uint64_t off, std::uint64_t len) noexcept;
+    void repair() noexcept;
+    static void repair_hook(void *self) noexcept { static_cast<Shard *>(self)->repair(); }
+
+    std::uint8_t *seg_base_ = nullptr;
+    ShardControl *ctl_ = nullptr;
+    std::uint8_t *data_ = nullptr;
+    const Geometry *g_ = nullptr;
+    HashSeed seed_{};
+    std::atomic<std::uint64_t> *recoveries_ = nullptr;
+};
+
+}  // namespace shmds::hashmap

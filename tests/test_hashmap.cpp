@@ -1,0 +1,679 @@
+// The hash map through its public C API: every verb of every shape and every return
+// code hashmap.h documents, capacity and the elastic table, bytes exactness, opening,
+// an oracle run against std::unordered_map, and torn-read detection under threads.
+// Cross-process and crash tests are in test_hashmap_procs.cpp.
+#include "hashmap_helpers.hpp"
+
+#include "hashmap/hash.hpp"    // the keyed hash, for the flooding test
+#include "hashmap/layout.hpp"  // where the hash seed lives
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+using namespace shmds::test;
+using namespace shmds::test::hm;
+
+namespace {
+
+constexpr int I16 = SHMDS_TYPE_INT16, I32 = SHMDS_TYPE_INT32, I64 = SHMDS_TYPE_INT64,
+              BYTES = SHMDS_TYPE_BYTES;
+
+// ------------------------------------------------------------ integer verbs
+
+TEST(HashMapInt, PutGetExistsRemove) {
+    MapPtr m = make_map(I64, I64, 100);
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 1));
+    EXPECT_EQ(0, shmds_hashmap_exists_i(m.get(), 1));
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 10));
+    EXPECT_EQ(10, get_ii(m.get(), 1));
+    EXPECT_EQ(1, shmds_hashmap_exists_i(m.get(), 1));
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 11));  // overwrite
+    EXPECT_EQ(11, get_ii(m.get(), 1));
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), INT64_MIN, INT64_MAX));
+    EXPECT_EQ(INT64_MAX, get_ii(m.get(), INT64_MIN));
+    EXPECT_EQ(2u, stats(m.get()).size);
+    EXPECT_EQ(0, shmds_hashmap_remove_i(m.get(), 1));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_remove_i(m.get(), 1));
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 1));
+    EXPECT_EQ(1u, stats(m.get()).size);
+}
+
+TEST(HashMapInt, AddOnlyWhenAbsentUpdateOnlyWhenPresent) {
+    MapPtr m = make_map(I64, I64, 100);
+    EXPECT_EQ(-ENOENT, shmds_hashmap_update_ii(m.get(), 5, 1));
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 5));
+    EXPECT_EQ(0, shmds_hashmap_add_ii(m.get(), 5, 1));
+    EXPECT_EQ(-EEXIST, shmds_hashmap_add_ii(m.get(), 5, 2));
+    EXPECT_EQ(1, get_ii(m.get(), 5));
+    EXPECT_EQ(0, shmds_hashmap_update_ii(m.get(), 5, 3));
+    EXPECT_EQ(3, get_ii(m.get(), 5));
+}
+
+TEST(HashMapInt, SwapTakeCasGetOrSet) {
+    MapPtr m = make_map(I64, I64, 100);
+    std::int64_t old = 77;
+    EXPECT_EQ(0, shmds_hashmap_swap_ii(m.get(), 1, 10, &old));  // absent: inserted
+    EXPECT_EQ(77, old);                                          // untouched
+    EXPECT_EQ(1, shmds_hashmap_swap_ii(m.get(), 1, 20, &old));
+    EXPECT_EQ(10, old);
+    EXPECT_EQ(20, get_ii(m.get(), 1));
+
+    EXPECT_EQ(-ECANCELED, shmds_hashmap_cas_ii(m.get(), 1, 19, 30));
+    EXPECT_EQ(20, get_ii(m.get(), 1));
+    EXPECT_EQ(0, shmds_hashmap_cas_ii(m.get(), 1, 20, 30));
+    EXPECT_EQ(30, get_ii(m.get(), 1));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_cas_ii(m.get(), 2, 0, 1));
+
+    std::int64_t v = 0;
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_ii(m.get(), 1, 99, &v));
+    EXPECT_EQ(30, v);
+    EXPECT_EQ(0, shmds_hashmap_get_or_set_ii(m.get(), 2, 99, &v));
+    EXPECT_EQ(99, v);
+    EXPECT_EQ(99, get_ii(m.get(), 2));
+
+    EXPECT_EQ(0, shmds_hashmap_take_ii(m.get(), 2, &v));
+    EXPECT_EQ(99, v);
+    EXPECT_EQ(-ENOENT, shmds_hashmap_take_ii(m.get(), 2, &v));
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 2));
+}
+
+TEST(HashMapInt, CountersStartFromZeroAndRefuseOverflow) {
+    MapPtr m = make_map(I64, I64, 100);
+    std::int64_t v = 0;
+    EXPECT_EQ(0, shmds_hashmap_incr_i(m.get(), 7, &v));
+    EXPECT_EQ(1, v);
+    EXPECT_EQ(0, shmds_hashmap_incr_i(m.get(), 7, &v));
+    EXPECT_EQ(2, v);
+    EXPECT_EQ(0, shmds_hashmap_decr_i(m.get(), 7, &v));
+    EXPECT_EQ(1, v);
+    EXPECT_EQ(0, shmds_hashmap_incr_by_i(m.get(), 7, -11, &v));
+    EXPECT_EQ(-10, v);
+    EXPECT_EQ(0, shmds_hashmap_decr_i(m.get(), 8, &v));  // missing: from 0
+    EXPECT_EQ(-1, v);
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), 9, INT64_MAX - 1));
+    EXPECT_EQ(0, shmds_hashmap_incr_i(m.get(), 9, &v));
+    EXPECT_EQ(INT64_MAX, v);
+    v = 5;
+    EXPECT_EQ(-ERANGE, shmds_hashmap_incr_i(m.get(), 9, &v));  // never wraps
+    EXPECT_EQ(5, v);
+    EXPECT_EQ(INT64_MAX, get_ii(m.get(), 9));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_incr_i(m.get(), 9, nullptr));
+}
+
+TEST(HashMapInt, NarrowTypesRefuseOutOfRange) {
+    MapPtr m = make_map(I16, I32, 100);
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), 32767, INT32_MIN));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_put_ii(m.get(), 32768, 1));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_put_ii(m.get(), -32769, 1));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_put_ii(m.get(), 1, std::int64_t(INT32_MAX) + 1));
+    std::int64_t v;
+    EXPECT_EQ(-ERANGE, shmds_hashmap_get_ii(m.get(), 40000, &v));
+    EXPECT_EQ(1u, stats(m.get()).size);
+    // A counter at the top of int32 refuses to pass it, and keeps its value.
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), 2, INT32_MAX));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_incr_i(m.get(), 2, &v));
+    EXPECT_EQ(INT32_MAX, get_ii(m.get(), 2));
+    EXPECT_EQ(0, shmds_hashmap_decr_i(m.get(), 2, &v));
+    EXPECT_EQ(INT32_MAX - 1, v);
+}
+
+TEST(HashMapInt, WrongShapeAndNullArguments) {
+    MapPtr m = make_map(I64, I64, 100);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_bb(m.get(), "k", 1, "v", 1));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_ib(m.get(), 1, "v", 1));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_bi(m.get(), "k", 1, 1));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_exists_b(m.get(), "k", 1));
+    std::size_t len;
+    char buf[8];
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_get_ib(m.get(), 1, buf, sizeof buf, &len));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_put_ii(nullptr, 1, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_get_ii(m.get(), 1, nullptr));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_exists_i(nullptr, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_stats(nullptr, nullptr));
+
+    MapPtr b = make_map(BYTES, BYTES, 100);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_ii(b.get(), 1, 1));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_incr_b(b.get(), "k", 1, reinterpret_cast<std::int64_t *>(buf)));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_put_bb(b.get(), nullptr, 3, "v", 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_get_bb(b.get(), "k", 1, buf, sizeof buf, nullptr));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_get_bb(b.get(), "k", 1, nullptr, 4, &len));
+}
+
+TEST(HashMapF64, EveryVerbWithIntegerAndBytesKeys) {
+    MapPtr m = make_map(I32, SHMDS_TYPE_F64, 100);
+    double d = 0;
+    EXPECT_EQ(0, shmds_hashmap_put_if(m.get(), 1, 1.5));
+    EXPECT_EQ(0, shmds_hashmap_get_if(m.get(), 1, &d));
+    EXPECT_EQ(1.5, d);
+    EXPECT_EQ(-EEXIST, shmds_hashmap_add_if(m.get(), 1, 2.0));
+    EXPECT_EQ(0, shmds_hashmap_add_if(m.get(), 2, -0.0));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_update_if(m.get(), 3, 1.0));
+    EXPECT_EQ(0, shmds_hashmap_update_if(m.get(), 1, 2.5));
+    EXPECT_EQ(1, shmds_hashmap_swap_if(m.get(), 1, 3.5, &d));
+    EXPECT_EQ(2.5, d);
+    // cas compares bits: -0.0 is not 0.0.
+    EXPECT_EQ(-ECANCELED, shmds_hashmap_cas_if(m.get(), 2, 0.0, 9.0));
+    EXPECT_EQ(0, shmds_hashmap_cas_if(m.get(), 2, -0.0, 9.0));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_if(m.get(), 2, 1.0, &d));
+    EXPECT_EQ(9.0, d);
+    EXPECT_EQ(0, shmds_hashmap_take_if(m.get(), 2, &d));
+    EXPECT_EQ(9.0, d);
+    EXPECT_EQ(-ENOENT, shmds_hashmap_get_if(m.get(), 2, &d));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_put_if(m.get(), INT64_MAX, 1.0));
+    std::int64_t i;
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_get_ii(m.get(), 1, &i));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_incr_i(m.get(), 1, &i));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_get_if(m.get(), 1, nullptr));
+    EXPECT_EQ(1, shmds_hashmap_exists_i(m.get(), 1));
+    EXPECT_EQ(0, shmds_hashmap_remove_i(m.get(), 1));
+
+    MapPtr b = make_map(BYTES, SHMDS_TYPE_F64, 100);
+    EXPECT_EQ(0, shmds_hashmap_put_bf(b.get(), "pi", 2, 3.14159));
+    EXPECT_EQ(0, shmds_hashmap_add_bf(b.get(), "e", 1, 2.71828));
+    EXPECT_EQ(0, shmds_hashmap_update_bf(b.get(), "e", 1, 2.7));
+    EXPECT_EQ(1, shmds_hashmap_swap_bf(b.get(), "e", 1, 2.8, &d));
+    EXPECT_EQ(2.7, d);
+    EXPECT_EQ(0, shmds_hashmap_cas_bf(b.get(), "e", 1, 2.8, 2.9));
+    EXPECT_EQ(0, shmds_hashmap_get_or_set_bf(b.get(), "phi", 3, 1.618, &d));
+    EXPECT_EQ(1.618, d);
+    EXPECT_EQ(0, shmds_hashmap_get_bf(b.get(), "pi", 2, &d));
+    EXPECT_EQ(3.14159, d);
+    EXPECT_EQ(0, shmds_hashmap_take_bf(b.get(), "e", 1, &d));
+    EXPECT_EQ(2.9, d);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_bf(m.get(), "x", 1, 1.0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_if(b.get(), 1, 1.0));
+}
+
+// -------------------------------------------------------------- bytes verbs
+
+TEST(HashMapBytes, ByteExactKeysAndValues) {
+    MapPtr m = make_map(BYTES, BYTES, 100);
+    const std::string nul("a\0b", 3), ff("\xff\xff", 2), empty;
+    EXPECT_EQ(0, put_bb(m.get(), nul, ff));
+    EXPECT_EQ(0, put_bb(m.get(), ff, empty));
+    EXPECT_EQ(0, put_bb(m.get(), empty, nul));
+    EXPECT_EQ(0, put_bb(m.get(), std::string("a\0c", 3), "other"));
+    EXPECT_EQ(ff, get_bb(m.get(), nul));
+    EXPECT_EQ(empty, get_bb(m.get(), ff));
+    EXPECT_EQ(nul, get_bb(m.get(), empty));
+    EXPECT_EQ(std::nullopt, get_bb(m.get(), "a"));
+    EXPECT_EQ(0, shmds_hashmap_put_bb(m.get(), nullptr, 0, nullptr, 0));  // NULL with 0
+    EXPECT_EQ(std::string(), get_bb(m.get(), ""));
+}
+
+TEST(HashMapBytes, LongKeysAndValuesLiveInTheArena) {
+    MapPtr m = make_map(BYTES, BYTES, 100, 1, 1 << 20);
+    for (std::size_t n : {15u, 16u, 17u, 31u, 32u, 33u, 100u, 1000u, 5000u}) {
+        const std::string k(n, char('k' + n % 7)), v(n * 2 + 1, char('v' + n % 5));
+        ASSERT_EQ(0, put_bb(m.get(), k, v)) << n << ": " << shmds_last_error();
+        EXPECT_EQ(v, get_bb(m.get(), k)) << n;
+    }
+    EXPECT_GT(stats(m.get()).arena_used, 0u);
+    for (std::size_t n : {15u, 16u, 17u, 31u, 32u, 33u, 100u, 1000u, 5000u}) {
+        const std::string k(n, char('k' + n % 7));
+        EXPECT_EQ(0, shmds_hashmap_remove_b(m.get(), k.data(), k.size())) << n;
+    }
+    EXPECT_EQ(0u, stats(m.get()).arena_used);  // every block went back
+    EXPECT_EQ(0u, stats(m.get()).size);
+}
+
+TEST(HashMapBytes, SmallBufferGetsTheLengthAndConsumesNothing) {
+    MapPtr m = make_map(BYTES, BYTES, 100);
+    const std::string v(50, 'x');
+    ASSERT_EQ(0, put_bb(m.get(), "k", v));
+    char buf[10];
+    std::size_t len = 0;
+    EXPECT_EQ(-ENOBUFS, shmds_hashmap_get_bb(m.get(), "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(50u, len);
+    len = 0;
+    EXPECT_EQ(-ENOBUFS, shmds_hashmap_take_bb(m.get(), "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(50u, len);
+    EXPECT_EQ(v, get_bb(m.get(), "k"));  // take removed nothing
+    EXPECT_EQ(-ENOBUFS, shmds_hashmap_swap_bb(m.get(), "k", 1, "new", 3, buf, sizeof buf, &len));
+    EXPECT_EQ(v, get_bb(m.get(), "k"));  // swap changed nothing
+    EXPECT_EQ(-ENOBUFS, shmds_hashmap_get_or_set_bb(m.get(), "k", 1, "n", 1, buf, sizeof buf, &len));
+    // Absent, with a given value that does not fit: nothing inserted.
+    EXPECT_EQ(-ENOBUFS, shmds_hashmap_get_or_set_bb(m.get(), "z", 1, v.data(), v.size(), buf,
+                                                   sizeof buf, &len));
+    EXPECT_EQ(50u, len);
+    EXPECT_EQ(std::nullopt, get_bb(m.get(), "z"));
+}
+
+TEST(HashMapBytes, SwapTakeCasGetOrSetAcrossShapes) {
+    MapPtr m = make_map(BYTES, BYTES, 100);
+    char buf[64];
+    std::size_t len = 0;
+    EXPECT_EQ(0, shmds_hashmap_swap_bb(m.get(), "k", 1, "one", 3, buf, sizeof buf, &len));
+    EXPECT_EQ(1, shmds_hashmap_swap_bb(m.get(), "k", 1, "two", 3, buf, sizeof buf, &len));
+    EXPECT_EQ("one", std::string(buf, len));
+    EXPECT_EQ(-ECANCELED, shmds_hashmap_cas_bb(m.get(), "k", 1, "tw", 2, "x", 1));
+    EXPECT_EQ(-ECANCELED, shmds_hashmap_cas_bb(m.get(), "k", 1, "twx", 3, "x", 1));
+    EXPECT_EQ(0, shmds_hashmap_cas_bb(m.get(), "k", 1, "two", 3, std::string(40, 'L').data(), 40));
+    EXPECT_EQ(std::string(40, 'L'), get_bb(m.get(), "k"));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_bb(m.get(), "k", 1, "d", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(40u, len);
+    EXPECT_EQ(0, shmds_hashmap_get_or_set_bb(m.get(), "j", 1, "d", 1, buf, sizeof buf, &len));
+    EXPECT_EQ("d", std::string(buf, len));
+    EXPECT_EQ(0, shmds_hashmap_take_bb(m.get(), "j", 1, buf, sizeof buf, &len));
+    EXPECT_EQ("d", std::string(buf, len));
+    EXPECT_EQ(std::nullopt, get_bb(m.get(), "j"));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_update_bb(m.get(), "j", 1, "x", 1));
+    EXPECT_EQ(-EEXIST, shmds_hashmap_add_bb(m.get(), "k", 1, "x", 1));
+
+    // Mixed shapes: integer keys with bytes values, bytes keys with integer values.
+    MapPtr ib = make_map(I32, BYTES, 100);
+    EXPECT_EQ(0, shmds_hashmap_put_ib(ib.get(), -5, "five", 4));
+    EXPECT_EQ(0, shmds_hashmap_get_ib(ib.get(), -5, buf, sizeof buf, &len));
+    EXPECT_EQ("five", std::string(buf, len));
+    EXPECT_EQ(0, shmds_hashmap_add_ib(ib.get(), 6, "", 0));
+    EXPECT_EQ(0, shmds_hashmap_update_ib(ib.get(), 6, "six", 3));
+    EXPECT_EQ(1, shmds_hashmap_swap_ib(ib.get(), 6, "SIX", 3, buf, sizeof buf, &len));
+    EXPECT_EQ("six", std::string(buf, len));
+    EXPECT_EQ(0, shmds_hashmap_cas_ib(ib.get(), 6, "SIX", 3, "6", 1));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_ib(ib.get(), 6, "x", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_take_ib(ib.get(), 6, buf, sizeof buf, &len));
+    EXPECT_EQ("6", std::string(buf, len));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_remove_i(ib.get(), 6));
+
+    MapPtr bi = make_map(BYTES, I16, 100);
+    std::int64_t v = 0;
+    EXPECT_EQ(0, shmds_hashmap_put_bi(bi.get(), "a", 1, 1));
+    EXPECT_EQ(-ERANGE, shmds_hashmap_put_bi(bi.get(), "a", 1, 1 << 16));
+    EXPECT_EQ(0, shmds_hashmap_get_bi(bi.get(), "a", 1, &v));
+    EXPECT_EQ(1, v);
+    EXPECT_EQ(-EEXIST, shmds_hashmap_add_bi(bi.get(), "a", 1, 2));
+    EXPECT_EQ(0, shmds_hashmap_update_bi(bi.get(), "a", 1, 2));
+    EXPECT_EQ(1, shmds_hashmap_swap_bi(bi.get(), "a", 1, 3, &v));
+    EXPECT_EQ(2, v);
+    EXPECT_EQ(0, shmds_hashmap_cas_bi(bi.get(), "a", 1, 3, 4));
+    EXPECT_EQ(1, shmds_hashmap_get_or_set_bi(bi.get(), "a", 1, 9, &v));
+    EXPECT_EQ(4, v);
+    EXPECT_EQ(0, shmds_hashmap_incr_by_b(bi.get(), "a", 1, 10, &v));
+    EXPECT_EQ(14, v);
+    EXPECT_EQ(0, shmds_hashmap_incr_b(bi.get(), "n", 1, &v));
+    EXPECT_EQ(1, v);
+    EXPECT_EQ(0, shmds_hashmap_decr_b(bi.get(), "n", 1, &v));
+    EXPECT_EQ(0, v);
+    EXPECT_EQ(-ERANGE, shmds_hashmap_incr_by_b(bi.get(), "n", 1, 40000, &v));
+    EXPECT_EQ(0, shmds_hashmap_take_bi(bi.get(), "a", 1, &v));
+    EXPECT_EQ(14, v);
+    EXPECT_EQ(1, shmds_hashmap_exists_b(bi.get(), "n", 1));
+    EXPECT_EQ(0, shmds_hashmap_remove_b(bi.get(), "n", 1));
+    EXPECT_EQ(0, shmds_hashmap_exists_b(bi.get(), "n", 1));
+}
+
+TEST(HashMapBytes, ArenaExhaustionIsAnErrorNeverADrop) {
+    MapPtr m = make_map(BYTES, BYTES, 1000, 1, 4096);
+    const std::string big(1000, 'b');  // a 1024-byte block: four fit
+    int stored = 0, rc = 0;
+    for (int i = 0; i < 10 && (rc = put_bb(m.get(), std::to_string(i), big)) == 0; ++i) ++stored;
+    EXPECT_EQ(4, stored);
+    EXPECT_EQ(-ENOSPC, rc);
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "arena")) << shmds_last_error();
+    EXPECT_EQ(std::nullopt, get_bb(m.get(), "4"));  // the refused put left nothing
+    EXPECT_EQ(4u, stats(m.get()).size);
+    // A value larger than the whole arena can never fit.
+    const std::string huge(8192, 'h');
+    EXPECT_EQ(-E2BIG, put_bb(m.get(), "h", huge));
+    // Freed blocks are reused.
+    EXPECT_EQ(0, shmds_hashmap_remove_b(m.get(), "0", 1));
+    EXPECT_EQ(0, put_bb(m.get(), "9", big));
+    EXPECT_EQ(big, get_bb(m.get(), "9"));
+}
+
+// ------------------------------------------------------ capacity and resize
+
+TEST(HashMapCapacity, MaxEntriesIsExactWithOneShard) {
+    MapPtr m = make_map(I64, I64, 100);
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i)) << i;
+    EXPECT_EQ(-ENOSPC, shmds_hashmap_put_ii(m.get(), 100, 1));
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), 5, 55));  // overwriting needs no room
+    std::int64_t v;
+    EXPECT_EQ(-ENOSPC, shmds_hashmap_incr_i(m.get(), 100, &v));
+    EXPECT_EQ(0, shmds_hashmap_remove_i(m.get(), 0));
+    EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), 100, 1));
+    EXPECT_EQ(100u, stats(m.get()).size);
+}
+
+TEST(HashMapCapacity, TombstonesAreCompactedAtTheCeiling) {
+    MapPtr m = make_map(I64, I64, 48);  // a 64-slot table at most
+    for (int i = 0; i < 40; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i));
+    // Churn far more distinct keys than slots through a full table.
+    for (int i = 40; i < 5000; ++i) {
+        ASSERT_EQ(0, shmds_hashmap_remove_i(m.get(), i - 40)) << i;
+        ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i)) << i << ": " << shmds_last_error();
+    }
+    for (int i = 4960; i < 5000; ++i) EXPECT_EQ(i, get_ii(m.get(), i));
+    const shmds_hashmap_stats_t s = stats(m.get());
+    EXPECT_EQ(40u, s.size);
+    EXPECT_EQ(64u, s.table_slots_max);
+    EXPECT_GT(s.resizes, 10u);
+}
+
+TEST(HashMapCapacity, GrowsAndShrinksWithValuesIntact) {
+    MapPtr m = make_map(I64, I64, 20000);
+    EXPECT_EQ(16u, stats(m.get()).table_slots);
+    for (int i = 0; i < 20000; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i * 3));
+    EXPECT_EQ(32768u, stats(m.get()).table_slots);
+    for (int i = 0; i < 20000; ++i) ASSERT_EQ(i * 3, get_ii(m.get(), i));
+    for (int i = 10; i < 20000; ++i) ASSERT_EQ(0, shmds_hashmap_remove_i(m.get(), i));
+    const shmds_hashmap_stats_t s = stats(m.get());
+    EXPECT_EQ(10u, s.size);
+    EXPECT_LE(s.table_slots, 64u);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(i * 3, get_ii(m.get(), i));
+    for (int i = 10; i < 100; ++i) EXPECT_EQ(std::nullopt, get_ii(m.get(), i));
+}
+
+TEST(HashMapCapacity, ShardedMapSpreadsKeys) {
+    MapPtr m = make_map(BYTES, I64, 8000, 8);
+    for (int i = 0; i < 4000; ++i) {
+        const std::string k = "key-" + std::to_string(i);
+        ASSERT_EQ(0, shmds_hashmap_put_bi(m.get(), k.data(), k.size(), i)) << shmds_last_error();
+    }
+    const shmds_hashmap_stats_t s = stats(m.get());
+    EXPECT_EQ(8u, s.shards);
+    EXPECT_EQ(4000u, s.size);
+    EXPECT_GE(s.table_slots, 8u * 512u);  // every shard grew: keys spread
+    for (int i = 0; i < 4000; ++i) {
+        const std::string k = "key-" + std::to_string(i);
+        std::int64_t v = -1;
+        ASSERT_EQ(0, shmds_hashmap_get_bi(m.get(), k.data(), k.size(), &v));
+        ASSERT_EQ(i, v);
+    }
+}
+
+// ------------------------------------------------------------------ lifecycle
+
+TEST(HashMapLifecycle, ConfigIsValidated) {
+    shmds_hashmap_t *m = nullptr;
+    auto create = [&](shmds_hashmap_config_t c) { return shmds_hashmap_create(nullptr, &c, &m); };
+    EXPECT_EQ(-EINVAL, create(config(SHMDS_TYPE_F64, I64, 10)));      // f64 keys
+    EXPECT_EQ(-EINVAL, create(config(I64, SHMDS_TYPE_UINT8, 10)));    // not a value type
+    EXPECT_EQ(-EINVAL, create(config(0, 0, 10)));
+    EXPECT_EQ(-EINVAL, create(config(I64, I64, 0)));
+    EXPECT_EQ(-EINVAL, create(config(I64, I64, (1ull << 31) + 1)));
+    EXPECT_EQ(-EINVAL, create(config(I64, I64, 10, 3)));              // not a power of 2
+    EXPECT_EQ(-EINVAL, create(config(I64, I64, 10, 512)));
+    EXPECT_EQ(-EINVAL, create(config(I64, I64, 10, 1, 4096)));        // arena on ints
+    EXPECT_EQ(-EINVAL, shmds_hashmap_create(nullptr, nullptr, &m));
+    EXPECT_EQ(nullptr, m);
+    shmds_hashmap_config_t c;
+    ASSERT_EQ(0, shmds_hashmap_config_init(&c, sizeof c, BYTES, I32, 5));
+    EXPECT_EQ(BYTES, c.key_type);
+    EXPECT_EQ(I32, c.value_type);
+    EXPECT_EQ(5u, c.max_entries);
+    EXPECT_EQ(0u, c.shards);
+    EXPECT_EQ(-EINVAL, shmds_hashmap_config_init(&c, 4, BYTES, I32, 5));
+}
+
+TEST(HashMapLifecycle, FileBackedMapReopensWithItsTypesAndData) {
+    TempPath path("hmopen");
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    {
+        MapPtr m = make_map(BYTES, I64, 100, 2, 0, &o);
+        ASSERT_EQ(0, shmds_hashmap_put_bi(m.get(), "x", 1, 42));
+        EXPECT_GE(shmds_hashmap_fd(m.get()), 0);
+        EXPECT_EQ(0, shmds_hashmap_sync(m.get()));
+    }
+    shmds_hashmap_t *m = nullptr;
+    EXPECT_EQ(SHMDS_ETYPE, shmds_hashmap_open(&o, I64, I64, &m));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_open(&o, BYTES, 0, &m));
+    ASSERT_EQ(0, shmds_hashmap_open(&o, 0, 0, &m)) << shmds_last_error();
+    MapPtr any(m);
+    EXPECT_EQ(BYTES, shmds_hashmap_key_type(m));
+    EXPECT_EQ(I64, shmds_hashmap_value_type(m));
+    std::int64_t v = 0;
+    EXPECT_EQ(0, shmds_hashmap_get_bi(m, "x", 1, &v));  // same seed: the key is found
+    EXPECT_EQ(42, v);
+    EXPECT_EQ(2u, stats(m).shards);
+    ASSERT_EQ(0, shmds_hashmap_open(&o, BYTES, I64, &m));
+    MapPtr typed(m);
+    // create on the same path attaches with the stored geometry; other types are refused.
+    const shmds_hashmap_config_t other = config(I64, I64, 100);
+    EXPECT_EQ(SHMDS_ETYPE, shmds_hashmap_create(&o, &other, &m));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_key_type(nullptr));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_fd(make_map(I64, I64, 1).get()));
+    EXPECT_EQ(0u, shmds_hashmap_recoveries(typed.get()));
+}
+
+TEST(HashMapLifecycle, EachMapDrawsItsOwnHashSeed) {
+    // The keyed hash's seed is the MapControl right after the common header.
+    auto seed_of = [](const TempPath &p) {
+        shmds_options_t o = SHMDS_OPTIONS_INIT;
+        o.backing = SHMDS_BACKING_PATH;
+        o.name = p.c_str();
+        MapPtr m = make_map(I64, I64, 10, 0, 0, &o);
+        std::ifstream f(p.str(), std::ios::binary);
+        f.seekg(sizeof(shmds::core::SegmentHeader) + offsetof(shmds::hashmap::MapControl, seed));
+        std::string seed(16, '\0');
+        f.read(seed.data(), 16);
+        return seed;
+    };
+    TempPath p1("hmseed1"), p2("hmseed2");
+    const std::string s1 = seed_of(p1), s2 = seed_of(p2);
+    EXPECT_NE(s1, s2);
+    EXPECT_NE(std::string(16, '\0'), s1);
+}
+
+// Keys an attacker would pick against an unkeyed hash all share their low bits (an
+// identity hash, as std::hash<int64_t> is, puts them in one slot) or differ only in a
+// block of bytes. With a random seed their home slots must spread like random ones:
+// 10000 keys over 16384 slots fill about 7500 distinct slots, never a handful. The
+// shard bits (top) and the slot bits (low) must be independent: the keys of one shard
+// spread over the slots just as well.
+TEST(HashMapHash, ChosenKeysSpreadUnderARandomSeed) {
+    std::mt19937_64 rng(test_seed());
+    for (int round = 0; round < 4; ++round) {
+        const shmds::hashmap::HashSeed seed{rng(), rng()};
+        constexpr std::uint64_t kSlots = 16384, kKeys = 10000;
+        std::set<std::uint64_t> int_slots, bytes_slots, shard0_slots;
+        std::uint64_t in_shard0 = 0;
+        for (std::uint64_t i = 0; i < kKeys; ++i) {
+            const std::uint64_t h = shmds::hashmap::hash_u64(i << 20, seed);
+            int_slots.insert(h & (kSlots - 1));
+            if (h >> 62 == 0) {  // shard 0 of 4
+                ++in_shard0;
+                shard0_slots.insert(h & (kSlots - 1));
+            }
+            // 64-byte keys that differ only in 8 bytes in the middle.
+            std::string k(64, 'x');
+            std::memcpy(&k[24], &i, sizeof i);
+            bytes_slots.insert(shmds::hashmap::hash_bytes(k.data(), k.size(), seed) & (kSlots - 1));
+        }
+        EXPECT_GT(int_slots.size(), 7000u);
+        EXPECT_GT(bytes_slots.size(), 7000u);
+        EXPECT_GT(in_shard0, kKeys / 4 - 300);
+        EXPECT_LT(in_shard0, kKeys / 4 + 300);
+        EXPECT_GT(shard0_slots.size(), in_shard0 * 8 / 10);  // ~0.93 when independent
+    }
+    // Another seed puts the same key elsewhere: positions cannot be precomputed.
+    const shmds::hashmap::HashSeed a{1, 2}, b{3, 4};
+    int same = 0;
+    for (std::uint64_t i = 0; i < 1000; ++i)
+        same += (shmds::hashmap::hash_u64(i, a) & 1023) == (shmds::hashmap::hash_u64(i, b) & 1023);
+    EXPECT_LT(same, 20);
+}
+
+// ---------------------------------------------------------------------- oracle
+
+TEST(HashMapOracle, IntegerMapMatchesUnorderedMap) {
+    const std::uint64_t seed = test_seed();
+    std::mt19937_64 rng(seed);
+    MapPtr m = make_map(I32, I64, 300);
+    std::unordered_map<std::int64_t, std::int64_t> model;
+    for (int step = 0; step < 60000; ++step) {
+        const std::int64_t k = std::int64_t(rng() % 400) - 200;
+        const std::int64_t v = std::int64_t(rng() % 1000);
+        const bool present = model.count(k) != 0;
+        std::int64_t out = 0;
+        switch (rng() % 8) {
+            case 0: {
+                const int rc = shmds_hashmap_put_ii(m.get(), k, v);
+                if (!present && model.size() == 300) {
+                    ASSERT_EQ(-ENOSPC, rc);
+                } else {
+                    ASSERT_EQ(0, rc) << shmds_last_error();
+                    model[k] = v;
+                }
+                break;
+            }
+            case 1: {
+                const int rc = shmds_hashmap_add_ii(m.get(), k, v);
+                if (present) ASSERT_EQ(-EEXIST, rc);
+                else if (model.size() == 300) ASSERT_EQ(-ENOSPC, rc);
+                else { ASSERT_EQ(0, rc); model[k] = v; }
+                break;
+            }
+            case 2:
+                ASSERT_EQ(present ? 0 : -ENOENT, shmds_hashmap_update_ii(m.get(), k, v));
+                if (present) model[k] = v;
+                break;
+            case 3:
+            case 4:
+                ASSERT_EQ(present ? 0 : -ENOENT, shmds_hashmap_take_ii(m.get(), k, &out));
+                if (present) {
+                    ASSERT_EQ(model[k], out);
+                    model.erase(k);
+                }
+                break;
+            case 5: {
+                const int rc = shmds_hashmap_incr_by_i(m.get(), k, 3, &out);
+                if (!present && model.size() == 300) {
+                    ASSERT_EQ(-ENOSPC, rc);
+                } else {
+                    ASSERT_EQ(0, rc);
+                    ASSERT_EQ(model[k] + 3, out);
+                    model[k] += 3;
+                }
+                break;
+            }
+            case 6: {
+                const std::int64_t expected = present && rng() % 2 ? model[k] : v;
+                const int rc = shmds_hashmap_cas_ii(m.get(), k, expected, v + 1);
+                if (!present) ASSERT_EQ(-ENOENT, rc);
+                else if (model[k] == expected) { ASSERT_EQ(0, rc); model[k] = v + 1; }
+                else ASSERT_EQ(-ECANCELED, rc);
+                break;
+            }
+            default:
+                ASSERT_EQ(present ? std::optional<std::int64_t>(model[k]) : std::nullopt,
+                          get_ii(m.get(), k));
+        }
+        if (step % 5000 == 0) {
+            ASSERT_EQ(model.size(), stats(m.get()).size) << "seed " << seed;
+            for (const auto &[key, val] : model) ASSERT_EQ(val, get_ii(m.get(), key));
+        }
+    }
+    EXPECT_GT(stats(m.get()).resizes, 0u);
+}
+
+std::string random_bytes(std::mt19937_64 &rng, std::size_t max_len) {
+    std::string s(rng() % (max_len + 1), '\0');
+    for (char &c : s) c = char(rng() % 4 == 0 ? 0 : rng());  // NULs and high bytes
+    return s;
+}
+
+TEST(HashMapOracle, BytesMapMatchesUnorderedMap) {
+    const std::uint64_t seed = test_seed();
+    std::mt19937_64 rng(seed);
+    MapPtr m = make_map(BYTES, BYTES, 500, 2, 1 << 20);
+    std::unordered_map<std::string, std::string> model;
+    std::vector<std::string> keys;
+    for (int i = 0; i < 300; ++i) keys.push_back(random_bytes(rng, 40));
+    char buf[256];
+    for (int step = 0; step < 40000; ++step) {
+        const std::string &k = keys[rng() % keys.size()];
+        const std::string v = random_bytes(rng, 120);
+        const bool present = model.count(k) != 0;
+        std::size_t len = 0;
+        switch (rng() % 6) {
+            case 0:
+            case 1:
+                ASSERT_EQ(0, put_bb(m.get(), k, v)) << shmds_last_error() << " seed " << seed;
+                model[k] = v;
+                break;
+            case 2: {
+                const int rc = shmds_hashmap_swap_bb(m.get(), k.data(), k.size(), v.data(),
+                                                     v.size(), buf, sizeof buf, &len);
+                ASSERT_EQ(present ? 1 : 0, rc);
+                if (present) {
+                    ASSERT_EQ(model[k], std::string(buf, len));
+                }
+                model[k] = v;
+                break;
+            }
+            case 3:
+                ASSERT_EQ(present ? 0 : -ENOENT,
+                          shmds_hashmap_take_bb(m.get(), k.data(), k.size(), buf, sizeof buf, &len));
+                if (present) {
+                    ASSERT_EQ(model[k], std::string(buf, len));
+                    model.erase(k);
+                }
+                break;
+            case 4: {
+                const int rc = shmds_hashmap_get_or_set_bb(m.get(), k.data(), k.size(), v.data(),
+                                                           v.size(), buf, sizeof buf, &len);
+                ASSERT_EQ(present ? 1 : 0, rc);
+                if (!present) model[k] = v;
+                ASSERT_EQ(model[k], std::string(buf, len));
+                break;
+            }
+            default:
+                ASSERT_EQ(present ? std::optional<std::string>(model[k]) : std::nullopt,
+                          get_bb(m.get(), k));
+        }
+    }
+    ASSERT_EQ(model.size(), stats(m.get()).size);
+    for (const auto &[key, val] : model) ASSERT_EQ(val, get_bb(m.get(), key));
+    for (const auto &[key, val] : model) ASSERT_EQ(0, shmds_hashmap_remove_b(m.get(), key.data(), key.size()));
+    EXPECT_EQ(0u, stats(m.get()).arena_used);  // no block leaked
+}
+
+// ----------------------------------------------------------------- torn reads
+
+TEST(HashMapConcurrency, ReadersNeverSeeATornValue) {
+    // One writer flips each key between a 100-byte and a 200-byte value of one repeated
+    // byte (both in the arena); readers check every value they get is one of the two.
+    MapPtr m = make_map(I64, BYTES, 64);
+    const std::string a(100, 'a'), b(200, 'b');
+    for (int k = 0; k < 16; ++k) ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), k, a.data(), a.size()));
+    std::atomic<bool> stop{false};
+    std::atomic<long> reads{0}, torn{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 2; ++t)
+        readers.emplace_back([&] {
+            char buf[256];
+            std::size_t len;
+            while (!stop.load(std::memory_order_relaxed)) {
+                for (int k = 0; k < 16; ++k) {
+                    if (shmds_hashmap_get_ib(m.get(), k, buf, sizeof buf, &len) != 0) {
+                        ++torn;
+                        continue;
+                    }
+                    const std::string got(buf, len);
+                    if (got != a && got != b) ++torn;
+                    ++reads;
+                }
+            }
+        });
+    for (int round = 0; round < 300000; ++round) {
+        const std::string &v = round % 2 ? a : b;
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), round % 16, v.data(), v.size()));
+    }
+    stop = true;
+    for (auto &t : readers) t.join();
+    EXPECT_EQ(0, torn.load());
+    EXPECT_GT(reads.load(), 0);
+}
+
+}  // namespace

@@ -1,0 +1,233 @@
+// The hash map across processes and crashes:
+//  - counters and CAS across processes: N processes x M increments add exactly N*M;
+//    of N racing add / cas / get_or_set callers exactly one wins, every round;
+//  - the crash matrix: a writer SIGKILLed at every failpoint leaves the map holding
+//    exactly the state before (or, past the commit point, after) its call; the next
+//    reader and writer are served within 100 ms, the takeover is counted once, and no
+//    arena block is leaked or shared.
+#include "hashmap_helpers.hpp"
+#include "shmds_config.h"
+
+#if SHMDS_FAILPOINTS
+#include "core/failpoint.hpp"
+#endif
+
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace shmds::test;
+using namespace shmds::test::hm;
+
+namespace {
+
+constexpr int kProcs = 4;
+constexpr std::int64_t kGoKey = -1;
+
+::testing::AssertionResult died_by_sigkill(const ChildExit &e) {
+    if (!e.timed_out && !e.exited && e.signal == SIGKILL) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "the child should have died by SIGKILL but "
+                                         << e.describe();
+}
+
+// Children wait for the parent's go key, so they really race.
+void wait_for_go(shmds_hashmap_t *m) {
+    std::int64_t v;
+    while (shmds_hashmap_get_ii(m, kGoKey, &v) == -ENOENT) sched_yield();
+}
+
+void run_racers(shmds_hashmap_t *m, const std::function<int(int)> &body) {
+    std::vector<pid_t> pids;
+    for (int id = 0; id < kProcs; ++id)
+        pids.push_back(fork_child([&, id] {
+            wait_for_go(m);
+            return body(id);
+        }));
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m, kGoKey, 1));
+    for (pid_t p : pids) {
+        const ChildExit e = wait_child(p, 60s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+}
+
+TEST(HashMapProcs, IncrementsFromManyProcessesAddUpExactly) {
+    MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 1000, 2);
+    constexpr int kIncrements = 4000;
+    run_racers(m.get(), [&](int) {
+        std::int64_t v;
+        for (int i = 0; i < kIncrements; ++i) {
+            CHILD_CHECK(shmds_hashmap_incr_i(m.get(), 1, &v) == 0);
+            CHILD_CHECK(shmds_hashmap_incr_by_i(m.get(), 2 + i % 8, 2, &v) == 0);
+        }
+        return 0;
+    });
+    EXPECT_EQ(kProcs * kIncrements, get_ii(m.get(), 1));
+    std::int64_t total = 0;
+    for (int k = 2; k < 10; ++k) total += get_ii(m.get(), k).value_or(0);
+    EXPECT_EQ(2 * kProcs * kIncrements, total);
+}
+
+TEST(HashMapProcs, ExactlyOneAddCasAndGetOrSetWinnerPerRound) {
+    MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 2000);
+    constexpr int kRounds = 100;
+    constexpr std::int64_t kAdd = 0, kCas = 1000, kGetOrSet = 2000, kWins = 3000;
+    for (int r = 0; r < kRounds; ++r) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), kCas + r, -1));
+    run_racers(m.get(), [&](int id) {
+        std::int64_t v;
+        for (int r = 0; r < kRounds; ++r) {
+            // Each win is counted in the map itself: key kWins + 3r + verb.
+            const int add = shmds_hashmap_add_ii(m.get(), kAdd + r, id);
+            CHILD_CHECK(add == 0 || add == -EEXIST);
+            if (add == 0) CHILD_CHECK(shmds_hashmap_incr_i(m.get(), kWins + 3 * r, &v) == 0);
+            const int cas = shmds_hashmap_cas_ii(m.get(), kCas + r, -1, id);
+            CHILD_CHECK(cas == 0 || cas == -ECANCELED);
+            if (cas == 0) CHILD_CHECK(shmds_hashmap_incr_i(m.get(), kWins + 3 * r + 1, &v) == 0);
+            const int gos = shmds_hashmap_get_or_set_ii(m.get(), kGetOrSet + r, id, &v);
+            CHILD_CHECK(gos == 0 || gos == 1);
+            if (gos == 0) CHILD_CHECK(shmds_hashmap_incr_i(m.get(), kWins + 3 * r + 2, &v) == 0);
+        }
+        return 0;
+    });
+    for (int r = 0; r < kRounds; ++r) {
+        for (int verb = 0; verb < 3; ++verb)
+            EXPECT_EQ(1, get_ii(m.get(), kWins + 3 * r + verb)) << "round " << r << " verb " << verb;
+        EXPECT_LT(*get_ii(m.get(), kAdd + r), kProcs);
+        EXPECT_LT(*get_ii(m.get(), kCas + r), kProcs);
+        EXPECT_GE(*get_ii(m.get(), kCas + r), 0);
+    }
+}
+
+// ------------------------------------------------------------------ crash matrix
+
+enum class Op { put_new, put_existing, remove };
+
+struct CrashCase {
+    const char *failpoint;
+    Op op;
+    bool committed;  // the child died past its commit point: the change stands
+    std::int64_t arena_delta = 0;  // what the committed change did to arena_used
+};
+
+void PrintTo(const CrashCase &c, std::ostream *os) { *os << c.failpoint; }
+
+const std::string kLong(40, 'L');      // values in the arena (64-byte blocks)
+const std::string kChanged(40, 'C');
+
+void arm(const char *failpoint) {
+#if SHMDS_FAILPOINTS
+    shmds::core::failpoint_arm(failpoint);
+#else
+    (void)failpoint;
+#endif
+}
+
+std::string key(int i) { return "key-with-a-long-name-" + std::to_string(i); }  // > 16 bytes
+
+class HashMapCrashMatrix : public ::testing::TestWithParam<CrashCase> {};
+
+TEST_P(HashMapCrashMatrix, WriterKilledAtTheFailpointLeavesTheMapWhole) {
+    if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
+    const CrashCase &cc = GetParam();
+    MapPtr m = make_map(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 64, 1, 1 << 16);
+    // Twelve entries fill a 16-slot table to its load limit, so the next new key grows
+    // the table first; one freed block waits on its free list.
+    std::map<std::string, std::string> model;
+    for (int i = 0; i < 12; ++i) {
+        ASSERT_EQ(0, put_bb(m.get(), key(i), kLong + std::to_string(i))) << shmds_last_error();
+        model[key(i)] = kLong + std::to_string(i);
+    }
+    ASSERT_EQ(0, put_bb(m.get(), key(11), "short"));  // its arena block is freed
+    model[key(11)] = "short";
+    const shmds_hashmap_stats_t st0 = stats(m.get());
+    ASSERT_EQ(16u, st0.table_slots);
+
+    const pid_t pid = fork_child([&] {
+        arm(cc.failpoint);
+        int rc = -1;
+        switch (cc.op) {
+            case Op::put_new: rc = put_bb(m.get(), key(100), kChanged); break;
+            case Op::put_existing: rc = put_bb(m.get(), key(3), kChanged); break;
+            case Op::remove: rc = shmds_hashmap_remove_b(m.get(), key(2).data(), key(2).size()); break;
+        }
+        std::fprintf(stderr, "child: the call returned %d instead of dying at %s\n", rc,
+                     cc.failpoint);
+        return 3;
+    });
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
+    const auto death = std::chrono::steady_clock::now();
+
+    // A reader first: it finds the write window open, goes through the lock, takes
+    // over from the dead writer, and reads the repaired state.
+    EXPECT_EQ(kLong + "5", get_bb(m.get(), key(5)));
+    EXPECT_LE(ms_since(death), 100.0) << "read after the death";
+    const auto write_start = std::chrono::steady_clock::now();
+    ASSERT_EQ(0, put_bb(m.get(), "parent", "p")) << shmds_last_error();
+    EXPECT_LE(ms_since(write_start), 100.0);
+
+    if (cc.committed) {
+        if (cc.op == Op::put_existing) model[key(3)] = kChanged;
+        if (cc.op == Op::put_new) model[key(100)] = kChanged;
+        if (cc.op == Op::remove) model.erase(key(2));
+    }
+    for (const auto &[k, v] : model) EXPECT_EQ(v, get_bb(m.get(), k)) << k;
+    EXPECT_EQ(cc.committed && cc.op == Op::put_new ? std::optional<std::string>(kChanged)
+                                                    : std::nullopt,
+              get_bb(m.get(), key(100)));
+    const shmds_hashmap_stats_t st1 = stats(m.get());
+    EXPECT_EQ(model.size() + 1, st1.size);
+    EXPECT_EQ(st0.recoveries + 1, st1.recoveries) << "one takeover, counted once";
+    EXPECT_EQ(st0.arena_used + cc.arena_delta, st1.arena_used)
+        << "the arena holds exactly the live blocks";
+
+    // The free lists and table still work: fill, read back, then empty the map; every
+    // block must come back exactly once.
+    for (int i = 200; i < 240; ++i) ASSERT_EQ(0, put_bb(m.get(), key(i), kLong + key(i)));
+    for (int i = 200; i < 240; ++i) ASSERT_EQ(kLong + key(i), get_bb(m.get(), key(i)));
+    for (int i = 200; i < 240; ++i)
+        ASSERT_EQ(0, shmds_hashmap_remove_b(m.get(), key(i).data(), key(i).size()));
+    for (const auto &[k, v] : model) ASSERT_EQ(0, shmds_hashmap_remove_b(m.get(), k.data(), k.size()));
+    EXPECT_EQ(0u, stats(m.get()).arena_used);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Failpoints, HashMapCrashMatrix,
+    ::testing::Values(CrashCase{"hashmap.rebuild.copied", Op::put_new, false},
+                      CrashCase{"hashmap.arena.block_taken", Op::put_new, false},
+                      CrashCase{"hashmap.put.entry_written", Op::put_new, false},
+                      CrashCase{"hashmap.put.tag_set", Op::put_new, false},
+                      CrashCase{"hashmap.put.value_replaced", Op::put_existing, false},
+                      CrashCase{"hashmap.remove.tag_cleared", Op::remove, false},
+                      CrashCase{"hashmap.write.committed", Op::put_existing, true},
+                      // key(2) (22 bytes) and its value (42 bytes) held a 32- and a 64-byte block.
+                      CrashCase{"hashmap.write.committed", Op::remove, true, -(32 + 64)}),
+    [](const ::testing::TestParamInfo<CrashCase> &info) {
+        std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
+        for (char &c : n)
+            if (c == '.') c = '_';
+        return n;
+    });
+
+TEST(HashMapCrash, KilledNewKeyInsertAfterTheGrowKeepsTheGrownTable) {
+    // The grow commits on its own before the insert: a writer killed in the insert
+    // leaves the bigger table (with every entry) and no trace of the new key.
+    if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
+    MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 64);
+    for (int i = 0; i < 12; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i));
+    const pid_t pid = fork_child([&] {
+        arm("hashmap.put.tag_set");
+        shmds_hashmap_put_ii(m.get(), 99, 99);
+        return 3;
+    });
+    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 99));
+    for (int i = 0; i < 12; ++i) EXPECT_EQ(i, get_ii(m.get(), i));
+    const shmds_hashmap_stats_t s = stats(m.get());
+    EXPECT_EQ(32u, s.table_slots);
+    EXPECT_EQ(12u, s.size);
+    EXPECT_EQ(1u, s.recoveries);
+}
+
+}  // namespace
