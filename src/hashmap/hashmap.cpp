@@ -87,7 +87,7 @@ int HashMap::incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept {
     const int bits = geom_.variant.value == ElemType::int16   ? 16
                      : geom_.variant.value == ElemType::int32 ? 32
                                                               : 64;
-    return at(key, [&](Shard &s, auto h) { return s.incr_by(h, key, delta, bits, out); });
+    return at_writer(key, [&](Shard &s, auto h) { return s.incr_by(h, key, delta, bits, out); });
 }
 
 int HashMap::stats(Stats &s) noexcept {
@@ -105,6 +105,14 @@ int HashMap::stats(Stats &s) noexcept {
         s.tombstones += snap.tombstones;
         s.resizes += snap.resizes;
         s.arena_used += snap.arena_used;
+    }
+    s.frozen = map_control()->frozen.load(std::memory_order_acquire) == kWritable ? 0 : 1;
+    // A sealed map changes no more: its tables are read without the locks.
+    const bool immutable = read_only_ || map_control()->frozen.load(std::memory_order_acquire) == kSealed;
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) {
+        std::uint64_t p = 0;
+        if (int r = shards_[i].max_probe(immutable, &p)) return r;
+        if (p > s.max_probe) s.max_probe = p;
     }
     return 0;
 }
