@@ -156,10 +156,9 @@ SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m);
 
 /**
  * Fill *out (set out->struct_size first); writes only its first struct_size bytes.
- * Reads counters without a lock. max_probe needs one pass over every live table, made
- * under each shard's lock in turn (without any lock on a frozen map).
- * @return 0; -EINVAL (NULL, or struct_size below the first version's); SHMDS_ECORRUPT.
- * Blocks only while a shard's writer holds its lock (a dead one is taken over).
+ * Reads counters without a lock. max_probe costs one lock-free pass over every live
+ * table (time in proportion to table_slots; keys are hashed again).
+ * @return 0; -EINVAL (NULL, or struct_size below the first version's). Never blocks.
  */
 SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out);
 

@@ -107,11 +107,8 @@ int HashMap::stats(Stats &s) noexcept {
         s.arena_used += snap.arena_used;
     }
     s.frozen = map_control()->frozen.load(std::memory_order_acquire) == kWritable ? 0 : 1;
-    // A sealed map changes no more: its tables are read without the locks.
-    const bool immutable = read_only_ || map_control()->frozen.load(std::memory_order_acquire) == kSealed;
     for (std::uint64_t i = 0; i < geom_.shards; ++i) {
-        std::uint64_t p = 0;
-        if (int r = shards_[i].max_probe(immutable, &p)) return r;
+        const std::uint64_t p = shards_[i].max_probe();
         if (p > s.max_probe) s.max_probe = p;
     }
     return 0;

@@ -75,9 +75,9 @@ public:
     int reserve(std::uint64_t entries) noexcept;
     // Remove every entry and return the arena: one committed step. *removed = how many.
     int clear(std::uint64_t *removed) noexcept;
-    // The longest probe sequence (slots read to find a key) over the live table. Takes
-    // the lock for one pass unless `immutable` (a frozen map), when it reads without it.
-    int max_probe(bool immutable, std::uint64_t *out) noexcept;
+    // The longest probe sequence (slots read to find a key) over the live table: one
+    // pass without a lock, approximate while writers change the shard.
+    std::uint64_t max_probe() const noexcept;
     // Wait for any writer to finish (taking over a dead one); for freeze().
     int quiesce() noexcept;
 

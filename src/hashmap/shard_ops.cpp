@@ -6,6 +6,8 @@
 #include "hashmap/txn.hpp"
 
 #include <cerrno>
+#include <memory>
+#include <new>
 
 namespace shmds::hashmap {
 
@@ -67,31 +69,48 @@ int Shard::clear(std::uint64_t *removed) noexcept {
     return 0;
 }
 
-int Shard::max_probe(bool immutable, std::uint64_t *out) noexcept {
-    auto scan = [&]() -> int {
+// A diagnostic for stats, which never blocks and never fails: one pass over the live
+// table inside the seqlock window, retried a few times while writers move it (after
+// that the last pass stands, approximate like every stat). Keys are copied out word by
+// word like every lock-free read; one that is out of bounds (torn or damaged) is
+// skipped.
+std::uint64_t Shard::max_probe() const noexcept {
+    unsigned char local[256];
+    std::unique_ptr<unsigned char[]> heap;
+    std::uint64_t heap_size = 0, longest = 0;
+    for (int tries = 0; tries < 8; ++tries) {
+        const std::uint64_t s1 = ctl_->seq.load(std::memory_order_acquire);
         const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
         const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
-        if (b > 1 || !valid_cap(cap)) return corrupt("a hash map shard's table words are damaged");
-        std::atomic<std::uint8_t> *tg = tags(b);
-        std::uint64_t longest = 0;
-        for (std::uint64_t i = 0; i < cap; ++i) {
-            if (tg[i].load(std::memory_order_relaxed) < kTagFull) continue;
-            Word *e = entry(b, i);
-            const std::uint64_t klen = e[kEntryWordLens].load(std::memory_order_relaxed) & 0xffffffffu;
-            const Word *k = bytes_at(key_area(e), g_->key_area, klen);
-            if (!k) return corrupt("a hash map entry's key is out of bounds");
-            // Nobody changes the key (lock held, or the map is frozen): hash it in place.
-            const std::uint64_t h = hash({reinterpret_cast<const void *>(k), klen});
-            const std::uint64_t dist = ((i - (h & (cap - 1))) & (cap - 1)) + 1;
-            if (dist > longest) longest = dist;
+        longest = 0;
+        if (b <= 1 && valid_cap(cap)) {
+            std::atomic<std::uint8_t> *tg = tags(b);
+            for (std::uint64_t i = 0; i < cap; ++i) {
+                if (tg[i].load(std::memory_order_relaxed) < kTagFull) continue;
+                Word *e = entry(b, i);
+                const std::uint64_t klen =
+                    e[kEntryWordLens].load(std::memory_order_relaxed) & 0xffffffffu;
+                const Word *k = bytes_at(key_area(e), g_->key_area, klen);
+                if (!k) continue;
+                unsigned char *buf = local;
+                if (klen > sizeof local) {
+                    if (klen > heap_size) {
+                        heap.reset(new (std::nothrow) unsigned char[klen]);
+                        heap_size = heap ? klen : 0;
+                    }
+                    if (!heap) continue;
+                    buf = heap.get();
+                }
+                load_bytes(k, buf, klen);
+                const std::uint64_t h = hash({buf, klen});
+                const std::uint64_t dist = ((i - (h & (cap - 1))) & (cap - 1)) + 1;
+                if (dist > longest) longest = dist;
+            }
         }
-        *out = longest;
-        return 0;
-    };
-    if (immutable) return scan();
-    WriteTxn t(*this);
-    if (int r = t.status()) return r;
-    return scan();
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (!(s1 & 1) && ctl_->seq.load(std::memory_order_relaxed) == s1) break;
+    }
+    return longest;
 }
 
 int Shard::quiesce() noexcept {
