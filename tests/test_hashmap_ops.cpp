@@ -5,6 +5,9 @@
 // crash matrix are in test_hashmap_procs.cpp.
 #include "hashmap_helpers.hpp"
 
+#include "core/header.hpp"
+#include "hashmap/layout.hpp"  // where a shard's sequence word lives, for the damage test
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -12,7 +15,10 @@
 #include <random>
 #include <set>
 #include <string>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -379,6 +385,44 @@ TEST(HashMapFreeze, AFrozenFileOpensReadOnlyMappedWithoutWrite) {
     c.reset();
     r.reset();
     ASSERT_EQ(0, chmod(path.c_str(), 0600));
+}
+
+TEST(HashMapFreeze, AReadOnlyHandleNeverStoresEvenIntoADamagedShard) {
+    // A peer leaves shard 0's sequence word odd in a frozen file: a writable handle
+    // would go through the lock and repair it; a read-only mapping must not store at
+    // all (it would fault), so its reads end with SHMDS_ECORRUPT instead.
+    TempPath path("hm-frozen-odd");
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    MapPtr m = make_map(I64, I64, 100, 1, 0, &o);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 1));
+    ASSERT_EQ(0, shmds_hashmap_freeze(m.get()));
+    m.reset();
+    {
+        const int fd = ::open(path.c_str(), O_RDWR);
+        ASSERT_GE(fd, 0);
+        struct stat st;
+        ASSERT_EQ(0, fstat(fd, &st));
+        void *p = mmap(nullptr, std::size_t(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        ASSERT_NE(MAP_FAILED, p);
+        auto *ctl = reinterpret_cast<shmds::hashmap::ShardControl *>(
+            static_cast<std::uint8_t *>(p) + sizeof(shmds::core::SegmentHeader) +
+            sizeof(shmds::hashmap::MapControl));
+        ctl->seq.fetch_add(1);
+        munmap(p, std::size_t(st.st_size));
+        ::close(fd);
+    }
+    shmds_hashmap_t *ro = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_open_read_only(&o, I64, I64, &ro)) << shmds_last_error();
+    MapPtr r(ro);
+    std::int64_t v;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_hashmap_get_ii(r.get(), 1, &v));
+    CursorPtr c = make_cursor(r.get());
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_hashmap_cursor_next_ii(c.get(), &v, &v));
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_hashmap_cursor_seek_i(c.get(), 1));
+    c.reset();
+    EXPECT_EQ(1u, stats(r.get()).size);  // stats never lock
 }
 
 // ------------------------------------------------------------------- cursors

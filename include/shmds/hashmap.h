@@ -166,10 +166,11 @@ SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out
  * Every write below takes the key's shard lock (see Blocking). Common codes: -EINVAL
  * (NULL handle or argument), SHMDS_EVARIANT (wrong shape for the map), -ERANGE (an
  * integer key or value does not fit its declared type), -E2BIG (a bytes key or value
- * longer than 4 GiB - 1, or than the largest arena block of a shard), SHMDS_ECORRUPT
- * (shared state damaged by a peer). Inserting verbs add -ENOSPC: the map (or the key's
- * shard) holds max_entries, or the arena has no block for the key or value; the
- * sentence says which. On any failure the map is unchanged.
+ * longer than 4 GiB - 1, or than the largest arena block of a shard), -EROFS (the map
+ * is frozen, or the handle was opened read-only: see shmds_hashmap_freeze()),
+ * SHMDS_ECORRUPT (shared state damaged by a peer). Inserting verbs add -ENOSPC: the map
+ * (or the key's shard) holds max_entries, or the arena has no block for the key or
+ * value; the sentence says which. On any failure the map is unchanged.
  */
 
 /** Insert or overwrite. @return 0 or a common code. */

@@ -49,7 +49,7 @@ public:
     // no write is in flight or can start when it returns.
     int writable() const noexcept {
         if (int r = status()) return r;
-        if (s_.frozen_word()->load(std::memory_order_seq_cst) != kWritable)
+        if (s_.frozen_word()->load(std::memory_order_acquire) != kWritable)
             return core::fail_static(-EROFS, "the hash map is frozen: it is read-only for good");
         return 0;
     }
