@@ -585,8 +585,40 @@ TEST(HashMapCursor, RemovalWhileIteratingNeverSkipsOrRepeats) {
         }
 }
 
+TEST(HashMapCursor, RemovingEverythingThroughTheSameHandleKeepsTheCursorValid) {
+    // Removing all 3000 entries would shrink the table several times; while the
+    // handle has a cursor it does not, so the walk sees every entry once.
+    MapPtr m = make_map(I64, I64, 4000, 2);
+    for (int i = 0; i < 3000; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i));
+    const shmds_hashmap_stats_t before = stats(m.get());
+    CursorPtr c = make_cursor(m.get());
+    std::set<std::int64_t> seen;
+    std::int64_t k, v;
+    int r;
+    while ((r = shmds_hashmap_cursor_next_ii(c.get(), &k, &v)) == 1) {
+        ASSERT_TRUE(seen.insert(k).second) << "repeated " << k;
+        ASSERT_EQ(0, shmds_hashmap_take_ii(m.get(), k, &v));
+    }
+    ASSERT_EQ(0, r) << shmds_last_error();
+    EXPECT_EQ(3000u, seen.size());
+    EXPECT_EQ(before.resizes, stats(m.get()).resizes);
+    EXPECT_EQ(0u, stats(m.get()).size);
+    // Once the cursor is gone, the next remove shrinks the emptied table.
+    c.reset();
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 1));
+    ASSERT_EQ(0, shmds_hashmap_remove_i(m.get(), 1));
+    EXPECT_LT(stats(m.get()).table_slots, before.table_slots);
+}
+
 TEST(HashMapCursor, GrowShrinkAndClearUnderACursorReportEstale) {
-    MapPtr m = make_map(I64, I64, 100000);
+    TempPath path("hm-cursor-stale");
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    MapPtr m = make_map(I64, I64, 100000, 1, 0, &o);
+    shmds_hashmap_t *second = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_open(&o, I64, I64, &second));
+    MapPtr other(second);
     for (int i = 0; i < 100; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i));
     std::int64_t k, v;
     auto walk_until_stale = [&](auto &&change) {
@@ -608,9 +640,10 @@ TEST(HashMapCursor, GrowShrinkAndClearUnderACursorReportEstale) {
     walk_until_stale([&] {
         for (int i = 1000; i < 2000; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i));
     });
-    // shrink: removals during the walk
+    // shrink: removals during the walk, through another handle (the cursor's own
+    // handle defers its shrinks while the cursor exists)
     walk_until_stale([&] {
-        for (int i = 1000; i < 2000; ++i) ASSERT_EQ(0, shmds_hashmap_remove_i(m.get(), i));
+        for (int i = 1000; i < 2000; ++i) ASSERT_EQ(0, shmds_hashmap_remove_i(other.get(), i));
     });
     // clear
     walk_until_stale([&] { ASSERT_EQ(0, shmds_hashmap_clear(m.get(), nullptr)); });

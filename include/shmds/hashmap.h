@@ -488,14 +488,16 @@ SHMDS_API int shmds_hashmap_open_read_only(const shmds_options_t *opts, int key_
  * own pace, while other threads and processes read and write. A cursor walks the
  * shards in order and each live table slot by slot, reading without a lock, and
  * returns every entry present for the whole walk exactly once (entries added or
- * removed meanwhile may or may not appear). Removal while iterating is safe, through
- * any handle. A table rebuild in the shard being walked (a grow, a shrink after
- * removals, a tombstone compaction, a clear) would move entries under the cursor: the
- * cursor then reports -ESTALE (from then on, until reset) instead of skipping or
- * repeating an entry. shmds_hashmap_reserve() before a walk that inserts avoids grows.
- * A cursor belongs to its handle: destroy it before closing the handle; one cursor
- * must not be used by two threads at once. Never blocks (a read that finds a writer
- * stuck mid-change goes through its lock once, as get does).
+ * removed meanwhile may or may not appear). Removal while iterating is safe: a remove
+ * never moves another entry, and while a handle has a cursor, removes through that
+ * handle do not shrink tables (the first remove after its last cursor is destroyed
+ * does). A table rebuild in the shard being walked (a grow, a shrink caused through
+ * another handle or process, a tombstone compaction, a clear) would move entries under
+ * the cursor: the cursor then reports -ESTALE (from then on, until reset) instead of
+ * skipping or repeating an entry. shmds_hashmap_reserve() before a walk that inserts
+ * avoids grows. A cursor belongs to its handle: destroy it before closing the handle;
+ * one cursor must not be used by two threads at once. Never blocks (a read that finds
+ * a writer stuck mid-change goes through its lock once, as get does).
  */
 
 /** Opaque cursor. */

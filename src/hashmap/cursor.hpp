@@ -3,7 +3,9 @@
 // get(). A removal writes a tombstone or an empty tag, which no position depends on; a
 // rebuild of the shard being walked (grow, shrink, compaction, clear) bumps its
 // generation and the cursor reports -ESTALE from then on until reset: it never skips or
-// repeats an entry silently. Process-local; several cursors may walk one map.
+// repeats an entry silently. While a cursor exists, removes through its handle do not
+// shrink tables, so removing while iterating through the same handle never invalidates
+// it. Process-local; several cursors may walk one map.
 #pragma once
 
 #include "hashmap/hashmap.hpp"
@@ -14,7 +16,10 @@ namespace shmds::hashmap {
 
 class Cursor {
 public:
-    explicit Cursor(HashMap &m) noexcept : m_(m) {}
+    explicit Cursor(HashMap &m) noexcept : m_(m) { m_.cursor_opened(); }
+    ~Cursor() { m_.cursor_closed(); }
+    Cursor(const Cursor &) = delete;
+    Cursor &operator=(const Cursor &) = delete;
 
     HashMap &map() const noexcept { return m_; }
     void reset() noexcept;

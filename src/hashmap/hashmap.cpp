@@ -81,6 +81,7 @@ void HashMap::bind(std::uint8_t *base) noexcept {
     for (std::uint64_t i = 0; i < geom_.shards; ++i)
         shards_[i] = Shard(base, &ctl[i], base + geom_.shard_data_off + i * geom_.shard_data_size,
                            &geom_, seed, &segment_.header().recoveries);
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) shards_[i].set_shrink_hold(&open_cursors_);
 }
 
 int HashMap::incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept {

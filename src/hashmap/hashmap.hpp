@@ -89,7 +89,10 @@ public:
     int freeze() noexcept;
     bool read_only() const noexcept { return read_only_; }
 
-    // For cursors: the shards, and which one holds a key (its hash in *h).
+    // For cursors: while any is open, removes through this handle do not shrink.
+    void cursor_opened() noexcept { open_cursors_.fetch_add(1, std::memory_order_relaxed); }
+    void cursor_closed() noexcept { open_cursors_.fetch_sub(1, std::memory_order_relaxed); }
+    // The shards, and which one holds a key (its hash in *h).
     std::uint64_t shard_count() const noexcept { return geom_.shards; }
     Shard &shard_at(std::uint64_t i) noexcept { return shards_[i]; }
     std::uint64_t locate(Span key, std::uint64_t *h) const noexcept {
@@ -149,6 +152,7 @@ private:
     std::uint32_t wanted_variant_ = 0;
     std::unique_ptr<Shard[]> shards_;
     bool read_only_ = false;
+    std::atomic<std::uint32_t> open_cursors_{0};
 };
 
 }  // namespace shmds::hashmap

@@ -370,6 +370,8 @@ int Shard::erase(WriteTxn &t, std::uint64_t slot) noexcept {
 void Shard::maybe_shrink(WriteTxn &t) noexcept {
     const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     if (cap <= kMinTable || ctl_->size.load(std::memory_order_relaxed) * 4 >= cap) return;
+    if (shrink_hold_ && shrink_hold_->load(std::memory_order_relaxed) != 0)
+        return;  // this handle's cursors are walking: a later remove shrinks (design §8)
     t.commit();  // the removal stands whatever happens to the shrink
     (void)rebuild(t, cap / 2);
 }

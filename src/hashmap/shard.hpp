@@ -97,6 +97,10 @@ public:
 
     // A handle mapped read-only (a frozen file): reads never fall back to the lock.
     void set_read_only() noexcept { read_only_ = true; }
+    // While *hold is nonzero (the handle's open cursors), removes through this handle
+    // do not shrink the table, so removing while iterating never invalidates its own
+    // cursors. Process-local: a dead process holds nothing.
+    void set_shrink_hold(const std::atomic<std::uint32_t> *hold) noexcept { shrink_hold_ = hold; }
 
 private:
     friend class WriteTxn;
@@ -162,6 +166,7 @@ private:
     HashSeed seed_{};
     std::atomic<std::uint64_t> *recoveries_ = nullptr;
     bool read_only_ = false;
+    const std::atomic<std::uint32_t> *shrink_hold_ = nullptr;
 };
 
 }  // namespace shmds::hashmap
