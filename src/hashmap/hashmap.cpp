@@ -81,13 +81,14 @@ void HashMap::bind(std::uint8_t *base) noexcept {
     for (std::uint64_t i = 0; i < geom_.shards; ++i)
         shards_[i] = Shard(base, &ctl[i], base + geom_.shard_data_off + i * geom_.shard_data_size,
                            &geom_, seed, &segment_.header().recoveries);
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) shards_[i].set_shrink_hold(&open_cursors_);
 }
 
 int HashMap::incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept {
     const int bits = geom_.variant.value == ElemType::int16   ? 16
                      : geom_.variant.value == ElemType::int32 ? 32
                                                               : 64;
-    return at(key, [&](Shard &s, auto h) { return s.incr_by(h, key, delta, bits, out); });
+    return at_writer(key, [&](Shard &s, auto h) { return s.incr_by(h, key, delta, bits, out); });
 }
 
 int HashMap::stats(Stats &s) noexcept {
@@ -105,6 +106,11 @@ int HashMap::stats(Stats &s) noexcept {
         s.tombstones += snap.tombstones;
         s.resizes += snap.resizes;
         s.arena_used += snap.arena_used;
+    }
+    s.frozen = map_control()->frozen.load(std::memory_order_acquire) == kWritable ? 0 : 1;
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) {
+        const std::uint64_t p = shards_[i].max_probe();
+        if (p > s.max_probe) s.max_probe = p;
     }
     return 0;
 }
