@@ -3,12 +3,12 @@
  *
  * The parent creates two queues in shared memory, forks a pool of workers, and feeds
  * jobs into the first queue while it collects results from the second. Each job carries
- * an id and a payload; a worker counts the Collatz steps of the payload and reports
- * (id, steps, worker). The parent checks every result against its own computation and
+ * an id and a payload; a worker counts the Collatz steps of the payload (or finds them
+ * memoised, below) and reports (id, steps, worker). The parent checks every result against its own computation and
  * keeps a bitmap of the ids it has seen, so it can tell that every job was done exactly
  * once. The exit status is 0 only if every check passes.
  *
- * Three more structures join the queues:
+ * More structures join the queues:
  *  - a barrier: the workers and the parent set off together, so the clock starts when
  *    the whole pool is ready;
  *  - a semaphore: one job in 64 needs a scarce shared resource (the "expensive
@@ -16,7 +16,13 @@
  *    holders checks that the bound was never exceeded;
  *  - a pubsub ring: the workers publish how many jobs they have done, and the progress
  *    line is drawn from what the parent's subscriber reads; at the end those published
- *    counts must equal what the parent received from each worker.
+ *    counts must equal what the parent received from each worker;
+ *  - hash maps: the jobs draw their payloads from a pool of INPUTS numbers, so the same
+ *    input recurs; workers memoise each input's answer in a shared map (the first to
+ *    compute it inserts it, the others read it), count the jobs per input in a second
+ *    map and add up their memo hits in a third. The parent checks every count exactly:
+ *    each input's job count, one memo entry per input with the right answer, and hits
+ *    plus computations equal to the jobs.
  *
  *   demo [--workers N] [--jobs N] [--quiet]
  *
@@ -78,6 +84,16 @@
 #define PROGRESS_RING 4096u
 #define PROGRESS_READ_BATCH 256u
 
+/* The distinct payloads jobs draw from: each recurs about 15 times in the default
+ * million jobs, so the memo answers most of them. The memo and the count maps hold one
+ * entry per input; their shards let workers write different inputs without meeting on
+ * one lock. A sharded map's capacity is per shard (max_entries / shards), so it gets a
+ * quarter of headroom for the uneven spread of keys over shards (about 4096 +- 64
+ * here). */
+#define INPUTS 65536u
+#define MAP_SHARDS 16u
+#define MAP_ENTRIES (INPUTS + INPUTS / 4)
+
 /* ------------------------------------------------------------- job encoding */
 
 /*
@@ -88,15 +104,29 @@
 #define STOP_JOB ((int64_t)-1)
 #define ID_MASK 0xffffffffu
 
-static uint64_t job_payload(uint64_t id)
+/* Which of the INPUTS a job's payload is: deterministic, so the parent can recompute
+ * every answer and count the jobs of every input. */
+static uint32_t job_input(uint64_t id)
 {
-    /* splitmix64: deterministic, so the parent can recompute every answer. */
+    /* splitmix64 */
     uint64_t z = id + UINT64_C(0x9e3779b97f4a7c15);
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
     z ^= z >> 31;
-    /* Up to 2^24 keeps every Collatz path far below 2^64 and under 1000 steps. */
-    return (z & 0xffffffu) + 1;
+    return (uint32_t)(z % INPUTS);
+}
+
+/* The payload of input i: distinct for every input (an odd multiplier permutes 24-bit
+ * numbers), and up to 2^24, which keeps every Collatz path far below 2^64 and under
+ * 1000 steps. */
+static uint64_t input_payload(uint32_t input)
+{
+    return ((uint64_t)input * UINT64_C(2654435761) & 0xffffffu) + 1;
+}
+
+static uint64_t job_payload(uint64_t id)
+{
+    return input_payload(job_input(id));
 }
 
 static uint64_t collatz_steps(uint64_t n)
@@ -114,10 +144,9 @@ static int64_t job_encode(uint64_t id)
     return (int64_t)((job_payload(id) << 32) | id);
 }
 
-static int64_t do_job(int64_t job, unsigned worker)
+static int64_t result_encode(int64_t job, unsigned worker, uint64_t steps)
 {
     uint64_t id = (uint64_t)job & ID_MASK;
-    uint64_t steps = collatz_steps((uint64_t)job >> 32);
     return (int64_t)(((uint64_t)worker << 48) | (steps << 32) | id);
 }
 
@@ -297,6 +326,9 @@ struct pipeline {
     shmds_barrier_t *start;     /* every worker and the parent */
     shmds_semaphore_t *section; /* `section_bound` permits */
     shmds_pubsub_t *progress;   /* the workers' progress reports */
+    shmds_hashmap_t *memo;      /* payload -> its Collatz steps */
+    shmds_hashmap_t *work;      /* payload -> jobs answered for it */
+    shmds_hashmap_t *totals;    /* TOTAL_* name -> the sum over workers */
     struct section_watch *watch;
     unsigned section_bound;
     struct worker *workers;
@@ -333,11 +365,63 @@ static int run_section(struct pipeline *p, const char *who)
     return rc ? report(who, "release the section semaphore", rc) : 0;
 }
 
+/* The names of the workers' shared totals (a map with bytes keys). */
+#define TOTAL_HITS "memo hits"         /* jobs answered from the memo */
+#define TOTAL_COMPUTED "computed"      /* jobs whose steps a worker counted itself */
+#define TOTAL_MEMOISED "memoised"      /* answers this worker inserted into the memo */
+
+struct memo_use {
+    int64_t hits, computed, memoised;
+};
+
+/*
+ * Answer one job through the memo: read the payload's steps without a lock; on a miss,
+ * count them and offer them with get_or_set, which inserts only the first answer of
+ * racing workers (and hands the others the stored one). Then count the job against its
+ * payload. 0, or the exit status after a report.
+ */
+static int answer_job(struct pipeline *p, int64_t job, unsigned worker, struct memo_use *use,
+                      int64_t *result, const char *who)
+{
+    int64_t payload = (int64_t)((uint64_t)job >> 32);
+    int64_t steps, jobs_of_payload;
+    int rc = shmds_hashmap_get_ii(p->memo, payload, &steps);
+    if (rc == 0) {
+        use->hits++;
+    } else if (rc == -ENOENT) {
+        int64_t mine = (int64_t)collatz_steps((uint64_t)payload);
+        use->computed++;
+        rc = shmds_hashmap_get_or_set_ii(p->memo, payload, mine, &steps);
+        if (rc < 0) return report(who, "memoise an answer", rc);
+        if (rc == 0) use->memoised++;
+    } else {
+        return report(who, "read the memo", rc);
+    }
+    rc = shmds_hashmap_incr_i(p->work, payload, &jobs_of_payload);
+    if (rc) return report(who, "count the work of a payload", rc);
+    *result = result_encode(job, worker, (uint64_t)steps);
+    return 0;
+}
+
+/* Add this worker's memo use to the shared totals. */
+static int add_totals(struct pipeline *p, const struct memo_use *use, const char *who)
+{
+    const char *names[3] = {TOTAL_HITS, TOTAL_COMPUTED, TOTAL_MEMOISED};
+    int64_t counts[3] = {use->hits, use->computed, use->memoised};
+    for (int i = 0; i < 3; i++) {
+        int64_t sum;
+        int rc = shmds_hashmap_incr_by_b(p->totals, names[i], strlen(names[i]), counts[i], &sum);
+        if (rc) return report(who, "add to the shared totals", rc);
+    }
+    return 0;
+}
+
 /* Pop jobs, answer them, until the stop job arrives. Returns the exit status. */
 static int worker_main(struct pipeline *p, unsigned index)
 {
     char who[32];
     uint64_t done = 0;
+    struct memo_use use = {0, 0, 0};
     int rc;
     snprintf(who, sizeof who, "worker %u", index);
     /* No timeout: if the parent gives up waiting, its timeout breaks the barrier and
@@ -356,7 +440,7 @@ static int worker_main(struct pipeline *p, unsigned index)
                 continue;
             }
             if (needs_section(jobs[i]) && run_section(p, who)) return 1;
-            results[answered++] = do_job(jobs[i], index);
+            if (answer_job(p, jobs[i], index, &use, &results[answered++], who)) return 1;
         }
         if (answered) {
             rc = shmds_queue_push_multi_int(p->results, results, answered, &pushed,
@@ -364,6 +448,9 @@ static int worker_main(struct pipeline *p, unsigned index)
             if (rc) return report(who, "push results", rc);
             done += answered;
         }
+        /* The totals go in before the closing report, so the parent, which reads them
+         * once every worker has ended, finds them complete. */
+        if (stop && add_totals(p, &use, who)) return 1;
         /* Reported after the push, so a published count never runs ahead of the results
          * the parent can collect. */
         if (answered || stop) {
@@ -391,6 +478,9 @@ static void run_worker(struct pipeline *p, unsigned index, pid_t parent)
     shmds_barrier_close(p->start);
     shmds_semaphore_close(p->section);
     shmds_pubsub_close(p->progress);
+    shmds_hashmap_close(p->memo);
+    shmds_hashmap_close(p->work);
+    shmds_hashmap_close(p->totals);
     _exit(status);
 }
 
@@ -529,6 +619,13 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers)
     shmds_options_t where = SHMDS_OPTIONS_INIT;
     shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_INT64, QUEUE_CAPACITY);
     shmds_pubsub_config_t ring = SHMDS_PUBSUB_CONFIG_INIT(SHMDS_PUBSUB_INT64, PROGRESS_RING);
+    /* Payloads fit int32 and step counts int16: the map refuses, never truncates, a
+     * value out of its type's range. */
+    shmds_hashmap_config_t memo =
+        SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT32, SHMDS_TYPE_INT16, MAP_ENTRIES);
+    shmds_hashmap_config_t work =
+        SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT32, SHMDS_TYPE_INT64, MAP_ENTRIES);
+    shmds_hashmap_config_t totals = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT64, 8);
     void *watch;
     int rc;
     memset(p, 0, sizeof *p);
@@ -558,6 +655,13 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers)
         return report("parent", "create the section semaphore", rc);
     if ((rc = shmds_pubsub_create(&where, &ring, &p->progress)) != 0)
         return report("parent", "create the progress ring", rc);
+    memo.shards = work.shards = MAP_SHARDS;
+    if ((rc = shmds_hashmap_create(&where, &memo, &p->memo)) != 0)
+        return report("parent", "create the memo map", rc);
+    if ((rc = shmds_hashmap_create(&where, &work, &p->work)) != 0)
+        return report("parent", "create the work count map", rc);
+    if ((rc = shmds_hashmap_create(&where, &totals, &p->totals)) != 0)
+        return report("parent", "create the totals map", rc);
     return 0;
 }
 
@@ -568,6 +672,9 @@ static void pipeline_free(struct pipeline *p)
     shmds_barrier_close(p->start);
     shmds_semaphore_close(p->section);
     shmds_pubsub_close(p->progress);
+    shmds_hashmap_close(p->memo);
+    shmds_hashmap_close(p->work);
+    shmds_hashmap_close(p->totals);
     if (p->watch) munmap(p->watch, sizeof *p->watch);
     free(p->workers);
 }
@@ -583,6 +690,10 @@ struct tally {
     unsigned char *seen; /* one bit per job id */
     uint64_t *per_worker;
     unsigned n_workers;
+    /* Per input, computed here and never read from the workers: */
+    uint32_t *jobs_of;   /* how many jobs have its payload */
+    uint16_t *steps_of;  /* its answer */
+    uint32_t inputs_used; /* inputs with at least one job */
 };
 
 static int tally_init(struct tally *t, uint64_t jobs, unsigned n_workers)
@@ -592,10 +703,17 @@ static int tally_init(struct tally *t, uint64_t jobs, unsigned n_workers)
     t->n_workers = n_workers;
     t->seen = calloc((size_t)(jobs / 8 + 1), 1);
     t->per_worker = calloc(n_workers, sizeof *t->per_worker);
-    if (!t->seen || !t->per_worker) {
+    t->jobs_of = calloc(INPUTS, sizeof *t->jobs_of);
+    t->steps_of = calloc(INPUTS, sizeof *t->steps_of);
+    if (!t->seen || !t->per_worker || !t->jobs_of || !t->steps_of) {
         fprintf(stderr, "demo: out of memory for the bitmap of %llu jobs\n",
                 (unsigned long long)jobs);
         return -1;
+    }
+    for (uint64_t id = 0; id < jobs; id++) t->jobs_of[job_input(id)]++;
+    for (uint32_t i = 0; i < INPUTS; i++) {
+        t->steps_of[i] = (uint16_t)collatz_steps(input_payload(i));
+        t->inputs_used += t->jobs_of[i] != 0;
     }
     return 0;
 }
@@ -604,6 +722,8 @@ static void tally_free(struct tally *t)
 {
     free(t->seen);
     free(t->per_worker);
+    free(t->jobs_of);
+    free(t->steps_of);
 }
 
 static void tally_record(struct tally *t, int64_t value)
@@ -621,7 +741,7 @@ static void tally_record(struct tally *t, int64_t value)
     }
     t->seen[r.id / 8] |= bit;
     t->per_worker[r.worker]++;
-    if (r.steps != collatz_steps(job_payload(r.id))) t->wrong++;
+    if (r.steps != t->steps_of[job_input(r.id)]) t->wrong++;
 }
 
 static uint64_t tally_missing(const struct tally *t)
@@ -848,7 +968,8 @@ static int run_jobs(struct pipeline *p, struct tally *t, struct reports *r,
 static void print_banner(const struct options *o)
 {
     char a[32];
-    printf("libshmds %s demo: %s %s, %u worker %s; queues, barrier, semaphore, pubsub\n",
+    printf("libshmds %s demo: %s %s, %u worker %s; queues, barrier, semaphore, pubsub, "
+           "hash maps\n",
            shmds_version(), grouped(o->jobs, a, sizeof a), plural(o->jobs, "job", "jobs"),
            o->workers, plural(o->workers, "process", "processes"));
 }
@@ -959,8 +1080,77 @@ static int print_reports(const struct reports *r, const struct tally *t)
     return 1;
 }
 
+/* A worker total by name; absent (no worker added to it) is 0. */
+static int read_total(const struct pipeline *p, const char *name, int64_t *out)
+{
+    int rc = shmds_hashmap_get_bi(p->totals, name, strlen(name), out);
+    if (rc == -ENOENT) *out = 0;
+    return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * Called once every worker has ended. 1 if the maps hold exactly what the jobs imply:
+ * for every input, the work map's count is its number of jobs and the memo holds its
+ * answer (an unused input is in neither, and neither holds anything else); and the
+ * workers' totals add up: memo hits plus computations are the jobs, and the memo took
+ * exactly one answer per input, however the workers raced.
+ */
+static int print_maps(const struct pipeline *p, const struct tally *t)
+{
+    char a[32], b[32], c[32], d[32], e[32];
+    uint64_t bad_counts = 0, bad_memo = 0;
+    int64_t hits, computed, memoised;
+    shmds_hashmap_stats_t memo_stats, work_stats;
+    int ok = 1, rc;
+    for (uint32_t i = 0; i < INPUTS; i++) {
+        int64_t payload = (int64_t)input_payload(i), count = 0, steps = 0;
+        rc = shmds_hashmap_get_ii(p->work, payload, &count);
+        if (rc != 0 && rc != -ENOENT) return !report("parent", "read the work map", rc);
+        if ((rc == 0 ? (uint64_t)count : 0) != t->jobs_of[i]) bad_counts++;
+        rc = shmds_hashmap_get_ii(p->memo, payload, &steps);
+        if (rc != 0 && rc != -ENOENT) return !report("parent", "read the memo", rc);
+        if (t->jobs_of[i] ? rc != 0 || steps != t->steps_of[i] : rc != -ENOENT) bad_memo++;
+    }
+    memo_stats.struct_size = work_stats.struct_size = sizeof memo_stats;
+    if ((rc = shmds_hashmap_stats(p->memo, &memo_stats)) != 0 ||
+        (rc = shmds_hashmap_stats(p->work, &work_stats)) != 0)
+        return !report("parent", "read the maps' stats", rc);
+    if ((rc = read_total(p, TOTAL_HITS, &hits)) != 0 ||
+        (rc = read_total(p, TOTAL_COMPUTED, &computed)) != 0 ||
+        (rc = read_total(p, TOTAL_MEMOISED, &memoised)) != 0)
+        return !report("parent", "read the workers' totals", rc);
+
+    if (bad_counts || bad_memo) {
+        printf("  hashmap     FAILED: %s %s a wrong job count, %s a wrong or missing memo "
+               "entry\n", grouped(bad_counts, a, sizeof a), plural(bad_counts, "input has",
+               "inputs have"), grouped(bad_memo, b, sizeof b));
+        ok = 0;
+    }
+    if (memo_stats.size != t->inputs_used || work_stats.size != t->inputs_used) {
+        printf("  hashmap     FAILED: the memo holds %s entries and the work map %s, for %s "
+               "inputs\n", grouped(memo_stats.size, a, sizeof a),
+               grouped(work_stats.size, b, sizeof b), grouped(t->inputs_used, c, sizeof c));
+        ok = 0;
+    }
+    if (hits < 0 || computed < 0 || (uint64_t)(hits + computed) != t->jobs ||
+        memoised != (int64_t)t->inputs_used) {
+        printf("  hashmap     FAILED: %s memo hits and %s computations for %s jobs; %s "
+               "answers memoised for %s inputs\n", grouped((uint64_t)hits, a, sizeof a),
+               grouped((uint64_t)computed, b, sizeof b), grouped(t->jobs, c, sizeof c),
+               grouped((uint64_t)memoised, d, sizeof d), grouped(t->inputs_used, e, sizeof e));
+        ok = 0;
+    }
+    if (!ok) return 0;
+    printf("  hashmap     %s inputs memoised once each: %s jobs answered from the memo,\n",
+           grouped(t->inputs_used, a, sizeof a), grouped((uint64_t)hits, b, sizeof b));
+    printf("              %s computed (%s of them twice, by racing workers); every "
+           "per-input job count exact\n", grouped((uint64_t)computed, c, sizeof c),
+           grouped((uint64_t)(computed - memoised), d, sizeof d));
+    return 1;
+}
+
 /* Print the figures and the verdict; 0 only if every job was done once and right and
- * every check of the barrier, semaphore and pubsub passed. */
+ * every check of the barrier, semaphore, pubsub and hash maps passed. */
 static int print_summary(const struct pipeline *p, const struct tally *t,
                          const struct reports *r, double elapsed)
 {
@@ -968,7 +1158,7 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     uint64_t missing = tally_missing(t);
     uint64_t rate = elapsed > 0 ? (uint64_t)((double)t->jobs / elapsed) : 0;
     int jobs_ok = !missing && !t->duplicates && !t->wrong && !t->malformed;
-    int barrier_ok, section_ok, reports_ok;
+    int barrier_ok, section_ok, reports_ok, maps_ok;
     printf("  jobs        %s by %u %s\n", grouped(t->jobs, a, sizeof a), t->n_workers,
            plural(t->n_workers, "worker", "workers"));
     printf("  elapsed     %.3f s\n", elapsed);
@@ -977,16 +1167,17 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     barrier_ok = print_barrier(p);
     section_ok = print_section(p, t->jobs);
     reports_ok = print_reports(r, t);
+    maps_ok = print_maps(p, t);
     if (!jobs_ok)
         printf("  check       FAILED: %s missing, %s done twice, %s wrong, %s malformed\n",
                grouped(missing, a, sizeof a), grouped(t->duplicates, b, sizeof b),
                grouped(t->wrong, c, sizeof c), grouped(t->malformed, d, sizeof d));
-    else if (!barrier_ok || !section_ok || !reports_ok)
+    else if (!barrier_ok || !section_ok || !reports_ok || !maps_ok)
         printf("  check       FAILED: every job done exactly once and right, but see above\n");
     else
         printf("  check       OK: every job done exactly once, every result correct, "
                "every bound kept\n");
-    return jobs_ok && barrier_ok && section_ok && reports_ok ? 0 : 1;
+    return jobs_ok && barrier_ok && section_ok && reports_ok && maps_ok ? 0 : 1;
 }
 
 /* -------------------------------------------------------------------- main */

@@ -3,6 +3,7 @@
 #define SHMDS_SHMDS_HPP
 
 #include <shmds/error.hpp>
+#include <shmds/hashmap.hpp>
 #include <shmds/queue.hpp>
 #include <shmds/pubsub.hpp>
 #include <shmds/reqrep.hpp>
