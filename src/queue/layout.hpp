@@ -4,8 +4,9 @@
 //
 // Integer variants: the control block holds tail, head (each on its own cache line),
 // two WaitPoints and the failure counters; the data region is `capacity` slots.
-// Bytes variant: the control block holds the robust mutex, the descriptor ring indices
-// and counters; the data region is `capacity` descriptors followed by the byte arena.
+// Bytes variant: the control block holds the robust mutex with the descriptor ring
+// indices on one line, the version waiters watch on the next, the counters and two
+// WaitPoints; the data region is `capacity` descriptors followed by the byte arena.
 //
 // Everything here is computed from (variant, capacity, arena_bytes) alone, both when a
 // segment is created and when one is opened, so a peer cannot make us trust an offset.
@@ -73,20 +74,28 @@ struct BytesDesc {
 static_assert(sizeof(BytesDesc) == 16);
 
 struct BytesControl {
-    core::RobustMutex mutex;
-    // Everything below is written only under the mutex. Each operation commits with a
-    // single store to head or tail, after its data and descriptor are in place, so a
-    // holder killed at any instruction leaves either the old or the new state.
-    alignas(kCacheLine) std::atomic<std::uint64_t> head;  // first descriptor
-    std::atomic<std::uint64_t> tail;                      // one past the last
-    std::atomic<std::uint64_t> version;                   // bumped by every change
-    std::atomic<std::uint64_t> push_ok;
-    std::atomic<std::uint64_t> pop_ok;
+    // One cache line for the lock and everything its holder reads and writes, so a lock
+    // hold moves one control line between processes, not two. Each operation commits
+    // with a single store to head or tail, after its data and descriptor are in place,
+    // so a holder killed at any instruction leaves either the old or the new state.
+    alignas(kCacheLine) core::RobustMutex mutex;
+    std::atomic<std::uint64_t> head;  // first descriptor; written under the mutex
+    std::atomic<std::uint64_t> tail;  // one past the last; written under the mutex
+    std::atomic<std::uint64_t> push_ok;  // written under the mutex
+    std::atomic<std::uint64_t> pop_ok;   // written under the mutex
+    // Bumped by every change, as the holder's last store before it unlocks: what waiters
+    // watch. On its own line, so waiters polling it do not pull the lock's line (and the
+    // head and tail the holder is about to store) away from the holder mid-operation.
+    alignas(kCacheLine) std::atomic<std::uint64_t> version;
+    // Refused calls, counted outside the mutex: here, so that a caller polling an empty
+    // queue without waiting never writes the lock's line.
     std::atomic<std::uint64_t> push_full;
     std::atomic<std::uint64_t> pop_empty;
     core::WaitPoint not_empty;
     core::WaitPoint not_full;
 };
+static_assert(offsetof(BytesControl, pop_ok) < kCacheLine);
+static_assert(offsetof(BytesControl, version) == kCacheLine);
 static_assert(sizeof(BytesControl) % kCacheLine == 0);
 
 // ---- geometry ---------------------------------------------------------------------
