@@ -176,13 +176,8 @@ private:
                 const bool was_expired = expired(entries_.at(gone).first);
                 erase(gone);
                 ++(was_expired ? expirations : evictions);
-            } else {
-                std::optional<std::int64_t> gone;
-                for (auto &[key, p] : entries_)
-                    if (expired(p.first)) gone = key;
-                if (!gone) return -ENOSPC;
-                erase(*gone);
-                ++expirations;
+            } else if (flush() == 0) {  // a full map reclaims every expired entry
+                return -ENOSPC;
             }
         }
         order_.push_back(k);

@@ -345,12 +345,17 @@ int Shard::rebuild(WriteTxn &t, std::uint64_t new_cap) noexcept {
 int Shard::insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free,
                   std::uint64_t ttl_ms) noexcept {
     const std::uint64_t size = ctl_->size.load(std::memory_order_relaxed);
-    // A full shard makes room by evicting (evicting maps) or by reclaiming an expired
-    // entry; without either the insert fails before anything changed.
+    // A full shard makes room by evicting (evicting maps) or by reclaiming its expired
+    // entries (one pass, so a map full of expired entries pays it once, not per insert);
+    // without either the insert fails and only the invisible expired entries went.
     const bool full = size >= g_->shard_max;
-    if (full && !evicting() && reclaim_one_expired(t) <= 0)
-        return core::fail(-ENOSPC, "the hash map is full ({} entries{})", g_->shard_max,
-                          g_->shards > 1 ? " in this key's shard" : "");
+    if (full && !evicting()) {
+        const int n = reclaim_all_expired(t);
+        if (n < 0) return n;
+        if (n == 0)
+            return core::fail(-ENOSPC, "the hash map is full ({} entries{})", g_->shard_max,
+                              g_->shards > 1 ? " in this key's shard" : "");
+    }
     std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     if (full && !evicting()) {  // an expired entry went: the probe path may have changed

@@ -141,8 +141,9 @@ private:
     int probe_live(WriteTxn &t, std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
                    std::uint64_t *slot, std::uint64_t *free) noexcept;
     int reclaim_expired(WriteTxn &t, std::uint64_t slot) noexcept;
-    // A full non-evicting shard: reclaim one expired entry if there is one (1), else 0.
-    int reclaim_one_expired(WriteTxn &t) noexcept;
+    // A full non-evicting shard: reclaim every expired entry, each as a committed step
+    // of its own (readers saw them absent already); how many, or a negative code.
+    int reclaim_all_expired(WriteTxn &t) noexcept;
 
     // SIEVE list steps (sieve.cpp), under the lock.
     int list_push_newest(WriteTxn &t, std::uint64_t b, std::uint64_t slot) noexcept;

@@ -128,6 +128,7 @@ int Shard::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
             return r;
         }
         Word *e = entry(b, slot);
+        if (!newest) t.set(&ctl_->aging.hand, slot + 1);  // removing it moves the hand on
         if (expired(e)) {  // already gone for readers: reclaim it and look again
             if (int r = reclaim_expired(t, slot)) return r;
             t.commit();
@@ -145,7 +146,6 @@ int Shard::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
                                   klen, *val->len);
             load_bytes(k, key->buf, klen);
         }
-        if (!newest) t.set(&ctl_->aging.hand, slot + 1);
         if (int r = erase(t, slot)) return r;
         maybe_shrink(t);
         t.commit();

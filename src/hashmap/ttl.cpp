@@ -45,16 +45,18 @@ int Shard::probe_live(WriteTxn &t, std::uint64_t b, std::uint64_t cap, std::uint
     return probe(b, cap, h, key, slot, free);
 }
 
-int Shard::reclaim_one_expired(WriteTxn &t) noexcept {
+int Shard::reclaim_all_expired(WriteTxn &t) noexcept {
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     std::atomic<std::uint8_t> *tg = tags(b);
+    int n = 0;
     for (std::uint64_t i = 0; i < cap; ++i) {
         if (tg[i].load(std::memory_order_relaxed) < kTagFull || !expired(entry(b, i))) continue;
         if (int r = reclaim_expired(t, i)) return r;
-        return 1;
+        t.commit();  // one entry per step: the journal stays small
+        ++n;
     }
-    return 0;
+    return n;
 }
 
 int Shard::set_expire(std::uint64_t h, Span key, TtlChange how, std::uint64_t ttl_ms) noexcept {
