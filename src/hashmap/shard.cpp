@@ -344,10 +344,13 @@ int Shard::rebuild(WriteTxn &t, std::uint64_t new_cap) noexcept {
 
 int Shard::insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free,
                   std::uint64_t ttl_ms) noexcept {
-    const std::uint64_t size = ctl_->size.load(std::memory_order_relaxed);
-    // A full shard makes room by evicting (evicting maps) or by reclaiming its expired
-    // entries (one pass, so a map full of expired entries pays it once, not per insert);
-    // without either the insert fails and only the invisible expired entries went.
+    std::uint64_t size = ctl_->size.load(std::memory_order_relaxed);
+    std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+    std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    std::uint64_t slot;
+    // A full shard makes room by evicting (evicting maps, below) or by reclaiming its
+    // expired entries (one pass, so a map full of expired entries pays it once, not per
+    // insert); without either the insert fails and only invisible entries went.
     const bool full = size >= g_->shard_max;
     if (full && !evicting()) {
         const int n = reclaim_all_expired(t);
@@ -355,33 +358,32 @@ int Shard::insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_
         if (n == 0)
             return core::fail(-ENOSPC, "the hash map is full ({} entries{})", g_->shard_max,
                               g_->shards > 1 ? " in this key's shard" : "");
+        size = ctl_->size.load(std::memory_order_relaxed);
+        if (probe(b, cap, h, key, &slot, &free) != 0)  // the probe path may have changed
+            return corrupt("a hash map shard changed under its lock");
     }
-    std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
-    std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
-    if (full && !evicting()) {  // an expired entry went: the probe path may have changed
-        std::uint64_t slot;
-        if (probe(b, cap, h, key, &slot, &free) != 0) return corrupt("a hash map shard changed under its lock");
-    }
+    const bool evict = full && evicting();
     if (free == kNone) return corrupt("a hash map shard has no free slot on a probe path");
-    if (tags(b)[free].load(std::memory_order_relaxed) == kTagEmpty &&
-        (size + ctl_->tombstones.load(std::memory_order_relaxed) + 1) * 4 > cap * 3) {
+    // An evicting shard at its ceiling churns tombstones at a steady size: compacting at
+    // 7/8 instead of 3/4 leaves room for cap/8 of them between rebuilds, where 3/4 could
+    // mean a rebuild per insert (the table may be sized exactly 4/3 of the entries).
+    const std::uint64_t load = size + ctl_->tombstones.load(std::memory_order_relaxed) + 1;
+    const bool over = evict && cap == g_->max_cap ? load * 8 > cap * 7 : load * 4 > cap * 3;
+    if (tags(b)[free].load(std::memory_order_relaxed) == kTagEmpty && over) {
         // Grow when the live entries alone would fill half the table, else compact.
         const std::uint64_t new_cap = (size + 1) * 2 > cap && cap < g_->max_cap ? cap * 2 : cap;
         if (int r = rebuild(t, new_cap)) return r;
         b = ctl_->active.load(std::memory_order_relaxed);
         cap = new_cap;
-        std::uint64_t slot;
         if (probe(b, new_cap, h, key, &slot, &free) != 0 || free == kNone)
             return corrupt("a hash map shard changed under its lock");
     }
-    if (full && evicting()) {
-        // After any rebuild, so the eviction is part of this insert's change (undone if
-        // the insert fails) rather than committed with the rebuild.
-        if (int r = evict_for_room(t)) return r;
-        std::uint64_t slot;
-        if (probe(b, cap, h, key, &slot, &free) != 0 || free == kNone)
-            return corrupt("a hash map shard changed under its lock");
-    }
+    // The victim is chosen before the new entry joins the list (so it is never the new
+    // entry) and erased after it is written: a slot or arena block freed by this change
+    // is then never reused by it, so undoing the change finds the victim intact.
+    std::uint64_t victim = kNone;
+    if (evict)
+        if (int r = sieve_victim(b, cap, &victim)) return r;
     Word *e = entry(b, free);
     // The slot is free: nothing refers to it until its tag says full.
     if (int r = store_string(t, key_area(e), g_->key_area, key, false)) return r;
@@ -396,6 +398,12 @@ int Shard::insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_
     if (evicting())
         if (int r = list_push_newest(t, b, free)) return r;
     t.add(&ctl_->size, 1);
+    if (evict) {
+        if (int r = evict_slot(t, victim)) return r;
+        // SIEVE evicts before it inserts: a hand that moved past the newest entry wraps
+        // to the oldest rather than resting on the entry just inserted.
+        if (ctl_->aging.hand.load(std::memory_order_relaxed) == free + 1) t.set(&ctl_->aging.hand, 0);
+    }
     return 0;
 }
 

@@ -149,7 +149,9 @@ private:
     int list_push_newest(WriteTxn &t, std::uint64_t b, std::uint64_t slot) noexcept;
     int list_unlink(WriteTxn &t, std::uint64_t b, std::uint64_t cap, std::uint64_t slot) noexcept;
     int sieve_victim(std::uint64_t b, std::uint64_t cap, std::uint64_t *slot) noexcept;
-    int evict_for_room(WriteTxn &t) noexcept;
+    // Evict the entry at slot (the victim sieve_victim chose): counted in evictions, or
+    // in expirations if it had expired.
+    int evict_slot(WriteTxn &t, std::uint64_t slot) noexcept;
     // Rebuild of an evicting map: copy the entries in list order into buffer nb.
     int relink_into(WriteTxn &t, std::uint64_t nb, std::uint64_t new_cap) noexcept;
     std::uint64_t place(std::uint64_t b, std::uint64_t i, std::uint64_t nb,

@@ -96,11 +96,8 @@ int Shard::sieve_victim(std::uint64_t b, std::uint64_t cap, std::uint64_t *slot)
     }
 }
 
-int Shard::evict_for_room(WriteTxn &t) noexcept {
+int Shard::evict_slot(WriteTxn &t, std::uint64_t slot) noexcept {
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
-    const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
-    std::uint64_t slot;
-    if (int r = sieve_victim(b, cap, &slot)) return r;
     const bool was_expired = expired(entry(b, slot));
     t.set(&ctl_->aging.hand, slot + 1);  // unlinking it moves the hand on
     if (int r = erase(t, slot)) return r;
