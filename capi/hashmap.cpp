@@ -1,157 +1,21 @@
 // The exported hash map functions: thin adapters from each key/value shape to the
 // engine's one verb set (keys and values as byte strings; integers as their 8 native
 // bytes after the range check). No map logic lives here.
-#include "core/int_range.hpp"
-#include "hashmap/hashmap.hpp"
-#include "lifecycle.hpp"
+#include "hashmap_args.hpp"
 
 #include <shmds/hashmap.h>
 
 #include <cstring>
 
-using shmds::core::fail;
-using shmds::hashmap::ElemType;
-using shmds::hashmap::HashMap;
-using shmds::hashmap::OutBuf;
-using shmds::hashmap::Span;
+using namespace shmds::capi::hm_args;
 using shmds::hashmap::WriteMode;
-namespace capi = shmds::capi;
-namespace hm = shmds::hashmap;
 
 namespace {
 
-constexpr char kNoun[] = "hash map";
 constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_hashmap_config_t, arena_bytes);
 constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_hashmap_stats_t, segment_bytes);
-constexpr std::size_t kMaxStringLen = 0xffffffffu;  // entries keep 32-bit lengths
-
-HashMap *engine(shmds_hashmap_t *m) noexcept { return capi::engine_of<HashMap>(m); }
-const HashMap *engine(const shmds_hashmap_t *m) noexcept { return capi::engine_of<HashMap>(m); }
-
-int int_bits(ElemType t) noexcept {
-    return t == ElemType::int16 ? 16 : t == ElemType::int32 ? 32 : 64;
-}
-
-// ---- the shapes of arguments: each turns into a Span for the engine ---------------
-
-// An integer key or value: 8 native bytes in `word`, after the range check.
-struct IntArg {
-    std::int64_t v;
-    std::int64_t word = 0;
-    int to_span(ElemType t, const char *fn, const char *what, Span &out) noexcept {
-        if (!hm::is_int_type(t))
-            return fail(SHMDS_EVARIANT, "{}: the map's {} type is {}; use the _{} verbs", fn, what,
-                        shmds::core::elem_type_name(std::uint32_t(t)),
-                        t == ElemType::bytes ? "b" : "f64");
-        if (int r = shmds::core::check_int_range(v, int_bits(t), "the map's type")) return r;
-        word = v;
-        out = {&word, sizeof word};
-        return 0;
-    }
-};
-
-struct BytesArg {
-    const void *p;
-    std::size_t n;
-    int to_span(ElemType t, const char *fn, const char *what, Span &out) const noexcept {
-        if (t != ElemType::bytes)
-            return fail(SHMDS_EVARIANT, "{}: the map's {} type is {}, not bytes", fn, what,
-                        shmds::core::elem_type_name(std::uint32_t(t)));
-        if (!p && n) return fail(-EINVAL, "{}: {} is NULL with length {}", fn, what, n);
-        if (n > kMaxStringLen)
-            return fail(-E2BIG, "{}: a {} of {} bytes exceeds 4 GiB - 1", fn, what, n);
-        out = {p ? p : "", n};
-        return 0;
-    }
-};
-
-// An f64 value: its 8 bytes (compared bitwise by cas).
-struct F64Arg {
-    double v;
-    std::uint64_t word = 0;
-    int to_span(ElemType t, const char *fn, const char *what, Span &out) noexcept {
-        if (t != ElemType::f64)
-            return fail(SHMDS_EVARIANT, "{}: the map's {} type is {}, not f64", fn, what,
-                        shmds::core::elem_type_name(std::uint32_t(t)));
-        std::memcpy(&word, &v, sizeof word);
-        out = {&word, sizeof word};
-        return 0;
-    }
-};
-
-// Where a value goes: an integer or f64 (decoded from 8 bytes) or the caller's buffer.
-struct IntOut {
-    std::int64_t *v;
-    std::int64_t word = 0;
-    std::size_t len = 0;
-    OutBuf buf{};
-    int prepare(ElemType t, const char *fn, OutBuf *&out) noexcept {
-        if (!hm::is_int_type(t)) {
-            Span ignored;
-            return IntArg{0}.to_span(t, fn, "value", ignored);
-        }
-        if (!v) return capi::null_arg(fn, "the value pointer");
-        buf = {&word, sizeof word, &len};
-        out = &buf;
-        return 0;
-    }
-    // After a verb that filled the buffer: a stored integer is always 8 bytes.
-    int finish(int r) noexcept {
-        if (r == -ENOBUFS || (r >= 0 && len != sizeof word))
-            return fail(SHMDS_ECORRUPT, "an integer value in the hash map is {} bytes long", len);
-        *v = word;
-        return r;
-    }
-};
-
-struct F64Out {
-    double *v;
-    std::uint64_t word = 0;
-    std::size_t len = 0;
-    OutBuf buf{};
-    int prepare(ElemType t, const char *fn, OutBuf *&out) noexcept {
-        Span ignored;
-        if (int r = F64Arg{0}.to_span(t, fn, "value", ignored)) return r;
-        if (!v) return capi::null_arg(fn, "the value pointer");
-        buf = {&word, sizeof word, &len};
-        out = &buf;
-        return 0;
-    }
-    int finish(int r) noexcept {
-        if (r == -ENOBUFS || (r >= 0 && len != sizeof word))
-            return fail(SHMDS_ECORRUPT, "an f64 value in the hash map is {} bytes long", len);
-        std::memcpy(v, &word, sizeof word);
-        return r;
-    }
-};
-
-struct BytesOut {
-    void *p;
-    std::size_t size;
-    std::size_t *len;
-    OutBuf buf{};
-    int prepare(ElemType t, const char *fn, OutBuf *&out) noexcept {
-        Span ignored;
-        if (int r = BytesArg{nullptr, 0}.to_span(t, fn, "value", ignored)) return r;
-        if (!len) return capi::null_arg(fn, "len");
-        if (!p && size) return capi::null_arg(fn, "buf");
-        buf = {p, size, len};
-        out = &buf;
-        return 0;
-    }
-    int finish(int r) noexcept { return r; }
-};
 
 // ---- the verbs, once per family; each export below is one line --------------------
-
-template <typename K>
-int key_of(HashMap *m, const char *fn, K &k, Span &out) noexcept {
-    return k.to_span(m->variant().key, fn, "key", out);
-}
-template <typename V>
-int value_of(HashMap *m, const char *fn, V &v, Span &out) noexcept {
-    return v.to_span(m->variant().value, fn, "value", out);
-}
 
 int check_ttl(const char *fn, std::uint64_t ttl_ms) noexcept {
     if (ttl_ms > hm::kMaxTtlMs)
@@ -376,6 +240,8 @@ SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out
     c.shards = s.shards;
     c.recoveries = s.recoveries;
     c.segment_bytes = s.segment_bytes;
+    c.max_probe = s.max_probe;
+    c.frozen = s.frozen;
     c.evictions = s.evictions;
     c.expirations = s.expirations;
     return capi::copy_versioned(fn, "out", out, c, kStatsV1Size);

@@ -32,7 +32,40 @@ bool every_shard_lock_free(const InputSegment &in) {
 }
 
 // Codes any verb may return on a map it accepted.
-#define ANY_CODE 0, 1, -ENOENT, -EEXIST, -ENOSPC, -ECANCELED, -ENOBUFS, -ERANGE, -E2BIG
+// -EROFS: the segment's frozen word is set; -ESTALE: a cursor's shard was rebuilt.
+#define ANY_CODE 0, 1, -ENOENT, -EEXIST, -ENOSPC, -ECANCELED, -ENOBUFS, -ERANGE, -E2BIG, \
+                 -EROFS, -ESTALE
+
+// Cursors walk whatever the tables hold; then batches, cas_take, max/min and the
+// whole-map verbs.
+void exercise_more(shmds_hashmap_t *m, bool int_key, bool int_val) {
+    shmds_hashmap_cursor_t *c = nullptr;
+    expect_code(shmds_hashmap_cursor_create(m, &c), {0}, "shmds_hashmap_cursor_create");
+    unsigned char kb[64], vb[64];
+    std::size_t kl[4], vl[4];
+    for (int i = 0; i < 100; ++i) {
+        const int r = shmds_hashmap_cursor_next_batch(c, kb, sizeof kb, kl, vb, sizeof vb, vl, 4);
+        expect_code(r, {ANY_CODE, 2, 3, 4}, "shmds_hashmap_cursor_next_batch");
+        if (r <= 0) break;
+    }
+    shmds_hashmap_cursor_destroy(c);
+    if (int_key && int_val) {
+        const std::int64_t keys[3] = {1, 2, 3};
+        std::int64_t got[3], v = 0;
+        int res[3];
+        expect_code(shmds_hashmap_put_batch_ii(m, keys, keys, 3, res), {ANY_CODE, 2, 3},
+                    "shmds_hashmap_put_batch_ii");
+        expect_code(shmds_hashmap_get_batch_ii(m, keys, 3, got, res), {ANY_CODE, 2, 3},
+                    "shmds_hashmap_get_batch_ii");
+        expect_code(shmds_hashmap_cas_take_ii(m, 1, 1), {ANY_CODE}, "shmds_hashmap_cas_take_ii");
+        expect_code(shmds_hashmap_max_i(m, 4, 9, &v), {ANY_CODE}, "shmds_hashmap_max_i");
+        expect_code(shmds_hashmap_min_i(m, 4, 1, &v), {ANY_CODE}, "shmds_hashmap_min_i");
+        expect_code(shmds_hashmap_remove_batch_i(m, keys, 3, res), {ANY_CODE, 2, 3},
+                    "shmds_hashmap_remove_batch_i");
+    }
+    expect_code(shmds_hashmap_reserve(m, 8), {ANY_CODE}, "shmds_hashmap_reserve");
+    expect_code(shmds_hashmap_clear(m, nullptr), {ANY_CODE}, "shmds_hashmap_clear");
+}
 
 void exercise(shmds_hashmap_t *m, const InputSegment &in) {
     shmds_hashmap_stats_t st{};
@@ -84,6 +117,7 @@ void exercise(shmds_hashmap_t *m, const InputSegment &in) {
             if (k % 2) expect_code(shmds_hashmap_remove_b(m, kp, kn), {ANY_CODE}, "shmds_hashmap_remove_b");
         }
     }
+    exercise_more(m, int_key, int_val);
     expect_code(shmds_hashmap_stats(m, &st), {0}, "shmds_hashmap_stats");
 }
 

@@ -888,6 +888,111 @@ TEST(CapiAbiEveryExport, HashMapTtlAndEviction) {
     shmds_hashmap_close(f);
 }
 
+TEST(CapiAbiEveryExport, HashMapOps) {
+    shmds_hashmap_config_t c = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 64);
+    shmds_hashmap_t *ii = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &c, &ii)) << shmds_last_error();
+    std::int64_t v = 0;
+    const std::int64_t keys[2] = {1, 2}, vals[2] = {10, 20};
+    std::int64_t got[2];
+    int res[2];
+    EXPECT_EQ(2, shmds_hashmap_put_batch_ii(ii, keys, vals, 2, res));
+    EXPECT_EQ(2, shmds_hashmap_get_batch_ii(ii, keys, 2, got, res));
+    EXPECT_EQ(20, got[1]);
+    EXPECT_EQ(0, shmds_hashmap_cas_take_ii(ii, 1, 10));
+    EXPECT_EQ(1, shmds_hashmap_remove_batch_i(ii, keys, 2, res));
+    EXPECT_EQ(1, shmds_hashmap_max_i(ii, 5, 7, &v));
+    EXPECT_EQ(1, shmds_hashmap_min_i(ii, 5, 3, &v));
+    EXPECT_EQ(3, v);
+    EXPECT_EQ(0, shmds_hashmap_reserve(ii, 40));
+    shmds_hashmap_cursor_t *cur = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_cursor_create(ii, &cur));
+    std::int64_t k = 0;
+    EXPECT_EQ(1, shmds_hashmap_cursor_next_ii(cur, &k, &v));
+    EXPECT_EQ(5, k);
+    EXPECT_EQ(0, shmds_hashmap_cursor_reset(cur));
+    EXPECT_EQ(0, shmds_hashmap_cursor_seek_i(cur, 5));
+    std::int64_t kb[4], vb[4];
+    std::size_t kl[4], vl[4];
+    EXPECT_EQ(1, shmds_hashmap_cursor_next_batch(cur, kb, sizeof kb, kl, vb, sizeof vb, vl, 4));
+    shmds_hashmap_cursor_destroy(cur);
+    std::uint64_t removed = 0;
+    EXPECT_EQ(0, shmds_hashmap_clear(ii, &removed));
+    EXPECT_EQ(1u, removed);
+    EXPECT_EQ(0, shmds_hashmap_freeze(ii));
+    EXPECT_EQ(-EROFS, shmds_hashmap_put_ii(ii, 1, 1));
+    shmds_hashmap_close(ii);
+    shmds_hashmap_t *ro = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_hashmap_open_read_only(nullptr, 0, 0, &ro));  // anonymous: no file
+
+    char kbuf[8], buf[8];
+    std::size_t klen = 0, len = 0;
+    const void *bkeys[1] = {"k"};
+    const std::size_t bkl[1] = {1};
+    const void *bvals[1] = {"v"};
+    const std::size_t bvl[1] = {1};
+    void *bufs[1] = {buf};
+    const std::size_t bsz[1] = {sizeof buf};
+    std::size_t blen[1];
+    shmds_hashmap_config_t bc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 64);
+    shmds_hashmap_t *bb = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bc, &bb));
+    EXPECT_EQ(1, shmds_hashmap_put_batch_bb(bb, bkeys, bkl, bvals, bvl, 1, res));
+    EXPECT_EQ(1, shmds_hashmap_get_batch_bb(bb, bkeys, bkl, 1, bufs, bsz, blen, res));
+    ASSERT_EQ(0, shmds_hashmap_cursor_create(bb, &cur));
+    EXPECT_EQ(1, shmds_hashmap_cursor_next_bb(cur, kbuf, sizeof kbuf, &klen, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_hashmap_cursor_seek_b(cur, "k", 1));
+    shmds_hashmap_cursor_destroy(cur);
+    EXPECT_EQ(0, shmds_hashmap_cas_take_bb(bb, "k", 1, "v", 1));
+    EXPECT_EQ(0, shmds_hashmap_remove_batch_b(bb, bkeys, bkl, 1, res));
+    shmds_hashmap_close(bb);
+
+    shmds_hashmap_config_t ic = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_BYTES, 64);
+    shmds_hashmap_t *ib = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &ic, &ib));
+    EXPECT_EQ(1, shmds_hashmap_put_batch_ib(ib, keys, bvals, bvl, 1, res));
+    EXPECT_EQ(1, shmds_hashmap_get_batch_ib(ib, keys, 1, bufs, bsz, blen, res));
+    ASSERT_EQ(0, shmds_hashmap_cursor_create(ib, &cur));
+    EXPECT_EQ(1, shmds_hashmap_cursor_next_ib(cur, &k, buf, sizeof buf, &len));
+    shmds_hashmap_cursor_destroy(cur);
+    EXPECT_EQ(0, shmds_hashmap_cas_take_ib(ib, 1, "v", 1));
+    shmds_hashmap_close(ib);
+
+    shmds_hashmap_config_t bic = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT64, 64);
+    shmds_hashmap_t *bi = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bic, &bi));
+    EXPECT_EQ(1, shmds_hashmap_put_batch_bi(bi, bkeys, bkl, vals, 1, res));
+    EXPECT_EQ(1, shmds_hashmap_get_batch_bi(bi, bkeys, bkl, 1, got, res));
+    EXPECT_EQ(1, shmds_hashmap_max_b(bi, "k", 1, 11, &v));
+    EXPECT_EQ(0, shmds_hashmap_min_b(bi, "k", 1, 12, &v));
+    ASSERT_EQ(0, shmds_hashmap_cursor_create(bi, &cur));
+    EXPECT_EQ(1, shmds_hashmap_cursor_next_bi(cur, kbuf, sizeof kbuf, &klen, &v));
+    shmds_hashmap_cursor_destroy(cur);
+    EXPECT_EQ(0, shmds_hashmap_cas_take_bi(bi, "k", 1, 11));
+    shmds_hashmap_close(bi);
+
+    double d[2] = {1.5, 2.5}, dout[2];
+    shmds_hashmap_config_t fc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_F64, 64);
+    shmds_hashmap_t *f = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &fc, &f));
+    EXPECT_EQ(2, shmds_hashmap_put_batch_if(f, keys, d, 2, res));
+    EXPECT_EQ(2, shmds_hashmap_get_batch_if(f, keys, 2, dout, res));
+    ASSERT_EQ(0, shmds_hashmap_cursor_create(f, &cur));
+    EXPECT_EQ(1, shmds_hashmap_cursor_next_if(cur, &k, dout));
+    shmds_hashmap_cursor_destroy(cur);
+    EXPECT_EQ(0, shmds_hashmap_cas_take_if(f, 1, 1.5));
+    shmds_hashmap_close(f);
+    shmds_hashmap_config_t bfc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_F64, 64);
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bfc, &f));
+    EXPECT_EQ(1, shmds_hashmap_put_batch_bf(f, bkeys, bkl, d, 1, res));
+    EXPECT_EQ(1, shmds_hashmap_get_batch_bf(f, bkeys, bkl, 1, dout, res));
+    ASSERT_EQ(0, shmds_hashmap_cursor_create(f, &cur));
+    EXPECT_EQ(1, shmds_hashmap_cursor_next_bf(cur, kbuf, sizeof kbuf, &klen, dout));
+    shmds_hashmap_cursor_destroy(cur);
+    EXPECT_EQ(0, shmds_hashmap_cas_take_bf(f, "k", 1, 1.5));
+    shmds_hashmap_close(f);
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";

@@ -18,9 +18,11 @@
 
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace shmds::test;
@@ -104,9 +106,91 @@ TEST(HashMapProcs, ExactlyOneAddCasAndGetOrSetWinnerPerRound) {
     }
 }
 
+TEST(HashMapProcs, ExactlyOneCasTakeWinnerPerRound) {
+    MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 1000);
+    constexpr int kRounds = 100;
+    constexpr std::int64_t kWins = 500;
+    for (int r = 0; r < kRounds; ++r) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), r, 7));
+    run_racers(m.get(), [&](int) {
+        std::int64_t v;
+        for (int r = 0; r < kRounds; ++r) {
+            const int rc = shmds_hashmap_cas_take_ii(m.get(), r, 7);
+            CHILD_CHECK(rc == 0 || rc == -ENOENT);
+            if (rc == 0) CHILD_CHECK(shmds_hashmap_incr_i(m.get(), kWins + r, &v) == 0);
+        }
+        return 0;
+    });
+    for (int r = 0; r < kRounds; ++r) {
+        EXPECT_EQ(1, get_ii(m.get(), kWins + r)) << "round " << r;
+        EXPECT_EQ(std::nullopt, get_ii(m.get(), r));
+    }
+}
+
+TEST(HashMapProcs, MaxAndMinFromManyProcessesEndAtTheTrueExtremes) {
+    MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT32, 100, 2);
+    constexpr int kKeys = 8, kCalls = 3000;
+    // Each process's numbers for key k: a fixed pseudo-random sequence, so the parent
+    // knows the true extremes.
+    auto value = [](int id, int i, int k) {
+        std::uint64_t x = std::uint64_t(id * 1000003 + i * 7919 + k * 104729) * 0x9e3779b97f4a7c15ull;
+        return std::int64_t(x >> 40) - (std::int64_t(1) << 23);
+    };
+    run_racers(m.get(), [&](int id) {
+        std::int64_t out;
+        for (int i = 0; i < kCalls; ++i) {
+            const int k = i % kKeys;
+            CHILD_CHECK(shmds_hashmap_max_i(m.get(), k, value(id, i, k), &out) >= 0);
+            CHILD_CHECK(out >= value(id, i, k));
+            CHILD_CHECK(shmds_hashmap_min_i(m.get(), 100 + k, value(id, i, k), &out) >= 0);
+            CHILD_CHECK(out <= value(id, i, k));
+        }
+        return 0;
+    });
+    for (int k = 0; k < kKeys; ++k) {
+        std::int64_t hi = INT64_MIN, lo = INT64_MAX;
+        for (int id = 0; id < kProcs; ++id)
+            for (int i = k; i < kCalls; i += kKeys) {
+                hi = std::max(hi, value(id, i, k));
+                lo = std::min(lo, value(id, i, k));
+            }
+        EXPECT_EQ(hi, get_ii(m.get(), k));
+        EXPECT_EQ(lo, get_ii(m.get(), 100 + k));
+    }
+}
+
+TEST(HashMapProcs, FreezeStopsEveryWriterAndNothingChangesAfterIt) {
+    MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 100000, 4);
+    std::vector<pid_t> pids;
+    for (int id = 0; id < kProcs; ++id)
+        pids.push_back(fork_child([&, id] {
+            std::int64_t v;
+            for (std::int64_t i = 0;; ++i) {
+                int rc = shmds_hashmap_incr_i(m.get(), id, &v);
+                if (rc == 0) rc = shmds_hashmap_put_ii(m.get(), 1000 + id * 20000 + i % 20000, i);
+                if (rc == -EROFS) return 0;
+                CHILD_CHECK(rc == 0);
+            }
+        }));
+    std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(0, shmds_hashmap_freeze(m.get()));
+    // Nothing is in flight any more: what the map holds now is final.
+    const std::uint64_t size = stats(m.get()).size;
+    std::int64_t counts[kProcs];
+    for (int id = 0; id < kProcs; ++id) counts[id] = get_ii(m.get(), id).value_or(0);
+    for (pid_t p : pids) {
+        const ChildExit e = wait_child(p, 30s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+    EXPECT_EQ(size, stats(m.get()).size);
+    for (int id = 0; id < kProcs; ++id) {
+        EXPECT_EQ(counts[id], get_ii(m.get(), id).value_or(0));
+        EXPECT_GT(counts[id], 0) << "the writers ran before the freeze";
+    }
+}
+
 // ------------------------------------------------------------------ crash matrix
 
-enum class Op { put_new, put_existing, remove };
+enum class Op { put_new, put_existing, remove, cas_take, clear, put_batch };
 
 struct CrashCase {
     const char *failpoint;
@@ -155,6 +239,21 @@ TEST_P(HashMapCrashMatrix, WriterKilledAtTheFailpointLeavesTheMapWhole) {
             case Op::put_new: rc = put_bb(m.get(), key(100), kChanged); break;
             case Op::put_existing: rc = put_bb(m.get(), key(3), kChanged); break;
             case Op::remove: rc = shmds_hashmap_remove_b(m.get(), key(2).data(), key(2).size()); break;
+            case Op::cas_take: {
+                const std::string &v = model.at(key(2));
+                rc = shmds_hashmap_cas_take_bb(m.get(), key(2).data(), key(2).size(), v.data(), v.size());
+                break;
+            }
+            case Op::clear: rc = shmds_hashmap_clear(m.get(), nullptr); break;
+            case Op::put_batch: {  // key(100) first, then key(101): one shard, input order
+                const std::string k0 = key(100), k1 = key(101);
+                const void *ks[2] = {k0.data(), k1.data()};
+                const std::size_t kl[2] = {k0.size(), k1.size()};
+                const void *vs[2] = {kChanged.data(), kChanged.data()};
+                const std::size_t vl[2] = {kChanged.size(), kChanged.size()};
+                rc = shmds_hashmap_put_batch_bb(m.get(), ks, kl, vs, vl, 2, nullptr);
+                break;
+            }
         }
         std::fprintf(stderr, "child: the call returned %d instead of dying at %s\n", rc,
                      cc.failpoint);
@@ -166,7 +265,9 @@ TEST_P(HashMapCrashMatrix, WriterKilledAtTheFailpointLeavesTheMapWhole) {
 
     // A reader first: it finds the write window open, goes through the lock, takes
     // over from the dead writer, and reads the repaired state.
-    EXPECT_EQ(kLong + "5", get_bb(m.get(), key(5)));
+    EXPECT_EQ(cc.op == Op::clear && cc.committed ? std::nullopt
+                                                 : std::optional<std::string>(kLong + "5"),
+              get_bb(m.get(), key(5)));
     EXPECT_LE(ms_since(death), 100.0) << "read after the death";
     const auto write_start = std::chrono::steady_clock::now();
     ASSERT_EQ(0, put_bb(m.get(), "parent", "p")) << shmds_last_error();
@@ -175,16 +276,21 @@ TEST_P(HashMapCrashMatrix, WriterKilledAtTheFailpointLeavesTheMapWhole) {
     if (cc.committed) {
         if (cc.op == Op::put_existing) model[key(3)] = kChanged;
         if (cc.op == Op::put_new) model[key(100)] = kChanged;
-        if (cc.op == Op::remove) model.erase(key(2));
+        if (cc.op == Op::remove || cc.op == Op::cas_take) model.erase(key(2));
+        if (cc.op == Op::clear) model.clear();
+        if (cc.op == Op::put_batch) model[key(100)] = kChanged;  // the first key only
     }
     for (const auto &[k, v] : model) EXPECT_EQ(v, get_bb(m.get(), k)) << k;
-    EXPECT_EQ(cc.committed && cc.op == Op::put_new ? std::optional<std::string>(kChanged)
-                                                    : std::nullopt,
+    EXPECT_EQ(cc.committed && (cc.op == Op::put_new || cc.op == Op::put_batch)
+                  ? std::optional<std::string>(kChanged)
+                  : std::nullopt,
               get_bb(m.get(), key(100)));
+    EXPECT_EQ(std::nullopt, get_bb(m.get(), key(101))) << "a batch stops at its dead writer";
     const shmds_hashmap_stats_t st1 = stats(m.get());
     EXPECT_EQ(model.size() + 1, st1.size);
     EXPECT_EQ(st0.recoveries + 1, st1.recoveries) << "one takeover, counted once";
-    EXPECT_EQ(st0.arena_used + cc.arena_delta, st1.arena_used)
+    EXPECT_EQ(cc.op == Op::clear && cc.committed ? 0 : st0.arena_used + cc.arena_delta,
+              st1.arena_used)
         << "the arena holds exactly the live blocks";
 
     // The free lists and table still work: fill, read back, then empty the map; every
@@ -207,13 +313,41 @@ INSTANTIATE_TEST_SUITE_P(
                       CrashCase{"hashmap.remove.tag_cleared", Op::remove, false},
                       CrashCase{"hashmap.write.committed", Op::put_existing, true},
                       // key(2) (22 bytes) and its value (42 bytes) held a 32- and a 64-byte block.
-                      CrashCase{"hashmap.write.committed", Op::remove, true, -(32 + 64)}),
+                      CrashCase{"hashmap.write.committed", Op::remove, true, -(32 + 64)},
+                      CrashCase{"hashmap.remove.tag_cleared", Op::cas_take, false},
+                      CrashCase{"hashmap.write.committed", Op::cas_take, true, -(32 + 64)},
+                      CrashCase{"hashmap.clear.emptied", Op::clear, false},
+                      CrashCase{"hashmap.write.committed", Op::clear, true},
+                      // The first key's insert committed (the grow before it too), the
+                      // window closed; the second key never started. key(100) is 24
+                      // bytes (a 32-byte block), kChanged 40 (64).
+                      CrashCase{"hashmap.batch.key_done", Op::put_batch, true, 32 + 64}),
     [](const ::testing::TestParamInfo<CrashCase> &info) {
         std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
         for (char &c : n)
             if (c == '.') c = '_';
         return n;
     });
+
+TEST(HashMapCrash, KilledMaxLeavesTheOldValue) {
+    if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
+    MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 64);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 10));
+    const pid_t pid = fork_child([&] {
+        arm("hashmap.minmax.value_set");
+        std::int64_t out;
+        shmds_hashmap_max_i(m.get(), 1, 50, &out);
+        return 3;
+    });
+    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
+    const auto death = std::chrono::steady_clock::now();
+    EXPECT_EQ(10, get_ii(m.get(), 1));
+    EXPECT_LE(ms_since(death), 100.0);
+    std::int64_t out;
+    EXPECT_EQ(1, shmds_hashmap_max_i(m.get(), 1, 20, &out));
+    EXPECT_EQ(20, out);
+    EXPECT_EQ(1u, stats(m.get()).recoveries);
+}
 
 TEST(HashMapCrash, KilledNewKeyInsertAfterTheGrowKeepsTheGrownTable) {
     // The grow commits on its own before the insert: a writer killed in the insert

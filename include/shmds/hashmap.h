@@ -108,6 +108,11 @@ typedef struct shmds_hashmap_stats {
     uint64_t shards;           /**< as created */
     uint64_t recoveries;       /**< dead writers taken over and rolled back */
     uint64_t segment_bytes;    /**< size of the whole mapping */
+    /* ---- added after the first version (struct_size says whether they are filled) */
+    uint64_t max_probe;        /**< the longest probe sequence: slots a get reads to find
+                                    the worst-placed key (1 = every key at its home slot).
+                                    Stays small under chosen keys: the hash is keyed */
+    uint64_t frozen;           /**< 1 once shmds_hashmap_freeze() was called, else 0 */
     uint64_t evictions;        /**< entries evicted to make room (SHMDS_HASHMAP_EVICT) */
     uint64_t expirations;      /**< expired entries reclaimed (by writers, flushes,
                                     pops and evictions) */
@@ -167,7 +172,8 @@ SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m);
 
 /**
  * Fill *out (set out->struct_size first); writes only its first struct_size bytes.
- * Reads counters without a lock.
+ * Reads counters without a lock. max_probe costs one lock-free pass over every live
+ * table (time in proportion to table_slots; keys are hashed again).
  * @return 0; -EINVAL (NULL, or struct_size below the first version's). Never blocks.
  */
 SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out);
@@ -176,10 +182,11 @@ SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out
  * Every write below takes the key's shard lock (see Blocking). Common codes: -EINVAL
  * (NULL handle or argument), SHMDS_EVARIANT (wrong shape for the map), -ERANGE (an
  * integer key or value does not fit its declared type), -E2BIG (a bytes key or value
- * longer than 4 GiB - 1, or than the largest arena block of a shard), SHMDS_ECORRUPT
- * (shared state damaged by a peer). Inserting verbs add -ENOSPC: the map (or the key's
- * shard) holds max_entries, or the arena has no block for the key or value; the
- * sentence says which. On any failure the map is unchanged.
+ * longer than 4 GiB - 1, or than the largest arena block of a shard), -EROFS (the map
+ * is frozen, or the handle was opened read-only: see shmds_hashmap_freeze()),
+ * SHMDS_ECORRUPT (shared state damaged by a peer). Inserting verbs add -ENOSPC: the map
+ * (or the key's shard) holds max_entries, or the arena has no block for the key or
+ * value; the sentence says which. On any failure the map is unchanged.
  */
 
 /** Insert or overwrite. @return 0 or a common code. */
@@ -552,6 +559,225 @@ SHMDS_API int shmds_hashmap_shift_bf(shmds_hashmap_t *m, void *key_buf, size_t k
  *   its own locked step: a process killed mid-drain leaves a map with some removed.
  */
 SHMDS_API int shmds_hashmap_drain(shmds_hashmap_t *m, uint64_t n, uint64_t *removed);
+
+/* ------------------------------------------------------ more atomic verbs */
+
+/**
+ * Compare and remove: remove the key only if its value equals `expected` (bytes: same
+ * length and bytes; f64: same 8 bytes). Atomic against every other writer: of N
+ * processes racing to take the same (key, value), exactly one succeeds.
+ * @return 0 (removed); -ECANCELED (the value differs: unchanged); -ENOENT (absent);
+ *   -EROFS (the map is frozen); common.
+ */
+SHMDS_API int shmds_hashmap_cas_take_ii(shmds_hashmap_t *m, int64_t key, int64_t expected);
+SHMDS_API int shmds_hashmap_cas_take_ib(shmds_hashmap_t *m, int64_t key, const void *expected,
+                                        size_t expected_len);
+SHMDS_API int shmds_hashmap_cas_take_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                        int64_t expected);
+SHMDS_API int shmds_hashmap_cas_take_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                        const void *expected, size_t expected_len);
+SHMDS_API int shmds_hashmap_cas_take_if(shmds_hashmap_t *m, int64_t key, double expected);
+SHMDS_API int shmds_hashmap_cas_take_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                        double expected);
+
+/**
+ * Monotonic counters on integer values: store max(stored, value) (or min), inserting
+ * `value` when the key is missing, and return the resulting value in *out. Atomic: N
+ * processes each calling max with their numbers leave exactly the largest.
+ * @return 1 (the map changed: inserted, raised or lowered); 0 (the stored value already
+ *   was at least (max) / at most (min) `value`: unchanged); -ERANGE (value or key out of
+ *   the declared type's range); -ENOSPC (a missing key cannot be inserted); -EROFS
+ *   (frozen); common.
+ */
+SHMDS_API int shmds_hashmap_max_i(shmds_hashmap_t *m, int64_t key, int64_t value, int64_t *out);
+SHMDS_API int shmds_hashmap_max_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                  int64_t value, int64_t *out);
+SHMDS_API int shmds_hashmap_min_i(shmds_hashmap_t *m, int64_t key, int64_t value, int64_t *out);
+SHMDS_API int shmds_hashmap_min_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                  int64_t value, int64_t *out);
+
+/* ---------------------------------------------------------------- batches
+ * Many keys in one call: the keys are grouped by shard and each shard's lock is taken
+ * once for all of its keys (gets take no lock). Not atomic across keys: each key's
+ * change commits on its own, in shard order, and readers may see some done before
+ * others. A process killed mid-batch leaves every key before the one it was changing
+ * done and the rest untouched. Arrays hold n elements; bytes keys and values come as an
+ * array of pointers and an array of lengths.
+ *
+ * results (n ints, may be NULL for put and remove): each key's own code, as the
+ * single-key verb returns it (0, -ENOENT, -ENOSPC, -ERANGE for that key, ...).
+ * @return the number of keys that succeeded (get: were found), 0 ..= n; or a code for
+ *   the whole call, with nothing done: -EINVAL (NULL handle, or a NULL array with n > 0,
+ *   or n > INT_MAX), SHMDS_EVARIANT (wrong shape), -ENOMEM, -EROFS (read-only handle).
+ */
+SHMDS_API int shmds_hashmap_put_batch_ii(shmds_hashmap_t *m, const int64_t *keys,
+                                         const int64_t *values, size_t n, int *results);
+SHMDS_API int shmds_hashmap_put_batch_ib(shmds_hashmap_t *m, const int64_t *keys,
+                                         const void *const *values, const size_t *value_lens,
+                                         size_t n, int *results);
+SHMDS_API int shmds_hashmap_put_batch_bi(shmds_hashmap_t *m, const void *const *keys,
+                                         const size_t *key_lens, const int64_t *values,
+                                         size_t n, int *results);
+SHMDS_API int shmds_hashmap_put_batch_bb(shmds_hashmap_t *m, const void *const *keys,
+                                         const size_t *key_lens, const void *const *values,
+                                         const size_t *value_lens, size_t n, int *results);
+SHMDS_API int shmds_hashmap_put_batch_if(shmds_hashmap_t *m, const int64_t *keys,
+                                         const double *values, size_t n, int *results);
+SHMDS_API int shmds_hashmap_put_batch_bf(shmds_hashmap_t *m, const void *const *keys,
+                                         const size_t *key_lens, const double *values,
+                                         size_t n, int *results);
+
+/** Remove many keys; results[i] is 0 or -ENOENT (or another code). */
+SHMDS_API int shmds_hashmap_remove_batch_i(shmds_hashmap_t *m, const int64_t *keys, size_t n,
+                                           int *results);
+SHMDS_API int shmds_hashmap_remove_batch_b(shmds_hashmap_t *m, const void *const *keys,
+                                           const size_t *key_lens, size_t n, int *results);
+
+/**
+ * Get many keys, without a lock. results (required) holds each key's found flag as a
+ * code: 0 (found: the value is in values[i], or in bufs[i] with lens[i] bytes),
+ * -ENOENT (absent: its outputs untouched), -ENOBUFS (bufs[i] of buf_sizes[i] bytes is
+ * too small: lens[i] = the length needed).
+ */
+SHMDS_API int shmds_hashmap_get_batch_ii(shmds_hashmap_t *m, const int64_t *keys, size_t n,
+                                         int64_t *values, int *results);
+SHMDS_API int shmds_hashmap_get_batch_ib(shmds_hashmap_t *m, const int64_t *keys, size_t n,
+                                         void *const *bufs, const size_t *buf_sizes,
+                                         size_t *lens, int *results);
+SHMDS_API int shmds_hashmap_get_batch_bi(shmds_hashmap_t *m, const void *const *keys,
+                                         const size_t *key_lens, size_t n, int64_t *values,
+                                         int *results);
+SHMDS_API int shmds_hashmap_get_batch_bb(shmds_hashmap_t *m, const void *const *keys,
+                                         const size_t *key_lens, size_t n, void *const *bufs,
+                                         const size_t *buf_sizes, size_t *lens, int *results);
+SHMDS_API int shmds_hashmap_get_batch_if(shmds_hashmap_t *m, const int64_t *keys, size_t n,
+                                         double *values, int *results);
+SHMDS_API int shmds_hashmap_get_batch_bf(shmds_hashmap_t *m, const void *const *keys,
+                                         const size_t *key_lens, size_t n, double *values,
+                                         int *results);
+
+/* ------------------------------------------------------------ whole map */
+
+/**
+ * Grow the live tables now so that `entries` entries fit without a table rebuild (each
+ * shard grows for its share, entries / shards rounded up). Never shrinks; a later
+ * remove that leaves a table a quarter full may shrink it again.
+ * @return 0; -ENOSPC (entries > max_entries); -EROFS (frozen or read-only); -EINVAL;
+ *   SHMDS_ECORRUPT. Takes each shard's lock in turn; a grow holds it for one pass.
+ */
+SHMDS_API int shmds_hashmap_reserve(shmds_hashmap_t *m, uint64_t entries);
+
+/**
+ * Remove every entry and return the arena, shard by shard (each shard in one atomic
+ * step: a process killed inside leaves that shard whole or empty). Cursors walking a
+ * cleared shard report -ESTALE.
+ * @param removed  receives how many entries were removed (may be NULL).
+ * @return 0; -EROFS (frozen or read-only); -EINVAL; SHMDS_ECORRUPT. Takes each shard's
+ *   lock in turn.
+ */
+SHMDS_API int shmds_hashmap_clear(shmds_hashmap_t *m, uint64_t *removed);
+
+/**
+ * Seal the map for good: from now on every write (put, remove, counters, batches,
+ * reserve, clear, ...) through any handle fails with -EROFS and a shmds_last_error()
+ * sentence saying the map is frozen; reads go on without any lock traffic. Returns once
+ * no write is in flight anywhere (it passes through every shard's lock, taking over a
+ * dead writer). A frozen file can then be opened with shmds_hashmap_open_read_only().
+ * Idempotent; a process killed inside leaves writes refused, and calling it again
+ * finishes the seal.
+ * @return 0; -EINVAL; SHMDS_ECORRUPT.
+ */
+SHMDS_API int shmds_hashmap_freeze(shmds_hashmap_t *m);
+
+/**
+ * Attach to a frozen map mapped PROT_READ (the file opened O_RDONLY, so read permission
+ * is enough). Reads, cursors and stats work; every write returns -EROFS without touching
+ * the mapping. Arguments as shmds_hashmap_open().
+ * @return 0; -EPERM (the map is not frozen); the codes of shmds_hashmap_open().
+ */
+SHMDS_API int shmds_hashmap_open_read_only(const shmds_options_t *opts, int key_type,
+                                           int value_type, shmds_hashmap_t **out);
+
+/* ---------------------------------------------------------------- cursors
+ * An independent position in the map: several cursors may walk one map, each at its
+ * own pace, while other threads and processes read and write. A cursor walks the
+ * shards in order and each live table slot by slot, reading without a lock, and
+ * returns every entry present for the whole walk exactly once (entries added or
+ * removed meanwhile may or may not appear). Removal while iterating is safe: a remove
+ * never moves another entry, and while a handle has a cursor, removes through that
+ * handle do not shrink tables (the first remove after its last cursor is destroyed
+ * does). A table rebuild in the shard being walked (a grow, a shrink caused through
+ * another handle or process, a tombstone compaction, a clear) would move entries under
+ * the cursor: the cursor then reports -ESTALE (from then on, until reset) instead of
+ * skipping or repeating an entry. shmds_hashmap_reserve() before a walk that inserts
+ * avoids grows. A cursor belongs to its handle: destroy it before closing the handle;
+ * one cursor must not be used by two threads at once. Never blocks (a read that finds
+ * a writer stuck mid-change goes through its lock once, as get does).
+ */
+
+/** Opaque cursor. */
+typedef struct shmds_hashmap_cursor shmds_hashmap_cursor_t;
+
+/** A cursor at the start of the map. @return 0; -EINVAL; -ENOMEM. */
+SHMDS_API int shmds_hashmap_cursor_create(shmds_hashmap_t *m, shmds_hashmap_cursor_t **out);
+
+/** Free a cursor (NULL is allowed). */
+SHMDS_API void shmds_hashmap_cursor_destroy(shmds_hashmap_cursor_t *c);
+
+/** Back to the start; clears -ESTALE. @return 0; -EINVAL. */
+SHMDS_API int shmds_hashmap_cursor_reset(shmds_hashmap_cursor_t *c);
+
+/**
+ * Position on a key so that the next call returns it first, then the entries after it
+ * in cursor order. Clears -ESTALE.
+ * @return 0; -ENOENT (absent: the cursor unchanged); -EINVAL; SHMDS_EVARIANT; -ERANGE.
+ */
+SHMDS_API int shmds_hashmap_cursor_seek_i(shmds_hashmap_cursor_t *c, int64_t key);
+SHMDS_API int shmds_hashmap_cursor_seek_b(shmds_hashmap_cursor_t *c, const void *key,
+                                          size_t key_len);
+
+/**
+ * The next entry, one at a time. Key outputs or value outputs may all be NULL to walk
+ * only values or only keys.
+ * @return 1 (an entry: outputs filled); 0 (the end: stays there until reset); -ESTALE
+ *   (the shard was rebuilt under the cursor: reset it); -ENOBUFS (a bytes output is
+ *   too small: *key_len / *len = the length needed; the cursor stays on the entry);
+ *   -EINVAL; SHMDS_EVARIANT; SHMDS_ECORRUPT.
+ */
+SHMDS_API int shmds_hashmap_cursor_next_ii(shmds_hashmap_cursor_t *c, int64_t *key,
+                                           int64_t *value);
+SHMDS_API int shmds_hashmap_cursor_next_ib(shmds_hashmap_cursor_t *c, int64_t *key, void *buf,
+                                           size_t buf_size, size_t *len);
+SHMDS_API int shmds_hashmap_cursor_next_bi(shmds_hashmap_cursor_t *c, void *key_buf,
+                                           size_t key_buf_size, size_t *key_len,
+                                           int64_t *value);
+SHMDS_API int shmds_hashmap_cursor_next_bb(shmds_hashmap_cursor_t *c, void *key_buf,
+                                           size_t key_buf_size, size_t *key_len, void *buf,
+                                           size_t buf_size, size_t *len);
+SHMDS_API int shmds_hashmap_cursor_next_if(shmds_hashmap_cursor_t *c, int64_t *key,
+                                           double *value);
+SHMDS_API int shmds_hashmap_cursor_next_bf(shmds_hashmap_cursor_t *c, void *key_buf,
+                                           size_t key_buf_size, size_t *key_len,
+                                           double *value);
+
+/**
+ * Up to max_items entries in one call, any map shape: keys packed one after another
+ * into keys (keys_size bytes) with their lengths in key_lens, values likewise. Integer
+ * keys and values come as 8-byte int64_t and f64 values as 8-byte doubles, so with an
+ * integer shape and 8-aligned buffers the buffers are arrays of those. Pass keys,
+ * key_lens (and keys_size 0) all NULL to skip keys, or the three value arguments to
+ * skip values.
+ * @return how many entries were copied, 0 ..= max_items (0 at the end); an entry that
+ *   does not fit what is left of the buffers ends the batch and comes first next time;
+ *   -ENOBUFS (not even the first entry fits: key_lens[0] / value_lens[0] = its
+ *   lengths); -ESTALE as above (entries copied before the rebuild was seen are returned
+ *   first, -ESTALE on the next call); -EINVAL (NULL cursor, a buffer NULL with a nonzero
+ *   size, or max_items > INT_MAX); SHMDS_ECORRUPT.
+ */
+SHMDS_API int shmds_hashmap_cursor_next_batch(shmds_hashmap_cursor_t *c, void *keys,
+                                              size_t keys_size, size_t *key_lens, void *values,
+                                              size_t values_size, size_t *value_lens,
+                                              size_t max_items);
 
 #ifdef __cplusplus
 }

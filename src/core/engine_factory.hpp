@@ -42,10 +42,28 @@ struct EngineFactory {
     template <class Engine, class Prepare>
     static int make(bool create, const shmds_options_t *opts, const char *noun,
                     std::unique_ptr<Engine> &out, Prepare &&prepare) {
+        return build(create ? Access::create : Access::open, opts, noun, out, prepare);
+    }
+
+    // Attach to an existing segment mapped PROT_READ (segment_open's read_only): for an
+    // engine that can seal its segment against writes and never stores into it after.
+    template <class Engine, class Prepare>
+    static int make_read_only(const shmds_options_t *opts, const char *noun,
+                              std::unique_ptr<Engine> &out, Prepare &&prepare) {
+        return build(Access::open_read_only, opts, noun, out, prepare);
+    }
+
+private:
+    enum class Access { create, open, open_read_only };
+    template <class Engine, class Prepare>
+    static int build(Access access, const shmds_options_t *opts, const char *noun,
+                     std::unique_ptr<Engine> &out, Prepare &prepare) {
         std::unique_ptr<Engine> e(new (std::nothrow) Engine());
         if (!e) return fail(-ENOMEM, "out of memory for a {} handle", noun);
         prepare(*e);
-        int r = create ? segment_create(opts, *e, e->segment_) : segment_open(opts, *e, e->segment_);
+        int r = access == Access::create
+                    ? segment_create(opts, *e, e->segment_)
+                    : segment_open(opts, *e, e->segment_, access == Access::open_read_only);
         if (r) return r;
         e->bind(e->segment_.base());
         out = std::move(e);

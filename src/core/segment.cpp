@@ -210,8 +210,10 @@ int reserve(int fd, std::size_t size, const std::string &where) {
     return 0;
 }
 
-int map(int fd, std::size_t size, const std::string &where, std::uint8_t **out) {
-    void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+int map(int fd, std::size_t size, const std::string &where, std::uint8_t **out,
+        bool read_only = false) {
+    void *p = mmap(nullptr, size, read_only ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED,
+                   fd, 0);
     if (p == MAP_FAILED) return sys_fail(errno, where, "mmap");
     *out = static_cast<std::uint8_t *>(p);
     return 0;
@@ -236,7 +238,7 @@ private:
 // exclusive flock so racing creators serialise and all end up on one object.
 int create_or_attach_fd(int fd, const std::string &where, SegmentClient &client,
                         const SegmentShape *desc, std::uint8_t **base, std::size_t *size,
-                        bool *created, bool *tried_init = nullptr) {
+                        bool *created, bool *tried_init = nullptr, bool read_only = false) {
     FlockGuard lock(fd, desc ? LOCK_EX : LOCK_SH);
     struct stat st;
     if (fstat(fd, &st) != 0) return sys_fail(errno, where, "fstat");
@@ -285,14 +287,14 @@ int create_or_attach_fd(int fd, const std::string &where, SegmentClient &client,
     }
     // Attach only.
     std::size_t n = std::size_t(st.st_size);
-    if (int r = map(fd, n, where, base)) return r;
+    if (int r = map(fd, n, where, base, read_only)) return r;
     *size = n;
     *created = false;
     return validate(*base, n, client, where);
 }
 
 int open_path(const Options &o, bool create, const std::string &where, int *fd_out,
-              bool *we_made_it) {
+              bool *we_made_it, bool read_only = false) {
     const char *path = o.name.c_str();
     for (int attempt = 0; attempt < kOpenRetries; ++attempt) {
         if (create) {
@@ -312,7 +314,7 @@ int open_path(const Options &o, bool create, const std::string &where, int *fd_o
             if (errno != EEXIST) return sys_fail(errno, where, "open(O_CREAT|O_EXCL)");
             if (o.flags & SHMDS_EXCL) return fail(-EEXIST, "{}: already exists", where);
         }
-        int fd = ::open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        int fd = ::open(path, (read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
             *fd_out = fd;
             *we_made_it = false;
@@ -455,7 +457,8 @@ int segment_create(const shmds_options_t *opts, SegmentClient &client, Segment &
     return 0;
 }
 
-int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &out) {
+int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &out,
+                 bool read_only) {
     Options o;
     if (int r = read_options(opts, o)) return r;
     std::string where = where_of(o);
@@ -466,7 +469,7 @@ int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &ou
     switch (o.backing) {
         case SHMDS_BACKING_PATH: {
             bool made = false;
-            if (int r = open_path(o, false, where, &fd, &made)) return r;
+            if (int r = open_path(o, false, where, &fd, &made, read_only)) return r;
             break;
         }
         case SHMDS_BACKING_FD:
@@ -495,7 +498,7 @@ int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &ou
         break;
     }
     if (int r = create_or_attach_fd(fd, where, client, nullptr, &seg.base_, &seg.size_,
-                                    &seg.created_))
+                                    &seg.created_, nullptr, read_only))
         return r;
     if (o.backing == SHMDS_BACKING_FD)
         if (int r = check_fd_seals(fd, where, o, true)) return r;

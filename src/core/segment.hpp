@@ -66,7 +66,7 @@ public:
 
 private:
     friend int segment_create(const shmds_options_t *, SegmentClient &, Segment &);
-    friend int segment_open(const shmds_options_t *, SegmentClient &, Segment &);
+    friend int segment_open(const shmds_options_t *, SegmentClient &, Segment &, bool);
     void reset() noexcept;
 
     std::uint8_t *base_ = nullptr;
@@ -85,6 +85,9 @@ private:
 int segment_create(const shmds_options_t *opts, SegmentClient &client, Segment &out);
 
 // Attach to an existing segment (PATH or FD backing only), validating everything.
-int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &out);
+// read_only: open the file O_RDONLY and map it PROT_READ (any store into it faults);
+// the engine must know never to write, not even a lock word.
+int segment_open(const shmds_options_t *opts, SegmentClient &client, Segment &out,
+                 bool read_only = false);
 
 }  // namespace shmds::core

@@ -87,6 +87,7 @@ void HashMap::bind(std::uint8_t *base) noexcept {
         shards_[i] = Shard(base, &ctl[i], base + geom_.shard_data_off + i * geom_.shard_data_size,
                            &geom_, seed, &segment_.header().recoveries);
         shards_[i].set_clock(&clock_);
+        shards_[i].set_shrink_hold(&open_cursors_);
     }
 }
 
@@ -97,6 +98,7 @@ std::uint64_t HashMap::remaining_ms(std::uint64_t expire) const noexcept {
 }
 
 int HashMap::flush_expired(std::uint64_t *removed) noexcept {
+    if (read_only_) return refuse_read_only();
     // Each shard in steps of a few thousand slots, so a reader of the shard never waits
     // long behind the sweep; the first step starts the shard's pass from slot 0.
     constexpr std::uint64_t kStep = 4096;
@@ -113,6 +115,7 @@ int HashMap::flush_expired(std::uint64_t *removed) noexcept {
 }
 
 int HashMap::flush_expired_partial(std::uint64_t max_slots, std::uint64_t *removed) noexcept {
+    if (read_only_) return refuse_read_only();
     std::uint64_t left = max_slots;
     while (left > 0) {
         Shard &s = shards_[flush_shard_ % geom_.shards];
@@ -135,6 +138,7 @@ int HashMap::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
     if (!evicting())
         return core::fail(-EINVAL, "pop, shift and drain need a map created with "
                                    "SHMDS_HASHMAP_EVICT");
+    if (read_only_) return refuse_read_only();
     for (std::uint64_t k = 0; k < geom_.shards; ++k) {
         const std::uint64_t i = (pop_shard_ + k) % geom_.shards;
         const int r = shards_[i].evict_entry(newest, key, val);
@@ -160,7 +164,7 @@ int HashMap::incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept {
     const int bits = geom_.variant.value == ElemType::int16   ? 16
                      : geom_.variant.value == ElemType::int32 ? 32
                                                               : 64;
-    return at(key, [&](Shard &s, auto h) { return s.incr_by(h, key, delta, bits, out); });
+    return at_writer(key, [&](Shard &s, auto h) { return s.incr_by(h, key, delta, bits, out); });
 }
 
 int HashMap::stats(Stats &s) noexcept {
@@ -180,6 +184,11 @@ int HashMap::stats(Stats &s) noexcept {
         s.arena_used += snap.arena_used;
         s.evictions += snap.evictions;
         s.expirations += snap.expirations;
+    }
+    s.frozen = map_control()->frozen.load(std::memory_order_acquire) == kWritable ? 0 : 1;
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) {
+        const std::uint64_t p = shards_[i].max_probe();
+        if (p > s.max_probe) s.max_probe = p;
     }
     s.default_ttl_ms = geom_.default_ttl_ms;
     s.flags = geom_.flags;

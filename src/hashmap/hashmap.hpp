@@ -26,7 +26,17 @@ struct Config {
 struct Stats {
     std::uint64_t size, max_entries, table_slots, table_slots_max, tombstones, resizes;
     std::uint64_t arena_capacity, arena_used, shards, recoveries, segment_bytes;
+    std::uint64_t max_probe, frozen;
     std::uint64_t evictions, expirations, default_ttl_ms, flags;
+};
+
+// One key of a batch: the adapter fills key (and val or out) and a nonzero result for a
+// key it refused; the engine sets result (0 or a code) for the others.
+struct BatchItem {
+    Span key;
+    Span val;
+    OutBuf *out = nullptr;
+    int result = 0;
 };
 
 class HashMap final : public core::SegmentClient {
@@ -36,6 +46,9 @@ public:
     // wanted_variant: a Variant word, or 0 for any.
     static int open(const shmds_options_t *opts, std::uint32_t wanted_variant,
                     std::unique_ptr<HashMap> &out);
+    // Map a frozen map's file PROT_READ. -EPERM if it is not frozen (sealed).
+    static int open_read_only(const shmds_options_t *opts, std::uint32_t wanted_variant,
+                              std::unique_ptr<HashMap> &out);
 
     Variant variant() const noexcept { return geom_.variant; }
 
@@ -50,24 +63,54 @@ public:
     }
     int write(Span key, Span val, WriteMode mode, OutBuf *old,
               std::uint64_t ttl_ms = kDefaultTtl) noexcept {
-        return at(key, [&](Shard &s, auto h) { return s.write(h, key, val, mode, old, ttl_ms); });
+        return at_writer(key,
+                         [&](Shard &s, auto h) { return s.write(h, key, val, mode, old, ttl_ms); });
     }
     int remove(Span key, OutBuf *old) noexcept {
-        return at(key, [&](Shard &s, auto h) { return s.remove(h, key, old); });
+        return at_writer(key, [&](Shard &s, auto h) { return s.remove(h, key, old); });
     }
     int cas(Span key, Span expected, Span desired) noexcept {
-        return at(key, [&](Shard &s, auto h) { return s.cas(h, key, expected, desired); });
+        return at_writer(key, [&](Shard &s, auto h) { return s.cas(h, key, expected, desired); });
+    }
+    int cas_take(Span key, Span expected) noexcept {
+        return at_writer(key, [&](Shard &s, auto h) { return s.cas_take(h, key, expected); });
     }
     int get_or_set(Span key, Span val, OutBuf *out) noexcept {
-        return at(key, [&](Shard &s, auto h) { return s.get_or_set(h, key, val, out); });
+        return at_writer(key, [&](Shard &s, auto h) { return s.get_or_set(h, key, val, out); });
     }
     // Integer values only (the adapter checks).
     int incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept;
+    int minmax(Span key, std::int64_t v, bool is_max, std::int64_t *out) noexcept {
+        return at_writer(key, [&](Shard &s, auto h) { return s.minmax(h, key, v, is_max, out); });
+    }
+
+    // Batches (batch.cpp): each returns how many keys succeeded (get: were found), or a
+    // code for the whole call (-ENOMEM, -EROFS on a read-only handle).
+    int put_batch(BatchItem *items, std::size_t n) noexcept;
+    int remove_batch(BatchItem *items, std::size_t n) noexcept;
+    int get_batch(BatchItem *items, std::size_t n) noexcept;
+
+    // Whole-map verbs (maintenance.cpp).
+    int reserve(std::uint64_t entries) noexcept;
+    int clear(std::uint64_t *removed) noexcept;
+    int freeze() noexcept;
+    bool read_only() const noexcept { return read_only_; }
+
+    // For cursors: while any is open, removes through this handle do not shrink.
+    void cursor_opened() noexcept { open_cursors_.fetch_add(1, std::memory_order_relaxed); }
+    void cursor_closed() noexcept { open_cursors_.fetch_sub(1, std::memory_order_relaxed); }
+    // The shards, and which one holds a key (its hash in *h).
+    std::uint64_t shard_count() const noexcept { return geom_.shards; }
+    Shard &shard_at(std::uint64_t i) noexcept { return shards_[i]; }
+    std::uint64_t locate(Span key, std::uint64_t *h) const noexcept {
+        *h = shards_[0].hash(key);
+        return geom_.shard_bits ? *h >> (64 - geom_.shard_bits) : 0;
+    }
 
     // TTL (design §7).
     std::uint64_t default_ttl_ms() const noexcept { return geom_.default_ttl_ms; }
     int set_expire(Span key, TtlChange how, std::uint64_t ttl_ms = 0) noexcept {
-        return at(key, [&](Shard &s, auto h) { return s.set_expire(h, key, how, ttl_ms); });
+        return at_writer(key, [&](Shard &s, auto h) { return s.set_expire(h, key, how, ttl_ms); });
     }
     // The remaining TTL now of an absolute expiry (0 stays 0 = never).
     std::uint64_t remaining_ms(std::uint64_t expire) const noexcept;
@@ -112,12 +155,32 @@ private:
         const std::uint64_t i = geom_.shard_bits ? h >> (64 - geom_.shard_bits) : 0;
         return f(shards_[i], h);
     }
+    // at() for a writer: a read-only mapping must never reach a shard lock (a store
+    // there would fault), so it is refused before.
+    template <typename F>
+    int at_writer(Span key, F &&f) noexcept {
+        if (read_only_) return refuse_read_only();
+        return at(key, static_cast<F &&>(f));
+    }
+    int refuse_read_only() const noexcept;
+    MapControl *map_control() const noexcept;
+
+    struct Grouping {
+        std::unique_ptr<std::uint64_t[]> hash;   // per item
+        std::unique_ptr<std::uint32_t[]> order;  // item indices, grouped by shard
+        std::unique_ptr<std::uint32_t[]> start;  // shard s's items: order[start[s] .. start[s+1])
+    };
+    int group_by_shard(BatchItem *items, std::size_t n, Grouping &g) noexcept;
+    template <typename Step>
+    int write_batch(BatchItem *items, std::size_t n, Step &&step) noexcept;
 
     core::Segment segment_;
     Geometry geom_{};
     Config requested_{};
     std::uint32_t wanted_variant_ = 0;
     std::unique_ptr<Shard[]> shards_;
+    bool read_only_ = false;
+    std::atomic<std::uint32_t> open_cursors_{0};
     Clock clock_;                 // the shards point here
     std::uint64_t pop_shard_ = 0;    // where the next pop/shift starts
     std::uint64_t flush_shard_ = 0;  // where the next partial flush continues

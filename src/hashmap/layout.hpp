@@ -79,9 +79,16 @@ const char *variant_name(std::uint32_t w) noexcept;
 
 // ---- shared structs ---------------------------------------------------------------
 
+// MapControl::frozen: writes are refused from kFreezing on; kSealed also says every
+// shard was found clean afterwards, which a read-only open requires (design §10).
+inline constexpr std::uint64_t kWritable = 0;
+inline constexpr std::uint64_t kFreezing = 1;
+inline constexpr std::uint64_t kSealed = 2;
+
 struct MapControl {
     std::uint64_t seed[2];  // the keyed hash's secret, from getrandom at creation
-    std::uint64_t reserved[6];
+    std::atomic<std::uint64_t> frozen;  // kWritable, kFreezing or kSealed; never goes back
+    std::uint64_t reserved[5];
 };
 static_assert(sizeof(MapControl) == kCacheLine);
 

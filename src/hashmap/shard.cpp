@@ -14,11 +14,6 @@ namespace shmds::hashmap {
 
 namespace {
 constexpr std::uint64_t kNone = ~std::uint64_t{0};
-// A reader that sees the write window open this many times in a row, or whose copy a
-// writer invalidates this many times, reads once under the lock instead (design §3):
-// a dead writer is taken over there, and a stream of writes cannot starve it.
-constexpr int kReadSpins = 2000;
-constexpr int kReadRetries = 64;
 
 std::uint64_t block_size(int cls) noexcept { return kMinBlock << cls; }
 
@@ -164,6 +159,7 @@ int Shard::get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) no
                               : finish_read(r, b, slot, exp, expire);
         ++tries;
     }
+    if (read_only_) return corrupt("a frozen hash map's shard is mid-change (damaged)");
     return get_locked(h, key, out, expire);
 }
 
@@ -454,14 +450,14 @@ int Shard::erase(WriteTxn &t, std::uint64_t slot) noexcept {
 void Shard::maybe_shrink(WriteTxn &t) noexcept {
     const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     if (cap <= kMinTable || ctl_->size.load(std::memory_order_relaxed) * 4 >= cap) return;
+    if (shrink_hold_ && shrink_hold_->load(std::memory_order_relaxed) != 0)
+        return;  // this handle's cursors are walking: a later remove shrinks (design §8)
     t.commit();  // the removal stands whatever happens to the shrink
     (void)rebuild(t, cap / 2);
 }
 
-// Lock, check the table words and probe: the start of every writer verb.
-#define LOCKED_PROBE(t, h, key, slot, free, found)                                       \
-    WriteTxn t(*this);                                                                   \
-    if (int r_ = t.status()) return r_;                                                  \
+// Check the table words and probe, the lock held: the start of every writer verb.
+#define PROBE_HELD(h, key, slot, free, found)                                            \
     const std::uint64_t b_ = ctl_->active.load(std::memory_order_relaxed);               \
     const std::uint64_t cap_ = ctl_->cap.load(std::memory_order_relaxed);                \
     if (b_ > 1 || !valid_cap(cap_)) return corrupt("a hash map shard's table words are damaged"); \
@@ -472,9 +468,22 @@ void Shard::maybe_shrink(WriteTxn &t) noexcept {
     Word *const e_ = found ? entry(b_, slot) : nullptr;                                  \
     (void)e_
 
+// Lock (refused on a frozen map), then PROBE_HELD.
+#define LOCKED_PROBE(t, h, key, slot, free, found)                                       \
+    WriteTxn t(*this);                                                                   \
+    if (int r_ = t.writable()) return r_;                                                \
+    PROBE_HELD(h, key, slot, free, found)
+
 int Shard::write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *old,
                  std::uint64_t ttl_ms) noexcept {
-    LOCKED_PROBE(t, h, key, slot, free, found);
+    WriteTxn t(*this);
+    if (int r = t.writable()) return r;
+    return write_locked(t, h, key, val, mode, old, ttl_ms);
+}
+
+int Shard::write_locked(WriteTxn &t, std::uint64_t h, Span key, Span val, WriteMode mode,
+                        OutBuf *old, std::uint64_t ttl_ms) noexcept {
+    PROBE_HELD(h, key, slot, free, found);
     if (found) {
         if (mode == WriteMode::add) return core::fail_static(-EEXIST, "the key is already present");
         if (old) {
@@ -498,7 +507,13 @@ int Shard::write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *ol
 }
 
 int Shard::remove(std::uint64_t h, Span key, OutBuf *old) noexcept {
-    LOCKED_PROBE(t, h, key, slot, free, found);
+    WriteTxn t(*this);
+    if (int r = t.writable()) return r;
+    return remove_locked(t, h, key, old);
+}
+
+int Shard::remove_locked(WriteTxn &t, std::uint64_t h, Span key, OutBuf *old) noexcept {
+    PROBE_HELD(h, key, slot, free, found);
     if (!found) return core::fail_static(-ENOENT, "no such key");
     if (old) {
         const int r = copy_value(e_, old);
@@ -561,6 +576,43 @@ int Shard::incr_by(std::uint64_t h, Span key, std::int64_t delta, int bits,
     return 0;
 }
 
+int Shard::cas_take(std::uint64_t h, Span key, Span expected) noexcept {
+    LOCKED_PROBE(t, h, key, slot, free, found);
+    if (!found) return core::fail_static(-ENOENT, "no such key");
+    const int eq = value_equals(e_, expected);
+    if (eq == kTorn) return corrupt("a hash map value is out of bounds");
+    if (!eq) return core::fail_static(-ECANCELED, "the value differs from the expected one");
+    if (int r = erase(t, slot)) return r;
+    maybe_shrink(t);
+    t.commit();
+    return 0;
+}
+
+int Shard::minmax(std::uint64_t h, Span key, std::int64_t v, bool is_max,
+                  std::int64_t *out) noexcept {
+    LOCKED_PROBE(t, h, key, slot, free, found);
+    if (!found) {
+        if (int r = insert(t, h, key, {&v, 8}, free)) return r;
+        t.commit();
+        *out = v;
+        return 1;
+    }
+    const std::uint64_t vlen = e_[kEntryWordLens].load(std::memory_order_relaxed) >> 32;
+    if (vlen != 8) return corrupt("a hash map counter is not 8 bytes long");
+    Word *w = &val_area(e_)[0];
+    const std::int64_t now = std::int64_t(w->load(std::memory_order_relaxed));
+    if (is_max ? v <= now : v >= now) {
+        *out = now;
+        return 0;  // nothing to write: the lock is released without opening the window
+    }
+    t.set(w, std::uint64_t(v));
+    SHMDS_FAILPOINT("hashmap.minmax.value_set");
+    t.commit();
+    *out = v;
+    return 1;
+}
+
 #undef LOCKED_PROBE
+#undef PROBE_HELD
 
 }  // namespace shmds::hashmap

@@ -90,9 +90,58 @@ public:
     // -ENOBUFS (a buffer too small: both lengths set, the entry stays), SHMDS_ECORRUPT.
     int evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept;
 
+    // ---- more verbs (shard_ops.cpp) ----
+    // Lock-held forms of write and remove, for a batch that holds the shard's lock
+    // across many keys; each commits its own change. 0/1 or a code as write()/remove(),
+    // with the same TTL (ttl_ms) and expiry rules: an expired entry of the key is
+    // reclaimed first and counts as absent.
+    int write_locked(WriteTxn &t, std::uint64_t h, Span key, Span val, WriteMode mode,
+                     OutBuf *old, std::uint64_t ttl_ms = kDefaultTtl) noexcept;
+    int remove_locked(WriteTxn &t, std::uint64_t h, Span key, OutBuf *old) noexcept;
+    // Remove only if the value equals `expected` (bytes compared). 0, -ECANCELED, -ENOENT.
+    int cas_take(std::uint64_t h, Span key, Span expected) noexcept;
+    // Monotonic counters: store max(stored, v) (or min); insert v when missing. *out =
+    // the resulting value; 1 if the map changed, 0 if the stored value already won.
+    int minmax(std::uint64_t h, Span key, std::int64_t v, bool is_max, std::int64_t *out) noexcept;
+    // Grow the live table so that `entries` fit without a rebuild. 0 or a code.
+    int reserve(std::uint64_t entries) noexcept;
+    // Remove every entry and return the arena: one committed step. *removed = how many.
+    int clear(std::uint64_t *removed) noexcept;
+    // The longest probe sequence (slots read to find a key) over the live table: one
+    // pass without a lock, approximate while writers change the shard.
+    std::uint64_t max_probe() const noexcept;
+    // Wait for any writer to finish (taking over a dead one); for freeze().
+    int quiesce() noexcept;
+
+    // ---- cursors (cursor.cpp, design §8) ----
+    // The shard's table generation: its rebuild count, bumped by every grow, shrink,
+    // compaction and clear.
+    std::uint64_t generation() const noexcept;
+    // From *slot on, the next full slot of the live table of generation `gen`: copies
+    // its key and value (either OutBuf may be null) and sets *slot past it. 1 found, 0
+    // past the table's end, -ESTALE (the generation changed), -ENOBUFS (*len set,
+    // nothing advanced), SHMDS_ECORRUPT.
+    // *gen == kAnyGeneration (a cursor at the start of a shard) adopts the current one.
+    static constexpr std::uint64_t kAnyGeneration = ~std::uint64_t{0};
+    int cursor_read(std::uint64_t *gen, std::uint64_t *slot, OutBuf *key, OutBuf *val) noexcept;
+    // The slot holding key and the generation it holds it in; 0 or -ENOENT.
+    int find_slot(std::uint64_t h, Span key, std::uint64_t *slot, std::uint64_t *gen) noexcept;
+
+    // A handle mapped read-only (a frozen file): reads never fall back to the lock.
+    void set_read_only() noexcept { read_only_ = true; }
+    // While *hold is nonzero (the handle's open cursors), removes through this handle
+    // do not shrink the table, so removing while iterating never invalidates its own
+    // cursors. Process-local: a dead process holds nothing.
+    void set_shrink_hold(const std::atomic<std::uint32_t> *hold) noexcept { shrink_hold_ = hold; }
+
 private:
     friend class WriteTxn;
     static constexpr int kTorn = 2;  // a bounds check failed: torn read or damage
+    // A reader that sees the write window open this many times in a row, or whose copy a
+    // writer invalidates this many times, reads once under the lock instead (design §3):
+    // a dead writer is taken over there, and a stream of writes cannot starve it.
+    static constexpr int kReadSpins = 2000;
+    static constexpr int kReadRetries = 64;
 
     std::uint64_t seg_off(const void *p) const noexcept {
         return std::uint64_t(static_cast<const std::uint8_t *>(p) - seg_base_);
@@ -132,6 +181,12 @@ private:
     int finish_read(int r, std::uint64_t b, std::uint64_t slot, std::uint64_t exp,
                     std::uint64_t *expire) noexcept;
     void wait_for_writer() noexcept;
+    int copy_key(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
+    // Run read(b, cap) -> code inside a seqlock window until it is not torn; like get():
+    // after too many failures, once under the lock (never for a read-only handle).
+    template <typename Read>
+    int read_stable(Read &&read) noexcept;
+    const Word *frozen_word() const noexcept;
 
     // TTL helpers (ttl.cpp). The absolute expiry for a TTL argument (0 = never).
     std::uint64_t expiry_for(std::uint64_t ttl_ms) const noexcept;
@@ -178,6 +233,8 @@ private:
     std::atomic<std::uint64_t> *recoveries_ = nullptr;
     const Clock *clock_ = &kRealClock;
     static const Clock kRealClock;
+    bool read_only_ = false;
+    const std::atomic<std::uint32_t> *shrink_hold_ = nullptr;
 };
 
 }  // namespace shmds::hashmap

@@ -11,6 +11,7 @@
 // window before any shared byte changes.
 #pragma once
 
+#include "core/error.hpp"
 #include "core/failpoint.hpp"
 #include "core/robust_mutex.hpp"
 #include "hashmap/shard.hpp"
@@ -42,6 +43,23 @@ public:
 
     // 0, or SHMDS_ECORRUPT when the lock word names the caller (sentence set).
     int status() const noexcept { return lock_.owns() ? 0 : SHMDS_ECORRUPT; }
+
+    // status(), or -EROFS once the map is frozen: every writer asks under the lock, so
+    // freeze() (which passes through every shard's lock after setting the flag) knows
+    // no write is in flight or can start when it returns.
+    int writable() const noexcept {
+        if (int r = status()) return r;
+        if (s_.frozen_word()->load(std::memory_order_acquire) != kWritable)
+            return core::fail_static(-EROFS, "the hash map is frozen: it is read-only for good");
+        return 0;
+    }
+
+    // Undo everything not yet committed (one key of a batch failed) and close the write
+    // window; the lock stays held and the next change opens a new window.
+    void rollback() noexcept {
+        s_.repair();
+        open_ = false;
+    }
 
     void open() noexcept {
         if (open_) return;
