@@ -1,8 +1,10 @@
 // The hash map's TTL and eviction through the public C API (hashmap.h "TTL" and
 // "Eviction"): expiry with an injected clock and across a reopen, the flushes, the
 // issue's exact eviction cases, marks taken without the lock and without a store,
-// pop/shift/drain order, order kept across table rebuilds, and the Zipf hit ratio
-// against an exact LRU. Crashes in the new steps are in test_hashmap_procs.cpp.
+// pop/shift/drain order, order kept across table rebuilds, the Zipf hit ratio against
+// an exact LRU, and both with the other verbs (batches, max/min, get_or_set, clear,
+// reserve, cursors, freeze and the read-only open). Crashes in the new steps are in
+// test_hashmap_procs.cpp.
 #include "hashmap_aging_model.hpp"
 #include "hashmap_helpers.hpp"
 
@@ -13,6 +15,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -22,6 +25,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace shmds::test;
 using namespace shmds::test::hm;
@@ -661,6 +665,210 @@ TEST(HashMapEvict, ZipfHitRatioIsNoWorseThanAnExactLru) {
     const double map_ratio = double(map_hits) / kRequests, lru_ratio = double(lru_hits) / kRequests;
     std::printf("zipf(0.99) hit ratio: map %.4f, exact LRU %.4f\n", map_ratio, lru_ratio);
     EXPECT_GE(map_hits, lru_hits);
+}
+
+// ------------------------------------------- TTL and eviction with the other verbs
+
+std::vector<std::int64_t> cursor_keys(shmds_hashmap_t *m) {
+    shmds_hashmap_cursor_t *c = nullptr;
+    EXPECT_EQ(0, shmds_hashmap_cursor_create(m, &c));
+    std::vector<std::int64_t> keys;
+    std::int64_t k = 0, v = 0;
+    int rc;
+    while ((rc = shmds_hashmap_cursor_next_ii(c, &k, &v)) == 1) keys.push_back(k);
+    EXPECT_EQ(0, rc) << shmds_errname(rc) << ": " << shmds_last_error();
+    shmds_hashmap_cursor_destroy(c);
+    std::sort(keys.begin(), keys.end());
+    return keys;
+}
+
+std::vector<std::int64_t> pop_all(shmds_hashmap_t *m) {
+    std::vector<std::int64_t> order;
+    std::int64_t k = 0, v = 0;
+    while (shmds_hashmap_pop_ii(m, &k, &v) == 0) order.push_back(k);
+    return order;
+}
+
+TEST(HashMapAgingWithOps, BatchPutMaxMinAndGetOrSetEvictAndTakeTheDefaultTtl) {
+    ManualClock clock;
+    MapPtr m = make_aging_map(I64, I64, 3, SHMDS_HASHMAP_EVICT, 500);
+    clock.attach(m.get());
+    const std::int64_t keys[5] = {1, 2, 3, 4, 5}, vals[5] = {10, 20, 30, 40, 50};
+    int res[5];
+    ASSERT_EQ(5, shmds_hashmap_put_batch_ii(m.get(), keys, vals, 5, res)) << shmds_last_error();
+    for (int r : res) EXPECT_EQ(0, r);
+    EXPECT_EQ(3u, stats(m.get()).size);
+    EXPECT_EQ(2u, stats(m.get()).evictions);
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 1));  // the oldest two went, as puts would
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 2));
+    EXPECT_EQ(500u, ttl_left(m.get(), 3));        // the map's default TTL
+    EXPECT_EQ(500u, ttl_left(m.get(), 5));
+
+    std::int64_t v = 0;
+    clock.now += 100;
+    ASSERT_EQ(1, shmds_hashmap_max_i(m.get(), 6, 60, &v));  // 3 was read above: 4 goes
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 4));
+    EXPECT_EQ(500u, ttl_left(m.get(), 6));  // a hit: 6 is kept next
+    ASSERT_EQ(1, shmds_hashmap_min_i(m.get(), 7, 70, &v));  // passes 5 and 6, wraps: 3 goes
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 3));
+    EXPECT_EQ(500u, ttl_left(m.get(), 7));
+    ASSERT_EQ(0, shmds_hashmap_get_or_set_ii(m.get(), 8, 80, &v));  // 5 goes
+    EXPECT_EQ(80, v);
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 5));
+    EXPECT_EQ(500u, ttl_left(m.get(), 8));
+    const shmds_hashmap_stats_t s = stats(m.get());
+    EXPECT_EQ(3u, s.size);
+    EXPECT_EQ(5u, s.evictions);
+
+    // Expired entries are absent for the batch's keys and make room first.
+    clock.now += 500;
+    const std::int64_t more[2] = {9, 10};
+    ASSERT_EQ(2, shmds_hashmap_put_batch_ii(m.get(), more, more, 2, res));
+    EXPECT_EQ(3u, stats(m.get()).size);  // 8 is still held, expired and unseen
+    EXPECT_EQ(2u, stats(m.get()).expirations);  // 6 and 7 made the room
+    EXPECT_EQ(5u, stats(m.get()).evictions);
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 8));
+    EXPECT_EQ(9, get_ii(m.get(), 9));
+    EXPECT_EQ(500u, ttl_left(m.get(), 10));
+}
+
+TEST(HashMapAgingWithOps, BatchGetCursorsAndSeekSkipExpiredEntries) {
+    ManualClock clock;
+    MapPtr m = make_aging_map(I64, I64, 100, 0, 0);
+    clock.attach(m.get());
+    ASSERT_EQ(0, shmds_hashmap_put_ttl_ii(m.get(), 1, 10, 100));
+    ASSERT_EQ(0, shmds_hashmap_put_ttl_ii(m.get(), 2, 20, 0));
+    ASSERT_EQ(0, shmds_hashmap_put_ttl_ii(m.get(), 3, 30, 200));
+    EXPECT_EQ((std::vector<std::int64_t>{1, 2, 3}), cursor_keys(m.get()));
+    clock.now += 100;
+    const std::int64_t keys[3] = {1, 2, 3};
+    std::int64_t got[3] = {-1, -1, -1};
+    int res[3];
+    EXPECT_EQ(2, shmds_hashmap_get_batch_ii(m.get(), keys, 3, got, res));
+    EXPECT_EQ(-ENOENT, res[0]);
+    EXPECT_EQ(-1, got[0]);
+    EXPECT_EQ(0, res[1]);
+    EXPECT_EQ(30, got[2]);
+    EXPECT_EQ((std::vector<std::int64_t>{2, 3}), cursor_keys(m.get()));
+    shmds_hashmap_cursor_t *c = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_cursor_create(m.get(), &c));
+    EXPECT_EQ(-ENOENT, shmds_hashmap_cursor_seek_i(c, 1));
+    EXPECT_EQ(0, shmds_hashmap_cursor_seek_i(c, 3));
+    std::int64_t k[4], vs[4];
+    std::size_t kl[4], vl[4];
+    clock.now += 100;  // 3 expires too: a batch of the cursor skips it
+    const int n = shmds_hashmap_cursor_next_batch(c, k, sizeof k, kl, vs, sizeof vs, vl, 4);
+    for (int i = 0; i < n; ++i) EXPECT_NE(3, k[i]);
+    shmds_hashmap_cursor_destroy(c);
+    EXPECT_EQ((std::vector<std::int64_t>{2}), cursor_keys(m.get()));
+}
+
+TEST(HashMapAgingWithOps, ClearResetsTheEvictionListTheHandAndTheFlushCursor) {
+    MapPtr m = make_aging_map(I64, I64, 3, SHMDS_HASHMAP_EVICT, 0);
+    for (std::int64_t k = 1; k <= 4; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k));
+    ASSERT_EQ(2, get_ii(m.get(), 2));
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 5, 5));  // the hand now rests mid-list
+    std::uint64_t removed = 0;
+    ASSERT_EQ(0, shmds_hashmap_clear(m.get(), &removed)) << shmds_last_error();
+    EXPECT_EQ(3u, removed);
+    for (std::int64_t k = 11; k <= 14; ++k)
+        ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k)) << shmds_last_error();
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 11)) << "the cleared map's oldest entry goes first";
+    EXPECT_EQ((std::vector<std::int64_t>{12, 13, 14}), pop_all(m.get()));
+    EXPECT_EQ(0u, stats(m.get()).size);
+
+    // A partial flush that stopped mid-table starts the cleared table from slot 0.
+    ManualClock clock;
+    MapPtr t = make_aging_map(I64, I64, 12, 0, 0);
+    clock.attach(t.get());
+    const std::uint64_t cap = stats(t.get()).table_slots;
+    ASSERT_EQ(0, shmds_hashmap_flush_expired_partial(t.get(), cap / 2, &removed));
+    ASSERT_EQ(0, shmds_hashmap_clear(t.get(), &removed));
+    for (std::int64_t k = 0; k < 10; ++k) ASSERT_EQ(0, shmds_hashmap_put_ttl_ii(t.get(), k, k, 5));
+    ASSERT_EQ(cap, stats(t.get()).table_slots);
+    clock.now += 5;
+    removed = 0;
+    EXPECT_EQ(1, shmds_hashmap_flush_expired_partial(t.get(), cap, &removed));
+    EXPECT_EQ(10u, removed);
+}
+
+TEST(HashMapAgingWithOps, ReserveOnAnEvictingMapKeepsTheOrderAndTheCeiling) {
+    MapPtr m = make_aging_map(I64, I64, 100, SHMDS_HASHMAP_EVICT, 0);
+    for (std::int64_t k = 1; k <= 5; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k));
+    ASSERT_EQ(1, get_ii(m.get(), 1));
+    ASSERT_EQ(3, get_ii(m.get(), 3));
+    const shmds_hashmap_stats_t before = stats(m.get());
+    ASSERT_EQ(0, shmds_hashmap_reserve(m.get(), 100)) << shmds_last_error();
+    const shmds_hashmap_stats_t after = stats(m.get());
+    EXPECT_GT(after.table_slots, before.table_slots);
+    EXPECT_EQ(before.resizes + 1, after.resizes);
+    // Filled to the ceiling the reserved table needs no further rebuild, and the
+    // first insert past it evicts by the order and marks the rebuild kept: 1 is
+    // passed (marked), 2 goes.
+    for (std::int64_t i = 6; i <= 100; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i));
+    EXPECT_EQ(100u, stats(m.get()).size);
+    EXPECT_EQ(after.resizes, stats(m.get()).resizes);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 101, 101));
+    EXPECT_EQ(100u, stats(m.get()).size);
+    EXPECT_EQ(1u, stats(m.get()).evictions);
+    EXPECT_EQ(std::nullopt, get_ii(m.get(), 2));
+    EXPECT_EQ(1, get_ii(m.get(), 1));
+    EXPECT_EQ(3, get_ii(m.get(), 3));
+    EXPECT_EQ(after.resizes, stats(m.get()).resizes);
+    EXPECT_EQ(-ENOSPC, shmds_hashmap_reserve(m.get(), 101));
+}
+
+TEST(HashMapAgingWithOps, AFrozenMapRefusesTtlAndEvictionWritesAndReadOnlyReadsNeverStore) {
+    TempPath path("hm-aging-frozen");
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    ManualClock clock;
+    MapPtr m = make_aging_map(I64, I64, 8, SHMDS_HASHMAP_EVICT, 0, 0, &o);
+    clock.attach(m.get());
+    for (std::int64_t k = 1; k <= 3; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 10));
+    ASSERT_EQ(0, shmds_hashmap_put_ttl_ii(m.get(), 4, 40, 1000));
+    ASSERT_EQ(0, shmds_hashmap_freeze(m.get()));
+    std::int64_t k = 0, v = 0;
+    std::uint64_t n = 0;
+    EXPECT_EQ(-EROFS, shmds_hashmap_touch_i(m.get(), 1));
+    EXPECT_EQ(-EROFS, shmds_hashmap_persist_i(m.get(), 4));
+    EXPECT_EQ(-EROFS, shmds_hashmap_set_ttl_i(m.get(), 1, 5));
+    EXPECT_EQ(-EROFS, shmds_hashmap_put_ttl_ii(m.get(), 5, 5, 5));
+    EXPECT_EQ(-EROFS, shmds_hashmap_flush_expired(m.get(), &n));
+    EXPECT_EQ(-EROFS, shmds_hashmap_flush_expired_partial(m.get(), 100, &n));
+    EXPECT_EQ(-EROFS, shmds_hashmap_pop_ii(m.get(), &k, &v));
+    EXPECT_EQ(-EROFS, shmds_hashmap_shift_ii(m.get(), &k, &v));
+    EXPECT_EQ(-EROFS, shmds_hashmap_drain(m.get(), 2, &n));
+    EXPECT_EQ(1000u, ttl_left(m.get(), 4));
+    EXPECT_EQ(0u, ttl_left(m.get(), 1));
+    EXPECT_EQ(4u, stats(m.get()).size);
+    m.reset();
+
+    // Mapped PROT_READ: a visited mark or any other store would fault.
+    shmds_hashmap_t *raw = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_open_read_only(&o, I64, I64, &raw)) << shmds_last_error();
+    MapPtr ro(raw);
+    clock.attach(ro.get());
+    EXPECT_EQ(10, get_ii(ro.get(), 1));
+    EXPECT_EQ(1, shmds_hashmap_exists_i(ro.get(), 2));
+    std::uint64_t ttl = 0;
+    EXPECT_EQ(0, shmds_hashmap_get_with_ttl_ii(ro.get(), 4, &v, &ttl));
+    EXPECT_EQ(1000u, ttl);
+    const std::int64_t keys[4] = {1, 2, 3, 4};
+    std::int64_t got[4];
+    int res[4];
+    EXPECT_EQ(4, shmds_hashmap_get_batch_ii(ro.get(), keys, 4, got, res));
+    EXPECT_EQ((std::vector<std::int64_t>{1, 2, 3, 4}), cursor_keys(ro.get()));
+    clock.now += 1000;  // 4 expires: absent, and nothing reclaims it
+    EXPECT_EQ(std::nullopt, get_ii(ro.get(), 4));
+    EXPECT_EQ(3, shmds_hashmap_get_batch_ii(ro.get(), keys, 4, got, res));
+    EXPECT_EQ((std::vector<std::int64_t>{1, 2, 3}), cursor_keys(ro.get()));
+    EXPECT_EQ(-EROFS, shmds_hashmap_flush_expired(ro.get(), &n));
+    EXPECT_EQ(-EROFS, shmds_hashmap_pop_ii(ro.get(), &k, &v));
+    EXPECT_EQ(-EROFS, shmds_hashmap_touch_i(ro.get(), 1));
+    EXPECT_EQ(4u, stats(ro.get()).size);
+    EXPECT_EQ(0u, stats(ro.get()).expirations);
 }
 
 }  // namespace

@@ -371,10 +371,16 @@ SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t k
  * meets one (its own key, or a full shard that needs room) and the flush functions
  * remove them, counted in stats.expirations.
  *
- * Which TTL an entry gets: put, add, update and swap (and an insert by get_or_set or
- * incr) give it the map's default_ttl_ms (0: never expires); the _ttl forms give it
- * ttl_ms (0: never expires). An overwrite by put/update/swap sets the expiry anew;
- * cas and incr keep it. ttl_ms above SHMDS_HASHMAP_MAX_TTL_MS returns -ERANGE.
+ * Which TTL an entry gets: put, add, update and swap (and an insert by get_or_set,
+ * incr, max/min or a batch put) give it the map's default_ttl_ms (0: never expires);
+ * the _ttl forms give it ttl_ms (0: never expires). An overwrite by put/update/swap or
+ * a batch put sets the expiry anew; cas, incr and max/min keep it. ttl_ms above
+ * SHMDS_HASHMAP_MAX_TTL_MS returns -ERANGE. Batch gets and cursors skip expired
+ * entries as get does (a cursor seek to an expired key is -ENOENT).
+ *
+ * Frozen maps: touch, persist, set_ttl and the flushes are writes (-EROFS). A read-only
+ * handle (shmds_hashmap_open_read_only) sees expired entries as absent and never
+ * stores: it reclaims nothing and marks no hit.
  * Blocking and crash behaviour: as the other writes (a writer killed while setting an
  * expiry leaves the old one).
  */
@@ -477,8 +483,9 @@ SHMDS_API int shmds_hashmap_set_ttl_b(shmds_hashmap_t *m, const void *key, size_
  * Remove every expired entry; *removed (may be NULL) = how many. Sweeps each shard in
  * steps of 4096 slots, each step under the shard's lock (readers of that shard wait
  * for at most one step).
- * @return 0; -EINVAL (NULL handle); SHMDS_ECORRUPT. A process killed mid-sweep leaves
- *   every entry either present or removed (each removal is its own committed step).
+ * @return 0; -EINVAL (NULL handle); -EROFS (frozen or read-only); SHMDS_ECORRUPT. A
+ *   process killed mid-sweep leaves every entry either present or removed (each
+ *   removal is its own committed step).
  */
 SHMDS_API int shmds_hashmap_flush_expired(shmds_hashmap_t *m, uint64_t *removed);
 
@@ -488,7 +495,8 @@ SHMDS_API int shmds_hashmap_flush_expired(shmds_hashmap_t *m, uint64_t *removed)
  * NULL). Within a shard the position is shared by every process (kept in the shard);
  * which shard comes next is kept per handle. Call until it returns 1 for a full sweep.
  * @return 1 (the sweep has now covered every slot of every shard: the next call starts
- *   a new pass); 0 (slots remain); -EINVAL (NULL handle, max_slots 0); SHMDS_ECORRUPT.
+ *   a new pass); 0 (slots remain); -EINVAL (NULL handle, max_slots 0); -EROFS (frozen
+ *   or read-only); SHMDS_ECORRUPT. A clear starts the next pass of its shards afresh.
  *   Blocking and crash behaviour as shmds_hashmap_flush_expired().
  */
 SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t max_slots,
@@ -508,7 +516,10 @@ SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t m
  * set. To make room the hand walks from the oldest entry towards the newest, clearing
  * marks, and evicts the first unmarked entry; it resumes there next time. So with
  * max_entries 3: put 1, 2, 3, put 4 evicts 1; then get 2, put 5 evicts 3 and keeps 2.
- * Table rebuilds (grow, shrink, compaction) keep the order and the hand.
+ * Table rebuilds (grow, shrink, compaction, shmds_hashmap_reserve) keep the order, the
+ * marks and the hand; shmds_hashmap_clear empties the order and resets the hand. Every
+ * insert evicts this way, whichever verb makes it: put, add, the _ttl forms, a batch
+ * put, get_or_set, incr and max/min. A read-only handle marks nothing.
  *
  * Crash behaviour: the list changes are journaled with the rest of the write; a
  * writer killed mid-eviction leaves the evicted entry and the list as they were. Marks
@@ -526,8 +537,8 @@ SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t m
  * Expired entries met on the way are reclaimed, never returned.
  * @return 0; -ENOENT (the map is empty); -ENOBUFS (_ib, _bi, _bb: a buffer is too
  *   small: *key_len and *value_len say what is needed, nothing is removed); -EINVAL
- *   (NULL argument, not an evicting map); SHMDS_EVARIANT; SHMDS_ECORRUPT. Takes a
- *   shard lock per shard tried.
+ *   (NULL argument, not an evicting map); -EROFS (frozen or read-only); SHMDS_EVARIANT;
+ *   SHMDS_ECORRUPT. Takes a shard lock per shard tried.
  */
 SHMDS_API int shmds_hashmap_pop_ii(shmds_hashmap_t *m, int64_t *key, int64_t *value);
 SHMDS_API int shmds_hashmap_pop_ib(shmds_hashmap_t *m, int64_t *key, void *value_buf,
@@ -555,8 +566,9 @@ SHMDS_API int shmds_hashmap_shift_bf(shmds_hashmap_t *m, void *key_buf, size_t k
 /**
  * Remove up to n entries in eviction order (as n pops, discarding the entries);
  * *removed (may be NULL) = how many (fewer when the map empties).
- * @return 0; -EINVAL (NULL handle, not an evicting map); SHMDS_ECORRUPT. Each entry is
- *   its own locked step: a process killed mid-drain leaves a map with some removed.
+ * @return 0; -EINVAL (NULL handle, not an evicting map); -EROFS (frozen or read-only);
+ *   SHMDS_ECORRUPT. Each entry is its own locked step: a process killed mid-drain leaves
+ *   a map with some removed.
  */
 SHMDS_API int shmds_hashmap_drain(shmds_hashmap_t *m, uint64_t n, uint64_t *removed);
 
@@ -636,8 +648,9 @@ SHMDS_API int shmds_hashmap_remove_batch_b(shmds_hashmap_t *m, const void *const
 /**
  * Get many keys, without a lock. results (required) holds each key's found flag as a
  * code: 0 (found: the value is in values[i], or in bufs[i] with lens[i] bytes),
- * -ENOENT (absent: its outputs untouched), -ENOBUFS (bufs[i] of buf_sizes[i] bytes is
- * too small: lens[i] = the length needed).
+ * -ENOENT (absent or expired: its outputs untouched), -ENOBUFS (bufs[i] of
+ * buf_sizes[i] bytes is too small: lens[i] = the length needed). On an evicting map each
+ * key found counts as a hit, as for get.
  */
 SHMDS_API int shmds_hashmap_get_batch_ii(shmds_hashmap_t *m, const int64_t *keys, size_t n,
                                          int64_t *values, int *results);

@@ -116,12 +116,14 @@ int Shard::value_equals(const Word *e, Span val) const noexcept {
 // on an evicting map sets the entry's visited byte, only if it is clear, so a hot
 // entry's line is written once and never again (design §6). The byte is a hint: a mark
 // that lands on a slot a writer has since reused gives that entry one extra chance.
+// A read-only handle maps the file PROT_READ: it never marks (the store would fault),
+// and a sealed map evicts nothing anyway.
 int Shard::finish_read(int r, std::uint64_t b, std::uint64_t slot, std::uint64_t exp,
                        std::uint64_t *expire) noexcept {
     if (r != 0 && r != -ENOBUFS) return r;
     if (exp != 0 && clock_->now_ms() >= exp) return -ENOENT;
     if (expire) *expire = exp;
-    if (r == 0 && evicting()) {
+    if (r == 0 && evicting() && !read_only_) {
         std::atomic<std::uint8_t> &v = visited(b)[slot];
         if (v.load(std::memory_order_relaxed) == 0) v.store(1, std::memory_order_relaxed);
     }

@@ -108,7 +108,7 @@ int Shard::evict_slot(WriteTxn &t, std::uint64_t slot) noexcept {
 
 int Shard::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
     WriteTxn t(*this);
-    if (int r = t.status()) return r;
+    if (int r = t.writable()) return r;  // -EROFS once frozen
     for (;;) {
         const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
         const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);

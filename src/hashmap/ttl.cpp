@@ -61,7 +61,7 @@ int Shard::reclaim_all_expired(WriteTxn &t) noexcept {
 
 int Shard::set_expire(std::uint64_t h, Span key, TtlChange how, std::uint64_t ttl_ms) noexcept {
     WriteTxn t(*this);
-    if (int r = t.status()) return r;
+    if (int r = t.writable()) return r;  // -EROFS once frozen
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     if (b > 1 || !valid_cap(cap)) return corrupt("a hash map shard's table words are damaged");
@@ -90,7 +90,7 @@ int Shard::set_expire(std::uint64_t h, Span key, TtlChange how, std::uint64_t tt
 
 int Shard::flush_expired(std::uint64_t budget, bool restart, std::uint64_t *removed) noexcept {
     WriteTxn t(*this);
-    if (int r = t.status()) return r;
+    if (int r = t.writable()) return r;  // -EROFS once frozen
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     if (b > 1 || !valid_cap(cap)) return corrupt("a hash map shard's table words are damaged");
