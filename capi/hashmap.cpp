@@ -17,13 +17,22 @@ constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_hashmap_stats_t, segmen
 
 // ---- the verbs, once per family; each export below is one line --------------------
 
+int check_ttl(const char *fn, std::uint64_t ttl_ms) noexcept {
+    if (ttl_ms > hm::kMaxTtlMs)
+        return fail(-ERANGE, "{}: a TTL of {} ms exceeds SHMDS_HASHMAP_MAX_TTL_MS", fn, ttl_ms);
+    return 0;
+}
+
 template <typename K, typename V>
-int write_verb(shmds_hashmap_t *h, const char *fn, K k, V v, WriteMode mode) noexcept {
+int write_verb(shmds_hashmap_t *h, const char *fn, K k, V v, WriteMode mode,
+               std::uint64_t ttl_ms = hm::kDefaultTtl) noexcept {
     CAPI_REQUIRE(h, fn, kNoun);
     Span ks, vs;
+    if (ttl_ms != hm::kDefaultTtl)
+        if (int r = check_ttl(fn, ttl_ms)) return r;
     if (int r = key_of(engine(h), fn, k, ks)) return r;
     if (int r = value_of(engine(h), fn, v, vs)) return r;
-    return engine(h)->write(ks, vs, mode, nullptr);
+    return engine(h)->write(ks, vs, mode, nullptr, ttl_ms);
 }
 
 template <typename K, typename V, typename O>
@@ -69,6 +78,56 @@ int get_verb(shmds_hashmap_t *h, const char *fn, K k, O o, bool take) noexcept {
     if (int r = o.prepare(engine(h)->variant().value, fn, out)) return r;
     const int r = take ? engine(h)->remove(ks, out) : engine(h)->get(ks, out);
     return r == 0 || r == -ENOBUFS ? o.finish(r) : r;
+}
+
+// get that also reports the remaining TTL.
+template <typename K, typename O>
+int get_ttl_verb(shmds_hashmap_t *h, const char *fn, K k, O o, std::uint64_t *ttl_ms) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    CAPI_REQUIRE(ttl_ms, fn, "ttl_ms");
+    Span ks;
+    OutBuf *out = nullptr;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    if (int r = o.prepare(engine(h)->variant().value, fn, out)) return r;
+    std::uint64_t expire = 0;
+    const int r = engine(h)->get(ks, out, &expire);
+    if (r == 0) *ttl_ms = engine(h)->remaining_ms(expire);
+    return r == 0 || r == -ENOBUFS ? o.finish(r) : r;
+}
+
+template <typename K>
+int ttl_remaining_verb(shmds_hashmap_t *h, const char *fn, K k, std::uint64_t *ttl_ms) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    CAPI_REQUIRE(ttl_ms, fn, "ttl_ms");
+    Span ks;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    std::uint64_t expire = 0;
+    if (int r = engine(h)->get(ks, nullptr, &expire)) return r;
+    *ttl_ms = engine(h)->remaining_ms(expire);
+    return expire != 0 ? 1 : 0;
+}
+
+template <typename K>
+int set_expire_verb(shmds_hashmap_t *h, const char *fn, K k, hm::TtlChange how,
+                    std::uint64_t ttl_ms = 0) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    if (int r = check_ttl(fn, ttl_ms)) return r;
+    Span ks;
+    if (int r = key_of(engine(h), fn, k, ks)) return r;
+    return engine(h)->set_expire(ks, how, ttl_ms);
+}
+
+// pop / shift: the key out (typed by the map's key type) and the value out.
+template <typename KO, typename VO>
+int evict_verb(shmds_hashmap_t *h, const char *fn, KO ko, VO vo, bool newest) noexcept {
+    CAPI_REQUIRE(h, fn, kNoun);
+    OutBuf *kb = nullptr, *vb = nullptr;
+    if (int r = ko.prepare(engine(h)->variant().key, fn, kb)) return r;
+    if (int r = vo.prepare(engine(h)->variant().value, fn, vb)) return r;
+    const int r = engine(h)->evict_entry(newest, kb, vb);
+    if (r != 0) return r;  // -ENOBUFS: both lengths are set
+    if (int kr = ko.finish(0)) return kr;
+    return vo.finish(0);
 }
 
 template <typename K>
@@ -119,7 +178,7 @@ SHMDS_API int shmds_hashmap_create(const shmds_options_t *opts,
                     "INT32, INT64, BYTES; values: those or F64)",
                     fn, cfg.key_type, cfg.value_type);
     const hm::Config c{{ElemType(cfg.key_type), ElemType(cfg.value_type)}, cfg.max_entries,
-                       cfg.shards, cfg.arena_bytes};
+                       cfg.shards, cfg.arena_bytes, cfg.flags, cfg.default_ttl_ms};
     return capi::make_handle<HashMap>(fn, opts, out,
                                       [&](auto *o, auto &e) { return HashMap::create(o, c, e); });
 }
@@ -183,6 +242,8 @@ SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out
     c.segment_bytes = s.segment_bytes;
     c.max_probe = s.max_probe;
     c.frozen = s.frozen;
+    c.evictions = s.evictions;
+    c.expirations = s.expirations;
     return capi::copy_versioned(fn, "out", out, c, kStatsV1Size);
 }
 
@@ -425,6 +486,180 @@ SHMDS_API int shmds_hashmap_exists_i(shmds_hashmap_t *m, int64_t key) {
 }
 SHMDS_API int shmds_hashmap_exists_b(shmds_hashmap_t *m, const void *key, size_t key_len) {
     return key_verb(m, __func__, BytesArg{key, key_len}, false);
+}
+
+// ---- TTL ----
+
+SHMDS_API int shmds_hashmap_set_clock(shmds_hashmap_t *m, uint64_t (*now_ms)(void *ctx),
+                                      void *ctx) {
+    CAPI_REQUIRE(m, __func__, kNoun);
+    engine(m)->set_clock(hm::Clock{now_ms, now_ms ? ctx : nullptr});
+    return 0;
+}
+
+#define SHMDS_HM_TTL_WRITES(verb, mode)                                                          \
+    SHMDS_API int shmds_hashmap_##verb##_ttl_ii(shmds_hashmap_t *m, int64_t key, int64_t value,  \
+                                                uint64_t ttl_ms) {                               \
+        return write_verb(m, __func__, IntArg{key}, IntArg{value}, mode, ttl_ms);                \
+    }                                                                                            \
+    SHMDS_API int shmds_hashmap_##verb##_ttl_ib(shmds_hashmap_t *m, int64_t key,                 \
+                                                const void *value, size_t value_len,             \
+                                                uint64_t ttl_ms) {                               \
+        return write_verb(m, __func__, IntArg{key}, BytesArg{value, value_len}, mode, ttl_ms);   \
+    }                                                                                            \
+    SHMDS_API int shmds_hashmap_##verb##_ttl_bi(shmds_hashmap_t *m, const void *key,             \
+                                                size_t key_len, int64_t value, uint64_t ttl_ms) { \
+        return write_verb(m, __func__, BytesArg{key, key_len}, IntArg{value}, mode, ttl_ms);     \
+    }                                                                                            \
+    SHMDS_API int shmds_hashmap_##verb##_ttl_bb(shmds_hashmap_t *m, const void *key,             \
+                                                size_t key_len, const void *value,               \
+                                                size_t value_len, uint64_t ttl_ms) {             \
+        return write_verb(m, __func__, BytesArg{key, key_len}, BytesArg{value, value_len}, mode, \
+                          ttl_ms);                                                               \
+    }                                                                                            \
+    SHMDS_API int shmds_hashmap_##verb##_ttl_if(shmds_hashmap_t *m, int64_t key, double value,   \
+                                                uint64_t ttl_ms) {                               \
+        return write_verb(m, __func__, IntArg{key}, F64Arg{value}, mode, ttl_ms);                \
+    }                                                                                            \
+    SHMDS_API int shmds_hashmap_##verb##_ttl_bf(shmds_hashmap_t *m, const void *key,             \
+                                                size_t key_len, double value, uint64_t ttl_ms) { \
+        return write_verb(m, __func__, BytesArg{key, key_len}, F64Arg{value}, mode, ttl_ms);     \
+    }
+
+SHMDS_HM_TTL_WRITES(put, WriteMode::put)
+SHMDS_HM_TTL_WRITES(add, WriteMode::add)
+SHMDS_HM_TTL_WRITES(update, WriteMode::update)
+#undef SHMDS_HM_TTL_WRITES
+
+SHMDS_API int shmds_hashmap_get_with_ttl_ii(shmds_hashmap_t *m, int64_t key, int64_t *out,
+                                            uint64_t *ttl_ms) {
+    return get_ttl_verb(m, __func__, IntArg{key}, IntOut{out}, ttl_ms);
+}
+SHMDS_API int shmds_hashmap_get_with_ttl_ib(shmds_hashmap_t *m, int64_t key, void *buf,
+                                            size_t buf_size, size_t *len, uint64_t *ttl_ms) {
+    return get_ttl_verb(m, __func__, IntArg{key}, BytesOut{buf, buf_size, len}, ttl_ms);
+}
+SHMDS_API int shmds_hashmap_get_with_ttl_bi(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, int64_t *out, uint64_t *ttl_ms) {
+    return get_ttl_verb(m, __func__, BytesArg{key, key_len}, IntOut{out}, ttl_ms);
+}
+SHMDS_API int shmds_hashmap_get_with_ttl_bb(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, void *buf, size_t buf_size,
+                                            size_t *len, uint64_t *ttl_ms) {
+    return get_ttl_verb(m, __func__, BytesArg{key, key_len}, BytesOut{buf, buf_size, len}, ttl_ms);
+}
+SHMDS_API int shmds_hashmap_get_with_ttl_if(shmds_hashmap_t *m, int64_t key, double *out,
+                                            uint64_t *ttl_ms) {
+    return get_ttl_verb(m, __func__, IntArg{key}, F64Out{out}, ttl_ms);
+}
+SHMDS_API int shmds_hashmap_get_with_ttl_bf(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, double *out, uint64_t *ttl_ms) {
+    return get_ttl_verb(m, __func__, BytesArg{key, key_len}, F64Out{out}, ttl_ms);
+}
+
+SHMDS_API int shmds_hashmap_ttl_remaining_i(shmds_hashmap_t *m, int64_t key, uint64_t *ttl_ms) {
+    return ttl_remaining_verb(m, __func__, IntArg{key}, ttl_ms);
+}
+SHMDS_API int shmds_hashmap_ttl_remaining_b(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, uint64_t *ttl_ms) {
+    return ttl_remaining_verb(m, __func__, BytesArg{key, key_len}, ttl_ms);
+}
+
+SHMDS_API int shmds_hashmap_touch_i(shmds_hashmap_t *m, int64_t key) {
+    return set_expire_verb(m, __func__, IntArg{key}, hm::TtlChange::touch);
+}
+SHMDS_API int shmds_hashmap_touch_b(shmds_hashmap_t *m, const void *key, size_t key_len) {
+    return set_expire_verb(m, __func__, BytesArg{key, key_len}, hm::TtlChange::touch);
+}
+SHMDS_API int shmds_hashmap_persist_i(shmds_hashmap_t *m, int64_t key) {
+    return set_expire_verb(m, __func__, IntArg{key}, hm::TtlChange::persist);
+}
+SHMDS_API int shmds_hashmap_persist_b(shmds_hashmap_t *m, const void *key, size_t key_len) {
+    return set_expire_verb(m, __func__, BytesArg{key, key_len}, hm::TtlChange::persist);
+}
+SHMDS_API int shmds_hashmap_set_ttl_i(shmds_hashmap_t *m, int64_t key, uint64_t ttl_ms) {
+    return set_expire_verb(m, __func__, IntArg{key}, hm::TtlChange::set, ttl_ms);
+}
+SHMDS_API int shmds_hashmap_set_ttl_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      uint64_t ttl_ms) {
+    return set_expire_verb(m, __func__, BytesArg{key, key_len}, hm::TtlChange::set, ttl_ms);
+}
+
+SHMDS_API int shmds_hashmap_flush_expired(shmds_hashmap_t *m, uint64_t *removed) {
+    CAPI_REQUIRE(m, __func__, kNoun);
+    std::uint64_t n = 0;
+    const int r = engine(m)->flush_expired(&n);
+    if (removed) *removed = n;
+    return r;
+}
+
+SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t max_slots,
+                                                  uint64_t *removed) {
+    CAPI_REQUIRE(m, __func__, kNoun);
+    if (max_slots == 0) return fail(-EINVAL, "{}: max_slots is 0", __func__);
+    std::uint64_t n = 0;
+    const int r = engine(m)->flush_expired_partial(max_slots, &n);
+    if (removed) *removed = n;
+    return r;
+}
+
+// ---- eviction ----
+
+SHMDS_API int shmds_hashmap_pop_ii(shmds_hashmap_t *m, int64_t *key, int64_t *value) {
+    return evict_verb(m, __func__, IntOut{key}, IntOut{value}, false);
+}
+SHMDS_API int shmds_hashmap_pop_ib(shmds_hashmap_t *m, int64_t *key, void *value_buf,
+                                   size_t value_buf_size, size_t *value_len) {
+    return evict_verb(m, __func__, IntOut{key}, BytesOut{value_buf, value_buf_size, value_len}, false);
+}
+SHMDS_API int shmds_hashmap_pop_bi(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                   size_t *key_len, int64_t *value) {
+    return evict_verb(m, __func__, BytesOut{key_buf, key_buf_size, key_len}, IntOut{value}, false);
+}
+SHMDS_API int shmds_hashmap_pop_bb(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                   size_t *key_len, void *value_buf, size_t value_buf_size,
+                                   size_t *value_len) {
+    return evict_verb(m, __func__, BytesOut{key_buf, key_buf_size, key_len},
+                      BytesOut{value_buf, value_buf_size, value_len}, false);
+}
+SHMDS_API int shmds_hashmap_pop_if(shmds_hashmap_t *m, int64_t *key, double *value) {
+    return evict_verb(m, __func__, IntOut{key}, F64Out{value}, false);
+}
+SHMDS_API int shmds_hashmap_pop_bf(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                   size_t *key_len, double *value) {
+    return evict_verb(m, __func__, BytesOut{key_buf, key_buf_size, key_len}, F64Out{value}, false);
+}
+SHMDS_API int shmds_hashmap_shift_ii(shmds_hashmap_t *m, int64_t *key, int64_t *value) {
+    return evict_verb(m, __func__, IntOut{key}, IntOut{value}, true);
+}
+SHMDS_API int shmds_hashmap_shift_ib(shmds_hashmap_t *m, int64_t *key, void *value_buf,
+                                     size_t value_buf_size, size_t *value_len) {
+    return evict_verb(m, __func__, IntOut{key}, BytesOut{value_buf, value_buf_size, value_len}, true);
+}
+SHMDS_API int shmds_hashmap_shift_bi(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                     size_t *key_len, int64_t *value) {
+    return evict_verb(m, __func__, BytesOut{key_buf, key_buf_size, key_len}, IntOut{value}, true);
+}
+SHMDS_API int shmds_hashmap_shift_bb(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                     size_t *key_len, void *value_buf, size_t value_buf_size,
+                                     size_t *value_len) {
+    return evict_verb(m, __func__, BytesOut{key_buf, key_buf_size, key_len},
+                      BytesOut{value_buf, value_buf_size, value_len}, true);
+}
+SHMDS_API int shmds_hashmap_shift_if(shmds_hashmap_t *m, int64_t *key, double *value) {
+    return evict_verb(m, __func__, IntOut{key}, F64Out{value}, true);
+}
+SHMDS_API int shmds_hashmap_shift_bf(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                     size_t *key_len, double *value) {
+    return evict_verb(m, __func__, BytesOut{key_buf, key_buf_size, key_len}, F64Out{value}, true);
+}
+
+SHMDS_API int shmds_hashmap_drain(shmds_hashmap_t *m, uint64_t n, uint64_t *removed) {
+    CAPI_REQUIRE(m, __func__, kNoun);
+    std::uint64_t done = 0;
+    const int r = engine(m)->drain(n, &done);
+    if (removed) *removed = done;
+    return r;
 }
 
 }  // extern "C"

@@ -36,6 +36,63 @@ bool every_shard_lock_free(const InputSegment &in) {
 #define ANY_CODE 0, 1, -ENOENT, -EEXIST, -ENOSPC, -ECANCELED, -ENOBUFS, -ERANGE, -E2BIG, \
                  -EROFS, -ESTALE
 
+// TTL and eviction on whatever the segment holds (flags and default TTL come from its
+// geometry): a stepped clock makes entries expire between the verbs, so batches,
+// cursors and the whole-map verbs below also meet expired entries. pop, shift and drain
+// are -EINVAL on a map without SHMDS_HASHMAP_EVICT.
+std::uint64_t fuzz_now = 1'000'000;
+std::uint64_t fuzz_clock(void *) { return fuzz_now; }
+
+void exercise_aging(shmds_hashmap_t *m, bool int_key, bool int_val) {
+    expect_code(shmds_hashmap_set_clock(m, &fuzz_clock, nullptr), {0}, "shmds_hashmap_set_clock");
+    std::uint64_t n = 0, ttl = 0;
+    std::int64_t k = 0, v = 0;
+    unsigned char kb[64], vb[64];
+    std::size_t kl = 0, vl = 0;
+    for (std::int64_t i = 0; i < 12; ++i) {
+        const std::string bk = "ttl-key-" + std::to_string(i);
+        if (int_key && int_val) {
+            expect_code(shmds_hashmap_put_ttl_ii(m, i, i, std::uint64_t(i % 3) * 10), {ANY_CODE},
+                        "shmds_hashmap_put_ttl_ii");
+            expect_code(shmds_hashmap_get_with_ttl_ii(m, i, &v, &ttl), {ANY_CODE},
+                        "shmds_hashmap_get_with_ttl_ii");
+        } else if (!int_key && !int_val && shmds_hashmap_value_type(m) == SHMDS_TYPE_BYTES) {
+            expect_code(shmds_hashmap_put_ttl_bb(m, bk.data(), bk.size(), bk.data(), bk.size(),
+                                                 std::uint64_t(i % 3) * 10),
+                        {ANY_CODE}, "shmds_hashmap_put_ttl_bb");
+        }
+        if (int_key) {
+            expect_code(shmds_hashmap_ttl_remaining_i(m, i, &ttl), {ANY_CODE},
+                        "shmds_hashmap_ttl_remaining_i");
+            expect_code(shmds_hashmap_touch_i(m, i), {ANY_CODE}, "shmds_hashmap_touch_i");
+            if (i % 4 == 1) expect_code(shmds_hashmap_persist_i(m, i), {ANY_CODE}, "shmds_hashmap_persist_i");
+            if (i % 4 == 2) expect_code(shmds_hashmap_set_ttl_i(m, i, 5), {ANY_CODE}, "shmds_hashmap_set_ttl_i");
+        } else {
+            expect_code(shmds_hashmap_ttl_remaining_b(m, bk.data(), bk.size(), &ttl), {ANY_CODE},
+                        "shmds_hashmap_ttl_remaining_b");
+            expect_code(shmds_hashmap_touch_b(m, bk.data(), bk.size()), {ANY_CODE},
+                        "shmds_hashmap_touch_b");
+            if (i % 4 == 2)
+                expect_code(shmds_hashmap_set_ttl_b(m, bk.data(), bk.size(), 5), {ANY_CODE},
+                            "shmds_hashmap_set_ttl_b");
+        }
+        fuzz_now += 4;
+    }
+    if (int_key && int_val) {
+        expect_code(shmds_hashmap_pop_ii(m, &k, &v), {ANY_CODE, -EINVAL}, "shmds_hashmap_pop_ii");
+        expect_code(shmds_hashmap_shift_ii(m, &k, &v), {ANY_CODE, -EINVAL}, "shmds_hashmap_shift_ii");
+    } else if (!int_key && !int_val && shmds_hashmap_value_type(m) == SHMDS_TYPE_BYTES) {
+        expect_code(shmds_hashmap_pop_bb(m, kb, sizeof kb, &kl, vb, sizeof vb, &vl),
+                    {ANY_CODE, -EINVAL}, "shmds_hashmap_pop_bb");
+        expect_code(shmds_hashmap_shift_bb(m, kb, sizeof kb, &kl, vb, sizeof vb, &vl),
+                    {ANY_CODE, -EINVAL}, "shmds_hashmap_shift_bb");
+    }
+    expect_code(shmds_hashmap_flush_expired_partial(m, 7, &n), {ANY_CODE},
+                "shmds_hashmap_flush_expired_partial");
+    expect_code(shmds_hashmap_drain(m, 2, &n), {ANY_CODE, -EINVAL}, "shmds_hashmap_drain");
+    fuzz_now += 20;  // the rest of the TTL entries expire before the verbs below
+}
+
 // Cursors walk whatever the tables hold; then batches, cas_take, max/min and the
 // whole-map verbs.
 void exercise_more(shmds_hashmap_t *m, bool int_key, bool int_val) {
@@ -117,7 +174,9 @@ void exercise(shmds_hashmap_t *m, const InputSegment &in) {
             if (k % 2) expect_code(shmds_hashmap_remove_b(m, kp, kn), {ANY_CODE}, "shmds_hashmap_remove_b");
         }
     }
+    exercise_aging(m, int_key, int_val);
     exercise_more(m, int_key, int_val);
+    expect_code(shmds_hashmap_flush_expired(m, nullptr), {ANY_CODE}, "shmds_hashmap_flush_expired");
     expect_code(shmds_hashmap_stats(m, &st), {0}, "shmds_hashmap_stats");
 }
 

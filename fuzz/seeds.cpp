@@ -236,14 +236,21 @@ void add_sync_seeds(std::vector<Seed> &seeds) {
 }
 
 // A map with entries inline and in the arena, some removed (tombstones, free blocks),
-// grown past its first table.
-Seed hashmap_seed(int key_type, int value_type, std::uint64_t shards) {
+// grown past its first table. An evicting one (flags) takes 30 inserts into 20 entries,
+// so it has evicted and its hand and list are mid-way; default_ttl_ms gives the
+// entries an expiry.
+Seed hashmap_seed(int key_type, int value_type, std::uint64_t shards, std::uint64_t flags = 0,
+                  std::uint64_t default_ttl_ms = 0) {
     Seed s{std::string("hashmap-") + shmds_type_name(key_type) + "-" + shmds_type_name(value_type) +
-               "-shards" + std::to_string(shards),
+               "-shards" + std::to_string(shards) + (flags ? "-evict" : "") +
+               (default_ttl_ms ? "-ttl" : ""),
            {}, kVariantOpens};
     shmds_options_t opts = memfd_options();
-    shmds_hashmap_config_t cfg = SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, 40);
+    shmds_hashmap_config_t cfg =
+        SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, flags ? 20 : 40);
     cfg.shards = shards;
+    cfg.flags = flags;
+    cfg.default_ttl_ms = default_ttl_ms;
     shmds_hashmap_t *m = nullptr;
     if (shmds_hashmap_create(&opts, &cfg, &m) != 0) {
         report(s.name);
@@ -298,6 +305,8 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(hashmap_seed(SHMDS_TYPE_INT16, SHMDS_TYPE_BYTES, 2));
     seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT32, 1));
     seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 4));
+    seeds.push_back(hashmap_seed(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 1, SHMDS_HASHMAP_EVICT, 60'000));
+    seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 2, SHMDS_HASHMAP_EVICT, 0));
     return seeds;
 }
 

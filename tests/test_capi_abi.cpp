@@ -792,6 +792,102 @@ TEST(CapiAbiEveryExport, HashMap) {
     shmds_hashmap_close(f);
 }
 
+std::uint64_t abi_clock(void *ctx) { return *static_cast<std::uint64_t *>(ctx); }
+
+TEST(CapiAbiEveryExport, HashMapTtlAndEviction) {
+    std::uint64_t now = 1000, ttl = 0, n = 0;
+    std::int64_t k = 0, v = 0;
+    double d = 0;
+    char kb[16], vb[16];
+    std::size_t kl = 0, vl = 0;
+    shmds_hashmap_config_t c = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 4);
+    c.flags = SHMDS_HASHMAP_EVICT;
+    c.default_ttl_ms = 100;
+    shmds_hashmap_t *ii = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &c, &ii)) << shmds_last_error();
+    EXPECT_EQ(0, shmds_hashmap_set_clock(ii, &abi_clock, &now));
+    EXPECT_EQ(0, shmds_hashmap_put_ttl_ii(ii, 1, 10, 50));
+    EXPECT_EQ(0, shmds_hashmap_add_ttl_ii(ii, 2, 20, 0));
+    EXPECT_EQ(0, shmds_hashmap_update_ttl_ii(ii, 2, 21, 70));
+    EXPECT_EQ(0, shmds_hashmap_get_with_ttl_ii(ii, 2, &v, &ttl));
+    EXPECT_EQ(70u, ttl);
+    EXPECT_EQ(1, shmds_hashmap_ttl_remaining_i(ii, 1, &ttl));
+    EXPECT_EQ(0, shmds_hashmap_touch_i(ii, 1));
+    EXPECT_EQ(0, shmds_hashmap_persist_i(ii, 1));
+    EXPECT_EQ(0, shmds_hashmap_set_ttl_i(ii, 2, 5));
+    now += 5;
+    EXPECT_EQ(0, shmds_hashmap_flush_expired(ii, &n));
+    EXPECT_EQ(1u, n);
+    EXPECT_EQ(1, shmds_hashmap_flush_expired_partial(ii, 1000, &n));
+    EXPECT_EQ(0, shmds_hashmap_put_ii(ii, 3, 30));
+    EXPECT_EQ(0, shmds_hashmap_pop_ii(ii, &k, &v));
+    EXPECT_EQ(0, shmds_hashmap_shift_ii(ii, &k, &v));
+    EXPECT_EQ(0, shmds_hashmap_drain(ii, 10, &n));
+    shmds_hashmap_close(ii);
+
+    shmds_hashmap_config_t bc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 4);
+    bc.flags = SHMDS_HASHMAP_EVICT;
+    shmds_hashmap_t *bb = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bc, &bb));
+    EXPECT_EQ(0, shmds_hashmap_put_ttl_bb(bb, "a", 1, "x", 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_add_ttl_bb(bb, "b", 1, "y", 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_update_ttl_bb(bb, "b", 1, "z", 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_get_with_ttl_bb(bb, "b", 1, vb, sizeof vb, &vl, &ttl));
+    EXPECT_EQ(1, shmds_hashmap_ttl_remaining_b(bb, "a", 1, &ttl));
+    EXPECT_EQ(0, shmds_hashmap_touch_b(bb, "a", 1));
+    EXPECT_EQ(0, shmds_hashmap_persist_b(bb, "a", 1));
+    EXPECT_EQ(0, shmds_hashmap_set_ttl_b(bb, "a", 1, 0));
+    EXPECT_EQ(0, shmds_hashmap_pop_bb(bb, kb, sizeof kb, &kl, vb, sizeof vb, &vl));
+    EXPECT_EQ(0, shmds_hashmap_shift_bb(bb, kb, sizeof kb, &kl, vb, sizeof vb, &vl));
+    shmds_hashmap_close(bb);
+
+    shmds_hashmap_config_t ic = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_BYTES, 4);
+    ic.flags = SHMDS_HASHMAP_EVICT;
+    shmds_hashmap_t *ib = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &ic, &ib));
+    EXPECT_EQ(0, shmds_hashmap_put_ttl_ib(ib, 1, "a", 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_add_ttl_ib(ib, 2, "b", 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_update_ttl_ib(ib, 2, "c", 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_get_with_ttl_ib(ib, 2, vb, sizeof vb, &vl, &ttl));
+    EXPECT_EQ(0, shmds_hashmap_pop_ib(ib, &k, vb, sizeof vb, &vl));
+    EXPECT_EQ(0, shmds_hashmap_shift_ib(ib, &k, vb, sizeof vb, &vl));
+    shmds_hashmap_close(ib);
+
+    shmds_hashmap_config_t bic = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT64, 4);
+    bic.flags = SHMDS_HASHMAP_EVICT;
+    shmds_hashmap_t *bi = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bic, &bi));
+    EXPECT_EQ(0, shmds_hashmap_put_ttl_bi(bi, "a", 1, 1, 10));
+    EXPECT_EQ(0, shmds_hashmap_add_ttl_bi(bi, "b", 1, 2, 10));
+    EXPECT_EQ(0, shmds_hashmap_update_ttl_bi(bi, "b", 1, 3, 10));
+    EXPECT_EQ(0, shmds_hashmap_get_with_ttl_bi(bi, "b", 1, &v, &ttl));
+    EXPECT_EQ(0, shmds_hashmap_pop_bi(bi, kb, sizeof kb, &kl, &v));
+    EXPECT_EQ(0, shmds_hashmap_shift_bi(bi, kb, sizeof kb, &kl, &v));
+    shmds_hashmap_close(bi);
+
+    shmds_hashmap_config_t fc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_F64, 4);
+    fc.flags = SHMDS_HASHMAP_EVICT;
+    shmds_hashmap_t *f = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &fc, &f));
+    EXPECT_EQ(0, shmds_hashmap_put_ttl_if(f, 1, 1.0, 10));
+    EXPECT_EQ(0, shmds_hashmap_add_ttl_if(f, 2, 2.0, 10));
+    EXPECT_EQ(0, shmds_hashmap_update_ttl_if(f, 2, 3.0, 10));
+    EXPECT_EQ(0, shmds_hashmap_get_with_ttl_if(f, 2, &d, &ttl));
+    EXPECT_EQ(0, shmds_hashmap_pop_if(f, &k, &d));
+    EXPECT_EQ(0, shmds_hashmap_shift_if(f, &k, &d));
+    shmds_hashmap_close(f);
+    shmds_hashmap_config_t bfc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_F64, 4);
+    bfc.flags = SHMDS_HASHMAP_EVICT;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &bfc, &f));
+    EXPECT_EQ(0, shmds_hashmap_put_ttl_bf(f, "a", 1, 1.0, 10));
+    EXPECT_EQ(0, shmds_hashmap_add_ttl_bf(f, "b", 1, 2.0, 10));
+    EXPECT_EQ(0, shmds_hashmap_update_ttl_bf(f, "b", 1, 3.0, 10));
+    EXPECT_EQ(0, shmds_hashmap_get_with_ttl_bf(f, "b", 1, &d, &ttl));
+    EXPECT_EQ(0, shmds_hashmap_pop_bf(f, kb, sizeof kb, &kl, &d));
+    EXPECT_EQ(0, shmds_hashmap_shift_bf(f, kb, sizeof kb, &kl, &d));
+    shmds_hashmap_close(f);
+}
+
 TEST(CapiAbiEveryExport, HashMapOps) {
     shmds_hashmap_config_t c = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 64);
     shmds_hashmap_t *ii = nullptr;

@@ -2,6 +2,7 @@
 // code hashmap.h documents, capacity and the elastic table, bytes exactness, opening,
 // an oracle run against std::unordered_map, and torn-read detection under threads.
 // Cross-process and crash tests are in test_hashmap_procs.cpp.
+#include "hashmap_aging_model.hpp"
 #include "hashmap_helpers.hpp"
 
 #include "hashmap/hash.hpp"    // the keyed hash, for the flooding test
@@ -576,6 +577,124 @@ TEST(HashMapOracle, IntegerMapMatchesUnorderedMap) {
     }
     EXPECT_GT(stats(m.get()).resizes, 0u);
 }
+
+// TTL (with an injected clock) and eviction against an exact model of SIEVE and lazy
+// expiry (hashmap_aging_model.hpp): every verb's result, and size, evictions and
+// expirations, step by step, through grows, shrinks and compactions.
+void run_aging_oracle(bool evict) {
+    const std::uint64_t seed = test_seed();
+    std::mt19937_64 rng(seed);
+    constexpr std::size_t kMax = 64;
+    constexpr std::uint64_t kDefaultTtl = 400;
+    ManualClock clock;
+    shmds_hashmap_config_t c = config(I64, I64, kMax);
+    c.flags = evict ? SHMDS_HASHMAP_EVICT : 0;
+    c.default_ttl_ms = kDefaultTtl;
+    shmds_hashmap_t *raw = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &c, &raw)) << shmds_last_error();
+    MapPtr m(raw);
+    clock.attach(m.get());
+    AgingModel model(kMax, evict, kDefaultTtl, clock);
+    const std::uint64_t ttls[] = {0, 5, 50, 1000};
+    for (int step = 0; step < 40000; ++step) {
+        SCOPED_TRACE(::testing::Message() << "seed " << seed << " step " << step);
+        const std::int64_t k = std::int64_t(rng() % 160);
+        const std::int64_t v = std::int64_t(rng() % 1000);
+        const std::uint64_t ttl = ttls[rng() % 4];
+        std::int64_t out = 0, out_k = 0;
+        std::uint64_t left = 0;
+        switch (rng() % 16) {
+            case 0:
+            case 1:
+                ASSERT_EQ(model.put(k, v, AgingModel::kDefault), shmds_hashmap_put_ii(m.get(), k, v));
+                break;
+            case 2:
+                ASSERT_EQ(model.put(k, v, ttl), shmds_hashmap_put_ttl_ii(m.get(), k, v, ttl));
+                break;
+            case 3:
+                ASSERT_EQ(model.add(k, v, ttl), shmds_hashmap_add_ttl_ii(m.get(), k, v, ttl));
+                break;
+            case 4:
+                ASSERT_EQ(model.put(k, v, ttl, true), shmds_hashmap_update_ttl_ii(m.get(), k, v, ttl));
+                break;
+            case 5: {
+                const auto want = model.take(k);
+                ASSERT_EQ(want ? 0 : -ENOENT, shmds_hashmap_take_ii(m.get(), k, &out));
+                if (want) {
+                    ASSERT_EQ(*want, out);
+                }
+                break;
+            }
+            case 6: {
+                const auto want = model.incr(k, 2);
+                const int rc = shmds_hashmap_incr_by_i(m.get(), k, 2, &out);
+                ASSERT_EQ(want ? 0 : -ENOSPC, rc);
+                if (want) {
+                    ASSERT_EQ(*want, out);
+                }
+                break;
+            }
+            case 7:
+                ASSERT_EQ(model.touch(k), shmds_hashmap_touch_i(m.get(), k));
+                break;
+            case 8:
+                ASSERT_EQ(model.set_expire(k, 0), shmds_hashmap_persist_i(m.get(), k));
+                break;
+            case 9:
+                ASSERT_EQ(model.set_expire(k, ttl), shmds_hashmap_set_ttl_i(m.get(), k, ttl));
+                break;
+            case 10: {
+                const auto want = model.expire_of(k);
+                const int rc = shmds_hashmap_ttl_remaining_i(m.get(), k, &left);
+                ASSERT_EQ(!want ? -ENOENT : *want ? 1 : 0, rc);
+                if (want) {
+                    ASSERT_EQ(*want ? *want - clock.now : 0, left);
+                }
+                break;
+            }
+            case 11:
+                if (evict) {
+                    const bool newest = rng() % 2;
+                    const auto want = model.pop(newest);
+                    const int rc = newest ? shmds_hashmap_shift_ii(m.get(), &out_k, &out)
+                                          : shmds_hashmap_pop_ii(m.get(), &out_k, &out);
+                    ASSERT_EQ(want ? 0 : -ENOENT, rc);
+                    if (want) {
+                        ASSERT_EQ(*want, std::make_pair(out_k, out));
+                    }
+                }
+                break;
+            case 12:
+                if (rng() % 16 == 0) {
+                    std::uint64_t removed = 0;
+                    ASSERT_EQ(0, shmds_hashmap_flush_expired(m.get(), &removed));
+                    ASSERT_EQ(model.flush(), removed);
+                }
+                break;
+            case 13:
+                clock.now += rng() % 30;
+                break;
+            default:
+                ASSERT_EQ(model.get(k), get_ii(m.get(), k));
+        }
+        if (step % 2000 == 0) {
+            const shmds_hashmap_stats_t st = stats(m.get());
+            ASSERT_EQ(model.size(), st.size);
+            ASSERT_EQ(model.evictions, st.evictions);
+            ASSERT_EQ(model.expirations, st.expirations);
+            for (std::int64_t key = 0; key < 160; ++key) ASSERT_EQ(model.get(key), get_ii(m.get(), key));
+        }
+    }
+    const shmds_hashmap_stats_t st = stats(m.get());
+    EXPECT_GT(st.resizes, 2u);
+    EXPECT_GT(st.expirations, 0u);
+    if (evict) {
+        EXPECT_GT(st.evictions, 0u);
+    }
+}
+
+TEST(HashMapOracle, TtlAndEvictionMatchAModel) { run_aging_oracle(true); }
+TEST(HashMapOracle, TtlOnAFullMapMatchesAModel) { run_aging_oracle(false); }
 
 std::string random_bytes(std::mt19937_64 &rng, std::size_t max_len) {
     std::string s(rng() % (max_len + 1), '\0');

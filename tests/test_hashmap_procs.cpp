@@ -4,7 +4,11 @@
 //  - the crash matrix: a writer SIGKILLed at every failpoint leaves the map holding
 //    exactly the state before (or, past the commit point, after) its call; the next
 //    reader and writer are served within 100 ms, the takeover is counted once, and no
-//    arena block is leaked or shared.
+//    arena block is leaked or shared;
+//  - the same for the eviction and TTL steps: the SIEVE list, hand and marks survive a
+//    writer killed mid-eviction, mid-pop, mid-expiry or mid-flush (the pop order after
+//    the repair is exactly the one the surviving state implies).
+#include "hashmap_aging_model.hpp"
 #include "hashmap_helpers.hpp"
 #include "shmds_config.h"
 
@@ -16,6 +20,7 @@
 #include <cstdio>
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -363,5 +368,155 @@ TEST(HashMapCrash, KilledNewKeyInsertAfterTheGrowKeepsTheGrownTable) {
     EXPECT_EQ(12u, s.size);
     EXPECT_EQ(1u, s.recoveries);
 }
+
+// ------------------------------------------------- crash matrix: eviction and TTL
+
+enum class AgingOp { evict_put, expired_put, set_ttl, pop, flush };
+
+struct AgingCrashCase {
+    const char *failpoint;
+    AgingOp op;
+    bool committed;
+    std::int64_t arena_delta = 0;
+};
+
+void PrintTo(const AgingCrashCase &c, std::ostream *os) { *os << c.failpoint; }
+
+// What pops return, in order, from a SIEVE list (oldest first) with these marks and the
+// hand at `hand` (-1: at the oldest); expired entries are reclaimed, never returned.
+std::vector<int> sieve_pops(std::vector<int> order, std::set<int> marked, int hand,
+                            const std::set<int> &expired) {
+    std::vector<int> out;
+    std::size_t pos = 0;
+    if (hand >= 0) pos = std::size_t(std::find(order.begin(), order.end(), hand) - order.begin());
+    while (!order.empty()) {
+        if (pos >= order.size()) pos = 0;
+        const int k = order[pos];
+        if (marked.count(k) && !expired.count(k)) {
+            marked.erase(k);
+            ++pos;
+            continue;
+        }
+        if (!expired.count(k)) out.push_back(k);
+        order.erase(order.begin() + std::ptrdiff_t(pos));  // the hand moves to the next
+    }
+    return out;
+}
+
+class HashMapAgingCrashMatrix : public ::testing::TestWithParam<AgingCrashCase> {};
+
+TEST_P(HashMapAgingCrashMatrix, WriterKilledInAnEvictionOrExpiryStepLeavesTheListWhole) {
+    if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
+    const AgingCrashCase &cc = GetParam();
+    shmds_hashmap_config_t c = config(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 12, 1, 1 << 16);
+    c.flags = SHMDS_HASHMAP_EVICT;
+    shmds_hashmap_t *raw = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &c, &raw)) << shmds_last_error();
+    MapPtr m(raw);
+    ManualClock clock;  // the child inherits it with the handle
+    clock.attach(m.get());
+    // Twelve entries fill the map; key 1 is marked; key 5 has expired (still counted).
+    std::vector<int> order;
+    for (int i = 0; i < 12; ++i) {
+        const std::string v = kLong + std::to_string(i);
+        ASSERT_EQ(0, shmds_hashmap_put_ttl_bb(m.get(), key(i).data(), key(i).size(), v.data(),
+                                              v.size(), i == 5 ? 10 : 0));
+        order.push_back(i);
+    }
+    ASSERT_EQ(kLong + "1", get_bb(m.get(), key(1)));
+    clock.now += 10;
+    std::set<int> marked{1}, expired{5};
+    const shmds_hashmap_stats_t st0 = stats(m.get());
+    ASSERT_EQ(12u, st0.size);
+
+    const pid_t pid = fork_child([&] {
+        arm(cc.failpoint);
+        int rc = -1;
+        char kb[64], vb[64];
+        std::size_t kl, vl;
+        std::uint64_t n;
+        switch (cc.op) {
+            case AgingOp::evict_put: rc = put_bb(m.get(), key(100), kChanged); break;
+            case AgingOp::expired_put: rc = put_bb(m.get(), key(5), kChanged); break;
+            case AgingOp::set_ttl:
+                rc = shmds_hashmap_set_ttl_b(m.get(), key(3).data(), key(3).size(), 1000);
+                break;
+            case AgingOp::pop:
+                rc = shmds_hashmap_pop_bb(m.get(), kb, sizeof kb, &kl, vb, sizeof vb, &vl);
+                break;
+            case AgingOp::flush: rc = shmds_hashmap_flush_expired(m.get(), &n); break;
+        }
+        std::fprintf(stderr, "child: the call returned %d instead of dying at %s\n", rc,
+                     cc.failpoint);
+        return 3;
+    });
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
+    const auto death = std::chrono::steady_clock::now();
+
+    // A reader and a writer that touch no entry (a read of an absent key marks nothing)
+    // are served within 100 ms; the reader takes over and repairs.
+    EXPECT_EQ(std::nullopt, get_bb(m.get(), "absent"));
+    EXPECT_LE(ms_since(death), 100.0) << "read after the death";
+    const auto write_start = std::chrono::steady_clock::now();
+    EXPECT_EQ(-ENOENT, shmds_hashmap_persist_b(m.get(), "absent", 6));
+    EXPECT_LE(ms_since(write_start), 100.0);
+    const shmds_hashmap_stats_t st1 = stats(m.get());
+    EXPECT_EQ(st0.recoveries + 1, st1.recoveries) << "one takeover, counted once";
+    EXPECT_EQ(st0.arena_used + cc.arena_delta, st1.arena_used);
+
+    int hand = -1;
+    if (cc.committed && cc.op == AgingOp::pop) {  // key 0 went; the hand moved to key 1
+        order.erase(order.begin());
+        hand = 1;
+    }
+    EXPECT_EQ(order.size(), st1.size);
+    if (cc.op == AgingOp::set_ttl) {  // the old expiry (none) stands
+        std::uint64_t left = 9;
+        EXPECT_EQ(0, shmds_hashmap_ttl_remaining_b(m.get(), key(3).data(), key(3).size(), &left));
+        marked.insert(3);  // that read marked it
+    }
+    // The list, hand and marks: pops return exactly the order they imply, with the
+    // values intact, and every arena block comes back.
+    std::vector<int> popped;
+    char kb[64], vb[64];
+    std::size_t kl = 0, vl = 0;
+    while (shmds_hashmap_pop_bb(m.get(), kb, sizeof kb, &kl, vb, sizeof vb, &vl) == 0) {
+        const std::string k(kb, kl), v(vb, vl);
+        const int i = std::stoi(k.substr(key(0).size() - 1));
+        EXPECT_EQ(key(i), k);
+        EXPECT_EQ(kLong + std::to_string(i), v);
+        popped.push_back(i);
+    }
+    EXPECT_EQ(sieve_pops(order, marked, hand, expired), popped);
+    EXPECT_EQ(0u, stats(m.get()).size);
+    EXPECT_EQ(0u, stats(m.get()).arena_used);
+    // Eviction keeps working on the repaired shard.
+    for (int i = 200; i < 240; ++i) ASSERT_EQ(0, put_bb(m.get(), key(i), kLong + key(i)));
+    EXPECT_EQ(12u, stats(m.get()).size);
+    std::uint64_t n = 0;
+    ASSERT_EQ(0, shmds_hashmap_drain(m.get(), 100, &n));
+    EXPECT_EQ(12u, n);
+    EXPECT_EQ(0u, stats(m.get()).arena_used);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Failpoints, HashMapAgingCrashMatrix,
+    ::testing::Values(AgingCrashCase{"hashmap.evict.erased", AgingOp::evict_put, false},
+                      AgingCrashCase{"hashmap.put.entry_written", AgingOp::evict_put, false},
+                      AgingCrashCase{"hashmap.put.tag_set", AgingOp::evict_put, false},
+                      AgingCrashCase{"hashmap.evict.linked", AgingOp::evict_put, false},
+                      AgingCrashCase{"hashmap.expire.erased", AgingOp::expired_put, false},
+                      AgingCrashCase{"hashmap.ttl.expire_set", AgingOp::set_ttl, false},
+                      AgingCrashCase{"hashmap.remove.tag_cleared", AgingOp::pop, false},
+                      // key(0) (22 bytes) and its value (41 bytes): a 32- and a 64-byte block.
+                      AgingCrashCase{"hashmap.write.committed", AgingOp::pop, true, -(32 + 64)},
+                      AgingCrashCase{"hashmap.expire.erased", AgingOp::flush, false}),
+    [](const ::testing::TestParamInfo<AgingCrashCase> &info) {
+        std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
+        for (char &c : n)
+            if (c == '.') c = '_';
+        return n;
+    });
 
 }  // namespace

@@ -22,7 +22,9 @@
  * it returns -ENOSPC. With shards > 1 each shard holds max_entries / shards (rounded
  * up), so an unevenly spread key set can meet -ENOSPC a little before max_entries:
  * size with headroom. The table grows and shrinks inside the segment as entries come
- * and go; the segment's size is fixed at creation.
+ * and go; the segment's size is fixed at creation. A map created with
+ * SHMDS_HASHMAP_EVICT evicts instead of returning -ENOSPC (see "Eviction" at the end),
+ * and entries may expire (see "TTL").
  *
  * Blocking: reads (get, exists) take no lock: they retry while a writer changes the
  * shard they read. Writers take their shard's lock (held for microseconds; a rebuild
@@ -67,10 +69,21 @@ typedef struct shmds_hashmap_config {
                                128 * max_entries (at least 4096 per shard). A string
                                takes its length rounded up to a power of two (>= 16).
                                Must be 0 for integer-only maps */
+    uint64_t flags;       /**< 0 or SHMDS_HASHMAP_EVICT (see "Eviction" below) */
+    uint64_t default_ttl_ms; /**< TTL given to entries written without one, in
+                               milliseconds, at most SHMDS_HASHMAP_MAX_TTL_MS; 0 = they
+                               never expire (see "TTL" below) */
 } shmds_hashmap_config_t;
 
+/** flags: a full shard evicts an entry (SIEVE) to make room instead of refusing the
+ * insert with -ENOSPC. At most 2^30 entries per shard. */
+#define SHMDS_HASHMAP_EVICT 1u
+/** The longest TTL any call accepts (2^48 ms, about 8900 years). */
+#define SHMDS_HASHMAP_MAX_TTL_MS ((uint64_t)1 << 48)
+
 #define SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, max_entries) \
-    { sizeof(shmds_hashmap_config_t), (key_type), (value_type), (uint64_t)(max_entries), 0u, 0u }
+    { sizeof(shmds_hashmap_config_t), (key_type), (value_type), (uint64_t)(max_entries), \
+      0u, 0u, 0u, 0u }
 
 /**
  * SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, max_entries) as a function, for FFI
@@ -100,6 +113,9 @@ typedef struct shmds_hashmap_stats {
                                     the worst-placed key (1 = every key at its home slot).
                                     Stays small under chosen keys: the hash is keyed */
     uint64_t frozen;           /**< 1 once shmds_hashmap_freeze() was called, else 0 */
+    uint64_t evictions;        /**< entries evicted to make room (SHMDS_HASHMAP_EVICT) */
+    uint64_t expirations;      /**< expired entries reclaimed (by writers, flushes,
+                                    pops and evictions) */
 } shmds_hashmap_stats_t;
 
 /* ------------------------------------------------------------- lifecycle */
@@ -292,7 +308,8 @@ SHMDS_API int shmds_hashmap_decr_b(shmds_hashmap_t *m, const void *key, size_t k
 /* ------------------------------------------------------------------- reads
  * No lock: a read retries while a writer changes the key's shard and never returns a
  * torn value; if the shard's writer stays mid-change (a dead or stalled process), the
- * read goes through the shard's lock once, which takes over a dead writer. Codes:
+ * read goes through the shard's lock once, which takes over a dead writer. An expired
+ * entry reads as absent (-ENOENT, or 0 from exists). Codes:
  * -EINVAL, SHMDS_EVARIANT, -ERANGE (integer key out of range), -E2BIG, SHMDS_ECORRUPT.
  */
 
@@ -344,6 +361,216 @@ SHMDS_API int shmds_hashmap_take_bf(shmds_hashmap_t *m, const void *key, size_t 
 SHMDS_API int shmds_hashmap_get_if(shmds_hashmap_t *m, int64_t key, double *out);
 SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
                                    double *out);
+
+/* ------------------------------------------------------------------- TTL
+ * Every entry may carry an expiry, kept as an absolute wall-clock time in milliseconds
+ * (CLOCK_REALTIME), so a file-backed map reopened after a reboot expires its entries at
+ * the right time; stepping the system clock moves expiry with it. An expired entry is
+ * absent for every verb (get, exists, cas, update, ...). Reads check the clock only
+ * for entries that carry an expiry. Expired entries are reclaimed lazily: a writer that
+ * meets one (its own key, or a full shard that needs room) and the flush functions
+ * remove them, counted in stats.expirations.
+ *
+ * Which TTL an entry gets: put, add, update and swap (and an insert by get_or_set,
+ * incr, max/min or a batch put) give it the map's default_ttl_ms (0: never expires);
+ * the _ttl forms give it ttl_ms (0: never expires). An overwrite by put/update/swap or
+ * a batch put sets the expiry anew; cas, incr and max/min keep it. ttl_ms above
+ * SHMDS_HASHMAP_MAX_TTL_MS returns -ERANGE. Batch gets and cursors skip expired
+ * entries as get does (a cursor seek to an expired key is -ENOENT).
+ *
+ * Frozen maps: touch, persist, set_ttl and the flushes are writes (-EROFS). A read-only
+ * handle (shmds_hashmap_open_read_only) sees expired entries as absent and never
+ * stores: it reclaims nothing and marks no hit.
+ * Blocking and crash behaviour: as the other writes (a writer killed while setting an
+ * expiry leaves the old one).
+ */
+
+/**
+ * Override the clock of this handle (tests): now_ms(ctx) returns wall-clock
+ * milliseconds and must be safe to call from any thread using the handle; NULL
+ * restores CLOCK_REALTIME. Only this handle's calls use it; other handles and
+ * processes keep their own. Must not race other calls on the handle.
+ * @return 0; -EINVAL (NULL handle).
+ */
+SHMDS_API int shmds_hashmap_set_clock(shmds_hashmap_t *m, uint64_t (*now_ms)(void *ctx),
+                                      void *ctx);
+
+/** put, add and update (above) with an explicit TTL. @return as their namesakes;
+ * -ERANGE also for ttl_ms > SHMDS_HASHMAP_MAX_TTL_MS. */
+SHMDS_API int shmds_hashmap_put_ttl_ii(shmds_hashmap_t *m, int64_t key, int64_t value,
+                                       uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_put_ttl_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                       size_t value_len, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_put_ttl_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                       int64_t value, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_put_ttl_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                       const void *value, size_t value_len, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_put_ttl_if(shmds_hashmap_t *m, int64_t key, double value,
+                                       uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_put_ttl_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                       double value, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_add_ttl_ii(shmds_hashmap_t *m, int64_t key, int64_t value,
+                                       uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_add_ttl_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                       size_t value_len, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_add_ttl_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                       int64_t value, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_add_ttl_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                       const void *value, size_t value_len, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_add_ttl_if(shmds_hashmap_t *m, int64_t key, double value,
+                                       uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_add_ttl_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                       double value, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_update_ttl_ii(shmds_hashmap_t *m, int64_t key, int64_t value,
+                                          uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_update_ttl_ib(shmds_hashmap_t *m, int64_t key, const void *value,
+                                          size_t value_len, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_update_ttl_bi(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          int64_t value, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_update_ttl_bb(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          const void *value, size_t value_len,
+                                          uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_update_ttl_if(shmds_hashmap_t *m, int64_t key, double value,
+                                          uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_update_ttl_bf(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                          double value, uint64_t ttl_ms);
+
+/**
+ * get (above) that also returns the entry's remaining TTL in *ttl_ms (0: it never
+ * expires; otherwise at least 1). No lock, as get.
+ * @return as get; -EINVAL also for a NULL ttl_ms.
+ */
+SHMDS_API int shmds_hashmap_get_with_ttl_ii(shmds_hashmap_t *m, int64_t key, int64_t *out,
+                                            uint64_t *ttl_ms);
+SHMDS_API int shmds_hashmap_get_with_ttl_ib(shmds_hashmap_t *m, int64_t key, void *buf,
+                                            size_t buf_size, size_t *len, uint64_t *ttl_ms);
+SHMDS_API int shmds_hashmap_get_with_ttl_bi(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, int64_t *out, uint64_t *ttl_ms);
+SHMDS_API int shmds_hashmap_get_with_ttl_bb(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, void *buf, size_t buf_size,
+                                            size_t *len, uint64_t *ttl_ms);
+SHMDS_API int shmds_hashmap_get_with_ttl_if(shmds_hashmap_t *m, int64_t key, double *out,
+                                            uint64_t *ttl_ms);
+SHMDS_API int shmds_hashmap_get_with_ttl_bf(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, double *out, uint64_t *ttl_ms);
+
+/**
+ * The key's remaining TTL in *ttl_ms. No lock, as get.
+ * @return 1 (it expires in *ttl_ms >= 1 ms); 0 (present, never expires: *ttl_ms = 0);
+ *   -ENOENT (absent or expired); -EINVAL (NULL ttl_ms); the read codes.
+ */
+SHMDS_API int shmds_hashmap_ttl_remaining_i(shmds_hashmap_t *m, int64_t key, uint64_t *ttl_ms);
+SHMDS_API int shmds_hashmap_ttl_remaining_b(shmds_hashmap_t *m, const void *key,
+                                            size_t key_len, uint64_t *ttl_ms);
+
+/**
+ * touch: the key was used. Its expiry restarts at now + the map's default_ttl_ms (a
+ * map without a default TTL keeps the expiry as it is), and on an evicting map it
+ * counts as a hit. persist: the key never expires. set_ttl: it expires in ttl_ms
+ * (0: never). Each takes the key's shard lock.
+ * @return 0; -ENOENT (absent or expired); -ERANGE (ttl_ms too large, or an integer key
+ *   out of range); the common write codes.
+ */
+SHMDS_API int shmds_hashmap_touch_i(shmds_hashmap_t *m, int64_t key);
+SHMDS_API int shmds_hashmap_touch_b(shmds_hashmap_t *m, const void *key, size_t key_len);
+SHMDS_API int shmds_hashmap_persist_i(shmds_hashmap_t *m, int64_t key);
+SHMDS_API int shmds_hashmap_persist_b(shmds_hashmap_t *m, const void *key, size_t key_len);
+SHMDS_API int shmds_hashmap_set_ttl_i(shmds_hashmap_t *m, int64_t key, uint64_t ttl_ms);
+SHMDS_API int shmds_hashmap_set_ttl_b(shmds_hashmap_t *m, const void *key, size_t key_len,
+                                      uint64_t ttl_ms);
+
+/**
+ * Remove every expired entry; *removed (may be NULL) = how many. Sweeps each shard in
+ * steps of 4096 slots, each step under the shard's lock (readers of that shard wait
+ * for at most one step).
+ * @return 0; -EINVAL (NULL handle); -EROFS (frozen or read-only); SHMDS_ECORRUPT. A
+ *   process killed mid-sweep leaves every entry either present or removed (each
+ *   removal is its own committed step).
+ */
+SHMDS_API int shmds_hashmap_flush_expired(shmds_hashmap_t *m, uint64_t *removed);
+
+/**
+ * A bounded flush: examine at most about max_slots table slots, continuing where the
+ * last partial flush stopped, and remove the expired entries found (*removed, may be
+ * NULL). Within a shard the position is shared by every process (kept in the shard);
+ * which shard comes next is kept per handle. Call until it returns 1 for a full sweep.
+ * @return 1 (the sweep has now covered every slot of every shard: the next call starts
+ *   a new pass); 0 (slots remain); -EINVAL (NULL handle, max_slots 0); -EROFS (frozen
+ *   or read-only); SHMDS_ECORRUPT. A clear starts the next pass of its shards afresh.
+ *   Blocking and crash behaviour as shmds_hashmap_flush_expired().
+ */
+SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t max_slots,
+                                                  uint64_t *removed);
+
+/* -------------------------------------------------------------- Eviction
+ * A map created with SHMDS_HASHMAP_EVICT never refuses an insert for lack of room:
+ * when the key's shard holds its share of max_entries, one entry of that shard is
+ * evicted first (counted in stats.evictions; an expired entry found on the way is
+ * taken instead and counted in stats.expirations). Eviction scope is the shard: with
+ * shards > 1 each shard evicts among its own entries only, so the map's order is
+ * exact only with one shard (the default).
+ *
+ * Policy: SIEVE (NSDI'24). Each shard keeps its entries in insertion order and a hand.
+ * A hit (get, get_with_ttl, exists, ttl_remaining, an overwrite, touch) marks the entry
+ * visited; a read does so without any lock and writes nothing if the mark is already
+ * set. To make room the hand walks from the oldest entry towards the newest, clearing
+ * marks, and evicts the first unmarked entry; it resumes there next time. So with
+ * max_entries 3: put 1, 2, 3, put 4 evicts 1; then get 2, put 5 evicts 3 and keeps 2.
+ * Table rebuilds (grow, shrink, compaction, shmds_hashmap_reserve) keep the order, the
+ * marks and the hand; shmds_hashmap_clear empties the order and resets the hand. Every
+ * insert evicts this way, whichever verb makes it: put, add, the _ttl forms, a batch
+ * put, get_or_set, incr and max/min. A read-only handle marks nothing.
+ *
+ * Crash behaviour: the list changes are journaled with the rest of the write; a
+ * writer killed mid-eviction leaves the evicted entry and the list as they were. Marks
+ * are hints and are not journaled (a lost mark changes which entry goes next, never
+ * the map's consistency). Arena exhaustion is still -ENOSPC (eviction makes room in
+ * the table, not in the arena).
+ *
+ * pop, shift and drain need an evicting map (-EINVAL otherwise). With shards > 1 they
+ * take from the shards in turn (this handle remembers where it stopped).
+ */
+
+/**
+ * pop: remove the entry eviction would take next (clearing the marks the hand passes,
+ * as an eviction does) and return its key and value. shift: remove the newest entry.
+ * Expired entries met on the way are reclaimed, never returned.
+ * @return 0; -ENOENT (the map is empty); -ENOBUFS (_ib, _bi, _bb: a buffer is too
+ *   small: *key_len and *value_len say what is needed, nothing is removed); -EINVAL
+ *   (NULL argument, not an evicting map); -EROFS (frozen or read-only); SHMDS_EVARIANT;
+ *   SHMDS_ECORRUPT. Takes a shard lock per shard tried.
+ */
+SHMDS_API int shmds_hashmap_pop_ii(shmds_hashmap_t *m, int64_t *key, int64_t *value);
+SHMDS_API int shmds_hashmap_pop_ib(shmds_hashmap_t *m, int64_t *key, void *value_buf,
+                                   size_t value_buf_size, size_t *value_len);
+SHMDS_API int shmds_hashmap_pop_bi(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                   size_t *key_len, int64_t *value);
+SHMDS_API int shmds_hashmap_pop_bb(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                   size_t *key_len, void *value_buf, size_t value_buf_size,
+                                   size_t *value_len);
+SHMDS_API int shmds_hashmap_pop_if(shmds_hashmap_t *m, int64_t *key, double *value);
+SHMDS_API int shmds_hashmap_pop_bf(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                   size_t *key_len, double *value);
+SHMDS_API int shmds_hashmap_shift_ii(shmds_hashmap_t *m, int64_t *key, int64_t *value);
+SHMDS_API int shmds_hashmap_shift_ib(shmds_hashmap_t *m, int64_t *key, void *value_buf,
+                                     size_t value_buf_size, size_t *value_len);
+SHMDS_API int shmds_hashmap_shift_bi(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                     size_t *key_len, int64_t *value);
+SHMDS_API int shmds_hashmap_shift_bb(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                     size_t *key_len, void *value_buf, size_t value_buf_size,
+                                     size_t *value_len);
+SHMDS_API int shmds_hashmap_shift_if(shmds_hashmap_t *m, int64_t *key, double *value);
+SHMDS_API int shmds_hashmap_shift_bf(shmds_hashmap_t *m, void *key_buf, size_t key_buf_size,
+                                     size_t *key_len, double *value);
+
+/**
+ * Remove up to n entries in eviction order (as n pops, discarding the entries);
+ * *removed (may be NULL) = how many (fewer when the map empties).
+ * @return 0; -EINVAL (NULL handle, not an evicting map); -EROFS (frozen or read-only);
+ *   SHMDS_ECORRUPT. Each entry is its own locked step: a process killed mid-drain leaves
+ *   a map with some removed.
+ */
+SHMDS_API int shmds_hashmap_drain(shmds_hashmap_t *m, uint64_t n, uint64_t *removed);
 
 /* ------------------------------------------------------ more atomic verbs */
 
@@ -421,8 +648,9 @@ SHMDS_API int shmds_hashmap_remove_batch_b(shmds_hashmap_t *m, const void *const
 /**
  * Get many keys, without a lock. results (required) holds each key's found flag as a
  * code: 0 (found: the value is in values[i], or in bufs[i] with lens[i] bytes),
- * -ENOENT (absent: its outputs untouched), -ENOBUFS (bufs[i] of buf_sizes[i] bytes is
- * too small: lens[i] = the length needed).
+ * -ENOENT (absent or expired: its outputs untouched), -ENOBUFS (bufs[i] of
+ * buf_sizes[i] bytes is too small: lens[i] = the length needed). On an evicting map each
+ * key found counts as a hit, as for get.
  */
 SHMDS_API int shmds_hashmap_get_batch_ii(shmds_hashmap_t *m, const int64_t *keys, size_t n,
                                          int64_t *values, int *results);

@@ -12,9 +12,12 @@ namespace shmds::hashmap {
 
 namespace {
 core::SegmentShape shape_of(const Geometry &g) {
-    static_assert(kGeomMaxEntries == 0 && kGeomShards == 1 && kGeomArena == 2);
+    static_assert(kGeomMaxEntries == 0 && kGeomShards == 1 && kGeomArena == 2 &&
+                  kGeomFlags == 3 && kGeomDefaultTtl == 4);
     return core::SegmentShape::of(g.variant.word(), std::uint32_t(g.stride), 8, g.total,
-                                  layout_hash(g.variant), {g.max_entries, g.shards, g.arena_bytes});
+                                  layout_hash(g.variant, g.flags),
+                                  {g.max_entries, g.shards, g.arena_bytes, g.flags,
+                                   g.default_ttl_ms});
 }
 
 // The keyed hash's secret (design §2). getrandom cannot fail for 16 bytes once the
@@ -45,7 +48,8 @@ int HashMap::open(const shmds_options_t *opts, std::uint32_t wanted_variant,
 
 int HashMap::describe(core::SegmentShape &s) {
     if (int r = compute_geometry(requested_.variant, requested_.max_entries, requested_.shards,
-                                 requested_.arena_bytes, geom_))
+                                 requested_.arena_bytes, geom_, requested_.flags,
+                                 requested_.default_ttl_ms))
         return r;
     s = shape_of(geom_);
     return allocate_shards();
@@ -55,7 +59,8 @@ int HashMap::reshape(std::uint32_t v, const std::uint64_t (&geometry)[core::kGeo
                      core::SegmentShape &s) {
     if (!valid_variant(v)) return core::fail(-EINVAL, "unknown hash map variant {:#x}", v);
     if (int r = compute_geometry(Variant::of(v), geometry[kGeomMaxEntries], geometry[kGeomShards],
-                                 geometry[kGeomArena], geom_))
+                                 geometry[kGeomArena], geom_, geometry[kGeomFlags],
+                                 geometry[kGeomDefaultTtl]))
         return r;
     s = shape_of(geom_);
     return allocate_shards();
@@ -78,10 +83,81 @@ void HashMap::bind(std::uint8_t *base) noexcept {
     const auto *mc = reinterpret_cast<const MapControl *>(base + geom_.map_control_off);
     const HashSeed seed{mc->seed[0], mc->seed[1]};
     auto *ctl = reinterpret_cast<ShardControl *>(base + geom_.shard_control_off);
-    for (std::uint64_t i = 0; i < geom_.shards; ++i)
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) {
         shards_[i] = Shard(base, &ctl[i], base + geom_.shard_data_off + i * geom_.shard_data_size,
                            &geom_, seed, &segment_.header().recoveries);
-    for (std::uint64_t i = 0; i < geom_.shards; ++i) shards_[i].set_shrink_hold(&open_cursors_);
+        shards_[i].set_clock(&clock_);
+        shards_[i].set_shrink_hold(&open_cursors_);
+    }
+}
+
+std::uint64_t HashMap::remaining_ms(std::uint64_t expire) const noexcept {
+    if (expire == 0) return 0;
+    const std::uint64_t now = clock_.now_ms();
+    return expire > now ? expire - now : 1;  // a read saw it unexpired: at least 1 ms
+}
+
+int HashMap::flush_expired(std::uint64_t *removed) noexcept {
+    if (read_only_) return refuse_read_only();
+    // Each shard in steps of a few thousand slots, so a reader of the shard never waits
+    // long behind the sweep; the first step starts the shard's pass from slot 0.
+    constexpr std::uint64_t kStep = 4096;
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) {
+        bool restart = true;
+        for (;;) {
+            const int r = shards_[i].flush_expired(kStep, restart, removed);
+            if (r < 0) return r;
+            if (r == 1) break;
+            restart = false;
+        }
+    }
+    return 0;
+}
+
+int HashMap::flush_expired_partial(std::uint64_t max_slots, std::uint64_t *removed) noexcept {
+    if (read_only_) return refuse_read_only();
+    std::uint64_t left = max_slots;
+    while (left > 0) {
+        Shard &s = shards_[flush_shard_ % geom_.shards];
+        const ShardSnapshot before = s.snapshot();
+        // The shard's sweep covers at most its live table: spend no more than that.
+        const std::uint64_t step = left < before.cap ? left : before.cap;
+        const int r = s.flush_expired(step, false, removed);
+        if (r < 0) return r;
+        left -= step;
+        if (r == 0) continue;  // the budget ran out inside the shard
+        if (++flush_shard_ >= geom_.shards) {
+            flush_shard_ = 0;
+            return 1;  // a full pass over every shard is complete
+        }
+    }
+    return 0;
+}
+
+int HashMap::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
+    if (!evicting())
+        return core::fail(-EINVAL, "pop, shift and drain need a map created with "
+                                   "SHMDS_HASHMAP_EVICT");
+    if (read_only_) return refuse_read_only();
+    for (std::uint64_t k = 0; k < geom_.shards; ++k) {
+        const std::uint64_t i = (pop_shard_ + k) % geom_.shards;
+        const int r = shards_[i].evict_entry(newest, key, val);
+        if (r == -ENOENT) continue;
+        pop_shard_ = i + 1;
+        return r;
+    }
+    return core::fail_static(-ENOENT, "the hash map is empty");
+}
+
+int HashMap::drain(std::uint64_t n, std::uint64_t *removed) noexcept {
+    *removed = 0;
+    while (*removed < n) {
+        const int r = evict_entry(false, nullptr, nullptr);
+        if (r == -ENOENT) break;
+        if (r < 0) return r;
+        ++*removed;
+    }
+    return 0;
 }
 
 int HashMap::incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept {
@@ -106,12 +182,16 @@ int HashMap::stats(Stats &s) noexcept {
         s.tombstones += snap.tombstones;
         s.resizes += snap.resizes;
         s.arena_used += snap.arena_used;
+        s.evictions += snap.evictions;
+        s.expirations += snap.expirations;
     }
     s.frozen = map_control()->frozen.load(std::memory_order_acquire) == kWritable ? 0 : 1;
     for (std::uint64_t i = 0; i < geom_.shards; ++i) {
         const std::uint64_t p = shards_[i].max_probe();
         if (p > s.max_probe) s.max_probe = p;
     }
+    s.default_ttl_ms = geom_.default_ttl_ms;
+    s.flags = geom_.flags;
     return 0;
 }
 

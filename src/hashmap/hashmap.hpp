@@ -19,12 +19,15 @@ struct Config {
     std::uint64_t max_entries;
     std::uint64_t shards;       // 0 = 1
     std::uint64_t arena_bytes;  // 0 = 128 per entry when key or value is bytes
+    std::uint64_t flags = 0;           // kFlagEvict
+    std::uint64_t default_ttl_ms = 0;  // 0 = entries never expire unless told
 };
 
 struct Stats {
     std::uint64_t size, max_entries, table_slots, table_slots_max, tombstones, resizes;
     std::uint64_t arena_capacity, arena_used, shards, recoveries, segment_bytes;
     std::uint64_t max_probe, frozen;
+    std::uint64_t evictions, expirations, default_ttl_ms, flags;
 };
 
 // One key of a batch: the adapter fills key (and val or out) and a nonzero result for a
@@ -51,13 +54,17 @@ public:
 
     // The verbs (return codes: include/shmds/hashmap.h). `key` must be 8 bytes on an
     // integer-key map; the adapters guarantee it.
-    int get(Span key, OutBuf *out) noexcept { return at(key, [&](Shard &s, auto h) { return s.get(h, key, out); }); }
+    int get(Span key, OutBuf *out, std::uint64_t *expire = nullptr) noexcept {
+        return at(key, [&](Shard &s, auto h) { return s.get(h, key, out, expire); });
+    }
     int exists(Span key) noexcept {
         const int r = get(key, nullptr);
         return r == 0 ? 1 : r == -ENOENT ? 0 : r;
     }
-    int write(Span key, Span val, WriteMode mode, OutBuf *old) noexcept {
-        return at_writer(key, [&](Shard &s, auto h) { return s.write(h, key, val, mode, old); });
+    int write(Span key, Span val, WriteMode mode, OutBuf *old,
+              std::uint64_t ttl_ms = kDefaultTtl) noexcept {
+        return at_writer(key,
+                         [&](Shard &s, auto h) { return s.write(h, key, val, mode, old, ttl_ms); });
     }
     int remove(Span key, OutBuf *old) noexcept {
         return at_writer(key, [&](Shard &s, auto h) { return s.remove(h, key, old); });
@@ -99,6 +106,27 @@ public:
         *h = shards_[0].hash(key);
         return geom_.shard_bits ? *h >> (64 - geom_.shard_bits) : 0;
     }
+
+    // TTL (design §7).
+    std::uint64_t default_ttl_ms() const noexcept { return geom_.default_ttl_ms; }
+    int set_expire(Span key, TtlChange how, std::uint64_t ttl_ms = 0) noexcept {
+        return at_writer(key, [&](Shard &s, auto h) { return s.set_expire(h, key, how, ttl_ms); });
+    }
+    // The remaining TTL now of an absolute expiry (0 stays 0 = never).
+    std::uint64_t remaining_ms(std::uint64_t expire) const noexcept;
+    int flush_expired(std::uint64_t *removed) noexcept;
+    // Sweep at most max_slots slots (over the shards, from where this handle's last
+    // partial flush stopped): 1 when a pass over every shard is complete, else 0.
+    int flush_expired_partial(std::uint64_t max_slots, std::uint64_t *removed) noexcept;
+    // Not thread-safe against other calls on this handle (set it before use).
+    void set_clock(Clock c) noexcept { clock_ = c; }
+
+    // Eviction (design §6), evicting maps only (-EINVAL otherwise). The shard is the
+    // eviction scope: pop/shift take from the shards in turn, starting after the shard
+    // the handle's last pop or shift used.
+    bool evicting() const noexcept { return (geom_.flags & kFlagEvict) != 0; }
+    int evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept;
+    int drain(std::uint64_t n, std::uint64_t *removed) noexcept;
 
     int stats(Stats &s) noexcept;
     core::Segment &segment() noexcept { return segment_; }
@@ -153,6 +181,9 @@ private:
     std::unique_ptr<Shard[]> shards_;
     bool read_only_ = false;
     std::atomic<std::uint32_t> open_cursors_{0};
+    Clock clock_;                 // the shards point here
+    std::uint64_t pop_shard_ = 0;    // where the next pop/shift starts
+    std::uint64_t flush_shard_ = 0;  // where the next partial flush continues
 };
 
 }  // namespace shmds::hashmap

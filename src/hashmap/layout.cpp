@@ -24,7 +24,8 @@ const char *variant_name(std::uint32_t w) noexcept {
 }
 
 int compute_geometry(Variant v, std::uint64_t max_entries, std::uint64_t shards,
-                     std::uint64_t arena_bytes, Geometry &g) {
+                     std::uint64_t arena_bytes, Geometry &g, std::uint64_t flags,
+                     std::uint64_t default_ttl_ms) {
     g = Geometry{};
     g.variant = v;
     if (!valid_key_type(v.key))
@@ -41,10 +42,23 @@ int compute_geometry(Variant v, std::uint64_t max_entries, std::uint64_t shards,
     if (shards > kMaxShards || !core::is_pow2(shards))
         return core::fail(-EINVAL, "hash map shards {} is not a power of two in 1..{}", shards,
                           kMaxShards);
+    if (flags & ~kKnownFlags)
+        return core::fail(-EINVAL, "hash map flags {:#x} hold unknown bits", flags);
+    if (default_ttl_ms > kMaxTtlMs)
+        return core::fail(-EINVAL, "hash map default TTL of {} ms exceeds {} ms", default_ttl_ms,
+                          kMaxTtlMs);
+    g.flags = flags;
+    g.default_ttl_ms = default_ttl_ms;
     g.max_entries = max_entries;
     g.shards = shards;
     g.shard_bits = std::uint64_t(__builtin_ctzll(shards));
     g.shard_max = (max_entries + shards - 1) / shards;
+    // List positions are 32-bit (slot + 1): an evicting shard's table stays below 2^32.
+    if ((flags & kFlagEvict) && g.shard_max > (std::uint64_t{1} << 30))
+        return core::fail(-EINVAL,
+                          "an evicting hash map holds at most 2^30 entries per shard ({} asked); "
+                          "use more shards",
+                          g.shard_max);
     // Load stays at most 3/4 (design §5).
     std::uint64_t cap = core::round_up_pow2((g.shard_max * 4 + 2) / 3);
     g.max_cap = cap < kMinTable ? kMinTable : cap;
@@ -79,6 +93,14 @@ int compute_geometry(Variant v, std::uint64_t max_entries, std::uint64_t shards,
         g.entries_off[b] = off;
         off = core::align_up(off + g.max_cap * g.stride, kCacheLine);
     }
+    for (int b = 0; b < 2; ++b) {
+        g.visited_off[b] = off;
+        if (flags & kFlagEvict) off = core::align_up(off + g.max_cap, kCacheLine);
+    }
+    for (int b = 0; b < 2; ++b) {
+        g.links_off[b] = off;
+        if (flags & kFlagEvict) off = core::align_up(off + g.max_cap * kLinkBytes, kCacheLine);
+    }
     g.arena_off = off;
     off = core::align_up(off + g.shard_arena, kCacheLine);
     g.shard_data_size = off;
@@ -86,7 +108,7 @@ int compute_geometry(Variant v, std::uint64_t max_entries, std::uint64_t shards,
     return 0;
 }
 
-std::uint64_t layout_hash(Variant v) noexcept {
+std::uint64_t layout_hash(Variant v, std::uint64_t flags) noexcept {
     core::LayoutHash h;
     h.add({std::uint64_t(core::StructureType::hashmap), v.word(), sizeof(MapControl),
            sizeof(ShardControl), offsetof(ShardControl, seq), offsetof(ShardControl, active),
@@ -94,6 +116,8 @@ std::uint64_t layout_hash(Variant v) noexcept {
            offsetof(ShardControl, free_head), offsetof(ShardControl, journal_count),
            offsetof(ShardControl, journal), sizeof(JournalRecord), kJournalCap, kArenaClasses,
            kMinBlock, kMinTable, kEntryHeaderWords, sizeof(core::RobustMutex)});
+    h.add({offsetof(ShardControl, aging), sizeof(AgingControl), offsetof(AgingControl, hand),
+           offsetof(AgingControl, flush_cursor), flags, flags & kFlagEvict ? kLinkBytes : 0});
     return h.value();
 }
 

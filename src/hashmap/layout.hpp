@@ -1,7 +1,8 @@
 // Shared-memory layout of a hash map segment (docs/hashmap-design.md §2):
 //
 //   [SegmentHeader 256][MapControl][ShardControl x shards]
-//   per shard: [tags A][tags B][entries A][entries B][arena]
+//   per shard: [tags A][tags B][entries A][entries B]
+//              (evicting maps: [visited A][visited B][links A][links B]) [arena]
 //
 // Everything is computed from (variant, max_entries, shards, arena_bytes) alone, on
 // create and on open, so no offset is ever taken from shared memory.
@@ -39,7 +40,19 @@ inline constexpr std::uint8_t kTagTombstone = 1;
 inline constexpr std::uint8_t kTagFull = 0x80;
 
 // Header geometry words.
-enum GeometryIndex { kGeomMaxEntries = 0, kGeomShards = 1, kGeomArena = 2 };
+enum GeometryIndex {
+    kGeomMaxEntries = 0,
+    kGeomShards = 1,
+    kGeomArena = 2,
+    kGeomFlags = 3,         // kFlagEvict
+    kGeomDefaultTtl = 4,    // milliseconds, 0 = entries never expire by default
+};
+
+// Map flags (geometry word 3).
+inline constexpr std::uint64_t kFlagEvict = 1;  // full shard: evict (SIEVE) instead of -ENOSPC
+inline constexpr std::uint64_t kKnownFlags = kFlagEvict;
+// The longest TTL (about 8900 years): now + ttl never overflows.
+inline constexpr std::uint64_t kMaxTtlMs = std::uint64_t{1} << 48;
 
 // The header's variant word: key type in the low byte, value type in the next.
 struct Variant {
@@ -86,6 +99,19 @@ struct JournalRecord {
 };
 static_assert(sizeof(JournalRecord) == 16);
 
+// The eviction list and the expiry sweep of one shard (design §6, §7). Slot indices
+// are stored plus one, so 0 means none and a new (zeroed) segment needs no init.
+struct AgingControl {
+    std::atomic<std::uint64_t> newest;       // list head: slot + 1
+    std::atomic<std::uint64_t> oldest;       // list tail: slot + 1
+    std::atomic<std::uint64_t> hand;         // SIEVE hand: slot + 1, 0 = start at the tail
+    std::atomic<std::uint64_t> evictions;    // entries evicted to make room
+    std::atomic<std::uint64_t> expirations;  // expired entries reclaimed
+    std::atomic<std::uint64_t> flush_cursor; // next slot of the partial expiry sweep
+    std::atomic<std::uint64_t> reserved[2];
+};
+static_assert(sizeof(AgingControl) == kCacheLine);
+
 struct ShardControl {
     // line 0: what every reader and writer touches
     core::RobustMutex lock;
@@ -105,6 +131,8 @@ struct ShardControl {
     alignas(kCacheLine) std::atomic<std::uint64_t> journal_count;
     std::atomic<std::uint64_t> reserved2[7];
     JournalRecord journal[kJournalCap];
+    // eviction and TTL (only written by writers; readers never look)
+    alignas(kCacheLine) AgingControl aging;
 };
 static_assert(offsetof(ShardControl, seq) == 8);
 static_assert(offsetof(ShardControl, arena_bump) == kCacheLine);
@@ -116,6 +144,10 @@ inline constexpr std::uint32_t kEntryWordExpire = 0;  // absolute realtime ms, 0
 inline constexpr std::uint32_t kEntryWordLens = 1;    // key_len | val_len << 32
 inline constexpr std::uint32_t kEntryHeaderWords = 2;
 
+// An evicting map's per-slot list word (links array): (older + 1) | (newer + 1) << 32,
+// 0 = none on that side. "Newer" points towards the list head.
+inline constexpr std::uint64_t kLinkBytes = 8;
+
 // ---- geometry ---------------------------------------------------------------------
 
 struct Geometry {
@@ -124,6 +156,8 @@ struct Geometry {
     std::uint64_t shards;
     std::uint64_t shard_bits;      // log2(shards)
     std::uint64_t arena_bytes;     // over all shards
+    std::uint64_t flags;           // kFlagEvict
+    std::uint64_t default_ttl_ms;  // 0 = never expires
     std::uint64_t shard_max;       // entries one shard may hold: ceil(max_entries / shards)
     std::uint64_t max_cap;         // slots of one table buffer
     std::uint64_t key_area;        // bytes: 8 (integer keys) or 16
@@ -137,14 +171,18 @@ struct Geometry {
     // Offsets inside one shard's data.
     std::uint64_t tags_off[2];
     std::uint64_t entries_off[2];
+    std::uint64_t visited_off[2];  // evicting maps: one byte per slot (the SIEVE mark)
+    std::uint64_t links_off[2];    // evicting maps: one list word per slot
     std::uint64_t arena_off;
     std::uint64_t total;
 };
 
 // Compute the full layout; 0 or a fail() code naming what is out of range.
 int compute_geometry(Variant v, std::uint64_t max_entries, std::uint64_t shards,
-                     std::uint64_t arena_bytes, Geometry &out);
+                     std::uint64_t arena_bytes, Geometry &out, std::uint64_t flags = 0,
+                     std::uint64_t default_ttl_ms = 0);
 
-std::uint64_t layout_hash(Variant v) noexcept;
+// Changes with the shared structs and with the per-slot arrays an evicting map adds.
+std::uint64_t layout_hash(Variant v, std::uint64_t flags = 0) noexcept;
 
 }  // namespace shmds::hashmap

@@ -14,9 +14,6 @@ namespace shmds::hashmap {
 
 namespace {
 constexpr std::uint64_t kNone = ~std::uint64_t{0};
-int corrupt(const char *what) noexcept {
-    return core::fail_static(SHMDS_ECORRUPT, what);
-}
 
 std::uint64_t block_size(int cls) noexcept { return kMinBlock << cls; }
 
@@ -31,6 +28,8 @@ std::uint64_t lens_word(std::uint64_t klen, std::uint64_t vlen) noexcept {
     return klen | vlen << 32;
 }
 }  // namespace
+
+int corrupt(const char *what) noexcept { return core::fail_static(SHMDS_ECORRUPT, what); }
 
 Shard::Shard(std::uint8_t *seg_base, ShardControl *ctl, std::uint8_t *data, const Geometry *g,
              HashSeed seed, std::atomic<std::uint64_t> *recoveries) noexcept
@@ -113,7 +112,25 @@ int Shard::value_equals(const Word *e, Span val) const noexcept {
     return equal_bytes(v, val.data, val.len) ? 1 : 0;
 }
 
-int Shard::get(std::uint64_t h, Span key, OutBuf *out) noexcept {
+// A found entry (r: 0 or -ENOBUFS) whose copy is validated: expired is absent; a hit
+// on an evicting map sets the entry's visited byte, only if it is clear, so a hot
+// entry's line is written once and never again (design §6). The byte is a hint: a mark
+// that lands on a slot a writer has since reused gives that entry one extra chance.
+// A read-only handle maps the file PROT_READ: it never marks (the store would fault),
+// and a sealed map evicts nothing anyway.
+int Shard::finish_read(int r, std::uint64_t b, std::uint64_t slot, std::uint64_t exp,
+                       std::uint64_t *expire) noexcept {
+    if (r != 0 && r != -ENOBUFS) return r;
+    if (exp != 0 && clock_->now_ms() >= exp) return -ENOENT;
+    if (expire) *expire = exp;
+    if (r == 0 && evicting() && !read_only_) {
+        std::atomic<std::uint8_t> &v = visited(b)[slot];
+        if (v.load(std::memory_order_relaxed) == 0) v.store(1, std::memory_order_relaxed);
+    }
+    return r;
+}
+
+int Shard::get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept {
     int spins = 0;
     for (int tries = 0; tries < kReadRetries;) {
         const std::uint64_t s1 = ctl_->seq.load(std::memory_order_acquire);
@@ -127,32 +144,43 @@ int Shard::get(std::uint64_t h, Span key, OutBuf *out) noexcept {
         const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
         const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
         int r = kTorn;
+        std::uint64_t slot = 0, exp = 0;
         if (b <= 1 && valid_cap(cap)) {
-            std::uint64_t slot, free;
+            std::uint64_t free;
             r = probe(b, cap, h, key, &slot, &free);
-            if (r == 1) r = out ? copy_value(entry(b, slot), out) : 0;
-            else if (r == 0) r = -ENOENT;
+            if (r == 1) {
+                exp = entry(b, slot)[kEntryWordExpire].load(std::memory_order_relaxed);
+                r = out ? copy_value(entry(b, slot), out) : 0;
+            } else if (r == 0) {
+                r = -ENOENT;
+            }
         }
         std::atomic_thread_fence(std::memory_order_acquire);
         if (ctl_->seq.load(std::memory_order_relaxed) == s1)
-            return r == kTorn ? corrupt("a hash map entry or table word is out of bounds") : r;
+            return r == kTorn ? corrupt("a hash map entry or table word is out of bounds")
+                              : finish_read(r, b, slot, exp, expire);
         ++tries;
     }
     if (read_only_) return corrupt("a frozen hash map's shard is mid-change (damaged)");
-    return get_locked(h, key, out);
+    return get_locked(h, key, out, expire);
 }
 
-int Shard::get_locked(std::uint64_t h, Span key, OutBuf *out) noexcept {
+int Shard::get_locked(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept {
     WriteTxn t(*this);
     if (int r = t.status()) return r;
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     if (b > 1 || !valid_cap(cap)) return corrupt("a hash map shard's table words are damaged");
-    std::uint64_t slot, free;
+    std::uint64_t slot = 0, free, exp = 0;
     int r = probe(b, cap, h, key, &slot, &free);
-    if (r == 1) r = out ? copy_value(entry(b, slot), out) : 0;
-    else if (r == 0) r = -ENOENT;
-    return r == kTorn ? corrupt("a hash map entry is out of bounds") : r;
+    if (r == 1) {
+        exp = entry(b, slot)[kEntryWordExpire].load(std::memory_order_relaxed);
+        r = out ? copy_value(entry(b, slot), out) : 0;
+    } else if (r == 0) {
+        r = -ENOENT;
+    }
+    return r == kTorn ? corrupt("a hash map entry is out of bounds")
+                      : finish_read(r, b, slot, exp, expire);
 }
 
 ShardSnapshot Shard::snapshot() const noexcept {
@@ -162,6 +190,8 @@ ShardSnapshot Shard::snapshot() const noexcept {
     s.tombstones = ctl_->tombstones.load(std::memory_order_relaxed);
     s.arena_used = ctl_->arena_used.load(std::memory_order_relaxed);
     s.resizes = ctl_->resizes.load(std::memory_order_relaxed);
+    s.evictions = ctl_->aging.evictions.load(std::memory_order_relaxed);
+    s.expirations = ctl_->aging.expirations.load(std::memory_order_relaxed);
     return s;
 }
 
@@ -250,6 +280,31 @@ int Shard::store_string(WriteTxn &t, Word *area, std::uint64_t area_size, Span s
 
 // ---- writing ----------------------------------------------------------------------
 
+// Copy the full slot i of buffer b into the table nb of new_cap slots (tags of nb
+// cleared beforehand): its new slot, or kNone when the entry is damaged or the table
+// has no room (more entries than counted).
+std::uint64_t Shard::place(std::uint64_t b, std::uint64_t i, std::uint64_t nb,
+                           std::uint64_t new_cap) noexcept {
+    std::atomic<std::uint8_t> *to = tags(nb);
+    const std::uint64_t mask = new_cap - 1, words = g_->stride / 8;
+    Word *e = entry(b, i);
+    const std::uint64_t klen = e[kEntryWordLens].load(std::memory_order_relaxed) & 0xffffffffu;
+    const Word *k = bytes_at(key_area(e), g_->key_area, klen);
+    if (!k) return kNone;
+    // Under the lock nobody changes the key: hash it where it lies.
+    const std::uint64_t h = hash({reinterpret_cast<const void *>(k), klen});
+    std::uint64_t j = h & mask;
+    for (std::uint64_t n = 0; to[j].load(std::memory_order_relaxed) != kTagEmpty; ++n) {
+        if (n == new_cap) return kNone;
+        j = (j + 1) & mask;
+    }
+    Word *dst = entry(nb, j);
+    for (std::uint64_t w = 0; w < words; ++w)
+        dst[w].store(e[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    to[j].store(tags(b)[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return j;
+}
+
 int Shard::rebuild(WriteTxn &t, std::uint64_t new_cap) noexcept {
     t.open();
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
@@ -257,26 +312,19 @@ int Shard::rebuild(WriteTxn &t, std::uint64_t new_cap) noexcept {
     const std::uint64_t nb = 1 - b;
     std::atomic<std::uint8_t> *from = tags(b), *to = tags(nb);
     for (std::uint64_t i = 0; i < new_cap; ++i) to[i].store(kTagEmpty, std::memory_order_relaxed);
-    const std::uint64_t mask = new_cap - 1, words = g_->stride / 8;
-    for (std::uint64_t i = 0; i < cap; ++i) {
-        const std::uint8_t tag = from[i].load(std::memory_order_relaxed);
-        if (tag < kTagFull) continue;
-        Word *e = entry(b, i);
-        const std::uint64_t klen = e[kEntryWordLens].load(std::memory_order_relaxed) & 0xffffffffu;
-        const Word *k = bytes_at(key_area(e), g_->key_area, klen);
-        if (!k) return corrupt("a hash map entry's key is out of bounds");
-        // Under the lock nobody changes the key: hash it where it lies.
-        const std::uint64_t h = hash({reinterpret_cast<const void *>(k), klen});
-        std::uint64_t j = h & mask;
-        for (std::uint64_t n = 0; to[j].load(std::memory_order_relaxed) != kTagEmpty; ++n) {
-            if (n == new_cap) return corrupt("a hash map shard holds more entries than it counts");
-            j = (j + 1) & mask;
+    if (evicting()) {
+        // In list order, so the eviction order survives (design §6).
+        if (int r = relink_into(t, nb, new_cap)) return r;
+    } else {
+        for (std::uint64_t i = 0; i < cap; ++i) {
+            if (from[i].load(std::memory_order_relaxed) < kTagFull) continue;
+            if (place(b, i, nb, new_cap) == kNone)
+                return corrupt("a hash map entry is damaged or the shard holds more entries "
+                               "than it counts");
         }
-        Word *dst = entry(nb, j);
-        for (std::uint64_t w = 0; w < words; ++w)
-            dst[w].store(e[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
-        to[j].store(tag, std::memory_order_relaxed);
     }
+    // A partial expiry sweep restarts on the new table (a hint: not journaled).
+    ctl_->aging.flush_cursor.store(0, std::memory_order_relaxed);
     SHMDS_FAILPOINT("hashmap.rebuild.copied");
     t.set(&ctl_->active, nb);
     t.set(&ctl_->cap, new_cap);
@@ -292,36 +340,68 @@ int Shard::rebuild(WriteTxn &t, std::uint64_t new_cap) noexcept {
     return 0;
 }
 
-int Shard::insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free) noexcept {
-    const std::uint64_t size = ctl_->size.load(std::memory_order_relaxed);
-    if (size >= g_->shard_max)
-        return core::fail(-ENOSPC, "the hash map is full ({} entries{})", g_->shard_max,
-                          g_->shards > 1 ? " in this key's shard" : "");
+int Shard::insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free,
+                  std::uint64_t ttl_ms) noexcept {
+    std::uint64_t size = ctl_->size.load(std::memory_order_relaxed);
     std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    std::uint64_t slot;
+    // A full shard makes room by evicting (evicting maps, below) or by reclaiming its
+    // expired entries (one pass, so a map full of expired entries pays it once, not per
+    // insert); without either the insert fails and only invisible entries went.
+    const bool full = size >= g_->shard_max;
+    if (full && !evicting()) {
+        const int n = reclaim_all_expired(t);
+        if (n < 0) return n;
+        if (n == 0)
+            return core::fail(-ENOSPC, "the hash map is full ({} entries{})", g_->shard_max,
+                              g_->shards > 1 ? " in this key's shard" : "");
+        size = ctl_->size.load(std::memory_order_relaxed);
+        if (probe(b, cap, h, key, &slot, &free) != 0)  // the probe path may have changed
+            return corrupt("a hash map shard changed under its lock");
+    }
+    const bool evict = full && evicting();
     if (free == kNone) return corrupt("a hash map shard has no free slot on a probe path");
-    if (tags(b)[free].load(std::memory_order_relaxed) == kTagEmpty &&
-        (size + ctl_->tombstones.load(std::memory_order_relaxed) + 1) * 4 > cap * 3) {
+    // An evicting shard at its ceiling churns tombstones at a steady size: compacting at
+    // 7/8 instead of 3/4 leaves room for cap/8 of them between rebuilds, where 3/4 could
+    // mean a rebuild per insert (the table may be sized exactly 4/3 of the entries).
+    const std::uint64_t load = size + ctl_->tombstones.load(std::memory_order_relaxed) + 1;
+    const bool over = evict && cap == g_->max_cap ? load * 8 > cap * 7 : load * 4 > cap * 3;
+    if (tags(b)[free].load(std::memory_order_relaxed) == kTagEmpty && over) {
         // Grow when the live entries alone would fill half the table, else compact.
         const std::uint64_t new_cap = (size + 1) * 2 > cap && cap < g_->max_cap ? cap * 2 : cap;
         if (int r = rebuild(t, new_cap)) return r;
         b = ctl_->active.load(std::memory_order_relaxed);
-        std::uint64_t slot;
+        cap = new_cap;
         if (probe(b, new_cap, h, key, &slot, &free) != 0 || free == kNone)
             return corrupt("a hash map shard changed under its lock");
     }
+    // The victim is chosen before the new entry joins the list (so it is never the new
+    // entry) and erased after it is written: a slot or arena block freed by this change
+    // is then never reused by it, so undoing the change finds the victim intact.
+    std::uint64_t victim = kNone;
+    if (evict)
+        if (int r = sieve_victim(b, cap, &victim)) return r;
     Word *e = entry(b, free);
     // The slot is free: nothing refers to it until its tag says full.
     if (int r = store_string(t, key_area(e), g_->key_area, key, false)) return r;
     if (int r = store_string(t, val_area(e), g_->val_area, val, false)) return r;
-    e[kEntryWordExpire].store(0, std::memory_order_relaxed);
+    e[kEntryWordExpire].store(expiry_for(ttl_ms), std::memory_order_relaxed);
     e[kEntryWordLens].store(lens_word(key.len, val.len), std::memory_order_relaxed);
     SHMDS_FAILPOINT("hashmap.put.entry_written");
     std::atomic<std::uint8_t> *tag = &tags(b)[free];
     if (tag->load(std::memory_order_relaxed) == kTagTombstone) t.add(&ctl_->tombstones, -1);
     t.set_tag(tag, tag_of(h));
     SHMDS_FAILPOINT("hashmap.put.tag_set");
+    if (evicting())
+        if (int r = list_push_newest(t, b, free)) return r;
     t.add(&ctl_->size, 1);
+    if (evict) {
+        if (int r = evict_slot(t, victim)) return r;
+        // SIEVE evicts before it inserts: a hand that moved past the newest entry wraps
+        // to the oldest rather than resting on the entry just inserted.
+        if (ctl_->aging.hand.load(std::memory_order_relaxed) == free + 1) t.set(&ctl_->aging.hand, 0);
+    }
     return 0;
 }
 
@@ -354,6 +434,8 @@ int Shard::erase(WriteTxn &t, std::uint64_t slot) noexcept {
         return corrupt("a hash map entry is out of bounds");
     // Linear probing: a slot followed by an empty one ends every probe path through it,
     // so it can become empty instead of a tombstone.
+    if (evicting())
+        if (int r = list_unlink(t, b, cap, slot)) return r;
     std::atomic<std::uint8_t> *tg = tags(b);
     const bool tomb = tg[(slot + 1) & (cap - 1)].load(std::memory_order_relaxed) != kTagEmpty;
     t.set_tag(&tg[slot], tomb ? kTagTombstone : kTagEmpty);
@@ -382,7 +464,8 @@ void Shard::maybe_shrink(WriteTxn &t) noexcept {
     const std::uint64_t cap_ = ctl_->cap.load(std::memory_order_relaxed);                \
     if (b_ > 1 || !valid_cap(cap_)) return corrupt("a hash map shard's table words are damaged"); \
     std::uint64_t slot = kNone, free = kNone;                                            \
-    const int found = probe(b_, cap_, h, key, &slot, &free);                             \
+    const int found = probe_live(t, b_, cap_, h, key, &slot, &free);                     \
+    if (found < 0) return found;                                                         \
     if (found == kTorn) return corrupt("a hash map entry is out of bounds");             \
     Word *const e_ = found ? entry(b_, slot) : nullptr;                                  \
     (void)e_
@@ -393,14 +476,15 @@ void Shard::maybe_shrink(WriteTxn &t) noexcept {
     if (int r_ = t.writable()) return r_;                                                \
     PROBE_HELD(h, key, slot, free, found)
 
-int Shard::write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *old) noexcept {
+int Shard::write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *old,
+                 std::uint64_t ttl_ms) noexcept {
     WriteTxn t(*this);
     if (int r = t.writable()) return r;
-    return write_locked(t, h, key, val, mode, old);
+    return write_locked(t, h, key, val, mode, old, ttl_ms);
 }
 
 int Shard::write_locked(WriteTxn &t, std::uint64_t h, Span key, Span val, WriteMode mode,
-                        OutBuf *old) noexcept {
+                        OutBuf *old, std::uint64_t ttl_ms) noexcept {
     PROBE_HELD(h, key, slot, free, found);
     if (found) {
         if (mode == WriteMode::add) return core::fail_static(-EEXIST, "the key is already present");
@@ -410,11 +494,16 @@ int Shard::write_locked(WriteTxn &t, std::uint64_t h, Span key, Span val, WriteM
             if (r) return core::fail(r, "the old value needs {} bytes", *old->len);
         }
         if (int r = replace_value(t, e_, val)) return r;
+        // An overwrite sets the expiry anew, as an insert would.
+        const std::uint64_t exp = expiry_for(ttl_ms);
+        if (e_[kEntryWordExpire].load(std::memory_order_relaxed) != exp)
+            t.set(&e_[kEntryWordExpire], exp);
+        if (evicting()) visited(b_)[slot].store(1, std::memory_order_relaxed);  // a hit
         t.commit();
         return mode == WriteMode::swap ? 1 : 0;
     }
     if (mode == WriteMode::update) return core::fail_static(-ENOENT, "no such key");
-    if (int r = insert(t, h, key, val, free)) return r;
+    if (int r = insert(t, h, key, val, free, ttl_ms)) return r;
     t.commit();
     return 0;
 }

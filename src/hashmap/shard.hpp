@@ -6,6 +6,7 @@
 
 #include "core/deadline.hpp"
 #include "core/robust_mutex.hpp"
+#include "hashmap/clock.hpp"
 #include "hashmap/hash.hpp"
 #include "hashmap/layout.hpp"
 #include "hashmap/words.hpp"
@@ -30,11 +31,21 @@ struct OutBuf {
 
 enum class WriteMode { put, add, update, swap };
 
+// What set_expire does: touch (now + the map's default TTL when it has one, and a hit
+// for eviction), persist (never expires), set (now + ttl_ms; 0 = never).
+enum class TtlChange { touch, persist, set };
+
 struct ShardSnapshot {
-    std::uint64_t size, cap, tombstones, arena_used, resizes;
+    std::uint64_t size, cap, tombstones, arena_used, resizes, evictions, expirations;
 };
 
+// A writer's TTL argument meaning "the map's default TTL" (0 means never expires).
+inline constexpr std::uint64_t kDefaultTtl = ~std::uint64_t{0};
+
 class WriteTxn;
+
+// SHMDS_ECORRUPT with a sentence naming what is damaged.
+int corrupt(const char *what) noexcept;
 
 class Shard {
 public:
@@ -45,13 +56,19 @@ public:
     static void initialize(ShardControl *ctl, const Geometry &g) noexcept;
 
     std::uint64_t hash(Span key) const noexcept;
+    // The handle's clock (TTL); it must outlive the shard.
+    void set_clock(const Clock *c) noexcept { clock_ = c; }
 
-    // Lock-free. 0 (copied to *out, or found when out is null), -ENOENT, -ENOBUFS
-    // (*out->len says how much is needed), SHMDS_ECORRUPT.
-    int get(std::uint64_t h, Span key, OutBuf *out) noexcept;
+    // Lock-free. 0 (copied to *out, or found when out is null), -ENOENT (absent or
+    // expired), -ENOBUFS (*out->len says how much is needed), SHMDS_ECORRUPT. *expire
+    // (if given) receives the entry's absolute expiry in ms, 0 = never. On an evicting
+    // map a hit marks the entry visited (design §6).
+    int get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire = nullptr) noexcept;
 
-    // Writers; each returns a code for the C API (documented in hashmap.h).
-    int write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *old) noexcept;
+    // Writers; each returns a code for the C API (documented in hashmap.h). ttl_ms: the
+    // new expiry of what put/add/update/swap write (kDefaultTtl: the map's default).
+    int write(std::uint64_t h, Span key, Span val, WriteMode mode, OutBuf *old,
+              std::uint64_t ttl_ms = kDefaultTtl) noexcept;
     int remove(std::uint64_t h, Span key, OutBuf *old) noexcept;
     int cas(std::uint64_t h, Span key, Span expected, Span desired) noexcept;
     int get_or_set(std::uint64_t h, Span key, Span val, OutBuf *out) noexcept;
@@ -60,11 +77,26 @@ public:
 
     ShardSnapshot snapshot() const noexcept;
 
+    // TTL (ttl.cpp). set_expire: 0 or -ENOENT (absent or expired). flush_expired: sweep
+    // at most `budget` slots from the shard's cursor (restart: from slot 0), removing
+    // expired entries (counted in *removed); 1 when the sweep reached the table's end
+    // (the cursor starts over next time), 0 when slots remain.
+    int set_expire(std::uint64_t h, Span key, TtlChange how, std::uint64_t ttl_ms = 0) noexcept;
+    int flush_expired(std::uint64_t budget, bool restart, std::uint64_t *removed) noexcept;
+
+    // Eviction (sieve.cpp), evicting maps only: remove the entry the SIEVE hand would
+    // evict (newest = false: pop) or the newest one (shift), copying key and value
+    // out (key and val both null: just remove it, for drain). 0, -ENOENT (empty),
+    // -ENOBUFS (a buffer too small: both lengths set, the entry stays), SHMDS_ECORRUPT.
+    int evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept;
+
     // ---- more verbs (shard_ops.cpp) ----
     // Lock-held forms of write and remove, for a batch that holds the shard's lock
-    // across many keys; each commits its own change. 0/1 or a code as write()/remove().
+    // across many keys; each commits its own change. 0/1 or a code as write()/remove(),
+    // with the same TTL (ttl_ms) and expiry rules: an expired entry of the key is
+    // reclaimed first and counts as absent.
     int write_locked(WriteTxn &t, std::uint64_t h, Span key, Span val, WriteMode mode,
-                     OutBuf *old) noexcept;
+                     OutBuf *old, std::uint64_t ttl_ms = kDefaultTtl) noexcept;
     int remove_locked(WriteTxn &t, std::uint64_t h, Span key, OutBuf *old) noexcept;
     // Remove only if the value equals `expected` (bytes compared). 0, -ECANCELED, -ENOENT.
     int cas_take(std::uint64_t h, Span key, Span expected) noexcept;
@@ -125,6 +157,13 @@ private:
     Word *arena_word(std::uint64_t off) const noexcept {
         return reinterpret_cast<Word *>(data_ + g_->arena_off + off);
     }
+    bool evicting() const noexcept { return (g_->flags & kFlagEvict) != 0; }
+    std::atomic<std::uint8_t> *visited(std::uint64_t b) const noexcept {
+        return reinterpret_cast<std::atomic<std::uint8_t> *>(data_ + g_->visited_off[b]);
+    }
+    Word *links(std::uint64_t b) const noexcept {
+        return reinterpret_cast<Word *>(data_ + g_->links_off[b]);
+    }
     bool valid_cap(std::uint64_t cap) const noexcept {
         return core::is_pow2(cap) && cap <= g_->max_cap;
     }
@@ -138,7 +177,9 @@ private:
               std::uint64_t *free) const noexcept;
     int copy_value(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
     int value_equals(const Word *e, Span v) const noexcept;     // 1, 0, kTorn
-    int get_locked(std::uint64_t h, Span key, OutBuf *out) noexcept;
+    int get_locked(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept;
+    int finish_read(int r, std::uint64_t b, std::uint64_t slot, std::uint64_t exp,
+                    std::uint64_t *expire) noexcept;
     void wait_for_writer() noexcept;
     int copy_key(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
     // Run read(b, cap) -> code inside a seqlock window until it is not torn; like get():
@@ -147,8 +188,33 @@ private:
     int read_stable(Read &&read) noexcept;
     const Word *frozen_word() const noexcept;
 
+    // TTL helpers (ttl.cpp). The absolute expiry for a TTL argument (0 = never).
+    std::uint64_t expiry_for(std::uint64_t ttl_ms) const noexcept;
+    bool expired(const Word *e) const noexcept;
+    // probe() for writers: an expired entry of the key is reclaimed (committed on its
+    // own) and reported absent, with *free valid for an insert.
+    int probe_live(WriteTxn &t, std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
+                   std::uint64_t *slot, std::uint64_t *free) noexcept;
+    int reclaim_expired(WriteTxn &t, std::uint64_t slot) noexcept;
+    // A full non-evicting shard: reclaim every expired entry, each as a committed step
+    // of its own (readers saw them absent already); how many, or a negative code.
+    int reclaim_all_expired(WriteTxn &t) noexcept;
+
+    // SIEVE list steps (sieve.cpp), under the lock.
+    int list_push_newest(WriteTxn &t, std::uint64_t b, std::uint64_t slot) noexcept;
+    int list_unlink(WriteTxn &t, std::uint64_t b, std::uint64_t cap, std::uint64_t slot) noexcept;
+    int sieve_victim(std::uint64_t b, std::uint64_t cap, std::uint64_t *slot) noexcept;
+    // Evict the entry at slot (the victim sieve_victim chose): counted in evictions, or
+    // in expirations if it had expired.
+    int evict_slot(WriteTxn &t, std::uint64_t slot) noexcept;
+    // Rebuild of an evicting map: copy the entries in list order into buffer nb.
+    int relink_into(WriteTxn &t, std::uint64_t nb, std::uint64_t new_cap) noexcept;
+    std::uint64_t place(std::uint64_t b, std::uint64_t i, std::uint64_t nb,
+                        std::uint64_t new_cap) noexcept;
+
     // Writer steps (under the lock, inside a WriteTxn).
-    int insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free) noexcept;
+    int insert(WriteTxn &t, std::uint64_t h, Span key, Span val, std::uint64_t free,
+               std::uint64_t ttl_ms = kDefaultTtl) noexcept;
     int replace_value(WriteTxn &t, Word *e, Span val) noexcept;
     int erase(WriteTxn &t, std::uint64_t slot) noexcept;
     int store_string(WriteTxn &t, Word *area, std::uint64_t area_size, Span s, bool journal) noexcept;
@@ -165,6 +231,8 @@ private:
     const Geometry *g_ = nullptr;
     HashSeed seed_{};
     std::atomic<std::uint64_t> *recoveries_ = nullptr;
+    const Clock *clock_ = &kRealClock;
+    static const Clock kRealClock;
     bool read_only_ = false;
     const std::atomic<std::uint32_t> *shrink_hold_ = nullptr;
 };

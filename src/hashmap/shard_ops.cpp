@@ -11,10 +11,6 @@
 
 namespace shmds::hashmap {
 
-namespace {
-int corrupt(const char *what) noexcept { return core::fail_static(SHMDS_ECORRUPT, what); }
-}  // namespace
-
 const Word *Shard::frozen_word() const noexcept {
     return &reinterpret_cast<const MapControl *>(seg_base_ + g_->map_control_off)->frozen;
 }
@@ -54,6 +50,12 @@ int Shard::clear(std::uint64_t *removed) noexcept {
     const std::uint64_t nb = 1 - b;
     std::atomic<std::uint8_t> *to = tags(nb);
     for (std::uint64_t i = 0; i < new_cap; ++i) to[i].store(kTagEmpty, std::memory_order_relaxed);
+    if (evicting()) {
+        // The scratch buffer's marks too (nothing refers to them), so no entry of the
+        // emptied map starts with a stale mark.
+        std::atomic<std::uint8_t> *seen = visited(nb);
+        for (std::uint64_t i = 0; i < new_cap; ++i) seen[i].store(0, std::memory_order_relaxed);
+    }
     SHMDS_FAILPOINT("hashmap.clear.emptied");
     t.set(&ctl_->active, nb);
     t.set(&ctl_->cap, new_cap);
@@ -63,6 +65,13 @@ int Shard::clear(std::uint64_t *removed) noexcept {
     t.set(&ctl_->arena_used, 0);
     for (int c = 0; c < kArenaClasses; ++c)  // at most 28 of the journal's 64 records
         if (ctl_->free_head[c].load(std::memory_order_relaxed) != 0) t.set(&ctl_->free_head[c], 0);
+    // The eviction list and its hand point into the old table: the empty map has neither.
+    AgingControl &a = ctl_->aging;
+    if (a.newest.load(std::memory_order_relaxed) != 0) t.set(&a.newest, 0);
+    if (a.oldest.load(std::memory_order_relaxed) != 0) t.set(&a.oldest, 0);
+    if (a.hand.load(std::memory_order_relaxed) != 0) t.set(&a.hand, 0);
+    // A partial expiry sweep starts the new table from slot 0 (a hint: not journaled).
+    a.flush_cursor.store(0, std::memory_order_relaxed);
     t.add(&ctl_->resizes, 1);  // the generation: cursors in this shard are invalidated
     t.commit();
     *removed = size;
@@ -170,6 +179,7 @@ int Shard::cursor_read(std::uint64_t *gen, std::uint64_t *slot, OutBuf *key,
         for (std::uint64_t i = *slot; i < cap; ++i) {
             if (tg[i].load(std::memory_order_relaxed) < kTagFull) continue;
             const Word *e = entry(b, i);
+            if (expired(e)) continue;  // absent for every reader (design §7)
             if (key)
                 if (int k = copy_key(e, key)) return k;
             if (val)
@@ -198,6 +208,7 @@ int Shard::find_slot(std::uint64_t h, Span key, std::uint64_t *slot, std::uint64
         now = ctl_->resizes.load(std::memory_order_relaxed);
         std::uint64_t free;
         const int p = probe(b, cap, h, key, &at, &free);
+        if (p == 1 && expired(entry(b, at))) return -ENOENT;  // absent, as for get()
         return p == 1 ? 0 : p == 0 ? -ENOENT : p;
     });
     if (r == 0) {
