@@ -589,10 +589,17 @@ TEST(HashMapCppBatch, AFailingKeyThrowsAfterTheOthersAreDone) {
     EXPECT_EQ(std::optional<std::int64_t>(10), m.get(1)) << "keys before the failure are done";
     EXPECT_EQ(std::optional<std::int64_t>(20), m.get(2)) << "and keys after it";
     EXPECT_EQ(4u, m.size());
-    // An int16 map refuses a value out of range for that key alone.
-    auto narrow = shmds::hash_map<std::int32_t, std::int16_t>::create(shmds::backing::anonymous(), 8);
-    narrow.put_batch({{1, 1}, {2, 2}});
-    EXPECT_EQ(std::optional<std::int16_t>(2), narrow.get(2));
+    // Integers reach the C API unnarrowed: a value or key out of the map's range is
+    // -ERANGE for that key alone, never a truncated entry.
+    auto narrow = shmds::hash_map<std::int16_t, std::int16_t>::create(shmds::backing::anonymous(), 8);
+    expect_error(-ERANGE, [&] {
+        narrow.put_batch(std::vector<std::pair<int, int>>{{1, 1}, {2, 70000}, {70001, 3}, {4, 4}});
+    });
+    EXPECT_EQ(std::optional<std::int16_t>(1), narrow.get(1));
+    EXPECT_EQ(std::optional<std::int16_t>(4), narrow.get(4));
+    EXPECT_EQ(2u, narrow.size()) << "nothing truncated went in";
+    expect_error(-ERANGE, [&] { narrow.get_batch(std::vector<int>{1, 70001}); });
+    EXPECT_EQ(std::vector<bool>({true}), narrow.remove_batch(std::vector<int>{1}));
 }
 
 TEST(HashMapCppBatch, BytesValuesOfAnyLengthComeBackWhole) {

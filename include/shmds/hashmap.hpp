@@ -26,6 +26,8 @@
 // another handle or process, a clear) throws shmds::error(-ESTALE) from the iterator's ++
 // (or begin()) instead of skipping or repeating an entry: the C API offers no correct
 // continuation, so the walk ends there; reserve() before a walk that inserts avoids the grow.
+// A walk (an iterator and its copies, or a cursor) is used by one thread at a time; the
+// map itself may be shared by threads, each walking with its own.
 //
 // "Absent", "already present" and "the value differs" are values (std::optional, bool);
 // every other failure the C function reports throws shmds::error (a member marked
@@ -230,9 +232,7 @@ public:
     std::vector<std::pair<K, V>> next_batch(std::size_t max) {
         std::vector<std::pair<K, V>> out;
         if (max == 0) return out;
-        constexpr std::size_t int_max = std::size_t(~0u >> 1);
-        if (max > int_max) max = int_max;
-        if (max > 65536) max = 65536;  // one call's buffers stay modest
+        if (max > 65536) max = 65536;  // one call's buffers stay modest (and max <= INT_MAX)
         lens_.resize(2 * max);
         std::size_t *klens = lens_.data(), *vlens = lens_.data() + max;
         // Integers and doubles take exactly 8 bytes; bytes start at 64 each on average.
@@ -746,7 +746,7 @@ public:
                 else if (codes[j] == -ENOBUFS)
                     again.push_back(i);
                 else if (codes[j] != -ENOENT)
-                    batch_failed("get_batch", i, ks.size(), codes[j]);
+                    batch_failed("get_batch", i, ks.size(), codes[j], 1, "nothing was changed");
             }
             pending.swap(again);
         }
@@ -759,7 +759,8 @@ public:
     /**
      * Insert or overwrite many entries: `items` is a range of (key, value) pairs it owns
      * (std::vector<std::pair<K, V>>, std::map, ...) or a braced list. Not atomic across
-     * keys: a key's failure (-ENOSPC for a full map or arena, -E2BIG) leaves the others
+     * keys: a key's failure (-ENOSPC for a full map or arena, -ERANGE for an integer out
+     * of K's or V's range, -E2BIG) leaves the others
      * done, and once the whole batch ran throws shmds::error for the first key that
      * failed (what() names it and how many failed). Throws -EROFS (frozen or read-only)
      * with nothing done.
@@ -768,32 +769,33 @@ public:
     void put_batch(const Items &items) {
         static_assert(!(key_is_bytes || value_is_bytes) || detail::hashmap_range_of_lvalues<Items>,
                       "put_batch: the range must own its elements (its strings are read in place)");
-        std::vector<key_arg> keys;
-        std::vector<value_arg> vals;
+        // Integers cross as int64_t, unnarrowed, so that the C API range-checks each one
+        // (-ERANGE for that key) instead of the cast truncating it.
+        batch_keys ks;
+        std::vector<const void *> datas;
+        std::vector<std::size_t> lens;
+        std::vector<std::conditional_t<value_kind == detail::hashmap_value_kind::f64, double,
+                                       std::int64_t>>
+            words;
         for (const auto &item : items) {
             const auto &[k, v] = item;
-            keys.push_back(key_arg(k));
-            vals.push_back(value_arg(v));
-        }
-        const batch_keys ks(keys);
-        std::vector<int> codes(keys.size(), 0);
-        int rc;
-        if constexpr (value_is_bytes) {
-            std::vector<const void *> datas(vals.size());
-            std::vector<std::size_t> lens(vals.size());
-            for (std::size_t i = 0; i < vals.size(); ++i) {
-                datas[i] = vals[i].data();
-                lens[i] = vals[i].size();
+            ks.add(k);
+            if constexpr (value_is_bytes) {
+                const std::string_view view(v);
+                datas.push_back(view.data());
+                lens.push_back(view.size());
+            } else {
+                words.push_back(v);
             }
+        }
+        std::vector<int> codes(ks.size(), 0);
+        int rc;
+        if constexpr (value_is_bytes)
             rc = call(verbs::put_batch, ks.parts(), std::make_tuple(datas.data(), lens.data()),
                       std::make_tuple(ks.size(), codes.data()));
-        } else {
-            using wide = std::conditional_t<value_kind == detail::hashmap_value_kind::f64, double,
-                                            std::int64_t>;
-            const std::vector<wide> wide_vals(vals.begin(), vals.end());
-            rc = call(verbs::put_batch, ks.parts(), std::make_tuple(wide_vals.data()),
+        else
+            rc = call(verbs::put_batch, ks.parts(), std::make_tuple(words.data()),
                       std::make_tuple(ks.size(), codes.data()));
-        }
         detail::check(rc);
         check_codes("put_batch", codes, 0);
     }
@@ -974,11 +976,12 @@ private:
      */
     class batch_keys {
     public:
+        batch_keys() = default;
         template <class Keys>
         explicit batch_keys(const Keys &keys) {
             static_assert(!key_is_bytes || detail::hashmap_range_of_lvalues<Keys>,
                           "batch keys: the range must own its elements (read in place)");
-            for (const auto &k : keys) add(key_arg(k));
+            for (const auto &k : keys) add(k);
         }
         /** The keys of `all` at `indices`. */
         batch_keys(const batch_keys &all, const std::vector<std::size_t> &indices) {
@@ -986,7 +989,7 @@ private:
                 if constexpr (key_is_bytes)
                     add(std::string_view(static_cast<const char *>(all.datas_[i]), all.lens_[i]));
                 else
-                    add(key_arg(all.ints_[i]));
+                    add(all.ints_[i]);
             }
         }
         std::size_t size() const noexcept { return key_is_bytes ? datas_.size() : ints_.size(); }
@@ -997,15 +1000,19 @@ private:
                 return std::make_tuple(ints_.data());
         }
 
-    private:
-        void add(key_arg k) {
+        /** One more key; an integer is kept unnarrowed, for the C API to range-check. */
+        template <class T>
+        void add(const T &k) {
             if constexpr (key_is_bytes) {
-                datas_.push_back(k.data());
-                lens_.push_back(k.size());
+                const std::string_view view(k);
+                datas_.push_back(view.data());
+                lens_.push_back(view.size());
             } else {
                 ints_.push_back(std::int64_t(k));
             }
         }
+
+    private:
         std::vector<std::int64_t> ints_;
         std::vector<const void *> datas_;
         std::vector<std::size_t> lens_;
@@ -1055,15 +1062,14 @@ private:
             if (codes[i] != 0 && codes[i] != normal) {
                 std::size_t failed = 0;
                 for (int c : codes) failed += c != 0 && c != normal;
-                batch_failed(verb, i, codes.size(), codes[i], failed);
+                batch_failed(verb, i, codes.size(), codes[i], failed, "the other keys are done");
             }
     }
     [[noreturn]] static void batch_failed(const char *verb, std::size_t i, std::size_t n, int code,
-                                          std::size_t failed = 1) {
+                                          std::size_t failed, const char *others) {
         throw error(code, std::string("shmds::hash_map::") + verb + ": key " + std::to_string(i) +
                               " of " + std::to_string(n) + " failed (" + shmds_strerror(code) +
-                              "); " + std::to_string(failed) +
-                              " failed in all, the other keys are done");
+                              "); " + std::to_string(failed) + " failed in all, " + others);
     }
 
     /** stats() without throwing: zeroes for a moved-from map. */
