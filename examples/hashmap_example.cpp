@@ -1,6 +1,7 @@
 // A libshmds hash map from C++: shmds::hash_map<std::string, std::string> in an
 // anonymous segment shared with a forked child, which memoises answers in it; the
-// parent reads them back as std::optional and races the child on get_or_set.
+// parent reads them back as std::optional, races the child on get_or_set and walks
+// the map with range-for.
 //
 //   c++ -std=c++17 hashmap_example.cpp $(pkg-config --cflags --libs shmds)
 #include <shmds/shmds.hpp>
@@ -36,7 +37,12 @@ int main() {
                   << (missing ? "was" : "was not") << " memoised, now " << value
                   << (inserted ? " (inserted here)" : "") << "\n";
         const bool exact = memo.get(std::string("nul\0key", 7)) == "bytes are exact";
-        return four == "4" && !missing && inserted && exact ? 0 : 1;
+        int entries = 0;
+        for (const auto &[question, answer] : memo) {  // every entry, each exactly once
+            std::cout << "  " << question.size() << "-byte key -> " << answer << "\n";
+            ++entries;
+        }
+        return four == "4" && !missing && inserted && exact && entries == 3 ? 0 : 1;
     } catch (const std::system_error &e) {  // shmds::error is one
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -12,7 +12,22 @@
 // (_ii, _ib, _bi, _bb, _if, _bf) and the map's key and value types at compile time; a
 // map of other types is refused when opened or adopted (SHMDS_ETYPE). Bytes keys and values are
 // passed as std::string_view and are byte-exact: NUL, 0xFF and the empty string too.
-// Range-for iteration is not offered yet: it waits for cursors in the C API.
+//
+//   for (const auto &[k, v] : m) use(k, v);        // every entry present throughout, once
+//   for (const auto &k : m.keys()) use(k);         // and m.values()
+//   auto c = m.cursor(); c.seek("pears"); auto rest = c.next_batch(100);
+//
+// Iteration walks a C cursor (hashmap.h, "cursors"). The iterators, views and cursors
+// share ownership of the map's handle, so the C rule "destroy a cursor before closing its
+// handle" holds by construction: a map destroyed or moved from while a walk goes on stays
+// mapped until the walk's last iterator or cursor is gone. Removing through the same
+// map object while iterating is safe (its removes do not shrink a table while a cursor
+// lives). A table rebuild under the walk (a grow from inserting, a shrink caused through
+// another handle or process, a clear) throws shmds::error(-ESTALE) from the iterator's ++
+// (or begin()) instead of skipping or repeating an entry: the C API offers no correct
+// continuation, so the walk ends there; reserve() before a walk that inserts avoids the grow.
+// A walk (an iterator and its copies, or a cursor) is used by one thread at a time; the
+// map itself may be shared by threads, each walking with its own.
 //
 // "Absent", "already present" and "the value differs" are values (std::optional, bool);
 // every other failure the C function reports throws shmds::error (a member marked
@@ -29,12 +44,17 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace shmds {
 
@@ -76,6 +96,10 @@ struct hashmap_verbs;
         static constexpr auto get_or_set = shmds_hashmap_get_or_set_##shape;  \
         static constexpr auto take = shmds_hashmap_take_##shape;              \
         static constexpr auto get = shmds_hashmap_get_##shape;                \
+        static constexpr auto cas_take = shmds_hashmap_cas_take_##shape;      \
+        static constexpr auto put_batch = shmds_hashmap_put_batch_##shape;    \
+        static constexpr auto get_batch = shmds_hashmap_get_batch_##shape;    \
+        static constexpr auto cursor_next = shmds_hashmap_cursor_next_##shape; \
     }
 SHMDS_HASHMAP_VERBS_(false, integer, ii);
 SHMDS_HASHMAP_VERBS_(false, bytes, ib);
@@ -95,6 +119,10 @@ struct hashmap_key_verbs<false> {
     static constexpr auto incr_by = shmds_hashmap_incr_by_i;
     static constexpr auto incr = shmds_hashmap_incr_i;
     static constexpr auto decr = shmds_hashmap_decr_i;
+    static constexpr auto max = shmds_hashmap_max_i;
+    static constexpr auto min = shmds_hashmap_min_i;
+    static constexpr auto remove_batch = shmds_hashmap_remove_batch_i;
+    static constexpr auto cursor_seek = shmds_hashmap_cursor_seek_i;
 };
 template <>
 struct hashmap_key_verbs<true> {
@@ -103,6 +131,10 @@ struct hashmap_key_verbs<true> {
     static constexpr auto incr_by = shmds_hashmap_incr_by_b;
     static constexpr auto incr = shmds_hashmap_incr_b;
     static constexpr auto decr = shmds_hashmap_decr_b;
+    static constexpr auto max = shmds_hashmap_max_b;
+    static constexpr auto min = shmds_hashmap_min_b;
+    static constexpr auto remove_batch = shmds_hashmap_remove_batch_b;
+    static constexpr auto cursor_seek = shmds_hashmap_cursor_seek_b;
 };
 
 /**
@@ -124,15 +156,362 @@ int hashmap_read_bytes(std::string &out, F &&f) {
     return rc < 0 ? rc : flag;
 }
 
+/** The value kind of a hash map value type. */
+template <class V>
+constexpr hashmap_value_kind hashmap_value_kind_of = std::is_same_v<V, std::string> ? hashmap_value_kind::bytes
+                                                     : std::is_same_v<V, double> ? hashmap_value_kind::f64
+                                                                                 : hashmap_value_kind::integer;
+
+/** A key's C arguments, as a tuple to splice into a call: (int64_t) or (pointer, length). */
+inline std::tuple<std::int64_t> hashmap_key_parts(std::int64_t k) noexcept {
+    return std::tuple<std::int64_t>(k);
+}
+inline std::tuple<const void *, std::size_t> hashmap_key_parts(std::string_view k) noexcept {
+    return std::tuple<const void *, std::size_t>(k.data(), k.size());
+}
+
+/**
+ * Whether a range hands out references to elements it owns, so that a std::string_view
+ * taken from one stays valid for the whole batch call (a range of temporaries would
+ * leave the batch reading freed strings).
+ */
+template <class Range>
+constexpr bool hashmap_range_of_lvalues =
+    std::is_lvalue_reference_v<decltype(*std::begin(std::declval<const Range &>()))>;
+
+/** What a walk yields: whole entries (key, value), keys only or values only. */
+enum class hashmap_walk { items, keys, values };
+
+/**
+ * One C cursor and the map handle it walks, declared in that order so that the cursor is
+ * destroyed before this share of the handle is released: the C rule "destroy a cursor
+ * before closing its handle" cannot be broken from C++, whatever happens to the hash_map
+ * object. Not thread-safe (one C cursor must not be used by two threads at once).
+ */
+template <class K, class V>
+class hashmap_cursor_core {
+    static constexpr bool key_is_bytes = std::is_same_v<K, std::string>;
+    static constexpr hashmap_value_kind value_kind = hashmap_value_kind_of<V>;
+    using verbs = hashmap_verbs<key_is_bytes, value_kind>;
+    using key_verbs = hashmap_key_verbs<key_is_bytes>;
+
+public:
+    /** A cursor at the start of `map`. Throws shmds::error (-EINVAL for no map, -ENOMEM). */
+    explicit hashmap_cursor_core(std::shared_ptr<shmds_hashmap_t> map)
+        : map_(std::move(map)), c_(new_handle(shmds_hashmap_cursor_create, map_.get())) {}
+
+    /**
+     * The next entry into *k and *v (either may be NULL to skip it; a std::string keeps
+     * its buffer): true, or false at the end. Throws shmds::error: -ESTALE (the shard was
+     * rebuilt under the cursor: reset() to start over), SHMDS_ECORRUPT.
+     */
+    bool next(K *k, V *v) {
+        for (;;) {
+            std::int64_t ik = 0, iv = 0;
+            std::size_t klen = 0, vlen = 0;
+            make_room(k);
+            make_room(v);
+            const int rc = std::apply(verbs::cursor_next,
+                                      std::tuple_cat(std::make_tuple(c_.get()), key_out(k, ik, klen),
+                                                     value_out(v, iv, vlen)));
+            if (rc == -ENOBUFS) {  // the cursor stays on the entry: grow and read it again
+                const bool grew_k = grow(k, klen), grew_v = grow(v, vlen);
+                if (grew_k || grew_v) continue;
+            }
+            if (check(rc) == 0) return false;
+            finish(k, ik, klen);
+            finish(v, iv, vlen);
+            return true;
+        }
+    }
+
+    /**
+     * Up to `max` entries in one C call (shmds_hashmap_cursor_next_batch); fewer when
+     * the next entry does not fit the buffers, none only at the end. Throws as next().
+     */
+    std::vector<std::pair<K, V>> next_batch(std::size_t max) {
+        std::vector<std::pair<K, V>> out;
+        if (max == 0) return out;
+        if (max > 65536) max = 65536;  // one call's buffers stay modest (and max <= INT_MAX)
+        lens_.resize(2 * max);
+        std::size_t *klens = lens_.data(), *vlens = lens_.data() + max;
+        // Integers and doubles take exactly 8 bytes; bytes start at 64 each on average.
+        fit(kbuf_, max * (key_is_bytes ? 64 : 8));
+        fit(vbuf_, max * (value_kind == hashmap_value_kind::bytes ? 64 : 8));
+        int n;
+        for (;;) {
+            n = shmds_hashmap_cursor_next_batch(c_.get(), &kbuf_[0], kbuf_.size(), klens,
+                                                &vbuf_[0], vbuf_.size(), vlens, max);
+            if (n != -ENOBUFS) break;
+            // Not even the first entry fits: its lengths are in klens[0] and vlens[0].
+            const bool grew_k = fit(kbuf_, klens[0]), grew_v = fit(vbuf_, vlens[0]);
+            if (!grew_k && !grew_v) break;
+        }
+        check(n);
+        out.resize(std::size_t(n));
+        std::size_t koff = 0, voff = 0;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            out[i].first = decode<K>(kbuf_.data() + koff, klens[i]);
+            out[i].second = decode<V>(vbuf_.data() + voff, vlens[i]);
+            koff += klens[i];
+            voff += vlens[i];
+        }
+        return out;
+    }
+
+    /** Back to the start; clears -ESTALE. Never blocks. */
+    void reset() { check(shmds_hashmap_cursor_reset(c_.get())); }
+
+    /**
+     * Position on `k` so that the next entry is k's, then those after it in cursor
+     * order; false (the cursor unchanged) if k is absent. Clears -ESTALE.
+     */
+    template <class KeyArg>
+    bool seek(KeyArg k) {
+        return outcome<-ENOENT>(std::apply(
+            key_verbs::cursor_seek, std::tuple_cat(std::make_tuple(c_.get()), hashmap_key_parts(k))));
+    }
+
+private:
+    template <class T>
+    static constexpr bool is_bytes = std::is_same_v<T, std::string>;
+
+    // A bytes output starts at the room its string already has (a reused string
+    // allocates nothing in a steady state); -ENOBUFS grows it to the length needed.
+    template <class T>
+    static void make_room(T *out) {
+        if constexpr (is_bytes<T>)
+            if (out) out->resize(out->capacity() > 32 ? out->capacity() : 32);
+    }
+    template <class T>
+    static bool grow(T *out, std::size_t needed) {
+        if constexpr (is_bytes<T>)
+            if (out && needed > out->size()) {
+                out->resize(needed);
+                return true;
+            }
+        return false;
+    }
+    static bool fit(std::string &buf, std::size_t size) {
+        if (size <= buf.size()) return false;
+        buf.resize(size);
+        return true;
+    }
+    template <class T>
+    static void finish(T *out, std::int64_t word, std::size_t len) {
+        if (!out) return;
+        if constexpr (is_bytes<T>)
+            out->resize(len);
+        else if constexpr (std::is_integral_v<T>)
+            *out = T(word);  // the C API stores only values that fit the map's width
+    }
+
+    // The C output arguments of a key or value: (int64_t *), (double *) or (buf, size, len),
+    // all NULL when not wanted.
+    static auto key_out(K *k, std::int64_t &word, std::size_t &len) noexcept {
+        if constexpr (key_is_bytes)
+            return std::tuple<void *, std::size_t, std::size_t *>(
+                k ? &(*k)[0] : nullptr, k ? k->size() : 0, k ? &len : nullptr);
+        else
+            return std::tuple<std::int64_t *>(k ? &word : nullptr);
+    }
+    static auto value_out(V *v, std::int64_t &word, std::size_t &len) noexcept {
+        if constexpr (value_kind == hashmap_value_kind::bytes)
+            return std::tuple<void *, std::size_t, std::size_t *>(
+                v ? &(*v)[0] : nullptr, v ? v->size() : 0, v ? &len : nullptr);
+        else if constexpr (value_kind == hashmap_value_kind::f64)
+            return std::tuple<double *>(v);
+        else
+            return std::tuple<std::int64_t *>(v ? &word : nullptr);
+    }
+
+    // One packed key or value of a next_batch: integers and doubles are 8 bytes.
+    template <class T>
+    static T decode(const char *p, std::size_t len) {
+        if constexpr (is_bytes<T>) {
+            return T(p, len);
+        } else if constexpr (std::is_same_v<T, double>) {
+            double d;
+            std::memcpy(&d, p, sizeof d);
+            return d;
+        } else {
+            std::int64_t x;
+            std::memcpy(&x, p, sizeof x);
+            return T(x);
+        }
+    }
+
+    std::shared_ptr<shmds_hashmap_t> map_;  // first: released after the cursor is destroyed
+    unique_handle<shmds_hashmap_cursor_t, shmds_hashmap_cursor_destroy> c_;
+    std::string kbuf_, vbuf_;       // next_batch's packed keys and values, reused
+    std::vector<std::size_t> lens_;  // next_batch's key and value lengths, reused
+};
+
+/**
+ * An input iterator over a cursor: entries (std::pair<K, V>), keys or values. It holds
+ * its current element (a copy: writing to it does not change the map); copies share one
+ * cursor, so advancing one moves them all (as std::istream_iterator's copies share a
+ * stream). At the end it lets its cursor go and equals the default-constructed iterator.
+ */
+template <class K, class V, hashmap_walk W>
+class hashmap_iterator {
+    using core = hashmap_cursor_core<K, V>;
+
+public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::conditional_t<W == hashmap_walk::items, std::pair<K, V>,
+                                          std::conditional_t<W == hashmap_walk::keys, K, V>>;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const value_type *;
+    using reference = const value_type &;
+
+    /** The end. */
+    hashmap_iterator() noexcept = default;
+    /** On the next element of `c` (the end if there is none). Throws as operator++. */
+    explicit hashmap_iterator(std::shared_ptr<core> c) : c_(std::move(c)) { ++*this; }
+
+    reference operator*() const noexcept { return item_; }
+    pointer operator->() const noexcept { return &item_; }
+
+    /**
+     * The next element. Throws shmds::error(-ESTALE) when a table rebuild under the
+     * walk would make it skip or repeat an entry, SHMDS_ECORRUPT for a damaged map.
+     */
+    hashmap_iterator &operator++() {
+        if (!c_) return *this;
+        bool more;
+        if constexpr (W == hashmap_walk::items)
+            more = c_->next(&item_.first, &item_.second);
+        else if constexpr (W == hashmap_walk::keys)
+            more = c_->next(&item_, nullptr);
+        else
+            more = c_->next(nullptr, &item_);
+        if (!more) c_.reset();
+        return *this;
+    }
+    hashmap_iterator operator++(int) {
+        hashmap_iterator old = *this;
+        ++*this;
+        return old;
+    }
+
+    friend bool operator==(const hashmap_iterator &a, const hashmap_iterator &b) noexcept {
+        return a.c_ == b.c_;
+    }
+    friend bool operator!=(const hashmap_iterator &a, const hashmap_iterator &b) noexcept {
+        return !(a == b);
+    }
+
+private:
+    std::shared_ptr<core> c_;
+    value_type item_{};
+};
+
+/**
+ * A range over a map (map.keys(), map.values()): each begin() walks a new cursor. Holds
+ * a share of the map's handle, so it may outlive the hash_map object it came from.
+ */
+template <class K, class V, hashmap_walk W>
+class hashmap_view {
+public:
+    using iterator = hashmap_iterator<K, V, W>;
+    explicit hashmap_view(std::shared_ptr<shmds_hashmap_t> map) noexcept : map_(std::move(map)) {}
+    /** A new walk from the start. Throws shmds::error (-EINVAL for a moved-from map). */
+    iterator begin() const {
+        return iterator(std::make_shared<hashmap_cursor_core<K, V>>(map_));
+    }
+    iterator end() const noexcept { return iterator(); }
+
+private:
+    std::shared_ptr<shmds_hashmap_t> map_;
+};
+
 }  // namespace detail
 
 /**
- * A key-value map in shared memory with lock-free reads; move-only, closes its handle
- * when destroyed. A moved-from map holds NULL: its verbs throw -EINVAL and its gauges
- * read zero.
+ * An explicit position in a hash_map (map.cursor()), for walks that need control: step
+ * one entry or a batch at a time, seek to a key, reset. Holds a share of the map's
+ * handle (it may outlive the hash_map object). Move-only; one cursor must not be used by
+ * two threads at once. While it lives, removes through its map's handle do not shrink a
+ * table (hashmap.h, "cursors"): destroy cursors you no longer need.
+ *
+ * Every step throws shmds::error(-ESTALE) once a table rebuild in the shard being walked
+ * (a grow, a shrink through another handle, a clear) would make it skip or repeat an
+ * entry; reset() starts over. A moved-from cursor throws -EINVAL.
  */
 template <class K, class V>
-class hash_map : public detail::handle_base<shmds_hashmap_t, shmds_hashmap_close> {
+class hashmap_cursor {
+    using core = detail::hashmap_cursor_core<K, V>;
+
+public:
+    using key_arg = std::conditional_t<std::is_same_v<K, std::string>, std::string_view, K>;
+    /** begin() continues from the cursor's position; its copies share the position. */
+    using iterator = detail::hashmap_iterator<K, V, detail::hashmap_walk::items>;
+
+    /** A cursor at the start of `map` (a hash_map's share of its handle). */
+    explicit hashmap_cursor(std::shared_ptr<shmds_hashmap_t> map)
+        : c_(std::make_shared<core>(std::move(map))) {}
+    hashmap_cursor(hashmap_cursor &&) noexcept = default;
+    hashmap_cursor &operator=(hashmap_cursor &&) noexcept = default;
+    hashmap_cursor(const hashmap_cursor &) = delete;
+    hashmap_cursor &operator=(const hashmap_cursor &) = delete;
+
+    /** The next entry, or std::nullopt at the end (it stays there until reset()). */
+    std::optional<std::pair<K, V>> next() {
+        std::pair<K, V> item;
+        if (!get().next(&item.first, &item.second)) return std::nullopt;
+        return item;
+    }
+    /** The next entry into k and v (reused strings keep their buffers); false at the end. */
+    bool next(K &k, V &v) { return get().next(&k, &v); }
+    /** The next entry's key alone, or std::nullopt at the end. */
+    std::optional<K> next_key() {
+        K k{};
+        if (!get().next(&k, nullptr)) return std::nullopt;
+        return k;
+    }
+    /** The next entry's value alone, or std::nullopt at the end. */
+    std::optional<V> next_value() {
+        V v{};
+        if (!get().next(nullptr, &v)) return std::nullopt;
+        return v;
+    }
+    /**
+     * Up to `max` entries in one C call; fewer when the next one does not fit this
+     * call's buffers (it comes first next time), empty only at the end.
+     */
+    std::vector<std::pair<K, V>> next_batch(std::size_t max) { return get().next_batch(max); }
+    /** Back to the start; clears -ESTALE. */
+    void reset() { get().reset(); }
+    /**
+     * Position on `k`: the next entry is k's, then those after it in cursor order (not
+     * key order); false if k is absent (the cursor unchanged). Clears -ESTALE.
+     */
+    bool seek(key_arg k) { return get().seek(k); }
+
+    /** Range-for over the entries from the current position on. */
+    iterator begin() {
+        get();  // throws for a moved-from cursor
+        return iterator(c_);
+    }
+    iterator end() const noexcept { return iterator(); }
+
+private:
+    core &get() const {
+        if (!c_) throw error(-EINVAL, "shmds::hashmap_cursor: the cursor was moved from");
+        return *c_;
+    }
+    std::shared_ptr<core> c_;
+};
+
+/**
+ * A key-value map in shared memory with lock-free reads; move-only. Its handle is closed
+ * when the map and every iterator, view and cursor taken from it are gone (those hold a
+ * share of it, so a cursor is always destroyed before its handle is closed). A moved-from
+ * map holds NULL: its verbs throw -EINVAL and its gauges read zero.
+ */
+template <class K, class V>
+class hash_map {
     static_assert(std::is_same_v<K, std::int16_t> || std::is_same_v<K, std::int32_t> ||
                       std::is_same_v<K, std::int64_t> || std::is_same_v<K, std::string>,
                   "shmds::hash_map keys are std::int16_t, std::int32_t, std::int64_t or "
@@ -144,10 +523,8 @@ class hash_map : public detail::handle_base<shmds_hashmap_t, shmds_hashmap_close
                   "double or std::string (whose verbs take std::string_view)");
 
     static constexpr bool key_is_bytes = std::is_same_v<K, std::string>;
-    static constexpr detail::hashmap_value_kind value_kind =
-        std::is_same_v<V, std::string> ? detail::hashmap_value_kind::bytes
-        : std::is_same_v<V, double>    ? detail::hashmap_value_kind::f64
-                                       : detail::hashmap_value_kind::integer;
+    static constexpr detail::hashmap_value_kind value_kind = detail::hashmap_value_kind_of<V>;
+    static constexpr bool value_is_bytes = value_kind == detail::hashmap_value_kind::bytes;
     using verbs = detail::hashmap_verbs<key_is_bytes, value_kind>;
     using key_verbs = detail::hashmap_key_verbs<key_is_bytes>;
     template <class U>
@@ -161,6 +538,13 @@ public:
     using key_arg = std::conditional_t<key_is_bytes, std::string_view, K>;
     using value_arg = std::conditional_t<std::is_same_v<V, std::string>, std::string_view, V>;
     using stats_type = shmds_hashmap_stats_t;
+    using handle_type = shmds_hashmap_t;
+    /** Range-for over the map yields these (copies of the entries). */
+    using value_type = std::pair<K, V>;
+    using iterator = detail::hashmap_iterator<K, V, detail::hashmap_walk::items>;
+    using key_view = detail::hashmap_view<K, V, detail::hashmap_walk::keys>;
+    using value_view = detail::hashmap_view<K, V, detail::hashmap_walk::values>;
+    using cursor_type = hashmap_cursor<K, V>;
 
     /** The map's key and value types as common.h's shmds_type_t. */
     static constexpr int key_type_code = detail::hashmap_type<K>::value;
@@ -195,16 +579,35 @@ public:
     }
 
     /**
+     * Attach to a frozen map (see freeze()) mapped read-only: the file is opened
+     * O_RDONLY, so read permission is enough. Reads, iteration and stats work; every
+     * write throws -EROFS and touches nothing. Throws shmds::error (-EPERM: the map is
+     * not frozen; as open()).
+     */
+    static hash_map open_read_only(const backing &where) {
+        return hash_map(detail::new_handle(shmds_hashmap_open_read_only, where.options(),
+                                           key_type_code, value_type_code));
+    }
+
+    /**
      * Adopt a C handle (takes ownership; NULL gives a moved-from map). Throws
      * SHMDS_ETYPE, after closing the handle, if its map has other key or value types:
      * the C verbs would refuse only a different shape, not a different integer width.
      */
-    explicit hash_map(shmds_hashmap_t *handle) : handle_base(handle) {
+    explicit hash_map(shmds_hashmap_t *handle) : h_(adopt(handle)) {
         if (handle && (shmds_hashmap_key_type(handle) != key_type_code ||
                        shmds_hashmap_value_type(handle) != value_type_code))
             throw error(SHMDS_ETYPE, "shmds::hash_map: the adopted map has other key or "
                                      "value types than the class");
     }
+    hash_map(hash_map &&) noexcept = default;
+    /** Gives up this map's share of its old handle (closed if nothing else holds it). */
+    hash_map &operator=(hash_map &&) noexcept = default;
+    hash_map(const hash_map &) = delete;
+    hash_map &operator=(const hash_map &) = delete;
+
+    /** The C handle, for the C API; still owned by this object. Never blocks or throws. */
+    shmds_hashmap_t *handle() const noexcept { return h_.get(); }
 
     // ---- writes: each takes the key's shard lock for microseconds ----
 
@@ -264,6 +667,15 @@ public:
     /** Remove; false if absent. Throws shmds::error. */
     bool remove(key_arg k) { return detail::outcome<-ENOENT>(call(key_verbs::remove, key(k))); }
 
+    /**
+     * Remove only if the value equals `expected` (compared as cas() does); false if it
+     * differs or the key is absent (nothing changes). Of racing callers taking the same
+     * (key, value), exactly one gets true. Throws shmds::error (-EROFS frozen, ...).
+     */
+    bool cas_take(key_arg k, value_arg expected) {
+        return detail::outcome<-ECANCELED, -ENOENT>(call(verbs::cas_take, key(k), value(expected)));
+    }
+
     // ---- counters (integer values only) ----
 
     /**
@@ -286,6 +698,176 @@ public:
     V decr(key_arg k) {
         return counter(key_verbs::decr, key(k), std::tuple<>());
     }
+
+    /**
+     * Monotonic counters: store max(stored, value) (min: the smaller), inserting `value`
+     * when the key is missing. Returns the value now stored and whether this call changed
+     * the map (inserted, raised or lowered). Atomic: racing callers leave exactly the
+     * extreme. Throws -ERANGE (value out of V's range), -ENOSPC, -EROFS.
+     */
+    template <class U = V, integer_values_only<U> = 0>
+    std::pair<V, bool> max(key_arg k, std::int64_t value) {
+        return extreme(key_verbs::max, k, value);
+    }
+    /** As max(), keeping the smaller value. */
+    template <class U = V, integer_values_only<U> = 0>
+    std::pair<V, bool> min(key_arg k, std::int64_t value) {
+        return extreme(key_verbs::min, k, value);
+    }
+
+    // ---- batches: one lock per shard for all its keys; each key commits on its own ----
+
+    /**
+     * The values of many keys, in their order (std::nullopt for an absent key), read
+     * without a lock. `keys` is any range of key_arg-convertible elements it owns
+     * (std::vector<K>, std::vector<std::string_view>, ...) or a braced list. Not a
+     * snapshot: each key is read at its own moment. Throws shmds::error (SHMDS_ECORRUPT).
+     */
+    template <class Keys>
+    std::vector<std::optional<V>> get_batch(const Keys &keys) const {
+        const batch_keys ks(keys);
+        std::vector<std::optional<V>> out(ks.size());
+        std::vector<std::size_t> pending(ks.size());
+        for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+        // Bytes values start in each string's own room; a value that does not fit
+        // (-ENOBUFS) is read again, alone with its siblings, into a string of its length.
+        std::vector<V> values(ks.size());
+        std::vector<int> codes;
+        while (!pending.empty()) {
+            const batch_keys sub(ks, pending);
+            codes.assign(pending.size(), 0);
+            const int rc = get_batch_raw(sub, pending, values, codes);
+            detail::check(rc);
+            std::vector<std::size_t> again;
+            for (std::size_t j = 0; j < pending.size(); ++j) {
+                const std::size_t i = pending[j];
+                if (codes[j] == 0)
+                    out[i] = std::move(values[i]);
+                else if (codes[j] == -ENOBUFS)
+                    again.push_back(i);
+                else if (codes[j] != -ENOENT)
+                    batch_failed("get_batch", i, ks.size(), codes[j], 1, "nothing was changed");
+            }
+            pending.swap(again);
+        }
+        return out;
+    }
+    std::vector<std::optional<V>> get_batch(std::initializer_list<key_arg> keys) const {
+        return get_batch<std::initializer_list<key_arg>>(keys);
+    }
+
+    /**
+     * Insert or overwrite many entries: `items` is a range of (key, value) pairs it owns
+     * (std::vector<std::pair<K, V>>, std::map, ...) or a braced list. Not atomic across
+     * keys: a key's failure (-ENOSPC for a full map or arena, -ERANGE for an integer out
+     * of K's or V's range, -E2BIG) leaves the others
+     * done, and once the whole batch ran throws shmds::error for the first key that
+     * failed (what() names it and how many failed). Throws -EROFS (frozen or read-only)
+     * with nothing done.
+     */
+    template <class Items>
+    void put_batch(const Items &items) {
+        static_assert(!(key_is_bytes || value_is_bytes) || detail::hashmap_range_of_lvalues<Items>,
+                      "put_batch: the range must own its elements (its strings are read in place)");
+        // Integers cross as int64_t, unnarrowed, so that the C API range-checks each one
+        // (-ERANGE for that key) instead of the cast truncating it.
+        batch_keys ks;
+        std::vector<const void *> datas;
+        std::vector<std::size_t> lens;
+        std::vector<std::conditional_t<value_kind == detail::hashmap_value_kind::f64, double,
+                                       std::int64_t>>
+            words;
+        for (const auto &item : items) {
+            const auto &[k, v] = item;
+            ks.add(k);
+            if constexpr (value_is_bytes) {
+                const std::string_view view(v);
+                datas.push_back(view.data());
+                lens.push_back(view.size());
+            } else {
+                words.push_back(v);
+            }
+        }
+        std::vector<int> codes(ks.size(), 0);
+        int rc;
+        if constexpr (value_is_bytes)
+            rc = call(verbs::put_batch, ks.parts(), std::make_tuple(datas.data(), lens.data()),
+                      std::make_tuple(ks.size(), codes.data()));
+        else
+            rc = call(verbs::put_batch, ks.parts(), std::make_tuple(words.data()),
+                      std::make_tuple(ks.size(), codes.data()));
+        detail::check(rc);
+        check_codes("put_batch", codes, 0);
+    }
+    void put_batch(std::initializer_list<std::pair<key_arg, value_arg>> items) {
+        put_batch<std::initializer_list<std::pair<key_arg, value_arg>>>(items);
+    }
+
+    /**
+     * Remove many keys: for each, in order, whether it was there (false: absent). Not
+     * atomic across keys; another failure of a key leaves the others done and then throws
+     * as put_batch() does. Throws -EROFS (frozen or read-only) with nothing done.
+     */
+    template <class Keys>
+    std::vector<bool> remove_batch(const Keys &keys) {
+        const batch_keys ks(keys);
+        std::vector<int> codes(ks.size(), 0);
+        detail::check(call(key_verbs::remove_batch, ks.parts(),
+                           std::make_tuple(ks.size(), codes.data())));
+        check_codes("remove_batch", codes, -ENOENT);
+        std::vector<bool> removed(codes.size());
+        for (std::size_t i = 0; i < codes.size(); ++i) removed[i] = codes[i] == 0;
+        return removed;
+    }
+    std::vector<bool> remove_batch(std::initializer_list<key_arg> keys) {
+        return remove_batch<std::initializer_list<key_arg>>(keys);
+    }
+
+    // ---- whole map ----
+
+    /**
+     * Grow the tables now so that `entries` entries fit without a rebuild (a walk that
+     * inserts then never meets -ESTALE from a grow). Never shrinks. Throws -ENOSPC
+     * (entries > max_entries), -EROFS. Takes each shard's lock in turn.
+     */
+    void reserve(std::uint64_t entries) { detail::check(shmds_hashmap_reserve(handle(), entries)); }
+
+    /**
+     * Remove every entry, shard by shard (each shard atomically); how many were removed.
+     * Walks in a cleared shard throw -ESTALE. Throws -EROFS.
+     */
+    std::uint64_t clear() {
+        std::uint64_t n = 0;
+        detail::check(shmds_hashmap_clear(handle(), &n));
+        return n;
+    }
+
+    /**
+     * Seal the map for good: every later write through any handle throws -EROFS; reads
+     * take no lock traffic at all. Returns once no write is in flight anywhere. The file
+     * can then be opened with open_read_only(). Idempotent. Throws shmds::error.
+     */
+    void freeze() { detail::check(shmds_hashmap_freeze(handle())); }
+
+    // ---- iteration: a C cursor per walk (hashmap.h, "cursors") ----
+
+    /**
+     * Range-for over the entries: `for (const auto &[k, v] : m)`. Every entry present
+     * for the whole walk comes exactly once (entries added or removed meanwhile may or
+     * may not); removing through this map object while walking is safe. ++ throws
+     * shmds::error(-ESTALE) when a table rebuild under the walk would skip or repeat an
+     * entry (the walk cannot go on: start a new one). Throws -EINVAL if moved from.
+     */
+    iterator begin() const {
+        return iterator(std::make_shared<detail::hashmap_cursor_core<K, V>>(h_));
+    }
+    iterator end() const noexcept { return iterator(); }
+    /** The keys alone, walked as begin() walks entries (no value is copied). */
+    key_view keys() const noexcept { return key_view(h_); }
+    /** The values alone, walked as begin() walks entries (no key is copied). */
+    value_view values() const noexcept { return value_view(h_); }
+    /** An explicit cursor at the start: next, next_batch, seek, reset (hashmap_cursor). */
+    cursor_type cursor() const { return cursor_type(h_); }
 
     // ---- reads: no lock; a torn value is retried, never returned ----
 
@@ -317,7 +899,12 @@ public:
     std::uint64_t max_entries() const noexcept { return gauges().max_entries; }
     /** Dead writers taken over and rolled back (stats().recoveries), cheaply. */
     std::uint64_t recoveries() const noexcept { return shmds_hashmap_recoveries(handle()); }
-    /** Counters and geometry (shmds_hashmap_stats_t). Throws shmds::error. */
+    /** Whether the map is frozen (freeze()); false for a moved-from map. */
+    bool frozen() const noexcept { return gauges().frozen != 0; }
+    /**
+     * Counters and geometry (shmds_hashmap_stats_t, including max_probe, which costs a
+     * lock-free pass over the tables, and frozen). Throws shmds::error.
+     */
     stats_type stats() const { return detail::read_stats(shmds_hashmap_stats, handle()); }
     /** The segment's fd for shmds_send_fd() (owned by the map); throws -ENOENT if anonymous. */
     int fd() const { return detail::check(shmds_hashmap_fd(handle())); }
@@ -325,13 +912,13 @@ public:
     void sync() const { detail::check(shmds_hashmap_sync(handle())); }
 
 private:
-    // The C arguments of a key or value, as a tuple that call() splices in.
-    static auto key(key_arg k) noexcept {
-        if constexpr (key_is_bytes)
-            return std::tuple<const void *, std::size_t>(k.data(), k.size());
-        else
-            return std::tuple<std::int64_t>(k);
+    static std::shared_ptr<shmds_hashmap_t> adopt(shmds_hashmap_t *h) {
+        if (!h) return nullptr;
+        return std::shared_ptr<shmds_hashmap_t>(h, shmds_hashmap_close);  // closes h if it throws
     }
+
+    // The C arguments of a key or value, as a tuple that call() splices in.
+    static auto key(key_arg k) noexcept { return detail::hashmap_key_parts(k); }
     static auto value(value_arg v) noexcept {
         if constexpr (value_kind == detail::hashmap_value_kind::bytes)
             return std::tuple<const void *, std::size_t>(v.data(), v.size());
@@ -375,6 +962,116 @@ private:
         return V(x);
     }
 
+    /** max / min: (key, value, int64_t *out) -> 1 changed, 0 unchanged. */
+    template <class F>
+    std::pair<V, bool> extreme(F fn, key_arg k, std::int64_t v) {
+        std::int64_t x = 0;
+        const int rc = detail::check(call(fn, key(k), std::make_tuple(v, &x)));
+        return {V(x), rc == 1};
+    }
+
+    /**
+     * The keys of a batch as the C arrays take them: int64_t[] or (pointers[], lengths[]).
+     * Bytes keys point into the caller's range, which outlives the call.
+     */
+    class batch_keys {
+    public:
+        batch_keys() = default;
+        template <class Keys>
+        explicit batch_keys(const Keys &keys) {
+            static_assert(!key_is_bytes || detail::hashmap_range_of_lvalues<Keys>,
+                          "batch keys: the range must own its elements (read in place)");
+            for (const auto &k : keys) add(k);
+        }
+        /** The keys of `all` at `indices`. */
+        batch_keys(const batch_keys &all, const std::vector<std::size_t> &indices) {
+            for (std::size_t i : indices) {
+                if constexpr (key_is_bytes)
+                    add(std::string_view(static_cast<const char *>(all.datas_[i]), all.lens_[i]));
+                else
+                    add(all.ints_[i]);
+            }
+        }
+        std::size_t size() const noexcept { return key_is_bytes ? datas_.size() : ints_.size(); }
+        auto parts() const noexcept {
+            if constexpr (key_is_bytes)
+                return std::make_tuple(datas_.data(), lens_.data());
+            else
+                return std::make_tuple(ints_.data());
+        }
+
+        /** One more key; an integer is kept unnarrowed, for the C API to range-check. */
+        template <class T>
+        void add(const T &k) {
+            if constexpr (key_is_bytes) {
+                const std::string_view view(k);
+                datas_.push_back(view.data());
+                lens_.push_back(view.size());
+            } else {
+                ints_.push_back(std::int64_t(k));
+            }
+        }
+
+    private:
+        std::vector<std::int64_t> ints_;
+        std::vector<const void *> datas_;
+        std::vector<std::size_t> lens_;
+    };
+
+    /**
+     * One C get batch of `ks` (the keys at `indices` of the whole batch): values land in
+     * values[indices[j]], codes in codes[j]. Bytes values are read into each string's
+     * room; after -ENOBUFS the string is grown to the length needed for the next round.
+     */
+    int get_batch_raw(const batch_keys &ks, const std::vector<std::size_t> &indices,
+                      std::vector<V> &values, std::vector<int> &codes) const {
+        const std::size_t n = ks.size();
+        if constexpr (value_is_bytes) {
+            std::vector<void *> bufs(n);
+            std::vector<std::size_t> sizes(n), lens(n);
+            for (std::size_t j = 0; j < n; ++j) {
+                std::string &s = values[indices[j]];
+                s.resize(s.capacity() > 32 ? s.capacity() : 32);  // >= a length grown to
+                bufs[j] = &s[0];
+                sizes[j] = s.size();
+            }
+            const int rc = call(verbs::get_batch, ks.parts(),
+                                std::make_tuple(n, bufs.data(), sizes.data(), lens.data(),
+                                                codes.data()));
+            for (std::size_t j = 0; rc >= 0 && j < n; ++j) {
+                std::string &s = values[indices[j]];
+                if (codes[j] == 0) s.resize(lens[j]);
+                if (codes[j] == -ENOBUFS) s.resize(lens[j] > s.size() ? lens[j] : s.size() + 1);
+            }
+            return rc;
+        } else {
+            using wide = std::conditional_t<value_kind == detail::hashmap_value_kind::f64, double,
+                                            std::int64_t>;
+            std::vector<wide> out(n);
+            const int rc = call(verbs::get_batch, ks.parts(),
+                                std::make_tuple(n, out.data(), codes.data()));
+            for (std::size_t j = 0; rc >= 0 && j < n; ++j)
+                if (codes[j] == 0) values[indices[j]] = V(out[j]);
+            return rc;
+        }
+    }
+
+    /** After a write batch: throws for the first key whose code is neither 0 nor `normal`. */
+    static void check_codes(const char *verb, const std::vector<int> &codes, int normal) {
+        for (std::size_t i = 0; i < codes.size(); ++i)
+            if (codes[i] != 0 && codes[i] != normal) {
+                std::size_t failed = 0;
+                for (int c : codes) failed += c != 0 && c != normal;
+                batch_failed(verb, i, codes.size(), codes[i], failed, "the other keys are done");
+            }
+    }
+    [[noreturn]] static void batch_failed(const char *verb, std::size_t i, std::size_t n, int code,
+                                          std::size_t failed, const char *others) {
+        throw error(code, std::string("shmds::hash_map::") + verb + ": key " + std::to_string(i) +
+                              " of " + std::to_string(n) + " failed (" + shmds_strerror(code) +
+                              "); " + std::to_string(failed) + " failed in all, " + others);
+    }
+
     /** stats() without throwing: zeroes for a moved-from map. */
     stats_type gauges() const noexcept {
         stats_type s{};
@@ -382,6 +1079,8 @@ private:
         if (shmds_hashmap_stats(handle(), &s) != 0) return stats_type{};
         return s;
     }
+
+    std::shared_ptr<shmds_hashmap_t> h_;
 };
 
 }  // namespace shmds
