@@ -217,6 +217,11 @@ SHMDS_API int shmds_hashmap_sync(const shmds_hashmap_t *m) {
     return capi::segment_sync<HashMap>(m, "shmds_hashmap_sync", kNoun);
 }
 
+SHMDS_API uint64_t shmds_hashmap_size(const shmds_hashmap_t *m) {
+    if (!m) return 0;
+    return engine(m)->size();
+}
+
 SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m) {
     if (!m) return 0;
     return const_cast<HashMap *>(engine(m))->segment().recoveries();

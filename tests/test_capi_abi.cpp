@@ -691,12 +691,14 @@ TEST(CapiAbiEveryExport, HashMap) {
     EXPECT_EQ(-ENOENT, shmds_hashmap_fd(ii));
     EXPECT_EQ(0, shmds_hashmap_sync(ii));
     EXPECT_EQ(0u, shmds_hashmap_recoveries(ii));
+    EXPECT_EQ(0u, shmds_hashmap_size(nullptr));
     std::int64_t v = 0;
     EXPECT_EQ(0, shmds_hashmap_put_ii(ii, 1, 10));
     EXPECT_EQ(0, shmds_hashmap_add_ii(ii, 2, 20));
     EXPECT_EQ(0, shmds_hashmap_update_ii(ii, 2, 21));
     EXPECT_EQ(1, shmds_hashmap_swap_ii(ii, 2, 22, &v));
     EXPECT_EQ(21, v);
+    EXPECT_EQ(2u, shmds_hashmap_size(ii));
     EXPECT_EQ(0, shmds_hashmap_cas_ii(ii, 2, 22, 23));
     EXPECT_EQ(1, shmds_hashmap_get_or_set_ii(ii, 2, 0, &v));
     EXPECT_EQ(0, shmds_hashmap_get_ii(ii, 1, &v));

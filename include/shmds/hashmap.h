@@ -167,6 +167,13 @@ SHMDS_API int shmds_hashmap_fd(const shmds_hashmap_t *m);
 /** Flush a file-backed map to its file (msync). 0 or -errno. */
 SHMDS_API int shmds_hashmap_sync(const shmds_hashmap_t *m);
 
+/**
+ * stats.size alone, cheaply: the entries held now, summed over the shards without a lock
+ * and without the max_probe pass (a snapshot while writers run); 0 for NULL. Expired
+ * entries not yet reclaimed are counted, as in stats.size. Never blocks.
+ */
+SHMDS_API uint64_t shmds_hashmap_size(const shmds_hashmap_t *m);
+
 /** stats.recoveries alone, cheaply; 0 for NULL. */
 SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m);
 

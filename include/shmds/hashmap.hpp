@@ -892,7 +892,7 @@ public:
     // ---- gauges (snapshots; never block) ----
 
     /** Entries held now; 0 for a moved-from map. */
-    std::uint64_t size() const noexcept { return gauges().size; }
+    std::uint64_t size() const noexcept { return shmds_hashmap_size(handle()); }
     /** Whether the map holds no entry now. */
     bool empty() const noexcept { return size() == 0; }
     /** The most entries the map holds, as created; 0 for a moved-from map. */

@@ -167,6 +167,12 @@ int HashMap::incr_by(Span key, std::int64_t delta, std::int64_t *out) noexcept {
     return at_writer(key, [&](Shard &s, auto h) { return s.incr_by(h, key, delta, bits, out); });
 }
 
+std::uint64_t HashMap::size() const noexcept {
+    std::uint64_t n = 0;
+    for (std::uint64_t i = 0; i < geom_.shards; ++i) n += shards_[i].snapshot().size;
+    return n;
+}
+
 int HashMap::stats(Stats &s) noexcept {
     s = Stats{};
     s.max_entries = geom_.max_entries;

@@ -129,6 +129,8 @@ public:
     int drain(std::uint64_t n, std::uint64_t *removed) noexcept;
 
     int stats(Stats &s) noexcept;
+    // Entries held now (Stats::size without the rest, above all without max_probe).
+    std::uint64_t size() const noexcept;
     core::Segment &segment() noexcept { return segment_; }
 
     // SegmentClient
