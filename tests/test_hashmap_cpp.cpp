@@ -927,3 +927,142 @@ TEST(HashMapCppBacking, AnonymousMapsAreSharedWithForkedChildren) {
     EXPECT_EQ(std::optional(1.5), m.get(1));
     EXPECT_EQ(std::optional(-2.5), m.get(2));
 }
+
+// ------------------------------------------------------------ TTL and eviction
+
+namespace {
+
+// A clock the test steps: the map reads it through set_clock().
+std::uint64_t stepped_now(void *ctx) { return *static_cast<std::uint64_t *>(ctx); }
+
+}  // namespace
+
+TYPED_TEST(HashMapCppIter, TtlMembersExpireWithAnInjectedClock) {
+    using Map = typename TestFixture::Map;
+    const auto k = TestFixture::k, v = TestFixture::v;
+    auto cfg = Map::config(100);
+    cfg.arena_bytes = bytes_arena<typename TestFixture::K, typename TestFixture::V>();
+    cfg.default_ttl_ms = 1000;
+    auto m = Map::create(shmds::backing::anonymous(), cfg);
+    std::uint64_t now = 1'700'000'000'000;
+    m.set_clock(stepped_now, &now);
+
+    m.put(k(1), v(1));  // the map's default: 1000 ms
+    m.put_ttl(k(2), v(2), 5000);
+    m.put_ttl(k(3), v(3), 0);  // never expires
+    EXPECT_FALSE(m.add_ttl(k(2), v(9), 10)) << "present";
+    EXPECT_TRUE(m.add_ttl(k(4), v(4), 300));
+    EXPECT_FALSE(m.update_ttl(k(5), v(5), 10)) << "absent";
+    EXPECT_EQ(std::optional<std::uint64_t>(1000), m.ttl_remaining(k(1)));
+    EXPECT_EQ(std::optional<std::uint64_t>(0), m.ttl_remaining(k(3)));
+    EXPECT_EQ(std::nullopt, m.ttl_remaining(k(5)));
+    auto got = m.get_with_ttl(k(2));
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(v(2), got->first);
+    EXPECT_EQ(5000u, got->second);
+    EXPECT_EQ(std::nullopt, m.get_with_ttl(k(5)));
+
+    now += 400;  // k(4) expired
+    EXPECT_EQ(std::nullopt, m.get(k(4)));
+    EXPECT_FALSE(m.touch(k(4)));
+    EXPECT_TRUE(m.touch(k(1))) << "restarts at now + the default";
+    EXPECT_EQ(std::optional<std::uint64_t>(1000), m.ttl_remaining(k(1)));
+    EXPECT_TRUE(m.update_ttl(k(2), v(7), 100));
+    EXPECT_EQ(std::optional(v(7)), m.get(k(2)));
+    EXPECT_TRUE(m.set_ttl(k(3), 50));
+    EXPECT_TRUE(m.persist(k(1)));
+    EXPECT_FALSE(m.persist(k(5)));
+    EXPECT_FALSE(m.set_ttl(k(5), 1));
+
+    now += 200;  // k(2) and k(3) expired; k(1) persists
+    EXPECT_EQ(std::nullopt, m.get(k(2)));
+    EXPECT_EQ(std::nullopt, m.get_with_ttl(k(3)));
+    EXPECT_EQ(std::optional(v(1)), m.get(k(1)));
+    // touch(k(4)) is a writer and may already have reclaimed k(4): the flush takes the rest.
+    const std::uint64_t flushed = m.flush_expired();
+    EXPECT_GE(flushed, 2u);
+    EXPECT_LE(flushed, 3u);
+    EXPECT_EQ(1u, m.size());
+    EXPECT_EQ(3u, m.stats().expirations) << "k(2), k(3), k(4)";
+
+    m.put_ttl(k(6), v(6), 10);
+    now += 20;
+    std::uint64_t removed = 0;
+    bool done = false;
+    for (int i = 0; i < 1000 && !done; ++i) {
+        auto [n, finished] = m.flush_expired_partial(8);
+        removed += n;
+        done = finished;
+    }
+    EXPECT_TRUE(done);
+    EXPECT_EQ(1u, removed);
+    expect_error(-EINVAL, [&] { m.flush_expired_partial(0); });
+    expect_error(-ERANGE, [&] { m.put_ttl(k(7), v(7), SHMDS_HASHMAP_MAX_TTL_MS + 1); });
+    m.set_clock(nullptr, nullptr);  // back to CLOCK_REALTIME: k(1) still never expires
+    EXPECT_EQ(std::optional(v(1)), m.get(k(1)));
+}
+
+TYPED_TEST(HashMapCppIter, EvictionMembersFollowTheSieveOrder) {
+    using Map = typename TestFixture::Map;
+    const auto k = TestFixture::k, v = TestFixture::v;
+    auto cfg = Map::config(3);
+    cfg.arena_bytes = bytes_arena<typename TestFixture::K, typename TestFixture::V>();
+    cfg.flags = SHMDS_HASHMAP_EVICT;
+    auto m = Map::create(shmds::backing::anonymous(), cfg);
+    EXPECT_EQ(std::nullopt, m.pop()) << "empty";
+    EXPECT_EQ(std::nullopt, m.shift());
+    m.put(k(1), v(1));
+    m.put(k(2), v(2));
+    m.put(k(3), v(3));
+    m.put(k(4), v(4));  // evicts k(1)
+    EXPECT_FALSE(m.exists(k(1)));
+    EXPECT_TRUE(m.get(k(2)).has_value());
+    m.put(k(5), v(5));  // k(2) was read: k(3) goes
+    EXPECT_FALSE(m.exists(k(3)));
+    EXPECT_EQ(2u, m.stats().evictions);
+
+    // Left, oldest first: 2 (its mark cleared by the walk), 4, 5, with the hand past 3's
+    // place at 4: pop takes 4, shift the newest (5), and drain what is left (2).
+    auto popped = m.pop();
+    ASSERT_TRUE(popped.has_value());
+    EXPECT_EQ(k(4), popped->first);
+    EXPECT_EQ(v(4), popped->second);
+    auto newest = m.shift();
+    ASSERT_TRUE(newest.has_value());
+    EXPECT_EQ(k(5), newest->first);
+    EXPECT_EQ(v(5), newest->second);
+    EXPECT_EQ(std::optional(v(2)), m.get(k(2)));
+    EXPECT_EQ(1u, m.drain(10));
+    EXPECT_EQ(0u, m.size());
+
+    auto plain = Map::create(shmds::backing::anonymous(), 3, 0,
+                             bytes_arena<typename TestFixture::K, typename TestFixture::V>());
+    expect_error(-EINVAL, [&] { plain.pop(); });
+    expect_error(-EINVAL, [&] { plain.drain(1); });
+}
+
+TEST(HashMapCppEviction, LongBytesEntriesComeBackWholeFromPopAndShift) {
+    using Map = shmds::hash_map<std::string, std::string>;
+    auto cfg = Map::config(8);
+    cfg.flags = SHMDS_HASHMAP_EVICT;
+    cfg.arena_bytes = 1 << 20;
+    auto m = Map::create(shmds::backing::anonymous(), cfg);
+    const std::string long_key(300, '\xff'), long_value(100000, '\0');
+    m.put(long_key, long_value);
+    m.put("b", "short");
+    auto first = m.pop();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(long_key, first->first);
+    EXPECT_EQ(long_value, first->second);
+    auto last = m.shift();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ("b", last->first);
+    EXPECT_EQ("short", last->second);
+}
+
+TEST(HashMapCppEviction, CreateFromAConfigOfOtherTypesIsRefused) {
+    auto cfg = shmds::hash_map<std::int64_t, std::int32_t>::config(8);
+    expect_error(SHMDS_ETYPE, [&] {
+        shmds::hash_map<std::int64_t, std::int64_t>::create(shmds::backing::anonymous(), cfg);
+    });
+}

@@ -100,6 +100,12 @@ struct hashmap_verbs;
         static constexpr auto put_batch = shmds_hashmap_put_batch_##shape;    \
         static constexpr auto get_batch = shmds_hashmap_get_batch_##shape;    \
         static constexpr auto cursor_next = shmds_hashmap_cursor_next_##shape; \
+        static constexpr auto put_ttl = shmds_hashmap_put_ttl_##shape;        \
+        static constexpr auto add_ttl = shmds_hashmap_add_ttl_##shape;        \
+        static constexpr auto update_ttl = shmds_hashmap_update_ttl_##shape;  \
+        static constexpr auto get_with_ttl = shmds_hashmap_get_with_ttl_##shape; \
+        static constexpr auto pop = shmds_hashmap_pop_##shape;                \
+        static constexpr auto shift = shmds_hashmap_shift_##shape;            \
     }
 SHMDS_HASHMAP_VERBS_(false, integer, ii);
 SHMDS_HASHMAP_VERBS_(false, bytes, ib);
@@ -123,6 +129,10 @@ struct hashmap_key_verbs<false> {
     static constexpr auto min = shmds_hashmap_min_i;
     static constexpr auto remove_batch = shmds_hashmap_remove_batch_i;
     static constexpr auto cursor_seek = shmds_hashmap_cursor_seek_i;
+    static constexpr auto ttl_remaining = shmds_hashmap_ttl_remaining_i;
+    static constexpr auto touch = shmds_hashmap_touch_i;
+    static constexpr auto persist = shmds_hashmap_persist_i;
+    static constexpr auto set_ttl = shmds_hashmap_set_ttl_i;
 };
 template <>
 struct hashmap_key_verbs<true> {
@@ -135,6 +145,10 @@ struct hashmap_key_verbs<true> {
     static constexpr auto min = shmds_hashmap_min_b;
     static constexpr auto remove_batch = shmds_hashmap_remove_batch_b;
     static constexpr auto cursor_seek = shmds_hashmap_cursor_seek_b;
+    static constexpr auto ttl_remaining = shmds_hashmap_ttl_remaining_b;
+    static constexpr auto touch = shmds_hashmap_touch_b;
+    static constexpr auto persist = shmds_hashmap_persist_b;
+    static constexpr auto set_ttl = shmds_hashmap_set_ttl_b;
 };
 
 /**
@@ -205,23 +219,32 @@ public:
      * its buffer): true, or false at the end. Throws shmds::error: -ESTALE (the shard was
      * rebuilt under the cursor: reset() to start over), SHMDS_ECORRUPT.
      */
-    bool next(K *k, V *v) {
+    bool next(K *k, V *v) { return check(read_entry(verbs::cursor_next, c_.get(), k, v)) != 0; }
+
+    /**
+     * fn(h, key outputs..., value outputs...), a C verb that hands out one entry
+     * (cursor_next, pop, shift): grows bytes outputs and calls again after -ENOBUFS
+     * (which changed nothing), then decodes *k and *v (either may be NULL) on a code
+     * >= 0. Returns fn's last code.
+     */
+    template <class F, class H>
+    static int read_entry(F fn, H *h, K *k, V *v) {
         for (;;) {
             std::int64_t ik = 0, iv = 0;
             std::size_t klen = 0, vlen = 0;
             make_room(k);
             make_room(v);
-            const int rc = std::apply(verbs::cursor_next,
-                                      std::tuple_cat(std::make_tuple(c_.get()), key_out(k, ik, klen),
-                                                     value_out(v, iv, vlen)));
-            if (rc == -ENOBUFS) {  // the cursor stays on the entry: grow and read it again
+            const int rc = std::apply(
+                fn, std::tuple_cat(std::make_tuple(h), key_out(k, ik, klen), value_out(v, iv, vlen)));
+            if (rc == -ENOBUFS) {
                 const bool grew_k = grow(k, klen), grew_v = grow(v, vlen);
                 if (grew_k || grew_v) continue;
             }
-            if (check(rc) == 0) return false;
-            finish(k, ik, klen);
-            finish(v, iv, vlen);
-            return true;
+            if (rc >= 0) {
+                finish(k, ik, klen);
+                finish(v, iv, vlen);
+            }
+            return rc;
         }
     }
 
@@ -569,6 +592,28 @@ public:
     }
 
     /**
+     * A C config for this class's key and value types (SHMDS_HASHMAP_CONFIG_INIT), to set
+     * what create()'s arguments do not reach: flags (SHMDS_HASHMAP_EVICT) and
+     * default_ttl_ms, then pass to create(where, cfg). Never throws.
+     */
+    static shmds_hashmap_config_t config(std::uint64_t max_entries) noexcept {
+        return SHMDS_HASHMAP_CONFIG_INIT(key_type_code, value_type_code, max_entries);
+    }
+
+    /**
+     * Create (or attach to) a map from a full C config, e.g. an evicting map with a
+     * default TTL: `auto c = config(1000); c.flags = SHMDS_HASHMAP_EVICT;
+     * c.default_ttl_ms = 60000; create(where, c)`. Throws SHMDS_ETYPE if cfg's key or
+     * value type is not this class's, else as create() above.
+     */
+    static hash_map create(const backing &where, const shmds_hashmap_config_t &cfg) {
+        if (cfg.key_type != key_type_code || cfg.value_type != value_type_code)
+            throw error(SHMDS_ETYPE, "shmds::hash_map::create: the config's key or value type "
+                                     "is not the class's (use hash_map::config())");
+        return hash_map(detail::new_handle(shmds_hashmap_create, where.options(), &cfg));
+    }
+
+    /**
      * Attach to an existing map of these types (a path or a received fd). Throws
      * shmds::error (-ENOENT, SHMDS_ETYPE another structure or other types, -EINVAL for
      * an anonymous backing, ...).
@@ -713,6 +758,109 @@ public:
     template <class U = V, integer_values_only<U> = 0>
     std::pair<V, bool> min(key_arg k, std::int64_t value) {
         return extreme(key_verbs::min, k, value);
+    }
+
+    // ---- TTL: milliseconds of wall-clock time; 0 = never expires (hashmap.h, "TTL") ----
+    // An expired entry is absent for every member. Throws -ERANGE for a ttl_ms above
+    // SHMDS_HASHMAP_MAX_TTL_MS, -EROFS on a frozen map, and otherwise as put().
+
+    /** put() giving the entry its own TTL instead of the map's default. */
+    void put_ttl(key_arg k, value_arg v, std::uint64_t ttl_ms) {
+        detail::check(call(verbs::put_ttl, key(k), value(v), std::make_tuple(ttl_ms)));
+    }
+    /** add() with its own TTL; false (unchanged) if present. */
+    bool add_ttl(key_arg k, value_arg v, std::uint64_t ttl_ms) {
+        return detail::outcome<-EEXIST>(call(verbs::add_ttl, key(k), value(v), std::make_tuple(ttl_ms)));
+    }
+    /** update() with a new TTL; false if absent. */
+    bool update_ttl(key_arg k, value_arg v, std::uint64_t ttl_ms) {
+        return detail::outcome<-ENOENT>(
+            call(verbs::update_ttl, key(k), value(v), std::make_tuple(ttl_ms)));
+    }
+
+    /**
+     * The value and its remaining TTL in ms (0: never expires), or std::nullopt if
+     * absent or expired. No lock, as get(). Throws as get().
+     */
+    std::optional<std::pair<V, std::uint64_t>> get_with_ttl(key_arg k) const {
+        std::pair<V, std::uint64_t> out{};
+        std::uint64_t *ttl = &out.second;
+        int rc;
+        if constexpr (value_kind == detail::hashmap_value_kind::bytes) {
+            rc = detail::hashmap_read_bytes(out.first, [&](void *b, std::size_t n, std::size_t *len) {
+                return call(verbs::get_with_ttl, key(k), std::make_tuple(b, n, len, ttl));
+            });
+        } else if constexpr (value_kind == detail::hashmap_value_kind::f64) {
+            rc = call(verbs::get_with_ttl, key(k), std::make_tuple(&out.first, ttl));
+        } else {
+            std::int64_t x = 0;
+            rc = call(verbs::get_with_ttl, key(k), std::make_tuple(&x, ttl));
+            out.first = V(x);
+        }
+        if (!detail::outcome<-ENOENT>(rc)) return std::nullopt;
+        return out;
+    }
+
+    /**
+     * The key's remaining TTL in ms: 0 if it never expires, std::nullopt if absent or
+     * expired. No lock. Throws as get().
+     */
+    std::optional<std::uint64_t> ttl_remaining(key_arg k) const {
+        std::uint64_t ttl = 0;
+        if (!detail::outcome<-ENOENT>(call(key_verbs::ttl_remaining, key(k), std::make_tuple(&ttl))))
+            return std::nullopt;
+        return ttl;
+    }
+
+    /**
+     * The key was used: its expiry restarts at now + the map's default TTL (a map without
+     * one keeps the expiry), and on an evicting map it counts as a hit. False if absent.
+     */
+    bool touch(key_arg k) { return detail::outcome<-ENOENT>(call(key_verbs::touch, key(k))); }
+    /** The key never expires from now on; false if absent. */
+    bool persist(key_arg k) { return detail::outcome<-ENOENT>(call(key_verbs::persist, key(k))); }
+    /** The key expires ttl_ms from now (0: never); false if absent. */
+    bool set_ttl(key_arg k, std::uint64_t ttl_ms) {
+        return detail::outcome<-ENOENT>(call(key_verbs::set_ttl, key(k), std::make_tuple(ttl_ms)));
+    }
+
+    /** Remove every expired entry; how many. Locks each shard in steps of 4096 slots. */
+    std::uint64_t flush_expired() {
+        std::uint64_t removed = 0;
+        detail::check(shmds_hashmap_flush_expired(handle(), &removed));
+        return removed;
+    }
+    /**
+     * A bounded flush over at most about max_slots slots, continuing where the last one
+     * stopped: how many it removed, and whether the sweep has now covered every shard
+     * (then the next call starts a new pass). Throws -EINVAL for max_slots 0.
+     */
+    std::pair<std::uint64_t, bool> flush_expired_partial(std::uint64_t max_slots) {
+        std::uint64_t removed = 0;
+        const int rc = detail::check(shmds_hashmap_flush_expired_partial(handle(), max_slots, &removed));
+        return {removed, rc == 1};
+    }
+
+    /**
+     * This handle's clock (tests step time instead of sleeping): now_ms(ctx) returns
+     * wall-clock milliseconds; nullptr restores CLOCK_REALTIME. Must not race other
+     * calls on this map object.
+     */
+    void set_clock(std::uint64_t (*now_ms)(void *ctx), void *ctx) {
+        detail::check(shmds_hashmap_set_clock(handle(), now_ms, ctx));
+    }
+
+    // ---- eviction order (maps created with SHMDS_HASHMAP_EVICT; -EINVAL otherwise) ----
+
+    /** Remove and return the entry eviction would take next; std::nullopt if empty. */
+    std::optional<value_type> pop() { return take_entry(verbs::pop); }
+    /** Remove and return the newest entry; std::nullopt if empty. */
+    std::optional<value_type> shift() { return take_entry(verbs::shift); }
+    /** Remove up to n entries in eviction order, as n pops; how many were removed. */
+    std::uint64_t drain(std::uint64_t n) {
+        std::uint64_t removed = 0;
+        detail::check(shmds_hashmap_drain(handle(), n, &removed));
+        return removed;
     }
 
     // ---- batches: one lock per shard for all its keys; each key commits on its own ----
@@ -952,6 +1100,15 @@ private:
             out = V(x);  // the C API stores only values that fit the map's width
             return rc;
         }
+    }
+
+    /** pop / shift: the entry, std::nullopt if the map is empty, else shmds::error. */
+    template <class F>
+    std::optional<value_type> take_entry(F fn) {
+        value_type e{};
+        const int rc = detail::hashmap_cursor_core<K, V>::read_entry(fn, handle(), &e.first, &e.second);
+        if (!detail::outcome<-ENOENT>(rc)) return std::nullopt;
+        return e;
     }
 
     /** A counter verb (key, [delta], int64_t *out): the new value, or shmds::error. */
