@@ -108,17 +108,27 @@ TEST(RwLock, ReadersAreRecursivePerThreadAndThreadsCountSeparately) {
 TEST(RwLock, RecursiveReaderGetsInPastAWaitingWriter) {
     RwHandle h;
     ASSERT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
-    std::thread writer([&] { EXPECT_EQ(0, shmds_rwlock_wrlock(h.rw, 5'000'000'000)); });
+    std::atomic<bool> writer_holds{false}, writer_may_leave{false};
+    std::thread writer([&] {
+        EXPECT_EQ(0, shmds_rwlock_wrlock(h.rw, 5'000'000'000));
+        writer_holds = true;
+        while (!writer_may_leave) std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
+    });
     // Another thread's try_rdlock fails once the writer has claimed the lock.
     while (other_thread_tries(h.rw).first == 0) std::this_thread::sleep_for(1ms);
     // A writer has claimed: a new reader waits, but our recursion must not deadlock.
     EXPECT_EQ(0, shmds_rwlock_rdlock(h.rw, 0));
     EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
     EXPECT_EQ(0, shmds_rwlock_unlock(h.rw));
-    writer.join();
+    while (!writer_holds) std::this_thread::sleep_for(1ms);
+    // The writer thread stays alive while it is checked: a thread that ends holding the
+    // lock is a dead writer, and the next reader would recover it (SHMDS_EOWNERDEAD).
     EXPECT_EQ(1, shmds_rwlock_is_write_locked(h.rw));
     std::thread([&] { EXPECT_EQ(-EAGAIN, shmds_rwlock_try_rdlock(h.rw)); }).join();
-    // The writer thread exited holding it; only it could unlock. Recreate to clean up.
+    writer_may_leave = true;
+    writer.join();
+    EXPECT_EQ(0, shmds_rwlock_is_write_locked(h.rw));
 }
 
 TEST(RwLock, DowngradeLetsReadersInButNoWriter) {
