@@ -15,6 +15,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::condvar: return "condvar";
         case StructureType::once: return "once";
         case StructureType::hashmap: return "hashmap";
+        case StructureType::cache: return "cache";
     }
     return "unknown structure";
 }

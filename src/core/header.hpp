@@ -30,6 +30,7 @@ enum class StructureType : std::uint32_t {
     condvar = 14,
     once = 15,
     hashmap = 20,
+    cache = 21,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;

@@ -1,0 +1,258 @@
+#include "cache/cache.hpp"
+
+#include "cache/held.hpp"
+#include "core/error.hpp"
+#include "core/failpoint.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace shmds::cache {
+
+namespace {
+core::SegmentShape shape_of(const Geometry &g) {
+    static_assert(kGeomPageSize == 0 && kGeomPages == 1 && kGeomStartSlots == 2 &&
+                  kGeomSpares == 3 && kGeomDefaultExpire == 4);
+    return core::SegmentShape::of(Cache::kVariant, 1, 8, g.total, layout_hash(),
+                                  {g.page_size, g.num_pages, g.start_slots, g.spare_frames,
+                                   g.default_expire_ms});
+}
+
+bool expired(const RecordHeader &h, std::uint64_t now) noexcept {
+    return h.expire_on_ms != 0 && now >= h.expire_on_ms;
+}
+}  // namespace
+
+// ---- lifecycle ----------------------------------------------------------------------
+
+int Cache::create(const shmds_options_t *opts, const Sizing &cfg, std::unique_ptr<Cache> &out) {
+    return core::EngineFactory::make<Cache>(true, opts, "cache", out,
+                                            [&](Cache &c) { c.requested_ = cfg; });
+}
+
+int Cache::open(const shmds_options_t *opts, std::unique_ptr<Cache> &out) {
+    return core::EngineFactory::make<Cache>(false, opts, "cache", out, [](Cache &) {});
+}
+
+int Cache::describe(core::SegmentShape &s) {
+    if (int r = resolve_geometry(requested_, geom_)) return r;
+    s = shape_of(geom_);
+    return 0;
+}
+
+// An existing cache attaches with its stored geometry, whatever a creator asked for
+// (the anchor deletes the file instead); only SHMDS_EXCL makes that an error.
+int Cache::reshape(std::uint32_t variant, const std::uint64_t (&words)[core::kGeometryWords],
+                   core::SegmentShape &s) {
+    if (variant != kVariant) return core::fail(-EINVAL, "unknown cache variant {}", variant);
+    if (int r = layout_geometry(words, geom_)) return r;
+    s = shape_of(geom_);
+    return 0;
+}
+
+void Cache::initialize(std::uint8_t *base) noexcept {
+    auto *cc = reinterpret_cast<CacheControl *>(base + geom_.control_off);
+    core::draw_hash_seed(cc->seed);
+    base_ = base;
+    // Page p starts in frame p; the spare frames fill the pool.
+    for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
+        core::robust_mutex_init(page_control(p).lock);
+        page_map(p).store(p, std::memory_order_relaxed);
+        Frame::format(frame_bytes(p), geom_.start_slots);
+    }
+    for (std::uint64_t i = 0; i < geom_.spare_frames; ++i)
+        pool(i).store(kPoolFree | (geom_.num_pages + i), std::memory_order_relaxed);
+}
+
+void Cache::bind(std::uint8_t *base) noexcept {
+    base_ = base;
+    const auto *cc = reinterpret_cast<const CacheControl *>(base + geom_.control_off);
+    seed_ = core::HashSeed{cc->seed[0], cc->seed[1]};
+}
+
+std::uint64_t Cache::expire_on(Expiry e, std::uint64_t now) const noexcept {
+    switch (e.kind) {
+    case Expiry::never: return 0;
+    case Expiry::now: return now ? now : 1;  // 0 would mean never
+    case Expiry::absolute: return e.ms;
+    case Expiry::relative: return e.ms ? now + e.ms : 0;
+    case Expiry::by_default: break;
+    }
+    return geom_.default_expire_ms ? now + geom_.default_expire_ms : 0;
+}
+
+// ---- under a held page ----------------------------------------------------------------
+
+int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
+                  std::uint64_t *expire, bool take) noexcept {
+    Frame &f = h.frame();
+    Frame::Probe p;
+    if (int r = f.probe(h.page(), slot_hash, key, p)) return r;
+    PageControl &pc = h.control();
+    pc.reads.fetch_add(1, std::memory_order_relaxed);
+    RecordHeader rh{};
+    if (p.found < 0 || !f.record(p.off, &rh) || expired(rh, now))
+        return core::fail_static(-ENOENT, "no such key in the cache");
+    pc.hits.fetch_add(1, std::memory_order_relaxed);
+    if (expire) *expire = rh.expire_on_ms;
+    if (out.len) *out.len = rh.val_len;
+    if (out.buf || out.len) {
+        if (out.cap < rh.val_len)
+            return core::fail(-ENOBUFS, "the value is {} bytes; the buffer holds {}", rh.val_len,
+                              out.cap);
+        if (rh.val_len) std::memcpy(out.buf, f.record_value(p.off, rh), rh.val_len);
+    }
+    if (take) return remove_slot(h, std::uint64_t(p.found));
+    f.touch(p.off, now);  // LRU by access time, in ms (the anchor's is 1 s)
+    return 0;
+}
+
+int Cache::remove_slot(Held &h, std::uint64_t slot) noexcept {
+    Frame &f = h.frame();
+    core::UndoJournal &j = h.journal();
+    j.set_u32(&f.slots()[slot], kSlotDeleted);
+    SHMDS_FAILPOINT("cache.remove.journaled");
+    j.set(&f.header().live, f.live() - 1);
+    j.commit();
+    return h.rebind(true);  // the copied counts follow the frame
+}
+
+int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
+                  std::uint64_t expire, std::uint64_t now) noexcept {
+    const std::uint64_t need = record_size(key.len, value.len);
+    // A record that cannot fit even an empty page is refused before anything changes,
+    // so the old value stays (the anchor's 1.61 fix).
+    if (key.len > UINT32_MAX || value.len > UINT32_MAX || need > h.frame().max_record())
+        return core::fail(-E2BIG,
+                          "a {}-byte key with a {}-byte value needs {} bytes; a page of this "
+                          "cache holds at most {}",
+                          key.len, value.len, need, h.frame().max_record());
+    Frame::Probe p;
+    for (int attempt = 0;; ++attempt) {
+        Frame &f = h.frame();
+        if (int r = f.probe(h.page(), slot_hash, key, p)) return r;
+        const std::uint64_t empties = f.num_slots() - f.used();
+        const bool slot_ok = p.found >= 0 || p.deleted >= 0 ||
+                             (p.empty >= 0 && empties >= 1 &&
+                              (empties - 1) * 10 >= 3 * f.num_slots());
+        if (slot_ok && f.free_bytes() >= need) break;
+        if (attempt == 1)
+            return core::fail(-ENOSPC, "cache page {} has no room for {} bytes after expunge",
+                              h.page(), need);
+        std::uint64_t dropped = 0;
+        if (int r = rebuild(h, Rebuild::expunge, need, now, &dropped)) return r;
+    }
+    Frame &f = h.frame();
+    // The record goes where nothing references yet: no journal needed for its bytes.
+    const std::uint64_t off = f.free_data();
+    const RecordHeader rh{now, expire, slot_hash, 0, std::uint32_t(key.len),
+                          std::uint32_t(value.len)};
+    std::uint8_t *at = f.bytes() + off;
+    std::memcpy(at, &rh, sizeof rh);
+    if (key.len) std::memcpy(at + sizeof rh, key.data, key.len);
+    if (value.len) std::memcpy(at + sizeof rh + key.len, value.data, value.len);
+    SHMDS_FAILPOINT("cache.set.appended");
+
+    core::UndoJournal &j = h.journal();
+    FrameHeader &fh = f.header();
+    std::uint64_t slot;
+    std::uint64_t used = f.used(), live = f.live();
+    if (p.found >= 0) {
+        slot = std::uint64_t(p.found);  // the old record becomes garbage for the next expunge
+    } else if (p.deleted >= 0) {
+        slot = std::uint64_t(p.deleted);  // deleted-slot reuse
+        ++live;
+    } else {
+        slot = std::uint64_t(p.empty);
+        ++used;
+        ++live;
+    }
+    j.set_u32(&f.slots()[slot], std::uint32_t(off));
+    SHMDS_FAILPOINT("cache.set.journaled");
+    j.set(&fh.free_data, off + need);
+    if (used != f.used()) j.set(&fh.used, used);
+    if (live != f.live()) j.set(&fh.live, live);
+    j.commit();
+    SHMDS_FAILPOINT("cache.set.committed");
+    return h.rebind(true);
+}
+
+// ---- verbs ----------------------------------------------------------------------------
+
+int Cache::get(Bytes key, Out out, std::uint64_t *expire) noexcept {
+    const Place pl = place(key);
+    Held h(*this, pl.page);
+    if (int r = h.status()) return r;
+    return get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false);
+}
+
+int Cache::get_and_remove(Bytes key, Out out) noexcept {
+    const Place pl = place(key);
+    Held h(*this, pl.page);
+    if (int r = h.status()) return r;
+    return get_in(h, pl.slot_hash, key, out, clock_.now_ms(), nullptr, true);
+}
+
+int Cache::set(Bytes key, Bytes value, Expiry e) noexcept {
+    const Place pl = place(key);
+    Held h(*this, pl.page);
+    if (int r = h.status()) return r;
+    const std::uint64_t now = clock_.now_ms();
+    return set_in(h, pl.slot_hash, key, value, expire_on(e, now), now);
+}
+
+int Cache::exists(Bytes key) noexcept {
+    const Place pl = place(key);
+    Held h(*this, pl.page);
+    if (int r = h.status()) return r;
+    Frame::Probe p;
+    if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
+    RecordHeader rh{};
+    return p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, clock_.now_ms()) ? 1 : 0;
+}
+
+int Cache::remove(Bytes key) noexcept {
+    const Place pl = place(key);
+    Held h(*this, pl.page);
+    if (int r = h.status()) return r;
+    Frame::Probe p;
+    if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
+    if (p.found < 0) return core::fail_static(-ENOENT, "no such key in the cache");
+    RecordHeader rh{};
+    const bool was_live = h.frame().record(p.off, &rh) && !expired(rh, clock_.now_ms());
+    if (int r = remove_slot(h, std::uint64_t(p.found))) return r;
+    return was_live ? 0 : core::fail_static(-ENOENT, "no such key in the cache");
+}
+
+int Cache::multi_get(Bytes page_key, Item *items, std::size_t n) noexcept {
+    const std::uint64_t page = page_of(core::hash_bytes(page_key.data, page_key.len, seed_));
+    Held h(*this, page);
+    if (int r = h.status()) return r;
+    const std::uint64_t now = clock_.now_ms();
+    int hits = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t sh = std::uint32_t(core::hash_bytes(items[i].key.data, items[i].key.len, seed_));
+        items[i].result = get_in(h, sh, items[i].key, items[i].out, now, nullptr, false);
+        if (items[i].result == SHMDS_ECORRUPT) return SHMDS_ECORRUPT;
+        hits += items[i].result == 0;
+    }
+    return hits;
+}
+
+int Cache::multi_set(Bytes page_key, Item *items, std::size_t n, Expiry e) noexcept {
+    const std::uint64_t page = page_of(core::hash_bytes(page_key.data, page_key.len, seed_));
+    Held h(*this, page);
+    if (int r = h.status()) return r;
+    const std::uint64_t now = clock_.now_ms();
+    const std::uint64_t exp = expire_on(e, now);
+    int stored = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t sh = std::uint32_t(core::hash_bytes(items[i].key.data, items[i].key.len, seed_));
+        items[i].result = set_in(h, sh, items[i].key, items[i].value, exp, now);
+        if (items[i].result == SHMDS_ECORRUPT) return SHMDS_ECORRUPT;
+        stored += items[i].result == 0;
+    }
+    return stored;
+}
+
+}  // namespace shmds::cache

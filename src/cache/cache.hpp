@@ -1,0 +1,163 @@
+// The cache engine (docs/cache-design.md): `num_pages` pages, each a slot table plus an
+// append-only data area in one frame, each under its own robust lock. A key's page is
+// fixed by its keyed hash; every verb is hash -> page -> lock -> operate -> unlock.
+// Keys and values are byte strings. The C API turns handles into this object.
+#pragma once
+
+#include "cache/frame.hpp"
+#include "cache/layout.hpp"
+#include "core/engine_factory.hpp"
+#include "core/keyed_hash.hpp"
+#include "core/ms_clock.hpp"
+#include "core/segment.hpp"
+
+#include <cstdint>
+#include <memory>
+
+namespace shmds::cache {
+
+class Held;
+
+// A caller's output buffer; *len receives the value's length (also on -ENOBUFS).
+struct Out {
+    void *buf = nullptr;
+    std::size_t cap = 0;
+    std::size_t *len = nullptr;
+};
+
+// When a stored item expires (design §1: one meaning of 0, "never").
+struct Expiry {
+    enum Kind { by_default, never, now, relative, absolute } kind = by_default;
+    std::uint64_t ms = 0;  // relative: ms from now (0 = never); absolute: realtime ms (0 = never)
+};
+
+struct Stats {
+    std::uint64_t reads, hits;  // gets since creation or the last clear
+    std::uint64_t items;        // records held (expired ones not yet reclaimed too)
+    std::uint64_t num_pages, page_size, start_slots, spare_frames, default_expire_ms;
+    std::uint64_t recoveries, segment_bytes;
+};
+
+// One entry handed to a get_keys callback.
+struct Entry {
+    Bytes key, value;  // value: detail 2 only
+    std::uint64_t last_access_ms, expire_on_ms;
+    std::uint32_t flags;
+};
+using EntryFn = int (*)(const Entry &e, void *ctx);
+
+// One key of multi_get / multi_set; result: 0 or a code for that key.
+struct Item {
+    Bytes key;
+    Bytes value;  // multi_set
+    Out out;      // multi_get
+    int result = 0;
+};
+
+class Cache final : public core::SegmentClient {
+public:
+    static int create(const shmds_options_t *opts, const Sizing &cfg, std::unique_ptr<Cache> &out);
+    static int open(const shmds_options_t *opts, std::unique_ptr<Cache> &out);
+
+    // Verbs (return codes: include/shmds/cache.h).
+    int get(Bytes key, Out out, std::uint64_t *expire_on = nullptr) noexcept;
+    int set(Bytes key, Bytes value, Expiry e) noexcept;
+    int exists(Bytes key) noexcept;
+    int remove(Bytes key) noexcept;
+    int get_and_remove(Bytes key, Out out) noexcept;
+    int multi_get(Bytes page_key, Item *items, std::size_t n) noexcept;
+    int multi_set(Bytes page_key, Item *items, std::size_t n, Expiry e) noexcept;
+
+    // Whole-cache verbs, page by page (not a snapshot, as in the anchor).
+    int clear() noexcept;
+    int purge(std::uint64_t *removed) noexcept;
+    int get_keys(int detail, EntryFn fn, void *ctx) noexcept;
+    int stats(Stats &s, bool clear) noexcept;
+    int verify(std::uint64_t *repaired) noexcept;
+
+    // Not thread-safe against other calls on this handle (set it before use).
+    void set_clock(core::MsClock c) noexcept { clock_ = c; }
+    const Geometry &geometry() const noexcept { return geom_; }
+    core::Segment &segment() noexcept { return segment_; }
+
+    // SegmentClient
+    core::StructureType type() const noexcept override { return core::StructureType::cache; }
+    std::uint32_t wanted_variant() const noexcept override { return kVariant; }
+    const char *variant_name(std::uint32_t v) const noexcept override {
+        return v == kVariant ? "bytes" : "unknown-variant";
+    }
+    int describe(core::SegmentShape &s) override;
+    int reshape(std::uint32_t variant, const std::uint64_t (&geometry)[core::kGeometryWords],
+                core::SegmentShape &s) override;
+    void initialize(std::uint8_t *base) noexcept override;
+
+    static constexpr std::uint32_t kVariant = 1;  // one variant: byte keys and values
+
+private:
+    friend struct core::EngineFactory;
+    friend class Held;
+    Cache() = default;
+    void bind(std::uint8_t *base) noexcept;
+
+    // Which page a key lives on, and its in-page hash.
+    struct Place {
+        std::uint64_t page;
+        std::uint32_t slot_hash;
+    };
+    Place place(Bytes key) const noexcept {
+        const std::uint64_t h = core::hash_bytes(key.data, key.len, seed_);
+        return {page_of(h), std::uint32_t(h)};
+    }
+    std::uint64_t page_of(std::uint64_t h) const noexcept {
+        return ((h >> 32) * geom_.num_pages) >> 32;  // the top bits, scaled
+    }
+    std::uint64_t expire_on(Expiry e, std::uint64_t now) const noexcept;
+
+    // Under a held page (held.hpp).
+    int get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
+               std::uint64_t *expire_on, bool take) noexcept;
+    int set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
+               std::uint64_t expire_on, std::uint64_t now) noexcept;
+    int remove_slot(Held &h, std::uint64_t slot) noexcept;
+
+    // Expunge (expunge.cpp, design §4).
+    enum class Rebuild { expunge, purge, clear, reinit };
+    int rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
+                std::uint64_t *dropped) noexcept;
+    int claim_spare(Held &h, std::uint64_t &slot, std::uint64_t &frame) noexcept;
+    void reclaim_dead_claims(std::uint64_t except_page) noexcept;
+    std::uint64_t pool_word_for(std::uint64_t frame) const noexcept;
+
+    // Lock repair (held.cpp): undo the journal, hand back an abandoned spare frame.
+    void repair_page(std::uint64_t page) noexcept;
+
+    PageControl &page_control(std::uint64_t p) const noexcept {
+        return reinterpret_cast<PageControl *>(base_ + geom_.pages_off)[p];
+    }
+    std::atomic<std::uint64_t> &pool(std::uint64_t i) const noexcept {
+        return reinterpret_cast<std::atomic<std::uint64_t> *>(base_ + geom_.pool_off)[i];
+    }
+    std::atomic<std::uint64_t> &page_map(std::uint64_t p) const noexcept {
+        return reinterpret_cast<std::atomic<std::uint64_t> *>(base_ + geom_.map_off)[p];
+    }
+    std::uint8_t *frame_bytes(std::uint64_t f) const noexcept {
+        return base_ + geom_.frames_off + f * geom_.page_size;
+    }
+    core::UndoJournal journal(std::uint64_t p) const noexcept {
+        PageControl &pc = page_control(p);
+        return core::UndoJournal(pc.journal_count, pc.journal, kJournalCap, base_,
+                                 geom_.control_off, geom_.total);
+    }
+    std::atomic<std::uint64_t> &recoveries() const noexcept {
+        return segment_.header().recoveries;
+    }
+
+    core::Segment segment_;
+    Geometry geom_{};
+    Sizing requested_{};
+    std::uint8_t *base_ = nullptr;
+    core::HashSeed seed_{};
+    core::MsClock clock_;
+};
+
+}  // namespace shmds::cache
