@@ -11,5 +11,6 @@
 #include <shmds/reqrep.h>
 #include <shmds/sync.h>
 #include <shmds/hashmap.h>
+#include <shmds/cache.h>
 
 #endif /* SHMDS_SHMDS_H */

@@ -1,0 +1,305 @@
+/*
+ * libshmds cache: an interprocess page cache with LRU and expiry, the shape and the
+ * observable semantics of Perl's Cache::FastMmap (the "anchor") without its hazards.
+ *
+ * Shape
+ *   The cache is num_pages pages of page_size bytes (a power of two, 4 KiB ..= 1 MiB).
+ *   A key's page is fixed by a keyed hash (a seed drawn per cache); each page holds a
+ *   slot table and an append-only data area, so a record (key + value + 32 bytes,
+ *   rounded up to 8) must fit in one page: a larger one is refused with -E2BIG and the
+ *   old value of the key stays. Keys and values are byte strings (NUL, 0xFF and the empty
+ *   string included); a pointer may be NULL only with length 0.
+ *
+ * Eviction and expiry
+ *   A page that has no room for a set is compacted ("expunged") first: expired records
+ *   are dropped, then the least recently accessed ones (access times in milliseconds;
+ *   get updates them) until at most 60% of the page's data and slots are in use, as in
+ *   the anchor. LRU is therefore per page and approximate over the cache. Every item
+ *   has an expiry time in wall-clock milliseconds (see "Expiry" below); an expired item
+ *   reads as a miss and is reclaimed by the next expunge of its page or by purge.
+ *
+ * Blocking: every verb takes the lock of the page(s) it touches, held for the verb's
+ *   own work (an expunge of one page at most). No verb takes a timeout: none waits for
+ *   anything but another process's critical section on the same page. An expunge needs
+ *   one of the cache's spare frames; when all are in use by expunges of other pages it
+ *   waits for one (at most 2 s, then -EAGAIN).
+ *
+ * Crash behaviour: a process killed at any instruction never wedges the cache and never
+ *   leaves a half-done change. The page locks are the library's robust locks: a dead
+ *   holder's lock is taken over by the next caller on that page within about 10 ms.
+ *   Every in-place change is journaled and rolled back on takeover, and an expunge
+ *   builds the new page in a spare frame and switches to it in one journaled step, so
+ *   every page holds exactly its state before or after the dead call (counted in
+ *   shmds_cache_recoveries). Shared memory is untrusted: a page whose structure is
+ *   damaged makes calls on that page (only) fail with SHMDS_ECORRUPT, never makes this
+ *   process read or write outside the mapping; shmds_cache_verify() re-initialises
+ *   exactly the damaged pages.
+ *
+ * Geometry on reopen: shmds_cache_create() on an existing cache attaches to it with its
+ *   stored geometry, whatever the config asks (read it back with shmds_cache_stats);
+ *   with SHMDS_EXCL in the options it fails with -EEXIST instead. It never deletes or
+ *   truncates a cache (the anchor deletes a file whose size disagrees, while other
+ *   processes keep using the old one).
+ *
+ * Thread safety: a handle may be shared by the threads of a process and used in a fork()
+ *   child. shmds_cache_close() and shmds_cache_set_clock() must not race other calls on
+ *   the same handle.
+ *
+ * Not in this version (the issue stays open): callbacks (read_cb, write_cb, delete_cb,
+ *   write-back, get_and_set, cache_not_found), tombstones and modification sequences,
+ *   init_file / unlink_on_exit / empty_on_exit, and a C++ veneer.
+ */
+#ifndef SHMDS_CACHE_H
+#define SHMDS_CACHE_H
+
+#include <shmds/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque handle to a mapped cache. */
+typedef struct shmds_cache shmds_cache_t;
+
+/** Geometry of a new cache. Initialise with SHMDS_CACHE_CONFIG_INIT or
+ * shmds_cache_config_init(); every field's 0 means its default. */
+typedef struct shmds_cache_config {
+    size_t struct_size;         /**< sizeof(shmds_cache_config_t) */
+    uint64_t cache_size;        /**< total page bytes wanted, rounded up to whole pages;
+                                     0 = page_size * num_pages. Not with num_pages */
+    uint64_t page_size;         /**< a power of two, 4096 ..= 1048576; 0 = 65536 */
+    uint64_t num_pages;         /**< 1 ..= 2^24; 0 = 89 (or from cache_size) */
+    uint64_t start_slots;       /**< a new page's slot table: 3 ..= (page_size / 2 - 64) / 4;
+                                     0 = 89. An expunge grows it to 2n+1 when more than
+                                     30% of it is in use */
+    uint64_t spare_frames;      /**< frames for concurrent expunges, 1 ..= 64;
+                                     0 = min(num_pages, 8). Each costs page_size bytes */
+    uint64_t default_expire_ms; /**< expiry of items set with SHMDS_CACHE_EXPIRE_DEFAULT,
+                                     in ms from the set, at most SHMDS_CACHE_MAX_EXPIRE_MS;
+                                     0 = they never expire */
+} shmds_cache_config_t;
+
+#define SHMDS_CACHE_CONFIG_INIT { sizeof(shmds_cache_config_t), 0u, 0u, 0u, 0u, 0u, 0u }
+
+/**
+ * SHMDS_CACHE_CONFIG_INIT as a function, for FFI. See the *_init convention in common.h.
+ * @return 0; -EINVAL (out is NULL, or struct_size below the first version's).
+ */
+SHMDS_API int shmds_cache_config_init(shmds_cache_config_t *out, size_t struct_size);
+
+/*
+ * Expiry. One meaning of 0 everywhere: "never expires" (the anchor's per-item 0 and
+ * constructor 0 disagree). An item expires when now >= its expiry time, now being the
+ * handle's clock (CLOCK_REALTIME in ms, or shmds_cache_set_clock's).
+ */
+/** expire_ms argument: use the cache's default_expire_ms. */
+#define SHMDS_CACHE_EXPIRE_DEFAULT UINT64_MAX
+/** expire_ms argument: expired at once (stored, but reads miss; the anchor's 'now'). */
+#define SHMDS_CACHE_EXPIRE_NOW (UINT64_MAX - 1)
+/** expire_ms / expire_on_ms argument: never expires. */
+#define SHMDS_CACHE_EXPIRE_NEVER 0u
+/** The longest relative expiry and the latest absolute one (2^48 ms). */
+#define SHMDS_CACHE_MAX_EXPIRE_MS ((uint64_t)1 << 48)
+
+/**
+ * Create a cache, or attach to the one already at the options' path (see "Geometry on
+ * reopen"). opts NULL: anonymous memory, shared with fork() children.
+ * @return 0 and *out; -EINVAL (NULL cfg or out, struct_size too small, a geometry out of
+ *   range, both cache_size and num_pages); -EEXIST (SHMDS_EXCL and the path exists);
+ *   SHMDS_ETYPE (the path holds another structure); SHMDS_EVERSION / SHMDS_ECORRUPT
+ *   (an incompatible or damaged segment, left untouched); -ENOMEM; -ENOSPC (no room for
+ *   the segment); a negative errno of open/mmap/ftruncate. Does not block.
+ */
+SHMDS_API int shmds_cache_create(const shmds_options_t *opts, const shmds_cache_config_t *cfg,
+                                 shmds_cache_t **out);
+
+/**
+ * Attach to an existing cache (PATH or FD backings), with its stored geometry.
+ * @return 0 and *out; -ENOENT (no such file); SHMDS_ETYPE; SHMDS_EVERSION;
+ *   SHMDS_ECORRUPT; -EINVAL; a negative errno of open/mmap. Does not block.
+ */
+SHMDS_API int shmds_cache_open(const shmds_options_t *opts, shmds_cache_t **out);
+
+/** Unmap and free the handle (NULL is a no-op). The cache itself stays. */
+SHMDS_API void shmds_cache_close(shmds_cache_t *c);
+
+/** The descriptor behind the cache (file or memfd), owned by the handle.
+ * @return it; -ENOENT for an anonymous cache; -EINVAL for NULL. */
+SHMDS_API int shmds_cache_fd(const shmds_cache_t *c);
+
+/** msync the cache's pages (file backings). @return 0; -EINVAL; a negative errno. */
+SHMDS_API int shmds_cache_sync(const shmds_cache_t *c);
+
+/** Repairs so far: dead lock holders taken over (their change rolled back or finished,
+ * their spare frame handed back) and pages re-initialised by verify. 0 for NULL. */
+SHMDS_API uint64_t shmds_cache_recoveries(const shmds_cache_t *c);
+
+/**
+ * Store value under key with an expiry of expire_ms milliseconds from now, or
+ * SHMDS_CACHE_EXPIRE_DEFAULT, _NOW or _NEVER (0). Replaces any old value; the access
+ * time becomes now. May expunge the key's page first (see "Eviction and expiry").
+ * @return 0; -E2BIG (the record cannot fit in a page; the old value, if any, stays);
+ *   -ERANGE (expire_ms above SHMDS_CACHE_MAX_EXPIRE_MS and not a constant); -EINVAL
+ *   (NULL handle, or NULL pointer with a nonzero length); -EAGAIN (an expunge waited
+ *   2 s for a spare frame; nothing changed); -ENOMEM (an expunge's list); SHMDS_ECORRUPT
+ *   (the page is damaged). Blocks only on the page lock.
+ */
+SHMDS_API int shmds_cache_set(shmds_cache_t *c, const void *key, size_t key_len,
+                              const void *value, size_t value_len, uint64_t expire_ms);
+
+/**
+ * shmds_cache_set with an absolute expiry: expire_on_ms is a wall-clock time in ms
+ * since the epoch (the anchor's expire_on), SHMDS_CACHE_EXPIRE_NEVER (0) for never.
+ * A time already past stores an item that reads as a miss.
+ * @return as shmds_cache_set; -ERANGE for expire_on_ms above SHMDS_CACHE_MAX_EXPIRE_MS.
+ */
+SHMDS_API int shmds_cache_set_expire_on(shmds_cache_t *c, const void *key, size_t key_len,
+                                        const void *value, size_t value_len,
+                                        uint64_t expire_on_ms);
+
+/**
+ * Copy the value of an unexpired key into buf (buf_size bytes); *len (required) gets
+ * its length. A hit makes the key the page's most recently used. Counted in the stats.
+ * @return 0; -ENOENT (no such key, or it expired); -ENOBUFS (buf too small: *len is the
+ *   length needed, nothing else changes); -EINVAL; SHMDS_ECORRUPT. Blocks only on the
+ *   page lock.
+ */
+SHMDS_API int shmds_cache_get(shmds_cache_t *c, const void *key, size_t key_len, void *buf,
+                              size_t buf_size, size_t *len);
+
+/** Is an unexpired value stored under key? Changes nothing (no access time, no stats).
+ * @return 1; 0; -EINVAL; SHMDS_ECORRUPT. Blocks only on the page lock. */
+SHMDS_API int shmds_cache_exists(shmds_cache_t *c, const void *key, size_t key_len);
+
+/** Remove key. @return 0; -ENOENT (no such key, or it had expired: it is removed
+ * anyway); -EINVAL; SHMDS_ECORRUPT. Blocks only on the page lock. */
+SHMDS_API int shmds_cache_remove(shmds_cache_t *c, const void *key, size_t key_len);
+
+/**
+ * The anchor's expire(key): remove the key now. (With the write-back callbacks of a
+ * later version, a dirty item is written back first; this version has none, so it is
+ * shmds_cache_remove.) @return as shmds_cache_remove.
+ */
+SHMDS_API int shmds_cache_expire(shmds_cache_t *c, const void *key, size_t key_len);
+
+/**
+ * Get and remove in one step under the page lock: of two processes taking one key, at
+ * most one gets it. @return as shmds_cache_get; on -ENOBUFS the key stays.
+ */
+SHMDS_API int shmds_cache_get_and_remove(shmds_cache_t *c, const void *key, size_t key_len,
+                                         void *buf, size_t buf_size, size_t *len);
+
+/**
+ * Remove every item, page by page (each page under its lock; not a snapshot). A page
+ * whose structure is damaged is re-initialised (it held nothing usable anyway).
+ * @return 0; -EINVAL; -EAGAIN (no spare frame for 2 s: some pages kept their items).
+ */
+SHMDS_API int shmds_cache_clear(shmds_cache_t *c);
+
+/**
+ * Remove the expired items (only those), page by page; *removed (may be NULL) is
+ * increased by how many. @return 0; -EINVAL; -EAGAIN; -ENOMEM; SHMDS_ECORRUPT (a
+ * damaged page was skipped; the others were purged).
+ */
+SHMDS_API int shmds_cache_purge(shmds_cache_t *c, uint64_t *removed);
+
+/** One item seen by shmds_cache_get_keys. The pointers are valid during the call only. */
+typedef struct shmds_cache_entry {
+    const void *key;
+    size_t key_len;
+    const void *value;       /**< detail 2; else NULL */
+    size_t value_len;        /**< detail 2; else 0 */
+    uint64_t last_access_ms; /**< detail >= 1; else 0 */
+    uint64_t expire_on_ms;   /**< detail >= 1 (0 = never); else 0 */
+    uint32_t flags;          /**< detail >= 1; none are defined yet: 0 */
+} shmds_cache_entry_t;
+
+/** get_keys callback: return 0 to go on; anything else stops the walk and is returned. */
+typedef int (*shmds_cache_entry_fn)(const shmds_cache_entry_t *entry, void *ctx);
+
+/**
+ * Call fn for every unexpired item, page by page (the anchor's get_keys): detail 0 the
+ * keys; 1 also last access, expiry and flags; 2 also the values. Each page's items are
+ * copied out under its lock and fn runs without any lock, so fn may call the cache; an
+ * item changed meanwhile may be seen as it was, or twice if it moved (not a snapshot).
+ * @return 0; fn's nonzero return; -EINVAL (NULL, detail not 0..2); -ENOMEM;
+ *   SHMDS_ECORRUPT (a damaged page was skipped).
+ */
+SHMDS_API int shmds_cache_get_keys(shmds_cache_t *c, int detail, shmds_cache_entry_fn fn,
+                                   void *ctx);
+
+/** Counters and geometry; the counters are summed page by page without locks. */
+typedef struct shmds_cache_stats {
+    size_t struct_size;         /**< set by the caller: sizeof(shmds_cache_stats_t) */
+    uint64_t reads;             /**< gets (and multi_get keys) since creation or clear */
+    uint64_t hits;              /**< those that found an unexpired value */
+    uint64_t items;             /**< records held, expired ones not yet reclaimed too */
+    uint64_t num_pages;
+    uint64_t page_size;
+    uint64_t start_slots;
+    uint64_t spare_frames;
+    uint64_t default_expire_ms;
+    uint64_t recoveries;        /**< as shmds_cache_recoveries */
+    uint64_t segment_bytes;     /**< the whole mapping */
+} shmds_cache_stats_t;
+
+/**
+ * Fill *out (per its struct_size); clear != 0 also resets reads and hits to 0 (the
+ * anchor's get_statistics(clear)). @return 0; -EINVAL (NULL, struct_size too small).
+ * Does not block.
+ */
+SHMDS_API int shmds_cache_stats(shmds_cache_t *c, shmds_cache_stats_t *out, int clear);
+
+/** One key of multi_get / multi_set. */
+typedef struct shmds_cache_item {
+    const void *key;
+    size_t key_len;
+    const void *value;  /**< multi_set: the value */
+    size_t value_len;   /**< multi_set: its length; multi_get: out, the value's length */
+    void *buf;          /**< multi_get: where the value goes */
+    size_t buf_size;    /**< multi_get: buf's size */
+    int result;         /**< out: this key's code, as shmds_cache_get / _set return */
+} shmds_cache_item_t;
+
+/**
+ * The anchor's multi_get: n keys stored under one page key, read under one lock. The
+ * page is chosen by page_key, not by each key, so keys stored by multi_set are found
+ * only by multi_get with the same page_key (and a plain get of the same key looks
+ * elsewhere). Each item's result and value_len are set as by shmds_cache_get.
+ * @return how many keys hit (0..n); -EINVAL (NULL handle, items NULL with n > 0, n above
+ *   INT_MAX); SHMDS_ECORRUPT (the page is damaged; later items untouched).
+ */
+SHMDS_API int shmds_cache_multi_get(shmds_cache_t *c, const void *page_key,
+                                    size_t page_key_len, shmds_cache_item_t *items, size_t n);
+
+/**
+ * The anchor's multi_set: store n items under one page key (see multi_get), under one
+ * lock, each with expire_ms as in shmds_cache_set. An expunge for a later item may drop
+ * an earlier one, as in the anchor. Each item's result is set as by shmds_cache_set.
+ * @return how many were stored (0..n); -EINVAL; -ERANGE (expire_ms); SHMDS_ECORRUPT.
+ */
+SHMDS_API int shmds_cache_multi_set(shmds_cache_t *c, const void *page_key,
+                                    size_t page_key_len, shmds_cache_item_t *items, size_t n,
+                                    uint64_t expire_ms);
+
+/**
+ * Check every page under its lock (header, every slot's record within the page, every
+ * record found by its own probe, the counts) and re-initialise (empty) exactly the
+ * pages that fail; *repaired (may be NULL) is increased by how many. Each repair counts
+ * in shmds_cache_recoveries. The anchor's test_file.
+ * @return 0; -EINVAL; -EAGAIN (no spare frame for 2 s). Blocks on each page lock in turn.
+ */
+SHMDS_API int shmds_cache_verify(shmds_cache_t *c, uint64_t *repaired);
+
+/**
+ * Replace this handle's clock (expiry and access times) by now_ms(ctx), in wall-clock
+ * milliseconds; NULL restores CLOCK_REALTIME. For tests that step time.
+ * @return 0; -EINVAL (NULL handle). Must not race other calls on the handle.
+ */
+SHMDS_API int shmds_cache_set_clock(shmds_cache_t *c, uint64_t (*now_ms)(void *ctx), void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMDS_CACHE_H */
