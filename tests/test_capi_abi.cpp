@@ -995,6 +995,59 @@ TEST(CapiAbiEveryExport, HashMapOps) {
     shmds_hashmap_close(f);
 }
 
+// The cache's exports, each called once through the shared library.
+std::uint64_t cache_abi_clock(void *) { return 5000; }
+int cache_abi_entry(const shmds_cache_entry_t *, void *n) {
+    ++*static_cast<int *>(n);
+    return 0;
+}
+
+TEST(CapiAbiCache, EveryCacheExport) {
+    shmds_cache_config_t c;
+    ASSERT_EQ(0, shmds_cache_config_init(&c, sizeof c));
+    c.page_size = 4096;
+    c.num_pages = 2;
+    shmds_cache_t *h = nullptr;
+    ASSERT_EQ(0, shmds_cache_create(nullptr, &c, &h)) << shmds_last_error();
+    shmds_cache_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_cache_open(nullptr, &none));  // anonymous: nothing to open
+    EXPECT_EQ(-ENOENT, shmds_cache_fd(h));
+    EXPECT_EQ(0, shmds_cache_sync(h));
+    EXPECT_EQ(0u, shmds_cache_recoveries(h));
+    EXPECT_EQ(0, shmds_cache_set_clock(h, &cache_abi_clock, nullptr));
+    EXPECT_EQ(0, shmds_cache_set(h, "k", 1, "v", 1, SHMDS_CACHE_EXPIRE_NEVER));
+    EXPECT_EQ(0, shmds_cache_set_expire_on(h, "e", 1, "w", 1, 6000));
+    char buf[8];
+    std::size_t len = 0;
+    EXPECT_EQ(0, shmds_cache_get(h, "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(1, shmds_cache_exists(h, "k", 1));
+    int n = 0;
+    EXPECT_EQ(0, shmds_cache_get_keys(h, 2, &cache_abi_entry, &n));
+    EXPECT_EQ(2, n);
+    EXPECT_EQ(0, shmds_cache_get_and_remove(h, "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(-ENOENT, shmds_cache_remove(h, "k", 1));
+    EXPECT_EQ(0, shmds_cache_expire(h, "e", 1));
+    shmds_cache_item_t it = {};
+    it.key = "m";
+    it.key_len = 1;
+    it.value = "x";
+    it.value_len = 1;
+    EXPECT_EQ(1, shmds_cache_multi_set(h, "p", 1, &it, 1, 0));
+    it.buf = buf;
+    it.buf_size = sizeof buf;
+    EXPECT_EQ(1, shmds_cache_multi_get(h, "p", 1, &it, 1));
+    std::uint64_t count = 0;
+    EXPECT_EQ(0, shmds_cache_purge(h, &count));
+    EXPECT_EQ(0, shmds_cache_verify(h, &count));
+    EXPECT_EQ(0u, count);
+    shmds_cache_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_cache_stats(h, &st, 1));
+    EXPECT_EQ(2u, st.num_pages);
+    EXPECT_EQ(0, shmds_cache_clear(h));
+    shmds_cache_close(h);
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";
