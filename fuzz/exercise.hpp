@@ -19,6 +19,7 @@ void fuzz_queue(InputSegment &in);
 void fuzz_pubsub(InputSegment &in);
 void fuzz_reqrep(InputSegment &in);
 void fuzz_hashmap(InputSegment &in);
+void fuzz_cache(InputSegment &in);
 // The sync primitives (exercise_sync.cpp).
 void fuzz_mutex(InputSegment &in);
 void fuzz_semaphore(InputSegment &in);

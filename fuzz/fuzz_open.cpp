@@ -1,6 +1,6 @@
 // libFuzzer target (DESIGN.md §7): arbitrary bytes presented as an existing segment to
 // the open functions of every structure (queue, pubsub, reqrep, the six sync
-// primitives and the hash map), with every variant. Shared memory is untrusted input, so no input may
+// primitives, the hash map and the cache), with every variant. Shared memory is untrusted input, so no input may
 // crash, hang, read or write outside the mapping, or trip a sanitizer, and a segment
 // that opens must survive the ordinary operations of its structure (exercise_*.cpp),
 // each returning a code its documentation lists.
@@ -37,12 +37,13 @@ constexpr Family kFamilies[] = {
     {StructureType::condvar, shmds_fuzz::fuzz_condvar},
     {StructureType::once, shmds_fuzz::fuzz_once},
     {StructureType::hashmap, shmds_fuzz::fuzz_hashmap},
+    {StructureType::cache, shmds_fuzz::fuzz_cache},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 
 // The header's structure type picks whose opens see the input. Every open refuses a
 // foreign type in the segment validation they share, before the structure's own code
-// runs, and trying all ten families on every input cost more than operating on the
+// runs, and trying every family on every input cost more than operating on the
 // segments that open. A type no structure has (or an input too short to hold one)
 // still reaches one family, chosen by its value, so every open meets garbage too.
 const Family &family_for(const std::uint8_t *data, std::size_t size) {

@@ -280,6 +280,32 @@ Seed hashmap_seed(int key_type, int value_type, std::uint64_t shards, std::uint6
     return s;
 }
 
+// A cache of two small pages that has expunged (through its one spare frame), with
+// removed and expiring items.
+Seed cache_seed() {
+    Seed s{"cache-2x4k", {}, 1};
+    shmds_options_t opts = memfd_options();
+    shmds_cache_config_t cfg = SHMDS_CACHE_CONFIG_INIT;
+    cfg.page_size = 4096;
+    cfg.num_pages = 2;
+    cfg.spare_frames = 1;
+    shmds_cache_t *c = nullptr;
+    if (shmds_cache_create(&opts, &cfg, &c) != 0) {
+        report(s.name);
+        return s;
+    }
+    const std::string text(90, 'x');
+    for (int i = 0; i < 120; ++i) {
+        const std::string k = "seed-key-" + std::to_string(i);
+        shmds_cache_set(c, k.data(), k.size(), text.data(), std::size_t(i % 90),
+                        i % 7 == 0 ? 1 : SHMDS_CACHE_EXPIRE_NEVER);
+        if (i % 5 == 0) shmds_cache_remove(c, k.data(), k.size());
+    }
+    s.image = image_of(shmds_cache_fd(c));
+    shmds_cache_close(c);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -307,6 +333,7 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 4));
     seeds.push_back(hashmap_seed(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 1, SHMDS_HASHMAP_EVICT, 60'000));
     seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 2, SHMDS_HASHMAP_EVICT, 0));
+    seeds.push_back(cache_seed());
     return seeds;
 }
 

@@ -1,0 +1,116 @@
+// The cache under fuzzing: a segment that opens must survive every verb, each returning
+// a documented code. Verbs take page locks without a timeout and an expunge waits (up to
+// 2 s) for a spare frame, so they run only when every page lock is free and the spare
+// pool offers a frame; the harness spends its time on memory safety, not on waiting.
+#include "exercise.hpp"
+
+#include "cache/layout.hpp"
+#include "core/header.hpp"
+
+#include <shmds/cache.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+namespace shmds_fuzz {
+
+namespace {
+
+namespace ca = shmds::cache;
+
+bool geometry_word(const InputSegment &in, int i, std::uint64_t &out) {
+    return in.read_u64(offsetof(shmds::core::SegmentHeader, geometry) + 8 * std::uint64_t(i), out);
+}
+
+// Every page lock free, and a spare-pool word that names a frame: no verb can wait.
+bool verbs_cannot_wait(const InputSegment &in) {
+    std::uint64_t words[shmds::core::kGeometryWords] = {};
+    for (int i = 0; i < shmds::core::kGeometryWords; ++i)
+        if (!geometry_word(in, i, words[i])) return false;
+    ca::Geometry g;
+    if (ca::layout_geometry(words, g) != 0) return false;
+    for (std::uint64_t p = 0; p < g.num_pages; ++p)
+        if (!in.robust_lock_free(g.pages_off + p * sizeof(ca::PageControl) +
+                                 offsetof(ca::PageControl, lock)))
+            return false;
+    for (std::uint64_t i = 0; i < g.spare_frames; ++i) {
+        std::uint64_t w = 0;
+        if (!in.read_u64(g.pool_off + 8 * i, w)) return false;
+        if ((w & ca::kPoolFree) && (w & ca::kPoolIndexMask) < g.frames) return true;
+    }
+    return false;
+}
+
+#define ANY_CODE 0, 1, -ENOENT, -ENOBUFS, -E2BIG, -ENOSPC, -EAGAIN, SHMDS_ECORRUPT
+
+std::uint64_t fuzz_now = 1'000'000;
+std::uint64_t fuzz_clock(void *) { return fuzz_now; }
+
+int count_entry(const shmds_cache_entry_t *, void *ctx) {
+    ++*static_cast<int *>(ctx);
+    return 0;
+}
+
+void exercise(shmds_cache_t *c, const InputSegment &in) {
+    shmds_cache_stats_t st{};
+    st.struct_size = sizeof st;
+    expect_code(shmds_cache_stats(c, &st, 0), {0}, "shmds_cache_stats");
+    if (!verbs_cannot_wait(in)) return;
+    expect_code(shmds_cache_set_clock(c, &fuzz_clock, nullptr), {0}, "shmds_cache_set_clock");
+    const std::string value(300, 'v');
+    char buf[64];
+    std::size_t len = 0;
+    for (int k = 0; k < 24; ++k) {
+        const std::string key = "fuzz-key-" + std::to_string(k * 7919);
+        expect_code(shmds_cache_get(c, key.data(), key.size(), buf, sizeof buf, &len), {ANY_CODE},
+                    "shmds_cache_get");
+        expect_code(shmds_cache_exists(c, key.data(), key.size()), {ANY_CODE}, "shmds_cache_exists");
+        expect_code(shmds_cache_set(c, key.data(), key.size(), value.data(), std::size_t(k * 13),
+                                    k % 4 == 0 ? 5 : SHMDS_CACHE_EXPIRE_DEFAULT),
+                    {ANY_CODE}, "shmds_cache_set");
+        if (k % 3 == 0)
+            expect_code(shmds_cache_remove(c, key.data(), key.size()), {ANY_CODE}, "shmds_cache_remove");
+        if (k % 5 == 0)
+            expect_code(shmds_cache_get_and_remove(c, key.data(), key.size(), buf, sizeof buf, &len),
+                        {ANY_CODE}, "shmds_cache_get_and_remove");
+        fuzz_now += 3;
+    }
+    shmds_cache_item_t items[2] = {};
+    items[0].key = "a";
+    items[0].key_len = 1;
+    items[0].value = "1";
+    items[0].value_len = 1;
+    items[1].key = "b";
+    items[1].key_len = 1;
+    items[1].value = value.data();
+    items[1].value_len = 200;
+    expect_code(shmds_cache_multi_set(c, "pk", 2, items, 2, 0), {ANY_CODE, 2}, "shmds_cache_multi_set");
+    items[0].buf = items[1].buf = buf;
+    items[0].buf_size = items[1].buf_size = sizeof buf;
+    expect_code(shmds_cache_multi_get(c, "pk", 2, items, 2), {ANY_CODE, 2}, "shmds_cache_multi_get");
+    int seen = 0;
+    for (int detail = 0; detail <= 2; ++detail)
+        expect_code(shmds_cache_get_keys(c, detail, &count_entry, &seen), {ANY_CODE},
+                    "shmds_cache_get_keys");
+    std::uint64_t n = 0;
+    expect_code(shmds_cache_purge(c, &n), {ANY_CODE}, "shmds_cache_purge");
+    expect_code(shmds_cache_verify(c, &n), {ANY_CODE}, "shmds_cache_verify");
+    expect_code(shmds_cache_clear(c), {ANY_CODE}, "shmds_cache_clear");
+    expect_code(shmds_cache_stats(c, &st, 1), {0}, "shmds_cache_stats");
+}
+
+#undef ANY_CODE
+
+}  // namespace
+
+void fuzz_cache(InputSegment &in) {
+    shmds_options_t opts = in.options();
+    shmds_cache_t *c = nullptr;
+    if (shmds_cache_open(&opts, &c) != 0) return;
+    in.opened();
+    exercise(c, in);
+    shmds_cache_close(c);
+}
+
+}  // namespace shmds_fuzz
