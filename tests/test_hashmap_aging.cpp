@@ -12,11 +12,13 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -641,6 +643,118 @@ TEST(HashMapEvict, ARereadOfAMarkedEntryStoresNothing) {
     });
     const ChildExit b = wait_child(first, std::chrono::seconds(10));
     EXPECT_EQ(SIGSEGV, b.signal) << b.describe() << ": the first read of entry 2 must mark it";
+}
+
+std::vector<std::int64_t> cursor_keys(shmds_hashmap_t *m);  // below
+
+// The one rule for marks: every verb that finds its key live is a hit. Per verb: max 3,
+// put 1, 2, 3, <verb> on 1, put 4 -> 2 evicted and 1 kept. Verbs that walk or only
+// report (cursors, seek, stats) are not hits: then 1 goes.
+TEST(HashMapEvict, EveryVerbThatFindsItsKeyMarksIt) {
+    using Verb = std::function<void(shmds_hashmap_t *)>;
+    std::int64_t o = 0;
+    std::uint64_t ttl = 0;
+    const std::vector<std::pair<const char *, Verb>> hits = {
+        {"get", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_get_ii(m, 1, &o)); }},
+        {"exists", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_exists_i(m, 1)); }},
+        {"get_with_ttl", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_get_with_ttl_ii(m, 1, &o, &ttl)); }},
+        {"ttl_remaining", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_ttl_remaining_i(m, 1, &ttl)); }},
+        {"get_batch", [&](shmds_hashmap_t *m) {
+             const std::int64_t keys[] = {1};
+             int res[1];
+             EXPECT_EQ(1, shmds_hashmap_get_batch_ii(m, keys, 1, &o, res));
+         }},
+        {"put (overwrite)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_put_ii(m, 1, 11)); }},
+        {"put_ttl (overwrite)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_put_ttl_ii(m, 1, 11, 100000)); }},
+        {"update", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_update_ii(m, 1, 11)); }},
+        {"swap", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_swap_ii(m, 1, 11, &o)); }},
+        {"add (-EEXIST)", [&](shmds_hashmap_t *m) { EXPECT_EQ(-EEXIST, shmds_hashmap_add_ii(m, 1, 11)); }},
+        {"cas", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_cas_ii(m, 1, 10, 11)); }},
+        {"cas (-ECANCELED)", [&](shmds_hashmap_t *m) { EXPECT_EQ(-ECANCELED, shmds_hashmap_cas_ii(m, 1, 99, 11)); }},
+        {"get_or_set (found)", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_get_or_set_ii(m, 1, 11, &o)); }},
+        {"incr", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_incr_i(m, 1, &o)); }},
+        {"decr", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_decr_i(m, 1, &o)); }},
+        {"incr_by", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_incr_by_i(m, 1, 5, &o)); }},
+        {"max (changes)", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_max_i(m, 1, 99, &o)); }},
+        {"max (stored wins)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_max_i(m, 1, 0, &o)); }},
+        {"min (changes)", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_min_i(m, 1, 0, &o)); }},
+        {"min (stored wins)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_min_i(m, 1, 99, &o)); }},
+        {"touch", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_touch_i(m, 1)); }},
+        {"persist", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_persist_i(m, 1)); }},
+        {"set_ttl", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_set_ttl_i(m, 1, 100000)); }},
+        {"put_batch (overwrite)", [&](shmds_hashmap_t *m) {
+             const std::int64_t keys[] = {1}, values[] = {11};
+             int res[1];
+             EXPECT_EQ(1, shmds_hashmap_put_batch_ii(m, keys, values, 1, res));
+         }},
+    };
+    const std::vector<std::pair<const char *, Verb>> not_hits = {
+        {"nothing", [](shmds_hashmap_t *) {}},
+        {"a cursor walk", [&](shmds_hashmap_t *m) { EXPECT_EQ(3u, cursor_keys(m).size()); }},
+        {"cursor seek", [&](shmds_hashmap_t *m) {
+             shmds_hashmap_cursor_t *c = nullptr;
+             ASSERT_EQ(0, shmds_hashmap_cursor_create(m, &c));
+             EXPECT_EQ(0, shmds_hashmap_cursor_seek_i(c, 1));
+             shmds_hashmap_cursor_destroy(c);
+         }},
+        {"stats", [&](shmds_hashmap_t *m) { EXPECT_EQ(3u, stats(m).size); }},
+        {"a miss", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_exists_i(m, 7)); }},
+    };
+    auto run = [](const char *name, const Verb &verb, bool hit) {
+        SCOPED_TRACE(name);
+        MapPtr m = evicting(3);
+        for (int k = 1; k <= 3; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 10));
+        verb(m.get());
+        ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 4, 40));
+        EXPECT_EQ(hit ? 1 : 0, shmds_hashmap_exists_i(m.get(), 1)) << name;
+        EXPECT_EQ(hit ? 0 : 1, shmds_hashmap_exists_i(m.get(), 2)) << name;
+    };
+    for (const auto &[name, verb] : hits) run(name, verb, true);
+    for (const auto &[name, verb] : not_hits) run(name, verb, false);
+}
+
+// Writers, like reads, store the mark only when it is clear: with the visited bytes'
+// page read-only, every writer verb on a marked entry works, and one on an unmarked
+// entry faults (the control). A map big enough that the visited array has pages of its
+// own (no entry, tag or list word shares the protected page).
+TEST(HashMapEvict, AWriterOnAMarkedEntryStoresNoMark) {
+    TempPath path("hmwnostore");
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    constexpr std::uint64_t kMax = 100000;
+    MapPtr m = make_aging_map(I64, I64, kMax, SHMDS_HASHMAP_EVICT, 0, 0, &o);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 10));
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 2, 20));
+    ASSERT_EQ(10, get_ii(m.get(), 1));  // marks 1
+    std::uint8_t *v = visited_bytes(path.str(), kMax);
+    ASSERT_NE(nullptr, v) << "the map's mapping is not in /proc/self/maps";
+    const long page = sysconf(_SC_PAGESIZE);
+    void *pg = reinterpret_cast<void *>(reinterpret_cast<std::uintptr_t>(v) & ~std::uintptr_t(page - 1));
+    const pid_t marked = fork_child([&] {
+        if (mprotect(pg, std::size_t(page), PROT_READ) != 0) return 4;
+        std::int64_t out = 0;
+        std::uint64_t ttl = 0;
+        if (shmds_hashmap_put_ii(m.get(), 1, 11) != 0) return 5;
+        if (shmds_hashmap_incr_i(m.get(), 1, &out) != 0 || out != 12) return 6;
+        if (shmds_hashmap_cas_ii(m.get(), 1, 12, 13) != 0) return 7;
+        if (shmds_hashmap_get_or_set_ii(m.get(), 1, 0, &out) != 1) return 8;
+        if (shmds_hashmap_max_i(m.get(), 1, 50, &out) != 1) return 9;
+        if (shmds_hashmap_touch_i(m.get(), 1) != 0) return 10;
+        if (shmds_hashmap_add_ii(m.get(), 1, 0) != -EEXIST) return 11;
+        if (shmds_hashmap_get_with_ttl_ii(m.get(), 1, &out, &ttl) != 0) return 12;
+        return 0;
+    });
+    const ChildExit a = wait_child(marked, std::chrono::seconds(10));
+    EXPECT_TRUE(a.exited && a.code == 0) << a.describe() << ": a writer stored an existing mark";
+    const pid_t unmarked = fork_child([&] {
+        if (mprotect(pg, std::size_t(page), PROT_READ) != 0) return 4;
+        std::int64_t out = 0;
+        shmds_hashmap_incr_i(m.get(), 2, &out);  // unmarked: the mark is a store
+        return 0;
+    });
+    const ChildExit b = wait_child(unmarked, std::chrono::seconds(10));
+    EXPECT_EQ(SIGSEGV, b.signal) << b.describe() << ": the first incr of entry 2 must mark it";
 }
 
 TEST(HashMapEvict, ZipfHitRatioIsNoWorseThanAnExactLru) {

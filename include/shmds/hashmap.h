@@ -518,11 +518,19 @@ SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t m
  * exact only with one shard (the default).
  *
  * Policy: SIEVE (NSDI'24). Each shard keeps its entries in insertion order and a hand.
- * A hit (get, get_with_ttl, exists, ttl_remaining, an overwrite, touch) marks the entry
- * visited; a read does so without any lock and writes nothing if the mark is already
- * set. To make room the hand walks from the oldest entry towards the newest, clearing
- * marks, and evicts the first unmarked entry; it resumes there next time. So with
- * max_entries 3: put 1, 2, 3, put 4 evicts 1; then get 2, put 5 evicts 3 and keeps 2.
+ * Marks: one rule: a verb that finds its key present (and not expired) is a hit and
+ * marks the entry visited, whatever it then does. That is every read (get,
+ * get_with_ttl, exists, ttl_remaining, a batch get) and every writer that finds its key:
+ * put/update/swap and their _ttl forms (an overwrite), add refused with -EEXIST, cas
+ * (either outcome), get_or_set that finds the key, incr/decr/incr_by, max/min (also when
+ * the stored value already wins), touch, persist, set_ttl, a batch put's overwrites
+ * (take, remove and cas_take remove the entry anyway). Cursors, seek, pop, shift, drain
+ * and stats are not hits. Like the reference's clock bit, set on get and on update.
+ * A read marks without any lock; every verb writes the mark only when it is clear, so
+ * a hot entry's mark is stored once, never again. To make room the hand walks from the
+ * oldest entry towards the newest, clearing marks, and evicts the first unmarked entry;
+ * it resumes there next time. So with max_entries 3: put 1, 2, 3, put 4 evicts 1; then
+ * get 2, put 5 evicts 3 and keeps 2 (and likewise with incr 2, cas 2, touch 2, ...).
  * Table rebuilds (grow, shrink, compaction, shmds_hashmap_reserve) keep the order, the
  * marks and the hand; shmds_hashmap_clear empties the order and resets the hand. Every
  * insert evicts this way, whichever verb makes it: put, add, the _ttl forms, a batch

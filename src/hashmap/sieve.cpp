@@ -96,6 +96,16 @@ int Shard::sieve_victim(std::uint64_t b, std::uint64_t cap, std::uint64_t *slot)
     }
 }
 
+// The one rule for marks (design §6): a verb that finds its key present and live
+// counts as an access. Lock-free readers mark in finish_read; writers through
+// probe_live. The byte is written only when clear, so an entry that is hit again and
+// again dirties its line once, not on every hit.
+void Shard::mark_visited(std::uint64_t b, std::uint64_t slot) noexcept {
+    if (!evicting() || read_only_) return;
+    std::atomic<std::uint8_t> &v = visited(b)[slot];
+    if (v.load(std::memory_order_relaxed) == 0) v.store(1, std::memory_order_relaxed);
+}
+
 int Shard::evict_slot(WriteTxn &t, std::uint64_t slot) noexcept {
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     const bool was_expired = expired(entry(b, slot));
