@@ -413,6 +413,159 @@ TEST(HashMapEvict, PopShiftAndDrainFollowTheEvictionOrder) {
     EXPECT_EQ(0u, stats(m.get()).evictions) << "pops are not evictions";
 }
 
+// ---- drain_batch: the entries of a drain, packed like cursor_next_batch
+
+std::vector<std::pair<std::int64_t, std::int64_t>> drain_all_ii(shmds_hashmap_t *m, std::size_t per_call) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    std::vector<std::int64_t> keys(per_call), values(per_call);
+    std::vector<std::size_t> klens(per_call), vlens(per_call);
+    for (;;) {
+        const int n = shmds_hashmap_drain_batch(m, keys.data(), keys.size() * 8, klens.data(),
+                                                values.data(), values.size() * 8, vlens.data(),
+                                                per_call);
+        EXPECT_GE(n, 0) << shmds_errname(n) << ": " << shmds_last_error();
+        if (n <= 0) return out;
+        for (int i = 0; i < n; ++i) {
+            EXPECT_EQ(8u, klens[i]);
+            EXPECT_EQ(8u, vlens[i]);
+            out.emplace_back(keys[i], values[i]);
+        }
+    }
+}
+
+// The same map twice: a file-backed map and a byte copy of its file (same seed, same
+// table, same hand and marks), opened as a second map.
+std::pair<MapPtr, MapPtr> twin_maps(const TempPath &a, const TempPath &b, std::uint64_t shards) {
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = a.c_str();
+    MapPtr m = make_aging_map(I64, I64, 200, SHMDS_HASHMAP_EVICT, 0, shards, &o);
+    for (int k = 1; k <= 300; ++k) {  // evictions move the hand; the reads mark
+        EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 10));
+        if (k % 5 == 0) get_ii(m.get(), k / 2);
+    }
+    {
+        std::ifstream in(a.str(), std::ios::binary);
+        std::ofstream out(b.str(), std::ios::binary | std::ios::trunc);
+        out << in.rdbuf();
+    }
+    o.name = b.c_str();
+    shmds_hashmap_t *copy = nullptr;
+    EXPECT_EQ(0, shmds_hashmap_open(&o, I64, I64, &copy)) << shmds_last_error();
+    return {std::move(m), MapPtr(copy)};
+}
+
+TEST(HashMapDrainBatch, ReturnsWhatPopsWouldInTheirOrder) {
+    for (std::uint64_t shards : {1, 4}) {
+        TempPath pa("hmdrain-a"), pb("hmdrain-b");
+        auto [a, b] = twin_maps(pa, pb, shards);
+        ASSERT_TRUE(a && b);
+        const std::uint64_t evictions = stats(a.get()).evictions;
+        ASSERT_GT(evictions, 0u);
+        std::vector<std::pair<std::int64_t, std::int64_t>> popped;
+        std::int64_t k = 0, v = 0;
+        while (shmds_hashmap_pop_ii(b.get(), &k, &v) == 0) popped.emplace_back(k, v);
+        ASSERT_GT(popped.size(), 100u);
+        const auto drained = drain_all_ii(a.get(), 7);
+        EXPECT_EQ(popped, drained) << "shards " << shards;
+        EXPECT_EQ(0u, stats(a.get()).size);
+        EXPECT_EQ(evictions, stats(a.get()).evictions) << "drains are not evictions";
+        std::size_t kl = 0, vl = 0;
+        EXPECT_EQ(0, shmds_hashmap_drain_batch(a.get(), &k, 8, &kl, &v, 8, &vl, 1))
+            << "an empty map drains nothing";
+    }
+}
+
+// An entry that does not fit what is left of the buffers stays in the map and comes
+// first next time; when not even the first fits: -ENOBUFS with its lengths, nothing
+// removed. Keys and values are packed one after another.
+TEST(HashMapDrainBatch, AnEntryThatDoesNotFitStaysAndComesFirst) {
+    MapPtr m = evicting(8, BYTES, BYTES);
+    const std::string big(100, 'B');
+    ASSERT_EQ(0, shmds_hashmap_put_bb(m.get(), "k1", 2, "v1", 2));
+    ASSERT_EQ(0, shmds_hashmap_put_bb(m.get(), "key2", 4, big.data(), big.size()));
+    ASSERT_EQ(0, shmds_hashmap_put_bb(m.get(), "k3", 2, "", 0));
+    char keys[64], values[64];
+    std::size_t kl[4] = {}, vl[4] = {};
+    ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), keys, sizeof keys, kl, values, sizeof values, vl, 4))
+        << "k1 fits, key2's 100-byte value does not: the batch ends";
+    EXPECT_EQ("k1", std::string(keys, kl[0]));
+    EXPECT_EQ("v1", std::string(values, vl[0]));
+    EXPECT_EQ(2u, stats(m.get()).size) << "key2 stays";
+    ASSERT_EQ(-ENOBUFS, shmds_hashmap_drain_batch(m.get(), keys, sizeof keys, kl, values,
+                                                  sizeof values, vl, 4));
+    EXPECT_EQ(4u, kl[0]);
+    EXPECT_EQ(100u, vl[0]);
+    EXPECT_EQ(2u, stats(m.get()).size) << "-ENOBUFS removes nothing";
+    char big_values[256];
+    ASSERT_EQ(2, shmds_hashmap_drain_batch(m.get(), keys, sizeof keys, kl, big_values,
+                                           sizeof big_values, vl, 4));
+    EXPECT_EQ("key2", std::string(keys, kl[0]));
+    EXPECT_EQ(big, std::string(big_values, vl[0]));
+    EXPECT_EQ("k3", std::string(keys + kl[0], kl[1])) << "packed after key2";
+    EXPECT_EQ(0u, vl[1]) << "the empty value";
+    EXPECT_EQ(0u, stats(m.get()).size);
+    EXPECT_EQ(0u, stats(m.get()).arena_used);
+}
+
+// With shards, the entry that did not fit is still the first of the next call (the
+// handle stays on its shard instead of moving to the next one).
+TEST(HashMapDrainBatch, TheEntryThatDidNotFitComesFirstAcrossShards) {
+    MapPtr m = evicting(64, I64, BYTES, 8);
+    for (int k = 0; k < 40; ++k) {
+        const std::string v(10 + k, 'v');
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), k, v.data(), v.size()));
+    }
+    std::size_t kl = 0, vl = 0;
+    for (int round = 0; round < 40; ++round) {
+        std::int64_t key = -1;
+        char value[128];
+        // No room for any value: the entry stays, its key and lengths reported.
+        ASSERT_EQ(-ENOBUFS, shmds_hashmap_drain_batch(m.get(), &key, 8, &kl, value, 0, &vl, 1));
+        const std::int64_t expected = key;
+        ASSERT_EQ(std::size_t(10 + expected), vl);
+        ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), &key, 8, &kl, value, sizeof value, &vl, 1));
+        EXPECT_EQ(expected, key) << "round " << round;
+        EXPECT_EQ(std::string(std::size_t(10 + key), 'v'), std::string(value, vl));
+    }
+    EXPECT_EQ(0u, stats(m.get()).size);
+}
+
+TEST(HashMapDrainBatch, SkipsKeysOrValuesAndRefusesWhatItMust) {
+    MapPtr m = evicting(8);
+    for (int k = 1; k <= 4; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 10));
+    std::int64_t out[4];
+    std::size_t lens[4];
+    ASSERT_EQ(2, shmds_hashmap_drain_batch(m.get(), nullptr, 0, nullptr, out, sizeof out, lens, 2));
+    EXPECT_EQ(10, out[0]);
+    EXPECT_EQ(20, out[1]);
+    ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), out, sizeof out, lens, nullptr, 0, nullptr, 1));
+    EXPECT_EQ(3, out[0]);
+    ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), nullptr, 0, nullptr, nullptr, 0, nullptr, 5))
+        << "neither: the entries are removed all the same";
+    EXPECT_EQ(0u, stats(m.get()).size);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 5, 50));
+    EXPECT_EQ(0, shmds_hashmap_drain_batch(m.get(), out, sizeof out, lens, out, sizeof out, lens, 0))
+        << "max_items 0 removes nothing";
+    EXPECT_EQ(1u, stats(m.get()).size);
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(nullptr, out, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(m.get(), nullptr, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(m.get(), out, 8, nullptr, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(m.get(), out, 8, lens, out, 8, lens,
+                                                 std::size_t(INT_MAX) + 1));
+    EXPECT_EQ(1u, stats(m.get()).size);
+    ASSERT_EQ(0, shmds_hashmap_freeze(m.get()));
+    EXPECT_EQ(-EROFS, shmds_hashmap_drain_batch(m.get(), out, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(1u, stats(m.get()).size);
+
+    MapPtr plain = make_map(I64, I64, 8);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(plain.get(), 1, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(plain.get(), out, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(plain.get(), out, 8, lens, out, 8, lens, 0))
+        << "a map that cannot drain is refused even for 0 entries";
+    EXPECT_EQ(1u, stats(plain.get()).size);
+}
+
 TEST(HashMapEvict, PopAndShiftOfEveryShape) {
     char kb[64], vb[64];
     std::size_t kl = 0, vl = 0;

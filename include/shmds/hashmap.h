@@ -174,6 +174,16 @@ SHMDS_API int shmds_hashmap_sync(const shmds_hashmap_t *m);
  */
 SHMDS_API uint64_t shmds_hashmap_size(const shmds_hashmap_t *m);
 
+/** stats.max_entries alone, cheaply (the geometry, no shared read); 0 for NULL. */
+SHMDS_API uint64_t shmds_hashmap_max_entries(const shmds_hashmap_t *m);
+
+/**
+ * stats.frozen alone, cheaply (one shared word, no pass over the tables): 1 once
+ * shmds_hashmap_freeze() has begun on the map (through any handle), else 0; -EINVAL
+ * for NULL. Never blocks.
+ */
+SHMDS_API int shmds_hashmap_frozen(const shmds_hashmap_t *m);
+
 /** stats.recoveries alone, cheaply; 0 for NULL. */
 SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m);
 
@@ -580,12 +590,43 @@ SHMDS_API int shmds_hashmap_shift_bf(shmds_hashmap_t *m, void *key_buf, size_t k
 
 /**
  * Remove up to n entries in eviction order (as n pops, discarding the entries);
- * *removed (may be NULL) = how many (fewer when the map empties).
+ * *removed (may be NULL) = how many (fewer when the map empties). To get the entries,
+ * use shmds_hashmap_drain_batch().
  * @return 0; -EINVAL (NULL handle, not an evicting map); -EROFS (frozen or read-only);
  *   SHMDS_ECORRUPT. Each entry is its own locked step: a process killed mid-drain leaves
  *   a map with some removed.
  */
 SHMDS_API int shmds_hashmap_drain(shmds_hashmap_t *m, uint64_t n, uint64_t *removed);
+
+/**
+ * Remove up to max_items entries in eviction order (as that many pops) and return them,
+ * any map shape, packed like shmds_hashmap_cursor_next_batch(): keys one after another
+ * into keys (keys_size bytes) with their lengths in key_lens, values likewise; integer
+ * keys and values as 8-byte int64_t, f64 values as 8-byte doubles (with an integer
+ * shape and 8-aligned buffers the buffers are arrays of those). Pass keys, key_lens
+ * (and keys_size 0) all NULL to skip keys, or the three value arguments to skip values
+ * (the entries are removed all the same). Entry i is the i-th pop: with shards > 1 the
+ * shards take turns, as for pop. Expired entries met on the way are reclaimed, never
+ * returned.
+ * @return how many entries were removed and copied, 0 ..= max_items (0: the map is
+ *   empty, or max_items is 0). An entry that does not fit what is left of the buffers
+ *   is not removed: it ends the batch and comes first next time. -ENOBUFS (not even the
+ *   first entry fits: key_lens[0] / value_lens[0] = its lengths, nothing removed);
+ *   -EINVAL (NULL handle, not an evicting map, a buffer NULL with a nonzero size, a
+ *   buffer without its lengths array, max_items > INT_MAX); -EROFS (frozen or
+ *   read-only); SHMDS_ECORRUPT. An error met after some entries were removed returns
+ *   those entries; the error comes on the next call.
+ * Blocking: takes the shard lock once per entry (held for that one pop), like pop; no
+ *   timeout.
+ * Crash behaviour: each entry is its own journaled step, copied into the buffers before
+ *   its removal commits. A process killed mid-call leaves the entries it had removed
+ *   gone (they were in its buffers only), the one in progress in the map (rolled back
+ *   by the next writer) and the rest untouched: like a process killed after that many
+ *   pops. Nothing is removed twice or half-removed.
+ */
+SHMDS_API int shmds_hashmap_drain_batch(shmds_hashmap_t *m, void *keys, size_t keys_size,
+                                        size_t *key_lens, void *values, size_t values_size,
+                                        size_t *value_lens, size_t max_items);
 
 /* ------------------------------------------------------ more atomic verbs */
 

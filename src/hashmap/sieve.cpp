@@ -141,18 +141,16 @@ int Shard::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
             t.commit();
             continue;
         }
-        if (key) {  // pop and shift return the entry; drain does not
-            const std::uint64_t klen = e[kEntryWordLens].load(std::memory_order_relaxed) & 0xffffffffu;
-            const Word *k = bytes_at(key_area(e), g_->key_area, klen);
-            if (!k) return corrupt("a hash map key is out of bounds");
-            *key->len = klen;
-            const int vr = copy_value(e, val);
-            if (vr == kTorn) return corrupt("a hash map value is out of bounds");
-            if (klen > key->cap || vr)
-                return core::fail(-ENOBUFS, "the entry needs {} bytes of key and {} of value",
-                                  klen, *val->len);
-            load_bytes(k, key->buf, klen);
-        }
+        // The entry is copied out before it is erased: when either output is too small
+        // nothing is removed (the lock is released with the window unopened or rolled
+        // back), so the same entry comes first next time. Both lengths are set.
+        const int kr = key ? copy_key(e, key) : 0;
+        const int vr = val ? copy_value(e, val) : 0;
+        if (kr == kTorn) return corrupt("a hash map key is out of bounds");
+        if (vr == kTorn) return corrupt("a hash map value is out of bounds");
+        if (kr || vr)
+            return core::fail(-ENOBUFS, "the entry needs {} bytes of key and {} of value",
+                              key ? *key->len : 0, val ? *val->len : 0);
         if (int r = erase(t, slot)) return r;
         maybe_shrink(t);
         t.commit();
