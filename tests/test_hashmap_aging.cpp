@@ -508,6 +508,34 @@ TEST(HashMapDrainBatch, AnEntryThatDoesNotFitStaysAndComesFirst) {
     EXPECT_EQ(0u, stats(m.get()).arena_used);
 }
 
+// The walk that met the entry too big for the buffers passed (and unmarked) others: the
+// retry must still take that entry, not one the walk unmarked (pop and drain_batch).
+TEST(HashMapDrainBatch, TheEntryThatDidNotFitComesFirstAfterTheWalkUnmarkedOthers) {
+    for (bool use_pop : {true, false}) {
+        SCOPED_TRACE(use_pop ? "pop" : "drain_batch");
+        MapPtr m = evicting(8, I64, BYTES);
+        const std::string big(100, 'B');
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), 1, "one", 3));
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), 2, big.data(), big.size()));
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), 3, "three", 5));
+        char small[16], large[256];
+        std::size_t len = 0, kl = 0;
+        std::int64_t key = 0;
+        ASSERT_EQ(0, shmds_hashmap_get_ib(m.get(), 1, small, sizeof small, &len));  // marks 1
+        auto take = [&](char *buf, std::size_t size) {
+            return use_pop ? shmds_hashmap_pop_ib(m.get(), &key, buf, size, &len)
+                           : shmds_hashmap_drain_batch(m.get(), &key, 8, &kl, buf, size, &len, 1);
+        };
+        ASSERT_EQ(-ENOBUFS, take(small, sizeof small)) << "the walk passes 1 and stops at 2";
+        EXPECT_EQ(100u, len);
+        ASSERT_EQ(use_pop ? 0 : 1, take(large, sizeof large));
+        EXPECT_EQ(2, key) << "the entry that did not fit comes first";
+        EXPECT_EQ(big, std::string(large, len));
+        ASSERT_EQ(use_pop ? 0 : 1, take(large, sizeof large));
+        EXPECT_EQ(3, key) << "then the walk goes on towards the newest";
+    }
+}
+
 // With shards, the entry that did not fit is still the first of the next call (the
 // handle stays on its shard instead of moving to the next one).
 TEST(HashMapDrainBatch, TheEntryThatDidNotFitComesFirstAcrossShards) {

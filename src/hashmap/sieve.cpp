@@ -142,15 +142,19 @@ int Shard::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
             continue;
         }
         // The entry is copied out before it is erased: when either output is too small
-        // nothing is removed (the lock is released with the window unopened or rolled
-        // back), so the same entry comes first next time. Both lengths are set.
+        // nothing is removed and both lengths are set. The walk's progress stands (the
+        // hand on this entry, the marks it passed cleared, as any walk leaves them), so
+        // the same entry comes first next time: rolling the hand back would restart the
+        // walk before entries it has just unmarked, and the retry would take one of them.
         const int kr = key ? copy_key(e, key) : 0;
         const int vr = val ? copy_value(e, val) : 0;
         if (kr == kTorn) return corrupt("a hash map key is out of bounds");
         if (vr == kTorn) return corrupt("a hash map value is out of bounds");
-        if (kr || vr)
+        if (kr || vr) {
+            t.commit();
             return core::fail(-ENOBUFS, "the entry needs {} bytes of key and {} of value",
                               key ? *key->len : 0, val ? *val->len : 0);
+        }
         if (int r = erase(t, slot)) return r;
         maybe_shrink(t);
         t.commit();
