@@ -561,7 +561,8 @@ SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t m
  * as an eviction does) and return its key and value. shift: remove the newest entry.
  * Expired entries met on the way are reclaimed, never returned.
  * @return 0; -ENOENT (the map is empty); -ENOBUFS (_ib, _bi, _bb: a buffer is too
- *   small: *key_len and *value_len say what is needed, nothing is removed); -EINVAL
+ *   small: *key_len and *value_len say what is needed, nothing is removed, and the
+ *   next pop takes that same entry); -EINVAL
  *   (NULL argument, not an evicting map); -EROFS (frozen or read-only); SHMDS_EVARIANT;
  *   SHMDS_ECORRUPT. Takes a shard lock per shard tried.
  */
