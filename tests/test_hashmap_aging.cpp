@@ -539,11 +539,14 @@ TEST(HashMapDrainBatch, TheEntryThatDidNotFitComesFirstAfterTheWalkUnmarkedOther
 // With shards, the entry that did not fit is still the first of the next call (the
 // handle stays on its shard instead of moving to the next one).
 TEST(HashMapDrainBatch, TheEntryThatDidNotFitComesFirstAcrossShards) {
-    MapPtr m = evicting(64, I64, BYTES, 8);
+    // Room for all 40 in any shard (each holds 640 / 8): nothing is evicted, whatever
+    // the spread of this map's random seed.
+    MapPtr m = evicting(640, I64, BYTES, 8);
     for (int k = 0; k < 40; ++k) {
         const std::string v(10 + k, 'v');
         ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), k, v.data(), v.size()));
     }
+    ASSERT_EQ(40u, stats(m.get()).size);
     std::size_t kl = 0, vl = 0;
     for (int round = 0; round < 40; ++round) {
         std::int64_t key = -1;
