@@ -147,6 +147,9 @@ public:
         workers_ = params.workers;
         shmds_hashmap_config_t a = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_BYTES, kAgingMax);
         a.shards = 2;  // pops and drains take turns over shards
+        // Eviction makes room in the table, not in the arena: room for every entry's
+        // largest value block (152 bytes -> a 256-byte block) twice over.
+        a.arena_bytes = kAgingMax * 512;
         a.flags = SHMDS_HASHMAP_EVICT;
         if (int rc = shmds_hashmap_create(nullptr, &a, &aging_))
             violation("shmds_hashmap_create (aging): {}", describe_rc(rc));
