@@ -5,6 +5,7 @@
 
 #include <shmds/hashmap.h>
 
+#include <climits>
 #include <cstring>
 
 using namespace shmds::capi::hm_args;
@@ -665,6 +666,57 @@ SHMDS_API int shmds_hashmap_drain(shmds_hashmap_t *m, uint64_t n, uint64_t *remo
     const int r = engine(m)->drain(n, &done);
     if (removed) *removed = done;
     return r;
+}
+
+// ---- drain with the entries, cheap gauges ----
+
+SHMDS_API int shmds_hashmap_drain_batch(shmds_hashmap_t *m, void *keys, size_t keys_size,
+                                        size_t *key_lens, void *values, size_t values_size,
+                                        size_t *value_lens, size_t max_items) {
+    CAPI_REQUIRE(m, __func__, kNoun);
+    if (max_items > std::size_t(INT_MAX))
+        return fail(-EINVAL, "{}: max_items {} exceeds INT_MAX", __func__, max_items);
+    if ((!keys && keys_size) || (!values && values_size))
+        return fail(-EINVAL, "{}: a buffer is NULL with a nonzero size", __func__);
+    const bool want_keys = keys || key_lens, want_values = values || value_lens;
+    if ((want_keys && !key_lens) || (want_values && !value_lens))
+        return fail(-EINVAL, "{}: a buffer is given without its lengths array", __func__);
+    if (!engine(m)->evicting())  // also with max_items 0: the map is the wrong kind
+        return engine(m)->evict_entry(false, nullptr, nullptr);
+    // Packed like shmds_hashmap_cursor_next_batch: each entry is one pop, copied out
+    // before it is erased, so an entry that does not fit stays in the map.
+    auto *kb = static_cast<unsigned char *>(keys);
+    auto *vb = static_cast<unsigned char *>(values);
+    std::size_t koff = 0, voff = 0;
+    int count = 0;
+    for (std::size_t i = 0; i < max_items; ++i) {
+        OutBuf ko{kb ? kb + koff : nullptr, keys_size - koff, want_keys ? &key_lens[i] : nullptr};
+        OutBuf vo{vb ? vb + voff : nullptr, values_size - voff,
+                  want_values ? &value_lens[i] : nullptr};
+        const int r = engine(m)->evict_entry(false, want_keys ? &ko : nullptr,
+                                             want_values ? &vo : nullptr);
+        if (r == -ENOENT) break;  // empty: what was taken so far
+        if (r != 0) {
+            // Entries already taken are out of the map: they must reach the caller, so
+            // the error (or the entry that did not fit) waits for the next call.
+            if (count == 0) return r;
+            break;
+        }
+        if (want_keys) koff += key_lens[i];
+        if (want_values) voff += value_lens[i];
+        ++count;
+    }
+    return count;
+}
+
+SHMDS_API uint64_t shmds_hashmap_max_entries(const shmds_hashmap_t *m) {
+    if (!m) return 0;
+    return engine(m)->max_entries();
+}
+
+SHMDS_API int shmds_hashmap_frozen(const shmds_hashmap_t *m) {
+    CAPI_REQUIRE(m, __func__, kNoun);
+    return engine(m)->frozen() ? 1 : 0;
 }
 
 }  // extern "C"

@@ -90,6 +90,9 @@ void exercise_aging(shmds_hashmap_t *m, bool int_key, bool int_val) {
     expect_code(shmds_hashmap_flush_expired_partial(m, 7, &n), {ANY_CODE},
                 "shmds_hashmap_flush_expired_partial");
     expect_code(shmds_hashmap_drain(m, 2, &n), {ANY_CODE, -EINVAL}, "shmds_hashmap_drain");
+    std::size_t klens[3], vlens[3];  // any shape, packed; small buffers: -ENOBUFS runs too
+    expect_code(shmds_hashmap_drain_batch(m, kb, sizeof kb, klens, vb, sizeof vb, vlens, 3),
+                {ANY_CODE, 2, 3, -EINVAL}, "shmds_hashmap_drain_batch");
     fuzz_now += 20;  // the rest of the TTL entries expire before the verbs below
 }
 

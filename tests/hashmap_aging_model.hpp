@@ -77,7 +77,7 @@ public:
         erase(k);
         return v;
     }
-    // incr_by: the new value, or nullopt for -ENOSPC. Keeps the expiry, marks nothing.
+    // incr_by: the new value, or nullopt for -ENOSPC. Keeps the expiry; a hit marks.
     std::optional<std::int64_t> incr(std::int64_t k, std::int64_t d) {
         writer_meets(k);
         auto it = entries_.find(k);
@@ -90,8 +90,7 @@ public:
         Entry *e = met(k);
         if (!e) return -ENOENT;
         if (default_ttl_) e->expire = clock_.now + default_ttl_;
-        e->visited = evict_;
-        return 0;
+        return 0;  // marked by met(), as every writer that finds its key
     }
     int set_expire(std::int64_t k, std::uint64_t ttl) {
         Entry *e = met(k);
@@ -137,12 +136,16 @@ private:
         if (it == entries_.end() || expired(it->second.first)) return nullptr;
         return &it->second.first;
     }
-    // A writer on key k reclaims it if it has expired.
+    // A writer on key k reclaims it if it has expired; if it is live, finding it is a
+    // hit (hashmap.h, "Marks": every verb that finds its key marks it).
     void writer_meets(std::int64_t k) {
         auto it = entries_.find(k);
-        if (it != entries_.end() && expired(it->second.first)) {
+        if (it == entries_.end()) return;
+        if (expired(it->second.first)) {
             erase(k);
             ++expirations;
+        } else {
+            it->second.first.visited = true;
         }
     }
     Entry *met(std::int64_t k) {

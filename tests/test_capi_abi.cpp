@@ -692,6 +692,8 @@ TEST(CapiAbiEveryExport, HashMap) {
     EXPECT_EQ(0, shmds_hashmap_sync(ii));
     EXPECT_EQ(0u, shmds_hashmap_recoveries(ii));
     EXPECT_EQ(0u, shmds_hashmap_size(nullptr));
+    EXPECT_EQ(64u, shmds_hashmap_max_entries(ii));
+    EXPECT_EQ(0, shmds_hashmap_frozen(ii));
     std::int64_t v = 0;
     EXPECT_EQ(0, shmds_hashmap_put_ii(ii, 1, 10));
     EXPECT_EQ(0, shmds_hashmap_add_ii(ii, 2, 20));
@@ -825,6 +827,7 @@ TEST(CapiAbiEveryExport, HashMapTtlAndEviction) {
     EXPECT_EQ(0, shmds_hashmap_pop_ii(ii, &k, &v));
     EXPECT_EQ(0, shmds_hashmap_shift_ii(ii, &k, &v));
     EXPECT_EQ(0, shmds_hashmap_drain(ii, 10, &n));
+    EXPECT_EQ(0, shmds_hashmap_drain_batch(ii, nullptr, 0, nullptr, nullptr, 0, nullptr, 4));
     shmds_hashmap_close(ii);
 
     shmds_hashmap_config_t bc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 4);

@@ -12,11 +12,13 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -411,6 +413,190 @@ TEST(HashMapEvict, PopShiftAndDrainFollowTheEvictionOrder) {
     EXPECT_EQ(0u, stats(m.get()).evictions) << "pops are not evictions";
 }
 
+// ---- drain_batch: the entries of a drain, packed like cursor_next_batch
+
+std::vector<std::pair<std::int64_t, std::int64_t>> drain_all_ii(shmds_hashmap_t *m, std::size_t per_call) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    std::vector<std::int64_t> keys(per_call), values(per_call);
+    std::vector<std::size_t> klens(per_call), vlens(per_call);
+    for (;;) {
+        const int n = shmds_hashmap_drain_batch(m, keys.data(), keys.size() * 8, klens.data(),
+                                                values.data(), values.size() * 8, vlens.data(),
+                                                per_call);
+        EXPECT_GE(n, 0) << shmds_errname(n) << ": " << shmds_last_error();
+        if (n <= 0) return out;
+        for (int i = 0; i < n; ++i) {
+            EXPECT_EQ(8u, klens[i]);
+            EXPECT_EQ(8u, vlens[i]);
+            out.emplace_back(keys[i], values[i]);
+        }
+    }
+}
+
+// The same map twice: a file-backed map and a byte copy of its file (same seed, same
+// table, same hand and marks), opened as a second map.
+std::pair<MapPtr, MapPtr> twin_maps(const TempPath &a, const TempPath &b, std::uint64_t shards) {
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = a.c_str();
+    MapPtr m = make_aging_map(I64, I64, 200, SHMDS_HASHMAP_EVICT, 0, shards, &o);
+    for (int k = 1; k <= 300; ++k) {  // evictions move the hand; the reads mark
+        EXPECT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 10));
+        if (k % 5 == 0) get_ii(m.get(), k / 2);
+    }
+    {
+        std::ifstream in(a.str(), std::ios::binary);
+        std::ofstream out(b.str(), std::ios::binary | std::ios::trunc);
+        out << in.rdbuf();
+    }
+    o.name = b.c_str();
+    shmds_hashmap_t *copy = nullptr;
+    EXPECT_EQ(0, shmds_hashmap_open(&o, I64, I64, &copy)) << shmds_last_error();
+    return {std::move(m), MapPtr(copy)};
+}
+
+TEST(HashMapDrainBatch, ReturnsWhatPopsWouldInTheirOrder) {
+    for (std::uint64_t shards : {1, 4}) {
+        TempPath pa("hmdrain-a"), pb("hmdrain-b");
+        auto [a, b] = twin_maps(pa, pb, shards);
+        ASSERT_TRUE(a && b);
+        const std::uint64_t evictions = stats(a.get()).evictions;
+        ASSERT_GT(evictions, 0u);
+        std::vector<std::pair<std::int64_t, std::int64_t>> popped;
+        std::int64_t k = 0, v = 0;
+        while (shmds_hashmap_pop_ii(b.get(), &k, &v) == 0) popped.emplace_back(k, v);
+        ASSERT_GT(popped.size(), 100u);
+        const auto drained = drain_all_ii(a.get(), 7);
+        EXPECT_EQ(popped, drained) << "shards " << shards;
+        EXPECT_EQ(0u, stats(a.get()).size);
+        EXPECT_EQ(evictions, stats(a.get()).evictions) << "drains are not evictions";
+        std::size_t kl = 0, vl = 0;
+        EXPECT_EQ(0, shmds_hashmap_drain_batch(a.get(), &k, 8, &kl, &v, 8, &vl, 1))
+            << "an empty map drains nothing";
+    }
+}
+
+// An entry that does not fit what is left of the buffers stays in the map and comes
+// first next time; when not even the first fits: -ENOBUFS with its lengths, nothing
+// removed. Keys and values are packed one after another.
+TEST(HashMapDrainBatch, AnEntryThatDoesNotFitStaysAndComesFirst) {
+    MapPtr m = evicting(8, BYTES, BYTES);
+    const std::string big(100, 'B');
+    ASSERT_EQ(0, shmds_hashmap_put_bb(m.get(), "k1", 2, "v1", 2));
+    ASSERT_EQ(0, shmds_hashmap_put_bb(m.get(), "key2", 4, big.data(), big.size()));
+    ASSERT_EQ(0, shmds_hashmap_put_bb(m.get(), "k3", 2, "", 0));
+    char keys[64], values[64];
+    std::size_t kl[4] = {}, vl[4] = {};
+    ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), keys, sizeof keys, kl, values, sizeof values, vl, 4))
+        << "k1 fits, key2's 100-byte value does not: the batch ends";
+    EXPECT_EQ("k1", std::string(keys, kl[0]));
+    EXPECT_EQ("v1", std::string(values, vl[0]));
+    EXPECT_EQ(2u, stats(m.get()).size) << "key2 stays";
+    ASSERT_EQ(-ENOBUFS, shmds_hashmap_drain_batch(m.get(), keys, sizeof keys, kl, values,
+                                                  sizeof values, vl, 4));
+    EXPECT_EQ(4u, kl[0]);
+    EXPECT_EQ(100u, vl[0]);
+    EXPECT_EQ(2u, stats(m.get()).size) << "-ENOBUFS removes nothing";
+    char big_values[256];
+    ASSERT_EQ(2, shmds_hashmap_drain_batch(m.get(), keys, sizeof keys, kl, big_values,
+                                           sizeof big_values, vl, 4));
+    EXPECT_EQ("key2", std::string(keys, kl[0]));
+    EXPECT_EQ(big, std::string(big_values, vl[0]));
+    EXPECT_EQ("k3", std::string(keys + kl[0], kl[1])) << "packed after key2";
+    EXPECT_EQ(0u, vl[1]) << "the empty value";
+    EXPECT_EQ(0u, stats(m.get()).size);
+    EXPECT_EQ(0u, stats(m.get()).arena_used);
+}
+
+// The walk that met the entry too big for the buffers passed (and unmarked) others: the
+// retry must still take that entry, not one the walk unmarked (pop and drain_batch).
+TEST(HashMapDrainBatch, TheEntryThatDidNotFitComesFirstAfterTheWalkUnmarkedOthers) {
+    for (bool use_pop : {true, false}) {
+        SCOPED_TRACE(use_pop ? "pop" : "drain_batch");
+        MapPtr m = evicting(8, I64, BYTES);
+        const std::string big(100, 'B');
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), 1, "one", 3));
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), 2, big.data(), big.size()));
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), 3, "three", 5));
+        char small[16], large[256];
+        std::size_t len = 0, kl = 0;
+        std::int64_t key = 0;
+        ASSERT_EQ(0, shmds_hashmap_get_ib(m.get(), 1, small, sizeof small, &len));  // marks 1
+        auto take = [&](char *buf, std::size_t size) {
+            return use_pop ? shmds_hashmap_pop_ib(m.get(), &key, buf, size, &len)
+                           : shmds_hashmap_drain_batch(m.get(), &key, 8, &kl, buf, size, &len, 1);
+        };
+        ASSERT_EQ(-ENOBUFS, take(small, sizeof small)) << "the walk passes 1 and stops at 2";
+        EXPECT_EQ(100u, len);
+        ASSERT_EQ(use_pop ? 0 : 1, take(large, sizeof large));
+        EXPECT_EQ(2, key) << "the entry that did not fit comes first";
+        EXPECT_EQ(big, std::string(large, len));
+        ASSERT_EQ(use_pop ? 0 : 1, take(large, sizeof large));
+        EXPECT_EQ(3, key) << "then the walk goes on towards the newest";
+    }
+}
+
+// With shards, the entry that did not fit is still the first of the next call (the
+// handle stays on its shard instead of moving to the next one).
+TEST(HashMapDrainBatch, TheEntryThatDidNotFitComesFirstAcrossShards) {
+    // Room for all 40 in any shard (each holds 640 / 8): nothing is evicted, whatever
+    // the spread of this map's random seed.
+    MapPtr m = evicting(640, I64, BYTES, 8);
+    for (int k = 0; k < 40; ++k) {
+        const std::string v(10 + k, 'v');
+        ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), k, v.data(), v.size()));
+    }
+    ASSERT_EQ(40u, stats(m.get()).size);
+    std::size_t kl = 0, vl = 0;
+    for (int round = 0; round < 40; ++round) {
+        std::int64_t key = -1;
+        char value[128];
+        // No room for any value: the entry stays, its key and lengths reported.
+        ASSERT_EQ(-ENOBUFS, shmds_hashmap_drain_batch(m.get(), &key, 8, &kl, value, 0, &vl, 1));
+        const std::int64_t expected = key;
+        ASSERT_EQ(std::size_t(10 + expected), vl);
+        ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), &key, 8, &kl, value, sizeof value, &vl, 1));
+        EXPECT_EQ(expected, key) << "round " << round;
+        EXPECT_EQ(std::string(std::size_t(10 + key), 'v'), std::string(value, vl));
+    }
+    EXPECT_EQ(0u, stats(m.get()).size);
+}
+
+TEST(HashMapDrainBatch, SkipsKeysOrValuesAndRefusesWhatItMust) {
+    MapPtr m = evicting(8);
+    for (int k = 1; k <= 4; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 10));
+    std::int64_t out[4];
+    std::size_t lens[4];
+    ASSERT_EQ(2, shmds_hashmap_drain_batch(m.get(), nullptr, 0, nullptr, out, sizeof out, lens, 2));
+    EXPECT_EQ(10, out[0]);
+    EXPECT_EQ(20, out[1]);
+    ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), out, sizeof out, lens, nullptr, 0, nullptr, 1));
+    EXPECT_EQ(3, out[0]);
+    ASSERT_EQ(1, shmds_hashmap_drain_batch(m.get(), nullptr, 0, nullptr, nullptr, 0, nullptr, 5))
+        << "neither: the entries are removed all the same";
+    EXPECT_EQ(0u, stats(m.get()).size);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 5, 50));
+    EXPECT_EQ(0, shmds_hashmap_drain_batch(m.get(), out, sizeof out, lens, out, sizeof out, lens, 0))
+        << "max_items 0 removes nothing";
+    EXPECT_EQ(1u, stats(m.get()).size);
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(nullptr, out, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(m.get(), nullptr, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(m.get(), out, 8, nullptr, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(m.get(), out, 8, lens, out, 8, lens,
+                                                 std::size_t(INT_MAX) + 1));
+    EXPECT_EQ(1u, stats(m.get()).size);
+    ASSERT_EQ(0, shmds_hashmap_freeze(m.get()));
+    EXPECT_EQ(-EROFS, shmds_hashmap_drain_batch(m.get(), out, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(1u, stats(m.get()).size);
+
+    MapPtr plain = make_map(I64, I64, 8);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(plain.get(), 1, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(plain.get(), out, 8, lens, out, 8, lens, 1));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_drain_batch(plain.get(), out, 8, lens, out, 8, lens, 0))
+        << "a map that cannot drain is refused even for 0 entries";
+    EXPECT_EQ(1u, stats(plain.get()).size);
+}
+
 TEST(HashMapEvict, PopAndShiftOfEveryShape) {
     char kb[64], vb[64];
     std::size_t kl = 0, vl = 0;
@@ -641,6 +827,118 @@ TEST(HashMapEvict, ARereadOfAMarkedEntryStoresNothing) {
     });
     const ChildExit b = wait_child(first, std::chrono::seconds(10));
     EXPECT_EQ(SIGSEGV, b.signal) << b.describe() << ": the first read of entry 2 must mark it";
+}
+
+std::vector<std::int64_t> cursor_keys(shmds_hashmap_t *m);  // below
+
+// The one rule for marks: every verb that finds its key live is a hit. Per verb: max 3,
+// put 1, 2, 3, <verb> on 1, put 4 -> 2 evicted and 1 kept. Verbs that walk or only
+// report (cursors, seek, stats) are not hits: then 1 goes.
+TEST(HashMapEvict, EveryVerbThatFindsItsKeyMarksIt) {
+    using Verb = std::function<void(shmds_hashmap_t *)>;
+    std::int64_t o = 0;
+    std::uint64_t ttl = 0;
+    const std::vector<std::pair<const char *, Verb>> hits = {
+        {"get", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_get_ii(m, 1, &o)); }},
+        {"exists", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_exists_i(m, 1)); }},
+        {"get_with_ttl", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_get_with_ttl_ii(m, 1, &o, &ttl)); }},
+        {"ttl_remaining", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_ttl_remaining_i(m, 1, &ttl)); }},
+        {"get_batch", [&](shmds_hashmap_t *m) {
+             const std::int64_t keys[] = {1};
+             int res[1];
+             EXPECT_EQ(1, shmds_hashmap_get_batch_ii(m, keys, 1, &o, res));
+         }},
+        {"put (overwrite)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_put_ii(m, 1, 11)); }},
+        {"put_ttl (overwrite)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_put_ttl_ii(m, 1, 11, 100000)); }},
+        {"update", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_update_ii(m, 1, 11)); }},
+        {"swap", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_swap_ii(m, 1, 11, &o)); }},
+        {"add (-EEXIST)", [&](shmds_hashmap_t *m) { EXPECT_EQ(-EEXIST, shmds_hashmap_add_ii(m, 1, 11)); }},
+        {"cas", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_cas_ii(m, 1, 10, 11)); }},
+        {"cas (-ECANCELED)", [&](shmds_hashmap_t *m) { EXPECT_EQ(-ECANCELED, shmds_hashmap_cas_ii(m, 1, 99, 11)); }},
+        {"get_or_set (found)", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_get_or_set_ii(m, 1, 11, &o)); }},
+        {"incr", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_incr_i(m, 1, &o)); }},
+        {"decr", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_decr_i(m, 1, &o)); }},
+        {"incr_by", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_incr_by_i(m, 1, 5, &o)); }},
+        {"max (changes)", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_max_i(m, 1, 99, &o)); }},
+        {"max (stored wins)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_max_i(m, 1, 0, &o)); }},
+        {"min (changes)", [&](shmds_hashmap_t *m) { EXPECT_EQ(1, shmds_hashmap_min_i(m, 1, 0, &o)); }},
+        {"min (stored wins)", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_min_i(m, 1, 99, &o)); }},
+        {"touch", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_touch_i(m, 1)); }},
+        {"persist", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_persist_i(m, 1)); }},
+        {"set_ttl", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_set_ttl_i(m, 1, 100000)); }},
+        {"put_batch (overwrite)", [&](shmds_hashmap_t *m) {
+             const std::int64_t keys[] = {1}, values[] = {11};
+             int res[1];
+             EXPECT_EQ(1, shmds_hashmap_put_batch_ii(m, keys, values, 1, res));
+         }},
+    };
+    const std::vector<std::pair<const char *, Verb>> not_hits = {
+        {"nothing", [](shmds_hashmap_t *) {}},
+        {"a cursor walk", [&](shmds_hashmap_t *m) { EXPECT_EQ(3u, cursor_keys(m).size()); }},
+        {"cursor seek", [&](shmds_hashmap_t *m) {
+             shmds_hashmap_cursor_t *c = nullptr;
+             ASSERT_EQ(0, shmds_hashmap_cursor_create(m, &c));
+             EXPECT_EQ(0, shmds_hashmap_cursor_seek_i(c, 1));
+             shmds_hashmap_cursor_destroy(c);
+         }},
+        {"stats", [&](shmds_hashmap_t *m) { EXPECT_EQ(3u, stats(m).size); }},
+        {"a miss", [&](shmds_hashmap_t *m) { EXPECT_EQ(0, shmds_hashmap_exists_i(m, 7)); }},
+    };
+    auto run = [](const char *name, const Verb &verb, bool hit) {
+        SCOPED_TRACE(name);
+        MapPtr m = evicting(3);
+        for (int k = 1; k <= 3; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 10));
+        verb(m.get());
+        ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 4, 40));
+        EXPECT_EQ(hit ? 1 : 0, shmds_hashmap_exists_i(m.get(), 1)) << name;
+        EXPECT_EQ(hit ? 0 : 1, shmds_hashmap_exists_i(m.get(), 2)) << name;
+    };
+    for (const auto &[name, verb] : hits) run(name, verb, true);
+    for (const auto &[name, verb] : not_hits) run(name, verb, false);
+}
+
+// Writers, like reads, store the mark only when it is clear: with the visited bytes'
+// page read-only, every writer verb on a marked entry works, and one on an unmarked
+// entry faults (the control). A map big enough that the visited array has pages of its
+// own (no entry, tag or list word shares the protected page).
+TEST(HashMapEvict, AWriterOnAMarkedEntryStoresNoMark) {
+    TempPath path("hmwnostore");
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    constexpr std::uint64_t kMax = 100000;
+    MapPtr m = make_aging_map(I64, I64, kMax, SHMDS_HASHMAP_EVICT, 0, 0, &o);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 10));
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 2, 20));
+    ASSERT_EQ(10, get_ii(m.get(), 1));  // marks 1
+    std::uint8_t *v = visited_bytes(path.str(), kMax);
+    ASSERT_NE(nullptr, v) << "the map's mapping is not in /proc/self/maps";
+    const long page = sysconf(_SC_PAGESIZE);
+    void *pg = reinterpret_cast<void *>(reinterpret_cast<std::uintptr_t>(v) & ~std::uintptr_t(page - 1));
+    const pid_t marked = fork_child([&] {
+        if (mprotect(pg, std::size_t(page), PROT_READ) != 0) return 4;
+        std::int64_t out = 0;
+        std::uint64_t ttl = 0;
+        if (shmds_hashmap_put_ii(m.get(), 1, 11) != 0) return 5;
+        if (shmds_hashmap_incr_i(m.get(), 1, &out) != 0 || out != 12) return 6;
+        if (shmds_hashmap_cas_ii(m.get(), 1, 12, 13) != 0) return 7;
+        if (shmds_hashmap_get_or_set_ii(m.get(), 1, 0, &out) != 1) return 8;
+        if (shmds_hashmap_max_i(m.get(), 1, 50, &out) != 1) return 9;
+        if (shmds_hashmap_touch_i(m.get(), 1) != 0) return 10;
+        if (shmds_hashmap_add_ii(m.get(), 1, 0) != -EEXIST) return 11;
+        if (shmds_hashmap_get_with_ttl_ii(m.get(), 1, &out, &ttl) != 0) return 12;
+        return 0;
+    });
+    const ChildExit a = wait_child(marked, std::chrono::seconds(10));
+    EXPECT_TRUE(a.exited && a.code == 0) << a.describe() << ": a writer stored an existing mark";
+    const pid_t unmarked = fork_child([&] {
+        if (mprotect(pg, std::size_t(page), PROT_READ) != 0) return 4;
+        std::int64_t out = 0;
+        shmds_hashmap_incr_i(m.get(), 2, &out);  // unmarked: the mark is a store
+        return 0;
+    });
+    const ChildExit b = wait_child(unmarked, std::chrono::seconds(10));
+    EXPECT_EQ(SIGSEGV, b.signal) << b.describe() << ": the first incr of entry 2 must mark it";
 }
 
 TEST(HashMapEvict, ZipfHitRatioIsNoWorseThanAnExactLru) {

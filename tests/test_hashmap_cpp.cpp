@@ -12,6 +12,8 @@
 
 #include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
@@ -1032,13 +1034,120 @@ TYPED_TEST(HashMapCppIter, EvictionMembersFollowTheSieveOrder) {
     EXPECT_EQ(k(5), newest->first);
     EXPECT_EQ(v(5), newest->second);
     EXPECT_EQ(std::optional(v(2)), m.get(k(2)));
-    EXPECT_EQ(1u, m.drain(10));
+    const auto rest = m.drain(10);
+    ASSERT_EQ(1u, rest.size());
+    EXPECT_EQ(k(2), rest[0].first);
+    EXPECT_EQ(v(2), rest[0].second);
+    EXPECT_EQ(0u, m.size());
+    EXPECT_TRUE(m.drain(10).empty()) << "an empty map drains nothing";
+    m.put(k(6), v(6));
+    EXPECT_EQ(1u, m.discard(10));
     EXPECT_EQ(0u, m.size());
 
     auto plain = Map::create(shmds::backing::anonymous(), 3, 0,
                              bytes_arena<typename TestFixture::K, typename TestFixture::V>());
     expect_error(-EINVAL, [&] { plain.pop(); });
     expect_error(-EINVAL, [&] { plain.drain(1); });
+    expect_error(-EINVAL, [&] { plain.drain(0); });
+    expect_error(-EINVAL, [&] { plain.discard(1); });
+}
+
+// drain returns the entries in the order n pops would, over several C calls (1024 per
+// call) and with long bytes that make the veneer grow its buffers.
+TYPED_TEST(HashMapCppIter, DrainReturnsTheEntriesInEvictionOrder) {
+    using Map = typename TestFixture::Map;
+    using Pair = std::pair<typename TestFixture::K, typename TestFixture::V>;
+    const auto k = TestFixture::k, v = TestFixture::v;
+    auto cfg = Map::config(3000);
+    cfg.arena_bytes = bytes_arena<typename TestFixture::K, typename TestFixture::V>();
+    cfg.flags = SHMDS_HASHMAP_EVICT;
+    auto a = Map::create(shmds::backing::anonymous(), cfg);
+    auto b = Map::create(shmds::backing::anonymous(), cfg);
+    for (int i = 1; i <= 2500; ++i) {
+        a.put(k(i), v(i));
+        b.put(k(i), v(i));
+    }
+    for (int i = 1; i <= 2500; i += 7) {  // marks, so the order is not the insertion order
+        (void)a.get(k(i));
+        (void)b.get(k(i));
+    }
+    std::vector<Pair> popped;
+    for (int i = 0; i < 2100; ++i) popped.push_back(*b.pop());
+    const auto drained = a.drain(2100);
+    ASSERT_EQ(popped.size(), drained.size());
+    EXPECT_TRUE(popped == drained) << "drain must return what 2100 pops return, in order";
+    EXPECT_NE(k(1), drained[0].first) << "1 was marked: the walk passes it";
+    EXPECT_EQ(400u, a.size());
+    EXPECT_EQ(400u, a.drain(1000).size()) << "fewer when the map empties";
+    EXPECT_TRUE(a.empty());
+}
+
+TEST(HashMapCppEviction, DrainGrowsItsBuffersForLongEntries) {
+    using Map = shmds::hash_map<std::string, std::string>;
+    auto cfg = Map::config(8);
+    cfg.flags = SHMDS_HASHMAP_EVICT;
+    cfg.arena_bytes = 1 << 20;
+    auto m = Map::create(shmds::backing::anonymous(), cfg);
+    const std::string long_key(300, '\xff'), long_value(100000, '\0');
+    m.put("a", "x");
+    m.put(long_key, long_value);
+    m.put("c", std::string(70, 'y'));
+    const auto all = m.drain(8);
+    ASSERT_EQ(3u, all.size());
+    EXPECT_EQ("a", all[0].first);
+    EXPECT_EQ(long_key, all[1].first);
+    EXPECT_EQ(long_value, all[1].second);
+    EXPECT_EQ(std::string(70, 'y'), all[2].second);
+}
+
+// max_entries() and frozen() are gauges: they must not run the stats' pass over the
+// tables. With every page of the live tables made inaccessible (in a child), stats()
+// faults while the gauges answer.
+TEST(HashMapCppGauges, MaxEntriesAndFrozenDoNotReadTheTables) {
+    using Map = shmds::hash_map<std::int64_t, std::int64_t>;
+    TempPath path("hmgauges");
+    auto m = Map::create(shmds::backing::path(path.str()), 1000);
+    for (int i = 0; i < 500; ++i) m.put(i, i);
+    const auto st = m.stats();
+    ASSERT_EQ(1000u, st.max_entries);
+    auto run = [&](bool with_stats) {
+        return fork_child([&] {
+            const std::string tail = path.str();
+            // Find this process's mapping of the map's file and close every page of it
+            // after the first (the header and MapControl, where the frozen word lives);
+            // the tables' entries lie past it.
+            FILE *maps = std::fopen("/proc/self/maps", "r");
+            char line[4096];
+            std::uintptr_t lo = 0, hi = 0;
+            while (maps && std::fgets(line, sizeof line, maps)) {
+                std::string l(line);
+                if (!l.empty() && l.back() == '\n') l.pop_back();
+                if (l.size() >= tail.size() && l.compare(l.size() - tail.size(), tail.size(), tail) == 0) {
+                    std::sscanf(line, "%lx-%lx", &lo, &hi);
+                    break;
+                }
+            }
+            if (maps) std::fclose(maps);
+            if (!lo) return 3;
+            const std::uintptr_t page = std::uintptr_t(sysconf(_SC_PAGESIZE));
+            const std::uintptr_t from = lo + page;
+            if (hi <= from || mprotect(reinterpret_cast<void *>(from), hi - from, PROT_NONE) != 0)
+                return 4;
+            if (m.max_entries() != 1000 || m.frozen()) return 5;
+            if (with_stats) (void)m.stats();  // max_probe reads every entry: faults
+            return 0;
+        });
+    };
+    const ChildExit gauges = wait_child(run(false), std::chrono::seconds(10));
+    EXPECT_TRUE(gauges.exited && gauges.code == 0) << gauges.describe();
+    const ChildExit stats = wait_child(run(true), std::chrono::seconds(10));
+    EXPECT_EQ(SIGSEGV, stats.signal) << stats.describe() << ": the control case must fault";
+    m.freeze();
+    EXPECT_TRUE(m.frozen());
+    EXPECT_EQ(1000u, m.max_entries());
+    Map moved = std::move(m);
+    EXPECT_FALSE(m.frozen());  // NOLINT(bugprone-use-after-move): a moved-from map reads 0
+    EXPECT_EQ(0u, m.max_entries());  // NOLINT(bugprone-use-after-move)
 }
 
 TEST(HashMapCppEviction, LongBytesEntriesComeBackWholeFromPopAndShift) {

@@ -174,6 +174,16 @@ SHMDS_API int shmds_hashmap_sync(const shmds_hashmap_t *m);
  */
 SHMDS_API uint64_t shmds_hashmap_size(const shmds_hashmap_t *m);
 
+/** stats.max_entries alone, cheaply (the geometry, no shared read); 0 for NULL. */
+SHMDS_API uint64_t shmds_hashmap_max_entries(const shmds_hashmap_t *m);
+
+/**
+ * stats.frozen alone, cheaply (one shared word, no pass over the tables): 1 once
+ * shmds_hashmap_freeze() has begun on the map (through any handle), else 0; -EINVAL
+ * for NULL. Never blocks.
+ */
+SHMDS_API int shmds_hashmap_frozen(const shmds_hashmap_t *m);
+
 /** stats.recoveries alone, cheaply; 0 for NULL. */
 SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m);
 
@@ -518,11 +528,19 @@ SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t m
  * exact only with one shard (the default).
  *
  * Policy: SIEVE (NSDI'24). Each shard keeps its entries in insertion order and a hand.
- * A hit (get, get_with_ttl, exists, ttl_remaining, an overwrite, touch) marks the entry
- * visited; a read does so without any lock and writes nothing if the mark is already
- * set. To make room the hand walks from the oldest entry towards the newest, clearing
- * marks, and evicts the first unmarked entry; it resumes there next time. So with
- * max_entries 3: put 1, 2, 3, put 4 evicts 1; then get 2, put 5 evicts 3 and keeps 2.
+ * Marks: one rule: a verb that finds its key present (and not expired) is a hit and
+ * marks the entry visited, whatever it then does. That is every read (get,
+ * get_with_ttl, exists, ttl_remaining, a batch get) and every writer that finds its key:
+ * put/update/swap and their _ttl forms (an overwrite), add refused with -EEXIST, cas
+ * (either outcome), get_or_set that finds the key, incr/decr/incr_by, max/min (also when
+ * the stored value already wins), touch, persist, set_ttl, a batch put's overwrites
+ * (take, remove and cas_take remove the entry anyway). Cursors, seek, pop, shift, drain
+ * and stats are not hits. Like the reference's clock bit, set on get and on update.
+ * A read marks without any lock; every verb writes the mark only when it is clear, so
+ * a hot entry's mark is stored once, never again. To make room the hand walks from the
+ * oldest entry towards the newest, clearing marks, and evicts the first unmarked entry;
+ * it resumes there next time. So with max_entries 3: put 1, 2, 3, put 4 evicts 1; then
+ * get 2, put 5 evicts 3 and keeps 2 (and likewise with incr 2, cas 2, touch 2, ...).
  * Table rebuilds (grow, shrink, compaction, shmds_hashmap_reserve) keep the order, the
  * marks and the hand; shmds_hashmap_clear empties the order and resets the hand. Every
  * insert evicts this way, whichever verb makes it: put, add, the _ttl forms, a batch
@@ -543,7 +561,8 @@ SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t m
  * as an eviction does) and return its key and value. shift: remove the newest entry.
  * Expired entries met on the way are reclaimed, never returned.
  * @return 0; -ENOENT (the map is empty); -ENOBUFS (_ib, _bi, _bb: a buffer is too
- *   small: *key_len and *value_len say what is needed, nothing is removed); -EINVAL
+ *   small: *key_len and *value_len say what is needed, nothing is removed, and the
+ *   next pop takes that same entry); -EINVAL
  *   (NULL argument, not an evicting map); -EROFS (frozen or read-only); SHMDS_EVARIANT;
  *   SHMDS_ECORRUPT. Takes a shard lock per shard tried.
  */
@@ -572,12 +591,43 @@ SHMDS_API int shmds_hashmap_shift_bf(shmds_hashmap_t *m, void *key_buf, size_t k
 
 /**
  * Remove up to n entries in eviction order (as n pops, discarding the entries);
- * *removed (may be NULL) = how many (fewer when the map empties).
+ * *removed (may be NULL) = how many (fewer when the map empties). To get the entries,
+ * use shmds_hashmap_drain_batch().
  * @return 0; -EINVAL (NULL handle, not an evicting map); -EROFS (frozen or read-only);
  *   SHMDS_ECORRUPT. Each entry is its own locked step: a process killed mid-drain leaves
  *   a map with some removed.
  */
 SHMDS_API int shmds_hashmap_drain(shmds_hashmap_t *m, uint64_t n, uint64_t *removed);
+
+/**
+ * Remove up to max_items entries in eviction order (as that many pops) and return them,
+ * any map shape, packed like shmds_hashmap_cursor_next_batch(): keys one after another
+ * into keys (keys_size bytes) with their lengths in key_lens, values likewise; integer
+ * keys and values as 8-byte int64_t, f64 values as 8-byte doubles (with an integer
+ * shape and 8-aligned buffers the buffers are arrays of those). Pass keys, key_lens
+ * (and keys_size 0) all NULL to skip keys, or the three value arguments to skip values
+ * (the entries are removed all the same). Entry i is the i-th pop: with shards > 1 the
+ * shards take turns, as for pop. Expired entries met on the way are reclaimed, never
+ * returned.
+ * @return how many entries were removed and copied, 0 ..= max_items (0: the map is
+ *   empty, or max_items is 0). An entry that does not fit what is left of the buffers
+ *   is not removed: it ends the batch and comes first next time. -ENOBUFS (not even the
+ *   first entry fits: key_lens[0] / value_lens[0] = its lengths, nothing removed);
+ *   -EINVAL (NULL handle, not an evicting map, a buffer NULL with a nonzero size, a
+ *   buffer without its lengths array, max_items > INT_MAX); -EROFS (frozen or
+ *   read-only); SHMDS_ECORRUPT. An error met after some entries were removed returns
+ *   those entries; the error comes on the next call.
+ * Blocking: takes the shard lock once per entry (held for that one pop), like pop; no
+ *   timeout.
+ * Crash behaviour: each entry is its own journaled step, copied into the buffers before
+ *   its removal commits. A process killed mid-call leaves the entries it had removed
+ *   gone (they were in its buffers only), the one in progress in the map (rolled back
+ *   by the next writer) and the rest untouched: like a process killed after that many
+ *   pops. Nothing is removed twice or half-removed.
+ */
+SHMDS_API int shmds_hashmap_drain_batch(shmds_hashmap_t *m, void *keys, size_t keys_size,
+                                        size_t *key_lens, void *values, size_t values_size,
+                                        size_t *value_lens, size_t max_items);
 
 /* ------------------------------------------------------ more atomic verbs */
 

@@ -254,32 +254,47 @@ public:
      */
     std::vector<std::pair<K, V>> next_batch(std::size_t max) {
         std::vector<std::pair<K, V>> out;
-        if (max == 0) return out;
+        check(read_batch(
+            [&](auto... a) { return shmds_hashmap_cursor_next_batch(c_.get(), a...); }, max,
+            kbuf_, vbuf_, lens_, out));
+        return out;
+    }
+
+    /**
+     * One call of a C verb that packs entries into buffers (cursor_next_batch,
+     * drain_batch): fn(keys, keys_size, key_lens, values, values_size, value_lens, max).
+     * Sizes the buffers, grows them and calls again while not even the first entry fits
+     * (-ENOBUFS, which consumed nothing), then appends the entries to `out`, decoded.
+     * Returns fn's last code: the count, or a negative code (out unchanged).
+     */
+    template <class F>
+    static int read_batch(F &&fn, std::size_t max, std::string &kbuf, std::string &vbuf,
+                          std::vector<std::size_t> &lens, std::vector<std::pair<K, V>> &out) {
+        if (max == 0) return 0;
         if (max > 65536) max = 65536;  // one call's buffers stay modest (and max <= INT_MAX)
-        lens_.resize(2 * max);
-        std::size_t *klens = lens_.data(), *vlens = lens_.data() + max;
+        lens.resize(2 * max);
+        std::size_t *klens = lens.data(), *vlens = lens.data() + max;
         // Integers and doubles take exactly 8 bytes; bytes start at 64 each on average.
-        fit(kbuf_, max * (key_is_bytes ? 64 : 8));
-        fit(vbuf_, max * (value_kind == hashmap_value_kind::bytes ? 64 : 8));
+        fit(kbuf, max * (key_is_bytes ? 64 : 8));
+        fit(vbuf, max * (value_kind == hashmap_value_kind::bytes ? 64 : 8));
         int n;
         for (;;) {
-            n = shmds_hashmap_cursor_next_batch(c_.get(), &kbuf_[0], kbuf_.size(), klens,
-                                                &vbuf_[0], vbuf_.size(), vlens, max);
+            n = fn(&kbuf[0], kbuf.size(), klens, &vbuf[0], vbuf.size(), vlens, max);
             if (n != -ENOBUFS) break;
             // Not even the first entry fits: its lengths are in klens[0] and vlens[0].
-            const bool grew_k = fit(kbuf_, klens[0]), grew_v = fit(vbuf_, vlens[0]);
+            const bool grew_k = fit(kbuf, klens[0]), grew_v = fit(vbuf, vlens[0]);
             if (!grew_k && !grew_v) break;
         }
-        check(n);
-        out.resize(std::size_t(n));
+        if (n <= 0) return n;
+        out.reserve(out.size() + std::size_t(n));
         std::size_t koff = 0, voff = 0;
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            out[i].first = decode<K>(kbuf_.data() + koff, klens[i]);
-            out[i].second = decode<V>(vbuf_.data() + voff, vlens[i]);
+        for (std::size_t i = 0; i < std::size_t(n); ++i) {
+            out.emplace_back(decode<K>(kbuf.data() + koff, klens[i]),
+                             decode<V>(vbuf.data() + voff, vlens[i]));
             koff += klens[i];
             voff += vlens[i];
         }
-        return out;
+        return n;
     }
 
     /** Back to the start; clears -ESTALE. Never blocks. */
@@ -856,8 +871,35 @@ public:
     std::optional<value_type> pop() { return take_entry(verbs::pop); }
     /** Remove and return the newest entry; std::nullopt if empty. */
     std::optional<value_type> shift() { return take_entry(verbs::shift); }
-    /** Remove up to n entries in eviction order, as n pops; how many were removed. */
-    std::uint64_t drain(std::uint64_t n) {
+    /**
+     * Remove up to n entries in eviction order, as n pops, and return them in that order
+     * (fewer when the map empties: an empty map gives an empty vector). Takes the shard
+     * lock once per entry (shmds_hashmap_drain_batch, up to 1024 entries per C call).
+     * Throws shmds::error: -EINVAL (not an evicting map), -EROFS (frozen or read-only),
+     * SHMDS_ECORRUPT; an error met after some entries were removed returns those
+     * entries (they are out of the map) and the error comes with the next call.
+     */
+    std::vector<value_type> drain(std::uint64_t n) {
+        std::vector<value_type> out;
+        if (n == 0) {  // still refused on a map that cannot drain (-EINVAL, -EROFS)
+            detail::check(shmds_hashmap_drain_batch(handle(), nullptr, 0, nullptr, nullptr, 0,
+                                                    nullptr, 0));
+            return out;
+        }
+        std::string kbuf, vbuf;
+        std::vector<std::size_t> lens;
+        do {
+            const std::uint64_t left = n - out.size();
+            const int got = detail::hashmap_cursor_core<K, V>::read_batch(
+                [&](auto... a) { return shmds_hashmap_drain_batch(handle(), a...); },
+                std::size_t(left < 1024 ? left : 1024), kbuf, vbuf, lens, out);
+            if (got < 0 && out.empty()) detail::check(got);
+            if (got <= 0) break;
+        } while (out.size() < n);
+        return out;
+    }
+    /** Remove up to n entries in eviction order without returning them; how many. */
+    std::uint64_t discard(std::uint64_t n) {
         std::uint64_t removed = 0;
         detail::check(shmds_hashmap_drain(handle(), n, &removed));
         return removed;
@@ -1044,11 +1086,11 @@ public:
     /** Whether the map holds no entry now. */
     bool empty() const noexcept { return size() == 0; }
     /** The most entries the map holds, as created; 0 for a moved-from map. */
-    std::uint64_t max_entries() const noexcept { return gauges().max_entries; }
+    std::uint64_t max_entries() const noexcept { return shmds_hashmap_max_entries(handle()); }
     /** Dead writers taken over and rolled back (stats().recoveries), cheaply. */
     std::uint64_t recoveries() const noexcept { return shmds_hashmap_recoveries(handle()); }
     /** Whether the map is frozen (freeze()); false for a moved-from map. */
-    bool frozen() const noexcept { return gauges().frozen != 0; }
+    bool frozen() const noexcept { return shmds_hashmap_frozen(handle()) == 1; }
     /**
      * Counters and geometry (shmds_hashmap_stats_t, including max_probe, which costs a
      * lock-free pass over the tables, and frozen). Throws shmds::error.
@@ -1227,14 +1269,6 @@ private:
         throw error(code, std::string("shmds::hash_map::") + verb + ": key " + std::to_string(i) +
                               " of " + std::to_string(n) + " failed (" + shmds_strerror(code) +
                               "); " + std::to_string(failed) + " failed in all, " + others);
-    }
-
-    /** stats() without throwing: zeroes for a moved-from map. */
-    stats_type gauges() const noexcept {
-        stats_type s{};
-        s.struct_size = sizeof s;
-        if (shmds_hashmap_stats(handle(), &s) != 0) return stats_type{};
-        return s;
     }
 
     std::shared_ptr<shmds_hashmap_t> h_;

@@ -143,7 +143,9 @@ int HashMap::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
         const std::uint64_t i = (pop_shard_ + k) % geom_.shards;
         const int r = shards_[i].evict_entry(newest, key, val);
         if (r == -ENOENT) continue;
-        pop_shard_ = i + 1;
+        // An entry too big for the caller's buffers stays in the map and must come
+        // first next time (drain_batch and the C++ retry rely on it): stay on its shard.
+        pop_shard_ = r == -ENOBUFS ? i : i + 1;
         return r;
     }
     return core::fail_static(-ENOENT, "the hash map is empty");
@@ -191,7 +193,7 @@ int HashMap::stats(Stats &s) noexcept {
         s.evictions += snap.evictions;
         s.expirations += snap.expirations;
     }
-    s.frozen = map_control()->frozen.load(std::memory_order_acquire) == kWritable ? 0 : 1;
+    s.frozen = frozen() ? 1 : 0;
     for (std::uint64_t i = 0; i < geom_.shards; ++i) {
         const std::uint64_t p = shards_[i].max_probe();
         if (p > s.max_probe) s.max_probe = p;

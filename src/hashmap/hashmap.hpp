@@ -129,6 +129,10 @@ public:
     int drain(std::uint64_t n, std::uint64_t *removed) noexcept;
 
     int stats(Stats &s) noexcept;
+    // Cheap gauges (no pass over the tables): the capacity as created, and whether the
+    // map is frozen or freezing (Stats::frozen).
+    std::uint64_t max_entries() const noexcept { return geom_.max_entries; }
+    bool frozen() const noexcept;
     // Entries held now (Stats::size without the rest, above all without max_probe).
     std::uint64_t size() const noexcept;
     core::Segment &segment() noexcept { return segment_; }

@@ -74,4 +74,8 @@ int HashMap::open_read_only(const shmds_options_t *opts, std::uint32_t wanted_va
     return 0;
 }
 
+bool HashMap::frozen() const noexcept {
+    return map_control()->frozen.load(std::memory_order_acquire) != kWritable;
+}
+
 }  // namespace shmds::hashmap

@@ -498,7 +498,6 @@ int Shard::write_locked(WriteTxn &t, std::uint64_t h, Span key, Span val, WriteM
         const std::uint64_t exp = expiry_for(ttl_ms);
         if (e_[kEntryWordExpire].load(std::memory_order_relaxed) != exp)
             t.set(&e_[kEntryWordExpire], exp);
-        if (evicting()) visited(b_)[slot].store(1, std::memory_order_relaxed);  // a hit
         t.commit();
         return mode == WriteMode::swap ? 1 : 0;
     }

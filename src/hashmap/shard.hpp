@@ -204,6 +204,8 @@ private:
     int list_push_newest(WriteTxn &t, std::uint64_t b, std::uint64_t slot) noexcept;
     int list_unlink(WriteTxn &t, std::uint64_t b, std::uint64_t cap, std::uint64_t slot) noexcept;
     int sieve_victim(std::uint64_t b, std::uint64_t cap, std::uint64_t *slot) noexcept;
+    // A hit (any verb that finds its key live): set the visited byte if it is clear.
+    void mark_visited(std::uint64_t b, std::uint64_t slot) noexcept;
     // Evict the entry at slot (the victim sieve_victim chose): counted in evictions, or
     // in expirations if it had expired.
     int evict_slot(WriteTxn &t, std::uint64_t slot) noexcept;

@@ -96,6 +96,16 @@ int Shard::sieve_victim(std::uint64_t b, std::uint64_t cap, std::uint64_t *slot)
     }
 }
 
+// The one rule for marks (design §6): a verb that finds its key present and live
+// counts as an access. Lock-free readers mark in finish_read; writers through
+// probe_live. The byte is written only when clear, so an entry that is hit again and
+// again dirties its line once, not on every hit.
+void Shard::mark_visited(std::uint64_t b, std::uint64_t slot) noexcept {
+    if (!evicting() || read_only_) return;
+    std::atomic<std::uint8_t> &v = visited(b)[slot];
+    if (v.load(std::memory_order_relaxed) == 0) v.store(1, std::memory_order_relaxed);
+}
+
 int Shard::evict_slot(WriteTxn &t, std::uint64_t slot) noexcept {
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     const bool was_expired = expired(entry(b, slot));
@@ -131,17 +141,19 @@ int Shard::evict_entry(bool newest, OutBuf *key, OutBuf *val) noexcept {
             t.commit();
             continue;
         }
-        if (key) {  // pop and shift return the entry; drain does not
-            const std::uint64_t klen = e[kEntryWordLens].load(std::memory_order_relaxed) & 0xffffffffu;
-            const Word *k = bytes_at(key_area(e), g_->key_area, klen);
-            if (!k) return corrupt("a hash map key is out of bounds");
-            *key->len = klen;
-            const int vr = copy_value(e, val);
-            if (vr == kTorn) return corrupt("a hash map value is out of bounds");
-            if (klen > key->cap || vr)
-                return core::fail(-ENOBUFS, "the entry needs {} bytes of key and {} of value",
-                                  klen, *val->len);
-            load_bytes(k, key->buf, klen);
+        // The entry is copied out before it is erased: when either output is too small
+        // nothing is removed and both lengths are set. The walk's progress stands (the
+        // hand on this entry, the marks it passed cleared, as any walk leaves them), so
+        // the same entry comes first next time: rolling the hand back would restart the
+        // walk before entries it has just unmarked, and the retry would take one of them.
+        const int kr = key ? copy_key(e, key) : 0;
+        const int vr = val ? copy_value(e, val) : 0;
+        if (kr == kTorn) return corrupt("a hash map key is out of bounds");
+        if (vr == kTorn) return corrupt("a hash map value is out of bounds");
+        if (kr || vr) {
+            t.commit();
+            return core::fail(-ENOBUFS, "the entry needs {} bytes of key and {} of value",
+                              key ? *key->len : 0, val ? *val->len : 0);
         }
         if (int r = erase(t, slot)) return r;
         maybe_shrink(t);

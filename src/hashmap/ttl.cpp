@@ -38,7 +38,11 @@ int Shard::reclaim_expired(WriteTxn &t, std::uint64_t slot) noexcept {
 int Shard::probe_live(WriteTxn &t, std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
                       std::uint64_t *slot, std::uint64_t *free) noexcept {
     const int r = probe(b, cap, h, key, slot, free);
-    if (r != 1 || !expired(entry(b, *slot))) return r;
+    if (r != 1) return r;
+    if (!expired(entry(b, *slot))) {
+        mark_visited(b, *slot);  // every writer that finds its key: a hit (design §6)
+        return r;
+    }
     // Reclaimed as a step of its own: it stands whatever the verb then does.
     if (int e = reclaim_expired(t, *slot)) return e;
     t.commit();
@@ -75,8 +79,7 @@ int Shard::set_expire(std::uint64_t h, Span key, TtlChange how, std::uint64_t tt
     switch (how) {
         case TtlChange::touch:
             if (g_->default_ttl_ms != 0) at = expiry_for(kDefaultTtl);
-            if (evicting()) visited(b)[slot].store(1, std::memory_order_relaxed);  // a hit
-            break;
+            break;  // a hit: probe_live marked it, as for every writer that finds its key
         case TtlChange::persist: at = 0; break;
         case TtlChange::set: at = expiry_for(ttl_ms); break;
     }

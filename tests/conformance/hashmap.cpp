@@ -1,5 +1,7 @@
 // The hash map in the conformance registry: one entry per key/value shape (and a narrow
-// integer pair, so that maps of the same shapes but other types refuse each other).
+// integer pair, so that maps of the same shapes but other types refuse each other), an
+// evicting map and a TTL map (each of a pair no other entry uses, since the map's flags
+// are not part of its type: a map opens whatever its flags).
 #include "structure.hpp"
 
 #include <cerrno>
@@ -40,16 +42,58 @@ int read_item(Handle h, int key_type, int value_type) {
     return v == kProbeValue ? 0 : 1;
 }
 
-Structure entry(int key_type, int value_type) {
+// The evicting map: max_entries 16, and a write puts 17 other keys before the probe,
+// so the read (another handle, maybe another process) sees the probe and the eviction.
+constexpr std::uint64_t kEvictMax = 16;
+
+int write_evicting(Handle h) {
+    M *m = as<M>(h);
+    const char filler[] = "filler";
+    for (std::int64_t k = 1; k <= std::int64_t(kEvictMax) + 1; ++k)
+        if (int r = shmds_hashmap_put_ib(m, 1000 + k, filler, sizeof filler)) return r;
+    return shmds_hashmap_put_ib(m, kProbeValue, kProbeBytes, sizeof kProbeBytes);
+}
+
+int read_evicting(Handle h) {
+    M *m = as<M>(h);
+    if (int r = read_item(h, SHMDS_TYPE_INT32, SHMDS_TYPE_BYTES)) return r;
+    shmds_hashmap_stats_t st{};
+    st.struct_size = sizeof st;
+    if (int r = shmds_hashmap_stats(m, &st)) return r;
+    return st.evictions >= 1 && st.size <= kEvictMax ? 0 : 1;
+}
+
+// The TTL map: a default TTL of an hour, and the probe written with a per-key TTL of two
+// hours, which the read must see (the per-key expiry is in the shared entry).
+constexpr std::uint64_t kDefaultTtlMs = 3600000, kProbeTtlMs = 7200000;
+
+int write_ttl(Handle h) {
+    return shmds_hashmap_put_ttl_if(as<M>(h), kProbeValue, double(kProbeValue), kProbeTtlMs);
+}
+
+int read_ttl(Handle h) {
+    double v = 0;
+    std::uint64_t ttl = 0;
+    const int r = shmds_hashmap_get_with_ttl_if(as<M>(h), kProbeValue, &v, &ttl);
+    if (r == -ENOENT) return 1;
+    if (r) return r;
+    return v == double(kProbeValue) && ttl > kDefaultTtlMs && ttl <= kProbeTtlMs ? 0 : 1;
+}
+
+Structure entry(int key_type, int value_type, std::uint64_t flags = 0,
+                std::uint64_t default_ttl_ms = 0) {
     const std::string variant = std::string(shmds_type_name(key_type)) + "->" +
                                 shmds_type_name(value_type);
     Structure s;
     s.family = "hashmap";
-    s.name = std::string("hashmap_") + shmds_type_name(key_type) + "_" + shmds_type_name(value_type);
+    s.name = std::string("hashmap_") + shmds_type_name(key_type) + "_" + shmds_type_name(value_type) +
+             (flags & SHMDS_HASHMAP_EVICT ? "_evict" : "") + (default_ttl_ms ? "_ttl" : "");
     s.type_name = "hashmap";
     s.variant_name = variant;
     s.create = [=](const shmds_options_t *o, Handle *out) {
         shmds_hashmap_config_t cfg = SHMDS_HASHMAP_CONFIG_INIT(key_type, value_type, 16);
+        cfg.flags = flags;
+        cfg.default_ttl_ms = default_ttl_ms;
         return shmds_hashmap_create(o, &cfg, reinterpret_cast<M **>(out));
     };
     s.open = [=](const shmds_options_t *o, Handle *out) {
@@ -57,8 +101,16 @@ Structure entry(int key_type, int value_type) {
     };
     s.close = [](Handle h) { shmds_hashmap_close(as<M>(h)); };
     s.fd = [](Handle h) { return shmds_hashmap_fd(as<M>(h)); };
-    s.write = [=](Handle h) { return write_item(h, key_type, value_type); };
-    s.read = [=](Handle h) { return read_item(h, key_type, value_type); };
+    if (flags & SHMDS_HASHMAP_EVICT) {
+        s.write = write_evicting;
+        s.read = read_evicting;
+    } else if (default_ttl_ms) {
+        s.write = write_ttl;
+        s.read = read_ttl;
+    } else {
+        s.write = [=](Handle h) { return write_item(h, key_type, value_type); };
+        s.read = [=](Handle h) { return read_item(h, key_type, value_type); };
+    }
     // No eventfd yet (docs/hashmap-progress.md).
     s.stats = StatsOps{[](Handle h, void *st) {
                            return shmds_hashmap_stats(as<M>(h), static_cast<shmds_hashmap_stats_t *>(st));
@@ -71,7 +123,9 @@ Structure entry(int key_type, int value_type) {
 std::vector<Structure> entries() {
     return {entry(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64), entry(SHMDS_TYPE_INT16, SHMDS_TYPE_INT32),
             entry(SHMDS_TYPE_INT64, SHMDS_TYPE_BYTES), entry(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT64),
-            entry(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES)};
+            entry(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES),
+            entry(SHMDS_TYPE_INT32, SHMDS_TYPE_BYTES, SHMDS_HASHMAP_EVICT),
+            entry(SHMDS_TYPE_INT64, SHMDS_TYPE_F64, 0, kDefaultTtlMs)};
 }
 
 const Registration registered(entries);
