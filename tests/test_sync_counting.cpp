@@ -542,6 +542,10 @@ TEST(Barrier, StoppedPartyDoesNotBreakIt) {
         return 0;
     });
     while (shmds_barrier_arrived(b) != 1) std::this_thread::sleep_for(1ms);
+    // Stopped while still inside the barrier's lock (its arrival is published just
+    // before the unlock), it would hold every other party off: a live holder is waited
+    // for. Stop it once it sleeps in the wait, as a preempted or stopped worker would be.
+    ASSERT_TRUE(wait_until_asleep(pid, 10s));
     kill(pid, SIGSTOP);
     std::this_thread::sleep_for(200ms);  // several liveness probes would have run
     EXPECT_EQ(0, shmds_barrier_is_broken(b));

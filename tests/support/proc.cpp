@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <sys/prctl.h>
@@ -96,6 +97,22 @@ void run_child_ok(const std::function<int()> &body, std::chrono::milliseconds ti
     ASSERT_GT(pid, 0);
     ChildExit e = wait_child(pid, timeout);
     EXPECT_TRUE(e.exited && e.code == 0) << "child " << e.describe();
+}
+
+bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    do {
+        std::ifstream stat(path);
+        std::string line;
+        std::getline(stat, line);
+        // "pid (comm) S ...": the state follows the last ')', as comm may hold one.
+        const auto close = line.rfind(')');
+        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S')
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
 }
 
 void kill_all_children() {

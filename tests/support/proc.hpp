@@ -34,6 +34,11 @@ ChildExit wait_child(pid_t pid, std::chrono::milliseconds timeout);
 // fork_child + wait_child, expecting a clean exit 0.
 void run_child_ok(const std::function<int()> &body, std::chrono::milliseconds timeout = 20s);
 
+// Wait until `pid` sleeps in the kernel (state S in /proc/<pid>/stat, as in a futex wait)
+// for at most `timeout`. A child seen to have published something may still be inside
+// the critical section around it; once it sleeps, it holds no lock it was about to drop.
+bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout);
+
 // Every child started by fork_child that is not reaped yet (killed at test teardown).
 void kill_all_children();
 
