@@ -198,6 +198,41 @@ TEST(HashMapF64, EveryVerbWithIntegerAndBytesKeys) {
     EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_if(b.get(), 1, 1.0));
 }
 
+// shmds_hashmap_get_ii has a short lane for int64 keys with integer values; every
+// other case, and every error, goes through the checked path. Its edges: each value
+// width read back, a key or value type it must refuse, and each NULL named.
+TEST(HashMapInt, GetIiReadsEveryIntegerWidthAndNamesWhatIsWrong) {
+    for (int vt : {I16, I32, I64}) {
+        MapPtr m = make_map(I64, vt, 100);
+        const std::int64_t big = vt == I16 ? INT16_MIN : vt == I32 ? INT32_MIN : INT64_MIN;
+        ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), INT64_MAX, big));
+        std::int64_t v = 7;
+        EXPECT_EQ(0, shmds_hashmap_get_ii(m.get(), INT64_MAX, &v));
+        EXPECT_EQ(big, v);
+        v = 7;
+        EXPECT_EQ(-ENOENT, shmds_hashmap_get_ii(m.get(), INT64_MIN, &v));
+        EXPECT_EQ(7, v) << "a miss leaves *out alone";
+        EXPECT_EQ(-EINVAL, shmds_hashmap_get_ii(m.get(), 1, nullptr));
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "shmds_hashmap_get_ii: the value pointer"))
+            << shmds_last_error();
+    }
+    std::int64_t v = 0;
+    EXPECT_EQ(-EINVAL, shmds_hashmap_get_ii(nullptr, 1, &v));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "shmds_hashmap_get_ii: hash map"))
+        << shmds_last_error();
+    MapPtr f = make_map(I64, SHMDS_TYPE_F64, 100);
+    ASSERT_EQ(0, shmds_hashmap_put_if(f.get(), 1, 1.5));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_get_ii(f.get(), 1, &v));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "f64")) << shmds_last_error();
+    MapPtr b = make_map(BYTES, I64, 100);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_get_ii(b.get(), 1, &v));
+    MapPtr n = make_map(I32, I64, 100);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(n.get(), INT32_MIN, 5));
+    EXPECT_EQ(0, shmds_hashmap_get_ii(n.get(), INT32_MIN, &v));
+    EXPECT_EQ(5, v);
+    EXPECT_EQ(-ERANGE, shmds_hashmap_get_ii(n.get(), std::int64_t(INT32_MAX) + 1, &v));
+}
+
 // -------------------------------------------------------------- bytes verbs
 
 TEST(HashMapBytes, ByteExactKeysAndValues) {
