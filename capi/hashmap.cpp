@@ -81,6 +81,16 @@ int get_verb(shmds_hashmap_t *h, const char *fn, K k, O o, bool take) noexcept {
     return r == 0 || r == -ENOBUFS ? o.finish(r) : r;
 }
 
+// The end of shmds_hashmap_get_ii's short lane when the value was not 8 bytes (damage):
+// IntOut's check and sentence, out of line.
+SHMDS_COLD int finish_int_get(int r, std::int64_t *out, std::int64_t word,
+                              std::size_t len) noexcept {
+    IntOut o{out};
+    o.word = word;
+    o.len = len;
+    return o.finish(r);
+}
+
 // get that also reports the remaining TTL.
 template <typename K, typename O>
 int get_ttl_verb(shmds_hashmap_t *h, const char *fn, K k, O o, std::uint64_t *ttl_ms) noexcept {
@@ -471,7 +481,24 @@ SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t k
 
 // ---- reads ----
 
+// The map's hottest call has a short lane: a handle, an out pointer and a map of int64
+// keys with integer values need no other check (every int64 key is in range), so it
+// calls the engine directly. Anything else, and every error's sentence, is get_verb's.
 SHMDS_API int shmds_hashmap_get_ii(shmds_hashmap_t *m, int64_t key, int64_t *out) {
+    if (SHMDS_LIKELY(m && out)) {
+        const hm::Variant v = engine(m)->variant();
+        if (SHMDS_LIKELY(v.key == ElemType::int64 && hm::is_int_type(v.value))) {
+            std::int64_t word = 0;
+            std::size_t len = 0;
+            OutBuf buf{&word, sizeof word, &len};
+            const int r = engine(m)->get({&key, sizeof key}, &buf);
+            if (SHMDS_LIKELY(r == 0 && len == sizeof word)) {
+                *out = word;
+                return 0;
+            }
+            return r == 0 || r == -ENOBUFS ? finish_int_get(r, out, word, len) : r;
+        }
+    }
     return get_verb(m, __func__, IntArg{key}, IntOut{out}, false);
 }
 SHMDS_API int shmds_hashmap_get_ib(shmds_hashmap_t *m, int64_t key, void *buf, size_t buf_size,

@@ -5,6 +5,7 @@
 #include "hashmap_aging_model.hpp"
 #include "hashmap_helpers.hpp"
 
+#include "core/header.hpp"     // where a shard's words live, for the damage tests
 #include "hashmap/hash.hpp"    // the keyed hash, for the flooding test
 #include "hashmap/layout.hpp"  // where the hash seed lives
 
@@ -18,6 +19,10 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace shmds::test;
 using namespace shmds::test::hm;
@@ -193,6 +198,41 @@ TEST(HashMapF64, EveryVerbWithIntegerAndBytesKeys) {
     EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_put_if(b.get(), 1, 1.0));
 }
 
+// shmds_hashmap_get_ii has a short lane for int64 keys with integer values; every
+// other case, and every error, goes through the checked path. Its edges: each value
+// width read back, a key or value type it must refuse, and each NULL named.
+TEST(HashMapInt, GetIiReadsEveryIntegerWidthAndNamesWhatIsWrong) {
+    for (int vt : {I16, I32, I64}) {
+        MapPtr m = make_map(I64, vt, 100);
+        const std::int64_t big = vt == I16 ? INT16_MIN : vt == I32 ? INT32_MIN : INT64_MIN;
+        ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), INT64_MAX, big));
+        std::int64_t v = 7;
+        EXPECT_EQ(0, shmds_hashmap_get_ii(m.get(), INT64_MAX, &v));
+        EXPECT_EQ(big, v);
+        v = 7;
+        EXPECT_EQ(-ENOENT, shmds_hashmap_get_ii(m.get(), INT64_MIN, &v));
+        EXPECT_EQ(7, v) << "a miss leaves *out alone";
+        EXPECT_EQ(-EINVAL, shmds_hashmap_get_ii(m.get(), 1, nullptr));
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "shmds_hashmap_get_ii: the value pointer"))
+            << shmds_last_error();
+    }
+    std::int64_t v = 0;
+    EXPECT_EQ(-EINVAL, shmds_hashmap_get_ii(nullptr, 1, &v));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "shmds_hashmap_get_ii: hash map"))
+        << shmds_last_error();
+    MapPtr f = make_map(I64, SHMDS_TYPE_F64, 100);
+    ASSERT_EQ(0, shmds_hashmap_put_if(f.get(), 1, 1.5));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_get_ii(f.get(), 1, &v));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "f64")) << shmds_last_error();
+    MapPtr b = make_map(BYTES, I64, 100);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_hashmap_get_ii(b.get(), 1, &v));
+    MapPtr n = make_map(I32, I64, 100);
+    ASSERT_EQ(0, shmds_hashmap_put_ii(n.get(), INT32_MIN, 5));
+    EXPECT_EQ(0, shmds_hashmap_get_ii(n.get(), INT32_MIN, &v));
+    EXPECT_EQ(5, v);
+    EXPECT_EQ(-ERANGE, shmds_hashmap_get_ii(n.get(), std::int64_t(INT32_MAX) + 1, &v));
+}
+
 // -------------------------------------------------------------- bytes verbs
 
 TEST(HashMapBytes, ByteExactKeysAndValues) {
@@ -357,6 +397,92 @@ TEST(HashMapCapacity, TombstonesAreCompactedAtTheCeiling) {
     EXPECT_EQ(40u, s.size);
     EXPECT_EQ(64u, s.table_slots_max);
     EXPECT_GT(s.resizes, 10u);
+}
+
+// The smallest table (16 slots) at its 3/4 ceiling, then with a third of its keys
+// removed: probe chains cross the 8-slot tag groups the readers scan, wrap round the end
+// of the table and pass removed slots. Under many random seeds every present key is
+// found with its value, and no absent one.
+TEST(HashMapCapacity, ReadersProbeAcrossGroupsAndRoundTheTableEnd) {
+    for (int round = 0; round < 300; ++round) {
+        MapPtr m = make_map(I64, I64, 12);
+        ASSERT_EQ(16u, stats(m.get()).table_slots_max);
+        for (int k = 0; k < 12; ++k) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), k, k * 7));
+        for (int k = 0; k < 12; k += 3) ASSERT_EQ(0, shmds_hashmap_remove_i(m.get(), k));
+        for (int k = 0; k < 24; ++k) {
+            const std::optional<std::int64_t> got = get_ii(m.get(), k);
+            if (k < 12 && k % 3 != 0) {
+                ASSERT_TRUE(got.has_value()) << "round " << round << ": key " << k << " lost";
+                EXPECT_EQ(k * 7, *got);
+            } else {
+                EXPECT_FALSE(got.has_value()) << "round " << round << ": key " << k << " found";
+            }
+            EXPECT_EQ(got.has_value() ? 1 : 0, shmds_hashmap_exists_i(m.get(), k));
+        }
+    }
+}
+
+// A peer's damage the readers must report, never act on. The map lives in a file that
+// the test maps itself to change words a writer never would.
+class HashMapReadDamage : public ::testing::Test {
+protected:
+    void SetUp() override {
+        o_.backing = SHMDS_BACKING_PATH;
+        o_.name = path_.c_str();
+        m_ = make_map(I64, I64, 100, 1, 0, &o_);
+        ASSERT_EQ(0, shmds_hashmap_put_ii(m_.get(), 1, 10));
+        const int fd = ::open(path_.c_str(), O_RDWR);
+        ASSERT_GE(fd, 0);
+        struct stat st;
+        ASSERT_EQ(0, fstat(fd, &st));
+        size_ = std::size_t(st.st_size);
+        base_ = static_cast<std::uint8_t *>(
+            mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+        ::close(fd);
+        ASSERT_NE(MAP_FAILED, static_cast<void *>(base_));
+    }
+    void TearDown() override {
+        if (base_ && base_ != MAP_FAILED) munmap(base_, size_);
+    }
+    shmds::hashmap::ShardControl *shard0() {
+        return reinterpret_cast<shmds::hashmap::ShardControl *>(
+            base_ + sizeof(shmds::core::SegmentHeader) + sizeof(shmds::hashmap::MapControl));
+    }
+    TempPath path_{"hm-read-damage"};
+    shmds_options_t o_ = SHMDS_OPTIONS_INIT;
+    MapPtr m_;
+    std::uint8_t *base_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+// An int->int entry's length word says 8 bytes of key and 8 of value; a value length
+// of 4 (still inline, so no bounds check trips) must not reach the caller as an int64.
+TEST_F(HashMapReadDamage, AnIntegerValueOfAnotherLengthIsReportedNotReturned) {
+    const std::uint64_t good = 8 | std::uint64_t{8} << 32, bad = 8 | std::uint64_t{4} << 32;
+    int found = 0;
+    for (std::size_t off = 0; off + 8 <= size_; off += 8) {
+        auto *w = reinterpret_cast<std::atomic<std::uint64_t> *>(base_ + off);
+        if (w->load() == good) {
+            w->store(bad);
+            ++found;
+        }
+    }
+    ASSERT_EQ(1, found) << "the one entry's length word";
+    std::int64_t v = 7;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_hashmap_get_ii(m_.get(), 1, &v));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "4 bytes long")) << shmds_last_error();
+    EXPECT_EQ(7, v);
+}
+
+// Live tables have 16 slots or more (readers match 8 tags per load); a capacity word
+// set below that, though a power of two, is damage for readers and writers alike.
+TEST_F(HashMapReadDamage, ATableSmallerThanTheSmallestIsDamage) {
+    shard0()->cap.store(8);
+    std::int64_t v = 0;
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_hashmap_get_ii(m_.get(), 1, &v)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_hashmap_put_ii(m_.get(), 2, 2)) << shmds_last_error();
+    shard0()->cap.store(16);
+    EXPECT_EQ(10, get_ii(m_.get(), 1));
 }
 
 TEST(HashMapCapacity, GrowsAndShrinksWithValuesIntact) {

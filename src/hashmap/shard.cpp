@@ -41,15 +41,6 @@ void Shard::initialize(ShardControl *ctl, const Geometry &g) noexcept {
     // Everything else (tags, counters, free lists, journal) is zero in a new segment.
 }
 
-std::uint64_t Shard::hash(Span key) const noexcept {
-    if (g_->variant.key != ElemType::bytes) {
-        std::uint64_t k = 0;
-        std::memcpy(&k, key.data, key.len < 8 ? key.len : 8);
-        return hash_u64(k, seed_);
-    }
-    return hash_bytes(key.data, key.len, seed_);
-}
-
 // ---- reading ----------------------------------------------------------------------
 
 const Word *Shard::bytes_at(const Word *area, std::uint64_t area_size,
@@ -61,6 +52,19 @@ const Word *Shard::bytes_at(const Word *area, std::uint64_t area_size,
         block_size(cls) > g_->shard_arena - off)
         return nullptr;
     return arena_word(off);
+}
+
+[[gnu::always_inline]] inline int Shard::key_matches(const Word *e, Span key) const noexcept {
+    const std::uint64_t lens = e[kEntryWordLens].load(std::memory_order_relaxed);
+    if ((lens & 0xffffffffu) != key.len) return 0;
+    if (key.len == 8) {  // every integer key: one word, inline (key areas hold 8 or more)
+        std::uint64_t k;
+        std::memcpy(&k, key.data, 8);
+        return key_area(const_cast<Word *>(e))[0].load(std::memory_order_relaxed) == k ? 1 : 0;
+    }
+    const Word *k = bytes_at(key_area(const_cast<Word *>(e)), g_->key_area, key.len);
+    if (!k) return kTorn;
+    return equal_bytes(k, key.data, key.len) ? 1 : 0;
 }
 
 int Shard::probe(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
@@ -81,15 +85,69 @@ int Shard::probe(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
             continue;
         }
         if (t != want) continue;
-        const Word *e = entry(b, i);
-        const std::uint64_t lens = e[kEntryWordLens].load(std::memory_order_relaxed);
-        if ((lens & 0xffffffffu) != key.len) continue;
-        const Word *k = bytes_at(key_area(const_cast<Word *>(e)), g_->key_area, key.len);
-        if (!k) return kTorn;
-        if (equal_bytes(k, key.data, key.len)) {
-            *slot = i;
-            return 1;
+        const int m = key_matches(entry(b, i), key);
+        if (m == 0) continue;
+        if (m == 1) *slot = i;
+        return m;
+    }
+    return 0;
+}
+
+namespace {
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
+constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+
+// The zero bytes of w, each as its high bit. Exact (no borrow runs from one byte into
+// the next, unlike the shorter (w - 1) & ~w trick), so a hit is always a real tag.
+inline std::uint64_t zero_bytes(std::uint64_t w) noexcept {
+    return ~(((w & kLow7) + kLow7) | w | kLow7);
+}
+}  // namespace
+
+// Linear probing in two steps. First the home slot alone, by a branch on its tag: the
+// CPU predicts the branch and loads the home entry while the tag is still on its way, so
+// the usual get (the key at its home slot) waits for one memory access, not for two in
+// a row (matching the home group as a bit mask first made the entry's address depend on
+// the tag load, and measured slower). Then 8-slot groups: one load gives eight tags, and
+// the tags that match and the empty slots come out as bit masks, so a longer probe takes
+// no branch per slot. Groups are 8-aligned and cap (16 or more, checked by valid_cap) is
+// a multiple of 8, so none straddles the end of the table; the probe wraps round to the
+// home group last. Bounds: a group index is below cap / 8 and a slot below cap, both
+// within the buffer (cap <= max_cap).
+[[gnu::always_inline]] inline int Shard::find(std::uint64_t b, std::uint64_t cap, std::uint64_t h,
+                                               Span key, std::uint64_t *slot) const noexcept {
+    const std::uint64_t home = h & (cap - 1);
+    const std::uint8_t tag = tag_of(h);
+    const std::uint8_t home_tag = tags(b)[home].load(std::memory_order_relaxed);
+    if (home_tag == tag) {
+        const int m = key_matches(entry(b, home), key);
+        if (m == 1) *slot = home;
+        if (m != 0) return m;
+    } else if (home_tag == kTagEmpty) {
+        return 0;
+    }
+    // The tag buffer is cache-line aligned: its words are the tags of slots 8g..8g+7
+    // (little-endian: slot 8g+k is byte k). Writers store single tag bytes; a torn or
+    // stale word only misleads this probe, which the seqlock then discards.
+    const Word *groups = reinterpret_cast<const Word *>(tags(b));
+    const std::uint64_t want = std::uint64_t(tag) * kEveryByte;
+    const std::uint64_t last_group = cap / 8 - 1;
+    std::uint64_t g = home / 8;
+    std::uint64_t from = (~std::uint64_t{0} << (home % 8 * 8)) << 8;  // bytes after home
+    for (std::uint64_t n = 0; n <= last_group + 1; ++n, g = (g + 1) & last_group) {
+        const std::uint64_t w = groups[g].load(std::memory_order_relaxed);
+        const std::uint64_t empty = zero_bytes(w) & from;
+        std::uint64_t hits = zero_bytes(w ^ want) & from;
+        if (empty) hits &= (empty & (0 - empty)) - 1;  // the key lies before an empty slot
+        for (; hits; hits &= hits - 1) {
+            const std::uint64_t i = g * 8 + std::uint64_t(__builtin_ctzll(hits)) / 8;
+            const int m = key_matches(entry(b, i), key);
+            if (m == 0) continue;
+            if (m == 1) *slot = i;
+            return m;
         }
+        if (empty) return 0;
+        from = ~std::uint64_t{0};
     }
     return 0;
 }
@@ -104,6 +162,19 @@ int Shard::copy_value(const Word *e, OutBuf *out) const noexcept {
     return 0;
 }
 
+// copy_value with an 8-byte value (integers, f64: always inline) done in place: the
+// usual get's copy is then one load and one store.
+[[gnu::always_inline]] inline int Shard::read_value(const Word *e, OutBuf *out) const noexcept {
+    const std::uint64_t vlen = e[kEntryWordLens].load(std::memory_order_relaxed) >> 32;
+    if (vlen == 8 && out->cap >= 8) {
+        *out->len = 8;
+        const std::uint64_t w = val_area(const_cast<Word *>(e))[0].load(std::memory_order_relaxed);
+        std::memcpy(out->buf, &w, 8);
+        return 0;
+    }
+    return copy_value(e, out);
+}
+
 int Shard::value_equals(const Word *e, Span val) const noexcept {
     const std::uint64_t vlen = e[kEntryWordLens].load(std::memory_order_relaxed) >> 32;
     if (vlen != val.len) return 0;
@@ -113,74 +184,56 @@ int Shard::value_equals(const Word *e, Span val) const noexcept {
 }
 
 // A found entry (r: 0 or -ENOBUFS) whose copy is validated: expired is absent; a hit
-// on an evicting map sets the entry's visited byte, only if it is clear, so a hot
-// entry's line is written once and never again (design §6). The byte is a hint: a mark
-// that lands on a slot a writer has since reused gives that entry one extra chance.
-// A read-only handle maps the file PROT_READ: it never marks (the store would fault),
-// and a sealed map evicts nothing anyway.
-int Shard::finish_read(int r, std::uint64_t b, std::uint64_t slot, std::uint64_t exp,
-                       std::uint64_t *expire) noexcept {
+// on an evicting map sets the entry's visited byte (design §6). Both are rare or cheap
+// enough to sit out of line; the common get (no TTL, no eviction) pays two branches.
+[[gnu::always_inline]] inline int Shard::finish_read(int r, std::uint64_t b, std::uint64_t slot,
+                                                      std::uint64_t exp,
+                                                      std::uint64_t *expire) noexcept {
     if (r != 0 && r != -ENOBUFS) return r;
-    if (exp != 0 && clock_->now_ms() >= exp) return -ENOENT;
+    if (SHMDS_UNLIKELY(exp != 0) && expired_at(exp)) return -ENOENT;
     if (expire) *expire = exp;
-    if (r == 0 && evicting() && !read_only_) {
-        std::atomic<std::uint8_t> &v = visited(b)[slot];
-        if (v.load(std::memory_order_relaxed) == 0) v.store(1, std::memory_order_relaxed);
-    }
+    if (r == 0 && SHMDS_UNLIKELY(evicting())) mark_visited(b, slot);
     return r;
 }
 
-int Shard::get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept {
-    int spins = 0;
-    for (int tries = 0; tries < kReadRetries;) {
-        const std::uint64_t s1 = ctl_->seq.load(std::memory_order_acquire);
-        if (s1 & 1) {
-            if (++spins < kReadSpins) {
-                core::cpu_relax();
-                continue;
-            }
-            break;  // a writer is slow or dead: go through its lock
-        }
-        const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
-        const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
-        int r = kTorn;
-        std::uint64_t slot = 0, exp = 0;
-        if (b <= 1 && valid_cap(cap)) {
-            std::uint64_t free;
-            r = probe(b, cap, h, key, &slot, &free);
-            if (r == 1) {
-                exp = entry(b, slot)[kEntryWordExpire].load(std::memory_order_relaxed);
-                r = out ? copy_value(entry(b, slot), out) : 0;
-            } else if (r == 0) {
-                r = -ENOENT;
-            }
-        }
-        std::atomic_thread_fence(std::memory_order_acquire);
-        if (ctl_->seq.load(std::memory_order_relaxed) == s1)
-            return r == kTorn ? corrupt("a hash map entry or table word is out of bounds")
-                              : finish_read(r, b, slot, exp, expire);
-        ++tries;
-    }
-    if (read_only_) return corrupt("a frozen hash map's shard is mid-change (damaged)");
-    return get_locked(h, key, out, expire);
+// Reads treat an entry as absent from its expiry on; the clock is read only for an
+// entry that has one (design §7).
+int Shard::expired_at(std::uint64_t exp) const noexcept { return clock_->now_ms() >= exp; }
+
+// Set only if clear, so a hot entry's line is written once and never again. The byte
+// is a hint: a mark that lands on a slot a writer has since reused gives that entry one
+// extra chance. A read-only handle maps the file PROT_READ: it never marks (the store
+// would fault), and a sealed map evicts nothing anyway.
+void Shard::mark_visited(std::uint64_t b, std::uint64_t slot) noexcept {
+    if (read_only_) return;
+    std::atomic<std::uint8_t> &v = visited(b)[slot];
+    if (v.load(std::memory_order_relaxed) == 0) v.store(1, std::memory_order_relaxed);
 }
 
-int Shard::get_locked(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept {
+int Shard::get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept {
+    // What the last validated pass found: the later passes overwrite the torn ones'.
+    std::uint64_t at_b = 0, slot = 0, exp = 0;
+    // always_inline: the pass is the get (find inlined in it), not a call inside it.
+    const int r = read_stable([&](std::uint64_t b, std::uint64_t cap) __attribute__((always_inline)) -> int {
+        const int f = find(b, cap, h, key, &slot);
+        if (f != 1) return f == 0 ? -ENOENT : f;
+        const Word *e = entry(b, slot);
+        at_b = b;
+        exp = e[kEntryWordExpire].load(std::memory_order_relaxed);
+        return out ? read_value(e, out) : 0;
+    });
+    return finish_read(r, at_b, slot, exp, expire);
+}
+
+int Shard::read_locked(LockedRead read, void *ctx) noexcept {
+    if (read_only_) return corrupt("a frozen hash map's shard is mid-change (damaged)");
     WriteTxn t(*this);
     if (int r = t.status()) return r;
     const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
     const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
     if (b > 1 || !valid_cap(cap)) return corrupt("a hash map shard's table words are damaged");
-    std::uint64_t slot = 0, free, exp = 0;
-    int r = probe(b, cap, h, key, &slot, &free);
-    if (r == 1) {
-        exp = entry(b, slot)[kEntryWordExpire].load(std::memory_order_relaxed);
-        r = out ? copy_value(entry(b, slot), out) : 0;
-    } else if (r == 0) {
-        r = -ENOENT;
-    }
-    return r == kTorn ? corrupt("a hash map entry is out of bounds")
-                      : finish_read(r, b, slot, exp, expire);
+    const int r = read(ctx, b, cap);
+    return r == kTorn ? corrupt("a hash map entry is out of bounds") : r;
 }
 
 ShardSnapshot Shard::snapshot() const noexcept {

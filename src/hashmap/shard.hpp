@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/deadline.hpp"
+#include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
 #include "hashmap/clock.hpp"
 #include "hashmap/hash.hpp"
@@ -13,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace shmds::hashmap {
 
@@ -55,7 +57,15 @@ public:
 
     static void initialize(ShardControl *ctl, const Geometry &g) noexcept;
 
-    std::uint64_t hash(Span key) const noexcept;
+    // Inline: every verb starts here, and a get is only a few dozen instructions more.
+    std::uint64_t hash(Span key) const noexcept {
+        if (g_->variant.key != ElemType::bytes) {
+            std::uint64_t k = 0;
+            std::memcpy(&k, key.data, key.len < 8 ? key.len : 8);
+            return hash_u64(k, seed_);
+        }
+        return hash_bytes(key.data, key.len, seed_);
+    }
     // The handle's clock (TTL); it must outlive the shard.
     void set_clock(const Clock *c) noexcept { clock_ = c; }
 
@@ -164,8 +174,10 @@ private:
     Word *links(std::uint64_t b) const noexcept {
         return reinterpret_cast<Word *>(data_ + g_->links_off[b]);
     }
+    // Every live table has 16 to max_cap slots (a power of two), so a reader's probe can
+    // take 8 tags per load without meeting the table's end mid-group.
     bool valid_cap(std::uint64_t cap) const noexcept {
-        return core::is_pow2(cap) && cap <= g_->max_cap;
+        return core::is_pow2(cap) && cap >= kMinTable && cap <= g_->max_cap;
     }
 
     // The words holding a byte string of `len` whose area is `area` (inline) or whose
@@ -175,17 +187,37 @@ private:
     // the path, or ~0 if none), kTorn.
     int probe(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key, std::uint64_t *slot,
               std::uint64_t *free) const noexcept;
+    // The readers' probe: the same answer as probe() without the free slot, matching
+    // eight tags per word load. 1 found (*slot), 0 absent, kTorn.
+    int find(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
+             std::uint64_t *slot) const noexcept;
+    // Whether entry e holds key: 1, 0, kTorn (its arena offset is out of bounds).
+    int key_matches(const Word *e, Span key) const noexcept;
     int copy_value(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
+    int read_value(const Word *e, OutBuf *out) const noexcept;  // copy_value, for get
     int value_equals(const Word *e, Span v) const noexcept;     // 1, 0, kTorn
-    int get_locked(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept;
     int finish_read(int r, std::uint64_t b, std::uint64_t slot, std::uint64_t exp,
                     std::uint64_t *expire) noexcept;
+    SHMDS_COLD void mark_visited(std::uint64_t b, std::uint64_t slot) noexcept;
+    SHMDS_COLD int expired_at(std::uint64_t exp) const noexcept;
     void wait_for_writer() noexcept;
     int copy_key(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
-    // Run read(b, cap) -> code inside a seqlock window until it is not torn; like get():
-    // after too many failures, once under the lock (never for a read-only handle).
+
+    // The one seqlock read loop (design §3). read(b, cap) -> code runs inside a window
+    // (b and cap already checked) until a pass is not torn: kTorn or a moved sequence is
+    // retried; kTorn in a pass that validated is damage (SHMDS_ECORRUPT). The first pass
+    // is inline and short, since a get is mostly a wait for the entry's cache line and the
+    // fewer instructions around it, the more gets a CPU overlaps; anything unusual goes
+    // to read_retrying, out of line: it spins while the write window is open and, after
+    // too many failures, reads once under the lock (never for a read-only handle).
     template <typename Read>
     int read_stable(Read &&read) noexcept;
+    template <typename Read>
+    SHMDS_COLD int read_retrying(Read &read) noexcept;
+    // read_retrying's last resort, out of line and not a template: read(ctx, b, cap)
+    // once with the shard's lock held (a dead writer taken over and repaired first).
+    using LockedRead = int (*)(void *ctx, std::uint64_t b, std::uint64_t cap);
+    SHMDS_COLD int read_locked(LockedRead read, void *ctx) noexcept;
     const Word *frozen_word() const noexcept;
 
     // TTL helpers (ttl.cpp). The absolute expiry for a TTL argument (0 = never).
@@ -238,5 +270,41 @@ private:
     bool read_only_ = false;
     const std::atomic<std::uint32_t> *shrink_hold_ = nullptr;
 };
+
+template <typename Read>
+[[gnu::always_inline]] inline int Shard::read_stable(Read &&read) noexcept {
+    const std::uint64_t s1 = ctl_->seq.load(std::memory_order_acquire);
+    const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+    const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+    const int r = (s1 & 1) == 0 && b <= 1 && valid_cap(cap) ? read(b, cap) : kTorn;
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (SHMDS_LIKELY(r != kTorn && ctl_->seq.load(std::memory_order_relaxed) == s1)) return r;
+    return read_retrying(read);
+}
+
+template <typename Read>
+int Shard::read_retrying(Read &read) noexcept {
+    int spins = 0;
+    for (int tries = 0; tries < kReadRetries;) {
+        const std::uint64_t s1 = ctl_->seq.load(std::memory_order_acquire);
+        if (s1 & 1) {
+            if (++spins < kReadSpins) {
+                core::cpu_relax();
+                continue;
+            }
+            break;  // a writer is slow or dead: go through its lock
+        }
+        const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
+        const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
+        const int r = b <= 1 && valid_cap(cap) ? read(b, cap) : kTorn;
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (ctl_->seq.load(std::memory_order_relaxed) == s1)
+            return r == kTorn ? corrupt("a hash map entry or table word is out of bounds") : r;
+        ++tries;
+    }
+    return read_locked(
+        [](void *ctx, std::uint64_t b, std::uint64_t cap) { return (*static_cast<Read *>(ctx))(b, cap); },
+        &read);
+}
 
 }  // namespace shmds::hashmap

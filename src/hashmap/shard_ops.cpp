@@ -139,36 +139,6 @@ int Shard::copy_key(const Word *e, OutBuf *out) const noexcept {
     return 0;
 }
 
-template <typename Read>
-int Shard::read_stable(Read &&read) noexcept {
-    int spins = 0;
-    for (int tries = 0; tries < kReadRetries;) {
-        const std::uint64_t s1 = ctl_->seq.load(std::memory_order_acquire);
-        if (s1 & 1) {
-            if (++spins < kReadSpins) {
-                core::cpu_relax();
-                continue;
-            }
-            break;
-        }
-        const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
-        const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
-        const int r = b <= 1 && valid_cap(cap) ? read(b, cap) : kTorn;
-        std::atomic_thread_fence(std::memory_order_acquire);
-        if (ctl_->seq.load(std::memory_order_relaxed) == s1)
-            return r == kTorn ? corrupt("a hash map entry or table word is out of bounds") : r;
-        ++tries;
-    }
-    if (read_only_) return corrupt("a frozen hash map's shard is mid-change (damaged)");
-    WriteTxn t(*this);
-    if (int r = t.status()) return r;
-    const std::uint64_t b = ctl_->active.load(std::memory_order_relaxed);
-    const std::uint64_t cap = ctl_->cap.load(std::memory_order_relaxed);
-    if (b > 1 || !valid_cap(cap)) return corrupt("a hash map shard's table words are damaged");
-    const int r = read(b, cap);
-    return r == kTorn ? corrupt("a hash map entry is out of bounds") : r;
-}
-
 int Shard::cursor_read(std::uint64_t *gen, std::uint64_t *slot, OutBuf *key,
                        OutBuf *val) noexcept {
     std::uint64_t found = 0, now = 0;
