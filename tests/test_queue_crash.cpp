@@ -232,6 +232,14 @@ std::vector<CrashCase> crash_cases() {
         v.push_back({"queue.bytes.pop.copied", b, op, true, true, false});
         v.push_back({"queue.bytes.pop.committed", b, op, false, true, true});
     }
+    // Between the unlock and the version bump and wake: the call committed and released
+    // the lock, but no waiter was told. Nothing to take over, and the queue must serve
+    // the next calls from head and tail alone. (Single-item calls: a batch has committed
+    // all its items by then.)
+    for (Op op : {Op::push, Op::push_front})
+        v.push_back({"queue.bytes.push.unwoken", b, op, true, false, false});
+    for (Op op : {Op::pop, Op::pop_back})
+        v.push_back({"queue.bytes.pop.unwoken", b, op, false, false, false});
     v.push_back({"queue.bytes.clear.locked", b, Op::clear, true, true, false});
     v.push_back({"queue.bytes.clear.committed", b, Op::clear, false, true, false});
     v.push_back({"queue.bytes.peek.locked", b, Op::peek, true, true, false});
