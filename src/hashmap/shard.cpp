@@ -200,16 +200,6 @@ int Shard::value_equals(const Word *e, Span val) const noexcept {
 // entry that has one (design §7).
 int Shard::expired_at(std::uint64_t exp) const noexcept { return clock_->now_ms() >= exp; }
 
-// Set only if clear, so a hot entry's line is written once and never again. The byte
-// is a hint: a mark that lands on a slot a writer has since reused gives that entry one
-// extra chance. A read-only handle maps the file PROT_READ: it never marks (the store
-// would fault), and a sealed map evicts nothing anyway.
-void Shard::mark_visited(std::uint64_t b, std::uint64_t slot) noexcept {
-    if (read_only_) return;
-    std::atomic<std::uint8_t> &v = visited(b)[slot];
-    if (v.load(std::memory_order_relaxed) == 0) v.store(1, std::memory_order_relaxed);
-}
-
 int Shard::get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept {
     // What the last validated pass found: the later passes overwrite the torn ones'.
     std::uint64_t at_b = 0, slot = 0, exp = 0;

@@ -198,7 +198,6 @@ private:
     int value_equals(const Word *e, Span v) const noexcept;     // 1, 0, kTorn
     int finish_read(int r, std::uint64_t b, std::uint64_t slot, std::uint64_t exp,
                     std::uint64_t *expire) noexcept;
-    SHMDS_COLD void mark_visited(std::uint64_t b, std::uint64_t slot) noexcept;
     SHMDS_COLD int expired_at(std::uint64_t exp) const noexcept;
     void wait_for_writer() noexcept;
     int copy_key(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
