@@ -8,21 +8,19 @@
 //    plain map of the same keys: the price of the mark.
 #include "drivers.hpp"
 #include "harness.hpp"
+#include "support/cache_workload.hpp"
 
 #include <shmds/hashmap.h>
 
-#include <algorithm>
-#include <cmath>
-#include <list>
 #include <memory>
-#include <random>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 namespace shmds::bench {
 
 namespace {
+
+using workload::ExactLru;
+using workload::Zipf;
 
 constexpr std::int64_t kGetKeys = 100000;
 
@@ -38,24 +36,6 @@ shmds_hashmap_t *new_map(std::uint64_t max_entries, bool evict) {
 
 struct MapCloser {
     void operator()(shmds_hashmap_t *m) const noexcept { shmds_hashmap_close(m); }
-};
-
-// Keys 0..n-1 with P(k) proportional to 1 / (k+1)^s (inverse CDF on a table).
-class Zipf {
-public:
-    Zipf(std::size_t n, double s, std::uint64_t seed) : cdf_(n), rng_(seed) {
-        double sum = 0;
-        for (std::size_t i = 0; i < n; ++i) cdf_[i] = sum += 1.0 / std::pow(double(i + 1), s);
-        for (double &c : cdf_) c /= sum;
-    }
-    std::int64_t next() {
-        const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
-        return std::int64_t(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
-    }
-
-private:
-    std::vector<double> cdf_;
-    std::mt19937_64 rng_;
 };
 
 // The Zipf workload's shape: a cache of 10% of the keys.
@@ -86,25 +66,10 @@ void zipf_shmds(const RunParams &p, Sample &s) {
 
 void zipf_lru(const RunParams &p, Sample &s) {
     const ZipfShape z = zipf_shape(p);
-    std::list<std::int64_t> order;  // most recent first
-    std::unordered_map<std::int64_t, std::list<std::int64_t>::iterator> where;
+    ExactLru lru(z.cache);
     Zipf zipf(z.keys, 0.99, 42);
     std::uint64_t hits = 0;
-    for (std::size_t i = 0; i < z.requests; ++i) {
-        const std::int64_t k = zipf.next();
-        auto it = where.find(k);
-        if (it != where.end()) {
-            ++hits;
-            order.splice(order.begin(), order, it->second);
-            continue;
-        }
-        if (order.size() == z.cache) {
-            where.erase(order.back());
-            order.pop_back();
-        }
-        order.push_front(k);
-        where[k] = order.begin();
-    }
+    for (std::size_t i = 0; i < z.requests; ++i) hits += lru.access(zipf.next());
     s.add("hit_ratio", double(hits) / double(z.requests), "hits/req");
 }
 

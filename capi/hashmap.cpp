@@ -746,4 +746,11 @@ SHMDS_API int shmds_hashmap_frozen(const shmds_hashmap_t *m) {
     return engine(m)->frozen() ? 1 : 0;
 }
 
+SHMDS_API int shmds_hashmap_set_lock_timeout(shmds_hashmap_t *m, int64_t timeout_ns) {
+    CAPI_REQUIRE(m, __func__, kNoun);
+    if (int r = capi::check_timeout(timeout_ns)) return r;
+    engine(m)->set_lock_timeout(timeout_ns);
+    return 0;
+}
+
 }  // extern "C"

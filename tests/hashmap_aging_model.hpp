@@ -1,19 +1,19 @@
 // Test models for the hash map's TTL and eviction: a manual clock to inject with
 // shmds_hashmap_set_clock, an exact model of one shard's SIEVE order and lazy expiry
-// (what docs/hashmap-design.md §6-7 and hashmap.h promise, written the plain way), an
-// exact LRU cache, and a deterministic Zipf key stream.
+// (what docs/hashmap-design.md §6-7 and hashmap.h promise, written the plain way), and
+// (from support/cache_workload.hpp) an exact LRU cache and a deterministic Zipf stream.
 #pragma once
+
+#include "support/cache_workload.hpp"
 
 #include <gtest/gtest.h>
 #include <shmds/hashmap.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <iterator>
 #include <list>
 #include <optional>
-#include <random>
 #include <unordered_map>
 #include <vector>
 
@@ -197,47 +197,9 @@ private:
     Order::iterator hand_;
 };
 
-// An exact LRU cache of keys: access() returns whether it was a hit.
-class ExactLru {
-public:
-    explicit ExactLru(std::size_t cap) : cap_(cap) {}
-    bool access(std::int64_t k) {
-        auto it = where_.find(k);
-        if (it != where_.end()) {
-            order_.splice(order_.begin(), order_, it->second);
-            return true;
-        }
-        if (order_.size() == cap_) {
-            where_.erase(order_.back());
-            order_.pop_back();
-        }
-        order_.push_front(k);
-        where_[k] = order_.begin();
-        return false;
-    }
-
-private:
-    std::size_t cap_;
-    std::list<std::int64_t> order_;
-    std::unordered_map<std::int64_t, std::list<std::int64_t>::iterator> where_;
-};
-
-// Keys 0..n-1 with P(k) proportional to 1 / (k+1)^s, from a fixed seed.
-class Zipf {
-public:
-    Zipf(std::size_t n, double s, std::uint64_t seed) : cdf_(n), rng_(seed) {
-        double sum = 0;
-        for (std::size_t i = 0; i < n; ++i) cdf_[i] = sum += 1.0 / std::pow(double(i + 1), s);
-        for (double &c : cdf_) c /= sum;
-    }
-    std::int64_t next() {
-        const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
-        return std::int64_t(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
-    }
-
-private:
-    std::vector<double> cdf_;
-    std::mt19937_64 rng_;
-};
+// The Zipf stream and the exact LRU the eviction tests compare against (shared with
+// the eviction bench).
+using workload::ExactLru;
+using workload::Zipf;
 
 }  // namespace shmds::test::hm

@@ -810,6 +810,8 @@ TEST(CapiAbiEveryExport, HashMapTtlAndEviction) {
     shmds_hashmap_t *ii = nullptr;
     ASSERT_EQ(0, shmds_hashmap_create(nullptr, &c, &ii)) << shmds_last_error();
     EXPECT_EQ(0, shmds_hashmap_set_clock(ii, &abi_clock, &now));
+    EXPECT_EQ(0, shmds_hashmap_set_lock_timeout(ii, 100'000'000));
+    EXPECT_EQ(-EINVAL, shmds_hashmap_set_lock_timeout(ii, -2));
     EXPECT_EQ(0, shmds_hashmap_put_ttl_ii(ii, 1, 10, 50));
     EXPECT_EQ(0, shmds_hashmap_add_ttl_ii(ii, 2, 20, 0));
     EXPECT_EQ(0, shmds_hashmap_update_ttl_ii(ii, 2, 21, 70));

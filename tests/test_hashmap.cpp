@@ -9,13 +9,16 @@
 #include "hashmap/hash.hpp"    // the keyed hash, for the flooding test
 #include "hashmap/layout.hpp"  // where the hash seed lives
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
 #include <string>
+#include <sys/time.h>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -885,10 +888,83 @@ TEST(HashMapOracle, BytesMapMatchesUnorderedMap) {
 }
 
 // ----------------------------------------------------------------- torn reads
+// A read copies the value without a lock and keeps it only if the shard's sequence word
+// did not move meanwhile (design §3). To prove that check matters, the writes must
+// land inside copies, every time, not when the scheduler happens to interleave them:
+// the writer runs inside the reader, as a timer signal's handler. It interrupts the
+// reader's get wherever it is (with 40000-byte values, almost always inside the copy)
+// and rewrites the value in a way that changes the very bytes being copied: a
+// 80000-byte value first (another size class, so the current block goes on its free
+// list), then a 40000-byte value of a new fill byte, which takes that block back. A
+// reader that kept its copy would return a value of two fill bytes. (A writer stopped
+// inside its write window, where readers must not copy at all, is tested in
+// test_hashmap_timeouts.cpp; one killed there in test_hashmap_procs.cpp.)
+
+namespace torn {
+constexpr std::size_t kLen = 40000, kOtherLen = 80000;
+shmds_hashmap_t *g_map = nullptr;
+char g_value[kLen], g_other[kOtherLen];
+volatile sig_atomic_t g_rewrites = 0, g_failures = 0;
+unsigned char g_fill = 'a';
+
+void rewrite(int) {
+    const int saved_errno = errno;
+    g_fill = g_fill == 'z' ? 'a' : g_fill + 1;
+    std::memset(g_value, g_fill, kLen);
+    if (shmds_hashmap_put_ib(g_map, 7, g_other, kOtherLen) != 0 ||
+        shmds_hashmap_put_ib(g_map, 7, g_value, kLen) != 0)
+        ++g_failures;
+    ++g_rewrites;
+    errno = saved_errno;
+}
+}  // namespace torn
 
 TEST(HashMapConcurrency, ReadersNeverSeeATornValue) {
+#if SHMDS_TEST_TSAN
+    GTEST_SKIP() << "ThreadSanitizer delivers signals only at its interceptors, never "
+                    "inside a copy";
+#endif
+    MapPtr m = make_map(I64, BYTES, 4, 1, 1 << 20);
+    torn::g_map = m.get();
+    std::memset(torn::g_value, torn::g_fill, torn::kLen);
+    std::memset(torn::g_other, 'B', torn::kOtherLen);
+    ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), 7, torn::g_value, torn::kLen));
+    torn::rewrite(0);  // once outside a handler: nothing it reaches is set up first inside one
+    ASSERT_EQ(0, torn::g_failures) << shmds_last_error();
+
+    struct sigaction sa {}, old_sa{};
+    sa.sa_handler = torn::rewrite;
+    sigemptyset(&sa.sa_mask);
+    ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old_sa));
+    itimerval every_ms{{0, 1000}, {0, 1000}}, off{};
+    ASSERT_EQ(0, setitimer(ITIMER_REAL, &every_ms, nullptr));
+    std::vector<char> buf(torn::kOtherLen);
+    long reads = 0, torn_reads = 0, failed = 0;
+    const auto start = std::chrono::steady_clock::now();
+    while (torn::g_rewrites < 300 && ms_since(start) < 20000) {
+        std::size_t len = 0;
+        if (shmds_hashmap_get_ib(m.get(), 7, buf.data(), buf.size(), &len) != 0) {
+            ++failed;
+            continue;
+        }
+        ++reads;
+        // Whole values are kLen bytes of one fill byte.
+        if (len != torn::kLen || std::count(buf.begin(), buf.begin() + long(len), buf[0]) != long(len))
+            ++torn_reads;
+    }
+    setitimer(ITIMER_REAL, &off, nullptr);
+    sigaction(SIGALRM, &old_sa, nullptr);
+    EXPECT_EQ(0, torn_reads) << "of " << reads << " reads under " << torn::g_rewrites
+                             << " rewrites";
+    EXPECT_EQ(0, failed);
+    EXPECT_EQ(0, torn::g_failures) << "a rewrite inside the handler failed";
+    EXPECT_GE(torn::g_rewrites, 300) << "the timer should fire every millisecond";
+}
+
+TEST(HashMapConcurrency, ThreadsReadingWhileAWriterFlipsValuesSeeOnlyWholeValues) {
     // One writer flips each key between a 100-byte and a 200-byte value of one repeated
     // byte (both in the arena); readers check every value they get is one of the two.
+    // Timing decides which reads overlap a write: ReadersNeverSeeATornValue forces it.
     MapPtr m = make_map(I64, BYTES, 64);
     const std::string a(100, 'a'), b(200, 'b');
     for (int k = 0; k < 16; ++k) ASSERT_EQ(0, shmds_hashmap_put_ib(m.get(), k, a.data(), a.size()));

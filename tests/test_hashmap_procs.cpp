@@ -3,8 +3,8 @@
 //    of N racing add / cas / get_or_set callers exactly one wins, every round;
 //  - the crash matrix: a writer SIGKILLed at every failpoint leaves the map holding
 //    exactly the state before (or, past the commit point, after) its call; the next
-//    reader and writer are served within 100 ms, the takeover is counted once, and no
-//    arena block is leaked or shared;
+//    reader (of the very key being changed) and writer are served within 100 ms, the
+//    takeover is counted once, and no arena block is leaked or shared;
 //  - the same for the eviction and TTL steps: the SIEVE list, hand and marks survive a
 //    writer killed mid-eviction, mid-pop, mid-expiry or mid-flush (the pop order after
 //    the repair is exactly the one the surviving state implies).
@@ -212,6 +212,43 @@ void arm(const char *failpoint) {
 #endif
 }
 
+// The kill harness of every crash test here: a child arms `failpoint` and makes one
+// call, which must die there by SIGKILL; *death = when the parent saw it dead.
+::testing::AssertionResult killed_at(const char *failpoint, const std::function<int()> &call,
+                                     std::chrono::steady_clock::time_point *death) {
+    const pid_t pid = fork_child([&] {
+        arm(failpoint);
+        const int rc = call();
+        std::fprintf(stderr, "child: the call returned %d instead of dying at %s\n", rc,
+                     failpoint);
+        return 3;
+    });
+    if (pid <= 0) return ::testing::AssertionFailure() << "fork failed";
+    const ::testing::AssertionResult died = died_by_sigkill(wait_child(pid, 10s));
+    *death = std::chrono::steady_clock::now();
+    return died;
+}
+
+// After a death, the next reader (read) and the next writer (write) are each served
+// within 100 ms (design §4): the first of them takes over and repairs.
+void expect_served_promptly(std::chrono::steady_clock::time_point death,
+                            const std::function<void()> &read, const std::function<void()> &write) {
+    read();
+    EXPECT_LE(ms_since(death), 100.0) << "read after the death";
+    const auto write_start = std::chrono::steady_clock::now();
+    write();
+    EXPECT_LE(ms_since(write_start), 100.0) << "write after the death";
+}
+
+// A crash case's test name: its failpoint (dots as underscores) and its index.
+template <typename Case>
+std::string failpoint_case_name(const ::testing::TestParamInfo<Case> &info) {
+    std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
+    for (char &c : n)
+        if (c == '.') c = '_';
+    return n;
+}
+
 std::string key(int i) { return "key-with-a-long-name-" + std::to_string(i); }  // > 16 bytes
 
 class HashMapCrashMatrix : public ::testing::TestWithParam<CrashCase> {};
@@ -232,46 +269,29 @@ TEST_P(HashMapCrashMatrix, WriterKilledAtTheFailpointLeavesTheMapWhole) {
     const shmds_hashmap_stats_t st0 = stats(m.get());
     ASSERT_EQ(16u, st0.table_slots);
 
-    const pid_t pid = fork_child([&] {
-        arm(cc.failpoint);
-        int rc = -1;
+    std::chrono::steady_clock::time_point death;
+    ASSERT_TRUE(killed_at(cc.failpoint, [&] {
         switch (cc.op) {
-            case Op::put_new: rc = put_bb(m.get(), key(100), kChanged); break;
-            case Op::put_existing: rc = put_bb(m.get(), key(3), kChanged); break;
-            case Op::remove: rc = shmds_hashmap_remove_b(m.get(), key(2).data(), key(2).size()); break;
+            case Op::put_new: return put_bb(m.get(), key(100), kChanged);
+            case Op::put_existing: return put_bb(m.get(), key(3), kChanged);
+            case Op::remove: return shmds_hashmap_remove_b(m.get(), key(2).data(), key(2).size());
             case Op::cas_take: {
                 const std::string &v = model.at(key(2));
-                rc = shmds_hashmap_cas_take_bb(m.get(), key(2).data(), key(2).size(), v.data(), v.size());
-                break;
+                return shmds_hashmap_cas_take_bb(m.get(), key(2).data(), key(2).size(), v.data(),
+                                                 v.size());
             }
-            case Op::clear: rc = shmds_hashmap_clear(m.get(), nullptr); break;
+            case Op::clear: return shmds_hashmap_clear(m.get(), nullptr);
             case Op::put_batch: {  // key(100) first, then key(101): one shard, input order
                 const std::string k0 = key(100), k1 = key(101);
                 const void *ks[2] = {k0.data(), k1.data()};
                 const std::size_t kl[2] = {k0.size(), k1.size()};
                 const void *vs[2] = {kChanged.data(), kChanged.data()};
                 const std::size_t vl[2] = {kChanged.size(), kChanged.size()};
-                rc = shmds_hashmap_put_batch_bb(m.get(), ks, kl, vs, vl, 2, nullptr);
-                break;
+                return shmds_hashmap_put_batch_bb(m.get(), ks, kl, vs, vl, 2, nullptr);
             }
         }
-        std::fprintf(stderr, "child: the call returned %d instead of dying at %s\n", rc,
-                     cc.failpoint);
-        return 3;
-    });
-    ASSERT_GT(pid, 0);
-    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
-    const auto death = std::chrono::steady_clock::now();
-
-    // A reader first: it finds the write window open, goes through the lock, takes
-    // over from the dead writer, and reads the repaired state.
-    EXPECT_EQ(cc.op == Op::clear && cc.committed ? std::nullopt
-                                                 : std::optional<std::string>(kLong + "5"),
-              get_bb(m.get(), key(5)));
-    EXPECT_LE(ms_since(death), 100.0) << "read after the death";
-    const auto write_start = std::chrono::steady_clock::now();
-    ASSERT_EQ(0, put_bb(m.get(), "parent", "p")) << shmds_last_error();
-    EXPECT_LE(ms_since(write_start), 100.0);
+        return -1;
+    }, &death));
 
     if (cc.committed) {
         if (cc.op == Op::put_existing) model[key(3)] = kChanged;
@@ -280,6 +300,22 @@ TEST_P(HashMapCrashMatrix, WriterKilledAtTheFailpointLeavesTheMapWhole) {
         if (cc.op == Op::clear) model.clear();
         if (cc.op == Op::put_batch) model[key(100)] = kChanged;  // the first key only
     }
+    // A reader first, of the key the dead writer was changing: it finds the write window
+    // open, goes through the lock, takes over from the dead writer, and reads the
+    // repaired state (a reader that copied without waiting for the window to close
+    // would return the half-changed value).
+    const std::string changed = cc.op == Op::put_existing                          ? key(3)
+                                : cc.op == Op::put_new || cc.op == Op::put_batch ? key(100)
+                                                                                 : key(2);
+    const auto it = model.find(changed);
+    expect_served_promptly(
+        death,
+        [&] {
+            EXPECT_EQ(it == model.end() ? std::nullopt : std::optional<std::string>(it->second),
+                      get_bb(m.get(), changed));
+        },
+        [&] { EXPECT_EQ(0, put_bb(m.get(), "parent", "p")) << shmds_last_error(); });
+
     for (const auto &[k, v] : model) EXPECT_EQ(v, get_bb(m.get(), k)) << k;
     EXPECT_EQ(cc.committed && (cc.op == Op::put_new || cc.op == Op::put_batch)
                   ? std::optional<std::string>(kChanged)
@@ -309,6 +345,7 @@ INSTANTIATE_TEST_SUITE_P(
                       CrashCase{"hashmap.arena.block_taken", Op::put_new, false},
                       CrashCase{"hashmap.put.entry_written", Op::put_new, false},
                       CrashCase{"hashmap.put.tag_set", Op::put_new, false},
+                      CrashCase{"hashmap.put.value_pointed", Op::put_existing, false},
                       CrashCase{"hashmap.put.value_replaced", Op::put_existing, false},
                       CrashCase{"hashmap.remove.tag_cleared", Op::remove, false},
                       CrashCase{"hashmap.write.committed", Op::put_existing, true},
@@ -322,29 +359,21 @@ INSTANTIATE_TEST_SUITE_P(
                       // window closed; the second key never started. key(100) is 24
                       // bytes (a 32-byte block), kChanged 40 (64).
                       CrashCase{"hashmap.batch.key_done", Op::put_batch, true, 32 + 64}),
-    [](const ::testing::TestParamInfo<CrashCase> &info) {
-        std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
-        for (char &c : n)
-            if (c == '.') c = '_';
-        return n;
-    });
+    failpoint_case_name<CrashCase>);
 
 TEST(HashMapCrash, KilledMaxLeavesTheOldValue) {
     if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
     MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 64);
     ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), 1, 10));
-    const pid_t pid = fork_child([&] {
-        arm("hashmap.minmax.value_set");
+    std::chrono::steady_clock::time_point death;
+    ASSERT_TRUE(killed_at("hashmap.minmax.value_set", [&] {
         std::int64_t out;
-        shmds_hashmap_max_i(m.get(), 1, 50, &out);
-        return 3;
-    });
-    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
-    const auto death = std::chrono::steady_clock::now();
-    EXPECT_EQ(10, get_ii(m.get(), 1));
-    EXPECT_LE(ms_since(death), 100.0);
-    std::int64_t out;
-    EXPECT_EQ(1, shmds_hashmap_max_i(m.get(), 1, 20, &out));
+        return shmds_hashmap_max_i(m.get(), 1, 50, &out);
+    }, &death));
+    std::int64_t out = 0;
+    expect_served_promptly(
+        death, [&] { EXPECT_EQ(10, get_ii(m.get(), 1)); },
+        [&] { EXPECT_EQ(1, shmds_hashmap_max_i(m.get(), 1, 20, &out)); });
     EXPECT_EQ(20, out);
     EXPECT_EQ(1u, stats(m.get()).recoveries);
 }
@@ -355,13 +384,12 @@ TEST(HashMapCrash, KilledNewKeyInsertAfterTheGrowKeepsTheGrownTable) {
     if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
     MapPtr m = make_map(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 64);
     for (int i = 0; i < 12; ++i) ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), i, i));
-    const pid_t pid = fork_child([&] {
-        arm("hashmap.put.tag_set");
-        shmds_hashmap_put_ii(m.get(), 99, 99);
-        return 3;
-    });
-    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
-    EXPECT_EQ(std::nullopt, get_ii(m.get(), 99));
+    std::chrono::steady_clock::time_point death;
+    ASSERT_TRUE(killed_at("hashmap.put.tag_set", [&] { return shmds_hashmap_put_ii(m.get(), 99, 99); },
+                          &death));
+    expect_served_promptly(
+        death, [&] { EXPECT_EQ(std::nullopt, get_ii(m.get(), 99)); },
+        [&] { EXPECT_EQ(-ENOENT, shmds_hashmap_remove_i(m.get(), 99)); });
     for (int i = 0; i < 12; ++i) EXPECT_EQ(i, get_ii(m.get(), i));
     const shmds_hashmap_stats_t s = stats(m.get());
     EXPECT_EQ(32u, s.table_slots);
@@ -429,38 +457,28 @@ TEST_P(HashMapAgingCrashMatrix, WriterKilledInAnEvictionOrExpiryStepLeavesTheLis
     const shmds_hashmap_stats_t st0 = stats(m.get());
     ASSERT_EQ(12u, st0.size);
 
-    const pid_t pid = fork_child([&] {
-        arm(cc.failpoint);
-        int rc = -1;
+    std::chrono::steady_clock::time_point death;
+    ASSERT_TRUE(killed_at(cc.failpoint, [&] {
         char kb[64], vb[64];
         std::size_t kl, vl;
         std::uint64_t n;
         switch (cc.op) {
-            case AgingOp::evict_put: rc = put_bb(m.get(), key(100), kChanged); break;
-            case AgingOp::expired_put: rc = put_bb(m.get(), key(5), kChanged); break;
+            case AgingOp::evict_put: return put_bb(m.get(), key(100), kChanged);
+            case AgingOp::expired_put: return put_bb(m.get(), key(5), kChanged);
             case AgingOp::set_ttl:
-                rc = shmds_hashmap_set_ttl_b(m.get(), key(3).data(), key(3).size(), 1000);
-                break;
+                return shmds_hashmap_set_ttl_b(m.get(), key(3).data(), key(3).size(), 1000);
             case AgingOp::pop:
-                rc = shmds_hashmap_pop_bb(m.get(), kb, sizeof kb, &kl, vb, sizeof vb, &vl);
-                break;
-            case AgingOp::flush: rc = shmds_hashmap_flush_expired(m.get(), &n); break;
+                return shmds_hashmap_pop_bb(m.get(), kb, sizeof kb, &kl, vb, sizeof vb, &vl);
+            case AgingOp::flush: return shmds_hashmap_flush_expired(m.get(), &n);
         }
-        std::fprintf(stderr, "child: the call returned %d instead of dying at %s\n", rc,
-                     cc.failpoint);
-        return 3;
-    });
-    ASSERT_GT(pid, 0);
-    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
-    const auto death = std::chrono::steady_clock::now();
+        return -1;
+    }, &death));
 
-    // A reader and a writer that touch no entry (a read of an absent key marks nothing)
-    // are served within 100 ms; the reader takes over and repairs.
-    EXPECT_EQ(std::nullopt, get_bb(m.get(), "absent"));
-    EXPECT_LE(ms_since(death), 100.0) << "read after the death";
-    const auto write_start = std::chrono::steady_clock::now();
-    EXPECT_EQ(-ENOENT, shmds_hashmap_persist_b(m.get(), "absent", 6));
-    EXPECT_LE(ms_since(write_start), 100.0);
+    // A reader and a writer that touch no entry (a read of an absent key marks nothing);
+    // the reader takes over and repairs.
+    expect_served_promptly(
+        death, [&] { EXPECT_EQ(std::nullopt, get_bb(m.get(), "absent")); },
+        [&] { EXPECT_EQ(-ENOENT, shmds_hashmap_persist_b(m.get(), "absent", 6)); });
     const shmds_hashmap_stats_t st1 = stats(m.get());
     EXPECT_EQ(st0.recoveries + 1, st1.recoveries) << "one takeover, counted once";
     EXPECT_EQ(st0.arena_used + cc.arena_delta, st1.arena_used);
@@ -512,11 +530,6 @@ INSTANTIATE_TEST_SUITE_P(
                       // key(0) (22 bytes) and its value (41 bytes): a 32- and a 64-byte block.
                       AgingCrashCase{"hashmap.write.committed", AgingOp::pop, true, -(32 + 64)},
                       AgingCrashCase{"hashmap.expire.erased", AgingOp::flush, false}),
-    [](const ::testing::TestParamInfo<AgingCrashCase> &info) {
-        std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
-        for (char &c : n)
-            if (c == '.') c = '_';
-        return n;
-    });
+    failpoint_case_name<AgingCrashCase>);
 
 }  // namespace

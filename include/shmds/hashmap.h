@@ -19,17 +19,28 @@
  * does not fit returns -ENOBUFS with *len set to the length needed, and changes nothing.
  *
  * Capacity: max_entries is fixed at creation (1 ..= 2^31) and a put that would exceed
- * it returns -ENOSPC. With shards > 1 each shard holds max_entries / shards (rounded
- * up), so an unevenly spread key set can meet -ENOSPC a little before max_entries:
- * size with headroom. The table grows and shrinks inside the segment as entries come
- * and go; the segment's size is fixed at creation. A map created with
- * SHMDS_HASHMAP_EVICT evicts instead of returning -ENOSPC (see "Eviction" at the end),
- * and entries may expire (see "TTL").
+ * it returns -ENOSPC. The limit is per shard: each of the `shards` shards holds at most
+ * ceil(max_entries / shards) entries, and a key's shard is chosen by its hash. So with
+ * shards > 1 the map can refuse an insert (-ENOSPC, the sentence says "in this key's
+ * shard") while it holds fewer than max_entries in all: the fullest shard fills first.
+ * Random keys spread over S shards of n keys each vary by about sqrt(n) per shard, and
+ * a skewed or adversarial key set (the hash is keyed, so only by chance) can fill one
+ * shard long before the others. Size a sharded map with headroom: the demo's 65536
+ * inputs over 16 shards (4096 +- 64 per shard) get max_entries = 65536 * 1.25. With
+ * one shard (the default) max_entries is exact. The table grows and shrinks inside the
+ * segment as entries come and go; the segment's size is fixed at creation. A map
+ * created with SHMDS_HASHMAP_EVICT evicts instead of returning -ENOSPC (see "Eviction"
+ * at the end; it evicts per shard too), and entries may expire (see "TTL").
  *
  * Blocking: reads (get, exists) take no lock: they retry while a writer changes the
  * shard they read. Writers take their shard's lock (held for microseconds; a rebuild
- * of the table holds it for a pass over the shard). No verb takes a timeout: none waits
- * for anything but another process's critical section.
+ * of the table holds it for a pass over the shard). No verb waits for anything but
+ * another thread's critical section on a shard, so no verb takes a timeout_ns; how
+ * long a handle waits for a shard's lock is its lock timeout instead (see
+ * shmds_hashmap_set_lock_timeout(); forever by default). A holder that died is taken
+ * over whatever the timeout; the timeout bounds the wait for a live holder that never
+ * releases the lock (a stopped process, or a peer that writes a living thread's id
+ * into the lock word), after which the verb fails with -ETIMEDOUT and changes nothing.
  *
  * Crash behaviour: a process killed at any instruction never wedges the map and never
  * leaves a half-done change. Every writer journals the words it changes; the next
@@ -188,6 +199,38 @@ SHMDS_API int shmds_hashmap_frozen(const shmds_hashmap_t *m);
 SHMDS_API uint64_t shmds_hashmap_recoveries(const shmds_hashmap_t *m);
 
 /**
+ * Bound how long every verb of this handle waits for a shard's lock: writers, a read
+ * (get, exists, the TTL reads, batch gets, cursors) that found the shard's writer
+ * mid-change for long and goes through the lock, and the whole-map verbs. A wait that
+ * runs out fails the verb with -ETIMEDOUT (timeout_ns 0: -EAGAIN at once when another
+ * thread holds the lock), a shmds_last_error() sentence naming the shard and the
+ * holder's thread id, and nothing changed by that verb. Per handle: other handles and
+ * processes keep their own. A fork() child inherits it with the handle. Safe to call
+ * while other threads use the handle; calls already waiting keep their bound.
+ *
+ * The default is SHMDS_FOREVER, as for every blocking call of the library that is
+ * passed SHMDS_FOREVER: the verbs were written to wait (their callers need not handle
+ * -ETIMEDOUT), and no fixed bound fits every map: a table rebuild holds a shard's lock
+ * for a pass over the shard, which a map of millions of entries on a loaded machine
+ * can stretch past any bound short enough to be worth setting. A holder that dies is
+ * taken over within about 11 ms whatever the timeout, so a crash never needs it; set
+ * a bound when a peer may stop (SIGSTOP, a debugger) or misbehave while holding a
+ * lock, and you would rather fail and retry than wait: 100 ms is far above any honest
+ * critical section but a rebuild of a very large shard.
+ *
+ * How each verb fails: a single-key verb waits for one lock, so it returns within
+ * about timeout_ns (plus a read's short spin before it turns to the lock). A batch
+ * shares one timeout over all its shards: keys of shards it could not lock get
+ * -ETIMEDOUT in results, the others are done. clear, reserve, flush_expired, pop,
+ * shift and drain go shard by shard and stop at the first shard whose wait ran out
+ * (what they did to the shards before it stands: see each). freeze leaves writes
+ * refused when it times out, as when killed: call it again to finish the seal.
+ * @param timeout_ns  SHMDS_FOREVER (-1), SHMDS_NOWAIT (0) or a positive bound in ns.
+ * @return 0; -EINVAL (NULL handle, or timeout_ns below -1).
+ */
+SHMDS_API int shmds_hashmap_set_lock_timeout(shmds_hashmap_t *m, int64_t timeout_ns);
+
+/**
  * Fill *out (set out->struct_size first); writes only its first struct_size bytes.
  * Reads counters without a lock. max_probe costs one lock-free pass over every live
  * table (time in proportion to table_slots; keys are hashed again).
@@ -201,9 +244,11 @@ SHMDS_API int shmds_hashmap_stats(shmds_hashmap_t *m, shmds_hashmap_stats_t *out
  * integer key or value does not fit its declared type), -E2BIG (a bytes key or value
  * longer than 4 GiB - 1, or than the largest arena block of a shard), -EROFS (the map
  * is frozen, or the handle was opened read-only: see shmds_hashmap_freeze()),
- * SHMDS_ECORRUPT (shared state damaged by a peer). Inserting verbs add -ENOSPC: the map
- * (or the key's shard) holds max_entries, or the arena has no block for the key or
- * value; the sentence says which. On any failure the map is unchanged.
+ * -ETIMEDOUT / -EAGAIN (the shard's lock stayed held past the handle's lock timeout:
+ * see shmds_hashmap_set_lock_timeout()), SHMDS_ECORRUPT (shared state damaged by a
+ * peer). Inserting verbs add -ENOSPC: the map (or the key's shard) holds max_entries,
+ * or the arena has no block for the key or value; the sentence says which. On any
+ * failure the map is unchanged.
  */
 
 /** Insert or overwrite. @return 0 or a common code. */
@@ -327,7 +372,9 @@ SHMDS_API int shmds_hashmap_decr_b(shmds_hashmap_t *m, const void *key, size_t k
  * torn value; if the shard's writer stays mid-change (a dead or stalled process), the
  * read goes through the shard's lock once, which takes over a dead writer. An expired
  * entry reads as absent (-ENOENT, or 0 from exists). Codes:
- * -EINVAL, SHMDS_EVARIANT, -ERANGE (integer key out of range), -E2BIG, SHMDS_ECORRUPT.
+ * -EINVAL, SHMDS_EVARIANT, -ERANGE (integer key out of range), -E2BIG, -ETIMEDOUT /
+ * -EAGAIN (the writer stayed mid-change and its lock stayed held past the handle's
+ * lock timeout: see shmds_hashmap_set_lock_timeout()), SHMDS_ECORRUPT.
  */
 
 /**
@@ -554,6 +601,12 @@ SHMDS_API int shmds_hashmap_flush_expired_partial(shmds_hashmap_t *m, uint64_t m
  *
  * pop, shift and drain need an evicting map (-EINVAL otherwise). With shards > 1 they
  * take from the shards in turn (this handle remembers where it stopped).
+ *
+ * Not offered: the reference's lru_skip (a rate that skips some promotions on write
+ * hits). Its clock policy moved an accessed entry to the front of the list, a relink
+ * under the lock worth rate-limiting; a SIEVE hit moves nothing, it only sets the
+ * entry's mark (on a write hit under the lock the writer already holds, on a read hit
+ * at most once), so there is no promotion to skip.
  */
 
 /**
@@ -706,8 +759,10 @@ SHMDS_API int shmds_hashmap_remove_batch_b(shmds_hashmap_t *m, const void *const
  * Get many keys, without a lock. results (required) holds each key's found flag as a
  * code: 0 (found: the value is in values[i], or in bufs[i] with lens[i] bytes),
  * -ENOENT (absent or expired: its outputs untouched), -ENOBUFS (bufs[i] of
- * buf_sizes[i] bytes is too small: lens[i] = the length needed). On an evicting map each
- * key found counts as a hit, as for get.
+ * buf_sizes[i] bytes is too small: lens[i] = the length needed), -ETIMEDOUT (the key's
+ * shard stayed mid-change past the lock timeout; its later keys in the batch get
+ * -ETIMEDOUT without waiting again). On an evicting map each key found counts as a
+ * hit, as for get.
  */
 SHMDS_API int shmds_hashmap_get_batch_ii(shmds_hashmap_t *m, const int64_t *keys, size_t n,
                                          int64_t *values, int *results);
@@ -733,7 +788,9 @@ SHMDS_API int shmds_hashmap_get_batch_bf(shmds_hashmap_t *m, const void *const *
  * shard grows for its share, entries / shards rounded up). Never shrinks; a later
  * remove that leaves a table a quarter full may shrink it again.
  * @return 0; -ENOSPC (entries > max_entries); -EROFS (frozen or read-only); -EINVAL;
- *   SHMDS_ECORRUPT. Takes each shard's lock in turn; a grow holds it for one pass.
+ *   -ETIMEDOUT / -EAGAIN (a shard's lock wait ran out: the shards before it are grown,
+ *   the rest untouched); SHMDS_ECORRUPT. Takes each shard's lock in turn; a grow holds
+ *   it for one pass.
  */
 SHMDS_API int shmds_hashmap_reserve(shmds_hashmap_t *m, uint64_t entries);
 
@@ -742,8 +799,10 @@ SHMDS_API int shmds_hashmap_reserve(shmds_hashmap_t *m, uint64_t entries);
  * step: a process killed inside leaves that shard whole or empty). Cursors walking a
  * cleared shard report -ESTALE.
  * @param removed  receives how many entries were removed (may be NULL).
- * @return 0; -EROFS (frozen or read-only); -EINVAL; SHMDS_ECORRUPT. Takes each shard's
- *   lock in turn.
+ * @return 0; -EROFS (frozen or read-only); -EINVAL; -ETIMEDOUT / -EAGAIN (a shard's
+ *   lock wait ran out: the shards before it are cleared, *removed counts their
+ *   entries, and the rest are untouched); SHMDS_ECORRUPT. Takes each shard's lock in
+ *   turn.
  */
 SHMDS_API int shmds_hashmap_clear(shmds_hashmap_t *m, uint64_t *removed);
 
@@ -755,7 +814,9 @@ SHMDS_API int shmds_hashmap_clear(shmds_hashmap_t *m, uint64_t *removed);
  * dead writer). A frozen file can then be opened with shmds_hashmap_open_read_only().
  * Idempotent; a process killed inside leaves writes refused, and calling it again
  * finishes the seal.
- * @return 0; -EINVAL; SHMDS_ECORRUPT.
+ * @return 0; -EINVAL; -ETIMEDOUT / -EAGAIN (a shard's lock wait ran out: writes are
+ *   refused from now on, as after a killed freeze, but a write may still be in flight
+ *   on that shard; call again to finish the seal); SHMDS_ECORRUPT.
  */
 SHMDS_API int shmds_hashmap_freeze(shmds_hashmap_t *m);
 
@@ -782,7 +843,8 @@ SHMDS_API int shmds_hashmap_open_read_only(const shmds_options_t *opts, int key_
  * skipping or repeating an entry. shmds_hashmap_reserve() before a walk that inserts
  * avoids grows. A cursor belongs to its handle: destroy it before closing the handle;
  * one cursor must not be used by two threads at once. Never blocks (a read that finds
- * a writer stuck mid-change goes through its lock once, as get does).
+ * a writer stuck mid-change goes through its lock once, as get does, waiting at most
+ * the handle's lock timeout: -ETIMEDOUT).
  */
 
 /** Opaque cursor. */

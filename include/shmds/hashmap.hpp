@@ -32,9 +32,10 @@
 // "Absent", "already present" and "the value differs" are values (std::optional, bool);
 // every other failure the C function reports throws shmds::error (a member marked
 // noexcept never throws): -ENOSPC for a full map or arena, -ERANGE for a counter that
-// would overflow, -E2BIG for a bytes key or value that can never fit. No verb waits for
-// anything but another process's critical section (hashmap.h, "Blocking"); reads take
-// no lock. Crash behaviour and thread safety are those of the C API.
+// would overflow, -E2BIG for a bytes key or value that can never fit, -ETIMEDOUT when a
+// shard's lock stayed held past set_lock_timeout() (forever by default). No verb waits
+// for anything but another process's critical section (hashmap.h, "Blocking"); reads
+// take no lock. Crash behaviour and thread safety are those of the C API.
 #ifndef SHMDS_HASHMAP_HPP
 #define SHMDS_HASHMAP_HPP
 
@@ -42,6 +43,7 @@
 #include <shmds/hashmap.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -863,6 +865,19 @@ public:
      */
     void set_clock(std::uint64_t (*now_ms)(void *ctx), void *ctx) {
         detail::check(shmds_hashmap_set_clock(handle(), now_ms, ctx));
+    }
+
+    /**
+     * How long this map object's calls wait for a shard's lock that a live thread holds
+     * (a stopped or stuck peer) before throwing shmds::error with -ETIMEDOUT; nothing is
+     * changed then. Zero or negative: never wait (-EAGAIN when the lock is held);
+     * nanoseconds::max() (or any longer duration): forever, the default. A dead holder
+     * is taken over whatever the bound. See shmds_hashmap_set_lock_timeout() for how
+     * each verb fails and why the default is forever. Safe while other threads use it.
+     */
+    template <class Rep, class Period>
+    void set_lock_timeout(std::chrono::duration<Rep, Period> d) {
+        detail::check(shmds_hashmap_set_lock_timeout(handle(), detail::to_timeout_ns(d)));
     }
 
     // ---- eviction order (maps created with SHMDS_HASHMAP_EVICT; -EINVAL otherwise) ----

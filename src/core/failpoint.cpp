@@ -23,6 +23,7 @@ std::string g_armed;
 std::atomic<bool> g_any_armed{false};
 std::once_flag g_env_once;
 std::string g_seen_text;
+constexpr char kStopSuffix[] = "@stop";  // "NAME@stop": stop there instead of dying
 
 void read_env() {
     std::lock_guard<std::mutex> lock(g_mutex);
@@ -68,8 +69,17 @@ void failpoint_hit(const char *name) noexcept {
         }
     }
     if (!g_any_armed.load(std::memory_order_relaxed)) return;
-    std::lock_guard<std::mutex> lock(g_mutex);
-    if (g_armed == name) ::kill(::getpid(), SIGKILL);
+    {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        if (g_armed == name) ::kill(::getpid(), SIGKILL);
+        const std::size_t n = std::strlen(name);
+        if (g_armed.size() != n + sizeof kStopSuffix - 1 || g_armed.compare(0, n, name) != 0 ||
+            g_armed.compare(n, std::string::npos, kStopSuffix) != 0)
+            return;
+        g_armed.clear();  // once: the continued process runs on
+        g_any_armed.store(false);
+    }
+    ::kill(::getpid(), SIGSTOP);  // the whole process, outside the mutex
 }
 
 }  // namespace shmds::core

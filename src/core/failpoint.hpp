@@ -1,7 +1,10 @@
 // Named crash points for the crash-matrix tests (DESIGN.md §7). In a build with
 // -Dfailpoints=true, SHMDS_FAILPOINT("queue.int.push.published") kills the calling process
 // with SIGKILL when that name is armed (shmds_test_arm_failpoint, or the SHMDS_FAILPOINT
-// environment variable read at the first check). In any other build it is nothing.
+// environment variable read at the first check). Armed as "NAME@stop" it stops the
+// process there instead (SIGSTOP, once: it disarms itself first), so a test can hold a
+// process alive but stalled at a known point, e.g. holding a lock, until it sends SIGCONT.
+// In any other build it is nothing.
 #pragma once
 
 #include "shmds_config.h"

@@ -1,7 +1,8 @@
 // Batch verbs: keys grouped by shard, one lock acquisition per shard for writes (each
 // key still commits its own change and closes the write window, so readers get in
 // between keys and a writer killed mid-batch leaves exactly the keys before it done).
-// Not atomic across keys; each key has its own result.
+// Not atomic across keys; each key has its own result. The handle's lock timeout bounds
+// a whole write batch: once it has run out, a shard whose lock is held is not waited for.
 #include "core/error.hpp"
 #include "core/failpoint.hpp"
 #include "hashmap/hashmap.hpp"
@@ -41,11 +42,12 @@ int HashMap::write_batch(BatchItem *items, std::size_t n, Step &&step) noexcept 
     if (read_only_) return refuse_read_only();
     Grouping g;
     if (int r = group_by_shard(items, n, g)) return r;
+    const core::Deadline deadline = core::Deadline::from_timeout(lock_timeout());
     int done = 0;
     for (std::uint64_t s = 0; s < geom_.shards; ++s) {
         if (g.start[s] == g.start[s + 1]) continue;
         Shard &shard = shards_[s];
-        WriteTxn t(shard);
+        WriteTxn t(shard, deadline);
         const int w = t.writable();
         for (std::uint32_t j = g.start[s]; j < g.start[s + 1]; ++j) {
             BatchItem &it = items[g.order[j]];
@@ -75,17 +77,23 @@ int HashMap::remove_batch(BatchItem *items, std::size_t n) noexcept {
     });
 }
 
-// Reads take no lock at all (design §3); grouping by shard only keeps them local.
+// Reads take no lock at all (design §3); grouping by shard only keeps them local. A
+// key whose read timed out on the shard's lock (its writer stayed mid-change for the
+// whole lock timeout) fails the shard's remaining keys the same way without waiting
+// again, so a stuck shard costs the batch one timeout, not one per key.
 int HashMap::get_batch(BatchItem *items, std::size_t n) noexcept {
     Grouping g;
     if (int r = group_by_shard(items, n, g)) return r;
     int found = 0;
-    for (std::uint64_t s = 0; s < geom_.shards; ++s)
+    for (std::uint64_t s = 0; s < geom_.shards; ++s) {
+        bool stuck = false;
         for (std::uint32_t j = g.start[s]; j < g.start[s + 1]; ++j) {
             BatchItem &it = items[g.order[j]];
-            it.result = shards_[s].get(g.hash[g.order[j]], it.key, it.out);
+            it.result = stuck ? -ETIMEDOUT : shards_[s].get(g.hash[g.order[j]], it.key, it.out);
+            stuck = it.result == -ETIMEDOUT;
             if (it.result == 0) ++found;
         }
+    }
     return found;
 }
 

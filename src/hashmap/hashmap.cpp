@@ -87,6 +87,7 @@ void HashMap::bind(std::uint8_t *base) noexcept {
         shards_[i] = Shard(base, &ctl[i], base + geom_.shard_data_off + i * geom_.shard_data_size,
                            &geom_, seed, &segment_.header().recoveries);
         shards_[i].set_clock(&clock_);
+        shards_[i].set_lock_timeout(&lock_timeout_ns_);
         shards_[i].set_shrink_hold(&open_cursors_);
     }
 }

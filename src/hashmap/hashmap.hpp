@@ -121,6 +121,16 @@ public:
     // Not thread-safe against other calls on this handle (set it before use).
     void set_clock(Clock c) noexcept { clock_ = c; }
 
+    // How long any verb of this handle waits for a shard's lock (a writer's, or a
+    // reader's that falls back to it) before failing with -ETIMEDOUT (0: -EAGAIN at
+    // once, -1: forever, the default). Safe to change while other threads use the handle.
+    void set_lock_timeout(std::int64_t timeout_ns) noexcept {
+        lock_timeout_ns_.store(timeout_ns, std::memory_order_relaxed);
+    }
+    std::int64_t lock_timeout() const noexcept {
+        return lock_timeout_ns_.load(std::memory_order_relaxed);
+    }
+
     // Eviction (design §6), evicting maps only (-EINVAL otherwise). The shard is the
     // eviction scope: pop/shift take from the shards in turn, starting after the shard
     // the handle's last pop or shift used.
@@ -188,6 +198,7 @@ private:
     bool read_only_ = false;
     std::atomic<std::uint32_t> open_cursors_{0};
     Clock clock_;                 // the shards point here
+    std::atomic<std::int64_t> lock_timeout_ns_{-1};  // the shards point here too
     std::uint64_t pop_shard_ = 0;    // where the next pop/shift starts
     std::uint64_t flush_shard_ = 0;  // where the next partial flush continues
 };

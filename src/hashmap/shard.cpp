@@ -459,6 +459,9 @@ int Shard::replace_value(WriteTxn &t, Word *e, Span val) noexcept {
     // New block first, old block freed last: a block freed here is never reused by the
     // same change, so undoing it finds the old bytes intact (design §4).
     if (int r = store_string(t, area, g_->val_area, val, true)) return r;
+    // The area holds the new value and the length word the old one's length: a reader
+    // that copied now, without the seqlock, would return a torn value.
+    SHMDS_FAILPOINT("hashmap.put.value_pointed");
     t.set(&e[kEntryWordLens], lens_word(lens & 0xffffffffu, val.len));
     SHMDS_FAILPOINT("hashmap.put.value_replaced");
     if (old_in_arena) return arena_free(t, old_off, old_len);

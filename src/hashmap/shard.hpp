@@ -68,6 +68,12 @@ public:
     }
     // The handle's clock (TTL); it must outlive the shard.
     void set_clock(const Clock *c) noexcept { clock_ = c; }
+    // The handle's bound on waiting for this shard's lock, in ns (-1: forever, 0: no
+    // wait); it must outlive the shard. Every WriteTxn reads it.
+    void set_lock_timeout(const std::atomic<std::int64_t> *ns) noexcept { lock_timeout_ = ns; }
+    std::int64_t lock_timeout_ns() const noexcept {
+        return lock_timeout_ ? lock_timeout_->load(std::memory_order_relaxed) : -1;
+    }
 
     // Lock-free. 0 (copied to *out, or found when out is null), -ENOENT (absent or
     // expired), -ENOBUFS (*out->len says how much is needed), SHMDS_ECORRUPT. *expire
@@ -268,6 +274,7 @@ private:
     static const Clock kRealClock;
     bool read_only_ = false;
     const std::atomic<std::uint32_t> *shrink_hold_ = nullptr;
+    const std::atomic<std::int64_t> *lock_timeout_ = nullptr;
 };
 
 template <typename Read>

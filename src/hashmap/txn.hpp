@@ -1,7 +1,9 @@
 // A writer's critical section on one shard (design §4): the shard's robust lock, the
 // seqlock's write window and the undo journal.
 //
-//   WriteTxn t(shard);            lock; repair what a dead holder left
+//   WriteTxn t(shard);            lock (waiting at most the handle's lock timeout);
+//                                 repair what a dead holder left
+//   if (t.status()) ...           -ETIMEDOUT / -EAGAIN: not locked, nothing changed
 //   t.set(word, v) ...            journal {offset, old}, then store
 //   t.commit();                   journal emptied: the changes are permanent
 //   ~WriteTxn                     roll back anything uncommitted, close the window, unlock
@@ -20,29 +22,32 @@ namespace shmds::hashmap {
 
 class WriteTxn {
 public:
-    explicit WriteTxn(Shard &s) noexcept
-        : s_(s),
-          lock_(s.ctl_->lock, core::Deadline::from_timeout(-1), &Shard::repair_hook, &s,
-                s.recoveries_) {
-        if (!lock_.owns()) return;
-        // A holder that died is repaired by the lock's hook; a journal or an odd
-        // sequence left behind any other way (a damaged word) is repaired here.
-        if (s.ctl_->journal_count.load(std::memory_order_acquire) != 0 ||
-            (s.ctl_->seq.load(std::memory_order_relaxed) & 1)) {
-            s.repair();
-            s.recoveries_->fetch_add(1, std::memory_order_relaxed);
+    // Waits for the lock at most the handle's lock timeout (Shard::lock_timeout_ns).
+    explicit WriteTxn(Shard &s) noexcept : s_(s) {
+        // Uncontended, the lock costs one CAS and no clock read: the deadline is only
+        // built when there is something to wait for.
+        std::uint64_t seen;
+        if (SHMDS_LIKELY(core::stamp_try_lock_fast(s.ctl_->lock.word, seen))) {
+            after_lock();
+            return;
         }
+        lock(core::Deadline::from_timeout(s.lock_timeout_ns()));
     }
+    // Waits at most until `deadline` (a batch: one deadline for the whole call).
+    WriteTxn(Shard &s, const core::Deadline &deadline) noexcept : s_(s) { lock(deadline); }
     ~WriteTxn() {
-        if (!lock_.owns()) return;
+        if (!owns()) return;
         if (open_ || s_.ctl_->journal_count.load(std::memory_order_relaxed) != 0)
             s_.repair();  // roll back what was not committed; seq even again
+        core::robust_mutex_unlock(s_.ctl_->lock);
     }
     WriteTxn(const WriteTxn &) = delete;
     WriteTxn &operator=(const WriteTxn &) = delete;
 
-    // 0, or SHMDS_ECORRUPT when the lock word names the caller (sentence set).
-    int status() const noexcept { return lock_.owns() ? 0 : SHMDS_ECORRUPT; }
+    // 0 (locked), or why not, with its sentence set: -ETIMEDOUT (held past the lock
+    // timeout by a live thread), -EAGAIN (held, and the timeout is 0: no wait), or
+    // SHMDS_ECORRUPT (the lock word names the caller). Unlocked, nothing was changed.
+    int status() const noexcept { return status_; }
 
     // status(), or -EROFS once the map is frozen: every writer asks under the lock, so
     // freeze() (which passes through every shard's lock after setting the flag) knows
@@ -104,8 +109,33 @@ public:
     }
 
 private:
+    bool owns() const noexcept { return status_ == 0; }
+
+    void lock(const core::Deadline &deadline) noexcept {
+        const core::LockResult r = core::robust_mutex_lock(s_.ctl_->lock, deadline,
+                                                           &Shard::repair_hook, &s_, s_.recoveries_);
+        if (r == core::LockResult::timed_out) {
+            status_ = wait_failed(s_, deadline);
+            return;
+        }
+        after_lock();
+    }
+
+    // A holder that died is repaired by the lock's hook; a journal or an odd sequence
+    // left behind any other way (a damaged word) is repaired here.
+    void after_lock() noexcept {
+        if (s_.ctl_->journal_count.load(std::memory_order_acquire) != 0 ||
+            (s_.ctl_->seq.load(std::memory_order_relaxed) & 1)) {
+            s_.repair();
+            s_.recoveries_->fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    // The code and sentence for a lock wait that ended without the lock (txn.cpp).
+    static int wait_failed(const Shard &s, const core::Deadline &deadline) noexcept;
+
     Shard &s_;
-    core::RobustLock lock_;
+    int status_ = 0;
     bool open_ = false;
 };
 
