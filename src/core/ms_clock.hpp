@@ -1,7 +1,7 @@
 // Wall-clock milliseconds for expiry times, replaceable per handle so tests step time
 // instead of sleeping. Wall clock, because an absolute expiry stored in a file-backed
 // segment must stay right after a reboot (a monotonic clock restarts at boot).
-// (The HashMap's hashmap/clock.hpp is the same clock; it can become an alias of this.)
+// The HashMap (hashmap/clock.hpp) and the Cache both use it.
 #pragma once
 
 #include <cstdint>
