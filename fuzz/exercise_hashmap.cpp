@@ -135,7 +135,7 @@ void exercise(shmds_hashmap_t *m, const InputSegment &in) {
     const bool int_key = shmds_hashmap_key_type(m) != SHMDS_TYPE_BYTES;
     const int vt = shmds_hashmap_value_type(m);
     const bool int_val = vt != SHMDS_TYPE_BYTES && vt != SHMDS_TYPE_F64;
-    const std::string long_value(100, 'v');
+    const std::string long_value(24 * 5, 'v');  // the longest value put below: k * 5, k < 24
     char buf[64];
     std::size_t len = 0;
     std::int64_t v = 0;

@@ -153,6 +153,8 @@ public:
         shmds_cache_stats(cache_, &st, 0);
         note("cache: {} kills, {} recoveries, {} keys readable at the end, {} items", kills,
              shmds_cache_recoveries(cache_), hits, st.items);
+        shmds_cache_close(cache_);
+        cache_ = nullptr;
     }
 
 private:

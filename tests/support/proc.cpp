@@ -99,6 +99,14 @@ void run_child_ok(const std::function<int()> &body, std::chrono::milliseconds ti
     EXPECT_TRUE(e.exited && e.code == 0) << "child " << e.describe();
 }
 
+void exit_on_fault() {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { _exit(kFaultExit); };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, nullptr);
+    sigaction(SIGBUS, &sa, nullptr);
+}
+
 bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::string path = "/proc/" + std::to_string(pid) + "/stat";

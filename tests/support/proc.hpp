@@ -39,6 +39,12 @@ void run_child_ok(const std::function<int()> &body, std::chrono::milliseconds ti
 // the critical section around it; once it sleeps, it holds no lock it was about to drop.
 bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout);
 
+// For a child that checks whether an access faults: SIGSEGV and SIGBUS end it with
+// exit code kFaultExit. A plain signal death cannot be the check, because under
+// AddressSanitizer its own handler turns the fault into a report and an abort.
+constexpr int kFaultExit = 86;
+void exit_on_fault();
+
 // Every child started by fork_child that is not reaped yet (killed at test teardown).
 void kill_all_children();
 
