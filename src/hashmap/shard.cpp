@@ -278,6 +278,7 @@ int Shard::arena_alloc(WriteTxn &t, std::uint64_t len, std::uint64_t *off) noexc
         *off = o;
     } else {
         const std::uint64_t bump = ctl_->arena_bump.load(std::memory_order_relaxed);
+        if (bump % kMinBlock != 0) return corrupt("a hash map arena's bump word is damaged");
         if (bump > g_->shard_arena || size > g_->shard_arena - bump)
             return core::fail(-ENOSPC,
                               "the hash map's arena is full ({} of {} bytes per shard in use); "
@@ -293,6 +294,8 @@ int Shard::arena_alloc(WriteTxn &t, std::uint64_t len, std::uint64_t *off) noexc
 int Shard::arena_free(WriteTxn &t, std::uint64_t off, std::uint64_t len) noexcept {
     const int cls = class_of(len);
     if (cls < 0) return corrupt("a hash map entry's length is damaged");
+    if (off % kMinBlock != 0 || off >= g_->shard_arena || block_size(cls) > g_->shard_arena - off)
+        return corrupt("a hash map entry's arena offset is damaged");
     Word &head = ctl_->free_head[cls];
     t.set(arena_word(off), head.load(std::memory_order_relaxed));
     t.set(&head, off + 1);
