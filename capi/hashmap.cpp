@@ -701,39 +701,16 @@ SHMDS_API int shmds_hashmap_drain_batch(shmds_hashmap_t *m, void *keys, size_t k
                                         size_t *key_lens, void *values, size_t values_size,
                                         size_t *value_lens, size_t max_items) {
     CAPI_REQUIRE(m, __func__, kNoun);
-    if (max_items > std::size_t(INT_MAX))
-        return fail(-EINVAL, "{}: max_items {} exceeds INT_MAX", __func__, max_items);
-    if ((!keys && keys_size) || (!values && values_size))
-        return fail(-EINVAL, "{}: a buffer is NULL with a nonzero size", __func__);
-    const bool want_keys = keys || key_lens, want_values = values || value_lens;
-    if ((want_keys && !key_lens) || (want_values && !value_lens))
-        return fail(-EINVAL, "{}: a buffer is given without its lengths array", __func__);
+    const PackedBatch batch{keys, keys_size, key_lens, values, values_size, value_lens, max_items};
+    if (int r = batch.check(__func__)) return r;
     if (!engine(m)->evicting())  // also with max_items 0: the map is the wrong kind
         return engine(m)->evict_entry(false, nullptr, nullptr);
-    // Packed like shmds_hashmap_cursor_next_batch: each entry is one pop, copied out
-    // before it is erased, so an entry that does not fit stays in the map.
-    auto *kb = static_cast<unsigned char *>(keys);
-    auto *vb = static_cast<unsigned char *>(values);
-    std::size_t koff = 0, voff = 0;
-    int count = 0;
-    for (std::size_t i = 0; i < max_items; ++i) {
-        OutBuf ko{kb ? kb + koff : nullptr, keys_size - koff, want_keys ? &key_lens[i] : nullptr};
-        OutBuf vo{vb ? vb + voff : nullptr, values_size - voff,
-                  want_values ? &value_lens[i] : nullptr};
-        const int r = engine(m)->evict_entry(false, want_keys ? &ko : nullptr,
-                                             want_values ? &vo : nullptr);
-        if (r == -ENOENT) break;  // empty: what was taken so far
-        if (r != 0) {
-            // Entries already taken are out of the map: they must reach the caller, so
-            // the error (or the entry that did not fit) waits for the next call.
-            if (count == 0) return r;
-            break;
-        }
-        if (want_keys) koff += key_lens[i];
-        if (want_values) voff += value_lens[i];
-        ++count;
-    }
-    return count;
+    // Each entry is one pop, copied out before it is erased, so an entry that does not
+    // fit stays in the map; -ENOENT (empty) ends the batch.
+    return batch.fill([&](OutBuf *k, OutBuf *v) {
+        const int r = engine(m)->evict_entry(false, k, v);
+        return r == 0 ? 1 : r == -ENOENT ? 0 : r;
+    });
 }
 
 SHMDS_API uint64_t shmds_hashmap_max_entries(const shmds_hashmap_t *m) {

@@ -9,6 +9,7 @@
 
 #include <shmds/hashmap.h>
 
+#include <climits>
 #include <cstring>
 
 namespace shmds::capi::hm_args {
@@ -151,5 +152,54 @@ template <typename V>
 int value_of(HashMap *m, const char *fn, V &v, Span &out) noexcept {
     return v.to_span(m->variant().value, fn, "value", out);
 }
+
+// The caller's buffers of a packed batch (cursor_next_batch, drain_batch): keys and
+// values back to back, each entry's lengths in key_lens[i] and value_lens[i]; either
+// side may be skipped by passing NULL for both its buffer and its lengths.
+struct PackedBatch {
+    void *keys;
+    std::size_t keys_size;
+    std::size_t *key_lens;
+    void *values;
+    std::size_t values_size;
+    std::size_t *value_lens;
+    std::size_t max_items;
+
+    bool want_keys() const noexcept { return keys || key_lens; }
+    bool want_values() const noexcept { return values || value_lens; }
+
+    int check(const char *fn) const noexcept {
+        if (max_items > std::size_t(INT_MAX))
+            return fail(-EINVAL, "{}: max_items {} exceeds INT_MAX", fn, max_items);
+        if ((!keys && keys_size) || (!values && values_size))
+            return fail(-EINVAL, "{}: a buffer is NULL with a nonzero size", fn);
+        if ((want_keys() && !key_lens) || (want_values() && !value_lens))
+            return fail(-EINVAL, "{}: a buffer is given without its lengths array", fn);
+        return 0;
+    }
+
+    // Packs entries while take(key_out, value_out) returns 1 (an entry copied); 0 is the
+    // end, anything else an error or an entry that did not fit. Entries copied before it
+    // are returned and it comes first on the next call, so nothing copied is lost.
+    template <class Take>
+    int fill(Take &&take) const {
+        auto *kb = static_cast<unsigned char *>(keys);
+        auto *vb = static_cast<unsigned char *>(values);
+        std::size_t koff = 0, voff = 0;
+        int count = 0;
+        for (std::size_t i = 0; i < max_items; ++i) {
+            OutBuf ko{kb ? kb + koff : nullptr, keys_size - koff,
+                      want_keys() ? &key_lens[i] : nullptr};
+            OutBuf vo{vb ? vb + voff : nullptr, values_size - voff,
+                      want_values() ? &value_lens[i] : nullptr};
+            const int r = take(want_keys() ? &ko : nullptr, want_values() ? &vo : nullptr);
+            if (r != 1) return count == 0 ? r : count;
+            if (want_keys()) koff += key_lens[i];
+            if (want_values()) voff += value_lens[i];
+            ++count;
+        }
+        return count;
+    }
+};
 
 }  // namespace shmds::capi::hm_args

@@ -470,33 +470,9 @@ SHMDS_API int shmds_hashmap_cursor_next_batch(shmds_hashmap_cursor_t *c, void *k
                                               size_t max_items) {
     static const char fn[] = "shmds_hashmap_cursor_next_batch";
     CAPI_REQUIRE(c, fn, "cursor");
-    if (max_items > std::size_t(INT_MAX))
-        return fail(-EINVAL, "{}: max_items {} exceeds INT_MAX", fn, max_items);
-    if ((!keys && keys_size) || (!values && values_size))
-        return fail(-EINVAL, "{}: a buffer is NULL with a nonzero size", fn);
-    const bool want_keys = keys || key_lens, want_values = values || value_lens;
-    if ((want_keys && !key_lens) || (want_values && !value_lens))
-        return fail(-EINVAL, "{}: a buffer is given without its lengths array", fn);
-    auto *kb = static_cast<unsigned char *>(keys);
-    auto *vb = static_cast<unsigned char *>(values);
-    std::size_t koff = 0, voff = 0;
-    int count = 0;
-    for (std::size_t i = 0; i < max_items; ++i) {
-        OutBuf ko{kb ? kb + koff : nullptr, keys_size - koff, want_keys ? &key_lens[i] : nullptr};
-        OutBuf vo{vb ? vb + voff : nullptr, values_size - voff,
-                  want_values ? &value_lens[i] : nullptr};
-        const int r = c->next(want_keys ? &ko : nullptr, want_values ? &vo : nullptr);
-        if (r != 1) {
-            // An entry that did not fit, the end, or an error after some entries: return
-            // what was copied; the entry or the error comes first next time.
-            if (count == 0) return r;
-            break;
-        }
-        if (want_keys) koff += key_lens[i];
-        if (want_values) voff += value_lens[i];
-        ++count;
-    }
-    return count;
+    const PackedBatch batch{keys, keys_size, key_lens, values, values_size, value_lens, max_items};
+    if (int r = batch.check(fn)) return r;
+    return batch.fill([&](OutBuf *k, OutBuf *v) { return c->next(k, v); });
 }
 
 }  // extern "C"

@@ -122,12 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
                       CrashCase{"cache.expunge.built", Op::set_expunging, false},
                       CrashCase{"cache.expunge.flipping", Op::set_expunging, false},
                       CrashCase{"cache.expunge.committed", Op::set_expunging, true}),
-    [](const ::testing::TestParamInfo<CrashCase> &info) {
-        std::string n = info.param.failpoint;
-        for (char &c : n)
-            if (c == '.') c = '_';
-        return n;
-    });
+    failpoint_case_name<CrashCase>);
 
 // ---- N processes ------------------------------------------------------------------------
 

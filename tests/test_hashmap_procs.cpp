@@ -240,15 +240,6 @@ void expect_served_promptly(std::chrono::steady_clock::time_point death,
     EXPECT_LE(ms_since(write_start), 100.0) << "write after the death";
 }
 
-// A crash case's test name: its failpoint (dots as underscores) and its index.
-template <typename Case>
-std::string failpoint_case_name(const ::testing::TestParamInfo<Case> &info) {
-    std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
-    for (char &c : n)
-        if (c == '.') c = '_';
-    return n;
-}
-
 std::string key(int i) { return "key-with-a-long-name-" + std::to_string(i); }  // > 16 bytes
 
 class HashMapCrashMatrix : public ::testing::TestWithParam<CrashCase> {};

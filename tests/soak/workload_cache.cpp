@@ -7,6 +7,7 @@
 // and afterwards every page passes the deep check (verify re-initialises nothing) and
 // the cache still takes sets and gets.
 #include "soak.hpp"
+#include "stamped_value.hpp"
 
 #include <shmds/cache.h>
 
@@ -28,35 +29,7 @@ std::string cache_key(unsigned w, unsigned slot) {
     return "soak-cache-" + std::to_string(w) + "-" + std::to_string(slot);
 }
 
-// [w u32][slot u32][gen u64][sum u64][payload]; sum covers everything else.
-std::string make_value(unsigned w, unsigned slot, std::uint64_t gen) {
-    std::string v(24 + (gen * 53) % 400, '\0');
-    const std::uint32_t w32 = w, s32 = slot;
-    std::memcpy(&v[0], &w32, 4);
-    std::memcpy(&v[4], &s32, 4);
-    std::memcpy(&v[8], &gen, 8);
-    for (std::size_t i = 24; i < v.size(); ++i) v[i] = char(gen * 131 + i * 7 + w);
-    std::uint64_t sum = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-        if (i < 16 || i >= 24) sum = sum * 1099511628211ull + std::uint8_t(v[i]);
-    std::memcpy(&v[16], &sum, 8);
-    return v;
-}
-
-bool check_value(const std::string &v, unsigned w, unsigned slot, std::uint64_t *gen) {
-    if (v.size() < 24) {
-        violation("cache: value of key {} is {} bytes, shorter than its header", cache_key(w, slot),
-                  v.size());
-        return false;
-    }
-    std::memcpy(gen, &v[8], 8);
-    if (make_value(w, slot, *gen) != v) {
-        violation("cache: torn or foreign value under key {} (claims generation {}, {} bytes)",
-                  cache_key(w, slot), *gen, v.size());
-        return false;
-    }
-    return true;
-}
+constexpr StampedValues kValues{"cache", cache_key, 53, 400};
 
 class Cache : public Workload {
 public:
@@ -80,7 +53,7 @@ public:
             std::string cur;
             if (read(w.index(), s, &cur) == 0) {
                 std::uint64_t g = 0;
-                if (check_value(cur, w.index(), s, &g) && g > gen) gen = g;
+                if (kValues.check(cur, w.index(), s, &g) && g > gen) gen = g;
             }
             next_gen_[s] = gen + 1;
         }
@@ -92,7 +65,7 @@ public:
         if (r < 45) {
             const unsigned s = unsigned(w.rng()() % kSlots);
             const std::uint64_t gen = next_gen_[s]++;
-            const std::string k = cache_key(me, s), v = make_value(me, s, gen);
+            const std::string k = cache_key(me, s), v = kValues.make(me, s, gen);
             const int rc = shmds_cache_set(cache_, k.data(), k.size(), v.data(), v.size(),
                                            SHMDS_CACHE_EXPIRE_NEVER);
             if (rc != 0) {
@@ -119,7 +92,7 @@ public:
             return Step::idle;
         }
         std::uint64_t gen = 0;
-        if (check_value(v, owner, s, &gen) && gen < acked)
+        if (kValues.check(v, owner, s, &gen) && gen < acked)
             violation("cache: key {} holds generation {} after {} was acknowledged",
                       cache_key(owner, s), gen, acked);
         return Step::progress;
@@ -137,7 +110,7 @@ public:
             for (unsigned s = 0; s < kSlots; ++s) {
                 std::string v;
                 std::uint64_t gen = 0;
-                if (read(w, s, &v) == 0 && check_value(v, w, s, &gen)) ++hits;
+                if (read(w, s, &v) == 0 && kValues.check(v, w, s, &gen)) ++hits;
             }
         const std::string k = "soak-cache-after", val = "still usable";
         if (int rc = shmds_cache_set(cache_, k.data(), k.size(), val.data(), val.size(), 0))

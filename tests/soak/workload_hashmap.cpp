@@ -16,6 +16,7 @@
 // intact (everything left drains exactly once, the arena returns to 0, and inserts
 // past the ceiling evict exactly one entry each).
 #include "soak.hpp"
+#include "stamped_value.hpp"
 
 #include <shmds/hashmap.h>
 
@@ -98,38 +99,7 @@ std::string value_key(unsigned w, unsigned slot) {
     return "soak-value-key-" + std::to_string(w) + "-" + std::to_string(slot);
 }
 
-// [w u32][slot u32][gen u64][sum u64][payload]: the payload's length and bytes follow
-// from gen, and sum covers everything before it.
-std::string make_value(unsigned w, unsigned slot, std::uint64_t gen) {
-    std::string v(24 + (gen * 37) % 180, '\0');
-    const std::uint32_t w32 = w, s32 = slot;
-    std::memcpy(&v[0], &w32, 4);
-    std::memcpy(&v[4], &s32, 4);
-    std::memcpy(&v[8], &gen, 8);
-    for (std::size_t i = 24; i < v.size(); ++i) v[i] = char(gen * 131 + i * 7 + w);
-    std::uint64_t sum = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-        if (i < 16 || i >= 24) sum = sum * 1099511628211ull + std::uint8_t(v[i]);
-    std::memcpy(&v[16], &sum, 8);
-    return v;
-}
-
-// The generation a value holds, or nothing with a violation if it is not the value
-// make_value() writes for that key.
-bool check_value(const std::string &v, unsigned w, unsigned slot, std::uint64_t *gen) {
-    if (v.size() < 24) {
-        violation("hashmap: value of key {} is {} bytes, shorter than its header",
-                  value_key(w, slot), v.size());
-        return false;
-    }
-    std::memcpy(gen, &v[8], 8);
-    if (make_value(w, slot, *gen) != v) {
-        violation("hashmap: torn or foreign value under key {} (claims generation {}, {} bytes)",
-                  value_key(w, slot), *gen, v.size());
-        return false;
-    }
-    return true;
-}
+constexpr StampedValues kValues{"hashmap", value_key, 37, 180};
 
 class HashMap : public Workload {
 public:
@@ -166,7 +136,7 @@ public:
             std::string cur;
             if (read(w.index(), s, &cur) == 0) {
                 std::uint64_t g = 0;
-                if (check_value(cur, w.index(), s, &g) && g > gen) gen = g;
+                if (kValues.check(cur, w.index(), s, &g) && g > gen) gen = g;
             }
             next_gen_[s] = gen + 1;
         }
@@ -190,7 +160,7 @@ public:
         if (r < 60) {
             const unsigned s = unsigned(w.rng()() % kSlots);
             const std::uint64_t gen = next_gen_[s]++;
-            const std::string k = value_key(me, s), v = make_value(me, s, gen);
+            const std::string k = value_key(me, s), v = kValues.make(me, s, gen);
             const int rc = shmds_hashmap_put_bb(values_, k.data(), k.size(), v.data(), v.size());
             if (rc != 0) {
                 violation("shmds_hashmap_put_bb: {}", describe_rc(rc));
@@ -214,7 +184,7 @@ public:
             return Step::idle;
         }
         std::uint64_t gen = 0;
-        if (check_value(v, owner, s, &gen) && gen < acked)
+        if (kValues.check(v, owner, s, &gen) && gen < acked)
             violation("hashmap: key {} holds generation {} after {} was acknowledged",
                       value_key(owner, s), gen, acked);
         return Step::progress;
@@ -236,7 +206,7 @@ public:
                 std::string cur;
                 const int r = read(w, s, &cur);
                 std::uint64_t gen = 0;
-                if (r == -ENOENT ? acked_gen != 0 : r != 0 || !check_value(cur, w, s, &gen) ||
+                if (r == -ENOENT ? acked_gen != 0 : r != 0 || !kValues.check(cur, w, s, &gen) ||
                                                        gen < acked_gen || gen > acked_gen + 1 + deaths.kills[w])
                     violation("hashmap: key {} ends at generation {} (rc {}), acknowledged {}",
                               value_key(w, s), gen, r, acked_gen);
@@ -270,7 +240,7 @@ public:
         std::int64_t out = 0;
         if (int rc = shmds_hashmap_incr_i(counters_, 1 << 20, &out); rc != 0 || out != 1)
             violation("hashmap: counters map unusable after the run: {}", describe_rc(rc));
-        const std::string k = value_key(0, 0), v = make_value(0, 0, 1);
+        const std::string k = value_key(0, 0), v = kValues.make(0, 0, 1);
         std::string back;
         if (shmds_hashmap_put_bb(values_, k.data(), k.size(), v.data(), v.size()) != 0 ||
             read(0, 0, &back) != 0 || back != v)
@@ -431,7 +401,6 @@ private:
              "expirations during the run, recoveries {}",
              taken_total, before.evictions, before.expirations - expired, before.recoveries);
     }
-
 
     int read(unsigned w, unsigned s, std::string *out) {
         const std::string k = value_key(w, s);

@@ -45,6 +45,16 @@ bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout);
 constexpr int kFaultExit = 86;
 void exit_on_fault();
 
+// A crash case's test name: its failpoint (dots as underscores) and its index, for
+// INSTANTIATE_TEST_SUITE_P over cases with a `failpoint` member.
+template <typename Case>
+std::string failpoint_case_name(const ::testing::TestParamInfo<Case> &info) {
+    std::string n = std::string(info.param.failpoint) + "_" + std::to_string(info.index);
+    for (char &c : n)
+        if (c == '.') c = '_';
+    return n;
+}
+
 // Every child started by fork_child that is not reaped yet (killed at test teardown).
 void kill_all_children();
 
