@@ -48,6 +48,21 @@ struct StampedValues {
         }
         return true;
     }
+
+    // The generation a respawned worker's next write of (w, slot) takes: after the one
+    // it acknowledged, or after a later one its dead incarnation committed without
+    // acknowledging. read(&value) returns 0 when the key holds a value.
+    template <class Read>
+    std::uint64_t next_generation(unsigned w, unsigned slot, std::uint64_t acked,
+                                  Read &&read) const {
+        std::uint64_t gen = acked;
+        std::string cur;
+        if (read(&cur) == 0) {
+            std::uint64_t g = 0;
+            if (check(cur, w, slot, &g) && g > gen) gen = g;
+        }
+        return gen + 1;
+    }
 };
 
 }  // namespace soak

@@ -48,15 +48,10 @@ public:
     // A respawned worker resumes after whatever its keys hold (a dead incarnation may
     // have committed a set it never acknowledged).
     void start(Worker &w) override {
-        for (unsigned s = 0; s < kSlots; ++s) {
-            std::uint64_t gen = acks_->gen[w.index()][s].load();
-            std::string cur;
-            if (read(w.index(), s, &cur) == 0) {
-                std::uint64_t g = 0;
-                if (kValues.check(cur, w.index(), s, &g) && g > gen) gen = g;
-            }
-            next_gen_[s] = gen + 1;
-        }
+        for (unsigned s = 0; s < kSlots; ++s)
+            next_gen_[s] = kValues.next_generation(
+                w.index(), s, acks_->gen[w.index()][s].load(),
+                [&](std::string *cur) { return read(w.index(), s, cur); });
     }
 
     Step step(Worker &w) override {
