@@ -21,6 +21,7 @@ namespace {
 constexpr char kNoun[] = "cache";
 constexpr std::size_t kConfigV1Size = SHMDS_V1_SIZE(shmds_cache_config_t, default_expire_ms);
 constexpr std::size_t kStatsV1Size = SHMDS_V1_SIZE(shmds_cache_stats_t, segment_bytes);
+constexpr std::size_t kCallbacksV1Size = SHMDS_V1_SIZE(shmds_cache_callbacks_t, fill_wait_ms);
 
 Cache *engine(shmds_cache_t *c) noexcept { return capi::engine_of<Cache>(c); }
 
@@ -175,7 +176,7 @@ SHMDS_API int shmds_cache_remove(shmds_cache_t *c, const void *key, size_t key_l
 SHMDS_API int shmds_cache_expire(shmds_cache_t *c, const void *key, size_t key_len) {
     Bytes k;
     if (int r = key_of(__func__, c, key, key_len, k)) return r;
-    return engine(c)->remove(k);
+    return engine(c)->expire(k);
 }
 
 SHMDS_API int shmds_cache_clear(shmds_cache_t *c) {
@@ -272,6 +273,45 @@ SHMDS_API int shmds_cache_set_clock(shmds_cache_t *c, uint64_t (*now_ms)(void *c
     CAPI_REQUIRE(c, __func__, kNoun);
     engine(c)->set_clock(shmds::core::MsClock{now_ms, now_ms ? ctx : nullptr});
     return 0;
+}
+
+SHMDS_API int shmds_cache_callbacks_init(shmds_cache_callbacks_t *out, size_t struct_size) {
+    const shmds_cache_callbacks_t defaults = SHMDS_CACHE_CALLBACKS_INIT;
+    return capi::init_versioned("shmds_cache_callbacks_init", out, struct_size, defaults,
+                                kCallbacksV1Size);
+}
+
+SHMDS_API int shmds_cache_set_callbacks(shmds_cache_t *c, const shmds_cache_callbacks_t *in) {
+    static const char fn[] = "shmds_cache_set_callbacks";
+    CAPI_REQUIRE(c, fn, kNoun);
+    shmds_cache_callbacks_t cb = SHMDS_CACHE_CALLBACKS_INIT;
+    if (in) {
+        if (int r = capi::read_versioned(fn, "cb", in, cb, kCallbacksV1Size)) return r;
+    }
+    for (int flag : {cb.write_back, cb.cache_not_found, cb.allow_recursive})
+        if (flag != 0 && flag != 1)
+            return fail(-EINVAL, "{}: write_back, cache_not_found and allow_recursive are 0 or 1 "
+                                 "(got {})",
+                        fn, flag);
+    if (cb.fill_wait_ms > Cache::kMaxFillWaitMs)
+        return fail(-EINVAL, "{}: fill_wait_ms {} exceeds {}", fn, cb.fill_wait_ms,
+                    Cache::kMaxFillWaitMs);
+    cb.struct_size = sizeof cb;
+    engine(c)->set_callbacks(cb);
+    return 0;
+}
+
+SHMDS_API int shmds_cache_get_and_set(shmds_cache_t *c, const void *key, size_t key_len,
+                                      shmds_cache_update_fn fn, void *ctx) {
+    Bytes k;
+    if (int r = key_of(__func__, c, key, key_len, k)) return r;
+    CAPI_REQUIRE(fn, __func__, "fn");
+    return engine(c)->get_and_set(k, fn, ctx);
+}
+
+SHMDS_API int shmds_cache_empty(shmds_cache_t *c, int only_expired) {
+    CAPI_REQUIRE(c, __func__, kNoun);
+    return engine(c)->empty(only_expired != 0);
 }
 
 }  // extern "C"

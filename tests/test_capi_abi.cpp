@@ -1007,6 +1007,13 @@ int cache_abi_entry(const shmds_cache_entry_t *, void *n) {
     return 0;
 }
 
+int cache_abi_update(void *, const void *, size_t, const void *, size_t, int,
+                     shmds_cache_value_t *out) {
+    out->value = "1";
+    out->value_len = 1;
+    return 0;
+}
+
 TEST(CapiAbiCache, EveryCacheExport) {
     shmds_cache_config_t c;
     ASSERT_EQ(0, shmds_cache_config_init(&c, sizeof c));
@@ -1050,6 +1057,13 @@ TEST(CapiAbiCache, EveryCacheExport) {
     EXPECT_EQ(0, shmds_cache_stats(h, &st, 1));
     EXPECT_EQ(2u, st.num_pages);
     EXPECT_EQ(0, shmds_cache_clear(h));
+    shmds_cache_callbacks_t cb;
+    ASSERT_EQ(0, shmds_cache_callbacks_init(&cb, sizeof cb));
+    cb.write_back = 1;
+    EXPECT_EQ(0, shmds_cache_set_callbacks(h, &cb));
+    EXPECT_EQ(0, shmds_cache_get_and_set(h, "g", 1, &cache_abi_update, nullptr));
+    EXPECT_EQ(0, shmds_cache_empty(h, 0));
+    EXPECT_EQ(0, shmds_cache_set_callbacks(h, nullptr));
     shmds_cache_close(h);
 }
 

@@ -45,8 +45,10 @@
  *   child. shmds_cache_close() and shmds_cache_set_clock() must not race other calls on
  *   the same handle.
  *
- * Not in this version (the issue stays open): callbacks (read_cb, write_cb, delete_cb,
- *   write-back, get_and_set, cache_not_found), tombstones and modification sequences,
+ * Callbacks: see the section "Callbacks" below (read-through, write-through or
+ *   write-back, delete_cb, get_and_set, empty, the stampede guard, re-entrancy).
+ *
+ * Not in this version (the issue stays open): tombstones and modification sequences,
  *   init_file / unlink_on_exit / empty_on_exit, and a C++ veneer.
  */
 #ifndef SHMDS_CACHE_H
@@ -142,7 +144,9 @@ SHMDS_API uint64_t shmds_cache_recoveries(const shmds_cache_t *c);
  *   -ERANGE (expire_ms above SHMDS_CACHE_MAX_EXPIRE_MS and not a constant); -EINVAL
  *   (NULL handle, or NULL pointer with a nonzero length); -EAGAIN (an expunge waited
  *   2 s for a spare frame; nothing changed); -ENOMEM (an expunge's list); SHMDS_ECORRUPT
- *   (the page is damaged). Blocks only on the page lock.
+ *   (the page is damaged); with callbacks (see "Callbacks"): write_cb's negative
+ *   return (the old value stays), -EDEADLK. Blocks on the page lock, and for write_cb
+ *   and the write-backs of an expunge.
  */
 SHMDS_API int shmds_cache_set(shmds_cache_t *c, const void *key, size_t key_len,
                               const void *value, size_t value_len, uint64_t expire_ms);
@@ -161,8 +165,10 @@ SHMDS_API int shmds_cache_set_expire_on(shmds_cache_t *c, const void *key, size_
  * Copy the value of an unexpired key into buf (buf_size bytes); *len (required) gets
  * its length. A hit makes the key the page's most recently used. Counted in the stats.
  * @return 0; -ENOENT (no such key, or it expired); -ENOBUFS (buf too small: *len is the
- *   length needed, nothing else changes); -EINVAL; SHMDS_ECORRUPT. Blocks only on the
- *   page lock.
+ *   length needed, nothing else changes); -EINVAL; SHMDS_ECORRUPT; with a read_cb (see
+ *   "Callbacks"): read_cb's negative return, -ERANGE (its expire_ms), -EDEADLK. Blocks
+ *   on the page lock; on a miss with read_cb, for read_cb or for another process's
+ *   (at most fill_wait_ms).
  */
 SHMDS_API int shmds_cache_get(shmds_cache_t *c, const void *key, size_t key_len, void *buf,
                               size_t buf_size, size_t *len);
@@ -171,14 +177,16 @@ SHMDS_API int shmds_cache_get(shmds_cache_t *c, const void *key, size_t key_len,
  * @return 1; 0; -EINVAL; SHMDS_ECORRUPT. Blocks only on the page lock. */
 SHMDS_API int shmds_cache_exists(shmds_cache_t *c, const void *key, size_t key_len);
 
-/** Remove key. @return 0; -ENOENT (no such key, or it had expired: it is removed
- * anyway); -EINVAL; SHMDS_ECORRUPT. Blocks only on the page lock. */
+/** Remove key; delete_cb as in "Callbacks". @return 0; -ENOENT (no such key, or it had
+ * expired: it is removed anyway); -EINVAL; SHMDS_ECORRUPT; delete_cb's negative return
+ * (the item stays); -EDEADLK. Blocks on the page lock, and for delete_cb. */
 SHMDS_API int shmds_cache_remove(shmds_cache_t *c, const void *key, size_t key_len);
 
 /**
- * The anchor's expire(key): remove the key now. (With the write-back callbacks of a
- * later version, a dirty item is written back first; this version has none, so it is
- * shmds_cache_remove.) @return as shmds_cache_remove.
+ * The anchor's expire(key): remove the key now. In write_back mode a dirty item is
+ * first handed to write_cb (under the page lock); delete_cb is never called.
+ * @return as shmds_cache_remove; write_cb's negative return (the item stays, still
+ *   dirty; the lock is released); -EDEADLK (called from inside a callback, see below).
  */
 SHMDS_API int shmds_cache_expire(shmds_cache_t *c, const void *key, size_t key_len);
 
@@ -211,7 +219,7 @@ typedef struct shmds_cache_entry {
     size_t value_len;        /**< detail 2; else 0 */
     uint64_t last_access_ms; /**< detail >= 1; else 0 */
     uint64_t expire_on_ms;   /**< detail >= 1 (0 = never); else 0 */
-    uint32_t flags;          /**< detail >= 1; none are defined yet: 0 */
+    uint32_t flags;          /**< detail >= 1: SHMDS_CACHE_FLAG_*; else 0 */
 } shmds_cache_entry_t;
 
 /** get_keys callback: return 0 to go on; anything else stops the walk and is returned. */
@@ -297,6 +305,183 @@ SHMDS_API int shmds_cache_verify(shmds_cache_t *c, uint64_t *repaired);
  * @return 0; -EINVAL (NULL handle). Must not race other calls on the handle.
  */
 SHMDS_API int shmds_cache_set_clock(shmds_cache_t *c, uint64_t (*now_ms)(void *ctx), void *ctx);
+
+
+/* ---- Callbacks (read-through, write-through / write-back, delete) ---------------------
+ *
+ * Per handle: function pointers are per process, so they are never stored in the
+ * cache; each process (and each handle) sets its own with shmds_cache_set_callbacks().
+ * Every callback gets the callbacks' ctx first (the anchor's context). A callback
+ * returns 0 for success or a negative errno for failure; a failure is returned to the
+ * caller of the cache call, with the page lock released and the cache unchanged by
+ * that call (the old value stays), unless said otherwise below.
+ *
+ * With callbacks set, the verbs behave as in the anchor (Cache::FastMmap 1.57):
+ *  - get (read_cb): on a miss, read_cb(ctx, key, out) is called WITHOUT the page lock.
+ *    0: out's value is stored (clean: not dirty) with out->expire_ms, and returned.
+ *    SHMDS_CACHE_NOT_FOUND: get returns -ENOENT; with cache_not_found a "not found"
+ *    record is stored (flag SHMDS_CACHE_FLAG_NOT_FOUND) so that the next get returns
+ *    -ENOENT at once without calling read_cb again. If another process stored the key
+ *    while read_cb ran, that value wins and is returned. A value too big for a page is
+ *    returned but not stored.
+ *    Stampede guard (beyond the anchor): of concurrent misses of one key, in any
+ *    processes, one (the "filler") calls read_cb; the others wait for its value, at
+ *    most fill_wait_ms, then call read_cb themselves. The filler is named in shared
+ *    memory by its process identity (PID + start time), so waiters whose filler dies
+ *    stop waiting within about 10 ms and one of them fills; no waiter depends on a wake
+ *    a dead process owed it. Each page guards up to 4 keys at once; a fifth concurrent
+ *    miss on one page calls read_cb unguarded. A read_cb failure (or a not-found without
+ *    cache_not_found) lets the waiters go on, and they may call read_cb in turn.
+ *  - set, write_through (the default) with write_cb: write_cb(ctx, key, value,
+ *    expire_on_ms) is called BEFORE the value is stored, under the page lock (so the
+ *    store sees one key's writes in the cache's order); with allow_recursive, without
+ *    any lock. A failure leaves the old value and is returned. A value too big for a
+ *    page is still written through (the anchor's rule) and set returns -E2BIG.
+ *  - set, write_back: the item is stored dirty (SHMDS_CACHE_FLAG_DIRTY) and write_cb is
+ *    not called; a value too big for a page is written through at once (set returns
+ *    -E2BIG after write_cb succeeded). write_cb is called exactly once for each dirty
+ *    item when it leaves the cache: evicted by an expunge (expired dirty items too),
+ *    shmds_cache_expire(), shmds_cache_empty(). clear, purge, remove and
+ *    get_and_remove drop dirty items WITHOUT write_cb (the anchor's rules). Write-backs
+ *    run under the page lock before the page changes; each item becomes clean as soon
+ *    as its write_cb returns 0, so a failing write_cb stops the call (its error is
+ *    returned, the page keeps every item, the unwritten ones still dirty). A process
+ *    killed between write_cb's return and that mark leaves the item dirty: it is
+ *    written back again later (at least once across a crash, exactly once otherwise).
+ *  - remove / get_and_remove (delete_cb): delete_cb(ctx, key) is called unless the
+ *    key's item is dirty (its value never reached the store): so for a clean item and
+ *    for an absent key (the anchor's rule). It is called before the item is removed,
+ *    under the page lock (with allow_recursive: without it, and the key is then looked
+ *    up again); a failure keeps the item and is returned.
+ *  - get_and_set: see shmds_cache_get_and_set. multi_get / multi_set never call read_cb
+ *    or write_cb and store clean items (as in the anchor: do not mix them).
+ *
+ * Re-entrancy: a call into the same cache (through any handle: the caches are told
+ *   apart by their random hash seed) from inside one of its callbacks on the same thread
+ *   fails with -EDEADLK ("called from inside a callback"), unless allow_recursive; then
+ *   only a call that would need a page lock the callback's caller holds (the
+ *   get_and_set page, a write-back's page, and every page for clear, purge, empty,
+ *   verify and get_keys) still fails so. Calls from other threads are never refused:
+ *   they wait for the page lock as usual. The get_keys callback is not a callback in
+ *   this sense (it runs without locks and may call the cache).
+ *
+ * Crash behaviour: a process killed inside a callback called under a page lock has
+ *   its lock taken over (about 10 ms) and the page rolled back to its state before the
+ *   call; killed inside read_cb, its fill claim is dropped as soon as a waiter or the
+ *   next caller probes it. Failpoints: cache.fill.claimed, cache.fill.read,
+ *   cache.writeback.written, cache.get_and_set.called.
+ */
+
+/** read_cb's return: the backing store has no value for the key. */
+#define SHMDS_CACHE_NOT_FOUND 1
+/** get_and_set callback's return: store nothing, keep the current item. */
+#define SHMDS_CACHE_DONT_STORE 1
+/** expire_ms of a get_and_set result: keep the current item's expiry (the default
+ * expiry when there was no item). Only there. */
+#define SHMDS_CACHE_EXPIRE_KEEP (UINT64_MAX - 2)
+/** get_keys flags (detail >= 1): the item was set in write_back mode and not yet
+ * written back (the anchor's FC_ISDIRTY). */
+#define SHMDS_CACHE_FLAG_DIRTY 1u
+/** get_keys flags: a cached "not found" (cache_not_found; the anchor's FC_UNDEF). */
+#define SHMDS_CACHE_FLAG_NOT_FOUND (1u << 29)
+
+/** A value a callback hands to the cache (read_cb, get_and_set's callback). */
+typedef struct shmds_cache_value {
+    const void *value;  /**< the bytes; NULL only with value_len 0. Must stay valid until
+                             the callback's caller copies them, then release is called */
+    size_t value_len;
+    uint64_t expire_ms; /**< preset to SHMDS_CACHE_EXPIRE_DEFAULT (read_cb) or
+                             SHMDS_CACHE_EXPIRE_KEEP (get_and_set); any value of
+                             shmds_cache_set's expire_ms; an invalid one fails the call
+                             with -ERANGE */
+    void (*release)(void *ctx, const void *value); /**< optional: called once with the
+                             callbacks' ctx after the value was copied (or refused) */
+} shmds_cache_value_t;
+
+/** read_cb: fill *out and return 0; SHMDS_CACHE_NOT_FOUND; or a negative errno. */
+typedef int (*shmds_cache_read_fn)(void *ctx, const void *key, size_t key_len,
+                                   shmds_cache_value_t *out);
+/** write_cb: put (key, value) into the backing store; expire_on_ms is the item's
+ * absolute expiry (0 never; may be past for an expired dirty item). 0 or a negative
+ * errno. May run in another process than the one that set the item (write_back). */
+typedef int (*shmds_cache_write_fn)(void *ctx, const void *key, size_t key_len,
+                                    const void *value, size_t value_len,
+                                    uint64_t expire_on_ms);
+/** delete_cb: remove key from the backing store. 0 or a negative errno. */
+typedef int (*shmds_cache_delete_fn)(void *ctx, const void *key, size_t key_len);
+
+/** This handle's callbacks and modes. Initialise with SHMDS_CACHE_CALLBACKS_INIT or
+ * shmds_cache_callbacks_init(); NULL callbacks are not called. */
+typedef struct shmds_cache_callbacks {
+    size_t struct_size;        /**< sizeof(shmds_cache_callbacks_t) */
+    void *ctx;                 /**< first argument of every callback */
+    shmds_cache_read_fn read_cb;
+    shmds_cache_write_fn write_cb;
+    shmds_cache_delete_fn delete_cb;
+    int write_back;            /**< 0: write_through (the anchor's default); 1: write_back */
+    int cache_not_found;       /**< 1: cache read_cb's SHMDS_CACHE_NOT_FOUND */
+    int allow_recursive;       /**< 1: callbacks may call this cache (see "Re-entrancy") */
+    uint64_t fill_wait_ms;     /**< stampede guard: how long a miss waits for another
+                                    process's read_cb; 0 = 5000; at most 3600000 */
+} shmds_cache_callbacks_t;
+
+#define SHMDS_CACHE_CALLBACKS_INIT \
+    { sizeof(shmds_cache_callbacks_t), NULL, NULL, NULL, NULL, 0, 0, 0, 0u }
+
+/** SHMDS_CACHE_CALLBACKS_INIT as a function, for FFI.
+ * @return 0; -EINVAL (out NULL, or struct_size below the first version's). */
+SHMDS_API int shmds_cache_callbacks_init(shmds_cache_callbacks_t *out, size_t struct_size);
+
+/**
+ * Set this handle's callbacks (copied); NULL removes them all. Only this handle in this
+ * process is affected. Must not race other calls on the handle (set it before use).
+ * @return 0; -EINVAL (NULL handle, struct_size too small, a mode flag not 0 or 1,
+ *   fill_wait_ms above 3600000). Does not block.
+ */
+SHMDS_API int shmds_cache_set_callbacks(shmds_cache_t *c, const shmds_cache_callbacks_t *cb);
+
+/**
+ * get_and_set's callback: given the key's current value (found = 1; value points at a
+ * private copy valid during the call) or none (found = 0, value NULL: no item, an
+ * expired one or a cached "not found"), fill *out and return 0 to store it,
+ * SHMDS_CACHE_DONT_STORE to keep the current item, or a negative errno to fail.
+ * It runs under the page lock: see "Re-entrancy".
+ */
+typedef int (*shmds_cache_update_fn)(void *ctx, const void *key, size_t key_len,
+                                     const void *value, size_t value_len, int found,
+                                     shmds_cache_value_t *out);
+
+/**
+ * The anchor's get_and_set: read the key, call fn, store its result, all under the page
+ * lock, so concurrent get_and_set calls on one key (from any processes) never lose an
+ * update. fn runs with the page locked; it must not call this cache (-EDEADLK) unless
+ * allow_recursive, and even then not on this key's page. read_cb is not called for a
+ * miss (fn sees none). The stored item is dirty in write_back mode; in write_through
+ * mode write_cb is called under the lock before the store (its failure keeps the old
+ * item and is returned).
+ * @return 0 (stored); SHMDS_CACHE_DONT_STORE (1: fn kept the item); fn's or write_cb's
+ *   negative return (nothing changed; the lock is released); -E2BIG (the new value
+ *   cannot fit a page: the old item stays); -ERANGE (out->expire_ms); -EINVAL;
+ *   -EDEADLK; -EAGAIN; SHMDS_ECORRUPT. Blocks on the page lock, and for as long as fn.
+ *   Crash: a process killed in fn or before the store leaves the old item (the page is
+ *   rolled back when its lock is taken over).
+ */
+SHMDS_API int shmds_cache_get_and_set(shmds_cache_t *c, const void *key, size_t key_len,
+                                      shmds_cache_update_fn fn, void *ctx);
+
+/**
+ * The anchor's empty([only_expired]): in write_back mode first hand every dirty item
+ * (only_expired: every expired dirty item) to write_cb, then remove every item
+ * (only_expired: the expired ones), page by page under each page's lock (not a
+ * snapshot). Without write_back this is shmds_cache_clear (or, only_expired,
+ * shmds_cache_purge). A write_cb failure stops the call and is returned: that page
+ * keeps all its items (those already written back become clean), earlier pages are
+ * emptied, later ones untouched.
+ * @return 0; write_cb's negative return; -EINVAL; -EDEADLK (from inside a callback);
+ *   -EAGAIN (no spare frame for 2 s); -ENOMEM; SHMDS_ECORRUPT (a damaged page was
+ *   skipped). Blocks on each page lock in turn, and for the write_cb calls.
+ */
+SHMDS_API int shmds_cache_empty(shmds_cache_t *c, int only_expired);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace shmds::cache {
 
@@ -57,6 +58,11 @@ void Cache::initialize(std::uint8_t *base) noexcept {
     // Page p starts in frame p; the spare frames fill the pool.
     for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
         core::robust_mutex_init(page_control(p).lock);
+        core::waitpoint_init(page_control(p).fill_wait);
+        for (FillEntry &e : page_control(p).fills) {
+            e.key_hash.store(0, std::memory_order_relaxed);
+            e.owner.store(core::kNoOwner, std::memory_order_relaxed);
+        }
         page_map(p).store(p, std::memory_order_relaxed);
         Frame::format(frame_bytes(p), geom_.start_slots);
     }
@@ -84,15 +90,22 @@ std::uint64_t Cache::expire_on(Expiry e, std::uint64_t now) const noexcept {
 // ---- under a held page ----------------------------------------------------------------
 
 int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
-                  std::uint64_t *expire, bool take) noexcept {
+                  std::uint64_t *expire, bool take, bool *cached_miss) noexcept {
     Frame &f = h.frame();
     Frame::Probe p;
     if (int r = f.probe(h.page(), slot_hash, key, p)) return r;
     PageControl &pc = h.control();
     pc.reads.fetch_add(1, std::memory_order_relaxed);
     RecordHeader rh{};
+    if (cached_miss) *cached_miss = false;
     if (p.found < 0 || !f.record(p.off, &rh) || expired(rh, now))
         return core::fail_static(-ENOENT, "no such key in the cache");
+    if (rh.flags & kRecordNotFound) {  // a cached "read_cb found nothing"
+        if (cached_miss) *cached_miss = true;
+        if (take) remove_slot(h, std::uint64_t(p.found));
+        else f.touch(p.off, now);
+        return core::fail_static(-ENOENT, "no such key (a cached not-found)");
+    }
     pc.hits.fetch_add(1, std::memory_order_relaxed);
     if (expire) *expire = rh.expire_on_ms;
     if (out.len) *out.len = rh.val_len;
@@ -118,7 +131,7 @@ int Cache::remove_slot(Held &h, std::uint64_t slot) noexcept {
 }
 
 int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
-                  std::uint64_t expire, std::uint64_t now) noexcept {
+                  std::uint64_t expire, std::uint64_t now, std::uint32_t flags) noexcept {
     const std::uint64_t need = record_size(key.len, value.len);
     // A record that cannot fit even an empty page is refused before anything changes,
     // so the old value stays (the anchor's 1.61 fix).
@@ -140,12 +153,12 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
             return core::fail(-ENOSPC, "cache page {} has no room for {} bytes after expunge",
                               h.page(), need);
         std::uint64_t dropped = 0;
-        if (int r = rebuild(h, Rebuild::expunge, need, now, &dropped)) return r;
+        if (int r = rebuild(h, Rebuild::expunge, need, now, &dropped, write_back())) return r;
     }
     Frame &f = h.frame();
     // The record goes where nothing references yet: no journal needed for its bytes.
     const std::uint64_t off = f.free_data();
-    const RecordHeader rh{now, expire, slot_hash, 0, std::uint32_t(key.len),
+    const RecordHeader rh{now, expire, slot_hash, flags, std::uint32_t(key.len),
                           std::uint32_t(value.len)};
     std::uint8_t *at = f.bytes() + off;
     std::memcpy(at, &rh, sizeof rh);
@@ -178,31 +191,77 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
 }
 
 // ---- verbs ----------------------------------------------------------------------------
+// Every verb first refuses a call from inside one of this cache's callbacks that could
+// deadlock on a page lock its caller holds (callbacks.cpp, design §6).
 
 int Cache::get(Bytes key, Out out, std::uint64_t *expire) noexcept {
     const Place pl = place(key);
-    Held h(*this, pl.page);
-    if (int r = h.status()) return r;
-    return get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false);
+    if (int r = reentry("get", pl.page)) return r;
+    {
+        Held h(*this, pl.page);
+        if (int r = h.status()) return r;
+        bool cached_miss = false;
+        const int r = get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false,
+                             &cached_miss);
+        if (r != -ENOENT || cached_miss || !cb_.read_cb) return r;
+    }
+    return read_through(key, out, expire);  // fill.cpp: read_cb runs without the lock
 }
 
 int Cache::get_and_remove(Bytes key, Out out) noexcept {
     const Place pl = place(key);
+    if (int r = reentry("get_and_remove", pl.page)) return r;
     Held h(*this, pl.page);
     if (int r = h.status()) return r;
+    if (!cb_.delete_cb)
+        return get_in(h, pl.slot_hash, key, out, clock_.now_ms(), nullptr, true);
+    // delete_cb as for remove: not for a dirty item; before the item goes.
+    Frame::Probe p;
+    if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
+    RecordHeader rh{};
+    const bool dirty = p.found >= 0 && h.frame().record(p.off, &rh) && (rh.flags & kRecordDirty);
+    if (!dirty && out.len && p.found >= 0 && !(rh.flags & kRecordNotFound) &&
+        out.cap < rh.val_len && !(rh.expire_on_ms != 0 && clock_.now_ms() >= rh.expire_on_ms)) {
+        *out.len = rh.val_len;  // -ENOBUFS keeps the key: no delete_cb either
+        return core::fail(-ENOBUFS, "the value is {} bytes; the buffer holds {}", rh.val_len,
+                          out.cap);
+    }
+    if (!dirty) {
+        if (int r = call_delete(pl.page, key)) return r;
+    }
     return get_in(h, pl.slot_hash, key, out, clock_.now_ms(), nullptr, true);
 }
 
 int Cache::set(Bytes key, Bytes value, Expiry e) noexcept {
     const Place pl = place(key);
+    if (int r = reentry("set", pl.page)) return r;
+    if (write_through() && cb_.allow_recursive) {
+        // The anchor's unlocked write_cb; before the store, so a failure keeps the old
+        // value. Concurrent sets of one key may then reach the store in another order.
+        if (int r = call_write(kNoPage, key, value, expire_on(e, clock_.now_ms()))) return r;
+    }
     Held h(*this, pl.page);
     if (int r = h.status()) return r;
     const std::uint64_t now = clock_.now_ms();
-    return set_in(h, pl.slot_hash, key, value, expire_on(e, now), now);
+    const std::uint64_t exp = expire_on(e, now);
+    if (write_through() && !cb_.allow_recursive) {
+        if (int r = call_write(pl.page, key, value, exp)) return r;
+    }
+    const int r = set_in(h, pl.slot_hash, key, value, exp, now,
+                         write_back() ? kRecordDirty : 0);
+    if (r == -E2BIG && write_back()) {
+        // Not cached, so it cannot be written back later: write it through now (the
+        // anchor's rule), then still report that the cache does not hold it.
+        if (int w = call_write(cb_.allow_recursive ? kNoPage : pl.page, key, value, exp))
+            return w;
+        return core::fail(-E2BIG, "the value is too big for a cache page; write_cb stored it");
+    }
+    return r;
 }
 
 int Cache::exists(Bytes key) noexcept {
     const Place pl = place(key);
+    if (int r = reentry("exists", pl.page)) return r;
     Held h(*this, pl.page);
     if (int r = h.status()) return r;
     Frame::Probe p;
@@ -213,19 +272,56 @@ int Cache::exists(Bytes key) noexcept {
 
 int Cache::remove(Bytes key) noexcept {
     const Place pl = place(key);
+    if (int r = reentry("remove", pl.page)) return r;
+    std::optional<Held> h;
+    h.emplace(*this, pl.page);
+    if (int r = h->status()) return r;
+    Frame::Probe p;
+    if (int r = h->frame().probe(h->page(), pl.slot_hash, key, p)) return r;
+    RecordHeader rh{};
+    bool have = p.found >= 0 && h->frame().record(p.off, &rh);
+    // The anchor's rule: delete_cb unless the item is dirty (never reached the store),
+    // so for a clean item and for an absent key. Before the removal: a failure keeps it.
+    if (cb_.delete_cb && !(have && (rh.flags & kRecordDirty))) {
+        if (cb_.allow_recursive) {
+            h.reset();  // the anchor calls delete_cb unlocked
+            if (int r = call_delete(kNoPage, key)) return r;
+            h.emplace(*this, pl.page);
+            if (int r = h->status()) return r;
+            if (int r = h->frame().probe(h->page(), pl.slot_hash, key, p)) return r;
+            have = p.found >= 0 && h->frame().record(p.off, &rh);
+        } else if (int r = call_delete(pl.page, key)) {
+            return r;
+        }
+    }
+    if (p.found < 0) return core::fail_static(-ENOENT, "no such key in the cache");
+    const bool was_live = have && !expired(rh, clock_.now_ms()) && !(rh.flags & kRecordNotFound);
+    if (int r = remove_slot(*h, std::uint64_t(p.found))) return r;
+    return was_live ? 0 : core::fail_static(-ENOENT, "no such key in the cache");
+}
+
+// The anchor's expire(key): a dirty item is written back first; no delete_cb.
+int Cache::expire(Bytes key) noexcept {
+    const Place pl = place(key);
+    if (int r = reentry("expire", pl.page)) return r;
     Held h(*this, pl.page);
     if (int r = h.status()) return r;
     Frame::Probe p;
     if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
     if (p.found < 0) return core::fail_static(-ENOENT, "no such key in the cache");
     RecordHeader rh{};
-    const bool was_live = h.frame().record(p.off, &rh) && !expired(rh, clock_.now_ms());
+    const bool have = h.frame().record(p.off, &rh);
+    if (have && write_back()) {
+        if (int r = write_back_records(h, &p.off, 1)) return r;
+    }
+    const bool was_live = have && !expired(rh, clock_.now_ms()) && !(rh.flags & kRecordNotFound);
     if (int r = remove_slot(h, std::uint64_t(p.found))) return r;
     return was_live ? 0 : core::fail_static(-ENOENT, "no such key in the cache");
 }
 
 int Cache::multi_get(Bytes page_key, Item *items, std::size_t n) noexcept {
     const std::uint64_t page = page_of(core::hash_bytes(page_key.data, page_key.len, seed_));
+    if (int r = reentry("multi_get", page)) return r;
     Held h(*this, page);
     if (int r = h.status()) return r;
     const std::uint64_t now = clock_.now_ms();
@@ -241,6 +337,7 @@ int Cache::multi_get(Bytes page_key, Item *items, std::size_t n) noexcept {
 
 int Cache::multi_set(Bytes page_key, Item *items, std::size_t n, Expiry e) noexcept {
     const std::uint64_t page = page_of(core::hash_bytes(page_key.data, page_key.len, seed_));
+    if (int r = reentry("multi_set", page)) return r;
     Held h(*this, page);
     if (int r = h.status()) return r;
     const std::uint64_t now = clock_.now_ms();

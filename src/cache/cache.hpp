@@ -11,6 +11,8 @@
 #include "core/ms_clock.hpp"
 #include "core/segment.hpp"
 
+#include <shmds/cache.h>
+
 #include <cstdint>
 #include <memory>
 
@@ -67,6 +69,11 @@ public:
     int get_and_remove(Bytes key, Out out) noexcept;
     int multi_get(Bytes page_key, Item *items, std::size_t n) noexcept;
     int multi_set(Bytes page_key, Item *items, std::size_t n, Expiry e) noexcept;
+    int expire(Bytes key) noexcept;
+    // Callbacks (callbacks.cpp, design §6): fn under the page lock; 0, 1 (not stored) or
+    // a negative code.
+    int get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept;
+    int empty(bool only_expired) noexcept;
 
     // Whole-cache verbs, page by page (not a snapshot, as in the anchor).
     int clear() noexcept;
@@ -75,8 +82,12 @@ public:
     int stats(Stats &s, bool clear) noexcept;
     int verify(std::uint64_t *repaired) noexcept;
 
-    // Not thread-safe against other calls on this handle (set it before use).
+    // Not thread-safe against other calls on this handle (set them before use).
     void set_clock(core::MsClock c) noexcept { clock_ = c; }
+    // Checked by the C API (modes 0/1, fill_wait_ms in range); struct_size normalised.
+    void set_callbacks(const shmds_cache_callbacks_t &cb) noexcept { cb_ = cb; }
+    static constexpr std::uint64_t kDefaultFillWaitMs = 5000;
+    static constexpr std::uint64_t kMaxFillWaitMs = 3'600'000;
     const Geometry &geometry() const noexcept { return geom_; }
     core::Segment &segment() noexcept { return segment_; }
 
@@ -113,17 +124,37 @@ private:
     }
     std::uint64_t expire_on(Expiry e, std::uint64_t now) const noexcept;
 
-    // Under a held page (held.hpp).
+    // Under a held page (held.hpp). get_in: -ENOENT for a miss; *cached_miss (when
+    // given) says whether that miss was a cached "not found" record.
     int get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
-               std::uint64_t *expire_on, bool take) noexcept;
+               std::uint64_t *expire_on, bool take, bool *cached_miss = nullptr) noexcept;
     int set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
-               std::uint64_t expire_on, std::uint64_t now) noexcept;
+               std::uint64_t expire_on, std::uint64_t now, std::uint32_t flags = 0) noexcept;
     int remove_slot(Held &h, std::uint64_t slot) noexcept;
+
+    // Callbacks (callbacks.cpp, fill.cpp). reentry: 0, or -EDEADLK when this thread is
+    // inside a callback of this cache that forbids a call needing `page` (kAllPages:
+    // every page).
+    static constexpr std::uint64_t kNoPage = UINT64_MAX, kAllPages = UINT64_MAX - 1;
+    int reentry(const char *verb, std::uint64_t page) const noexcept;
+    bool write_through() const noexcept { return cb_.write_cb && !cb_.write_back; }
+    bool write_back() const noexcept { return cb_.write_cb && cb_.write_back; }
+    // write_cb / delete_cb for one key, inside a callback scope holding `page`.
+    int call_write(std::uint64_t page, Bytes key, Bytes value, std::uint64_t expire_on) noexcept;
+    int call_delete(std::uint64_t page, Bytes key) noexcept;
+    // Hand the dirty records among `offs` (in h's frame) to write_cb, marking each clean
+    // as its write_cb returns 0; stops at the first failure (returned).
+    int write_back_records(Held &h, const std::uint32_t *offs, std::size_t n) noexcept;
+    // A miss with read_cb (fill.cpp): the stampede guard, read_cb, the store.
+    int read_through(Bytes key, Out out, std::uint64_t *expire_on) noexcept;
+    int value_expiry(const shmds_cache_value_t &v, std::uint64_t keep, std::uint64_t now,
+                     std::uint64_t &expire_on) const noexcept;
 
     // Expunge (expunge.cpp, design §4).
     enum class Rebuild { expunge, purge, clear, reinit };
+    // write_back: hand the dropped dirty records to write_cb first (set's expunge, empty).
     int rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
-                std::uint64_t *dropped) noexcept;
+                std::uint64_t *dropped, bool write_back = false) noexcept;
     int claim_spare(Held &h, std::uint64_t &slot, std::uint64_t &frame) noexcept;
     void reclaim_dead_claims(std::uint64_t except_page) noexcept;
     std::uint64_t pool_word_for(std::uint64_t frame) const noexcept;
@@ -158,6 +189,7 @@ private:
     std::uint8_t *base_ = nullptr;
     core::HashSeed seed_{};
     core::MsClock clock_;
+    shmds_cache_callbacks_t cb_{};  // per handle: function pointers are per process
 };
 
 }  // namespace shmds::cache

@@ -27,6 +27,17 @@ constexpr std::uint64_t kGrowTenths = 3;
 // How long a writer waits for a spare frame before giving up with -EAGAIN.
 constexpr std::int64_t kSpareWaitNs = 2'000'000'000;
 
+int oom() noexcept { return core::fail_static(-ENOMEM, "out of memory for a cache expunge"); }
+
+bool push(std::vector<std::uint32_t> &v, std::uint32_t off) noexcept {
+    try {
+        v.push_back(off);
+        return true;
+    } catch (const std::bad_alloc &) {
+        return false;
+    }
+}
+
 struct Kept {
     std::uint32_t off;
     std::uint32_t size;
@@ -103,10 +114,12 @@ void Cache::reclaim_dead_claims(std::uint64_t except_page) noexcept {
 }
 
 int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
-                   std::uint64_t *dropped) noexcept {
+                   std::uint64_t *dropped, bool write_back) noexcept {
     *dropped = 0;
     Frame &old = h.frame();  // unusable (and unread) for reinit of a page without a frame
     std::vector<Kept> kept;
+    std::vector<std::uint32_t> leaving;  // write_back: the records this rebuild drops
+    write_back = write_back && mode != Rebuild::reinit && cb_.write_cb;
     std::uint64_t slots = mode == Rebuild::reinit ? geom_.start_slots : old.num_slots();
     if (mode == Rebuild::expunge || mode == Rebuild::purge) {
         // Derive everything from the slots (never trust the header's counts: the
@@ -128,6 +141,7 @@ int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
                                   h.page());
             if (rh.expire_on_ms != 0 && now >= rh.expire_on_ms) {
                 ++*dropped;  // expired records go first, in every mode
+                if (write_back && !push(leaving, w)) return oom();
                 continue;
             }
             try {
@@ -156,7 +170,21 @@ int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
         while (n < kept.size() && n + 1 < count_cap && bytes + kept[n].size <= bytes_cap)
             bytes += kept[n++].size;
         *dropped += kept.size() - n;
+        for (std::size_t i = n; write_back && i < kept.size(); ++i)
+            if (!push(leaving, kept[i].off)) return oom();
         kept.resize(n);
+    }
+    if (mode == Rebuild::clear && write_back) {
+        for (std::uint64_t i = 0; i < old.num_slots(); ++i) {
+            const std::uint32_t w = old.slots()[i].load(std::memory_order_relaxed);
+            if (w != kSlotEmpty && w != kSlotDeleted && !push(leaving, w)) return oom();
+        }
+    }
+    // Write-backs before the page changes (and before a spare is claimed, so a write_cb
+    // that calls the cache cannot starve other pages of spares): a failure leaves the
+    // page as it was, the records already written marked clean.
+    if (!leaving.empty()) {
+        if (int r = write_back_records(h, leaving.data(), leaving.size())) return r;
     }
 
     std::uint64_t pool_slot = 0, spare = 0;

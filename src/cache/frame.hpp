@@ -58,6 +58,9 @@ public:
     void touch(std::uint32_t off, std::uint64_t now_ms) const noexcept {
         std::memcpy(p_ + off + offsetof(RecordHeader, last_access_ms), &now_ms, 8);
     }
+    void set_flags(std::uint32_t off, std::uint32_t flags) const noexcept {
+        std::memcpy(p_ + off + offsetof(RecordHeader, flags), &flags, 4);
+    }
 
     // Where a key is, and where it would go (linear probing from slot_hash % slots).
     struct Probe {

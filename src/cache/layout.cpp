@@ -80,7 +80,9 @@ std::uint64_t layout_hash() noexcept {
            offsetof(PageControl, journal), sizeof(core::UndoRecord), kJournalCap,
            sizeof(FrameHeader), offsetof(FrameHeader, free_data), offsetof(FrameHeader, live),
            sizeof(RecordHeader), offsetof(RecordHeader, slot_hash), kFrameMagic, kPoolFree,
-           kPoolClaimed, sizeof(core::RobustMutex)});
+           kPoolClaimed, sizeof(core::RobustMutex), offsetof(PageControl, fills),
+           sizeof(FillEntry), std::uint64_t(kFillSlots), offsetof(PageControl, fill_wait),
+           sizeof(core::WaitPoint), kRecordDirty, kRecordNotFound});
     return h.value();
 }
 

@@ -14,6 +14,7 @@
 #include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
 #include "core/undo_journal.hpp"
+#include "core/waitpoint.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -52,7 +53,18 @@ struct CacheControl {
 };
 static_assert(sizeof(CacheControl) == kCacheLine);
 
-// One per page: its lock, its journal, its claim on a spare frame, its statistics.
+// The stampede guard (design §6): a key whose miss is being filled by a read_cb. Written
+// only under the page lock; `owner` (a core::OwnerToken, 0 = free) is stored last and
+// cleared first, so a half-written entry is free. A dead owner's entry is free too: any
+// process that finds it probes the owner's liveness, so nothing waits on a dead filler.
+inline constexpr int kFillSlots = 4;
+struct FillEntry {
+    std::atomic<std::uint64_t> key_hash;  // the key's full keyed hash
+    std::atomic<std::uint64_t> owner;     // the filler's process
+};
+
+// One per page: its lock, its journal, its claim on a spare frame, its statistics, its
+// fill table and the WaitPoint that misses waiting for a fill sleep on.
 struct PageControl {
     core::RobustMutex lock;
     std::atomic<std::uint64_t> journal_count;
@@ -65,6 +77,8 @@ struct PageControl {
     std::atomic<std::uint64_t> hits;
     std::atomic<std::uint64_t> reserved[2];
     core::UndoRecord journal[kJournalCap];
+    FillEntry fills[kFillSlots];
+    core::WaitPoint fill_wait;
 };
 static_assert(offsetof(PageControl, journal) == kCacheLine);
 static_assert(sizeof(PageControl) % kCacheLine == 0);
@@ -96,11 +110,16 @@ struct RecordHeader {
     std::uint64_t last_access_ms;
     std::uint64_t expire_on_ms;  // absolute realtime ms; 0 = never
     std::uint32_t slot_hash;     // the key's in-page hash, so a rebuild never rehashes
-    std::uint32_t flags;         // none defined yet: 0
+    std::uint32_t flags;         // kRecord* below
     std::uint32_t key_len;
     std::uint32_t val_len;
 };
 static_assert(sizeof(RecordHeader) == 32);
+// Record flags, the anchor's bit values (study §2). Dirty: set in write_back mode and
+// not yet handed to write_cb. NotFound: a cached "read_cb found nothing"
+// (cache_not_found); its value is empty and a get reports a miss without read_cb.
+inline constexpr std::uint32_t kRecordDirty = 1;
+inline constexpr std::uint32_t kRecordNotFound = std::uint32_t{1} << 29;
 
 inline std::uint64_t record_size(std::uint64_t key_len, std::uint64_t val_len) noexcept {
     return core::align_up(sizeof(RecordHeader) + key_len + val_len, 8);

@@ -14,6 +14,7 @@
 namespace shmds::cache {
 
 int Cache::clear() noexcept {
+    if (int r = reentry("clear", kAllPages)) return r;
     int result = 0;
     const std::uint64_t now = clock_.now_ms();
     for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
@@ -31,6 +32,7 @@ int Cache::clear() noexcept {
 }
 
 int Cache::purge(std::uint64_t *removed) noexcept {
+    if (int r = reentry("purge", kAllPages)) return r;
     int result = 0;
     const std::uint64_t now = clock_.now_ms();
     for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
@@ -50,6 +52,7 @@ int Cache::purge(std::uint64_t *removed) noexcept {
 int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
     if (detail < 0 || detail > 2)
         return core::fail(-EINVAL, "get_keys detail {} is not 0, 1 or 2", detail);
+    if (int r = reentry("get_keys", kAllPages)) return r;
     int result = 0;
     struct Copied {
         std::size_t at;  // into buf: key bytes, then (detail 2) value bytes
@@ -138,6 +141,7 @@ int Cache::stats(Stats &s, bool clear) noexcept {
 }
 
 int Cache::verify(std::uint64_t *repaired) noexcept {
+    if (int r = reentry("verify", kAllPages)) return r;
     const std::uint64_t now = clock_.now_ms();
     for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
         Held h(*this, p, false);

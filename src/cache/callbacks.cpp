@@ -1,0 +1,187 @@
+// Callbacks (design §6): the re-entrancy guard, write_cb / delete_cb, write-back of
+// dirty records, get_and_set and empty. read_cb and the stampede guard are fill.cpp.
+// A callback that fails leaves the page as it was: every callback here runs before
+// the change it reports, and its caller returns its code (the Held releases the lock).
+#include "cache/callbacks.hpp"
+
+#include "cache/cache.hpp"
+#include "cache/held.hpp"
+#include "core/error.hpp"
+#include "core/failpoint.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <vector>
+
+namespace shmds::cache {
+
+namespace {
+thread_local const CallbackScope *t_innermost = nullptr;
+
+bool same_cache(const core::HashSeed &a, const core::HashSeed &b) noexcept {
+    return a.k0 == b.k0 && a.k1 == b.k1;
+}
+
+// A callback's code as the caller's: a positive or zero "failure" cannot be told
+// from success, so only negatives fail; the sentence names the callback when the
+// callback did not set one of its own.
+int callback_failed(const char *which, int r) noexcept {
+    return core::fail(r, "the {} callback failed ({})", which, shmds_errname(r));
+}
+}  // namespace
+
+CallbackScope::CallbackScope(const core::HashSeed &s, std::uint64_t p, bool allow) noexcept
+    : seed(s), page(p), allow_recursive(allow), outer(t_innermost) {
+    t_innermost = this;
+}
+
+CallbackScope::~CallbackScope() { t_innermost = outer; }
+
+const CallbackScope *CallbackScope::innermost() noexcept { return t_innermost; }
+
+int Cache::reentry(const char *verb, std::uint64_t page) const noexcept {
+    for (const CallbackScope *s = t_innermost; s; s = s->outer) {
+        if (!same_cache(s->seed, seed_)) continue;
+        if (!s->allow_recursive)
+            return core::fail(-EDEADLK,
+                              "shmds_cache_{}: called from inside a callback of this cache "
+                              "(set allow_recursive to allow it)",
+                              verb);
+        if (s->page != kNoPage && (page == kAllPages || page == s->page))
+            return core::fail(-EDEADLK,
+                              "shmds_cache_{}: called from inside a callback that holds the "
+                              "lock of the page this call needs (cache page {})",
+                              verb, s->page);
+    }
+    return 0;
+}
+
+int Cache::call_write(std::uint64_t page, Bytes key, Bytes value, std::uint64_t exp) noexcept {
+    CallbackScope scope(seed_, page, cb_.allow_recursive != 0);
+    const int r = cb_.write_cb(cb_.ctx, key.data, key.len, value.data, value.len, exp);
+    return r < 0 ? callback_failed("write_cb", r) : 0;
+}
+
+int Cache::call_delete(std::uint64_t page, Bytes key) noexcept {
+    CallbackScope scope(seed_, page, cb_.allow_recursive != 0);
+    const int r = cb_.delete_cb(cb_.ctx, key.data, key.len);
+    return r < 0 ? callback_failed("delete_cb", r) : 0;
+}
+
+int Cache::write_back_records(Held &h, const std::uint32_t *offs, std::size_t n) noexcept {
+    Frame &f = h.frame();
+    for (std::size_t i = 0; i < n; ++i) {
+        RecordHeader rh;
+        if (!f.record(offs[i], &rh) || !(rh.flags & kRecordDirty)) continue;
+        const Bytes key{f.record_key(offs[i]), rh.key_len};
+        const Bytes value{f.record_value(offs[i], rh), rh.val_len};
+        if (int r = call_write(h.page(), key, value, rh.expire_on_ms)) return r;
+        SHMDS_FAILPOINT("cache.writeback.written");
+        // Clean from now on, so no later expunge or empty writes it again. One aligned
+        // u32 store into the live frame under the lock: no journal needed (killed before
+        // it, the item is written back once more: at least once across a crash).
+        f.set_flags(offs[i], rh.flags & ~kRecordDirty);
+    }
+    return 0;
+}
+
+int Cache::value_expiry(const shmds_cache_value_t &v, std::uint64_t keep, std::uint64_t now,
+                        std::uint64_t &exp) const noexcept {
+    const std::uint64_t ms = v.expire_ms;
+    if (ms == SHMDS_CACHE_EXPIRE_KEEP) exp = keep;
+    else if (ms == SHMDS_CACHE_EXPIRE_DEFAULT) exp = expire_on(Expiry{Expiry::by_default, 0}, now);
+    else if (ms == SHMDS_CACHE_EXPIRE_NOW) exp = expire_on(Expiry{Expiry::now, 0}, now);
+    else if (ms > SHMDS_CACHE_MAX_EXPIRE_MS)
+        return core::fail(-ERANGE, "a callback's expire_ms {} exceeds SHMDS_CACHE_MAX_EXPIRE_MS", ms);
+    else exp = expire_on(Expiry{Expiry::relative, ms}, now);
+    return 0;
+}
+
+namespace {
+// Calls the value's release once, however the caller leaves.
+struct Released {
+    const shmds_cache_value_t &v;
+    void *ctx;
+    ~Released() {
+        if (v.release) v.release(ctx, v.value);
+    }
+};
+}  // namespace
+
+int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept {
+    const Place pl = place(key);
+    if (int r = reentry("get_and_set", pl.page)) return r;
+    Held h(*this, pl.page);
+    if (int r = h.status()) return r;
+    const std::uint64_t now = clock_.now_ms();
+    Frame::Probe p;
+    if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
+    RecordHeader rh{};
+    const bool found = p.found >= 0 && h.frame().record(p.off, &rh) &&
+                       !(rh.expire_on_ms != 0 && now >= rh.expire_on_ms) &&
+                       !(rh.flags & kRecordNotFound);
+    // fn gets a private copy: the page's bytes may move when the store expunges.
+    std::vector<std::uint8_t> old;
+    if (found) {
+        try {
+            const std::uint8_t *v = h.frame().record_value(p.off, rh);
+            old.assign(v, v + rh.val_len);
+        } catch (const std::bad_alloc &) {
+            return core::fail_static(-ENOMEM, "out of memory for get_and_set's old value");
+        }
+    }
+    shmds_cache_value_t out{nullptr, 0, SHMDS_CACHE_EXPIRE_KEEP, nullptr};
+    int r;
+    {
+        CallbackScope scope(seed_, pl.page, cb_.allow_recursive != 0);
+        r = fn(ctx, key.data, key.len, found ? old.data() : nullptr, old.size(), found ? 1 : 0,
+               &out);
+    }
+    const Released release{out, ctx};
+    if (r < 0) return callback_failed("get_and_set", r);
+    if (r == SHMDS_CACHE_DONT_STORE) return SHMDS_CACHE_DONT_STORE;
+    if (r != 0) return core::fail(-EINVAL, "the get_and_set callback returned {}", r);
+    if (!out.value && out.value_len != 0)
+        return core::fail(-EINVAL, "the get_and_set callback gave a NULL value of length {}",
+                          out.value_len);
+    SHMDS_FAILPOINT("cache.get_and_set.called");
+    std::uint64_t exp = 0;
+    const std::uint64_t keep =
+        found ? rh.expire_on_ms : expire_on(Expiry{Expiry::by_default, 0}, now);
+    if (int e = value_expiry(out, keep, now, exp)) return e;
+    const Bytes value{out.value, out.value_len};
+    // As the anchor's set inside get_and_set: write_cb with the page still locked.
+    if (write_through()) {
+        if (int w = call_write(pl.page, key, value, exp)) return w;
+    }
+    return set_in(h, pl.slot_hash, key, value, exp, now, write_back() ? kRecordDirty : 0);
+}
+
+int Cache::empty(bool only_expired) noexcept {
+    if (!write_back()) return only_expired ? purge(nullptr) : clear();
+    if (int r = reentry("empty", kAllPages)) return r;
+    int result = 0;
+    const std::uint64_t now = clock_.now_ms();
+    for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
+        Held h(*this, p);
+        if (!h.owns()) return h.status();
+        if (h.status() != 0) {
+            result = h.status();
+            continue;
+        }
+        if (h.frame().used() == 0) continue;
+        std::uint64_t dropped = 0;
+        if (int r = rebuild(h, only_expired ? Rebuild::purge : Rebuild::clear, 0, now, &dropped,
+                            true)) {
+            if (r == SHMDS_ECORRUPT) {
+                result = r;
+                continue;
+            }
+            return r;  // a write_cb failure (or no spare frame) stops here
+        }
+    }
+    return result;
+}
+
+}  // namespace shmds::cache
