@@ -47,7 +47,7 @@
  *
  * Not in this version (the issue stays open): callbacks (read_cb, write_cb, delete_cb,
  *   write-back, get_and_set, cache_not_found), tombstones and modification sequences,
- *   init_file / unlink_on_exit / empty_on_exit, and a C++ veneer.
+ *   init_file / unlink_on_exit / empty_on_exit. The C++ veneer is shmds/cache.hpp.
  */
 #ifndef SHMDS_CACHE_H
 #define SHMDS_CACHE_H
