@@ -49,7 +49,7 @@
  *   write-back, delete_cb, get_and_set, empty, the stampede guard, re-entrancy).
  *
  * Not in this version (the issue stays open): tombstones and modification sequences,
- *   init_file / unlink_on_exit / empty_on_exit, and a C++ veneer.
+ *   init_file / unlink_on_exit / empty_on_exit. The C++ veneer is shmds/cache.hpp.
  */
 #ifndef SHMDS_CACHE_H
 #define SHMDS_CACHE_H
