@@ -19,6 +19,13 @@
 // -EAGAIN when an expunge waited 2 s for a spare frame, SHMDS_ECORRUPT for a damaged page,
 // -ERANGE for an expiry out of range, -EINVAL for a moved-from cache. Blocking, crash
 // behaviour and thread safety are those of the C API (cache.h).
+//
+// Callbacks (set_callbacks: std::function read_cb / write_cb / delete_cb, write_back,
+// cache_not_found, allow_recursive) follow cache.h's "Callbacks": get, set, remove,
+// expire, get_and_remove and empty may call them; an exception a callback throws makes
+// that call fail with the page lock released and its change not made, and is rethrown
+// from it unchanged; a call into this cache from inside a callback throws shmds::error
+// -EDEADLK unless allow_recursive.
 #ifndef SHMDS_CACHE_HPP
 #define SHMDS_CACHE_HPP
 
@@ -29,7 +36,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <initializer_list>
 #include <iterator>
 #include <optional>
@@ -112,7 +122,7 @@ public:
         std::string value;               ///< key_detail::values
         std::uint64_t last_access_ms{};  ///< key_detail::meta and up
         std::uint64_t expire_on_ms{};    ///< key_detail::meta and up; 0 = never
-        std::uint32_t flags{};           ///< key_detail::meta and up; none defined yet
+        std::uint32_t flags{};           ///< key_detail::meta and up; SHMDS_CACHE_FLAG_*
     };
 
     // ---- creation ----
@@ -147,6 +157,12 @@ public:
 
     /** Adopt a C handle (takes ownership; NULL gives a moved-from cache). */
     explicit cache(shmds_cache_t *handle) noexcept : handle_base(handle) {}
+    cache(cache &&) noexcept = default;
+    cache &operator=(cache &&) noexcept = default;
+    /** Closes the handle; its callbacks are removed first (nothing calls them after). */
+    ~cache() {
+        if (handle() && callbacks_) shmds_cache_set_callbacks(handle(), nullptr);
+    }
 
     // ---- writes: each takes the key's page lock (and may expunge that page) ----
 
@@ -158,8 +174,8 @@ public:
      * nothing changed), SHMDS_ECORRUPT, -ENOMEM.
      */
     bool set(std::string_view k, std::string_view v, cache_expiry e = cache_expiry::by_default()) {
-        return detail::outcome<-E2BIG>(
-            shmds_cache_set(handle(), k.data(), k.size(), v.data(), v.size(), e.c_value()));
+        return detail::outcome<-E2BIG>(relay(
+            shmds_cache_set(handle(), k.data(), k.size(), v.data(), v.size(), e.c_value())));
     }
 
     /**
@@ -182,21 +198,21 @@ public:
      * set() (-ERANGE above SHMDS_CACHE_MAX_EXPIRE_MS).
      */
     bool set_expire_on_ms(std::string_view k, std::string_view v, std::uint64_t expire_on_ms) {
-        return detail::outcome<-E2BIG>(shmds_cache_set_expire_on(handle(), k.data(), k.size(),
-                                                                 v.data(), v.size(), expire_on_ms));
+        return detail::outcome<-E2BIG>(relay(shmds_cache_set_expire_on(
+            handle(), k.data(), k.size(), v.data(), v.size(), expire_on_ms)));
     }
 
     /** Remove `k`; false if it was absent or had expired (it is removed anyway). */
     bool remove(std::string_view k) {
-        return detail::outcome<-ENOENT>(shmds_cache_remove(handle(), k.data(), k.size()));
+        return detail::outcome<-ENOENT>(relay(shmds_cache_remove(handle(), k.data(), k.size())));
     }
 
     /**
-     * The anchor's expire(key): remove it now; false as remove(). (With the write-back
-     * callbacks a dirty item is written back first; see cache.h.)
+     * The anchor's expire(key): remove it now; false as remove(). In write_back mode a
+     * dirty item is handed to write_cb first (see set_callbacks()).
      */
     bool expire(std::string_view k) {
-        return detail::outcome<-ENOENT>(shmds_cache_expire(handle(), k.data(), k.size()));
+        return detail::outcome<-ENOENT>(relay(shmds_cache_expire(handle(), k.data(), k.size())));
     }
 
     /**
@@ -330,8 +346,8 @@ public:
             c.value_len = vv.size();
             cs.push_back(c);
         }
-        const int stored = detail::check(shmds_cache_multi_set(
-            handle(), page_key.data(), page_key.size(), cs.data(), cs.size(), e.c_value()));
+        const int stored = detail::check(relay(shmds_cache_multi_set(
+            handle(), page_key.data(), page_key.size(), cs.data(), cs.size(), e.c_value())));
         for (std::size_t i = 0; i < cs.size(); ++i)
             if (cs[i].result != 0 && cs[i].result != -E2BIG)
                 throw error(cs[i].result, "shmds::cache::multi_set: key " + std::to_string(i) +
@@ -413,20 +429,184 @@ public:
     /** Flush a file-backed cache to its file (msync). Throws shmds::error. */
     void sync() const { detail::check(shmds_cache_sync(handle())); }
 
-    // ---- callbacks ----
-    // read_cb / write_cb / delete_cb (std::function), get_and_set and empty() come here
-    // with the C callback API (cache.h). They will need state at a stable address (the
-    // C API's ctx) that survives a move of this object: hold it through a
-    // std::unique_ptr member next to the handle, never through `this`.
+    // ---- callbacks (cache.h "Callbacks": the rules are the C API's) ----
+
+    /** What a read_cb found: the value, and its expiry (the cache's default unless given). */
+    struct loaded {
+        loaded(std::string v, cache_expiry e = cache_expiry::by_default())  // NOLINT: implicit
+            : value(std::move(v)), expiry(e) {}
+        std::string value;
+        cache_expiry expiry;
+    };
+    /** read_cb: the backing store's value of a missed key, or std::nullopt (not found). */
+    using read_fn = std::function<std::optional<loaded>(std::string_view key)>;
+    /** write_cb: store (key, value); expire_on_ms is the item's absolute expiry (0 never). */
+    using write_fn =
+        std::function<void(std::string_view key, std::string_view value, std::uint64_t expire_on_ms)>;
+    /** delete_cb: remove key from the backing store. */
+    using delete_fn = std::function<void(std::string_view key)>;
+
+    /** This object's callbacks and modes (the anchor's new() options of the same names). */
+    struct callbacks {
+        read_fn read_cb;
+        write_fn write_cb;
+        delete_fn delete_cb;
+        bool write_back = false;       ///< false: write_through (the anchor's default)
+        bool cache_not_found = false;  ///< cache read_cb's std::nullopt as a miss record
+        bool allow_recursive = false;  ///< callbacks may call this cache (see cache.h)
+        std::chrono::milliseconds fill_wait{0};  ///< stampede guard wait; 0 = 5 s
+    };
+
+    /**
+     * Set this object's callbacks (empty members are not called); they live with this
+     * object (a move keeps them). An exception a callback throws fails the cache call
+     * that called it, with the page lock released and that call's change not made
+     * (cache.h), and is rethrown from that call unchanged. Callbacks run on the calling
+     * thread. Must not race other calls on this object. Throws shmds::error (-EINVAL:
+     * fill_wait beyond one hour).
+     */
+    void set_callbacks(callbacks cb) {
+        auto st = std::make_unique<callbacks>(std::move(cb));
+        shmds_cache_callbacks_t c = SHMDS_CACHE_CALLBACKS_INIT;
+        c.ctx = st.get();
+        if (st->read_cb) c.read_cb = &read_tramp;
+        if (st->write_cb) c.write_cb = &write_tramp;
+        if (st->delete_cb) c.delete_cb = &delete_tramp;
+        c.write_back = st->write_back;
+        c.cache_not_found = st->cache_not_found;
+        c.allow_recursive = st->allow_recursive;
+        c.fill_wait_ms = st->fill_wait.count() < 0 ? 0 : std::uint64_t(st->fill_wait.count());
+        detail::check(shmds_cache_set_callbacks(handle(), &c));
+        callbacks_ = std::move(st);  // the old ones are no longer referenced
+    }
+
+    /** Remove every callback. Throws shmds::error (-EINVAL for a moved-from cache). */
+    void clear_callbacks() {
+        detail::check(shmds_cache_set_callbacks(handle(), nullptr));
+        callbacks_.reset();
+    }
+
+    /**
+     * The anchor's get_and_set: fn(current value or std::nullopt) returns the new value
+     * (std::string or loaded, to give an expiry; a plain value keeps the item's expiry) or
+     * std::nullopt to store nothing, all under the page lock, so concurrent updates of one
+     * key from any processes never lose one. true if stored; false if fn declined or the
+     * value can never fit a page (the old item stays). fn must not call this cache
+     * (shmds::error -EDEADLK) unless allow_recursive, and then not on the key's page. An
+     * exception fn throws leaves the old item, releases the lock and is rethrown.
+     */
+    template <class F>
+    bool get_and_set(std::string_view k, F &&fn) {
+        struct state {
+            std::remove_reference_t<F> *fn;
+            std::optional<std::string> keep;  // the value handed to the C API
+        } st{&fn, std::nullopt};
+        const int rc = relay(shmds_cache_get_and_set(
+            handle(), k.data(), k.size(),
+            [](void *p, const void *, size_t, const void *v, size_t vl, int found,
+               shmds_cache_value_t *out) -> int {
+                auto *s = static_cast<state *>(p);
+                try {
+                    std::optional<std::string_view> cur;
+                    if (found) cur = std::string_view(static_cast<const char *>(v), vl);
+                    auto r = (*s->fn)(cur);
+                    if (!r) return SHMDS_CACHE_DONT_STORE;
+                    out->expire_ms = expiry_of(*r);
+                    s->keep = std::move(value_of(*r));
+                    out->value = s->keep->data();
+                    out->value_len = s->keep->size();
+                    return 0;
+                } catch (...) {
+                    return caught();
+                }
+            },
+            &st));
+        if (rc == SHMDS_CACHE_DONT_STORE) return false;
+        return detail::outcome<-E2BIG>(rc);
+    }
+
+    /**
+     * The anchor's empty([only_expired]): write back the dirty items (write_back mode),
+     * then remove every item (only_expired: the expired ones). Throws shmds::error, or
+     * rethrows write_cb's exception (that page keeps its items; see cache.h).
+     */
+    void empty(bool only_expired = false) {
+        detail::check(relay(shmds_cache_empty(handle(), only_expired ? 1 : 0)));
+    }
 
 private:
+    // An exception thrown by a callback cannot cross the C frames: the trampoline keeps
+    // it (per thread: callbacks run on the calling thread), returns -ECANCELED so the C
+    // call releases its lock and fails, and relay() rethrows it from the member.
+    static std::exception_ptr &pending() noexcept {
+        static thread_local std::exception_ptr p;
+        return p;
+    }
+    static int caught() noexcept {
+        pending() = std::current_exception();
+        return -ECANCELED;
+    }
+    static int relay(int rc) {
+        if (pending()) {
+            std::exception_ptr e = std::move(pending());
+            pending() = nullptr;
+            std::rethrow_exception(e);
+        }
+        return rc;
+    }
+
+    // get_and_set's result: a loaded brings its expiry; a plain string keeps the item's.
+    static std::uint64_t expiry_of(const loaded &l) noexcept { return l.expiry.c_value(); }
+    static std::uint64_t expiry_of(const std::string &) noexcept { return SHMDS_CACHE_EXPIRE_KEEP; }
+    static std::string &value_of(loaded &l) noexcept { return l.value; }
+    static std::string &value_of(std::string &v) noexcept { return v; }
+
+    static int read_tramp(void *ctx, const void *k, size_t kl, shmds_cache_value_t *out) {
+        auto *cb = static_cast<callbacks *>(ctx);
+        try {
+            std::optional<loaded> r = cb->read_cb(std::string_view(static_cast<const char *>(k), kl));
+            if (!r) return SHMDS_CACHE_NOT_FOUND;
+            // Heap bytes released by the C API once copied: a read_cb may run nested.
+            char *b = new char[r->value.size() + 1];
+            std::memcpy(b, r->value.data(), r->value.size());
+            out->value = b;
+            out->value_len = r->value.size();
+            out->expire_ms = r->expiry.c_value();
+            out->release = [](void *, const void *p) { delete[] static_cast<const char *>(p); };
+            return 0;
+        } catch (...) {
+            return caught();
+        }
+    }
+    static int write_tramp(void *ctx, const void *k, size_t kl, const void *v, size_t vl,
+                           uint64_t expire_on_ms) {
+        try {
+            static_cast<callbacks *>(ctx)->write_cb(
+                std::string_view(static_cast<const char *>(k), kl),
+                std::string_view(static_cast<const char *>(v), vl), expire_on_ms);
+            return 0;
+        } catch (...) {
+            return caught();
+        }
+    }
+    static int delete_tramp(void *ctx, const void *k, size_t kl) {
+        try {
+            static_cast<callbacks *>(ctx)->delete_cb(std::string_view(static_cast<const char *>(k), kl));
+            return 0;
+        } catch (...) {
+            return caught();
+        }
+    }
+
+    std::unique_ptr<callbacks> callbacks_;  // the C API's ctx: a stable address across moves
+
     // The value of a get-shaped C verb into `out`, grown to the length needed after
     // -ENOBUFS (which changed nothing). false on -ENOENT; throws on anything else.
     using get_verb = int (*)(shmds_cache_t *, const void *, size_t, void *, size_t, size_t *);
     bool read_value(std::string &out, get_verb fn, std::string_view k) {
         const int rc = detail::read_bytes(
             out, SHMDS_NOWAIT, [&](void *b, std::size_t n, std::size_t *len, std::int64_t) {
-                return fn(handle(), k.data(), k.size(), b, n, len);
+                return relay(fn(handle(), k.data(), k.size(), b, n, len));
             });
         return detail::outcome<-ENOENT>(rc);
     }
