@@ -45,6 +45,9 @@ TEST(CacheReadThrough, AMissCallsReadCbOnceAndStoresItsValue) {
     EXPECT_EQ(1, s.reads);
     EXPECT_EQ(0, flags_of(h.get(), "k"));  // read from the store: clean, not dirty
     EXPECT_EQ(0, s.writes);                // and never written back to it
+    const shmds_cache_stats_t st = stats(h.get());
+    EXPECT_EQ(2u, st.reads);  // the miss and the hit, each once (anchor t/14's counts)
+    EXPECT_EQ(1u, st.hits);
 }
 
 TEST(CacheReadThrough, ReadCbExpiryIsHonoured) {

@@ -90,12 +90,12 @@ std::uint64_t Cache::expire_on(Expiry e, std::uint64_t now) const noexcept {
 // ---- under a held page ----------------------------------------------------------------
 
 int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
-                  std::uint64_t *expire, bool take, bool *cached_miss) noexcept {
+                  std::uint64_t *expire, bool take, bool *cached_miss, bool count) noexcept {
     Frame &f = h.frame();
     Frame::Probe p;
     if (int r = f.probe(h.page(), slot_hash, key, p)) return r;
     PageControl &pc = h.control();
-    pc.reads.fetch_add(1, std::memory_order_relaxed);
+    if (count) pc.reads.fetch_add(1, std::memory_order_relaxed);
     RecordHeader rh{};
     if (cached_miss) *cached_miss = false;
     if (p.found < 0 || !f.record(p.off, &rh) || expired(rh, now))
@@ -106,7 +106,7 @@ int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uin
         else f.touch(p.off, now);
         return core::fail_static(-ENOENT, "no such key (a cached not-found)");
     }
-    pc.hits.fetch_add(1, std::memory_order_relaxed);
+    if (count) pc.hits.fetch_add(1, std::memory_order_relaxed);
     if (expire) *expire = rh.expire_on_ms;
     if (out.len) *out.len = rh.val_len;
     if (out.buf || out.len) {

@@ -126,8 +126,11 @@ private:
 
     // Under a held page (held.hpp). get_in: -ENOENT for a miss; *cached_miss (when
     // given) says whether that miss was a cached "not found" record.
+    // count: whether this lookup counts in the stats (a get's re-check after waiting
+    // for a fill does not).
     int get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
-               std::uint64_t *expire_on, bool take, bool *cached_miss = nullptr) noexcept;
+               std::uint64_t *expire_on, bool take, bool *cached_miss = nullptr,
+               bool count = true) noexcept;
     int set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
                std::uint64_t expire_on, std::uint64_t now, std::uint32_t flags = 0) noexcept;
     int remove_slot(Held &h, std::uint64_t slot) noexcept;

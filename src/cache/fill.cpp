@@ -95,7 +95,7 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
             if (waited) {  // another process may have stored it meanwhile
                 bool cached_miss = false;
                 const int r = get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false,
-                                     &cached_miss);
+                                     &cached_miss, false);
                 if (r != -ENOENT || cached_miss) return r;
             }
             c = claim_fill(pc, hash, !give_up.expired());
@@ -137,19 +137,22 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
         }
         const std::uint64_t now = clock_.now_ms();
         std::uint64_t exp = 0;
+        // read_cb's expiry; SHMDS_CACHE_EXPIRE_KEEP (meant for get_and_set) is the default.
+        const std::uint64_t by_default = expire_on(Expiry{Expiry::by_default, 0}, now);
         if (r < 0) {
             result = core::fail(r, "the read_cb callback failed ({})", shmds_errname(r));
         } else if (r == SHMDS_CACHE_NOT_FOUND) {
             result = core::fail_static(-ENOENT, "no such key (read_cb found nothing)");
-            if (cb_.cache_not_found && value_expiry(v, 0, now, exp) == 0)
+            if (cb_.cache_not_found && value_expiry(v, by_default, now, exp) == 0)
                 set_in(h, pl.slot_hash, key, Bytes{}, exp, now, kRecordNotFound);
         } else if (r != 0 || (!v.value && v.value_len != 0)) {
             result = core::fail(-EINVAL, "read_cb returned {} with a {}-byte value at {}", r,
                                 v.value_len, v.value);
-        } else if ((result = value_expiry(v, 0, now, exp)) == 0) {
+        } else if ((result = value_expiry(v, by_default, now, exp)) == 0) {
             // A value another process stored while read_cb ran is newer: it wins.
             bool cached_miss = false;
-            const int got = get_in(h, pl.slot_hash, key, out, now, expire, false, &cached_miss);
+            const int got =
+                get_in(h, pl.slot_hash, key, out, now, expire, false, &cached_miss, false);
             if (got == -ENOENT) {
                 const int s = set_in(h, pl.slot_hash, key, Bytes{v.value, v.value_len}, exp, now);
                 if (s != 0 && s != -E2BIG) result = s;  // too big: returned, not cached
