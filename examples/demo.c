@@ -22,7 +22,12 @@
  *    compute it inserts it, the others read it), count the jobs per input in a second
  *    map and add up their memo hits in a third. The parent checks every count exactly:
  *    each input's job count, one memo entry per input with the right answer, and hits
- *    plus computations equal to the jobs.
+ *    plus computations equal to the jobs;
+ *  - a cache: every job also looks up its customer's record (CUSTOMERS of them) through
+ *    a Cache (the Cache::FastMmap replacement) whose read_cb stands in for a slow backing
+ *    store (STORE_DELAY_NS a call). The records must all be right, and the stampede
+ *    guard keeps the store to one call per customer however many workers miss one at
+ *    once; the summary reports the hit ratio and how often the store was called.
  *
  *   demo [--workers N] [--jobs N] [--quiet]
  *
@@ -93,6 +98,15 @@
 #define INPUTS 65536u
 #define MAP_SHARDS 16u
 #define MAP_ENTRIES (INPUTS + INPUTS / 4)
+
+/* The cache stage: the customers whose records the jobs read, and what one call of the
+ * backing store costs. The cache (64 pages of 16 KiB) holds every record, so the store
+ * is called only for a customer's first read. */
+#define CUSTOMERS 4096u
+#define STORE_DELAY_NS (50 * 1000)
+#define CACHE_PAGES 64u
+#define CACHE_PAGE_SIZE 16384u
+#define CACHE_START_SLOTS 401u
 
 /* ------------------------------------------------------------- job encoding */
 
@@ -318,6 +332,9 @@ struct section_watch {
     int64_t holders;     /* workers inside the expensive section now */
     int64_t max_holders; /* the most ever inside at once */
     uint64_t entries;
+    /* The cache stage's backing store: calls per customer, and wrong records read. */
+    uint64_t store_calls[CUSTOMERS];
+    uint64_t wrong_records;
 };
 
 struct pipeline {
@@ -329,6 +346,7 @@ struct pipeline {
     shmds_hashmap_t *memo;      /* payload -> its Collatz steps */
     shmds_hashmap_t *work;      /* payload -> jobs answered for it */
     shmds_hashmap_t *totals;    /* TOTAL_* name -> the sum over workers */
+    shmds_cache_t *records;     /* customer -> record, read through from the "store" */
     struct section_watch *watch;
     unsigned section_bound;
     struct worker *workers;
@@ -363,6 +381,62 @@ static int run_section(struct pipeline *p, const char *who)
     __atomic_sub_fetch(&w->holders, 1, __ATOMIC_SEQ_CST);
     rc = shmds_semaphore_release(p->section, 1);
     return rc ? report(who, "release the section semaphore", rc) : 0;
+}
+
+/* ------------------------------------------------------------- the cache stage */
+
+/* A job's customer, and that customer's record as the backing store holds it. */
+static unsigned job_customer(int64_t job)
+{
+    return (unsigned)(((uint64_t)job >> 32) % CUSTOMERS);
+}
+
+static int customer_key(unsigned customer, char *buf, size_t size)
+{
+    return snprintf(buf, size, "customer:%u", customer);
+}
+
+static int customer_record(unsigned customer, char *buf, size_t size)
+{
+    return snprintf(buf, size, "record of customer %u, balance %u", customer,
+                    customer * 37u % 1000u);
+}
+
+/* The cache's read_cb: the slow backing store. Counts its calls per customer, in memory
+ * every worker shares, so the parent can tell how often each customer was fetched. */
+static int store_read(void *ctx, const void *key, size_t key_len, shmds_cache_value_t *out)
+{
+    static __thread char record[64];
+    struct section_watch *w = ctx;
+    const struct timespec delay = {0, STORE_DELAY_NS};
+    char name[32];
+    unsigned customer;
+    if (key_len >= sizeof name) return SHMDS_CACHE_NOT_FOUND;
+    memcpy(name, key, key_len);
+    name[key_len] = '\0';
+    if (sscanf(name, "customer:%u", &customer) != 1 || customer >= CUSTOMERS)
+        return SHMDS_CACHE_NOT_FOUND;
+    __atomic_add_fetch(&w->store_calls[customer], 1, __ATOMIC_SEQ_CST);
+    nanosleep(&delay, NULL);
+    out->value = record;
+    out->value_len = (size_t)customer_record(customer, record, sizeof record);
+    return 0;
+}
+
+/* Read the job's customer record through the cache and check it. 0, or the exit status
+ * after a report. */
+static int read_customer(struct pipeline *p, int64_t job, const char *who)
+{
+    char key[32], got[64], want[64];
+    unsigned customer = job_customer(job);
+    size_t len = 0;
+    int key_len = customer_key(customer, key, sizeof key);
+    int want_len = customer_record(customer, want, sizeof want);
+    int rc = shmds_cache_get(p->records, key, (size_t)key_len, got, sizeof got, &len);
+    if (rc) return report(who, "read a customer record through the cache", rc);
+    if (len != (size_t)want_len || memcmp(got, want, len) != 0)
+        __atomic_add_fetch(&p->watch->wrong_records, 1, __ATOMIC_SEQ_CST);
+    return 0;
 }
 
 /* The names of the workers' shared totals (a map with bytes keys). */
@@ -440,6 +514,7 @@ static int worker_main(struct pipeline *p, unsigned index)
                 continue;
             }
             if (needs_section(jobs[i]) && run_section(p, who)) return 1;
+            if (read_customer(p, jobs[i], who)) return 1;
             if (answer_job(p, jobs[i], index, &use, &results[answered++], who)) return 1;
         }
         if (answered) {
@@ -481,6 +556,7 @@ static void run_worker(struct pipeline *p, unsigned index, pid_t parent)
     shmds_hashmap_close(p->memo);
     shmds_hashmap_close(p->work);
     shmds_hashmap_close(p->totals);
+    shmds_cache_close(p->records);
     _exit(status);
 }
 
@@ -626,6 +702,8 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers)
     shmds_hashmap_config_t work =
         SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT32, SHMDS_TYPE_INT64, MAP_ENTRIES);
     shmds_hashmap_config_t totals = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT64, 8);
+    shmds_cache_config_t records = SHMDS_CACHE_CONFIG_INIT;
+    shmds_cache_callbacks_t store = SHMDS_CACHE_CALLBACKS_INIT;
     void *watch;
     int rc;
     memset(p, 0, sizeof *p);
@@ -662,6 +740,17 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers)
         return report("parent", "create the work count map", rc);
     if ((rc = shmds_hashmap_create(&where, &totals, &p->totals)) != 0)
         return report("parent", "create the totals map", rc);
+    records.page_size = CACHE_PAGE_SIZE;
+    records.num_pages = CACHE_PAGES;
+    records.start_slots = CACHE_START_SLOTS;
+    if ((rc = shmds_cache_create(&where, &records, &p->records)) != 0)
+        return report("parent", "create the records cache", rc);
+    /* Callbacks belong to a handle in one process; the workers inherit these through
+     * fork(), with the same functions and the same shared counters. */
+    store.ctx = p->watch;
+    store.read_cb = store_read;
+    if ((rc = shmds_cache_set_callbacks(p->records, &store)) != 0)
+        return report("parent", "set the records cache's read_cb", rc);
     return 0;
 }
 
@@ -675,6 +764,7 @@ static void pipeline_free(struct pipeline *p)
     shmds_hashmap_close(p->memo);
     shmds_hashmap_close(p->work);
     shmds_hashmap_close(p->totals);
+    shmds_cache_close(p->records);
     if (p->watch) munmap(p->watch, sizeof *p->watch);
     free(p->workers);
 }
@@ -969,7 +1059,7 @@ static void print_banner(const struct options *o)
 {
     char a[32];
     printf("libshmds %s demo: %s %s, %u worker %s; queues, barrier, semaphore, pubsub, "
-           "hash maps\n",
+           "hash maps, cache\n",
            shmds_version(), grouped(o->jobs, a, sizeof a), plural(o->jobs, "job", "jobs"),
            o->workers, plural(o->workers, "process", "processes"));
 }
@@ -1149,8 +1239,61 @@ static int print_maps(const struct pipeline *p, const struct tally *t)
     return 1;
 }
 
+/*
+ * The cache stage: every record read was right, the cache answered the rest of the
+ * reads, and the store was called once per customer that any job read (the stampede
+ * guard: concurrent misses of one customer wait for one call). A page's guard tracks 4
+ * fills at once, so with many workers a customer may rarely be fetched twice; that is
+ * reported, not failed. 1 if the checks pass.
+ */
+static int print_cache(const struct pipeline *p, uint64_t jobs)
+{
+    char a[32], b[32], c[32], d[32];
+    shmds_cache_stats_t st;
+    uint64_t calls = 0, customers = 0, twice = 0, wanted = 0;
+    int rc;
+    unsigned char *read = calloc(CUSTOMERS, 1);
+    if (!read) return !report("parent", "count the customers read", -ENOMEM);
+    for (uint64_t id = 0; id < jobs; id++) {
+        unsigned customer = (unsigned)(job_payload(id) % CUSTOMERS);
+        if (!read[customer]) wanted++;
+        read[customer] = 1;
+    }
+    for (unsigned i = 0; i < CUSTOMERS; i++) {
+        uint64_t n = __atomic_load_n(&p->watch->store_calls[i], __ATOMIC_SEQ_CST);
+        calls += n;
+        customers += n > 0;
+        twice += n > 1;
+        if (n > 0 && !read[i]) wanted = UINT64_MAX; /* fetched for no job: a bug */
+    }
+    free(read);
+    st.struct_size = sizeof st;
+    if ((rc = shmds_cache_stats(p->records, &st, 0)) != 0)
+        return !report("parent", "read the cache's stats", rc);
+    if (p->watch->wrong_records || customers != wanted || st.reads != jobs) {
+        printf("  cache       FAILED: %s wrong %s; the store served %s customers for %s "
+               "wanted; %s cache reads for %s jobs\n",
+               grouped(p->watch->wrong_records, a, sizeof a),
+               plural(p->watch->wrong_records, "record", "records"),
+               grouped(customers, b, sizeof b), grouped(wanted, c, sizeof c),
+               grouped(st.reads, d, sizeof d), grouped(jobs, a, sizeof a));
+        return 0;
+    }
+    printf("  cache       %s reads, hit ratio %.2f%%; the slow store was called %s %s for "
+           "%s customers",
+           grouped(st.reads, a, sizeof a), st.reads ? 100.0 * (double)st.hits / (double)st.reads : 0.0,
+           grouped(calls, b, sizeof b), plural(calls, "time", "times"),
+           grouped(customers, c, sizeof c));
+    if (twice)
+        printf(" (%s fetched twice: more than 4 fills at once on one page)\n",
+               grouped(twice, d, sizeof d));
+    else
+        printf(", once each\n");
+    return 1;
+}
+
 /* Print the figures and the verdict; 0 only if every job was done once and right and
- * every check of the barrier, semaphore, pubsub and hash maps passed. */
+ * every check of the barrier, semaphore, pubsub, hash maps and cache passed. */
 static int print_summary(const struct pipeline *p, const struct tally *t,
                          const struct reports *r, double elapsed)
 {
@@ -1158,7 +1301,7 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     uint64_t missing = tally_missing(t);
     uint64_t rate = elapsed > 0 ? (uint64_t)((double)t->jobs / elapsed) : 0;
     int jobs_ok = !missing && !t->duplicates && !t->wrong && !t->malformed;
-    int barrier_ok, section_ok, reports_ok, maps_ok;
+    int barrier_ok, section_ok, reports_ok, maps_ok, cache_ok;
     printf("  jobs        %s by %u %s\n", grouped(t->jobs, a, sizeof a), t->n_workers,
            plural(t->n_workers, "worker", "workers"));
     printf("  elapsed     %.3f s\n", elapsed);
@@ -1168,16 +1311,17 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     section_ok = print_section(p, t->jobs);
     reports_ok = print_reports(r, t);
     maps_ok = print_maps(p, t);
+    cache_ok = print_cache(p, t->jobs);
     if (!jobs_ok)
         printf("  check       FAILED: %s missing, %s done twice, %s wrong, %s malformed\n",
                grouped(missing, a, sizeof a), grouped(t->duplicates, b, sizeof b),
                grouped(t->wrong, c, sizeof c), grouped(t->malformed, d, sizeof d));
-    else if (!barrier_ok || !section_ok || !reports_ok || !maps_ok)
+    else if (!barrier_ok || !section_ok || !reports_ok || !maps_ok || !cache_ok)
         printf("  check       FAILED: every job done exactly once and right, but see above\n");
     else
         printf("  check       OK: every job done exactly once, every result correct, "
                "every bound kept\n");
-    return jobs_ok && barrier_ok && section_ok && reports_ok && maps_ok ? 0 : 1;
+    return jobs_ok && barrier_ok && section_ok && reports_ok && maps_ok && cache_ok ? 0 : 1;
 }
 
 /* -------------------------------------------------------------------- main */
