@@ -381,6 +381,22 @@ TEST(CacheGetAndSet, AFailingCallbackReleasesTheLockAndKeepsTheOldValue) {
     expect_page_lockable_from_another_thread(h.get(), "k");
 }
 
+TEST(CacheGetAndSet, AValueTooBigForAPageStillReachesWriteCb) {
+    CachePtr h = make_cache(config(4096, 1));
+    Store s;
+    s.attach(h.get(), true);
+    auto big = [](void *, const void *, size_t, const void *, size_t, int,
+                  shmds_cache_value_t *out) {
+        static const std::string v(5000, 'b');
+        out->value = v.data();
+        out->value_len = v.size();
+        return 0;
+    };
+    EXPECT_EQ(-E2BIG, shmds_cache_get_and_set(h.get(), "k", 1, big, nullptr));
+    EXPECT_EQ(1, s.writes);
+    EXPECT_EQ(5000u, s.data["k"].size());
+}
+
 TEST(CacheGetAndSet, WriteThroughAndWriteBackApply) {
     CachePtr h = make_cache(config(4096, 4));
     Store s;

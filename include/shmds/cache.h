@@ -397,8 +397,9 @@ typedef struct shmds_cache_value {
                              SHMDS_CACHE_EXPIRE_KEEP (get_and_set); any value of
                              shmds_cache_set's expire_ms; an invalid one fails the call
                              with -ERANGE */
-    void (*release)(void *ctx, const void *value); /**< optional: called once with the
-                             callbacks' ctx after the value was copied (or refused) */
+    void (*release)(void *ctx, const void *value); /**< optional: called once, with the
+                             ctx the callback got, after the value was copied (or
+                             refused) */
 } shmds_cache_value_t;
 
 /** read_cb: fill *out and return 0; SHMDS_CACHE_NOT_FOUND; or a negative errno. */
@@ -461,7 +462,8 @@ typedef int (*shmds_cache_update_fn)(void *ctx, const void *key, size_t key_len,
  * allow_recursive, and even then not on this key's page. read_cb is not called for a
  * miss (fn sees none). The stored item is dirty in write_back mode; in write_through
  * mode write_cb is called under the lock before the store (its failure keeps the old
- * item and is returned).
+ * item and is returned). A value too big for a page reaches write_cb in both modes, as
+ * with shmds_cache_set.
  * @return 0 (stored); SHMDS_CACHE_DONT_STORE (1: fn kept the item); fn's or write_cb's
  *   negative return (nothing changed; the lock is released); -E2BIG (the new value
  *   cannot fit a page: the old item stays); -ERANGE (out->expire_ms); -EINVAL;

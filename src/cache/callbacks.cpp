@@ -155,7 +155,13 @@ int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept 
     if (write_through()) {
         if (int w = call_write(pl.page, key, value, exp)) return w;
     }
-    return set_in(h, pl.slot_hash, key, value, exp, now, write_back() ? kRecordDirty : 0);
+    const int r2 = set_in(h, pl.slot_hash, key, value, exp, now, write_back() ? kRecordDirty : 0);
+    if (r2 == -E2BIG && write_back()) {
+        // Not cached, so never written back: through to the store now, as set does.
+        if (int w = call_write(pl.page, key, value, exp)) return w;
+        return core::fail(-E2BIG, "the value is too big for a cache page; write_cb stored it");
+    }
+    return r2;
 }
 
 int Cache::empty(bool only_expired) noexcept {

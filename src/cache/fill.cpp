@@ -88,16 +88,16 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
     const std::uint64_t wait_ms = cb_.fill_wait_ms ? cb_.fill_wait_ms : kDefaultFillWaitMs;
     const core::Deadline give_up = core::Deadline::from_timeout(std::int64_t(wait_ms) * 1'000'000);
     Claim c;
-    for (bool waited = false;; waited = true) {
+    for (;;) {
         {
             Held h(*this, pl.page);
             if (int r = h.status()) return r;
-            if (waited) {  // another process may have stored it meanwhile
-                bool cached_miss = false;
-                const int r = get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false,
-                                     &cached_miss, false);
-                if (r != -ENOENT || cached_miss) return r;
-            }
+            // Another process may have stored it since the caller's miss (or the wait)
+            // released the lock: then that value is the answer. Not counted again.
+            bool cached_miss = false;
+            const int r = get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false,
+                                 &cached_miss, false);
+            if (r != -ENOENT || cached_miss) return r;
             c = claim_fill(pc, hash, !give_up.expired());
             if (c.slot >= 0) SHMDS_FAILPOINT("cache.fill.claimed");
         }
