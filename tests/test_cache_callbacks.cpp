@@ -329,6 +329,26 @@ TEST(CacheDeleteCb, GetAndRemoveFollowsTheRemoveRules) {
     EXPECT_EQ(1, s.deletes);
 }
 
+// The anchor's get_and_remove is get (read_cb on a miss) then remove (delete_cb for the
+// clean value): it takes the value out of the backing store.
+TEST(CacheDeleteCb, GetAndRemoveOfAMissTakesTheValueFromTheStore) {
+    CachePtr h = make_cache(config(4096, 4));
+    Store s;
+    s.data["k"] = "stored";
+    s.attach(h.get());
+    char buf[16];
+    std::size_t len = 0;
+    ASSERT_EQ(0, shmds_cache_get_and_remove(h.get(), "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ("stored", std::string(buf, len));
+    EXPECT_EQ(1, s.reads);
+    EXPECT_EQ(1, s.deletes);
+    EXPECT_EQ(0u, s.data.count("k"));
+    EXPECT_EQ(0, shmds_cache_exists(h.get(), "k", 1));
+    EXPECT_EQ(-ENOENT, shmds_cache_get_and_remove(h.get(), "k", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(2, s.reads);
+    EXPECT_EQ(2, s.deletes);  // an absent key: delete_cb too
+}
+
 TEST(CacheDeleteCb, AFailingDeleteCbKeepsTheItem) {
     CachePtr h = make_cache(config(4096, 1));
     Store s;

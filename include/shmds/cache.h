@@ -192,9 +192,10 @@ SHMDS_API int shmds_cache_expire(shmds_cache_t *c, const void *key, size_t key_l
 
 /**
  * Get and remove in one step under the page lock: of two processes taking one key, at
- * most one gets it. delete_cb as for shmds_cache_remove ("Callbacks"); no read_cb.
+ * most one gets it. delete_cb as for shmds_cache_remove; a miss with read_cb returns
+ * read_cb's value and calls delete_cb ("Callbacks").
  * @return as shmds_cache_get; on -ENOBUFS the key stays (and delete_cb is not called);
- *   delete_cb's negative return (the item stays).
+ *   delete_cb's or read_cb's negative return (the item stays); -EDEADLK.
  */
 SHMDS_API int shmds_cache_get_and_remove(shmds_cache_t *c, const void *key, size_t key_len,
                                          void *buf, size_t buf_size, size_t *len);
@@ -354,8 +355,9 @@ SHMDS_API int shmds_cache_set_clock(shmds_cache_t *c, uint64_t (*now_ms)(void *c
  *    key's item is dirty (its value never reached the store): so for a clean item and
  *    for an absent key (the anchor's rule). It is called before the item is removed,
  *    under the page lock (remove with allow_recursive: without it, and the key is then
- *    looked up again); a failure keeps the item and is returned. get_and_remove never
- *    calls read_cb (a miss is -ENOENT).
+ *    looked up again); a failure keeps the item and is returned. get_and_remove of a
+ *    miss with read_cb is the anchor's get then remove: read_cb's value is returned
+ *    (not cached), then delete_cb is called (the value is clean), both without a lock.
  *  - get_and_set: see shmds_cache_get_and_set. multi_get / multi_set never call read_cb
  *    or write_cb and store clean items (as in the anchor: do not mix them).
  *

@@ -211,25 +211,31 @@ int Cache::get(Bytes key, Out out, std::uint64_t *expire) noexcept {
 int Cache::get_and_remove(Bytes key, Out out) noexcept {
     const Place pl = place(key);
     if (int r = reentry("get_and_remove", pl.page)) return r;
-    Held h(*this, pl.page);
-    if (int r = h.status()) return r;
-    if (!cb_.delete_cb)
-        return get_in(h, pl.slot_hash, key, out, clock_.now_ms(), nullptr, true);
-    // delete_cb as for remove: not for a dirty item; before the item goes.
-    Frame::Probe p;
-    if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
-    RecordHeader rh{};
-    const bool dirty = p.found >= 0 && h.frame().record(p.off, &rh) && (rh.flags & kRecordDirty);
-    if (!dirty && out.len && p.found >= 0 && !(rh.flags & kRecordNotFound) &&
-        out.cap < rh.val_len && !(rh.expire_on_ms != 0 && clock_.now_ms() >= rh.expire_on_ms)) {
-        *out.len = rh.val_len;  // -ENOBUFS keeps the key: no delete_cb either
-        return core::fail(-ENOBUFS, "the value is {} bytes; the buffer holds {}", rh.val_len,
-                          out.cap);
+    {
+        Held h(*this, pl.page);
+        if (int r = h.status()) return r;
+        const std::uint64_t now = clock_.now_ms();
+        if (!cb_.delete_cb && !cb_.read_cb)
+            return get_in(h, pl.slot_hash, key, out, now, nullptr, true);
+        Frame::Probe p;
+        if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
+        RecordHeader rh{};
+        const bool have = p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, now);
+        if (have || !cb_.read_cb) {
+            // delete_cb as for remove: not for a dirty item; before the item goes.
+            const bool value = have && !(rh.flags & kRecordNotFound);
+            if (value && (out.buf || out.len) && out.cap < rh.val_len) {
+                if (out.len) *out.len = rh.val_len;  // -ENOBUFS keeps the key: no delete_cb
+                return core::fail(-ENOBUFS, "the value is {} bytes; the buffer holds {}",
+                                  rh.val_len, out.cap);
+            }
+            if (cb_.delete_cb && !(have && (rh.flags & kRecordDirty))) {
+                if (int r = call_delete(pl.page, key)) return r;
+            }
+            return get_in(h, pl.slot_hash, key, out, now, nullptr, true);
+        }
     }
-    if (!dirty) {
-        if (int r = call_delete(pl.page, key)) return r;
-    }
-    return get_in(h, pl.slot_hash, key, out, clock_.now_ms(), nullptr, true);
+    return take_from_store(key, out);  // callbacks.cpp: a miss with read_cb
 }
 
 int Cache::set(Bytes key, Bytes value, Expiry e) noexcept {

@@ -150,6 +150,9 @@ private:
     int write_back_records(Held &h, const std::uint32_t *offs, std::size_t n) noexcept;
     // A miss with read_cb (fill.cpp): the stampede guard, read_cb, the store.
     int read_through(Bytes key, Out out, std::uint64_t *expire_on) noexcept;
+    // get_and_remove's miss with read_cb (the anchor's get then remove): the store's
+    // value, then delete_cb; nothing cached. No lock held.
+    int take_from_store(Bytes key, Out out) noexcept;
     int value_expiry(const shmds_cache_value_t &v, std::uint64_t keep, std::uint64_t now,
                      std::uint64_t &expire_on) const noexcept;
 

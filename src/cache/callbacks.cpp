@@ -164,6 +164,33 @@ int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept 
     return r2;
 }
 
+int Cache::take_from_store(Bytes key, Out out) noexcept {
+    shmds_cache_value_t v{nullptr, 0, SHMDS_CACHE_EXPIRE_DEFAULT, nullptr};
+    int r;
+    {
+        CallbackScope scope(seed_, kNoPage, cb_.allow_recursive != 0);
+        r = cb_.read_cb(cb_.ctx, key.data, key.len, &v);
+    }
+    const Released release{v, cb_.ctx};
+    if (r < 0) return callback_failed("read_cb", r);
+    const bool found = r != SHMDS_CACHE_NOT_FOUND;
+    if (found) {
+        if (r != 0 || (!v.value && v.value_len != 0))
+            return core::fail(-EINVAL, "read_cb returned {} with a {}-byte value", r, v.value_len);
+        if (out.len) *out.len = v.value_len;
+        if ((out.buf || out.len) && out.cap < v.value_len)
+            return core::fail(-ENOBUFS, "the value is {} bytes; the buffer holds {}", v.value_len,
+                              out.cap);
+        if (v.value_len) std::memcpy(out.buf, v.value, v.value_len);
+    }
+    // Taken: the value read from the store is clean, so delete_cb removes it there (and
+    // is called for an absent key too, the remove rule).
+    if (cb_.delete_cb) {
+        if (int d = call_delete(kNoPage, key)) return d;
+    }
+    return found ? 0 : core::fail_static(-ENOENT, "no such key (read_cb found nothing)");
+}
+
 int Cache::empty(bool only_expired) noexcept {
     if (!write_back()) return only_expired ? purge(nullptr) : clear();
     if (int r = reentry("empty", kAllPages)) return r;
