@@ -537,6 +537,46 @@ TEST(CacheReentry, GetAndSetRefusesItsOwnPageEvenWithAllowRecursive) {
     EXPECT_GT(ctx.allowed, 0);
 }
 
+// A callback's value may be heap memory: release is called once, after the copy, with
+// the callback's ctx (read_cb, get_and_remove's read_cb, get_and_set).
+TEST(CacheCallbacks, AValuesReleaseIsCalledOnceAfterTheCopy) {
+    CachePtr h = make_cache(config(4096, 4));
+    struct Heap {
+        int released = 0;
+        static void release(void *ctx, const void *v) {
+            ++static_cast<Heap *>(ctx)->released;
+            delete[] static_cast<const char *>(v);
+        }
+        static void fill(shmds_cache_value_t *out) {
+            char *b = new char[3]{'h', 'e', 'y'};
+            out->value = b;
+            out->value_len = 3;
+            out->release = &Heap::release;
+        }
+    } heap;
+    shmds_cache_callbacks_t cb = SHMDS_CACHE_CALLBACKS_INIT;
+    cb.ctx = &heap;
+    cb.read_cb = [](void *, const void *, size_t, shmds_cache_value_t *out) {
+        Heap::fill(out);
+        return 0;
+    };
+    ASSERT_EQ(0, shmds_cache_set_callbacks(h.get(), &cb));
+    EXPECT_EQ("hey", get(h.get(), "a"));
+    EXPECT_EQ(1, heap.released);
+    char buf[8];
+    std::size_t len = 0;
+    EXPECT_EQ(0, shmds_cache_get_and_remove(h.get(), "b", 1, buf, sizeof buf, &len));
+    EXPECT_EQ(2, heap.released);
+    auto update = [](void *, const void *, size_t, const void *, size_t, int,
+                     shmds_cache_value_t *out) {
+        Heap::fill(out);
+        return 0;
+    };
+    EXPECT_EQ(0, shmds_cache_get_and_set(h.get(), "c", 1, update, &heap));
+    EXPECT_EQ(3, heap.released);
+    EXPECT_EQ("hey", get(h.get(), "c"));
+}
+
 TEST(CacheCallbacks, SetCallbacksRefusesBadModesAndNullClearsThem) {
     CachePtr h = make_cache(config(4096, 4));
     Store s;

@@ -98,17 +98,6 @@ int Cache::value_expiry(const shmds_cache_value_t &v, std::uint64_t keep, std::u
     return 0;
 }
 
-namespace {
-// Calls the value's release once, however the caller leaves.
-struct Released {
-    const shmds_cache_value_t &v;
-    void *ctx;
-    ~Released() {
-        if (v.release) v.release(ctx, v.value);
-    }
-};
-}  // namespace
-
 int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept {
     const Place pl = place(key);
     if (int r = reentry("get_and_set", pl.page)) return r;
@@ -138,7 +127,7 @@ int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept 
         r = fn(ctx, key.data, key.len, found ? old.data() : nullptr, old.size(), found ? 1 : 0,
                &out);
     }
-    const Released release{out, ctx};
+    const ReleaseValue release{out, ctx};
     if (r < 0) return callback_failed("get_and_set", r);
     if (r == SHMDS_CACHE_DONT_STORE) return SHMDS_CACHE_DONT_STORE;
     if (r != 0) return core::fail(-EINVAL, "the get_and_set callback returned {}", r);
@@ -171,7 +160,7 @@ int Cache::take_from_store(Bytes key, Out out) noexcept {
         CallbackScope scope(seed_, kNoPage, cb_.allow_recursive != 0);
         r = cb_.read_cb(cb_.ctx, key.data, key.len, &v);
     }
-    const Released release{v, cb_.ctx};
+    const ReleaseValue release{v, cb_.ctx};
     if (r < 0) return callback_failed("read_cb", r);
     const bool found = r != SHMDS_CACHE_NOT_FOUND;
     if (found) {

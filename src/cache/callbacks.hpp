@@ -7,6 +7,8 @@
 
 #include "core/keyed_hash.hpp"
 
+#include <shmds/cache.h>
+
 #include <cstdint>
 
 namespace shmds::cache {
@@ -25,6 +27,15 @@ public:
     const std::uint64_t page;  // the page locked around the callback, or Cache::kNoPage
     const bool allow_recursive;
     const CallbackScope *const outer;
+};
+
+// Calls a callback's value's release (if any) once, however the caller leaves.
+struct ReleaseValue {
+    const shmds_cache_value_t &v;
+    void *ctx;  // the ctx the callback that filled v got
+    ~ReleaseValue() {
+        if (v.release) v.release(ctx, v.value);
+    }
 };
 
 }  // namespace shmds::cache

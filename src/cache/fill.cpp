@@ -121,13 +121,7 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
         CallbackScope scope(seed_, kNoPage, cb_.allow_recursive != 0);
         r = cb_.read_cb(cb_.ctx, key.data, key.len, &v);
     }
-    struct Release {
-        const shmds_cache_value_t &v;
-        void *ctx;
-        ~Release() {
-            if (v.release) v.release(ctx, v.value);
-        }
-    } release{v, cb_.ctx};
+    const ReleaseValue release{v, cb_.ctx};
     int result = 0;
     {
         Held h(*this, pl.page);
