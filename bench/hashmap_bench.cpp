@@ -21,6 +21,7 @@
 #include "kv_stores.hpp"
 #include "kv_subjects.hpp"
 #include "procs.hpp"
+#include "timed_rate.hpp"
 
 #include <cstdint>
 #include <string>
@@ -36,8 +37,6 @@ using kv::KeyStream;
 constexpr std::uint64_t kKeys = 100000;
 constexpr const char *kBoost = "boost_map";
 constexpr const char *kAbsl = "absl";
-// Operations between two clock reads; a subject's speed never depends on it.
-constexpr int kStride = 64;
 
 [[noreturn]] __attribute__((noinline)) void bad_get(std::uint64_t i, bool found) {
     throw Failure(found ? "key #" + std::to_string(i) + " returned a value of another key or a torn one"
@@ -50,51 +49,6 @@ inline void checked_get(S &s, std::uint64_t i) {
     typename Shape::Value v{};
     const bool found = s.get(Shape::key(i), v);
     if (__builtin_expect(!found || !Shape::valid(i, v), 0)) bad_get(i, found);
-}
-
-// What one measuring process reports: operations, its window and its disturbance.
-struct Window {
-    double ops, begin, end, disturbed;
-    void into(ChildReport &r) const {
-        r.values[0] = ops;
-        r.values[1] = begin;
-        r.values[2] = end;
-        r.values[3] = disturbed;
-    }
-    static Window of(const ChildReport &r) {
-        return {r.values[0], r.values[1], r.values[2], r.values[3]};
-    }
-};
-
-// Run op() in strides until `seconds` have passed since start; wall time (a store in
-// another process, like Redis, works while this one waits), with the share of it this
-// process spent waiting for a CPU.
-template <typename Op>
-Window timed(double seconds, Op op) {
-    const DelayWatch watch;
-    const std::int64_t begin = now_ns(), until = begin + std::int64_t(seconds * 1e9);
-    std::uint64_t ops = 0;
-    std::int64_t t;
-    do {
-        for (int k = 0; k < kStride; ++k) op();
-        ops += kStride;
-    } while ((t = now_ns()) < until);
-    return {double(ops), double(begin), double(t), watch.fraction()};
-}
-
-// The rate of processes that measured at once: all their operations over the span from
-// the first start to the last end.
-void add_rate(Sample &s, const std::vector<ChildReport> &reports, const char *unit) {
-    double ops = 0, begin = 0, end = 0, disturbed = 0;
-    for (std::size_t k = 0; k < reports.size(); ++k) {
-        const Window w = Window::of(reports[k]);
-        ops += w.ops;
-        begin = k ? std::min(begin, w.begin) : w.begin;
-        end = std::max(end, w.end);
-        disturbed = k ? worse_of(disturbed, w.disturbed) : w.disturbed;
-    }
-    s.add("rate", ops / ((end - begin) * 1e-9), unit);
-    s.disturbed(disturbed);
 }
 
 // kv_get: one process; the first tenth of the run warms caches and is not counted.

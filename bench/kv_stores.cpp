@@ -36,9 +36,6 @@ void check_mdb(int rc, const char *call) {
 }
 #endif
 
-#if SHMDS_BENCH_HAVE_HIREDIS
-namespace {
-
 std::string find_in_path(const char *program) {
     const char *path = std::getenv("PATH");
     std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
@@ -46,11 +43,19 @@ std::string find_in_path(const char *program) {
         std::size_t colon = dirs.find(':', at);
         if (colon == std::string::npos) colon = dirs.size();
         const std::string candidate = dirs.substr(at, colon - at) + "/" + program;
-        if (colon > at && access(candidate.c_str(), X_OK) == 0) return candidate;
+        // A regular file: a PATH entry may hold a directory of the name (meson's test
+        // PATH starts with /usr/lib/x86_64-linux-gnu, which has a perl/ directory).
+        struct stat st {};
+        if (colon > at && stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            access(candidate.c_str(), X_OK) == 0)
+            return candidate;
         at = colon + 1;
     }
     return "";
 }
+
+#if SHMDS_BENCH_HAVE_HIREDIS
+namespace {
 
 bool exited(pid_t pid, int &status) { return waitpid(pid, &status, WNOHANG) == pid; }
 

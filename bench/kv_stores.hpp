@@ -47,6 +47,9 @@ private:
     std::string path_;
 };
 
+// The executable `program` found in $PATH, or "" (a server peer then skips its rows).
+std::string find_in_path(const char *program);
+
 // ---------------------------------------------------------------- LMDB
 
 #if SHMDS_BENCH_HAVE_LMDB

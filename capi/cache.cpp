@@ -88,6 +88,19 @@ int items_of(const char *fn, const shmds_cache_item_t *items, std::size_t n, boo
     return 0;
 }
 
+// The lifecycle bits of a config.
+int lifecycle_of(const char *fn, std::uint64_t bits, shmds::cache::Lifecycle &out) noexcept {
+    constexpr std::uint64_t known =
+        SHMDS_CACHE_INIT_FILE | SHMDS_CACHE_UNLINK_ON_EXIT | SHMDS_CACHE_EMPTY_ON_EXIT;
+    if (bits & ~known)
+        return fail(-EINVAL, "{}: lifecycle {:#x} has bits other than SHMDS_CACHE_INIT_FILE, "
+                             "_UNLINK_ON_EXIT and _EMPTY_ON_EXIT", fn, bits);
+    out.init_file = bits & SHMDS_CACHE_INIT_FILE;
+    out.unlink_on_exit = bits & SHMDS_CACHE_UNLINK_ON_EXIT;
+    out.empty_on_exit = bits & SHMDS_CACHE_EMPTY_ON_EXIT;
+    return 0;
+}
+
 }  // namespace
 
 extern "C" {
@@ -110,8 +123,16 @@ SHMDS_API int shmds_cache_create(const shmds_options_t *opts, const shmds_cache_
     s.start_slots = cfg.start_slots;
     s.spare_frames = cfg.spare_frames;
     s.default_expire_ms = cfg.default_expire_ms;
-    return capi::make_handle<Cache>(fn, opts, out,
-                                    [&](auto *o, auto &e) { return Cache::create(o, s, e); });
+    shmds::cache::Lifecycle life;
+    if (int r = lifecycle_of(fn, cfg.lifecycle, life)) return r;
+    return capi::make_handle<Cache>(fn, opts, out, [&](const shmds_options_t *o, auto &e) {
+        const bool file = o && o->backing == SHMDS_BACKING_PATH && o->name;
+        if (life.unlink_on_exit && !file)
+            return fail(-EINVAL, "{}: SHMDS_CACHE_UNLINK_ON_EXIT needs a PATH backing (there "
+                                 "is no file to unlink)", fn);
+        if (int r = Cache::create(o, s, e)) return r;
+        return e->start_lifecycle(life, file ? o->name : nullptr);  // failed: e is freed
+    });
 }
 
 SHMDS_API int shmds_cache_open(const shmds_options_t *opts, shmds_cache_t **out) {
@@ -119,7 +140,10 @@ SHMDS_API int shmds_cache_open(const shmds_options_t *opts, shmds_cache_t **out)
                                     [&](auto *o, auto &e) { return Cache::open(o, e); });
 }
 
-SHMDS_API void shmds_cache_close(shmds_cache_t *c) { capi::close_handle<Cache>(c); }
+SHMDS_API void shmds_cache_close(shmds_cache_t *c) {
+    if (c) engine(c)->finish_lifecycle();
+    capi::close_handle<Cache>(c);
+}
 
 SHMDS_API int shmds_cache_fd(const shmds_cache_t *c) {
     return capi::segment_fd<Cache>(c, "shmds_cache_fd", kNoun);

@@ -565,4 +565,24 @@ TEST(CacheCpp, AForkChildSharesTheCache) {
     EXPECT_EQ(std::nullopt, c.get("from parent"));
 }
 
+TEST(CacheCpp, LifecycleOptionsActWhenTheCreatorsObjectIsDestroyed) {
+    TempPath p("cache-cpp-life");
+    auto cfg = small_config();
+    cfg.lifecycle = SHMDS_CACHE_EMPTY_ON_EXIT | SHMDS_CACHE_UNLINK_ON_EXIT;
+    auto watcher = cache::create(shmds::backing::path(p.str()), small_config());
+    {
+        auto owner = cache::create(shmds::backing::path(p.str()), cfg);
+        ASSERT_TRUE(owner.set("k", "v"));
+        run_child_ok([&] {
+            // The child's copy of the object is destroyed in the child: nothing happens.
+            cache moved(std::move(owner));
+            return 0;
+        });
+        EXPECT_EQ(0, ::access(p.c_str(), F_OK));
+        EXPECT_EQ(std::optional<std::string>("v"), watcher.get("k"));
+    }  // the destructor is the anchor's DESTROY
+    EXPECT_NE(0, ::access(p.c_str(), F_OK)) << "unlinked";
+    EXPECT_EQ(std::nullopt, watcher.get("k")) << "emptied";
+}
+
 }  // namespace

@@ -91,6 +91,24 @@ TEST(CacheCppCallbacks, WriteBackAndEmpty) {
     EXPECT_EQ(0u, c.stats().items);
 }
 
+// The destructor closes the handle while the std::functions are alive, so
+// SHMDS_CACHE_EMPTY_ON_EXIT writes dirty items back through them (the anchor's t/7).
+TEST(CacheCppCallbacks, EmptyOnExitWritesBackThroughTheCallbacksAtDestruction) {
+    Backing b;
+    {
+        auto cfg = cache::config();
+        cfg.page_size = 4096;
+        cfg.num_pages = 4;
+        cfg.lifecycle = SHMDS_CACHE_EMPTY_ON_EXIT;
+        cache c = cache::create(shmds::backing::anonymous(), cfg);
+        c.set_callbacks(b.callbacks(true));
+        for (int i = 0; i < 5; ++i) EXPECT_TRUE(c.set("k" + std::to_string(i), "v"));
+        EXPECT_EQ(0, b.writes);
+    }
+    EXPECT_EQ(5, b.writes);
+    EXPECT_EQ("v", b.data["k4"]);
+}
+
 TEST(CacheCppCallbacks, ReadCbGivesAnExpiry) {
     cache c = small_cache();
     struct Clock {

@@ -48,8 +48,8 @@
  * Callbacks: see the section "Callbacks" below (read-through, write-through or
  *   write-back, delete_cb, get_and_set, empty, the stampede guard, re-entrancy).
  *
- * Not in this version (the issue stays open): tombstones and modification sequences,
- *   init_file / unlink_on_exit / empty_on_exit. The C++ veneer is shmds/cache.hpp.
+ * Not in this version (the issue stays open): tombstones and modification sequences.
+ *   The C++ veneer is shmds/cache.hpp.
  */
 #ifndef SHMDS_CACHE_H
 #define SHMDS_CACHE_H
@@ -79,9 +79,35 @@ typedef struct shmds_cache_config {
     uint64_t default_expire_ms; /**< expiry of items set with SHMDS_CACHE_EXPIRE_DEFAULT,
                                      in ms from the set, at most SHMDS_CACHE_MAX_EXPIRE_MS;
                                      0 = they never expire */
+    uint64_t lifecycle;         /**< SHMDS_CACHE_INIT_FILE | _UNLINK_ON_EXIT | _EMPTY_ON_EXIT
+                                     (see "Lifecycle"); 0 = none. Added after the first
+                                     version: a caller's older, shorter struct reads as 0 */
 } shmds_cache_config_t;
 
-#define SHMDS_CACHE_CONFIG_INIT { sizeof(shmds_cache_config_t), 0u, 0u, 0u, 0u, 0u, 0u }
+#define SHMDS_CACHE_CONFIG_INIT { sizeof(shmds_cache_config_t), 0u, 0u, 0u, 0u, 0u, 0u, 0u }
+
+/*
+ * Lifecycle: the anchor's init_file, unlink_on_exit and empty_on_exit, as bits of
+ * shmds_cache_config_t.lifecycle, honoured by shmds_cache_create (which creates or
+ * attaches; shmds_cache_open takes no config, so attach with create to use them). They
+ * belong to the handle and to the process that made it: the exit actions run in
+ * shmds_cache_close (the C++ destructor; the anchor's DESTROY) only when the caller is
+ * that process, so a fork() child that closes its inherited copy neither empties nor
+ * unlinks the cache its parent still uses. Other handles, in this process or others,
+ * are not affected by this handle's options. Unlike the anchor none is on by default.
+ */
+/** Wipe on open: remove every item (and reset reads and hits) before create returns,
+ * page by page under the page locks. The file is never deleted or recreated, so every
+ * process attached to it keeps sharing the (now empty) cache; its geometry stays. */
+#define SHMDS_CACHE_INIT_FILE ((uint64_t)1)
+/** At close, unlink the file (PATH backing only), if the path still names the file this
+ * handle maps (the path is resolved to an absolute one at create). Attached processes
+ * keep using the unlinked cache until they close it. */
+#define SHMDS_CACHE_UNLINK_ON_EXIT ((uint64_t)2)
+/** At close, remove every item as shmds_cache_empty(c, 0) does (the anchor's empty()):
+ * dirty items are written back through the handle's write_cb first. Best effort: items
+ * whose write_cb fails, or of a page whose expunge waited 2 s for a spare frame, stay. */
+#define SHMDS_CACHE_EMPTY_ON_EXIT ((uint64_t)4)
 
 /**
  * SHMDS_CACHE_CONFIG_INIT as a function, for FFI. See the *_init convention in common.h.
@@ -106,8 +132,11 @@ SHMDS_API int shmds_cache_config_init(shmds_cache_config_t *out, size_t struct_s
 /**
  * Create a cache, or attach to the one already at the options' path (see "Geometry on
  * reopen"). opts NULL: anonymous memory, shared with fork() children.
+ * Applies cfg->lifecycle (see "Lifecycle"); init_file waits for each page lock in turn.
  * @return 0 and *out; -EINVAL (NULL cfg or out, struct_size too small, a geometry out of
- *   range, both cache_size and num_pages); -EEXIST (SHMDS_EXCL and the path exists);
+ *   range, both cache_size and num_pages, an unknown lifecycle bit, UNLINK_ON_EXIT
+ *   without a PATH backing); -EAGAIN (init_file: no spare frame for 2 s; nothing
+ *   returned, some pages may be wiped); -EEXIST (SHMDS_EXCL and the path exists);
  *   SHMDS_ETYPE (the path holds another structure); SHMDS_EVERSION / SHMDS_ECORRUPT
  *   (an incompatible or damaged segment, left untouched); -ENOMEM; -ENOSPC (no room for
  *   the segment); a negative errno of open/mmap/ftruncate. Does not block.
@@ -122,7 +151,10 @@ SHMDS_API int shmds_cache_create(const shmds_options_t *opts, const shmds_cache_
  */
 SHMDS_API int shmds_cache_open(const shmds_options_t *opts, shmds_cache_t **out);
 
-/** Unmap and free the handle (NULL is a no-op). The cache itself stays. */
+/** Unmap and free the handle (NULL is a no-op). The cache itself stays, unless the
+ * handle was created with SHMDS_CACHE_EMPTY_ON_EXIT or _UNLINK_ON_EXIT and the caller is
+ * the process that created it (see "Lifecycle"): then it is emptied (waiting for each
+ * page lock in turn) and/or its file unlinked first. */
 SHMDS_API void shmds_cache_close(shmds_cache_t *c);
 
 /** The descriptor behind the cache (file or memfd), owned by the handle.

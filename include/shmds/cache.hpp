@@ -13,6 +13,10 @@
 // Keys and values are byte strings passed as std::string_view and returned as
 // std::string, byte-exact (NUL, 0xFF and the empty string too).
 //
+// The anchor's init_file, unlink_on_exit and empty_on_exit are bits of the config's
+// lifecycle field (cache.h, "Lifecycle"); the exit actions run when the creating
+// process destroys its object (the anchor's DESTROY), never in a fork child.
+//
 // A miss, an absent key and a record too large for a page are values (std::optional,
 // bool); every other failure the C function reports throws shmds::error, whose what() is
 // the C API's shmds_last_error() sentence (a member marked noexcept never throws):
@@ -129,7 +133,8 @@ public:
 
     /**
      * A C config with every default (SHMDS_CACHE_CONFIG_INIT: 89 pages of 64 KiB, 89
-     * start slots, items never expire); set fields, then pass to create(). Never throws.
+     * start slots, items never expire, no lifecycle options); set fields, then pass to
+     * create(). Never throws.
      */
     static config_type config() noexcept {
         config_type c = SHMDS_CACHE_CONFIG_INIT;
@@ -141,7 +146,8 @@ public:
      * with its stored geometry (read it back with stats()). Throws shmds::error: -EINVAL
      * (a geometry out of range), -EEXIST (exclusive() and the path exists), SHMDS_ETYPE
      * (another structure), SHMDS_EVERSION / SHMDS_ECORRUPT (left untouched), -ENOMEM, ...
-     * Never deletes or truncates an existing cache. Does not block.
+     * Never deletes or truncates an existing cache. Blocks only for init_file, on each
+     * page lock in turn.
      */
     static cache create(const backing &where, const config_type &cfg = config()) {
         return cache(detail::new_handle(shmds_cache_create, where.options(), &cfg));
@@ -159,10 +165,10 @@ public:
     explicit cache(shmds_cache_t *handle) noexcept : handle_base(handle) {}
     cache(cache &&) noexcept = default;
     cache &operator=(cache &&) noexcept = default;
-    /** Closes the handle; its callbacks are removed first (nothing calls them after). */
-    ~cache() {
-        if (handle() && callbacks_) shmds_cache_set_callbacks(handle(), nullptr);
-    }
+    /** Closes the handle while its callbacks are still alive: SHMDS_CACHE_EMPTY_ON_EXIT
+     * writes dirty items back through them (an exception there is swallowed: a
+     * destructor cannot report it). Nothing calls them after. */
+    ~cache() { close_handle(); }
 
     // ---- writes: each takes the key's page lock (and may expunge that page) ----
 

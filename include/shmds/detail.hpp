@@ -172,6 +172,10 @@ protected:
     handle_base &operator=(handle_base &&) noexcept = default;
     ~handle_base() = default;
 
+    /** Close the handle now (a derived destructor that needs its members alive while
+     * the C close runs, e.g. callbacks it may still call). Never throws. */
+    void close_handle() noexcept { Close(h_.release()); }
+
 private:
     unique_handle<H, Close> h_;
 };

@@ -14,7 +14,9 @@
 #include <shmds/cache.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <sys/types.h>
 
 namespace shmds::cache {
 
@@ -56,6 +58,13 @@ struct Item {
     int result = 0;
 };
 
+// The lifecycle options of a handle (design §7, lifecycle.cpp).
+struct Lifecycle {
+    bool init_file = false;       // wipe every page when the handle is made
+    bool unlink_on_exit = false;  // at close: unlink the file (a PATH backing)
+    bool empty_on_exit = false;   // at close: remove every item
+};
+
 class Cache final : public core::SegmentClient {
 public:
     static int create(const shmds_options_t *opts, const Sizing &cfg, std::unique_ptr<Cache> &out);
@@ -81,6 +90,12 @@ public:
     int get_keys(int detail, EntryFn fn, void *ctx) noexcept;
     int stats(Stats &s, bool clear) noexcept;
     int verify(std::uint64_t *repaired) noexcept;
+
+    // Lifecycle (lifecycle.cpp): start right after create (wipes for init_file, records
+    // this process as the creator and, for unlink_on_exit, the file's absolute path);
+    // finish right before the handle is freed (empties and unlinks, in the creator only).
+    int start_lifecycle(const Lifecycle &l, const char *path) noexcept;
+    void finish_lifecycle() noexcept;
 
     // Not thread-safe against other calls on this handle (set them before use).
     void set_clock(core::MsClock c) noexcept { clock_ = c; }
@@ -196,6 +211,13 @@ private:
     core::HashSeed seed_{};
     core::MsClock clock_;
     shmds_cache_callbacks_t cb_{};  // per handle: function pointers are per process
+
+    struct FreeDeleter {
+        void operator()(char *p) const noexcept { std::free(p); }
+    };
+    Lifecycle lifecycle_{};
+    pid_t creator_ = 0;                       // the process whose close honours lifecycle_
+    std::unique_ptr<char, FreeDeleter> path_;  // realpath() of the file, for unlink_on_exit
 };
 
 }  // namespace shmds::cache
