@@ -730,4 +730,8 @@ SHMDS_API int shmds_hashmap_set_lock_timeout(shmds_hashmap_t *m, int64_t timeout
     return 0;
 }
 
+// shmds_hashmap_eventfd, _set_eventfd, _notify, _eventfd_consume: the library's one
+// eventfd kit, as the queue's (capi/lifecycle.hpp).
+SHMDS_CAPI_EVENTFD_EXPORTS(shmds_hashmap, shmds_hashmap_t, HashMap, kNoun)
+
 }  // extern "C"

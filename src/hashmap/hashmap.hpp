@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/engine_factory.hpp"
+#include "core/eventfd.hpp"
 #include "core/segment.hpp"
 #include "hashmap/layout.hpp"
 #include "hashmap/shard.hpp"
@@ -146,6 +147,9 @@ public:
     // Entries held now (Stats::size without the rest, above all without max_probe).
     std::uint64_t size() const noexcept;
     core::Segment &segment() noexcept { return segment_; }
+    // The handle's opt-in eventfd (hashmap.h, "eventfd"): process-local, signalled only
+    // by an explicit notify, never by a verb.
+    core::EventNotifier &events() noexcept { return events_; }
 
     // SegmentClient
     core::StructureType type() const noexcept override { return core::StructureType::hashmap; }
@@ -201,6 +205,7 @@ private:
     std::atomic<std::int64_t> lock_timeout_ns_{-1};  // the shards point here too
     std::uint64_t pop_shard_ = 0;    // where the next pop/shift starts
     std::uint64_t flush_shard_ = 0;  // where the next partial flush continues
+    core::EventNotifier events_;
 };
 
 }  // namespace shmds::hashmap
