@@ -576,6 +576,19 @@ TEST(HashMapLifecycle, FileBackedMapReopensWithItsTypesAndData) {
     EXPECT_EQ(0u, shmds_hashmap_recoveries(typed.get()));
 }
 
+// The layout hash in every map's header is what lets a file made by one build open in
+// another: a refactor that keeps the shared structs (the journal moving to core, say)
+// must keep these values; a real layout change must change them (and say so).
+TEST(HashMapLifecycle, LayoutHashIsPinned) {
+    using shmds::hashmap::ElemType;
+    using shmds::hashmap::Variant;
+    using shmds::hashmap::layout_hash;
+    EXPECT_EQ(0x51aa6987ba332aa6u, layout_hash(Variant{ElemType::int64, ElemType::int64}, 0));
+    EXPECT_EQ(0x987eb79824c293efu, layout_hash(Variant{ElemType::int64, ElemType::int64}, 1));
+    EXPECT_EQ(0xfb0f348bfcff5a14u, layout_hash(Variant{ElemType::bytes, ElemType::bytes}, 0));
+    EXPECT_EQ(0x41e3829c678ec35du, layout_hash(Variant{ElemType::bytes, ElemType::bytes}, 1));
+}
+
 TEST(HashMapLifecycle, EachMapDrawsItsOwnHashSeed) {
     // The keyed hash's seed is the MapControl right after the common header.
     auto seed_of = [](const TempPath &p) {

@@ -241,19 +241,10 @@ ShardSnapshot Shard::snapshot() const noexcept {
 // ---- repair -----------------------------------------------------------------------
 
 void Shard::repair() noexcept {
-    ShardControl &c = *ctl_;
-    std::uint64_t n = c.journal_count.load(std::memory_order_acquire);
-    if (n > kJournalCap) n = kJournalCap;  // damaged count: undo what can be undone
-    while (n-- > 0) {
-        const std::uint64_t off = c.journal[n].off.load(std::memory_order_relaxed);
-        // Only words of the shards' region, never the header or outside the mapping.
-        if (off % 8 != 0 || off < g_->shard_control_off || off > g_->total - 8) continue;
-        reinterpret_cast<Word *>(seg_base_ + off)
-            ->store(c.journal[n].old.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    }
-    c.journal_count.store(0, std::memory_order_release);
-    const std::uint64_t s = c.seq.load(std::memory_order_relaxed);
-    if (s & 1) c.seq.store(s + 1, std::memory_order_release);
+    journal().repair();
+    // The rolled-back change's write window closes: readers may trust the shard again.
+    const std::uint64_t s = ctl_->seq.load(std::memory_order_relaxed);
+    if (s & 1) ctl_->seq.store(s + 1, std::memory_order_release);
 }
 
 // ---- arena ------------------------------------------------------------------------

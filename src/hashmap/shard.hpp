@@ -7,6 +7,7 @@
 #include "core/deadline.hpp"
 #include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
+#include "core/undo_journal.hpp"
 #include "hashmap/clock.hpp"
 #include "hashmap/hash.hpp"
 #include "hashmap/layout.hpp"
@@ -161,6 +162,13 @@ private:
 
     std::uint64_t seg_off(const void *p) const noexcept {
         return std::uint64_t(static_cast<const std::uint8_t *>(p) - seg_base_);
+    }
+    // The shard's undo journal (design §4), a view over its ShardControl. Its repair
+    // writes only inside the shards' region of the segment (never the header, the
+    // MapControl or past the end), whatever a damaged record says.
+    core::UndoJournal journal() const noexcept {
+        return core::UndoJournal(ctl_->journal_count, ctl_->journal, kJournalCap, seg_base_,
+                                 g_->shard_control_off, g_->total);
     }
     std::atomic<std::uint8_t> *tags(std::uint64_t b) const noexcept {
         return reinterpret_cast<std::atomic<std::uint8_t> *>(data_ + g_->tags_off[b]);
