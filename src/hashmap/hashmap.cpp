@@ -70,6 +70,7 @@ void HashMap::initialize(std::uint8_t *base) noexcept {
 void HashMap::bind(std::uint8_t *base) noexcept {
     const auto *mc = reinterpret_cast<const MapControl *>(base + geom_.map_control_off);
     const HashSeed seed{mc->seed[0], mc->seed[1]};
+    seed_ = seed;
     auto *ctl = reinterpret_cast<ShardControl *>(base + geom_.shard_control_off);
     for (std::uint64_t i = 0; i < geom_.shards; ++i) {
         shards_[i] = Shard(base, &ctl[i], base + geom_.shard_data_off + i * geom_.shard_data_size,
