@@ -488,6 +488,12 @@ SHMDS_API int shmds_hashmap_get_ii(shmds_hashmap_t *m, int64_t key, int64_t *out
     if (SHMDS_LIKELY(m && out)) {
         const hm::Variant v = engine(m)->variant();
         if (SHMDS_LIKELY(v.key == ElemType::int64 && hm::is_int_type(v.value))) {
+            std::uint64_t got = 0;
+            const int fast = engine(m)->get_word(std::uint64_t(key), &got);
+            if (SHMDS_LIKELY(fast <= 0)) {
+                if (fast == 0) *out = std::int64_t(got);
+                return fast;
+            }
             std::int64_t word = 0;
             std::size_t len = 0;
             OutBuf buf{&word, sizeof word, &len};
@@ -729,5 +735,9 @@ SHMDS_API int shmds_hashmap_set_lock_timeout(shmds_hashmap_t *m, int64_t timeout
     engine(m)->set_lock_timeout(timeout_ns);
     return 0;
 }
+
+// shmds_hashmap_eventfd, _set_eventfd, _notify, _eventfd_consume: the library's one
+// eventfd kit, as the queue's (capi/lifecycle.hpp).
+SHMDS_CAPI_EVENTFD_EXPORTS(shmds_hashmap, shmds_hashmap_t, HashMap, kNoun)
 
 }  // extern "C"

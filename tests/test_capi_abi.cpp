@@ -716,6 +716,18 @@ TEST(CapiAbiEveryExport, HashMap) {
                       EXPECT_EQ(0, shmds_hashmap_stats(ii, s));
                       return int(s->size);
                   }));
+    // The eventfd verbs: a second handle shares the first one's eventfd.
+    EXPECT_EQ(-ENOENT, shmds_hashmap_notify(ii));  // no eventfd yet
+    const int efd = shmds_hashmap_eventfd(ii);
+    ASSERT_GE(efd, 0);
+    shmds_hashmap_t *other = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &c, &other));
+    EXPECT_EQ(0, shmds_hashmap_set_eventfd(other, efd));
+    EXPECT_EQ(0, shmds_hashmap_notify(other));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_hashmap_eventfd_consume(ii, &count));
+    EXPECT_EQ(1u, count);
+    shmds_hashmap_close(other);
     shmds_hashmap_close(ii);
 
     char buf[16];

@@ -156,4 +156,14 @@ TEST(EventfdRule, SemaphoreAndBarrierSignalOnlyOnNotify) {
     shmds_barrier_close(b);
 }
 
+TEST(EventfdRule, HashMapSignalsOnlyOnNotify) {
+    shmds_hashmap_config_t hc = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 4);
+    shmds_hashmap_t *m = nullptr;
+    ASSERT_EQ(0, shmds_hashmap_create(nullptr, &hc, &m));
+    expect_explicit_only(
+        shmds_hashmap_eventfd(m), [&] { EXPECT_EQ(0, shmds_hashmap_put_ii(m, 1, 2)); },
+        [&] { return shmds_hashmap_notify(m); });
+    shmds_hashmap_close(m);
+}
+
 }  // namespace

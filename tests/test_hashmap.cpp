@@ -576,6 +576,19 @@ TEST(HashMapLifecycle, FileBackedMapReopensWithItsTypesAndData) {
     EXPECT_EQ(0u, shmds_hashmap_recoveries(typed.get()));
 }
 
+// The layout hash in every map's header is what lets a file made by one build open in
+// another: a refactor that keeps the shared structs (the journal moving to core, say)
+// must keep these values; a real layout change must change them (and say so).
+TEST(HashMapLifecycle, LayoutHashIsPinned) {
+    using shmds::hashmap::ElemType;
+    using shmds::hashmap::Variant;
+    using shmds::hashmap::layout_hash;
+    EXPECT_EQ(0x51aa6987ba332aa6u, layout_hash(Variant{ElemType::int64, ElemType::int64}, 0));
+    EXPECT_EQ(0x987eb79824c293efu, layout_hash(Variant{ElemType::int64, ElemType::int64}, 1));
+    EXPECT_EQ(0xfb0f348bfcff5a14u, layout_hash(Variant{ElemType::bytes, ElemType::bytes}, 0));
+    EXPECT_EQ(0x41e3829c678ec35du, layout_hash(Variant{ElemType::bytes, ElemType::bytes}, 1));
+}
+
 TEST(HashMapLifecycle, EachMapDrawsItsOwnHashSeed) {
     // The keyed hash's seed is the MapControl right after the common header.
     auto seed_of = [](const TempPath &p) {
@@ -959,6 +972,86 @@ TEST(HashMapConcurrency, ReadersNeverSeeATornValue) {
     EXPECT_EQ(0, failed);
     EXPECT_EQ(0, torn::g_failures) << "a rewrite inside the handler failed";
     EXPECT_GE(torn::g_rewrites, 300) << "the timer should fire every millisecond";
+}
+
+// The integer short lane (shmds_hashmap_get_ii's one-word pass) validates its pass by
+// the seqlock like every read. Here the timer's handler moves a slot from one key to
+// another inside the reader's get: it removes key A and puts key B, whose home slot is
+// A's (chosen with the map's seed), so B takes A's very slot, and back. A pass that
+// matched A's key and then read the slot's value after the handler ran would return
+// B's value for A; every value encodes its key, so that is caught.
+namespace reuse {
+shmds_hashmap_t *g_map = nullptr;
+std::int64_t g_a = 0, g_b = 0;
+volatile sig_atomic_t g_moves = 0, g_failures = 0;
+std::int64_t value_of(std::int64_t key) { return key * 3 + 1; }
+
+void move_slot(int) {
+    const int saved_errno = errno;
+    const bool a_present = g_moves % 2 == 0;
+    const std::int64_t from = a_present ? g_a : g_b, to = a_present ? g_b : g_a;
+    if (shmds_hashmap_remove_i(g_map, from) != 0 || shmds_hashmap_put_ii(g_map, to, value_of(to)) != 0)
+        ++g_failures;
+    ++g_moves;
+    errno = saved_errno;
+}
+}  // namespace reuse
+
+TEST(HashMapConcurrency, IntegerGetsNeverReturnAnotherKeysValue) {
+#if SHMDS_TEST_TSAN
+    GTEST_SKIP() << "ThreadSanitizer delivers signals only at its interceptors, never "
+                    "inside a get";
+#endif
+    TempPath path("hm-reuse");
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    MapPtr m = make_map(I64, I64, 4, 1, 0, &o);
+    ASSERT_EQ(16u, stats(m.get()).table_slots);
+    std::uint64_t seed[2];
+    {
+        std::ifstream f(path.str(), std::ios::binary);
+        f.seekg(sizeof(shmds::core::SegmentHeader) + offsetof(shmds::hashmap::MapControl, seed));
+        f.read(reinterpret_cast<char *>(seed), sizeof seed);
+    }
+    const shmds::hashmap::HashSeed hs{seed[0], seed[1]};
+    auto home = [&](std::int64_t k) { return shmds::hashmap::hash_u64(std::uint64_t(k), hs) & 15; };
+    reuse::g_a = 1000;
+    reuse::g_b = reuse::g_a + 1;
+    while (home(reuse::g_b) != home(reuse::g_a)) ++reuse::g_b;
+    reuse::g_map = m.get();
+    reuse::g_moves = 0;
+    ASSERT_EQ(0, shmds_hashmap_put_ii(m.get(), reuse::g_a, reuse::value_of(reuse::g_a)));
+    reuse::move_slot(0);  // once outside a handler (A -> B), and back inside one
+    ASSERT_EQ(0, reuse::g_failures) << shmds_last_error();
+
+    struct sigaction sa {}, old_sa{};
+    sa.sa_handler = reuse::move_slot;
+    sigemptyset(&sa.sa_mask);
+    ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old_sa));
+    itimerval every_ms{{0, 1000}, {0, 1000}}, off{};
+    ASSERT_EQ(0, setitimer(ITIMER_REAL, &every_ms, nullptr));
+    long found = 0, wrong = 0, failed = 0;
+    const auto start = std::chrono::steady_clock::now();
+    while (reuse::g_moves < 1000 && ms_since(start) < 20000) {
+        for (const std::int64_t k : {reuse::g_a, reuse::g_b}) {
+            std::int64_t v = 0;
+            const int r = shmds_hashmap_get_ii(m.get(), k, &v);
+            if (r == 0) {
+                ++found;
+                if (v != reuse::value_of(k)) ++wrong;
+            } else if (r != -ENOENT) {
+                ++failed;
+            }
+        }
+    }
+    setitimer(ITIMER_REAL, &off, nullptr);
+    sigaction(SIGALRM, &old_sa, nullptr);
+    EXPECT_EQ(0, wrong) << "of " << found << " hits under " << reuse::g_moves << " moves";
+    EXPECT_EQ(0, failed);
+    EXPECT_GT(found, 0);
+    EXPECT_EQ(0, reuse::g_failures) << "a move inside the handler failed";
+    EXPECT_GE(reuse::g_moves, 1000) << "the timer should fire every millisecond";
 }
 
 TEST(HashMapConcurrency, ThreadsReadingWhileAWriterFlipsValuesSeeOnlyWholeValues) {

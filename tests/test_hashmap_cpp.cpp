@@ -2,10 +2,13 @@
 // (K, V) pair reaches its C shape and types, absent keys and lost races are values
 // (std::optional, bool) while real failures throw, bytes stay byte-exact, maps of other
 // types are refused, handles move but never double-close, counters are exact across
-// processes, and every backing reaches the same map. Iteration, batches and freeze are in
+// processes, every backing reaches the same map, and the handle's eventfd follows the
+// library's rule and lives as long as the handle. Iteration, batches and freeze are in
 // test_hashmap_cpp_iter.cpp, TTL and eviction in test_hashmap_cpp_aging.cpp. The behaviour
 // behind each call is tested through the C API in test_hashmap*.cpp.
 #include "hashmap_cpp_support.hpp"
+
+#include <sys/eventfd.h>
 
 SHMDS_EVERY_VALUE_OF_KEY(std::int16_t)
 SHMDS_EVERY_VALUE_OF_KEY(std::int32_t)
@@ -155,6 +158,25 @@ TYPED_TEST(HashMapCpp, MovesTransferOwnershipAndNeverDoubleClose) {
     EXPECT_EQ(raw, adopted.handle());
     adopted.put(k(5), v(5));
     EXPECT_EQ(std::optional(v(5)), adopted.get(k(5)));
+}
+
+TYPED_TEST(HashMapCpp, EventfdSignalsOnlyWhenNotified) {
+    using Map = typename TestFixture::Map;
+    const auto k = TestFixture::k, v = TestFixture::v;
+    Map m = Map::create(shmds::backing::anonymous(), 8);
+    expect_error(-ENOENT, [&] { m.notify(); });
+    const int efd = m.eventfd();
+    ASSERT_GE(efd, 0);
+    EXPECT_EQ(efd, m.eventfd());
+    m.put(k(1), v(1));
+    EXPECT_FALSE(m.consume_events()) << "a put alone never signals";
+    m.notify();
+    m.notify();
+    EXPECT_EQ(std::optional<std::uint64_t>(2), m.consume_events());
+    EXPECT_FALSE(m.consume_events());
+    m.set_eventfd(-1);
+    expect_error(-ENOENT, [&] { m.consume_events(); });
+    expect_error(-EBADF, [&] { m.set_eventfd(-5); });
 }
 
 TYPED_TEST(HashMapCpp, AFileMapOfOtherTypesIsRefused) {
@@ -418,6 +440,49 @@ TEST(HashMapCppBacking, MemfdAndFdReachTheSameMapFromAnotherProcess) {
     }
     EXPECT_TRUE(fd_is_open(mine)) << "the caller keeps its own descriptor";
     close(mine);
+}
+
+// The eventfd is the handle's: it lives as long as the handle, which iterators and
+// cursors share, and moves with the map; a moved-from map has none to give.
+TEST(HashMapCppEventfd, TheEventfdLivesAsLongAsTheHandleAndMovesWithIt) {
+    using Map = shmds::hash_map<std::int64_t, std::int64_t>;
+    Map a = Map::create(shmds::backing::anonymous(), 8);
+    const int efd = a.eventfd();
+    auto c = a.cursor();
+    Map b(std::move(a));
+    expect_error(-EINVAL, [&] { a.eventfd(); });
+    expect_error(-EINVAL, [&] { a.notify(); });
+    EXPECT_EQ(efd, b.eventfd()) << "the eventfd moved with the handle";
+    b = Map::create(shmds::backing::anonymous(), 8);  // gives up its share
+    EXPECT_TRUE(fd_is_open(efd)) << "the cursor still shares the handle and its eventfd";
+    { auto gone = std::move(c); }
+    EXPECT_FALSE(fd_is_open(efd)) << "the last share of the handle closes its eventfd";
+
+    // A caller's eventfd is duplicated, never taken: it outlives the map.
+    const int mine = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_GE(mine, 0);
+    {
+        Map m = Map::create(shmds::backing::anonymous(), 8);
+        m.set_eventfd(mine);
+        m.notify();
+    }
+    EXPECT_TRUE(fd_is_open(mine));
+    std::uint64_t n = 0;
+    EXPECT_EQ(ssize_t(sizeof n), read(mine, &n, sizeof n));
+    EXPECT_EQ(1u, n);
+    close(mine);
+}
+
+TEST(HashMapCppEventfd, AForkedChildNotifiesThroughTheInheritedEventfd) {
+    auto m = shmds::hash_map<std::string, std::int64_t>::create(shmds::backing::anonymous(), 8);
+    m.eventfd();
+    run_child_ok([&] {
+        m.put("job", 1);
+        m.notify();
+        return 0;
+    });
+    EXPECT_EQ(std::optional<std::uint64_t>(1), m.consume_events());
+    EXPECT_EQ(std::optional<std::int64_t>(1), m.get("job"));
 }
 
 TEST(HashMapCppBacking, AnonymousMapsAreSharedWithForkedChildren) {

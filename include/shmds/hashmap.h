@@ -41,6 +41,8 @@
  * over whatever the timeout; the timeout bounds the wait for a live holder that never
  * releases the lock (a stopped process, or a peer that writes a living thread's id
  * into the lock word), after which the verb fails with -ETIMEDOUT and changes nothing.
+ * No verb signals the handle's eventfd by itself; call shmds_hashmap_notify() (the
+ * eventfd rule of the whole library is in common.h, "Eventfds").
  *
  * Crash behaviour: a process killed at any instruction never wedges the map and never
  * leaves a half-done change. Every writer journals the words it changes; the next
@@ -910,6 +912,46 @@ SHMDS_API int shmds_hashmap_cursor_next_batch(shmds_hashmap_cursor_t *c, void *k
                                               size_t keys_size, size_t *key_lens, void *values,
                                               size_t values_size, size_t *value_lens,
                                               size_t max_items);
+
+/* ------------------------------------------------- eventfd (common.h, "Eventfds") */
+
+/*
+ * An opt-in eventfd per handle, for epoll-based event loops: a writer that wants its
+ * readers woken (say, after a batch of puts) calls shmds_hashmap_notify(); no verb of
+ * the map ever signals it by itself. The eventfd belongs to the handle, not to the
+ * shared map: other handles and processes see it only if it is shared with them (a
+ * fork() child inherits the handle and its eventfd; another process attaches a
+ * received fd with shmds_hashmap_set_eventfd()). A read-only handle has one too. None
+ * of these verbs blocks or takes a shard lock, and none touches shared memory, so a
+ * process killed in one leaves nothing behind but its own descriptors.
+ */
+
+/**
+ * The handle's eventfd for epoll, created on first call (non-blocking, close-on-exec)
+ * and owned by the handle (closed by shmds_hashmap_close(); do not close it). Share
+ * it across fork() or with shmds_send_fd() and attach it on the other side with
+ * shmds_hashmap_set_eventfd().
+ * @return the fd (>= 0); -EINVAL (NULL); or -errno (-EMFILE...).
+ */
+SHMDS_API int shmds_hashmap_eventfd(shmds_hashmap_t *m);
+
+/**
+ * Use a duplicate of `fd` (an eventfd) as this handle's eventfd; the caller keeps its
+ * own fd (and closes it when it likes). The handle's previous eventfd, if any, is
+ * closed (once no thread of this handle is still signalling through it). -1 detaches.
+ * Setting the fd the handle already uses is a no-op.
+ * @return 0; -EBADF (not a descriptor); -EINVAL (NULL, or fd is not an eventfd).
+ */
+SHMDS_API int shmds_hashmap_set_eventfd(shmds_hashmap_t *m, int fd);
+
+/** Signal the eventfd (add 1). 0; -ENOENT if the handle has no eventfd; -EINVAL. */
+SHMDS_API int shmds_hashmap_notify(shmds_hashmap_t *m);
+
+/**
+ * Read and reset the eventfd counter into *count (optional).
+ * @return 0; -EAGAIN if nothing is pending; -ENOENT if no eventfd; -EINVAL. Never blocks.
+ */
+SHMDS_API int shmds_hashmap_eventfd_consume(shmds_hashmap_t *m, uint64_t *count);
 
 #ifdef __cplusplus
 }

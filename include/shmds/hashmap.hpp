@@ -551,7 +551,9 @@ private:
  * map holds NULL: its verbs throw -EINVAL and its gauges read zero.
  */
 template <class K, class V>
-class hash_map {
+class hash_map
+    : public detail::eventfd_verbs<hash_map<K, V>, shmds_hashmap_eventfd, shmds_hashmap_set_eventfd,
+                                   shmds_hashmap_notify, shmds_hashmap_eventfd_consume> {
     static_assert(std::is_same_v<K, std::int16_t> || std::is_same_v<K, std::int32_t> ||
                       std::is_same_v<K, std::int64_t> || std::is_same_v<K, std::string>,
                   "shmds::hash_map keys are std::int16_t, std::int32_t, std::int64_t or "
@@ -1115,6 +1117,9 @@ public:
     int fd() const { return detail::check(shmds_hashmap_fd(handle())); }
     /** Flush a file-backed map to its file (msync). Throws shmds::error. */
     void sync() const { detail::check(shmds_hashmap_sync(handle())); }
+
+    // ---- eventfd (hashmap.h, "eventfd"): the handle's own; no verb signals it ----
+    // eventfd(), set_eventfd(), notify(), consume_events(): detail::eventfd_verbs.
 
 private:
     static std::shared_ptr<shmds_hashmap_t> adopt(shmds_hashmap_t *h) {

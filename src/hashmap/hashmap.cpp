@@ -1,12 +1,10 @@
 #include "hashmap/hashmap.hpp"
 
 #include "core/error.hpp"
+#include "core/keyed_hash.hpp"
 
 #include <cerrno>
-#include <ctime>
 #include <new>
-#include <sys/random.h>
-#include <unistd.h>
 
 namespace shmds::hashmap {
 
@@ -18,16 +16,6 @@ core::SegmentShape shape_of(const Geometry &g) {
                                   layout_hash(g.variant, g.flags),
                                   {g.max_entries, g.shards, g.arena_bytes, g.flags,
                                    g.default_ttl_ms});
-}
-
-// The keyed hash's secret (design §2). getrandom cannot fail for 16 bytes once the
-// pool is ready; if it does, clock and PID still give every segment its own seed.
-void draw_seed(std::uint64_t (&seed)[2]) noexcept {
-    if (getrandom(seed, sizeof seed, 0) == ssize_t(sizeof seed)) return;
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    seed[0] = std::uint64_t(ts.tv_nsec) * 0x9e3779b97f4a7c15ull ^ std::uint64_t(getpid());
-    seed[1] = std::uint64_t(ts.tv_sec) * 0xc2b2ae3d27d4eb4full ^ reinterpret_cast<std::uintptr_t>(&ts);
 }
 }  // namespace
 
@@ -74,7 +62,7 @@ int HashMap::allocate_shards() noexcept {
 
 void HashMap::initialize(std::uint8_t *base) noexcept {
     auto *mc = reinterpret_cast<MapControl *>(base + geom_.map_control_off);
-    draw_seed(mc->seed);
+    core::draw_hash_seed(mc->seed);  // the keyed hash's secret (design §2)
     auto *ctl = reinterpret_cast<ShardControl *>(base + geom_.shard_control_off);
     for (std::uint64_t i = 0; i < geom_.shards; ++i) Shard::initialize(&ctl[i], geom_);
 }
@@ -82,6 +70,7 @@ void HashMap::initialize(std::uint8_t *base) noexcept {
 void HashMap::bind(std::uint8_t *base) noexcept {
     const auto *mc = reinterpret_cast<const MapControl *>(base + geom_.map_control_off);
     const HashSeed seed{mc->seed[0], mc->seed[1]};
+    seed_ = seed;
     auto *ctl = reinterpret_cast<ShardControl *>(base + geom_.shard_control_off);
     for (std::uint64_t i = 0; i < geom_.shards; ++i) {
         shards_[i] = Shard(base, &ctl[i], base + geom_.shard_data_off + i * geom_.shard_data_size,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/engine_factory.hpp"
+#include "core/eventfd.hpp"
 #include "core/segment.hpp"
 #include "hashmap/layout.hpp"
 #include "hashmap/shard.hpp"
@@ -57,6 +58,13 @@ public:
     int get(Span key, OutBuf *out, std::uint64_t *expire = nullptr) noexcept {
         return at(key, [&](Shard &s, auto h) { return s.get(h, key, out, expire); });
     }
+    // get() of an integer key (its 8 native bytes as a word) on a map of 8-byte values,
+    // hashed and dispatched without the Span: 0 with *value, -ENOENT, or
+    // Shard::kAskGet (call get(): see Shard::get_word).
+    int get_word(std::uint64_t key, std::uint64_t *value) noexcept {
+        const std::uint64_t h = hash_u64(key, seed_);
+        return shards_[shard_of(h)].get_word(h, key, value);
+    }
     int exists(Span key) noexcept {
         const int r = get(key, nullptr);
         return r == 0 ? 1 : r == -ENOENT ? 0 : r;
@@ -104,7 +112,7 @@ public:
     Shard &shard_at(std::uint64_t i) noexcept { return shards_[i]; }
     std::uint64_t locate(Span key, std::uint64_t *h) const noexcept {
         *h = shards_[0].hash(key);
-        return geom_.shard_bits ? *h >> (64 - geom_.shard_bits) : 0;
+        return shard_of(*h);
     }
 
     // TTL (design §7).
@@ -146,6 +154,9 @@ public:
     // Entries held now (Stats::size without the rest, above all without max_probe).
     std::uint64_t size() const noexcept;
     core::Segment &segment() noexcept { return segment_; }
+    // The handle's opt-in eventfd (hashmap.h, "eventfd"): process-local, signalled only
+    // by an explicit notify, never by a verb.
+    core::EventNotifier &events() noexcept { return events_; }
 
     // SegmentClient
     core::StructureType type() const noexcept override { return core::StructureType::hashmap; }
@@ -164,12 +175,16 @@ private:
     int allocate_shards() noexcept;
     void bind(std::uint8_t *base) noexcept;
 
-    // Hash once; the top bits choose the shard (design §2).
+    // The top shard_bits of the hash choose the shard (design §2). Shifted in two steps
+    // so that 0 bits (one shard) needs no branch: (h >> 1) >> 63 is 0.
+    std::uint64_t shard_of(std::uint64_t h) const noexcept {
+        return (h >> 1) >> (63 - geom_.shard_bits);
+    }
+    // Hash once, then run f on the key's shard.
     template <typename F>
     int at(Span key, F &&f) noexcept {
         const std::uint64_t h = shards_[0].hash(key);
-        const std::uint64_t i = geom_.shard_bits ? h >> (64 - geom_.shard_bits) : 0;
-        return f(shards_[i], h);
+        return f(shards_[shard_of(h)], h);
     }
     // at() for a writer: a read-only mapping must never reach a shard lock (a store
     // there would fault), so it is refused before.
@@ -195,12 +210,14 @@ private:
     Config requested_{};
     std::uint32_t wanted_variant_ = 0;
     std::unique_ptr<Shard[]> shards_;
+    HashSeed seed_{};  // the map's (MapControl), copied at bind for get_word
     bool read_only_ = false;
     std::atomic<std::uint32_t> open_cursors_{0};
     Clock clock_;                 // the shards point here
     std::atomic<std::int64_t> lock_timeout_ns_{-1};  // the shards point here too
     std::uint64_t pop_shard_ = 0;    // where the next pop/shift starts
     std::uint64_t flush_shard_ = 0;  // where the next partial flush continues
+    core::EventNotifier events_;
 };
 
 }  // namespace shmds::hashmap

@@ -12,6 +12,7 @@
 #include "core/header.hpp"
 #include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
+#include "core/undo_journal.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -92,11 +93,9 @@ struct MapControl {
 };
 static_assert(sizeof(MapControl) == kCacheLine);
 
-// The undo journal (design §4): {offset from the segment base, the word's old value}.
-struct JournalRecord {
-    std::atomic<std::uint64_t> off;
-    std::atomic<std::uint64_t> old;
-};
+// The undo journal (design §4) is the library's (core/undo_journal.hpp): records of
+// {offset from the segment base, the word's old value}, kJournalCap per shard.
+using JournalRecord = core::UndoRecord;
 static_assert(sizeof(JournalRecord) == 16);
 
 // The eviction list and the expiry sweep of one shard (design §6, §7). Slot indices

@@ -54,19 +54,6 @@ const Word *Shard::bytes_at(const Word *area, std::uint64_t area_size,
     return arena_word(off);
 }
 
-[[gnu::always_inline]] inline int Shard::key_matches(const Word *e, Span key) const noexcept {
-    const std::uint64_t lens = e[kEntryWordLens].load(std::memory_order_relaxed);
-    if ((lens & 0xffffffffu) != key.len) return 0;
-    if (key.len == 8) {  // every integer key: one word, inline (key areas hold 8 or more)
-        std::uint64_t k;
-        std::memcpy(&k, key.data, 8);
-        return key_area(const_cast<Word *>(e))[0].load(std::memory_order_relaxed) == k ? 1 : 0;
-    }
-    const Word *k = bytes_at(key_area(const_cast<Word *>(e)), g_->key_area, key.len);
-    if (!k) return kTorn;
-    return equal_bytes(k, key.data, key.len) ? 1 : 0;
-}
-
 int Shard::probe(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
                  std::uint64_t *slot, std::uint64_t *free) const noexcept {
     std::atomic<std::uint8_t> *tg = tags(b);
@@ -104,28 +91,22 @@ inline std::uint64_t zero_bytes(std::uint64_t w) noexcept {
 }
 }  // namespace
 
-// Linear probing in two steps. First the home slot alone, by a branch on its tag: the
-// CPU predicts the branch and loads the home entry while the tag is still on its way, so
-// the usual get (the key at its home slot) waits for one memory access, not for two in
-// a row (matching the home group as a bit mask first made the entry's address depend on
-// the tag load, and measured slower). Then 8-slot groups: one load gives eight tags, and
-// the tags that match and the empty slots come out as bit masks, so a longer probe takes
-// no branch per slot. Groups are 8-aligned and cap (16 or more, checked by valid_cap) is
+// Linear probing in two steps. First the home slot alone (find_home, in shard.hpp so
+// that get_word inlines it), by a branch on its tag: the CPU predicts the branch and
+// loads the home entry while the tag is still on its way, so the usual get (the key at
+// its home slot) waits for one memory access, not for two in a row (matching the home
+// group as a bit mask first made the entry's address depend on the tag load, and
+// measured slower). Then 8-slot groups: one load gives eight tags, and the tags that
+// match and the empty slots come out as bit masks, so a longer probe takes no branch
+// per slot. Groups are 8-aligned and cap (16 or more, checked by valid_cap) is
 // a multiple of 8, so none straddles the end of the table; the probe wraps round to the
 // home group last. Bounds: a group index is below cap / 8 and a slot below cap, both
 // within the buffer (cap <= max_cap).
-[[gnu::always_inline]] inline int Shard::find(std::uint64_t b, std::uint64_t cap, std::uint64_t h,
-                                               Span key, std::uint64_t *slot) const noexcept {
+[[gnu::always_inline]] inline int Shard::find_groups(std::uint64_t b, std::uint64_t cap,
+                                                      std::uint64_t h, Span key,
+                                                      std::uint64_t *slot) const noexcept {
     const std::uint64_t home = h & (cap - 1);
     const std::uint8_t tag = tag_of(h);
-    const std::uint8_t home_tag = tags(b)[home].load(std::memory_order_relaxed);
-    if (home_tag == tag) {
-        const int m = key_matches(entry(b, home), key);
-        if (m == 1) *slot = home;
-        if (m != 0) return m;
-    } else if (home_tag == kTagEmpty) {
-        return 0;
-    }
     // The tag buffer is cache-line aligned: its words are the tags of slots 8g..8g+7
     // (little-endian: slot 8g+k is byte k). Writers store single tag bytes; a torn or
     // stale word only misleads this probe, which the seqlock then discards.
@@ -150,6 +131,17 @@ inline std::uint64_t zero_bytes(std::uint64_t w) noexcept {
         from = ~std::uint64_t{0};
     }
     return 0;
+}
+
+[[gnu::always_inline]] inline int Shard::find(std::uint64_t b, std::uint64_t cap, std::uint64_t h,
+                                               Span key, std::uint64_t *slot) const noexcept {
+    const int r = find_home(b, cap, h, key, slot);
+    return r != kPastHome ? r : find_groups(b, cap, h, key, slot);
+}
+
+int Shard::find_word_groups(std::uint64_t b, std::uint64_t cap, std::uint64_t h, std::uint64_t key,
+                            std::uint64_t *slot) const noexcept {
+    return find_groups(b, cap, h, Span{&key, sizeof key}, slot);
 }
 
 int Shard::copy_value(const Word *e, OutBuf *out) const noexcept {
@@ -241,19 +233,10 @@ ShardSnapshot Shard::snapshot() const noexcept {
 // ---- repair -----------------------------------------------------------------------
 
 void Shard::repair() noexcept {
-    ShardControl &c = *ctl_;
-    std::uint64_t n = c.journal_count.load(std::memory_order_acquire);
-    if (n > kJournalCap) n = kJournalCap;  // damaged count: undo what can be undone
-    while (n-- > 0) {
-        const std::uint64_t off = c.journal[n].off.load(std::memory_order_relaxed);
-        // Only words of the shards' region, never the header or outside the mapping.
-        if (off % 8 != 0 || off < g_->shard_control_off || off > g_->total - 8) continue;
-        reinterpret_cast<Word *>(seg_base_ + off)
-            ->store(c.journal[n].old.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    }
-    c.journal_count.store(0, std::memory_order_release);
-    const std::uint64_t s = c.seq.load(std::memory_order_relaxed);
-    if (s & 1) c.seq.store(s + 1, std::memory_order_release);
+    journal().repair();
+    // The rolled-back change's write window closes: readers may trust the shard again.
+    const std::uint64_t s = ctl_->seq.load(std::memory_order_relaxed);
+    if (s & 1) ctl_->seq.store(s + 1, std::memory_order_release);
 }
 
 // ---- arena ------------------------------------------------------------------------

@@ -7,11 +7,13 @@
 #include "core/deadline.hpp"
 #include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
+#include "core/undo_journal.hpp"
 #include "hashmap/clock.hpp"
 #include "hashmap/hash.hpp"
 #include "hashmap/layout.hpp"
 #include "hashmap/words.hpp"
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -80,6 +82,13 @@ public:
     // (if given) receives the entry's absolute expiry in ms, 0 = never. On an evicting
     // map a hit marks the entry visited (design §6).
     int get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire = nullptr) noexcept;
+    // get() of an 8-byte key (its native word) on a map of 8-byte values, for the C
+    // API's integer short lane: one seqlock pass with no closure and no OutBuf. 0 with
+    // *value, -ENOENT (absent), or kAskGet: the pass could not answer alone (a write
+    // window, a torn pass, an entry with an expiry, an evicting map's hit to mark, a
+    // value of another length, damage), and get() must (it retries, reports, marks).
+    static constexpr int kAskGet = 1;
+    int get_word(std::uint64_t h, std::uint64_t key, std::uint64_t *value) noexcept;
 
     // Writers; each returns a code for the C API (documented in hashmap.h). ttl_ms: the
     // new expiry of what put/add/update/swap write (kDefaultTtl: the map's default).
@@ -162,6 +171,13 @@ private:
     std::uint64_t seg_off(const void *p) const noexcept {
         return std::uint64_t(static_cast<const std::uint8_t *>(p) - seg_base_);
     }
+    // The shard's undo journal (design §4), a view over its ShardControl. Its repair
+    // writes only inside the shards' region of the segment (never the header, the
+    // MapControl or past the end), whatever a damaged record says.
+    core::UndoJournal journal() const noexcept {
+        return core::UndoJournal(ctl_->journal_count, ctl_->journal, kJournalCap, seg_base_,
+                                 g_->shard_control_off, g_->total);
+    }
     std::atomic<std::uint8_t> *tags(std::uint64_t b) const noexcept {
         return reinterpret_cast<std::atomic<std::uint8_t> *>(data_ + g_->tags_off[b]);
     }
@@ -183,7 +199,9 @@ private:
     // Every live table has 16 to max_cap slots (a power of two), so a reader's probe can
     // take 8 tags per load without meeting the table's end mid-group.
     bool valid_cap(std::uint64_t cap) const noexcept {
-        return core::is_pow2(cap) && cap >= kMinTable && cap <= g_->max_cap;
+        // cap - kMinTable wraps round for cap < kMinTable (0 included), so one unsigned
+        // comparison checks both ends; a power of two has no bit in common with cap - 1.
+        return (cap & (cap - 1)) == 0 && cap - kMinTable <= g_->max_cap - kMinTable;
     }
 
     // The words holding a byte string of `len` whose area is `area` (inline) or whose
@@ -197,6 +215,17 @@ private:
     // eight tags per word load. 1 found (*slot), 0 absent, kTorn.
     int find(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
              std::uint64_t *slot) const noexcept;
+    // find()'s two steps: the home slot alone (1, 0, kTorn, or kPastHome: the key may
+    // lie further on), then the 8-slot groups from the home slot on (1, 0, kTorn).
+    static constexpr int kPastHome = 3;
+    int find_home(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
+                  std::uint64_t *slot) const noexcept;
+    int find_groups(std::uint64_t b, std::uint64_t cap, std::uint64_t h, Span key,
+                    std::uint64_t *slot) const noexcept;
+    // find_groups for get_word's one-word key, out of line: the usual get ends at the
+    // home slot, and inlining the groups' loop would cost it register saves.
+    [[gnu::noinline]] int find_word_groups(std::uint64_t b, std::uint64_t cap, std::uint64_t h,
+                                        std::uint64_t key, std::uint64_t *slot) const noexcept;
     // Whether entry e holds key: 1, 0, kTorn (its arena offset is out of bounds).
     int key_matches(const Word *e, Span key) const noexcept;
     int copy_value(const Word *e, OutBuf *out) const noexcept;  // 0, -ENOBUFS, kTorn
@@ -311,6 +340,67 @@ int Shard::read_retrying(Read &read) noexcept {
     return read_locked(
         [](void *ctx, std::uint64_t b, std::uint64_t cap) { return (*static_cast<Read *>(ctx))(b, cap); },
         &read);
+}
+
+// Inline here (not in shard.cpp) so that get_word inlines into the C API's short lane.
+[[gnu::always_inline]] inline int Shard::key_matches(const Word *e, Span key) const noexcept {
+    const std::uint64_t lens = e[kEntryWordLens].load(std::memory_order_relaxed);
+    if ((lens & 0xffffffffu) != key.len) return 0;
+    if (key.len == 8) {  // every integer key: one word, inline (key areas hold 8 or more)
+        std::uint64_t k;
+        std::memcpy(&k, key.data, 8);
+        return key_area(const_cast<Word *>(e))[0].load(std::memory_order_relaxed) == k ? 1 : 0;
+    }
+    const Word *k = bytes_at(key_area(const_cast<Word *>(e)), g_->key_area, key.len);
+    if (!k) return kTorn;
+    return equal_bytes(k, key.data, key.len) ? 1 : 0;
+}
+
+// find()'s first step (the reason it is a branch on the tag: shard.cpp, find_groups).
+[[gnu::always_inline]] inline int Shard::find_home(std::uint64_t b, std::uint64_t cap,
+                                                    std::uint64_t h, Span key,
+                                                    std::uint64_t *slot) const noexcept {
+    const std::uint64_t home = h & (cap - 1);  // below cap: inside the table
+    const std::uint8_t home_tag = tags(b)[home].load(std::memory_order_relaxed);
+    if (home_tag == tag_of(h)) {
+        const int m = key_matches(entry(b, home), key);
+        if (m == 1) *slot = home;
+        if (m != 0) return m;
+    } else if (home_tag == kTagEmpty) {
+        return 0;
+    }
+    return kPastHome;
+}
+
+// read_stable's first pass written out for one word: the same loads, fence and checks
+// (seq even and unchanged, b and cap valid, every slot inside the table), with the key
+// length a constant so key_matches keeps only its one-word compare, and without the
+// closure whose captures read_stable's callers keep in memory.
+[[gnu::always_inline]] inline int Shard::get_word(std::uint64_t h, std::uint64_t key,
+                                                   std::uint64_t *value) noexcept {
+    if (SHMDS_UNLIKELY(evicting())) return kAskGet;  // a hit must be marked: get() does
+    ShardControl &c = *ctl_;
+    const std::uint64_t s1 = c.seq.load(std::memory_order_acquire);
+    const std::uint64_t b = c.active.load(std::memory_order_relaxed);
+    const std::uint64_t cap = c.cap.load(std::memory_order_relaxed);
+    if (SHMDS_UNLIKELY((s1 & 1) != 0 || b > 1 || !valid_cap(cap))) return kAskGet;
+    std::uint64_t slot = 0, exp = 0, lens = 0, v = 0;
+    int f = find_home(b, cap, h, Span{&key, sizeof key}, &slot);
+    if (f == kPastHome) f = find_word_groups(b, cap, h, key, &slot);
+    if (f == 1) {
+        const Word *e = entry(b, slot);  // slot < cap <= max_cap: inside the table
+        exp = e[kEntryWordExpire].load(std::memory_order_relaxed);
+        lens = e[kEntryWordLens].load(std::memory_order_relaxed);
+        v = val_area(const_cast<Word *>(e))[0].load(std::memory_order_relaxed);
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (SHMDS_UNLIKELY(c.seq.load(std::memory_order_relaxed) != s1)) return kAskGet;
+    if (f == 0) return -ENOENT;
+    // An entry with an expiry needs the clock, and a value of another length is damage
+    // that get() reports: neither is this lane's to answer.
+    if (SHMDS_UNLIKELY(f != 1 || exp != 0 || lens >> 32 != sizeof v)) return kAskGet;
+    *value = v;
+    return 0;
 }
 
 }  // namespace shmds::hashmap

@@ -1,10 +1,11 @@
 // A writer's critical section on one shard (design §4): the shard's robust lock, the
-// seqlock's write window and the undo journal.
+// seqlock's write window and the shard's undo journal (core/undo_journal.hpp, whose
+// records and order rules are the ones every locked structure of the library uses).
 //
 //   WriteTxn t(shard);            lock (waiting at most the handle's lock timeout);
 //                                 repair what a dead holder left
 //   if (t.status()) ...           -ETIMEDOUT / -EAGAIN: not locked, nothing changed
-//   t.set(word, v) ...            journal {offset, old}, then store
+//   t.set(word, v) ...            open the write window; journal {offset, old}, then store
 //   t.commit();                   journal emptied: the changes are permanent
 //   ~WriteTxn                     roll back anything uncommitted, close the window, unlock
 //
@@ -23,7 +24,7 @@ namespace shmds::hashmap {
 class WriteTxn {
 public:
     // Waits for the lock at most the handle's lock timeout (Shard::lock_timeout_ns).
-    explicit WriteTxn(Shard &s) noexcept : s_(s) {
+    explicit WriteTxn(Shard &s) noexcept : s_(s), journal_(s.journal()) {
         // Uncontended, the lock costs one CAS and no clock read: the deadline is only
         // built when there is something to wait for.
         std::uint64_t seen;
@@ -34,11 +35,12 @@ public:
         lock(core::Deadline::from_timeout(s.lock_timeout_ns()));
     }
     // Waits at most until `deadline` (a batch: one deadline for the whole call).
-    WriteTxn(Shard &s, const core::Deadline &deadline) noexcept : s_(s) { lock(deadline); }
+    WriteTxn(Shard &s, const core::Deadline &deadline) noexcept : s_(s), journal_(s.journal()) {
+        lock(deadline);
+    }
     ~WriteTxn() {
         if (!owns()) return;
-        if (open_ || s_.ctl_->journal_count.load(std::memory_order_relaxed) != 0)
-            s_.repair();  // roll back what was not committed; seq even again
+        if (open_ || journal_.pending()) s_.repair();  // roll back the uncommitted; seq even
         core::robust_mutex_unlock(s_.ctl_->lock);
     }
     WriteTxn(const WriteTxn &) = delete;
@@ -74,37 +76,31 @@ public:
         std::atomic_thread_fence(std::memory_order_release);
     }
 
-    // Record a word's old value before it changes. The record is published before the
-    // store it protects, and the compiler may not move the store above it: a writer
-    // killed between the two leaves a record whose undo rewrites the same value.
+    // The journal's steps (core::UndoJournal: the record is published before the store
+    // it protects), each inside the write window: readers must see the window open
+    // before any journaled word changes.
     void save(Word *w) noexcept {
         open();
-        ShardControl &c = *s_.ctl_;
-        const std::uint64_t n = c.journal_count.load(std::memory_order_relaxed);
-        if (SHMDS_UNLIKELY(n >= kJournalCap)) __builtin_trap();  // every verb is bounded
-        c.journal[n].off.store(s_.seg_off(w), std::memory_order_relaxed);
-        c.journal[n].old.store(w->load(std::memory_order_relaxed), std::memory_order_relaxed);
-        c.journal_count.store(n + 1, std::memory_order_release);
-        std::atomic_signal_fence(std::memory_order_seq_cst);
+        journal_.save(w);
     }
     void set(Word *w, std::uint64_t v) noexcept {
-        save(w);
-        w->store(v, std::memory_order_relaxed);
+        open();
+        journal_.set(w, v);
     }
     void add(Word *w, std::int64_t d) noexcept {
-        set(w, w->load(std::memory_order_relaxed) + std::uint64_t(d));
+        open();
+        journal_.add(w, d);
     }
     // A tag byte: the journal saves its whole (8-aligned) word.
     void set_tag(std::atomic<std::uint8_t> *tag, std::uint8_t v) noexcept {
-        const auto addr = reinterpret_cast<std::uintptr_t>(tag);
-        save(reinterpret_cast<Word *>(addr & ~std::uintptr_t{7}));
+        open();
+        journal_.save_containing(tag);
         tag->store(v, std::memory_order_relaxed);
     }
 
     // Everything journaled so far is permanent (the write window stays open).
     void commit() noexcept {
-        s_.ctl_->journal_count.store(0, std::memory_order_release);
-        std::atomic_signal_fence(std::memory_order_seq_cst);
+        journal_.commit();
         SHMDS_FAILPOINT("hashmap.write.committed");
     }
 
@@ -124,8 +120,7 @@ private:
     // A holder that died is repaired by the lock's hook; a journal or an odd sequence
     // left behind any other way (a damaged word) is repaired here.
     void after_lock() noexcept {
-        if (s_.ctl_->journal_count.load(std::memory_order_acquire) != 0 ||
-            (s_.ctl_->seq.load(std::memory_order_relaxed) & 1)) {
+        if (journal_.pending() || (s_.ctl_->seq.load(std::memory_order_relaxed) & 1)) {
             s_.repair();
             s_.recoveries_->fetch_add(1, std::memory_order_relaxed);
         }
@@ -135,6 +130,7 @@ private:
     static int wait_failed(const Shard &s, const core::Deadline &deadline) noexcept;
 
     Shard &s_;
+    core::UndoJournal journal_;  // a view over the shard's journal (its state is shared)
     int status_ = 0;
     bool open_ = false;
 };

@@ -111,7 +111,19 @@ Structure entry(int key_type, int value_type, std::uint64_t flags = 0,
         s.write = [=](Handle h) { return write_item(h, key_type, value_type); };
         s.read = [=](Handle h) { return read_item(h, key_type, value_type); };
     }
-    // No eventfd yet (docs/hashmap-progress.md).
+    // hashmap.h: no verb signals the eventfd by itself; only notify does.
+    s.eventfds.push_back({"",
+                          [](Handle h) { return shmds_hashmap_eventfd(as<M>(h)); },
+                          [](Handle h, int fd) { return shmds_hashmap_set_eventfd(as<M>(h), fd); },
+                          [](Handle h) { return shmds_hashmap_notify(as<M>(h)); },
+                          [](Handle h, std::uint64_t *n) {
+                              return shmds_hashmap_eventfd_consume(as<M>(h), n);
+                          },
+                          {},
+                          [](Handle h) {
+                              std::uint64_t removed = 0;
+                              return shmds_hashmap_clear(as<M>(h), &removed);
+                          }});
     s.stats = StatsOps{[](Handle h, void *st) {
                            return shmds_hashmap_stats(as<M>(h), static_cast<shmds_hashmap_stats_t *>(st));
                        },
