@@ -49,21 +49,42 @@ int relative_expiry(const char *fn, std::uint64_t ms, Expiry &e) noexcept {
 }
 
 int set_verb(const char *fn, shmds_cache_t *c, const void *key, std::size_t key_len,
-             const void *value, std::size_t value_len, Expiry e) noexcept {
+             const void *value, std::size_t value_len, Expiry e,
+             std::uint64_t modseq = 0) noexcept {
     Bytes k, v;
     if (int r = key_of(fn, c, key, key_len, k)) return r;
     if (int r = bytes_of(fn, "value", value, value_len, v)) return r;
-    return engine(c)->set(k, v, e);
+    return engine(c)->set(k, v, e, modseq);
 }
 
 int get_verb(const char *fn, shmds_cache_t *c, const void *key, std::size_t key_len, void *buf,
-             std::size_t buf_size, std::size_t *len, bool take) noexcept {
+             std::size_t buf_size, std::size_t *len, bool take,
+             std::uint64_t *modseq = nullptr) noexcept {
     Bytes k;
     if (int r = key_of(fn, c, key, key_len, k)) return r;
     CAPI_REQUIRE(len, fn, "len");
     if (!buf && buf_size != 0) return fail(-EINVAL, "{}: buf is NULL with size {}", fn, buf_size);
-    const Out out{buf, buf_size, len};
+    if (modseq) *modseq = 0;  // a read_cb's value has none; a hit overwrites it
+    const Out out{buf, buf_size, len, modseq};
     return take ? engine(c)->get_and_remove(k, out) : engine(c)->get(k, out);
+}
+
+int modseq_of(const char *fn, std::uint64_t modseq) noexcept {
+    if (modseq == 0) return fail(-EINVAL, "{}: modseq 0 (modseqs start at 1; 0 means none)", fn);
+    return 0;
+}
+
+// create or open, then the anchor's test_file pass; the handle is closed on failure.
+template <class Make>
+int tested(const char *fn, shmds_cache_t **out, std::uint64_t *repaired, Make make) noexcept {
+    CAPI_REQUIRE(out, fn, "out");
+    if (int r = make()) return r;
+    if (int r = engine(*out)->verify(repaired)) {
+        shmds_cache_close(*out);
+        *out = nullptr;
+        return r;
+    }
+    return 0;
 }
 
 // multi_*: check every item, then hand the engine its own item list.
@@ -140,6 +161,17 @@ SHMDS_API int shmds_cache_open(const shmds_options_t *opts, shmds_cache_t **out)
                                     [&](auto *o, auto &e) { return Cache::open(o, e); });
 }
 
+SHMDS_API int shmds_cache_create_tested(const shmds_options_t *opts,
+                                        const shmds_cache_config_t *cfg, shmds_cache_t **out,
+                                        uint64_t *repaired) {
+    return tested(__func__, out, repaired, [&] { return shmds_cache_create(opts, cfg, out); });
+}
+
+SHMDS_API int shmds_cache_open_tested(const shmds_options_t *opts, shmds_cache_t **out,
+                                      uint64_t *repaired) {
+    return tested(__func__, out, repaired, [&] { return shmds_cache_open(opts, out); });
+}
+
 SHMDS_API void shmds_cache_close(shmds_cache_t *c) {
     if (c) engine(c)->finish_lifecycle();
     capi::close_handle<Cache>(c);
@@ -173,6 +205,39 @@ SHMDS_API int shmds_cache_set_expire_on(shmds_cache_t *c, const void *key, size_
                     expire_on_ms);
     return set_verb(__func__, c, key, key_len, value, value_len,
                     Expiry{Expiry::absolute, expire_on_ms});
+}
+
+SHMDS_API int shmds_cache_set_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                     const void *value, size_t value_len, uint64_t expire_ms,
+                                     uint64_t modseq) {
+    Expiry e;
+    if (int r = relative_expiry(__func__, expire_ms, e)) return r;
+    if (int r = modseq_of(__func__, modseq)) return r;
+    return set_verb(__func__, c, key, key_len, value, value_len, e, modseq);
+}
+
+SHMDS_API int shmds_cache_get_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                     void *buf, size_t buf_size, size_t *len, uint64_t *modseq) {
+    CAPI_REQUIRE(modseq, __func__, "modseq");
+    return get_verb(__func__, c, key, key_len, buf, buf_size, len, false, modseq);
+}
+
+SHMDS_API int shmds_cache_remove_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                        uint64_t modseq, uint64_t expire_ms) {
+    Bytes k;
+    if (int r = key_of(__func__, c, key, key_len, k)) return r;
+    if (int r = modseq_of(__func__, modseq)) return r;
+    shmds::cache::Tomb t{modseq, {}};
+    if (int r = relative_expiry(__func__, expire_ms, t.expiry)) return r;
+    return engine(c)->remove(k, &t);
+}
+
+SHMDS_API int shmds_cache_set_tombstone_expire(shmds_cache_t *c, uint64_t expire_ms) {
+    CAPI_REQUIRE(c, __func__, kNoun);
+    Expiry e;
+    if (int r = relative_expiry(__func__, expire_ms, e)) return r;
+    engine(c)->set_tombstone_expiry(e);
+    return 0;
 }
 
 SHMDS_API int shmds_cache_get(shmds_cache_t *c, const void *key, size_t key_len, void *buf,
@@ -233,6 +298,7 @@ SHMDS_API int shmds_cache_get_keys(shmds_cache_t *c, int detail, shmds_cache_ent
             ce.last_access_ms = e.last_access_ms;
             ce.expire_on_ms = e.expire_on_ms;
             ce.flags = e.flags;
+            ce.modseq = e.modseq;
             return f->fn(&ce, f->ctx);
         },
         &fw);
@@ -330,7 +396,15 @@ SHMDS_API int shmds_cache_get_and_set(shmds_cache_t *c, const void *key, size_t 
     Bytes k;
     if (int r = key_of(__func__, c, key, key_len, k)) return r;
     CAPI_REQUIRE(fn, __func__, "fn");
-    return engine(c)->get_and_set(k, fn, ctx);
+    return engine(c)->get_and_set(k, fn, nullptr, ctx);
+}
+
+SHMDS_API int shmds_cache_get_and_set_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                             shmds_cache_update_modseq_fn fn, void *ctx) {
+    Bytes k;
+    if (int r = key_of(__func__, c, key, key_len, k)) return r;
+    CAPI_REQUIRE(fn, __func__, "fn");
+    return engine(c)->get_and_set(k, nullptr, fn, ctx);
 }
 
 SHMDS_API int shmds_cache_empty(shmds_cache_t *c, int only_expired) {

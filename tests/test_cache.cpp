@@ -119,6 +119,33 @@ TEST(CacheLifecycle, ReopenWithAnotherGeometryAttachesWithTheStoredOneAndNeverDe
     EXPECT_EQ("across opens", get(c.get(), "kept"));
 }
 
+// The anchor's `permissions` (default 0640 there) is shmds_options_t.mode here (default
+// 0600), applied exactly whatever the umask; and the descriptor is close-on-exec (the
+// anchor's 1.44 FD_CLOEXEC).
+TEST(CacheLifecycle, TheFileModeIsHonouredAndTheFdIsCloseOnExec) {
+    const mode_t old_umask = ::umask(022);
+    for (std::uint32_t mode : {0u, 0600u, 0640u, 0666u}) {
+        TempPath path("cache-mode");
+        shmds_options_t o = path_options(path);
+        o.mode = mode;
+        CachePtr h = make_cache(config(4096, 2), &o);
+        ASSERT_TRUE(h);
+        struct stat st {};
+        ASSERT_EQ(0, ::stat(path.c_str(), &st));
+        EXPECT_EQ(mode ? mode : 0600u, st.st_mode & 0777u) << std::oct << mode;
+        const int fd = shmds_cache_fd(h.get());
+        ASSERT_GE(fd, 0);
+        const int fdflags = ::fcntl(fd, F_GETFD);
+        ASSERT_GE(fdflags, 0);
+        EXPECT_TRUE(fdflags & FD_CLOEXEC);
+        shmds_cache_t *opened = nullptr;  // an opener's descriptor too
+        ASSERT_EQ(0, shmds_cache_open(&o, &opened));
+        CachePtr b(opened);
+        EXPECT_TRUE(::fcntl(shmds_cache_fd(b.get()), F_GETFD) & FD_CLOEXEC);
+    }
+    ::umask(old_umask);
+}
+
 TEST(CacheLifecycle, OpenRefusesAnotherStructure) {
     TempPath path("cache-type");
     const shmds_options_t o = path_options(path);
@@ -578,6 +605,32 @@ TEST_F(CacheCorruption, AZeroedPageHeaderFailsOnlyThatPage) {
     EXPECT_FALSE(bad.empty());
     EXPECT_LT(bad.size(), 40u);
     expect_verify_repairs_only_those(bad);
+}
+
+// The anchor's test_file => 1 (study §1 "Corruption"): verified on 1.57, zeroing page
+// 1's header made some keys croak while the others hit, and a reopen with test_file
+// gave hits for the others and no errors.
+TEST_F(CacheCorruption, TestFileAtOpenReinitialisesOnlyTheDamagedPage) {
+    std::memset(frame1(), 0, 64);
+    const std::set<int> bad = damaged_keys();
+    ASSERT_FALSE(bad.empty());
+    shmds_cache_t *opened = nullptr;
+    std::uint64_t repaired = 0;
+    ASSERT_EQ(0, shmds_cache_open_tested(&opts_, &opened, &repaired)) << shmds_last_error();
+    CachePtr t(opened);
+    EXPECT_EQ(1u, repaired);
+    for (int i = 0; i < 40; ++i)  // no SHMDS_ECORRUPT left: the others hit, the bad miss
+        EXPECT_EQ(bad.count(i) ? std::nullopt : std::optional<std::string>("v" + std::to_string(i)),
+                  get(t.get(), key(i)));
+    // create_tested attaches the same way; nothing is damaged any more.
+    shmds_cache_t *created = nullptr;
+    repaired = 0;
+    ASSERT_EQ(0, shmds_cache_create_tested(&opts_, &cfg_, &created, &repaired));
+    CachePtr c(created);
+    EXPECT_EQ(0u, repaired);
+    for (int i = 0; i < 40; ++i)
+        if (!bad.count(i)) EXPECT_EQ("v" + std::to_string(i), get(c.get(), key(i)));
+    EXPECT_EQ(-EINVAL, shmds_cache_open_tested(&opts_, nullptr, nullptr));
 }
 
 TEST_F(CacheCorruption, ASlotPointingOutsideThePageIsRefused) {

@@ -207,6 +207,13 @@ TEST(CacheCpp, AMovedFromCacheThrowsEinvalFromEveryVerb) {
         [&] { gone.set_clock(nullptr, nullptr); },
         [&] { gone.fd(); },
         [&] { gone.sync(); },
+        [&] { gone.set_modseq("k", "v", 1); },
+        [&] { gone.get_modseq("k"); },
+        [&] { gone.remove_modseq("k", 1); },
+        [&] { gone.set_tombstone_expire(cache_expiry::never()); },
+        [&] { gone.get_and_set_modseq("k", [](auto, std::uint64_t) {
+                  return std::optional<cache::versioned>();
+              }); },
     };
     for (std::size_t i = 0; i < verbs.size(); ++i) {
         SCOPED_TRACE("verb " + std::to_string(i));
@@ -546,6 +553,59 @@ TEST(CacheCpp, ADamagedPageThrowsEcorruptAndVerifyRepairsIt) {
     EXPECT_EQ(std::nullopt, c.get(k)) << "the re-initialised page is empty";
     EXPECT_TRUE(c.set(k, "back"));
     EXPECT_EQ(0u, c.verify());
+}
+
+TEST(CacheCpp, TestedCreateAndOpenReportRepairs) {
+    TempPath p("cache-cpp-tested");
+    std::uint64_t repaired = 99;
+    auto c = cache::create_tested(shmds::backing::path(p.str()), small_config(), &repaired);
+    EXPECT_EQ(0u, repaired);
+    ASSERT_TRUE(c.set("k", "v"));
+    repaired = 99;
+    auto o = cache::open_tested(shmds::backing::path(p.str()), &repaired);
+    EXPECT_EQ(0u, repaired);
+    EXPECT_EQ(std::optional<std::string>("v"), o.get("k"));
+    TempPath missing("cache-cpp-tested-missing");
+    expect_error(-ENOENT, [&] { cache::open_tested(shmds::backing::path(missing.str())); });
+}
+
+// ---- modification sequences and tombstones (the behaviour: test_cache_modseq.cpp) ------
+
+TEST(CacheCpp, ModseqMembersReachTheirCVerbs) {
+    auto c = cache::create(shmds::backing::anonymous(), small_config());
+    Clock clock;
+    clock.attach(c);
+    EXPECT_TRUE(c.set_modseq("k", "v5", 5));
+    EXPECT_FALSE(c.set_modseq("k", "v4", 4));  // refused: a value, not an exception
+    auto got = c.get_modseq("k");
+    ASSERT_TRUE(got);
+    EXPECT_EQ("v5", got->value);
+    EXPECT_EQ(5u, got->modseq);
+    auto keys = c.get_keys(key_detail::meta);
+    ASSERT_EQ(1u, keys.size());
+    EXPECT_EQ(5u, keys[0].modseq);
+    EXPECT_EQ(SHMDS_CACHE_FLAG_MODSEQ, keys[0].flags);
+
+    std::uint64_t seen = 0;
+    EXPECT_TRUE(c.get_and_set_modseq("k", [&](std::optional<std::string_view> cur, std::uint64_t m) {
+        seen = m;
+        return std::optional<cache::versioned>(cache::versioned{std::string(*cur) + "+", 6});
+    }));
+    EXPECT_EQ(5u, seen);
+    EXPECT_EQ("v5+", c.get_modseq("k")->value);
+    EXPECT_FALSE(c.get_and_set_modseq("k", [](auto, std::uint64_t) {
+        return std::optional<cache::versioned>(cache::versioned{"old", 2});
+    }));
+
+    c.set_tombstone_expire(std::chrono::seconds(10));
+    c.remove_modseq("k", 7);
+    EXPECT_EQ(std::nullopt, c.get_modseq("k"));
+    EXPECT_FALSE(c.exists("k"));
+    EXPECT_FALSE(c.set("k", "plain")) << "a tombstone refuses a plain set";
+    clock.now_ms += 10'000;  // the handle's tombstone expiry
+    EXPECT_TRUE(c.set("k", "plain"));
+    expect_error(-EINVAL, [&] { c.set_modseq("k", "v", 0); });
+    expect_error(-EINVAL, [&] { c.remove_modseq("k", 0); });
 }
 
 // ---- processes ---------------------------------------------------------------------------

@@ -1026,6 +1026,14 @@ int cache_abi_update(void *, const void *, size_t, const void *, size_t, int,
     return 0;
 }
 
+int cache_abi_update_modseq(void *, const void *, size_t, const void *, size_t, int,
+                            std::uint64_t, shmds_cache_value_t *out, std::uint64_t *modseq) {
+    out->value = "2";
+    out->value_len = 1;
+    *modseq = 3;
+    return 0;
+}
+
 TEST(CapiAbiCache, EveryCacheExport) {
     shmds_cache_config_t c;
     ASSERT_EQ(0, shmds_cache_config_init(&c, sizeof c));
@@ -1076,6 +1084,21 @@ TEST(CapiAbiCache, EveryCacheExport) {
     EXPECT_EQ(0, shmds_cache_get_and_set(h, "g", 1, &cache_abi_update, nullptr));
     EXPECT_EQ(0, shmds_cache_empty(h, 0));
     EXPECT_EQ(0, shmds_cache_set_callbacks(h, nullptr));
+    // Modseqs and tombstones.
+    EXPECT_EQ(0, shmds_cache_set_tombstone_expire(h, 1000));
+    EXPECT_EQ(0, shmds_cache_set_modseq(h, "s", 1, "v", 1, SHMDS_CACHE_EXPIRE_NEVER, 2));
+    std::uint64_t modseq = 0;
+    EXPECT_EQ(0, shmds_cache_get_modseq(h, "s", 1, buf, sizeof buf, &len, &modseq));
+    EXPECT_EQ(2u, modseq);
+    EXPECT_EQ(0, shmds_cache_get_and_set_modseq(h, "s", 1, &cache_abi_update_modseq, nullptr));
+    EXPECT_EQ(0, shmds_cache_remove_modseq(h, "s", 1, 4, SHMDS_CACHE_EXPIRE_DEFAULT));
+    EXPECT_EQ(-ESTALE, shmds_cache_set(h, "s", 1, "v", 1, SHMDS_CACHE_EXPIRE_NEVER));
+    shmds_cache_close(h);
+    // The test_file forms (anonymous: create only).
+    count = 0;
+    ASSERT_EQ(0, shmds_cache_create_tested(nullptr, &c, &h, &count)) << shmds_last_error();
+    EXPECT_EQ(0u, count);
+    EXPECT_EQ(-EINVAL, shmds_cache_open_tested(nullptr, &none, &count));
     shmds_cache_close(h);
 }
 

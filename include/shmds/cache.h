@@ -151,6 +151,22 @@ SHMDS_API int shmds_cache_create(const shmds_options_t *opts, const shmds_cache_
  */
 SHMDS_API int shmds_cache_open(const shmds_options_t *opts, shmds_cache_t **out);
 
+/**
+ * The anchor's test_file => 1: shmds_cache_create (or _open), then the verify pass of
+ * shmds_cache_verify over every page; exactly the damaged pages are re-initialised (their
+ * keys are lost), every other page keeps its keys. *repaired (may be NULL) is increased by
+ * how many pages were re-initialised. Safe while other processes use the cache (each page
+ * is checked under its lock).
+ * @return as shmds_cache_create / shmds_cache_open; verify's -EAGAIN (no spare frame for
+ *   2 s: the handle is closed and *out set to NULL). Blocks on each page lock in turn.
+ */
+SHMDS_API int shmds_cache_create_tested(const shmds_options_t *opts,
+                                        const shmds_cache_config_t *cfg, shmds_cache_t **out,
+                                        uint64_t *repaired);
+/** shmds_cache_open, then the test_file pass: see shmds_cache_create_tested. */
+SHMDS_API int shmds_cache_open_tested(const shmds_options_t *opts, shmds_cache_t **out,
+                                      uint64_t *repaired);
+
 /** Unmap and free the handle (NULL is a no-op). The cache itself stays, unless the
  * handle was created with SHMDS_CACHE_EMPTY_ON_EXIT or _UNLINK_ON_EXIT and the caller is
  * the process that created it (see "Lifecycle"): then it is emptied (waiting for each
@@ -173,6 +189,7 @@ SHMDS_API uint64_t shmds_cache_recoveries(const shmds_cache_t *c);
  * SHMDS_CACHE_EXPIRE_DEFAULT, _NOW or _NEVER (0). Replaces any old value; the access
  * time becomes now. May expunge the key's page first (see "Eviction and expiry").
  * @return 0; -E2BIG (the record cannot fit in a page; the old value, if any, stays);
+ *   -ESTALE (an unexpired tombstone holds the key: see "Modification sequences");
  *   -ERANGE (expire_ms above SHMDS_CACHE_MAX_EXPIRE_MS and not a constant); -EINVAL
  *   (NULL handle, or NULL pointer with a nonzero length); -EAGAIN (an expunge waited
  *   2 s for a spare frame; nothing changed); -ENOMEM (an expunge's list); SHMDS_ECORRUPT
@@ -255,6 +272,8 @@ typedef struct shmds_cache_entry {
     uint64_t last_access_ms; /**< detail >= 1; else 0 */
     uint64_t expire_on_ms;   /**< detail >= 1 (0 = never); else 0 */
     uint32_t flags;          /**< detail >= 1: SHMDS_CACHE_FLAG_*; else 0 */
+    uint64_t modseq;         /**< detail >= 1: the item's modseq (0: none); else 0.
+                                  Appended in 0.x with modseqs (the library fills it) */
 } shmds_cache_entry_t;
 
 /** get_keys callback: return 0 to go on; anything else stops the walk and is returned. */
@@ -329,10 +348,88 @@ SHMDS_API int shmds_cache_multi_set(shmds_cache_t *c, const void *page_key,
  * Check every page under its lock (header, every slot's record within the page, every
  * record found by its own probe, the counts) and re-initialise (empty) exactly the
  * pages that fail; *repaired (may be NULL) is increased by how many. Each repair counts
- * in shmds_cache_recoveries. The anchor's test_file.
+ * in shmds_cache_recoveries. The anchor's test_file (shmds_cache_open_tested runs it at open).
  * @return 0; -EINVAL; -EAGAIN (no spare frame for 2 s). Blocks on each page lock in turn.
  */
 SHMDS_API int shmds_cache_verify(shmds_cache_t *c, uint64_t *repaired);
+
+/* ---- Modification sequences and tombstones (the anchor's 1.63) -----------------------
+ *
+ * For invalidation that cannot go backwards: a reader that computed a value from the
+ * backing store at modseq m stores it with shmds_cache_set_modseq(m); the writer that
+ * changes the store at m' > m removes the key with shmds_cache_remove_modseq(m'), which
+ * leaves a TOMBSTONE. The reader's late store of the stale value is then refused. A
+ * modseq is any uint64_t from 1 (0 means "none" everywhere); it is stored in the record
+ * (8 bytes more per record that has one).
+ *  - A tombstone reads as a miss: get, get_and_remove, multi_get, exists and
+ *    get_and_set's callback (found = 0) do not see it, get_keys skips it. A get of a
+ *    tombstoned key with a read_cb returns read_cb's value but does not cache it (the
+ *    tombstone stays), so read_cb is called again next time.
+ *  - The rules, against an unexpired record that has a modseq (a record without one, an
+ *    expired one and a missing key refuse nothing):
+ *      store at m over a value at s: refused (-ESTALE) if m < s; so m == s stores.
+ *      store at m over a tombstone at s: refused if m < s; m == s stores.
+ *      plain store (shmds_cache_set, a read_cb fill, multi_set, get_and_set) over a
+ *        tombstone: refused (-ESTALE); over a value with a modseq: stores, without one.
+ *      remove at m over a value or tombstone at s >= m: keeps what is there (a tombstone
+ *        never lowers its modseq; a newer value is not removed by an older change);
+ *        returns 0 all the same.
+ *  - A plain shmds_cache_remove deletes a tombstone (returns 0 for an unexpired one).
+ *  - A tombstone expires like an item: expire_ms of shmds_cache_remove_modseq, or with
+ *    SHMDS_CACHE_EXPIRE_DEFAULT this handle's tombstone expiry (the anchor's
+ *    tombstone_expire_time), itself SHMDS_CACHE_EXPIRE_DEFAULT (the cache's
+ *    default_expire_ms) until shmds_cache_set_tombstone_expire. An expired tombstone
+ *    refuses nothing and is reclaimed by purge and expunge like any expired item.
+ *    Expunge may also evict an unexpired tombstone by LRU when its page is full: that
+ *    degrades to a plain remove (as in the anchor).
+ * With write_cb in write_through mode a refused store never reaches write_cb (checked
+ * under the page lock first; with allow_recursive write_cb runs unlocked, so a tombstone
+ * that lands between the check and write_cb is not seen by write_cb, the cache still
+ * refuses the store). Crash behaviour as for set and remove: a tombstone is one record
+ * written like any other (failpoints cache.set.*).
+ */
+/** get_keys flags: the item has a modseq (the anchor's FC_HASMODSEQ). Tombstones
+ * (the anchor's FC_TOMBSTONE, 1 << 28) are never reported. */
+#define SHMDS_CACHE_FLAG_MODSEQ (1u << 27)
+
+/**
+ * shmds_cache_set with a modseq (>= 1): a conditional store (rules above); the stored
+ * item carries modseq, which shmds_cache_get_modseq and get_keys report.
+ * @return as shmds_cache_set; -ESTALE (refused: a newer modseq or an unexpired
+ *   tombstone holds the key; nothing changed); -EINVAL also for modseq 0.
+ */
+SHMDS_API int shmds_cache_set_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                     const void *value, size_t value_len, uint64_t expire_ms,
+                                     uint64_t modseq);
+
+/**
+ * shmds_cache_get that also reports the value's modseq in *modseq (required): 0 when it
+ * was stored without one (and for a read_cb's value). @return as shmds_cache_get.
+ */
+SHMDS_API int shmds_cache_get_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                     void *buf, size_t buf_size, size_t *len, uint64_t *modseq);
+
+/**
+ * Remove key at modseq (>= 1), leaving a tombstone that expires after expire_ms (as
+ * shmds_cache_set's; SHMDS_CACHE_EXPIRE_DEFAULT: this handle's tombstone expiry). Keeps
+ * the record instead when it has a modseq >= this one (rules above). delete_cb as for
+ * shmds_cache_remove. A dirty item is replaced without write_cb (as remove drops it).
+ * @return 0 (whether or not the key was present); -EINVAL (modseq 0, NULL handle);
+ *   -ERANGE (expire_ms); -E2BIG (the key cannot fit a page); -EAGAIN; SHMDS_ECORRUPT;
+ *   delete_cb's negative return (nothing changed); -EDEADLK. Blocks as shmds_cache_set.
+ */
+SHMDS_API int shmds_cache_remove_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                        uint64_t modseq, uint64_t expire_ms);
+
+/**
+ * This handle's expiry for tombstones removed with SHMDS_CACHE_EXPIRE_DEFAULT (the
+ * anchor's tombstone_expire_time, a per-object option there too; per handle here because
+ * the cache's stored configuration is fixed at creation and the expiry is a policy of the
+ * process that removes): any expire_ms of shmds_cache_set. Default
+ * SHMDS_CACHE_EXPIRE_DEFAULT (the cache's default_expire_ms).
+ * @return 0; -EINVAL (NULL); -ERANGE. Must not race other calls on the handle.
+ */
+SHMDS_API int shmds_cache_set_tombstone_expire(shmds_cache_t *c, uint64_t expire_ms);
 
 /**
  * Replace this handle's clock (expiry and access times) by now_ms(ctx), in wall-clock
@@ -507,6 +604,26 @@ typedef int (*shmds_cache_update_fn)(void *ctx, const void *key, size_t key_len,
  */
 SHMDS_API int shmds_cache_get_and_set(shmds_cache_t *c, const void *key, size_t key_len,
                                       shmds_cache_update_fn fn, void *ctx);
+
+/**
+ * get_and_set_modseq's callback: as shmds_cache_update_fn, plus the current item's modseq
+ * (0: none, or no item) and *out_modseq (preset 0) for the store: leave 0 for a plain
+ * store, or set a modseq to make it conditional (the anchor's get_and_set returning
+ * { modseq => m }).
+ */
+typedef int (*shmds_cache_update_modseq_fn)(void *ctx, const void *key, size_t key_len,
+                                            const void *value, size_t value_len, int found,
+                                            uint64_t modseq, shmds_cache_value_t *out,
+                                            uint64_t *out_modseq);
+
+/**
+ * shmds_cache_get_and_set with modseqs: fn sees the item's modseq and may make the store
+ * conditional. A tombstone reads as no item (found = 0); a store the modseq rules refuse
+ * changes nothing and never reaches write_cb.
+ * @return as shmds_cache_get_and_set; -ESTALE (the store was refused).
+ */
+SHMDS_API int shmds_cache_get_and_set_modseq(shmds_cache_t *c, const void *key, size_t key_len,
+                                             shmds_cache_update_modseq_fn fn, void *ctx);
 
 /**
  * The anchor's empty([only_expired]): in write_back mode first hand every dirty item

@@ -127,6 +127,13 @@ public:
         std::uint64_t last_access_ms{};  ///< key_detail::meta and up
         std::uint64_t expire_on_ms{};    ///< key_detail::meta and up; 0 = never
         std::uint32_t flags{};           ///< key_detail::meta and up; SHMDS_CACHE_FLAG_*
+        std::uint64_t modseq{};          ///< key_detail::meta and up; 0 = none
+    };
+
+    /** A value with its modification sequence (0: stored without one). */
+    struct versioned {
+        std::string value;
+        std::uint64_t modseq{};
     };
 
     // ---- creation ----
@@ -161,6 +168,29 @@ public:
         return cache(detail::new_handle(shmds_cache_open, where.options()));
     }
 
+    /**
+     * create() then the verify pass over every page (the anchor's test_file => 1):
+     * exactly the damaged pages are re-initialised; *repaired (if given) gets how many.
+     * Throws as create(), and -EAGAIN (no spare frame for 2 s).
+     */
+    static cache create_tested(const backing &where, const config_type &cfg = config(),
+                               std::uint64_t *repaired = nullptr) {
+        std::uint64_t n = 0;
+        shmds_cache_t *h = nullptr;
+        detail::check(shmds_cache_create_tested(where.options(), &cfg, &h, &n));
+        if (repaired) *repaired = n;
+        return cache(h);
+    }
+
+    /** open() then the verify pass, as create_tested(). Throws as open(), -EAGAIN. */
+    static cache open_tested(const backing &where, std::uint64_t *repaired = nullptr) {
+        std::uint64_t n = 0;
+        shmds_cache_t *h = nullptr;
+        detail::check(shmds_cache_open_tested(where.options(), &h, &n));
+        if (repaired) *repaired = n;
+        return cache(h);
+    }
+
     /** Adopt a C handle (takes ownership; NULL gives a moved-from cache). */
     explicit cache(shmds_cache_t *handle) noexcept : handle_base(handle) {}
     cache(cache &&) noexcept = default;
@@ -174,13 +204,13 @@ public:
 
     /**
      * Store `v` under `k`, replacing any old value, expiring per `e` (the cache's default
-     * unless given). false if the record can never fit a page (the anchor's false: the
-     * old value, if any, stays). Throws shmds::error: -ERANGE (expiry beyond
+     * unless given). false if the record can never fit a page, or an unexpired tombstone
+     * holds `k` (remove_modseq) (the anchor's false: the old value, if any, stays). Throws shmds::error: -ERANGE (expiry beyond
      * SHMDS_CACHE_MAX_EXPIRE_MS), -EAGAIN (an expunge waited 2 s for a spare frame;
      * nothing changed), SHMDS_ECORRUPT, -ENOMEM.
      */
     bool set(std::string_view k, std::string_view v, cache_expiry e = cache_expiry::by_default()) {
-        return detail::outcome<-E2BIG>(relay(
+        return stored(relay(
             shmds_cache_set(handle(), k.data(), k.size(), v.data(), v.size(), e.c_value())));
     }
 
@@ -204,8 +234,87 @@ public:
      * set() (-ERANGE above SHMDS_CACHE_MAX_EXPIRE_MS).
      */
     bool set_expire_on_ms(std::string_view k, std::string_view v, std::uint64_t expire_on_ms) {
-        return detail::outcome<-E2BIG>(relay(shmds_cache_set_expire_on(
+        return stored(relay(shmds_cache_set_expire_on(
             handle(), k.data(), k.size(), v.data(), v.size(), expire_on_ms)));
+    }
+
+    // ---- modification sequences and tombstones (cache.h "Modification sequences") ----
+
+    /**
+     * A conditional set() at `modseq` (>= 1): false if refused (a newer modseq or an
+     * unexpired tombstone holds `k`) or if the record can never fit a page; nothing
+     * changed then. Throws as set(), and -EINVAL for modseq 0.
+     */
+    bool set_modseq(std::string_view k, std::string_view v, std::uint64_t modseq,
+                    cache_expiry e = cache_expiry::by_default()) {
+        const int rc = relay(shmds_cache_set_modseq(handle(), k.data(), k.size(), v.data(),
+                                                    v.size(), e.c_value(), modseq));
+        return stored(rc);
+    }
+
+    /** get() with the value's modseq (0: none). std::nullopt on a miss (a tombstone too). */
+    std::optional<versioned> get_modseq(std::string_view k) {
+        versioned out;
+        const int rc = detail::read_bytes(
+            out.value, SHMDS_NOWAIT, [&](void *b, std::size_t n, std::size_t *len, std::int64_t) {
+                return relay(shmds_cache_get_modseq(handle(), k.data(), k.size(), b, n, len,
+                                                    &out.modseq));
+            });
+        if (!detail::outcome<-ENOENT>(rc)) return std::nullopt;
+        return out;
+    }
+
+    /**
+     * Remove `k` at `modseq` (>= 1), leaving a tombstone that expires per `e` (by default
+     * this handle's tombstone expiry); a record with a modseq >= this one is kept instead.
+     * Throws shmds::error (-EINVAL for modseq 0, -ERANGE, -EAGAIN, SHMDS_ECORRUPT, a
+     * delete_cb failure).
+     */
+    void remove_modseq(std::string_view k, std::uint64_t modseq,
+                       cache_expiry e = cache_expiry::by_default()) {
+        detail::check(relay(
+            shmds_cache_remove_modseq(handle(), k.data(), k.size(), modseq, e.c_value())));
+    }
+
+    /** The expiry of tombstones removed with the default expiry (the anchor's
+     * tombstone_expire_time); per handle. Must not race other calls on this object. */
+    void set_tombstone_expire(cache_expiry e) {
+        detail::check(shmds_cache_set_tombstone_expire(handle(), e.c_value()));
+    }
+
+    /**
+     * get_and_set() with modseqs: fn(current value or std::nullopt, its modseq) returns a
+     * versioned to store (modseq 0: a plain store; else conditional; the item's expiry is
+     * kept) or std::nullopt to store nothing. true if stored; false if fn declined, the
+     * store was refused by the modseq rules or the value can never fit a page.
+     */
+    template <class F>
+    bool get_and_set_modseq(std::string_view k, F &&fn) {
+        struct state {
+            std::remove_reference_t<F> *fn;
+            std::optional<versioned> keep;
+        } st{&fn, std::nullopt};
+        const int rc = relay(shmds_cache_get_and_set_modseq(
+            handle(), k.data(), k.size(),
+            [](void *p, const void *, size_t, const void *v, size_t vl, int found,
+               std::uint64_t modseq, shmds_cache_value_t *out, std::uint64_t *out_modseq) -> int {
+                auto *s = static_cast<state *>(p);
+                try {
+                    std::optional<std::string_view> cur;
+                    if (found) cur = std::string_view(static_cast<const char *>(v), vl);
+                    s->keep = (*s->fn)(cur, modseq);
+                    if (!s->keep) return SHMDS_CACHE_DONT_STORE;
+                    out->value = s->keep->value.data();
+                    out->value_len = s->keep->value.size();
+                    *out_modseq = s->keep->modseq;
+                    return 0;
+                } catch (...) {
+                    return caught();
+                }
+            },
+            &st));
+        if (rc == SHMDS_CACHE_DONT_STORE) return false;
+        return stored(rc);
     }
 
     /** Remove `k`; false if it was absent or had expired (it is removed anyway). */
@@ -384,6 +493,7 @@ public:
             x.last_access_ms = e.last_access_ms;
             x.expire_on_ms = e.expire_on_ms;
             x.flags = e.flags;
+            x.modseq = e.modseq;
             out.push_back(std::move(x));
         });
         return out;
@@ -528,7 +638,7 @@ public:
             },
             &st));
         if (rc == SHMDS_CACHE_DONT_STORE) return false;
-        return detail::outcome<-E2BIG>(rc);
+        return stored(rc);
     }
 
     /**
@@ -552,6 +662,13 @@ private:
         pending() = std::current_exception();
         return -ECANCELED;
     }
+    // A store's outcome: false for the anchor's "not stored" (the record can never fit a
+    // page, or a modseq / tombstone refused it); anything else but 0 throws.
+    static bool stored(int rc) {
+        if (rc == -ESTALE) return false;
+        return detail::outcome<-E2BIG>(rc);
+    }
+
     static int relay(int rc) {
         if (pending()) {
             std::exception_ptr e = std::move(pending());

@@ -106,8 +106,11 @@ int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uin
         else f.touch(p.off, now);
         return core::fail_static(-ENOENT, "no such key (a cached not-found)");
     }
+    if (rh.flags & kRecordTombstone)  // stays (even for take): it guards against stale stores
+        return core::fail_static(-ENOENT, "no such key (a tombstone)");
     if (count) pc.hits.fetch_add(1, std::memory_order_relaxed);
     if (expire) *expire = rh.expire_on_ms;
+    if (out.modseq) *out.modseq = f.record_modseq(p.off, rh);
     if (out.len) *out.len = rh.val_len;
     if (out.buf || out.len) {
         if (out.cap < rh.val_len)
@@ -130,9 +133,44 @@ int Cache::remove_slot(Held &h, std::uint64_t slot) noexcept {
     return h.rebind(true);  // the copied counts follow the frame
 }
 
+// The anchor's 1.63 rules, against an unexpired record that has a modseq (any other
+// record, and a missing one, admit every store). Equal modseqs store: a value is
+// refused only by a strictly newer modseq (the anchor's `modseq < old_modseq`), and a
+// tombstone is kept (success, no store) when what is there is at least as new.
+int Cache::admit(const Frame &f, const Frame::Probe &p, std::uint32_t flags,
+                 std::uint64_t modseq, std::uint64_t now) const noexcept {
+    RecordHeader rh{};
+    if (p.found < 0 || !f.record(p.off, &rh) || expired(rh, now) ||
+        !(rh.flags & kRecordHasModseq))
+        return 0;
+    const std::uint64_t old = f.record_modseq(p.off, rh);
+    if (flags & kRecordTombstone) return modseq <= old ? 1 : 0;  // never lower a modseq
+    if (rh.flags & kRecordTombstone) {
+        if (modseq == 0)
+            return core::fail(-ESTALE, "the key was removed at modseq {} (a tombstone refuses "
+                              "a store without a modseq until it expires)", old);
+    }
+    if (modseq != 0 && modseq < old)
+        return core::fail(-ESTALE, "the cache holds modseq {}; a store at {} is older", old,
+                          modseq);
+    return 0;
+}
+
+int Cache::admit_key(Held &h, std::uint32_t slot_hash, Bytes key, std::uint32_t flags,
+                     std::uint64_t modseq, std::uint64_t now) noexcept {
+    Frame::Probe p;
+    if (int r = h.frame().probe(h.page(), slot_hash, key, p)) return r;
+    return admit(h.frame(), p, flags, modseq, now);
+}
+
 int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
-                  std::uint64_t expire, std::uint64_t now, std::uint32_t flags) noexcept {
-    const std::uint64_t need = record_size(key.len, value.len);
+                  std::uint64_t expire, std::uint64_t now, std::uint32_t flags,
+                  std::uint64_t modseq) noexcept {
+    if (modseq != 0) flags |= kRecordHasModseq;
+    // The modseq word counts from the first size check on (the anchor checks len + 0
+    // and writes len + 8, so near a full page its modseq store fails needlessly).
+    const std::uint64_t ms_len = modseq != 0 ? kModseqLen : 0;
+    const std::uint64_t need = record_size(key.len, value.len + ms_len);
     // A record that cannot fit even an empty page is refused before anything changes,
     // so the old value stays (the anchor's 1.61 fix).
     if (key.len > UINT32_MAX || value.len > UINT32_MAX || need > h.frame().max_record())
@@ -144,6 +182,11 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
     for (int attempt = 0;; ++attempt) {
         Frame &f = h.frame();
         if (int r = f.probe(h.page(), slot_hash, key, p)) return r;
+        if (attempt == 0) {  // before an expunge can drop what the rules compare with
+            const int a = admit(f, p, flags, modseq, now);
+            if (a < 0) return a;
+            if (a == 1) return 0;  // a stale tombstone: the cache is already as new
+        }
         const std::uint64_t empties = f.num_slots() - f.used();
         const bool slot_ok = p.found >= 0 || p.deleted >= 0 ||
                              (p.empty >= 0 && empties >= 1 &&
@@ -164,6 +207,7 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
     std::memcpy(at, &rh, sizeof rh);
     if (key.len) std::memcpy(at + sizeof rh, key.data, key.len);
     if (value.len) std::memcpy(at + sizeof rh + key.len, value.data, value.len);
+    if (ms_len) std::memcpy(at + sizeof rh + key.len + value.len, &modseq, kModseqLen);
     SHMDS_FAILPOINT("cache.set.appended");
 
     core::UndoJournal &j = h.journal();
@@ -220,7 +264,8 @@ int Cache::get_and_remove(Bytes key, Out out) noexcept {
         Frame::Probe p;
         if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
         RecordHeader rh{};
-        const bool have = p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, now);
+        const bool have = p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, now) &&
+                          !(rh.flags & kRecordTombstone);
         if (have || !cb_.read_cb) {
             // delete_cb as for remove: not for a dirty item; before the item goes.
             const bool value = have && !(rh.flags & kRecordNotFound);
@@ -238,10 +283,19 @@ int Cache::get_and_remove(Bytes key, Out out) noexcept {
     return take_from_store(key, out);  // callbacks.cpp: a miss with read_cb
 }
 
-int Cache::set(Bytes key, Bytes value, Expiry e) noexcept {
+int Cache::set(Bytes key, Bytes value, Expiry e, std::uint64_t modseq) noexcept {
     const Place pl = place(key);
     if (int r = reentry("set", pl.page)) return r;
     if (write_through() && cb_.allow_recursive) {
+        // A store the modseq rules refuse must not reach the backing store. Checked
+        // under the lock, but write_cb runs unlocked: a tombstone landing in between
+        // is not seen by this write_cb (the store itself is still refused).
+        {
+            Held h(*this, pl.page);
+            if (int r = h.status()) return r;
+            if (int a = admit_key(h, pl.slot_hash, key, 0, modseq, clock_.now_ms()); a < 0)
+                return a;
+        }
         // The anchor's unlocked write_cb; before the store, so a failure keeps the old
         // value. Concurrent sets of one key may then reach the store in another order.
         if (int r = call_write(kNoPage, key, value, expire_on(e, clock_.now_ms()))) return r;
@@ -251,10 +305,11 @@ int Cache::set(Bytes key, Bytes value, Expiry e) noexcept {
     const std::uint64_t now = clock_.now_ms();
     const std::uint64_t exp = expire_on(e, now);
     if (write_through() && !cb_.allow_recursive) {
+        if (int a = admit_key(h, pl.slot_hash, key, 0, modseq, now); a < 0) return a;
         if (int r = call_write(pl.page, key, value, exp)) return r;
     }
     const int r = set_in(h, pl.slot_hash, key, value, exp, now,
-                         write_back() ? kRecordDirty : 0);
+                         write_back() ? kRecordDirty : 0, modseq);
     if (r == -E2BIG && write_back()) {
         // Not cached, so it cannot be written back later: write it through now (the
         // anchor's rule), then still report that the cache does not hold it.
@@ -273,10 +328,13 @@ int Cache::exists(Bytes key) noexcept {
     Frame::Probe p;
     if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
     RecordHeader rh{};
-    return p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, clock_.now_ms()) ? 1 : 0;
+    return p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, clock_.now_ms()) &&
+                   !(rh.flags & kRecordTombstone)
+               ? 1
+               : 0;
 }
 
-int Cache::remove(Bytes key) noexcept {
+int Cache::remove(Bytes key, const Tomb *tomb) noexcept {
     const Place pl = place(key);
     if (int r = reentry("remove", pl.page)) return r;
     std::optional<Held> h;
@@ -300,8 +358,17 @@ int Cache::remove(Bytes key) noexcept {
             return r;
         }
     }
+    const std::uint64_t now = clock_.now_ms();
+    if (tomb) {
+        // The tombstone replaces the item (a dirty one is dropped without write_cb, as
+        // remove drops it), or is not stored when the cache holds a newer modseq.
+        const Expiry te = tomb->expiry.kind == Expiry::by_default ? tomb_expiry_ : tomb->expiry;
+        return set_in(*h, pl.slot_hash, key, Bytes{}, expire_on(te, now), now,
+                      kRecordTombstone, tomb->modseq);
+    }
     if (p.found < 0) return core::fail_static(-ENOENT, "no such key in the cache");
-    const bool was_live = have && !expired(rh, clock_.now_ms()) && !(rh.flags & kRecordNotFound);
+    // An unexpired tombstone counts as present: removing it is what a plain remove is for.
+    const bool was_live = have && !expired(rh, now) && !(rh.flags & kRecordNotFound);
     if (int r = remove_slot(*h, std::uint64_t(p.found))) return r;
     return was_live ? 0 : core::fail_static(-ENOENT, "no such key in the cache");
 }

@@ -27,12 +27,19 @@ struct Out {
     void *buf = nullptr;
     std::size_t cap = 0;
     std::size_t *len = nullptr;
+    std::uint64_t *modseq = nullptr;  // a hit's modseq (0: stored without one)
 };
 
 // When a stored item expires (design §1: one meaning of 0, "never").
 struct Expiry {
     enum Kind { by_default, never, now, relative, absolute } kind = by_default;
     std::uint64_t ms = 0;  // relative: ms from now (0 = never); absolute: realtime ms (0 = never)
+};
+
+// A remove with a modseq leaves this tombstone (design §3 "Modseqs").
+struct Tomb {
+    std::uint64_t modseq;  // never 0
+    Expiry expiry;         // by_default: the handle's tombstone expiry
 };
 
 struct Stats {
@@ -47,6 +54,7 @@ struct Entry {
     Bytes key, value;  // value: detail 2 only
     std::uint64_t last_access_ms, expire_on_ms;
     std::uint32_t flags;
+    std::uint64_t modseq;  // detail >= 1; 0: none
 };
 using EntryFn = int (*)(const Entry &e, void *ctx);
 
@@ -72,16 +80,21 @@ public:
 
     // Verbs (return codes: include/shmds/cache.h).
     int get(Bytes key, Out out, std::uint64_t *expire_on = nullptr) noexcept;
-    int set(Bytes key, Bytes value, Expiry e) noexcept;
+    // modseq != 0: a conditional store (refused with -ESTALE by a newer modseq or an
+    // unexpired tombstone); 0: a plain store (refused only by an unexpired tombstone).
+    int set(Bytes key, Bytes value, Expiry e, std::uint64_t modseq = 0) noexcept;
     int exists(Bytes key) noexcept;
-    int remove(Bytes key) noexcept;
+    // tomb: leave a tombstone instead of removing (0 whatever was there).
+    int remove(Bytes key, const Tomb *tomb = nullptr) noexcept;
     int get_and_remove(Bytes key, Out out) noexcept;
     int multi_get(Bytes page_key, Item *items, std::size_t n) noexcept;
     int multi_set(Bytes page_key, Item *items, std::size_t n, Expiry e) noexcept;
     int expire(Bytes key) noexcept;
     // Callbacks (callbacks.cpp, design §6): fn under the page lock; 0, 1 (not stored) or
     // a negative code.
-    int get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept;
+    // Exactly one of fn, fnm: fnm sees the item's modseq and may make the store conditional.
+    int get_and_set(Bytes key, shmds_cache_update_fn fn, shmds_cache_update_modseq_fn fnm,
+                    void *ctx) noexcept;
     int empty(bool only_expired) noexcept;
 
     // Whole-cache verbs, page by page (not a snapshot, as in the anchor).
@@ -101,6 +114,9 @@ public:
     void set_clock(core::MsClock c) noexcept { clock_ = c; }
     // Checked by the C API (modes 0/1, fill_wait_ms in range); struct_size normalised.
     void set_callbacks(const shmds_cache_callbacks_t &cb) noexcept { cb_ = cb; }
+    // The expiry of tombstones left with Expiry::by_default (the anchor's
+    // tombstone_expire_time, a per-object option there too). Checked by the C API.
+    void set_tombstone_expiry(Expiry e) noexcept { tomb_expiry_ = e; }
     static constexpr std::uint64_t kDefaultFillWaitMs = 5000;
     static constexpr std::uint64_t kMaxFillWaitMs = 3'600'000;
     const Geometry &geometry() const noexcept { return geom_; }
@@ -146,8 +162,20 @@ private:
     int get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
                std::uint64_t *expire_on, bool take, bool *cached_miss = nullptr,
                bool count = true) noexcept;
+    // modseq != 0 adds kRecordHasModseq. Applies the modseq rules first (admit): -ESTALE
+    // when refused; 0 without a store when a tombstone finds something as new already.
     int set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
-               std::uint64_t expire_on, std::uint64_t now, std::uint32_t flags = 0) noexcept;
+               std::uint64_t expire_on, std::uint64_t now, std::uint32_t flags = 0,
+               std::uint64_t modseq = 0) noexcept;
+    // The anchor's conditional-store rules against the key's current record (p):
+    // 0 store; 1 keep what is there (a stale tombstone: success without a store);
+    // -ESTALE refused.
+    int admit(const Frame &f, const Frame::Probe &p, std::uint32_t flags, std::uint64_t modseq,
+              std::uint64_t now) const noexcept;
+    // admit() for `key` in h's page (probes it): before a write_cb that must not see a
+    // store the cache then refuses.
+    int admit_key(Held &h, std::uint32_t slot_hash, Bytes key, std::uint32_t flags,
+                  std::uint64_t modseq, std::uint64_t now) noexcept;
     int remove_slot(Held &h, std::uint64_t slot) noexcept;
 
     // Callbacks (callbacks.cpp, fill.cpp). reentry: 0, or -EDEADLK when this thread is
@@ -211,6 +239,7 @@ private:
     core::HashSeed seed_{};
     core::MsClock clock_;
     shmds_cache_callbacks_t cb_{};  // per handle: function pointers are per process
+    Expiry tomb_expiry_{};          // per handle, as the anchor's tombstone_expire_time
 
     struct FreeDeleter {
         void operator()(char *p) const noexcept { std::free(p); }

@@ -98,7 +98,8 @@ int Cache::value_expiry(const shmds_cache_value_t &v, std::uint64_t keep, std::u
     return 0;
 }
 
-int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept {
+int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, shmds_cache_update_modseq_fn fnm,
+                       void *ctx) noexcept {
     const Place pl = place(key);
     if (int r = reentry("get_and_set", pl.page)) return r;
     Held h(*this, pl.page);
@@ -109,7 +110,7 @@ int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept 
     RecordHeader rh{};
     const bool found = p.found >= 0 && h.frame().record(p.off, &rh) &&
                        !(rh.expire_on_ms != 0 && now >= rh.expire_on_ms) &&
-                       !(rh.flags & kRecordNotFound);
+                       !(rh.flags & (kRecordNotFound | kRecordTombstone));
     // fn gets a private copy: the page's bytes may move when the store expunges.
     std::vector<std::uint8_t> old;
     if (found) {
@@ -121,11 +122,14 @@ int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept 
         }
     }
     shmds_cache_value_t out{nullptr, 0, SHMDS_CACHE_EXPIRE_KEEP, nullptr};
+    std::uint64_t modseq = 0;  // fnm's: 0 = a plain store
     int r;
     {
         CallbackScope scope(seed_, pl.page, cb_.allow_recursive != 0);
-        r = fn(ctx, key.data, key.len, found ? old.data() : nullptr, old.size(), found ? 1 : 0,
-               &out);
+        const void *cur = found ? old.data() : nullptr;
+        r = fnm ? fnm(ctx, key.data, key.len, cur, old.size(), found ? 1 : 0,
+                      found ? h.frame().record_modseq(p.off, rh) : 0, &out, &modseq)
+                : fn(ctx, key.data, key.len, cur, old.size(), found ? 1 : 0, &out);
     }
     const ReleaseValue release{out, ctx};
     if (r < 0) return callback_failed("get_and_set", r);
@@ -141,10 +145,12 @@ int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, void *ctx) noexcept 
     if (int e = value_expiry(out, keep, now, exp)) return e;
     const Bytes value{out.value, out.value_len};
     // As the anchor's set inside get_and_set: write_cb with the page still locked.
-    if (write_through()) {
+    if (write_through()) {  // a store the modseq rules refuse never reaches write_cb
+        if (int a = admit(h.frame(), p, 0, modseq, now); a < 0) return a;
         if (int w = call_write(pl.page, key, value, exp)) return w;
     }
-    const int r2 = set_in(h, pl.slot_hash, key, value, exp, now, write_back() ? kRecordDirty : 0);
+    const int r2 =
+        set_in(h, pl.slot_hash, key, value, exp, now, write_back() ? kRecordDirty : 0, modseq);
     if (r2 == -E2BIG && write_back()) {
         // Not cached, so never written back: through to the store now, as set does.
         if (int w = call_write(pl.page, key, value, exp)) return w;

@@ -145,7 +145,7 @@ int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
                 continue;
             }
             try {
-                kept.push_back({w, std::uint32_t(record_size(rh.key_len, rh.val_len)),
+                kept.push_back({w, std::uint32_t(stored_size(rh)),
                                 rh.last_access_ms});
             } catch (const std::bad_alloc &) {
                 return core::fail_static(-ENOMEM, "out of memory for a cache expunge");

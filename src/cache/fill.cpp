@@ -149,7 +149,9 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
                 get_in(h, pl.slot_hash, key, out, now, expire, false, &cached_miss, false);
             if (got == -ENOENT) {
                 const int s = set_in(h, pl.slot_hash, key, Bytes{v.value, v.value_len}, exp, now);
-                if (s != 0 && s != -E2BIG) result = s;  // too big: returned, not cached
+                // Too big, or refused by a tombstone (the anchor's t/25: served over a
+                // tombstone, never cached): returned, not cached.
+                if (s != 0 && s != -E2BIG && s != -ESTALE) result = s;
                 if (expire) *expire = exp;
                 if (out.len) *out.len = v.value_len;
                 if (result == 0 && (out.buf || out.len)) {

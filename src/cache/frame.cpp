@@ -31,7 +31,7 @@ bool Frame::record(std::uint32_t off, RecordHeader *h) const noexcept {
     if (off < ds_ || off % 8 != 0 || std::uint64_t(off) + sizeof(RecordHeader) > fd_) return false;
     std::memcpy(h, p_ + off, sizeof *h);
     // Both lengths are u32, so the sum cannot overflow 64 bits.
-    return std::uint64_t(off) + record_size(h->key_len, h->val_len) <= fd_;
+    return std::uint64_t(off) + stored_size(*h) <= fd_;
 }
 
 int Frame::probe(std::uint64_t page, std::uint32_t slot_hash, Bytes key,

@@ -55,6 +55,13 @@ public:
     const std::uint8_t *record_value(std::uint32_t off, const RecordHeader &h) const noexcept {
         return p_ + off + sizeof(RecordHeader) + h.key_len;
     }
+    // The record's modseq (0 when it has none; stored modseqs are never 0).
+    std::uint64_t record_modseq(std::uint32_t off, const RecordHeader &h) const noexcept {
+        std::uint64_t m = 0;
+        if (h.flags & kRecordHasModseq)
+            std::memcpy(&m, record_value(off, h) + h.val_len, kModseqLen);
+        return m;
+    }
     void touch(std::uint32_t off, std::uint64_t now_ms) const noexcept {
         std::memcpy(p_ + off + offsetof(RecordHeader, last_access_ms), &now_ms, 8);
     }

@@ -82,7 +82,8 @@ std::uint64_t layout_hash() noexcept {
            sizeof(RecordHeader), offsetof(RecordHeader, slot_hash), kFrameMagic, kPoolFree,
            kPoolClaimed, sizeof(core::RobustMutex), offsetof(PageControl, fills),
            sizeof(FillEntry), std::uint64_t(kFillSlots), offsetof(PageControl, fill_wait),
-           sizeof(core::WaitPoint), kRecordDirty, kRecordNotFound});
+           sizeof(core::WaitPoint), kRecordDirty, kRecordNotFound, kRecordTombstone,
+           kRecordHasModseq, kModseqLen});
     return h.value();
 }
 

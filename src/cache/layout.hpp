@@ -120,9 +120,22 @@ static_assert(sizeof(RecordHeader) == 32);
 // (cache_not_found); its value is empty and a get reports a miss without read_cb.
 inline constexpr std::uint32_t kRecordDirty = 1;
 inline constexpr std::uint32_t kRecordNotFound = std::uint32_t{1} << 29;
+// Tombstone: a key removed with a modseq (the anchor's 1.63). It reads as a miss and
+// refuses stores older than its modseq (design §3 "Modseqs"); its value is empty.
+inline constexpr std::uint32_t kRecordTombstone = std::uint32_t{1} << 28;
+// HasModseq: an 8-byte modification sequence follows the value (unaligned: memcpy).
+// At the end rather than before the value (the anchor's prefix), so a record's key and
+// value sit where they always did and only the record's length grows by 8.
+inline constexpr std::uint32_t kRecordHasModseq = std::uint32_t{1} << 27;
+inline constexpr std::uint64_t kModseqLen = 8;
 
 inline std::uint64_t record_size(std::uint64_t key_len, std::uint64_t val_len) noexcept {
     return core::align_up(sizeof(RecordHeader) + key_len + val_len, 8);
+}
+// The bytes a stored record takes, its modseq word included.
+inline std::uint64_t stored_size(const RecordHeader &h) noexcept {
+    return record_size(h.key_len,
+                       std::uint64_t(h.val_len) + (h.flags & kRecordHasModseq ? kModseqLen : 0));
 }
 
 // ---- geometry ---------------------------------------------------------------------

@@ -59,6 +59,7 @@ int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
         std::uint32_t key_len, val_len;
         std::uint64_t last_access, expire_on;
         std::uint32_t flags;
+        std::uint64_t modseq;
     };
     std::vector<Copied> entries;
     std::vector<std::uint8_t> buf;
@@ -89,9 +90,10 @@ int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
                         continue;
                     }
                     if (rh.expire_on_ms != 0 && now >= rh.expire_on_ms) continue;
+                    if (rh.flags & kRecordTombstone) continue;  // a removed key (the anchor's)
                     const std::uint32_t vlen = detail == 2 ? rh.val_len : 0;
                     entries.push_back({buf.size(), rh.key_len, vlen, rh.last_access_ms,
-                                       rh.expire_on_ms, rh.flags});
+                                       rh.expire_on_ms, rh.flags, f.record_modseq(w, rh)});
                     const std::uint8_t *k = f.record_key(w);
                     buf.insert(buf.end(), k, k + rh.key_len + vlen);  // value follows key
                 }
@@ -107,6 +109,7 @@ int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
                 e.last_access_ms = c.last_access;
                 e.expire_on_ms = c.expire_on;
                 e.flags = c.flags;
+                e.modseq = c.modseq;
             }
             if (int r = fn(e, ctx)) return r;
         }
