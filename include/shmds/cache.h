@@ -48,7 +48,7 @@
  * Callbacks: see the section "Callbacks" below (read-through, write-through or
  *   write-back, delete_cb, get_and_set, empty, the stampede guard, re-entrancy).
  *
- * Not in this version (the issue stays open): tombstones and modification sequences.
+ * Tombstones and modification sequences: see "Modification sequences and tombstones" below.
  *   The C++ veneer is shmds/cache.hpp.
  */
 #ifndef SHMDS_CACHE_H
