@@ -628,8 +628,11 @@ TEST_F(CacheCorruption, TestFileAtOpenReinitialisesOnlyTheDamagedPage) {
     ASSERT_EQ(0, shmds_cache_create_tested(&opts_, &cfg_, &created, &repaired));
     CachePtr c(created);
     EXPECT_EQ(0u, repaired);
-    for (int i = 0; i < 40; ++i)
-        if (!bad.count(i)) EXPECT_EQ("v" + std::to_string(i), get(c.get(), key(i)));
+    for (int i = 0; i < 40; ++i) {
+        if (!bad.count(i)) {
+            EXPECT_EQ("v" + std::to_string(i), get(c.get(), key(i)));
+        }
+    }
     EXPECT_EQ(-EINVAL, shmds_cache_open_tested(&opts_, nullptr, nullptr));
 }
 
