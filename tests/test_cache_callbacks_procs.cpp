@@ -21,13 +21,6 @@ namespace {
 using namespace shmds::test;
 using namespace shmds::test::cache;
 
-void arm(const char *failpoint) {
-#if SHMDS_FAILPOINTS
-    shmds::core::failpoint_arm(failpoint);
-#else
-    (void)failpoint;
-#endif
-}
 
 // Counters every process of a test sees.
 struct Shared {
@@ -231,7 +224,7 @@ TEST_P(CacheCallbackCrash, AProcessKilledAtTheFailpointLeavesTheCacheUsable) {
     const int writes0 = s->writes.load();
 
     const pid_t pid = fork_child([&] {
-        arm(cc.failpoint);
+        arm_failpoint(cc.failpoint);
         std::string buf;
         switch (cc.op) {
             case Op::fill: (void)get(h.get(), "k"); break;

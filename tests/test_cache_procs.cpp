@@ -23,13 +23,6 @@ namespace {
 using namespace shmds::test;
 using namespace shmds::test::cache;
 
-void arm(const char *failpoint) {
-#if SHMDS_FAILPOINTS
-    shmds::core::failpoint_arm(failpoint);
-#else
-    (void)failpoint;
-#endif
-}
 
 bool died_by_sigkill(const ChildExit &e) { return !e.exited && e.signal == SIGKILL; }
 
@@ -60,7 +53,7 @@ TEST_P(CacheCrashMatrix, AWriterKilledAtTheFailpointLeavesEveryPageValid) {
     ASSERT_EQ(std::uint64_t(prefill), stats(h.get()).items);
 
     const pid_t pid = fork_child([&] {
-        arm(cc.failpoint);
+        arm_failpoint(cc.failpoint);
         int rc = -1;
         switch (cc.op) {
             case Op::set_existing: rc = set(h.get(), key(3), "changed"); break;

@@ -204,20 +204,13 @@ void PrintTo(const CrashCase &c, std::ostream *os) { *os << c.failpoint; }
 const std::string kLong(40, 'L');      // values in the arena (64-byte blocks)
 const std::string kChanged(40, 'C');
 
-void arm(const char *failpoint) {
-#if SHMDS_FAILPOINTS
-    shmds::core::failpoint_arm(failpoint);
-#else
-    (void)failpoint;
-#endif
-}
 
 // The kill harness of every crash test here: a child arms `failpoint` and makes one
 // call, which must die there by SIGKILL; *death = when the parent saw it dead.
 ::testing::AssertionResult killed_at(const char *failpoint, const std::function<int()> &call,
                                      std::chrono::steady_clock::time_point *death) {
     const pid_t pid = fork_child([&] {
-        arm(failpoint);
+        arm_failpoint(failpoint);
         const int rc = call();
         std::fprintf(stderr, "child: the call returned %d instead of dying at %s\n", rc,
                      failpoint);

@@ -89,13 +89,6 @@ constexpr std::uint64_t kParentKey = 200;
 bool is_push(Op op) { return op == Op::push || op == Op::push_front || op == Op::push_multi; }
 bool is_pop(Op op) { return op == Op::pop || op == Op::pop_back || op == Op::pop_multi; }
 
-void arm(const char *failpoint) {
-#if SHMDS_FAILPOINTS
-    shmds::core::failpoint_arm(failpoint);
-#else
-    (void)failpoint;
-#endif
-}
 
 int run_op(KeyQueue &kq, Op op) {
     std::vector<std::uint64_t> keys;
@@ -153,7 +146,7 @@ TEST_P(QueueCrashMatrix, ChildKilledAtTheFailpointLeavesAWorkingCoherentQueue) {
     const shmds_queue_stats_t st0 = kq.stats();
 
     const pid_t pid = fork_child([&] {
-        arm(cc.failpoint);
+        arm_failpoint(cc.failpoint);
         const int rc = run_op(kq, cc.op);
         std::fprintf(stderr, "child: %s returned %d instead of dying at %s\n", op_name(cc.op), rc,
                      cc.failpoint);
@@ -477,7 +470,7 @@ TEST_P(QueueDeadSleeper, SleeperStillWakesWhenItsWakerDiesBeforeWaking) {
                             ? (bytes ? "queue.bytes.push.committed" : "queue.int.push.published")
                             : (bytes ? "queue.bytes.pop.committed" : "queue.int.pop.taken");
     const pid_t waker = fork_child([&] {
-        arm(point);
+        arm_failpoint(point);
         std::uint64_t key;
         const int rc = blocked_in_pop ? kq.push(77, SHMDS_NOWAIT) : kq.pop1(&key, SHMDS_NOWAIT);
         std::fprintf(stderr, "child: returned %d instead of dying at %s\n", rc, point);

@@ -1,5 +1,8 @@
 #include "support/proc.hpp"
 
+#include "core/failpoint.hpp"
+#include "shmds_config.h"
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -178,5 +181,13 @@ const bool g_reaper_installed = [] {
     return true;
 }();
 }  // namespace
+
+void arm_failpoint(const char *failpoint) {
+#if SHMDS_FAILPOINTS
+    core::failpoint_arm(failpoint);
+#else
+    (void)failpoint;
+#endif
+}
 
 }  // namespace shmds::test

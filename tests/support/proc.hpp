@@ -45,6 +45,10 @@ bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout);
 constexpr int kFaultExit = 86;
 void exit_on_fault();
 
+// Arm a failpoint in this process (a forked child, before its one operation), so the
+// process dies there; a no-op in a build without failpoints, whose crash tests skip.
+void arm_failpoint(const char *failpoint);
+
 // A crash case's test name: its failpoint (dots as underscores) and its index, for
 // INSTANTIATE_TEST_SUITE_P over cases with a `failpoint` member.
 template <typename Case>
