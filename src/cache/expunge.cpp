@@ -74,6 +74,10 @@ int Cache::claim_spare(Held &h, std::uint64_t &slot, std::uint64_t &frame) noexc
         for (std::uint64_t i = 0; i < geom_.spare_frames; ++i) {
             std::uint64_t w = pool(i).load(std::memory_order_acquire);
             if (!(w & kPoolFree) || (w & kPoolIndexMask) >= geom_.frames) continue;
+            // A free spare naming this page's own frame (a damaged pool word) would be
+            // built over the records being copied out of it: never claim it (found by
+            // the fuzz replay under ASan as an overlapping memcpy).
+            if ((w & kPoolIndexMask) == h.frame_index()) continue;
             // Record the claim in the page's control before making it, so a holder
             // killed right after the CAS leaves a claim its page's repair finds.
             pc.claim_frame.store(w & kPoolIndexMask, std::memory_order_relaxed);
