@@ -115,7 +115,7 @@ TEST(PubSubInt, EveryVariantDeliversInOrderIncludingItsLimits) {
         const std::int64_t hi = variant == SHMDS_PUBSUB_INT16   ? INT16_MAX
                                 : variant == SHMDS_PUBSUB_INT32 ? INT32_MAX
                                                                 : INT64_MAX;
-        const std::vector<std::int64_t> values = {0, -1, 1, lo, hi, 12345 % (hi + 1)};
+        const std::vector<std::int64_t> values = {0, -1, 1, lo, hi, 12345};
         for (auto v : values) ASSERT_EQ(0, shmds_pubsub_publish_int(p.get(), v));
         for (auto v : values) EXPECT_EQ(v, poll_one(sub.get()));
         std::int64_t v;
