@@ -183,6 +183,12 @@ private:
     // every page).
     static constexpr std::uint64_t kNoPage = UINT64_MAX, kAllPages = UINT64_MAX - 1;
     int reentry(const char *verb, std::uint64_t page) const noexcept;
+    // Every page in turn under its lock (purge, empty): fn(held, result) on each sound
+    // page; a damaged page is skipped with its SHMDS_ECORRUPT kept in result. fn may set
+    // result and go on (0), or stop the walk by returning an error. Returns that error,
+    // or result. Defined in held.hpp.
+    template <class Fn>
+    int each_sound_page(Fn &&fn) noexcept;
     bool write_through() const noexcept { return cb_.write_cb && !cb_.write_back; }
     bool write_back() const noexcept { return cb_.write_cb && cb_.write_back; }
     // write_cb / delete_cb for one key, inside a callback scope holding `page`.

@@ -189,27 +189,16 @@ int Cache::take_from_store(Bytes key, Out out) noexcept {
 int Cache::empty(bool only_expired) noexcept {
     if (!write_back()) return only_expired ? purge(nullptr) : clear();
     if (int r = reentry("empty", kAllPages)) return r;
-    int result = 0;
     const std::uint64_t now = clock_.now_ms();
-    for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
-        Held h(*this, p);
-        if (!h.owns()) return h.status();
-        if (h.status() != 0) {
-            result = h.status();
-            continue;
-        }
-        if (h.frame().used() == 0) continue;
+    return each_sound_page([&](Held &h, int &result) {
+        if (h.frame().used() == 0) return 0;
         std::uint64_t dropped = 0;
-        if (int r = rebuild(h, only_expired ? Rebuild::purge : Rebuild::clear, 0, now, &dropped,
-                            true)) {
-            if (r == SHMDS_ECORRUPT) {
-                result = r;
-                continue;
-            }
-            return r;  // a write_cb failure (or no spare frame) stops here
-        }
-    }
-    return result;
+        const int r = rebuild(h, only_expired ? Rebuild::purge : Rebuild::clear, 0, now,
+                              &dropped, true);
+        if (r != SHMDS_ECORRUPT) return r;  // a write_cb failure (or no spare frame) stops
+        result = r;
+        return 0;
+    });
 }
 
 }  // namespace shmds::cache

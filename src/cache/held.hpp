@@ -51,4 +51,19 @@ private:
     int status_ = 0;
 };
 
+template <class Fn>
+int Cache::each_sound_page(Fn &&fn) noexcept {
+    int result = 0;
+    for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
+        Held h(*this, p);
+        if (!h.owns()) return h.status();
+        if (h.status() != 0) {
+            result = h.status();
+            continue;
+        }
+        if (int r = fn(h, result)) return r;
+    }
+    return result;
+}
+
 }  // namespace shmds::cache

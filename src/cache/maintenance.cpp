@@ -33,20 +33,13 @@ int Cache::clear() noexcept {
 
 int Cache::purge(std::uint64_t *removed) noexcept {
     if (int r = reentry("purge", kAllPages)) return r;
-    int result = 0;
     const std::uint64_t now = clock_.now_ms();
-    for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
-        Held h(*this, p);
-        if (!h.owns()) return h.status();
-        if (h.status() != 0) {
-            result = h.status();
-            continue;
-        }
+    return each_sound_page([&](Held &h, int &result) {
         std::uint64_t dropped = 0;
         if (int r = rebuild(h, Rebuild::purge, 0, now, &dropped)) result = r;
         if (removed) *removed += dropped;
-    }
-    return result;
+        return 0;
+    });
 }
 
 int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
