@@ -3,6 +3,8 @@
 #include "core/failpoint.hpp"
 #include "shmds_config.h"
 
+#include <shmds/common.h>
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -10,10 +12,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -188,6 +192,25 @@ void arm_failpoint(const char *failpoint) {
 #else
     (void)failpoint;
 #endif
+}
+
+void expect_eventfd_creation_fails(const std::function<int()> &eventfd_of,
+                                   const std::function<int()> &notify) {
+    run_child_ok([&] {
+        // Lower the limit to the lowest free descriptor number: every number below it
+        // is taken, so eventfd() itself must fail.
+        const int lowest_free = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        CHILD_CHECK(lowest_free >= 0);
+        close(lowest_free);
+        rlimit lim{};
+        CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+        lim.rlim_cur = rlim_t(lowest_free);
+        CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &lim) == 0);
+        CHILD_CHECK(eventfd_of() == -EMFILE);
+        CHILD_CHECK(std::strstr(shmds_last_error(), "eventfd") != nullptr);
+        CHILD_CHECK(notify() == -ENOENT);
+        return 0;
+    });
 }
 
 }  // namespace shmds::test

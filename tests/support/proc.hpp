@@ -49,6 +49,12 @@ void exit_on_fault();
 // process dies there; a no-op in a build without failpoints, whose crash tests skip.
 void arm_failpoint(const char *failpoint);
 
+// In a child whose descriptor limit leaves no number free, eventfd_of(handle) must fail
+// with -EMFILE and a sentence naming the eventfd, and notify(handle) then reports -ENOENT
+// (no eventfd was made): the eventfd rule every structure's opt-in eventfd follows.
+void expect_eventfd_creation_fails(const std::function<int()> &eventfd_of,
+                                   const std::function<int()> &notify);
+
 // A crash case's test name: its failpoint (dots as underscores) and its index, for
 // INSTANTIATE_TEST_SUITE_P over cases with a `failpoint` member.
 template <typename Case>
