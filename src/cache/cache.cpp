@@ -224,7 +224,7 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
         ++used;
         ++live;
     }
-    j.set_u32(&f.slots()[slot], std::uint32_t(off));
+    j.set_u32(&f.slots()[slot], slot_word(off, slot_hash));
     SHMDS_FAILPOINT("cache.set.journaled");
     j.set(&fh.free_data, off + need);
     if (used != f.used()) j.set(&fh.used, used);

@@ -69,7 +69,8 @@ public:
         std::memcpy(p_ + off + offsetof(RecordHeader, flags), &flags, 4);
     }
 
-    // Where a key is, and where it would go (linear probing from slot_hash % slots).
+    // Where a key is, and where it would go (linear probing from home_slot(); a step
+    // whose slot word's tag differs from the key's is skipped without loading its record).
     struct Probe {
         std::int64_t found = -1;     // slot of the key's record
         std::uint32_t off = 0;       // its record offset
