@@ -60,6 +60,7 @@ int Frame::probe(std::uint64_t page, std::uint32_t slot_hash, Bytes key,
             (key.len == 0 || std::memcmp(record_key(off), key.data, key.len) == 0)) {
             out.found = std::int64_t(i);
             out.off = off;
+            out.rec = h;
             return 0;
         }
     }
