@@ -637,10 +637,11 @@ TEST_F(CacheCorruption, TestFileAtOpenReinitialisesOnlyTheDamagedPage) {
 }
 
 TEST_F(CacheCorruption, ASlotPointingOutsideThePageIsRefused) {
+    using shmds::cache::kSlotOffsetMask;
     auto *slots = reinterpret_cast<std::uint32_t *>(frame1() + 64);
     std::size_t n = 0;
-    for (std::size_t i = 0; i < 89; ++i)
-        if (slots[i] > 1) slots[i] = 0xfffffff8u, ++n;
+    for (std::size_t i = 0; i < 89; ++i)  // the tag kept, so a probe loads the record
+        if (slots[i] > 1) slots[i] |= kSlotOffsetMask, ++n;
     ASSERT_GT(n, 0u);
     const std::set<int> bad = damaged_keys();
     EXPECT_EQ(n, bad.size());
@@ -653,15 +654,48 @@ TEST_F(CacheCorruption, HugeRecordLengthsAreRefused) {
     std::size_t n = 0;
     for (std::size_t i = 0; i < 89; ++i) {
         if (slots[i] <= 1) continue;
+        std::uint8_t *rec = frame1() + shmds::cache::slot_offset(slots[i]);
         shmds::cache::RecordHeader rh;
-        std::memcpy(&rh, frame1() + slots[i], sizeof rh);
+        std::memcpy(&rh, rec, sizeof rh);
         rh.val_len = 0xffffffffu;
-        std::memcpy(frame1() + slots[i], &rh, sizeof rh);
+        std::memcpy(rec, &rh, sizeof rh);
         ++n;
     }
     ASSERT_GT(n, 0u);
     EXPECT_EQ(n, damaged_keys().size());
     expect_verify_repairs_only_those(damaged_keys());
+}
+
+// A slot word carries a tag of its record's slot hash (design §2). A damaged tag hides
+// its record from gets (they miss: the probe skips it without loading it), and verify
+// finds the disagreement and re-initialises that page only.
+TEST_F(CacheCorruption, ASlotTagDisagreeingWithItsRecordIsFoundByVerify) {
+    using namespace shmds::cache;
+    auto *slots = reinterpret_cast<std::uint32_t *>(frame1() + 64);
+    std::size_t at = 89;
+    for (std::size_t i = 0; i < 89 && at == 89; ++i)
+        if (slots[i] > 1) at = i;
+    ASSERT_LT(at, 89u);
+    RecordHeader rh;
+    std::memcpy(&rh, frame1() + slot_offset(slots[at]), sizeof rh);
+    ASSERT_EQ(slot_tag(rh.slot_hash), slot_word_tag(slots[at]));
+    const std::string hidden(reinterpret_cast<const char *>(frame1() + slot_offset(slots[at]) +
+                                                            sizeof rh),
+                             rh.key_len);
+    slots[at] = slot_word(slot_offset(slots[at]), rh.slot_hash + 1);  // another tag
+    EXPECT_EQ(std::nullopt, get(h_.get(), hidden));
+    // Only the hidden key misses before verify.
+    for (int i = 0; i < 40; ++i) {
+        EXPECT_EQ(key(i) == hidden ? std::nullopt
+                                   : std::optional<std::string>("v" + std::to_string(i)),
+                  get(h_.get(), key(i)));
+    }
+    std::uint64_t repaired = 0;
+    ASSERT_EQ(0, shmds_cache_verify(h_.get(), &repaired)) << shmds_last_error();
+    EXPECT_EQ(1u, repaired);
+    EXPECT_EQ(std::nullopt, get(h_.get(), hidden));
+    EXPECT_EQ(0, set(h_.get(), hidden, "back"));
+    EXPECT_EQ("back", get(h_.get(), hidden));
 }
 
 TEST_F(CacheCorruption, APageMapWordOutOfRangeIsRefusedAndRepaired) {

@@ -345,10 +345,11 @@ SHMDS_API int shmds_cache_multi_set(shmds_cache_t *c, const void *page_key,
                                     uint64_t expire_ms);
 
 /**
- * Check every page under its lock (header, every slot's record within the page, every
- * record found by its own probe, the counts) and re-initialise (empty) exactly the
- * pages that fail; *repaired (may be NULL) is increased by how many. Each repair counts
- * in shmds_cache_recoveries. The anchor's test_file (shmds_cache_open_tested runs it at open).
+ * Check every page under its lock (header, every slot's record within the page and
+ * agreeing with the slot's hash tag, every record found by its own probe, the counts)
+ * and re-initialise (empty) exactly the pages that fail; *repaired (may be NULL) is
+ * increased by how many. Each repair counts in shmds_cache_recoveries. The anchor's
+ * test_file (shmds_cache_open_tested runs it at open).
  * @return 0; -EINVAL; -EAGAIN (no spare frame for 2 s). Blocks on each page lock in turn.
  */
 SHMDS_API int shmds_cache_verify(shmds_cache_t *c, uint64_t *repaired);

@@ -96,9 +96,9 @@ int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uin
     if (int r = f.probe(h.page(), slot_hash, key, p)) return r;
     PageControl &pc = h.control();
     if (count) pc.reads.fetch_add(1, std::memory_order_relaxed);
-    RecordHeader rh{};
+    const RecordHeader &rh = p.rec;
     if (cached_miss) *cached_miss = false;
-    if (p.found < 0 || !f.record(p.off, &rh) || expired(rh, now))
+    if (p.found < 0 || expired(rh, now))
         return core::fail_static(-ENOENT, "no such key in the cache");
     if (rh.flags & kRecordNotFound) {  // a cached "read_cb found nothing"
         if (cached_miss) *cached_miss = true;
@@ -130,7 +130,8 @@ int Cache::remove_slot(Held &h, std::uint64_t slot) noexcept {
     SHMDS_FAILPOINT("cache.remove.journaled");
     j.set(&f.header().live, f.live() - 1);
     j.commit();
-    return h.rebind(true);  // the copied counts follow the frame
+    f.adopt(f.free_data(), f.used(), f.live() - 1);  // the copied counts follow the frame
+    return 0;
 }
 
 // The anchor's 1.63 rules, against an unexpired record that has a modseq (any other
@@ -139,10 +140,8 @@ int Cache::remove_slot(Held &h, std::uint64_t slot) noexcept {
 // tombstone is kept (success, no store) when what is there is at least as new.
 int Cache::admit(const Frame &f, const Frame::Probe &p, std::uint32_t flags,
                  std::uint64_t modseq, std::uint64_t now) const noexcept {
-    RecordHeader rh{};
-    if (p.found < 0 || !f.record(p.off, &rh) || expired(rh, now) ||
-        !(rh.flags & kRecordHasModseq))
-        return 0;
+    const RecordHeader &rh = p.rec;
+    if (p.found < 0 || expired(rh, now) || !(rh.flags & kRecordHasModseq)) return 0;
     const std::uint64_t old = f.record_modseq(p.off, rh);
     if (flags & kRecordTombstone) return modseq <= old ? 1 : 0;  // never lower a modseq
     if (rh.flags & kRecordTombstone) {
@@ -224,14 +223,15 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
         ++used;
         ++live;
     }
-    j.set_u32(&f.slots()[slot], std::uint32_t(off));
+    j.set_u32(&f.slots()[slot], slot_word(off, slot_hash));
     SHMDS_FAILPOINT("cache.set.journaled");
     j.set(&fh.free_data, off + need);
     if (used != f.used()) j.set(&fh.used, used);
     if (live != f.live()) j.set(&fh.live, live);
     j.commit();
     SHMDS_FAILPOINT("cache.set.committed");
-    return h.rebind(true);
+    f.adopt(off + need, used, live);  // what check() would read back now
+    return 0;
 }
 
 // ---- verbs ----------------------------------------------------------------------------

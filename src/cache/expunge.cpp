@@ -137,19 +137,20 @@ int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
         for (std::uint64_t i = 0; i < old.num_slots(); ++i) {
             const std::uint32_t w = s[i].load(std::memory_order_relaxed);
             if (w == kSlotEmpty || w == kSlotDeleted) continue;
+            const std::uint32_t off = slot_offset(w);
             RecordHeader rh;
-            if (!old.record(w, &rh))
+            if (!old.record(off, &rh))
                 return core::fail(SHMDS_ECORRUPT,
                                   "cache page {} is damaged (a slot points outside the data); "
                                   "shmds_cache_verify re-initialises it",
                                   h.page());
             if (rh.expire_on_ms != 0 && now >= rh.expire_on_ms) {
                 ++*dropped;  // expired records go first, in every mode
-                if (write_back && !push(leaving, w)) return oom();
+                if (write_back && !push(leaving, off)) return oom();
                 continue;
             }
             try {
-                kept.push_back({w, std::uint32_t(stored_size(rh)),
+                kept.push_back({off, std::uint32_t(stored_size(rh)),
                                 rh.last_access_ms});
             } catch (const std::bad_alloc &) {
                 return core::fail_static(-ENOMEM, "out of memory for a cache expunge");
@@ -181,7 +182,8 @@ int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
     if (mode == Rebuild::clear && write_back) {
         for (std::uint64_t i = 0; i < old.num_slots(); ++i) {
             const std::uint32_t w = old.slots()[i].load(std::memory_order_relaxed);
-            if (w != kSlotEmpty && w != kSlotDeleted && !push(leaving, w)) return oom();
+            if (w != kSlotEmpty && w != kSlotDeleted && !push(leaving, slot_offset(w)))
+                return oom();
         }
     }
     // Write-backs before the page changes (and before a spare is claimed, so a write_cb
@@ -211,9 +213,9 @@ int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
         std::memcpy(nb + at, old.bytes() + k.off, k.size);
         RecordHeader rh;
         std::memcpy(&rh, nb + at, sizeof rh);
-        std::uint64_t i = rh.slot_hash % slots;
+        std::uint64_t i = home_slot(rh.slot_hash, slots);
         while (ns[i].load(std::memory_order_relaxed) != kSlotEmpty) i = i + 1 == slots ? 0 : i + 1;
-        ns[i].store(std::uint32_t(at), std::memory_order_relaxed);
+        ns[i].store(slot_word(at, rh.slot_hash), std::memory_order_relaxed);
         at += k.size;
     }
     auto &nh = *reinterpret_cast<FrameHeader *>(nb);

@@ -38,7 +38,8 @@ int Frame::probe(std::uint64_t page, std::uint32_t slot_hash, Bytes key,
                  Probe &out) const noexcept {
     out = Probe{};
     const std::atomic<std::uint32_t> *s = slots();
-    std::uint64_t i = slot_hash % ns_;
+    const std::uint32_t tag = slot_tag(slot_hash);
+    std::uint64_t i = home_slot(slot_hash, ns_);
     for (std::uint64_t n = 0; n < ns_; ++n, i = i + 1 == ns_ ? 0 : i + 1) {
         const std::uint32_t w = s[i].load(std::memory_order_relaxed);
         if (w == kSlotEmpty) {
@@ -49,12 +50,17 @@ int Frame::probe(std::uint64_t page, std::uint32_t slot_hash, Bytes key,
             if (out.deleted < 0) out.deleted = std::int64_t(i);
             continue;
         }
+        // Another key's record (unless the 15-bit tags collide): not loaded. A damaged
+        // tag hides its record from probes; check_deep (verify) reports it.
+        if (slot_word_tag(w) != tag) continue;
+        const std::uint32_t off = slot_offset(w);
         RecordHeader h;
-        if (!record(w, &h)) return damaged(page, "a slot points outside the data");
+        if (!record(off, &h)) return damaged(page, "a slot points outside the data");
         if (h.slot_hash == slot_hash && h.key_len == key.len &&
-            (key.len == 0 || std::memcmp(record_key(w), key.data, key.len) == 0)) {
+            (key.len == 0 || std::memcmp(record_key(off), key.data, key.len) == 0)) {
             out.found = std::int64_t(i);
-            out.off = w;
+            out.off = off;
+            out.rec = h;
             return 0;
         }
     }
@@ -71,10 +77,13 @@ int Frame::check_deep(std::uint64_t page) noexcept {
         ++used;
         if (w == kSlotDeleted) continue;
         ++live;
+        const std::uint32_t off = slot_offset(w);
         RecordHeader h;
-        if (!record(w, &h)) return damaged(page, "a slot points outside the data");
+        if (!record(off, &h)) return damaged(page, "a slot points outside the data");
+        if (slot_word_tag(w) != slot_tag(h.slot_hash))
+            return damaged(page, "a slot's hash tag disagrees with its record");
         Probe p;
-        if (int r = probe(page, h.slot_hash, Bytes{record_key(w), h.key_len}, p)) return r;
+        if (int r = probe(page, h.slot_hash, Bytes{record_key(off), h.key_len}, p)) return r;
         if (p.found != std::int64_t(i))
             return damaged(page, "a record's key does not probe to its slot");
     }

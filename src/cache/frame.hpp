@@ -69,15 +69,25 @@ public:
         std::memcpy(p_ + off + offsetof(RecordHeader, flags), &flags, 4);
     }
 
-    // Where a key is, and where it would go (linear probing from slot_hash % slots).
+    // Where a key is, and where it would go (linear probing from home_slot(); a step
+    // whose slot word's tag differs from the key's is skipped without loading its record).
     struct Probe {
         std::int64_t found = -1;     // slot of the key's record
         std::uint32_t off = 0;       // its record offset
+        RecordHeader rec{};          // its header, validated (when found)
         std::int64_t deleted = -1;   // first deleted slot on the path
         std::int64_t empty = -1;     // the empty slot that ended the path
     };
     // 0, or SHMDS_ECORRUPT when a slot on the path points at a damaged record.
     int probe(std::uint64_t page, std::uint32_t slot_hash, Bytes key, Probe &out) const noexcept;
+
+    // After this holder's own committed store of the header's counters: take the new
+    // values as the copy (what check() would read back, without re-reading the frame).
+    void adopt(std::uint64_t free_data, std::uint64_t used, std::uint64_t live) noexcept {
+        fd_ = free_data;
+        used_ = used;
+        live_ = live;
+    }
 
     // Lay out an empty frame with `slots` slots (a frame nobody else references).
     static void format(std::uint8_t *p, std::uint64_t slots) noexcept;

@@ -83,7 +83,10 @@ std::uint64_t layout_hash() noexcept {
            kPoolClaimed, sizeof(core::RobustMutex), offsetof(PageControl, fills),
            sizeof(FillEntry), std::uint64_t(kFillSlots), offsetof(PageControl, fill_wait),
            sizeof(core::WaitPoint), kRecordDirty, kRecordNotFound, kRecordTombstone,
-           kRecordHasModseq, kModseqLen});
+           kRecordHasModseq, kModseqLen,
+           // Slot words carry a hash tag; the home slot is a multiply-shift (design §2).
+           std::uint64_t(kSlotOffsetBits), std::uint64_t{kSlotOffsetMask},
+           std::uint64_t{2} /* the probe scheme's version */});
     return h.value();
 }
 

@@ -91,7 +91,7 @@ inline constexpr std::uint64_t kPoolIndexMask = (std::uint64_t{1} << 32) - 1;
 
 // A frame starts with this header; the slot table (u32 each) follows, then records.
 // Slot words: 0 empty (a probe stops), 1 deleted (a probe continues; a write may reuse
-// it), otherwise the record's offset inside the frame.
+// it), otherwise a record's slot word (below).
 struct FrameHeader {
     std::atomic<std::uint64_t> magic;
     std::atomic<std::uint64_t> num_slots;
@@ -104,6 +104,37 @@ static_assert(sizeof(FrameHeader) == kCacheLine);
 inline constexpr std::uint64_t kFrameMagic = 0x31454741504d4853ull;  // "SHMPAGE1"
 inline constexpr std::uint32_t kSlotEmpty = 0;
 inline constexpr std::uint32_t kSlotDeleted = 1;
+
+// A record's slot word: its frame offset / 8 in the low 17 bits (offsets are 8-aligned
+// and below kMaxPageSize) and a 15-bit tag of its slot hash above them, so a probe step
+// loads a record only when the tag matches (design §2): without the tag every step
+// costs a cache miss on a record. A record starts past the frame header, so its offset
+// field is >= 8 and its word is never kSlotEmpty or kSlotDeleted. The tag is the slot
+// hash's low bits because the probe's home slot comes from its high bits (home_slot):
+// keys that collide on a home slot still differ in their tags.
+inline constexpr int kSlotOffsetBits = 17;
+inline constexpr std::uint32_t kSlotOffsetMask = (std::uint32_t{1} << kSlotOffsetBits) - 1;
+static_assert(kMaxPageSize / 8 <= std::uint64_t{kSlotOffsetMask} + 1);
+static_assert(sizeof(FrameHeader) / 8 > kSlotDeleted);
+
+inline std::uint32_t slot_tag(std::uint32_t slot_hash) noexcept {
+    return slot_hash & (UINT32_MAX >> kSlotOffsetBits);
+}
+inline std::uint32_t slot_word(std::uint64_t off, std::uint32_t slot_hash) noexcept {
+    return slot_tag(slot_hash) << kSlotOffsetBits | std::uint32_t(off >> 3);
+}
+// A record's slot word's parts (for a word that is neither empty nor deleted).
+inline std::uint32_t slot_offset(std::uint32_t word) noexcept {
+    return (word & kSlotOffsetMask) << 3;
+}
+inline std::uint32_t slot_word_tag(std::uint32_t word) noexcept {
+    return word >> kSlotOffsetBits;
+}
+// Where a probe for slot_hash starts in a table of `slots`: the hash's high bits scaled
+// (a multiply, not a division), so the tag's low bits stay independent of it.
+inline std::uint64_t home_slot(std::uint32_t slot_hash, std::uint64_t slots) noexcept {
+    return (std::uint64_t{slot_hash} * slots) >> 32;
+}
 
 // A record, 8-aligned, padded to 8: header, key bytes, value bytes.
 struct RecordHeader {

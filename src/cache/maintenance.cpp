@@ -74,8 +74,9 @@ int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
                 for (std::uint64_t i = 0; i < f.num_slots(); ++i) {
                     const std::uint32_t w = f.slots()[i].load(std::memory_order_relaxed);
                     if (w == kSlotEmpty || w == kSlotDeleted) continue;
+                    const std::uint32_t off = slot_offset(w);
                     RecordHeader rh;
-                    if (!f.record(w, &rh)) {
+                    if (!f.record(off, &rh)) {
                         result = core::fail(SHMDS_ECORRUPT,
                                             "cache page {} is damaged (a slot points outside "
                                             "the data); shmds_cache_verify re-initialises it",
@@ -86,8 +87,8 @@ int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
                     if (rh.flags & kRecordTombstone) continue;  // a removed key (the anchor's)
                     const std::uint32_t vlen = detail == 2 ? rh.val_len : 0;
                     entries.push_back({buf.size(), rh.key_len, vlen, rh.last_access_ms,
-                                       rh.expire_on_ms, rh.flags, f.record_modseq(w, rh)});
-                    const std::uint8_t *k = f.record_key(w);
+                                       rh.expire_on_ms, rh.flags, f.record_modseq(off, rh)});
+                    const std::uint8_t *k = f.record_key(off);
                     buf.insert(buf.end(), k, k + rh.key_len + vlen);  // value follows key
                 }
             } catch (const std::bad_alloc &) {
