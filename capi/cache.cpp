@@ -111,11 +111,11 @@ int items_of(const char *fn, const shmds_cache_item_t *items, std::size_t n, boo
 
 // The lifecycle bits of a config.
 int lifecycle_of(const char *fn, std::uint64_t bits, shmds::cache::Lifecycle &out) noexcept {
-    constexpr std::uint64_t known =
-        SHMDS_CACHE_INIT_FILE | SHMDS_CACHE_UNLINK_ON_EXIT | SHMDS_CACHE_EMPTY_ON_EXIT;
+    constexpr std::uint64_t known = SHMDS_CACHE_INIT_FILE | SHMDS_CACHE_UNLINK_ON_EXIT |
+                                    SHMDS_CACHE_EMPTY_ON_EXIT | SHMDS_CACHE_LAZY_MEMORY;
     if (bits & ~known)
         return fail(-EINVAL, "{}: lifecycle {:#x} has bits other than SHMDS_CACHE_INIT_FILE, "
-                             "_UNLINK_ON_EXIT and _EMPTY_ON_EXIT", fn, bits);
+                             "_UNLINK_ON_EXIT, _EMPTY_ON_EXIT and _LAZY_MEMORY", fn, bits);
     out.init_file = bits & SHMDS_CACHE_INIT_FILE;
     out.unlink_on_exit = bits & SHMDS_CACHE_UNLINK_ON_EXIT;
     out.empty_on_exit = bits & SHMDS_CACHE_EMPTY_ON_EXIT;
@@ -144,6 +144,7 @@ SHMDS_API int shmds_cache_create(const shmds_options_t *opts, const shmds_cache_
     s.start_slots = cfg.start_slots;
     s.spare_frames = cfg.spare_frames;
     s.default_expire_ms = cfg.default_expire_ms;
+    s.commit_memory = !(cfg.lifecycle & SHMDS_CACHE_LAZY_MEMORY);
     shmds::cache::Lifecycle life;
     if (int r = lifecycle_of(fn, cfg.lifecycle, life)) return r;
     return capi::make_handle<Cache>(fn, opts, out, [&](const shmds_options_t *o, auto &e) {

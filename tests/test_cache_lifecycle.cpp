@@ -6,10 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -68,9 +71,53 @@ TEST(CacheLifecycleOptions, DefaultIsNoneAndOlderConfigsReadAsNone) {
     EXPECT_TRUE(file_exists(p)) << "no unlink_on_exit from bytes past the caller's struct";
 }
 
+// This process's resident shared memory, in bytes (/proc/self/status RssShmem).
+std::uint64_t resident_shmem() {
+    std::FILE *f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    std::uint64_t kb = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "RssShmem: %" SCNu64 " kB", &kb) == 1) break;
+    std::fclose(f);
+    return kb * 1024;
+}
+
+bool kernel_populates() {
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+    void *p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return false;
+    const bool ok = ::madvise(p, 4096, MADV_POPULATE_WRITE) == 0;
+    ::munmap(p, 4096);
+    return ok;
+}
+
+// How much of a new 32 MiB anonymous cache is resident right after create.
+std::uint64_t resident_after_create(std::uint64_t lifecycle) {
+    shmds_cache_config_t c = config(65536, 512);
+    c.lifecycle = lifecycle;
+    const std::uint64_t before = resident_shmem();
+    shmds_cache_t *h = nullptr;
+    EXPECT_EQ(0, shmds_cache_create(nullptr, &c, &h)) << shmds_last_error();
+    const std::uint64_t after = resident_shmem();
+    shmds_cache_close(h);
+    return after > before ? after - before : 0;
+}
+
+// Create commits the frames (the anchor's zero-filled file), unless LAZY_MEMORY.
+TEST(CacheLifecycleOptions, CreateCommitsTheFramesUnlessLazy) {
+    constexpr std::uint64_t kFrames = 32u << 20;
+    if (!kernel_populates()) GTEST_SKIP() << "this kernel has no MADV_POPULATE_WRITE (< 5.14)";
+    EXPECT_GE(resident_after_create(0), kFrames) << "every frame faulted in at create";
+    // Lazy: only each page's formatted header line, one OS page per frame (2 MiB).
+    EXPECT_LT(resident_after_create(SHMDS_CACHE_LAZY_MEMORY), kFrames / 4);
+}
+
 TEST(CacheLifecycleOptions, Refusals) {
     shmds_cache_t *h = nullptr;
-    auto unknown = with_lifecycle(8);
+    auto unknown = with_lifecycle(16);
     EXPECT_EQ(-EINVAL, shmds_cache_create(nullptr, &unknown, &h));
     EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "lifecycle")) << shmds_last_error();
     EXPECT_EQ(nullptr, h);

@@ -4,8 +4,12 @@
 #include "core/error.hpp"
 #include "core/failpoint.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <optional>
 
 namespace shmds::cache {
@@ -68,12 +72,37 @@ void Cache::initialize(std::uint8_t *base) noexcept {
     }
     for (std::uint64_t i = 0; i < geom_.spare_frames; ++i)
         pool(i).store(kPoolFree | (geom_.num_pages + i), std::memory_order_relaxed);
+    if (requested_.commit_memory) commit_frames();
+}
+
+// Fault every frame in now, as the anchor's zero-filled file is: a page appends its
+// records, so until each frame has been written once a set keeps reaching fresh memory
+// and the kernel zeroes it under the page lock. Best effort: a kernel without
+// MADV_POPULATE_WRITE (before 5.14), or a backing it cannot populate, leaves the
+// memory to come on demand, which is only slower.
+void Cache::commit_frames() noexcept {
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14 (uapi asm-generic/mman-common.h)
+#endif
+    const std::uint64_t os_page = std::uint64_t(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t start = geom_.frames_off / os_page * os_page;
+    const std::uint64_t end = geom_.frames_off + geom_.frames * geom_.page_size;
+    (void)::madvise(base_ + start, end - start, MADV_POPULATE_WRITE);
 }
 
 void Cache::bind(std::uint8_t *base) noexcept {
     base_ = base;
     const auto *cc = reinterpret_cast<const CacheControl *>(base + geom_.control_off);
     seed_ = core::HashSeed{cc->seed[0], cc->seed[1]};
+    std::uint64_t n = 1;
+    while (n < geom_.num_pages && n < kMaxFrameHints) n <<= 1;
+    hints_.reset(new (std::nothrow) std::atomic<std::uint64_t>[n]);
+    if (hints_) {
+        // Every entry starts out of range, so nothing is prefetched from it.
+        for (std::uint64_t i = 0; i < n; ++i)
+            hints_[i].store(~std::uint64_t{0}, std::memory_order_relaxed);
+        hint_mask_ = n - 1;
+    }
 }
 
 std::uint64_t Cache::expire_on(Expiry e, std::uint64_t now) const noexcept {
@@ -177,6 +206,9 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
                           "a {}-byte key with a {}-byte value needs {} bytes; a page of this "
                           "cache holds at most {}",
                           key.len, value.len, need, h.frame().max_record());
+    // The append point is a line no one touched lately: start its miss now, so it
+    // overlaps the probe's.
+    __builtin_prefetch(h.frame().bytes() + h.frame().free_data(), 1);
     Frame::Probe p;
     for (int attempt = 0;; ++attempt) {
         Frame &f = h.frame();

@@ -140,15 +140,19 @@ private:
     friend class Held;
     Cache() = default;
     void bind(std::uint8_t *base) noexcept;
+    void commit_frames() noexcept;
 
     // Which page a key lives on, and its in-page hash.
     struct Place {
         std::uint64_t page;
         std::uint32_t slot_hash;
     };
+    // The key's page and slot hash; starts the page's cache misses (prefetch_page).
     Place place(Bytes key) const noexcept {
         const std::uint64_t h = core::hash_bytes(key.data, key.len, seed_);
-        return {page_of(h), std::uint32_t(h)};
+        const Place pl{page_of(h), std::uint32_t(h)};
+        prefetch_page(pl.page, pl.slot_hash);
+        return pl;
     }
     std::uint64_t page_of(std::uint64_t h) const noexcept {
         return ((h >> 32) * geom_.num_pages) >> 32;  // the top bits, scaled
@@ -220,6 +224,30 @@ private:
     PageControl &page_control(std::uint64_t p) const noexcept {
         return reinterpret_cast<PageControl *>(base_ + geom_.pages_off)[p];
     }
+    // Start the cache misses a locked call on page p will take, so they overlap instead
+    // of following one another (a page is rarely the last one used: keys spread over
+    // pages): the lock's line, the journal, and, when this handle saw the page before,
+    // its frame header and the probe's home slot. Only prefetches: nothing read here is
+    // trusted (design section 8).
+    void prefetch_page(std::uint64_t p, std::uint32_t slot_hash) const noexcept {
+        PageControl &pc = page_control(p);
+        __builtin_prefetch(&pc.lock, 1);
+        __builtin_prefetch(&pc.journal[0], 1);
+        __builtin_prefetch(&page_map(p));
+        if (!hints_) return;
+        const std::uint64_t h = hints_[p & hint_mask_].load(std::memory_order_relaxed);
+        const std::uint64_t frame = h >> 32, slots = h & 0xffffffffu;
+        if (frame >= geom_.frames || slots > geom_.max_slots) return;
+        std::uint8_t *f = frame_bytes(frame);
+        __builtin_prefetch(f);
+        __builtin_prefetch(f + sizeof(FrameHeader) + 4 * home_slot(slot_hash, slots));
+    }
+    // What Held found under the lock: page p's frame and its slot count, the aim of
+    // the next prefetch_page (a hint table per handle, a direct-mapped page index).
+    void remember_frame(std::uint64_t p, std::uint64_t frame, std::uint64_t slots) const noexcept {
+        if (hints_)
+            hints_[p & hint_mask_].store(frame << 32 | slots, std::memory_order_relaxed);
+    }
     std::atomic<std::uint64_t> &pool(std::uint64_t i) const noexcept {
         return reinterpret_cast<std::atomic<std::uint64_t> *>(base_ + geom_.pool_off)[i];
     }
@@ -250,6 +278,11 @@ private:
     struct FreeDeleter {
         void operator()(char *p) const noexcept { std::free(p); }
     };
+    // remember_frame's table: a power of two of u64 {frame << 32 | slots}, at most
+    // kMaxFrameHints (128 KiB); null if it could not be allocated (no prefetch then).
+    static constexpr std::uint64_t kMaxFrameHints = 16384;
+    std::unique_ptr<std::atomic<std::uint64_t>[]> hints_;
+    std::uint64_t hint_mask_ = 0;
     Lifecycle lifecycle_{};
     pid_t creator_ = 0;                       // the process whose close honours lifecycle_
     std::unique_ptr<char, FreeDeleter> path_;  // realpath() of the file, for unlink_on_exit

@@ -40,7 +40,10 @@ int Held::rebind(bool validate) noexcept {
     }
     frame_index_ = f;
     frame_ = Frame(c_.frame_bytes(f), &c_.geom_);
-    return validate ? frame_.check(page_) : 0;
+    if (!validate) return 0;
+    const int r = frame_.check(page_);
+    if (r == 0) c_.remember_frame(page_, f, frame_.num_slots());
+    return r;
 }
 
 void Held::repair_hook(void *ctx) noexcept {

@@ -195,6 +195,7 @@ struct Sizing {
     std::uint64_t start_slots = 0;
     std::uint64_t spare_frames = 0;
     std::uint64_t default_expire_ms = 0;
+    bool commit_memory = false;  // create: populate the frames (SHMDS_CACHE_LAZY_MEMORY off)
 };
 
 // From the caller's sizes (defaults applied, cache_size rounded up to whole pages);
