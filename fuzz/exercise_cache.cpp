@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace shmds_fuzz {
@@ -47,6 +48,27 @@ bool verbs_cannot_wait(const InputSegment &in) {
 std::uint64_t fuzz_now = 1'000'000;
 std::uint64_t fuzz_clock(void *) { return fuzz_now; }
 
+// get_and_set's and get_and_set_modseq's update: a value derived from what was read (so
+// the value's bytes from the damaged page are copied and handed over), with a modseq one
+// past the stored one.
+int grow_value(void *, const void *, std::size_t, const void *value, std::size_t len, int found,
+               shmds_cache_value_t *out) {
+    static char next[64];
+    const std::size_t n = found && len < sizeof next ? len : 0;
+    if (n) std::memcpy(next, value, n);
+    next[n] = '+';
+    out->value = next;
+    out->value_len = n + 1;
+    return 0;
+}
+
+int grow_value_modseq(void *ctx, const void *key, std::size_t key_len, const void *value,
+                      std::size_t len, int found, std::uint64_t modseq, shmds_cache_value_t *out,
+                      std::uint64_t *out_modseq) {
+    *out_modseq = modseq + 1;
+    return grow_value(ctx, key, key_len, value, len, found, out);
+}
+
 int count_entry(const shmds_cache_entry_t *, void *ctx) {
     ++*static_cast<int *>(ctx);
     return 0;
@@ -75,6 +97,28 @@ void exercise(shmds_cache_t *c, const InputSegment &in) {
             expect_code(shmds_cache_get_and_remove(c, key.data(), key.size(), buf, sizeof buf, &len),
                         {ANY_CODE}, "shmds_cache_get_and_remove");
         fuzz_now += 3;
+    }
+    // Modseqs and tombstones read each record's modseq word past its value.
+    expect_code(shmds_cache_set_tombstone_expire(c, 40), {0}, "shmds_cache_set_tombstone_expire");
+    for (int k = 0; k < 12; ++k) {
+        const std::string key = "fuzz-ms-" + std::to_string(k * 104729);
+        const std::uint64_t ms = std::uint64_t(k % 5 + 1);
+        std::uint64_t got = 0;
+        expect_code(shmds_cache_set_modseq(c, key.data(), key.size(), value.data(),
+                                           std::size_t(k * 17), SHMDS_CACHE_EXPIRE_DEFAULT, ms),
+                    {ANY_CODE, -ESTALE}, "shmds_cache_set_modseq");
+        expect_code(shmds_cache_get_modseq(c, key.data(), key.size(), buf, sizeof buf, &len, &got),
+                    {ANY_CODE}, "shmds_cache_get_modseq");
+        if (k % 2 == 0)
+            expect_code(shmds_cache_remove_modseq(c, key.data(), key.size(), ms + 1,
+                                                  SHMDS_CACHE_EXPIRE_DEFAULT),
+                        {ANY_CODE, -ESTALE}, "shmds_cache_remove_modseq");
+        expect_code(shmds_cache_get_and_set_modseq(c, key.data(), key.size(), &grow_value_modseq,
+                                                   nullptr),
+                    {ANY_CODE, -ESTALE}, "shmds_cache_get_and_set_modseq");
+        expect_code(shmds_cache_get_and_set(c, key.data(), key.size(), &grow_value, nullptr),
+                    {ANY_CODE, -ESTALE}, "shmds_cache_get_and_set");
+        fuzz_now += 7;
     }
     shmds_cache_item_t items[2] = {};
     items[0].key = "a";

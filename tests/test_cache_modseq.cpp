@@ -277,6 +277,28 @@ TEST(CacheModseq, GetAndSetStoresConditionallyOnTheModseqItReturns) {
     EXPECT_EQ((Got{"x", 9}), get_ms(h.get(), "g1"));
 }
 
+// The plain get_and_set over a tombstone: fn sees no item and its store is refused, as a
+// plain shmds_cache_set would be (found by the fuzz target: the code was undocumented).
+int append_x(void *, const void *, size_t, const void *v, size_t vl, int found,
+             shmds_cache_value_t *out) {
+    static std::string next;
+    next = found ? std::string(static_cast<const char *>(v), vl) + "x" : "x";
+    out->value = next.data();
+    out->value_len = next.size();
+    return 0;
+}
+
+TEST(CacheModseq, PlainGetAndSetOverATombstoneIsRefused) {
+    CachePtr h = small_cache();
+    ASSERT_EQ(0, set_ms(h.get(), "p1", "a", 3));
+    ASSERT_EQ(0, remove_ms(h.get(), "p1", 4));
+    EXPECT_EQ(-ESTALE, shmds_cache_get_and_set(h.get(), "p1", 2, &append_x, nullptr));
+    EXPECT_EQ(std::nullopt, get_ms(h.get(), "p1"));
+    ASSERT_EQ(0, shmds_cache_remove(h.get(), "p1", 2));  // a plain remove deletes it
+    EXPECT_EQ(0, shmds_cache_get_and_set(h.get(), "p1", 2, &append_x, nullptr));
+    EXPECT_EQ((Got{"x", 0}), get_ms(h.get(), "p1"));
+}
+
 struct Writes {
     std::map<std::string, std::string> data;
     static int write(void *ctx, const void *k, size_t kl, const void *v, size_t vl, uint64_t) {

@@ -604,8 +604,10 @@ typedef int (*shmds_cache_update_fn)(void *ctx, const void *key, size_t key_len,
  * with shmds_cache_set.
  * @return 0 (stored); SHMDS_CACHE_DONT_STORE (1: fn kept the item); fn's or write_cb's
  *   negative return (nothing changed; the lock is released); -E2BIG (the new value
- *   cannot fit a page: the old item stays); -ERANGE (out->expire_ms); -EINVAL;
- *   -EDEADLK; -EAGAIN; SHMDS_ECORRUPT. Blocks on the page lock, and for as long as fn.
+ *   cannot fit a page: the old item stays); -ERANGE (out->expire_ms); -ESTALE (the key
+ *   is an unexpired tombstone, which fn saw as no item: it refuses a store without a
+ *   modseq, as shmds_cache_set); -EINVAL; -EDEADLK; -EAGAIN; SHMDS_ECORRUPT. Blocks on
+ *   the page lock, and for as long as fn.
  *   Crash: a process killed in fn or before the store leaves the old item (the page is
  *   rolled back when its lock is taken over).
  */
