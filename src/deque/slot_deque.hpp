@@ -154,6 +154,11 @@ private:
     int read_item(const std::uint8_t *s, const Out &out, std::size_t i,
                   std::size_t &used) const noexcept;
     void wake(core::WaitPoint &wp, std::size_t n, const char *unwoken) noexcept;
+    // The fast paths' lock: the uncontended CAS, retried while a live peer holds the
+    // word for the few dozen instructions of its own fast path (a process on another
+    // CPU pushing or popping). Gives up after kFastLockPolls polls of the word: a dead
+    // or preempted holder is the checked path's business (it sleeps and takes over).
+    inline bool fast_lock() noexcept;
     bool looks_empty() const noexcept {
         return ctl_->head.load(std::memory_order_acquire) ==
                ctl_->tail.load(std::memory_order_acquire);
@@ -172,11 +177,23 @@ private:
     core::EventNotifier events_;
 };
 
-// Both fast paths take the lock only by its uncontended CAS (a takeover and its repair
+inline constexpr int kFastLockPolls = 256;
+
+bool SlotDeque::fast_lock() noexcept {
+    std::uint64_t seen;
+    if (SHMDS_LIKELY(core::stamp_try_lock_fast(ctl_->mutex.word, seen))) return true;
+    for (int polls = 0; polls < kFastLockPolls; ++polls) {
+        core::cpu_relax();
+        if (ctl_->mutex.word.load(std::memory_order_relaxed) != 0) continue;
+        if (core::stamp_try_lock_fast(ctl_->mutex.word, seen)) return true;
+    }
+    return false;
+}
+
+// Both fast paths take the lock only by CAS from free (a takeover and its repair
 // belong to the checked path) and follow the same commit order as push_locked/pop_locked.
 int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
-    std::uint64_t seen;
-    if (SHMDS_UNLIKELY(!core::stamp_try_lock_fast(ctl_->mutex.word, seen))) return -EAGAIN;
+    if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
     SHMDS_FAILPOINT(names_->push_locked);
     const std::uint64_t h = ctl_->head.load(std::memory_order_relaxed);
     const std::uint64_t t = ctl_->tail.load(std::memory_order_relaxed);
@@ -201,8 +218,7 @@ int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
 
 int SlotDeque::try_pop_i64(End end, std::int64_t *out) noexcept {
     if (looks_empty()) return -EAGAIN;  // polling an empty deque never takes the lock
-    std::uint64_t seen;
-    if (SHMDS_UNLIKELY(!core::stamp_try_lock_fast(ctl_->mutex.word, seen))) return -EAGAIN;
+    if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
     SHMDS_FAILPOINT(names_->pop_locked);
     const std::uint64_t h = ctl_->head.load(std::memory_order_relaxed);
     const std::uint64_t t = ctl_->tail.load(std::memory_order_relaxed);
