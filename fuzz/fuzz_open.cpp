@@ -38,6 +38,8 @@ constexpr Family kFamilies[] = {
     {StructureType::once, shmds_fuzz::fuzz_once},
     {StructureType::hashmap, shmds_fuzz::fuzz_hashmap},
     {StructureType::cache, shmds_fuzz::fuzz_cache},
+    {StructureType::stack, shmds_fuzz::fuzz_stack},
+    {StructureType::deque, shmds_fuzz::fuzz_deque},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 

@@ -306,6 +306,70 @@ Seed cache_seed() {
     return s;
 }
 
+// A stack or a deque (capacity 5: not a power of two) pushed at both ends and partly
+// popped, so its counters sit off the origin and its slots hold items of every length.
+Seed sequential_seed(bool deque, int type, std::uint64_t capacity) {
+    Seed s{std::string(deque ? "deque-" : "stack-") + shmds_type_name(type) + "-cap" +
+               std::to_string(capacity),
+           {}, kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    std::uint8_t msg[24] = {0, 0xff, 'a', 0};
+    int fd = -1;
+    shmds_deque_t *d = nullptr;
+    shmds_stack_t *st = nullptr;
+    const std::uint64_t max_len = type == SHMDS_TYPE_BYTES ? sizeof msg : 0;
+    if (deque) {
+        shmds_deque_config_t cfg = SHMDS_DEQUE_CONFIG_INIT(type, capacity);
+        cfg.max_len = max_len;
+        if (shmds_deque_create(&opts, &cfg, &d) != 0) {
+            report(s.name);
+            return s;
+        }
+        fd = shmds_deque_fd(d);
+    } else {
+        shmds_stack_config_t cfg = SHMDS_STACK_CONFIG_INIT(type, capacity);
+        cfg.max_len = max_len;
+        if (shmds_stack_create(&opts, &cfg, &st) != 0) {
+            report(s.name);
+            return s;
+        }
+        fd = shmds_stack_fd(st);
+    }
+    for (int i = 0; i < 9; ++i) {
+        const int end = i % 2 ? SHMDS_DEQUE_FRONT : SHMDS_DEQUE_BACK;
+        const std::size_t len = std::size_t(i * 5 % (sizeof msg + 1));
+        std::int64_t v = 0;
+        double x = 0;
+        if (type == SHMDS_TYPE_BYTES) {
+            if (d) shmds_deque_push_bytes(d, end, msg, len, SHMDS_NOWAIT);
+            else shmds_stack_push_bytes(st, msg, len, SHMDS_NOWAIT);
+        } else if (type == SHMDS_TYPE_F64) {
+            if (d) shmds_deque_push_f64(d, end, i * 0.5, SHMDS_NOWAIT);
+            else shmds_stack_push_f64(st, i * 0.5, SHMDS_NOWAIT);
+        } else {
+            if (d) shmds_deque_push_int(d, end, i * 13, SHMDS_NOWAIT);
+            else shmds_stack_push_int(st, i * 13, SHMDS_NOWAIT);
+        }
+        if (i % 3 == 2) {
+            char buf[sizeof msg];
+            std::size_t got = 0;
+            if (type == SHMDS_TYPE_BYTES)
+                d ? shmds_deque_pop_bytes(d, end, buf, sizeof buf, &got, SHMDS_NOWAIT)
+                  : shmds_stack_pop_bytes(st, buf, sizeof buf, &got, SHMDS_NOWAIT);
+            else if (type == SHMDS_TYPE_F64)
+                d ? shmds_deque_pop_f64(d, end, &x, SHMDS_NOWAIT)
+                  : shmds_stack_pop_f64(st, &x, SHMDS_NOWAIT);
+            else
+                d ? shmds_deque_pop_int(d, end, &v, SHMDS_NOWAIT)
+                  : shmds_stack_pop_int(st, &v, SHMDS_NOWAIT);
+        }
+    }
+    s.image = image_of(fd);
+    shmds_deque_close(d);
+    shmds_stack_close(st);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -334,6 +398,10 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(hashmap_seed(SHMDS_TYPE_INT64, SHMDS_TYPE_INT64, 1, SHMDS_HASHMAP_EVICT, 60'000));
     seeds.push_back(hashmap_seed(SHMDS_TYPE_BYTES, SHMDS_TYPE_BYTES, 2, SHMDS_HASHMAP_EVICT, 0));
     seeds.push_back(cache_seed());
+    for (int type : {SHMDS_TYPE_INT64, SHMDS_TYPE_UINT8, SHMDS_TYPE_F64, SHMDS_TYPE_BYTES}) {
+        seeds.push_back(sequential_seed(false, type, 5));
+        seeds.push_back(sequential_seed(true, type, 8));
+    }
     return seeds;
 }
 

@@ -1102,6 +1102,120 @@ TEST(CapiAbiCache, EveryCacheExport) {
     shmds_cache_close(h);
 }
 
+TEST(CapiAbiEveryExport, Deque) {
+    shmds_deque_config_t cfg;
+    ASSERT_EQ(0, shmds_deque_config_init(&cfg, sizeof cfg, SHMDS_TYPE_INT64, 4));
+    shmds_deque_t *d = nullptr;
+    ASSERT_EQ(0, shmds_deque_create(nullptr, &cfg, &d)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_TYPE_INT64, shmds_deque_type(d));
+    EXPECT_EQ(-ENOENT, shmds_deque_fd(d));
+    EXPECT_EQ(0, shmds_deque_sync(d));
+    EXPECT_EQ(0, shmds_deque_push_int(d, SHMDS_DEQUE_BACK, 1, SHMDS_NOWAIT));
+    std::int64_t v = 0, vs[4] = {2, 3};
+    std::size_t n = 0;
+    EXPECT_EQ(0, shmds_deque_push_multi_int(d, SHMDS_DEQUE_FRONT, vs, 2, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_deque_peek_int(d, SHMDS_DEQUE_FRONT, &v));
+    EXPECT_EQ(3, v);
+    EXPECT_EQ(0, shmds_deque_pop_int(d, SHMDS_DEQUE_BACK, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(1, v);
+    EXPECT_EQ(0, shmds_deque_pop_multi_int(d, SHMDS_DEQUE_FRONT, vs, 1, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_deque_drain_int(d, SHMDS_DEQUE_FRONT, vs, 4, &n));
+    EXPECT_EQ(1u, n);
+    EXPECT_EQ(0u, shmds_deque_size(d));
+    EXPECT_EQ(4u, shmds_deque_capacity(d));
+    EXPECT_EQ(1, shmds_deque_is_empty(d));
+    EXPECT_EQ(0, shmds_deque_is_full(d));
+    EXPECT_EQ(0, shmds_deque_clear(d, nullptr));
+    shmds_deque_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_deque_stats(d, &st));
+    EXPECT_EQ(3u, st.push_ok);
+    EXPECT_GE(shmds_deque_eventfd(d), 0);
+    EXPECT_EQ(0, shmds_deque_notify(d));
+    std::uint64_t c = 0;
+    EXPECT_EQ(0, shmds_deque_eventfd_consume(d, &c));
+    EXPECT_EQ(0, shmds_deque_set_eventfd(d, -1));
+    // The f64 and bytes forms refuse an int64 deque with SHMDS_EVARIANT.
+    double f = 0;
+    char buf[8];
+    std::size_t len = 0, lens[2];
+    const void *datas[1] = {"x"};
+    const std::size_t one[1] = {1};
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_push_f64(d, SHMDS_DEQUE_BACK, 1.0, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_pop_f64(d, SHMDS_DEQUE_BACK, &f, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_peek_f64(d, SHMDS_DEQUE_BACK, &f));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_push_multi_f64(d, SHMDS_DEQUE_BACK, &f, 1, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_pop_multi_f64(d, SHMDS_DEQUE_BACK, &f, 1, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_drain_f64(d, SHMDS_DEQUE_BACK, &f, 1, &n));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_push_bytes(d, SHMDS_DEQUE_BACK, "x", 1, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_pop_bytes(d, SHMDS_DEQUE_BACK, buf, 8, &len, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_peek_bytes(d, SHMDS_DEQUE_BACK, buf, 8, &len));
+    EXPECT_EQ(SHMDS_EVARIANT,
+              shmds_deque_push_multi_bytes(d, SHMDS_DEQUE_BACK, datas, one, 1, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT,
+              shmds_deque_pop_multi_bytes(d, SHMDS_DEQUE_BACK, buf, 8, lens, 2, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_drain_bytes(d, SHMDS_DEQUE_BACK, buf, 8, lens, 2, &n));
+    shmds_deque_close(d);
+    shmds_deque_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_deque_open(nullptr, SHMDS_DEQUE_ANY, &none));
+}
+
+TEST(CapiAbiEveryExport, Stack) {
+    shmds_stack_config_t cfg;
+    ASSERT_EQ(0, shmds_stack_config_init(&cfg, sizeof cfg, SHMDS_TYPE_INT64, 3));
+    shmds_stack_t *s = nullptr;
+    ASSERT_EQ(0, shmds_stack_create(nullptr, &cfg, &s)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_TYPE_INT64, shmds_stack_type(s));
+    EXPECT_EQ(-ENOENT, shmds_stack_fd(s));
+    EXPECT_EQ(0, shmds_stack_sync(s));
+    EXPECT_EQ(0, shmds_stack_push_int(s, 1, SHMDS_NOWAIT));
+    std::int64_t v = 0, vs[4] = {2, 3};
+    std::size_t n = 0;
+    EXPECT_EQ(0, shmds_stack_push_multi_int(s, vs, 2, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(1, shmds_stack_is_full(s));
+    EXPECT_EQ(0, shmds_stack_peek_int(s, &v));
+    EXPECT_EQ(3, v);
+    EXPECT_EQ(0, shmds_stack_pop_int(s, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(3, v);
+    EXPECT_EQ(0, shmds_stack_pop_multi_int(s, vs, 1, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(2, vs[0]);
+    EXPECT_EQ(0, shmds_stack_drain_int(s, vs, 4, &n));
+    EXPECT_EQ(1u, n);
+    EXPECT_EQ(0u, shmds_stack_size(s));
+    EXPECT_EQ(3u, shmds_stack_capacity(s));
+    EXPECT_EQ(1, shmds_stack_is_empty(s));
+    EXPECT_EQ(0, shmds_stack_clear(s, nullptr));
+    shmds_stack_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_stack_stats(s, &st));
+    EXPECT_EQ(3u, st.push_ok);
+    EXPECT_GE(shmds_stack_eventfd(s), 0);
+    EXPECT_EQ(0, shmds_stack_notify(s));
+    std::uint64_t c = 0;
+    EXPECT_EQ(0, shmds_stack_eventfd_consume(s, &c));
+    EXPECT_EQ(0, shmds_stack_set_eventfd(s, -1));
+    double f = 0;
+    char buf[8];
+    std::size_t len = 0, lens[2];
+    const void *datas[1] = {"x"};
+    const std::size_t one[1] = {1};
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_push_f64(s, 1.0, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_pop_f64(s, &f, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_peek_f64(s, &f));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_push_multi_f64(s, &f, 1, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_pop_multi_f64(s, &f, 1, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_drain_f64(s, &f, 1, &n));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_push_bytes(s, "x", 1, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_pop_bytes(s, buf, 8, &len, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_peek_bytes(s, buf, 8, &len));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_push_multi_bytes(s, datas, one, 1, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_pop_multi_bytes(s, buf, 8, lens, 2, &n, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_drain_bytes(s, buf, 8, lens, 2, &n));
+    shmds_stack_close(s);
+    shmds_stack_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_stack_open(nullptr, SHMDS_STACK_ANY, &none));
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";

@@ -10,7 +10,9 @@
 #include "core/failpoint.hpp"
 #endif
 
+#include <shmds/deque.h>
 #include <shmds/pubsub.h>
+#include <shmds/stack.h>
 #include <shmds/queue.h>
 #include <shmds/reqrep.h>
 #include <shmds/sync.h>
@@ -170,6 +172,157 @@ TEST_F(LostWake, QueueInt64PopWhosePusherDiesBeforeWaking) {
         },
         "queue.int.push.published", [&] { return shmds_queue_push_int(q, 42, 0); });
     shmds_queue_close(q);
+}
+
+// ---------------------------------------------------------------- deque and stack
+// One engine: every blocking verb of both, woken by a waker killed after its commit.
+
+shmds_deque_t *new_deque(int type, std::uint64_t capacity) {
+    const shmds_options_t o = anon();
+    shmds_deque_config_t cfg = SHMDS_DEQUE_CONFIG_INIT(type, capacity);
+    if (type == SHMDS_TYPE_BYTES) cfg.max_len = 8;
+    shmds_deque_t *d = nullptr;
+    EXPECT_EQ(0, shmds_deque_create(&o, &cfg, &d)) << shmds_last_error();
+    return d;
+}
+
+shmds_stack_t *new_stack(std::uint64_t capacity) {
+    const shmds_options_t o = anon();
+    shmds_stack_config_t cfg = SHMDS_STACK_CONFIG_INIT(SHMDS_TYPE_INT64, capacity);
+    shmds_stack_t *s = nullptr;
+    EXPECT_EQ(0, shmds_stack_create(&o, &cfg, &s)) << shmds_last_error();
+    return s;
+}
+
+TEST_F(LostWake, DequePopBackWhosePushFrontDiesBeforeWaking) {
+    shmds_deque_t *d = new_deque(SHMDS_TYPE_INT64, 4);
+    expect_sleeper_returns(
+        [&] {
+            int64_t v = 0;
+            CHILD_CHECK(shmds_deque_pop_int(d, SHMDS_DEQUE_BACK, &v, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(v == 42);
+            return 0;
+        },
+        "deque.push.unwoken", [&] { return shmds_deque_push_int(d, SHMDS_DEQUE_FRONT, 42, 0); });
+    shmds_deque_close(d);
+}
+
+TEST_F(LostWake, DequePopMultiBytesWhosePushMultiDiesBeforeWaking) {
+    shmds_deque_t *d = new_deque(SHMDS_TYPE_BYTES, 4);
+    expect_sleeper_returns(
+        [&] {
+            char buf[16];
+            std::size_t lens[2], got = 0;
+            CHILD_CHECK(shmds_deque_pop_multi_bytes(d, SHMDS_DEQUE_FRONT, buf, sizeof buf, lens, 2,
+                                                    &got, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(got >= 1 && lens[0] == 2 && std::memcmp(buf, "ab", 2) == 0);
+            return 0;
+        },
+        "deque.push.unwoken", [&] {
+            const void *datas[] = {"ab", "cd"};
+            const std::size_t lens[] = {2, 2};
+            std::size_t pushed = 0;
+            return shmds_deque_push_multi_bytes(d, SHMDS_DEQUE_BACK, datas, lens, 2, &pushed, 0);
+        });
+    shmds_deque_close(d);
+}
+
+TEST_F(LostWake, DequePushFrontWhosePopperDiesBeforeWaking) {
+    shmds_deque_t *d = new_deque(SHMDS_TYPE_F64, 1);
+    ASSERT_EQ(0, shmds_deque_push_f64(d, SHMDS_DEQUE_BACK, 1.5, 0));
+    expect_sleeper_returns(
+        [&] { return shmds_deque_push_f64(d, SHMDS_DEQUE_FRONT, 2.5, SHMDS_FOREVER) == 0 ? 0 : 1; },
+        "deque.pop.unwoken", [&] {
+            double v;
+            return shmds_deque_pop_f64(d, SHMDS_DEQUE_BACK, &v, 0);
+        });
+    double v = 0;
+    EXPECT_EQ(0, shmds_deque_pop_f64(d, SHMDS_DEQUE_FRONT, &v, 0));
+    EXPECT_EQ(2.5, v);
+    shmds_deque_close(d);
+}
+
+TEST_F(LostWake, DequePushMultiWhoseClearerDiesBeforeWaking) {
+    shmds_deque_t *d = new_deque(SHMDS_TYPE_INT32, 2);
+    const int64_t two[] = {1, 2};
+    std::size_t pushed = 0;
+    ASSERT_EQ(0, shmds_deque_push_multi_int(d, SHMDS_DEQUE_BACK, two, 2, &pushed, 0));
+    expect_sleeper_returns(
+        [&] {
+            std::size_t n = 0;
+            const int64_t v[] = {7, 8};
+            CHILD_CHECK(shmds_deque_push_multi_int(d, SHMDS_DEQUE_BACK, v, 2, &n, SHMDS_FOREVER) ==
+                        0);
+            CHILD_CHECK(n == 2);
+            return 0;
+        },
+        "deque.clear.unwoken", [&] { return shmds_deque_clear(d, nullptr); });
+    int64_t v = 0;
+    EXPECT_EQ(0, shmds_deque_pop_int(d, SHMDS_DEQUE_FRONT, &v, 0));
+    EXPECT_EQ(7, v);
+    shmds_deque_close(d);
+}
+
+TEST_F(LostWake, StackPopWhosePusherDiesBeforeWaking) {
+    shmds_stack_t *s = new_stack(4);
+    expect_sleeper_returns(
+        [&] {
+            int64_t v = 0;
+            CHILD_CHECK(shmds_stack_pop_int(s, &v, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(v == 9);
+            return 0;
+        },
+        "stack.push.unwoken", [&] { return shmds_stack_push_int(s, 9, 0); });
+    shmds_stack_close(s);
+}
+
+TEST_F(LostWake, StackPopMultiWhosePushMultiDiesBeforeWaking) {
+    shmds_stack_t *s = new_stack(4);
+    expect_sleeper_returns(
+        [&] {
+            int64_t v[4];
+            std::size_t got = 0;
+            CHILD_CHECK(shmds_stack_pop_multi_int(s, v, 4, &got, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(got >= 1);
+            return 0;
+        },
+        "stack.push.unwoken", [&] {
+            const int64_t v[] = {1, 2};
+            std::size_t pushed = 0;
+            return shmds_stack_push_multi_int(s, v, 2, &pushed, 0);
+        });
+    shmds_stack_close(s);
+}
+
+TEST_F(LostWake, StackPushWhosePopperDiesBeforeWaking) {
+    shmds_stack_t *s = new_stack(1);
+    ASSERT_EQ(0, shmds_stack_push_int(s, 1, 0));
+    expect_sleeper_returns(
+        [&] { return shmds_stack_push_int(s, 2, SHMDS_FOREVER) == 0 ? 0 : 1; },
+        "stack.pop.unwoken", [&] {
+            int64_t v;
+            return shmds_stack_pop_int(s, &v, 0);
+        });
+    int64_t v = 0;
+    EXPECT_EQ(0, shmds_stack_pop_int(s, &v, 0));
+    EXPECT_EQ(2, v);
+    shmds_stack_close(s);
+}
+
+TEST_F(LostWake, StackPushMultiWhoseClearerDiesBeforeWaking) {
+    shmds_stack_t *s = new_stack(1);
+    ASSERT_EQ(0, shmds_stack_push_int(s, 1, 0));
+    expect_sleeper_returns(
+        [&] {
+            const int64_t v[] = {5};
+            std::size_t n = 0;
+            return shmds_stack_push_multi_int(s, v, 1, &n, SHMDS_FOREVER) == 0 ? 0 : 1;
+        },
+        "stack.clear.unwoken", [&] { return shmds_stack_clear(s, nullptr); });
+    int64_t v = 0;
+    EXPECT_EQ(0, shmds_stack_peek_int(s, &v));
+    EXPECT_EQ(5, v);
+    shmds_stack_close(s);
 }
 
 // ----------------------------------------------------------------------- pubsub

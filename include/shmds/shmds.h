@@ -12,5 +12,7 @@
 #include <shmds/sync.h>
 #include <shmds/hashmap.h>
 #include <shmds/cache.h>
+#include <shmds/deque.h>
+#include <shmds/stack.h>
 
 #endif /* SHMDS_SHMDS_H */

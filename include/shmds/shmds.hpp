@@ -5,6 +5,8 @@
 #include <shmds/error.hpp>
 #include <shmds/hashmap.hpp>
 #include <shmds/cache.hpp>
+#include <shmds/deque.hpp>
+#include <shmds/stack.hpp>
 #include <shmds/queue.hpp>
 #include <shmds/pubsub.hpp>
 #include <shmds/reqrep.hpp>

@@ -31,6 +31,8 @@ enum class StructureType : std::uint32_t {
     once = 15,
     hashmap = 20,
     cache = 21,
+    stack = 30,
+    deque = 31,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
