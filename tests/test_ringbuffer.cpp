@@ -459,8 +459,12 @@ TEST(RingBufferWait, ReturnsOnceTheCountPassesAndTimesOutOtherwise) {
     write_i(r.get(), 1);
     EXPECT_EQ(0, shmds_ringbuffer_wait_for(r.get(), 0, SHMDS_NOWAIT));
     EXPECT_EQ(0, shmds_ringbuffer_wait_for(r.get(), 0, SHMDS_FOREVER));
+    for (int i = 0; i < 9; ++i) write_i(r.get(), i);  // count 10: far more than a lap past 0
+    EXPECT_EQ(0, shmds_ringbuffer_wait_for(r.get(), 0, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_ringbuffer_wait_for(r.get(), 9, SHMDS_NOWAIT));
+    EXPECT_EQ(-EAGAIN, shmds_ringbuffer_wait_for(r.get(), 10, SHMDS_NOWAIT));
     const auto t0 = std::chrono::steady_clock::now();
-    EXPECT_EQ(-ETIMEDOUT, shmds_ringbuffer_wait_for(r.get(), 1, 30'000'000));
+    EXPECT_EQ(-ETIMEDOUT, shmds_ringbuffer_wait_for(r.get(), 10, 30'000'000));
     EXPECT_GE(ms_since(t0), 29.0);
 }
 

@@ -77,8 +77,9 @@ TEST_P(RingBufferCrash, ADeadWriterLeavesItsSequencesSkippedOrWritten) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(look * 20));
     }
-    // Readers never wait on it: the count has passed, latest answers at once.
-    EXPECT_EQ(0, shmds_ringbuffer_wait_for(r, 1 + dead_n, SHMDS_NOWAIT));
+    // wait_for the dead call's sequence: satisfied only by a committed value.
+    EXPECT_EQ(cc.committed ? 0 : -EAGAIN, shmds_ringbuffer_wait_for(r, 2, SHMDS_NOWAIT));
+    // Readers never wait on it: latest answers at once.
     std::int64_t v;
     std::uint64_t seq;
     EXPECT_EQ(cc.committed ? 0 : -EAGAIN, shmds_ringbuffer_latest_int(r, 0, &v, &seq));
@@ -88,13 +89,22 @@ TEST_P(RingBufferCrash, ADeadWriterLeavesItsSequencesSkippedOrWritten) {
     ASSERT_EQ(0, shmds_ringbuffer_to_list_int(r, list, nullptr, 4, &n));
     EXPECT_EQ(cc.committed ? 2 + dead_n : 2u, n);
 
-    // Later writes go on; the next lap takes the dead slots, which then read as
-    // overwritten. Nothing was taken over, nothing was stale.
+    // Later writes go on, and the first of them ends a wait for the dead sequence (a
+    // sleeper in another process waits for it, FOREVER); the next lap takes the dead
+    // slots, which then read as overwritten. Nothing was taken over, nothing was stale.
+    const pid_t sleeper = fork_child([&] {
+        CHILD_CHECK(shmds_ringbuffer_wait_for(r, 2, SHMDS_FOREVER) == 0);
+        CHILD_CHECK(shmds_ringbuffer_count(r) > 2);
+        return 0;
+    });
+    if (!cc.committed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     for (int i = 0; i < 4; ++i) {
         ASSERT_EQ(0, shmds_ringbuffer_write_int(r, 20 + i, &seq));
         ASSERT_EQ(0, shmds_ringbuffer_read_seq_int(r, seq, &v));
         EXPECT_EQ(20 + i, v);
     }
+    const ChildExit se = wait_child(sleeper, std::chrono::seconds(10));
+    EXPECT_TRUE(se.exited && se.code == 0) << se.describe();
     for (std::uint64_t i = 0; i < dead_n; ++i)
         EXPECT_EQ(-ENOENT, shmds_ringbuffer_read_seq_int(r, 2 + i, &v));
     ASSERT_EQ(0, shmds_ringbuffer_to_list_int(r, list, nullptr, 4, &n));

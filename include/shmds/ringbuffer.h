@@ -224,12 +224,12 @@ SHMDS_API uint64_t shmds_ringbuffer_count(const shmds_ringbuffer_t *rb);
 SHMDS_API uint64_t shmds_ringbuffer_overwrites(const shmds_ringbuffer_t *rb);
 
 /**
- * Block until more than `count` writes were made (count() > count): pass the count()
- * you last saw to wait for the next write. The write that ends the wait has claimed its
- * sequence and, when this returns after a sleep, committed it; a reader that polls may
- * see the claim a few instructions before the commit (read_seq then says -EAGAIN).
+ * Block until a write of sequence `count` or later has committed, i.e. the count has
+ * passed `count` and such a value is readable (unless overwritten since): pass the
+ * count() you last saw to wait for the next write. A sequence claimed by a writer that
+ * was killed before committing is never waited for: any later write ends the wait.
  * @return 0; -EAGAIN (SHMDS_NOWAIT and no such write yet); -ETIMEDOUT; -EINVAL (NULL
- *   handle or bad timeout). A writer killed between its write and its wake delays a
+ *   handle or bad timeout). A writer killed between its commit and its wake delays a
  *   sleeper by at most 100 ms.
  */
 SHMDS_API int shmds_ringbuffer_wait_for(shmds_ringbuffer_t *rb, uint64_t count,

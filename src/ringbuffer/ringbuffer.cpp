@@ -111,15 +111,28 @@ int RingBuffer::to_list(std::uint64_t *words, std::uint64_t *seqs, std::size_t m
     return 0;
 }
 
+bool RingBuffer::committed_from(std::uint64_t count) const noexcept {
+    const std::uint64_t h = head();
+    if (h <= count) return false;
+    // Sequence s sits in slot s mod capacity and a slot's tag only grows, so a tag above
+    // `count` in the slot of any claimed s >= count means a write >= count committed.
+    // The last `capacity` claimed sequences cover every slot; usually there is one.
+    const std::uint64_t from = h - count > geom_.capacity ? h - geom_.capacity : count;
+    for (std::uint64_t s = h; s-- > from;)
+        if (__atomic_load_n(&slot_of(s)->lo, __ATOMIC_ACQUIRE) > count) return true;
+    return false;
+}
+
 int RingBuffer::wait_for(std::uint64_t count, const Deadline &dl) noexcept {
-    auto passed = [&] { return head() > count; };
+    auto passed = [&] { return committed_from(count); };
     const int r = core::block_on(
         ctl_->written, dl, [&] { return passed() ? 0 : -EAGAIN; }, passed);
-    if (r == -EAGAIN) return core::fail(-EAGAIN, "the ring buffer has {} writes, not more than {}",
-                                        head(), count);
+    if (r == -EAGAIN)
+        return core::fail(-EAGAIN, "no write of sequence {} or later is committed (count {})",
+                          count, head());
     if (r == -ETIMEDOUT)
-        return core::fail(-ETIMEDOUT, "the ring buffer had no more than {} writes by the deadline",
-                          count);
+        return core::fail(-ETIMEDOUT,
+                          "no write of sequence {} or later was committed by the deadline", count);
     return r;
 }
 

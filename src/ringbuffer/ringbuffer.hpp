@@ -86,8 +86,13 @@ public:
         const std::uint64_t h = head();
         return h > geom_.capacity ? h - geom_.capacity : 0;
     }
-    // Block until more than `count` writes were made: 0, -EAGAIN (NOWAIT), -ETIMEDOUT.
+    // Block until a write of sequence `count` or later has committed: 0, -EAGAIN
+    // (NOWAIT), -ETIMEDOUT. A claim whose writer died is never waited for: any later
+    // committed write ends the wait.
     int wait_for(std::uint64_t count, const Deadline &dl) noexcept;
+    // Whether some write of sequence >= count has committed (its slot holds a tag above
+    // count). At most `capacity` slot loads; one while nobody else writes.
+    bool committed_from(std::uint64_t count) const noexcept;
     void stats(Stats &s) const noexcept;
 
     core::EventNotifier &events() noexcept { return events_; }
