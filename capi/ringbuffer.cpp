@@ -84,9 +84,13 @@ int need_kind(const RingBuffer *e, const char *fn) noexcept {
                 f ? "_f64" : "_int or _uint");
 }
 
+// The checked write, out of line: every type and every failure. The exported write
+// verbs first try the one case that needs no check beyond the handle and no encoding
+// (the ring's type is the C type's own: int64, uint64, f64), so that path is a small
+// function without the frame the error sentences need (write_fast below).
 template <typename Codec>
-int write_one(shmds_ringbuffer_t *h, typename Codec::C v, std::uint64_t *seq,
-              const char *fn) noexcept {
+[[gnu::noinline]] int write_one(shmds_ringbuffer_t *h, typename Codec::C v, std::uint64_t *seq,
+                                const char *fn) noexcept {
     CHECK_HANDLE(h, fn);
     RingBuffer *e = engine(h);
     if (int r = need_kind<Codec>(e, fn)) return r;
@@ -95,6 +99,26 @@ int write_one(shmds_ringbuffer_t *h, typename Codec::C v, std::uint64_t *seq,
     const std::uint64_t s = e->write(word);
     if (seq) *seq = s;
     return 0;
+}
+
+// The word of a value whose C type is the ring's own type: its bits.
+template <typename C>
+std::uint64_t bits_of(C v) noexcept {
+    static_assert(sizeof(C) == sizeof(std::uint64_t));
+    std::uint64_t w;
+    std::memcpy(&w, &v, sizeof w);
+    return w;
+}
+
+template <typename Codec>
+inline int write_fast(shmds_ringbuffer_t *h, typename Codec::C v, std::uint64_t *seq,
+                      ElemType own, const char *fn) noexcept {
+    if (SHMDS_LIKELY(h && engine(h)->elem_type() == own)) {
+        const std::uint64_t s = engine(h)->write(bits_of(v));
+        if (seq) *seq = s;
+        return 0;
+    }
+    return write_one<Codec>(h, v, seq, fn);
 }
 
 template <typename Codec>
@@ -138,8 +162,8 @@ int read_outcome(int r) noexcept {
 }
 
 template <typename Codec>
-int read_seq(const shmds_ringbuffer_t *h, std::uint64_t seq, typename Codec::C *out,
-             const char *fn) noexcept {
+[[gnu::noinline]] int read_seq(const shmds_ringbuffer_t *h, std::uint64_t seq,
+                               typename Codec::C *out, const char *fn) noexcept {
     CHECK_HANDLE(h, fn);
     CAPI_REQUIRE(out, fn, "out");
     const RingBuffer *e = engine(h);
@@ -150,8 +174,8 @@ int read_seq(const shmds_ringbuffer_t *h, std::uint64_t seq, typename Codec::C *
 }
 
 template <typename Codec>
-int latest(const shmds_ringbuffer_t *h, std::uint64_t n, typename Codec::C *out,
-           std::uint64_t *seq, const char *fn) noexcept {
+[[gnu::noinline]] int latest(const shmds_ringbuffer_t *h, std::uint64_t n, typename Codec::C *out,
+                             std::uint64_t *seq, const char *fn) noexcept {
     CHECK_HANDLE(h, fn);
     CAPI_REQUIRE(out, fn, "out");
     const RingBuffer *e = engine(h);
@@ -159,6 +183,34 @@ int latest(const shmds_ringbuffer_t *h, std::uint64_t n, typename Codec::C *out,
     std::uint64_t w;
     if (int r = e->latest(n, &w, seq)) return read_outcome(r);
     return Codec::decode(e->elem_type(), w, out);
+}
+
+// latest and read_seq of the ring's own C type: no check beyond the pointers, no
+// decoding; anything else (and every outcome but a value) takes the checked path.
+template <typename Codec>
+inline int latest_fast(const shmds_ringbuffer_t *h, std::uint64_t n, typename Codec::C *out,
+                       std::uint64_t *seq, ElemType own, const char *fn) noexcept {
+    if (SHMDS_LIKELY(h && out && engine(h)->elem_type() == own)) {
+        std::uint64_t w;
+        if (SHMDS_LIKELY(engine(h)->latest(n, &w, seq) == 0)) {
+            std::memcpy(out, &w, sizeof w);
+            return 0;
+        }
+    }
+    return latest<Codec>(h, n, out, seq, fn);
+}
+
+template <typename Codec>
+inline int read_seq_fast(const shmds_ringbuffer_t *h, std::uint64_t seq, typename Codec::C *out,
+                         ElemType own, const char *fn) noexcept {
+    if (SHMDS_LIKELY(h && out && engine(h)->elem_type() == own)) {
+        std::uint64_t w;
+        if (SHMDS_LIKELY(engine(h)->read(seq, &w) == 0)) {
+            std::memcpy(out, &w, sizeof w);
+            return 0;
+        }
+    }
+    return read_seq<Codec>(h, seq, out, fn);
 }
 
 template <typename Codec>
@@ -239,13 +291,13 @@ SHMDS_API int shmds_ringbuffer_sync(const shmds_ringbuffer_t *h) {
 }
 
 SHMDS_API int shmds_ringbuffer_write_int(shmds_ringbuffer_t *h, int64_t value, uint64_t *seq) {
-    return write_one<IntCodec>(h, value, seq, "shmds_ringbuffer_write_int");
+    return write_fast<IntCodec>(h, value, seq, ElemType::int64, "shmds_ringbuffer_write_int");
 }
 SHMDS_API int shmds_ringbuffer_write_uint(shmds_ringbuffer_t *h, uint64_t value, uint64_t *seq) {
-    return write_one<UintCodec>(h, value, seq, "shmds_ringbuffer_write_uint");
+    return write_fast<UintCodec>(h, value, seq, ElemType::uint64, "shmds_ringbuffer_write_uint");
 }
 SHMDS_API int shmds_ringbuffer_write_f64(shmds_ringbuffer_t *h, double value, uint64_t *seq) {
-    return write_one<F64Codec>(h, value, seq, "shmds_ringbuffer_write_f64");
+    return write_fast<F64Codec>(h, value, seq, ElemType::f64, "shmds_ringbuffer_write_f64");
 }
 
 SHMDS_API int shmds_ringbuffer_write_multi_int(shmds_ringbuffer_t *h, const int64_t *values,
@@ -263,28 +315,28 @@ SHMDS_API int shmds_ringbuffer_write_multi_f64(shmds_ringbuffer_t *h, const doub
 
 SHMDS_API int shmds_ringbuffer_read_seq_int(const shmds_ringbuffer_t *h, uint64_t seq,
                                             int64_t *out) {
-    return read_seq<IntCodec>(h, seq, out, "shmds_ringbuffer_read_seq_int");
+    return read_seq_fast<IntCodec>(h, seq, out, ElemType::int64, "shmds_ringbuffer_read_seq_int");
 }
 SHMDS_API int shmds_ringbuffer_read_seq_uint(const shmds_ringbuffer_t *h, uint64_t seq,
                                              uint64_t *out) {
-    return read_seq<UintCodec>(h, seq, out, "shmds_ringbuffer_read_seq_uint");
+    return read_seq_fast<UintCodec>(h, seq, out, ElemType::uint64, "shmds_ringbuffer_read_seq_uint");
 }
 SHMDS_API int shmds_ringbuffer_read_seq_f64(const shmds_ringbuffer_t *h, uint64_t seq,
                                             double *out) {
-    return read_seq<F64Codec>(h, seq, out, "shmds_ringbuffer_read_seq_f64");
+    return read_seq_fast<F64Codec>(h, seq, out, ElemType::f64, "shmds_ringbuffer_read_seq_f64");
 }
 
 SHMDS_API int shmds_ringbuffer_latest_int(const shmds_ringbuffer_t *h, uint64_t n, int64_t *out,
                                           uint64_t *seq) {
-    return latest<IntCodec>(h, n, out, seq, "shmds_ringbuffer_latest_int");
+    return latest_fast<IntCodec>(h, n, out, seq, ElemType::int64, "shmds_ringbuffer_latest_int");
 }
 SHMDS_API int shmds_ringbuffer_latest_uint(const shmds_ringbuffer_t *h, uint64_t n,
                                            uint64_t *out, uint64_t *seq) {
-    return latest<UintCodec>(h, n, out, seq, "shmds_ringbuffer_latest_uint");
+    return latest_fast<UintCodec>(h, n, out, seq, ElemType::uint64, "shmds_ringbuffer_latest_uint");
 }
 SHMDS_API int shmds_ringbuffer_latest_f64(const shmds_ringbuffer_t *h, uint64_t n, double *out,
                                           uint64_t *seq) {
-    return latest<F64Codec>(h, n, out, seq, "shmds_ringbuffer_latest_f64");
+    return latest_fast<F64Codec>(h, n, out, seq, ElemType::f64, "shmds_ringbuffer_latest_f64");
 }
 
 SHMDS_API int shmds_ringbuffer_to_list_int(const shmds_ringbuffer_t *h, int64_t *out,

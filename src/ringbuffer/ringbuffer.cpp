@@ -46,6 +46,8 @@ void RingBuffer::initialize(std::uint8_t *base) noexcept {
 void RingBuffer::bind(std::uint8_t *base) noexcept {
     ctl_ = reinterpret_cast<RingControl *>(base + geom_.control_off);
     slots_ = reinterpret_cast<Slot *>(base + geom_.slots_off);
+    const std::uint64_t cap = geom_.capacity;
+    mask_ = cap > 1 && (cap & (cap - 1)) == 0 ? cap - 1 : 0;
     segment_.track(ctl_->written);
 }
 
@@ -59,12 +61,17 @@ std::uint64_t RingBuffer::write_multi(const std::uint64_t *words, std::size_t n)
     SHMDS_FAILPOINT("ringbuffer.write_multi.claimed");
     for (std::size_t i = 0; i < n; ++i) commit(first + i, words[i]);
     SHMDS_FAILPOINT("ringbuffer.write_multi.unwoken");
-    core::waitpoint_wake(ctl_->written, INT_MAX);
+    wake_sleepers();
     return first;
 }
 
 int RingBuffer::read(std::uint64_t seq, std::uint64_t *word) const noexcept {
-    if (seq >= head()) return kNotWritten;
+    return read_below(seq, head(), word);
+}
+
+// read() against a head the caller already loaded.
+int RingBuffer::read_below(std::uint64_t seq, std::uint64_t head, std::uint64_t *word) const noexcept {
+    if (seq >= head) return kNotWritten;
     Slot *slot = slot_of(seq);
     for (;;) {
         // The tag only ever grows (every commit installs a larger one), so the same tag
@@ -86,7 +93,7 @@ int RingBuffer::latest(std::uint64_t n, std::uint64_t *word, std::uint64_t *seq)
     if (n >= h) return kNotWritten;
     if (seq) *seq = h - 1 - n;
     if (n >= geom_.capacity) return kOverwritten;
-    return read(h - 1 - n, word);
+    return read_below(h - 1 - n, h, word);
 }
 
 int RingBuffer::to_list(std::uint64_t *words, std::uint64_t *seqs, std::size_t max,
@@ -102,7 +109,7 @@ int RingBuffer::to_list(std::uint64_t *words, std::uint64_t *seqs, std::size_t m
     std::size_t got = 0;
     for (std::uint64_t s = first; s < h; ++s) {
         std::uint64_t w;
-        if (read(s, &w) != 0) continue;  // overwritten meanwhile, or never committed
+        if (read_below(s, h, &w) != 0) continue;  // overwritten meanwhile, or never committed
         words[got] = w;
         if (seqs) seqs[got] = s;
         ++got;

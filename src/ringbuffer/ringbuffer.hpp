@@ -114,10 +114,23 @@ private:
     RingBuffer() = default;
     void bind(std::uint8_t *base) noexcept;
 
-    Slot *slot_of(std::uint64_t seq) const noexcept { return &slots_[seq % geom_.capacity]; }
+    // A power-of-two capacity masks; any other divides (tens of cycles, on every write).
+    Slot *slot_of(std::uint64_t seq) const noexcept {
+        return &slots_[mask_ ? seq & mask_ : seq % geom_.capacity];
+    }
+    int read_below(std::uint64_t seq, std::uint64_t head, std::uint64_t *word) const noexcept;
     // Commit {seq + 1, word} unless the slot already holds seq or later.
     inline void commit(std::uint64_t seq, std::uint64_t word) noexcept;
     void count_stale() noexcept;  // out of line: the rare lapped writer
+    // Wake wait_for sleepers, if any. The sleepers word is checked first, as
+    // waitpoint_wake does (same seq_cst load, so the no-lost-wakeup argument holds),
+    // but before waitpoint_wake notes this CPU in the WaitPoint: writers on different
+    // CPUs would otherwise store to that shared line on every write while nobody waits
+    // (a sleeper then spins or not on a stale CPU tag: only its spin budget changes).
+    void wake_sleepers() noexcept {
+        if (SHMDS_LIKELY(ctl_->written.sleepers.load(std::memory_order_seq_cst) == 0)) return;
+        core::waitpoint_wake(ctl_->written, INT_MAX);
+    }
 
     core::Segment segment_;
     Geometry geom_{};
@@ -125,6 +138,7 @@ private:
     std::uint32_t wanted_variant_ = 0;
     RingControl *ctl_ = nullptr;
     Slot *slots_ = nullptr;
+    std::uint64_t mask_ = 0;  // capacity - 1 for a power-of-two capacity above 1, else 0
     core::EventNotifier events_;
 };
 
@@ -146,7 +160,7 @@ std::uint64_t RingBuffer::write(std::uint64_t word) noexcept {
     SHMDS_FAILPOINT("ringbuffer.write.claimed");
     commit(seq, word);
     SHMDS_FAILPOINT("ringbuffer.write.unwoken");
-    core::waitpoint_wake(ctl_->written, INT_MAX);  // no syscall unless someone sleeps
+    wake_sleepers();
     return seq;
 }
 
