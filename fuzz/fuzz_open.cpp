@@ -40,6 +40,7 @@ constexpr Family kFamilies[] = {
     {StructureType::cache, shmds_fuzz::fuzz_cache},
     {StructureType::stack, shmds_fuzz::fuzz_stack},
     {StructureType::deque, shmds_fuzz::fuzz_deque},
+    {StructureType::ringbuffer, shmds_fuzz::fuzz_ringbuffer},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 

@@ -370,6 +370,29 @@ Seed sequential_seed(bool deque, int type, std::uint64_t capacity) {
     return s;
 }
 
+// A ring buffer after `writes` values: past capacity, it has lapped.
+Seed ringbuffer_seed(int type, std::uint64_t capacity, int writes) {
+    Seed s{std::string("ringbuffer-") + shmds_type_name(type) + "-cap" + std::to_string(capacity) +
+               "-" + std::to_string(writes),
+           {}, kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_ringbuffer_config_t cfg = SHMDS_RINGBUFFER_CONFIG_INIT(type, capacity);
+    shmds_ringbuffer_t *r = nullptr;
+    if (shmds_ringbuffer_create(&opts, &cfg, &r) != 0) {
+        report(s.name);
+        return s;
+    }
+    for (int i = 0; i < writes; ++i) {
+        if (type == SHMDS_TYPE_F64)
+            shmds_ringbuffer_write_f64(r, i * 0.5, nullptr);
+        else
+            shmds_ringbuffer_write_int(r, i % 100, nullptr);
+    }
+    s.image = image_of(shmds_ringbuffer_fd(r));
+    shmds_ringbuffer_close(r);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -402,6 +425,9 @@ std::vector<Seed> make_seeds() {
         seeds.push_back(sequential_seed(false, type, 5));
         seeds.push_back(sequential_seed(true, type, 8));
     }
+    seeds.push_back(ringbuffer_seed(SHMDS_TYPE_INT64, 5, 12));
+    seeds.push_back(ringbuffer_seed(SHMDS_TYPE_UINT8, 3, 0));
+    seeds.push_back(ringbuffer_seed(SHMDS_TYPE_F64, 7, 9));
     return seeds;
 }
 

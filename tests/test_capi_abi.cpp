@@ -1216,6 +1216,76 @@ TEST(CapiAbiEveryExport, Stack) {
     EXPECT_EQ(-EINVAL, shmds_stack_open(nullptr, SHMDS_STACK_ANY, &none));
 }
 
+TEST(CapiAbiEveryExport, RingBuffer) {
+    shmds_ringbuffer_config_t c;
+    ASSERT_EQ(0, shmds_ringbuffer_config_init(&c, sizeof c, SHMDS_TYPE_INT64, 3));
+    shmds_ringbuffer_t *r = nullptr;
+    ASSERT_EQ(0, shmds_ringbuffer_create(nullptr, &c, &r)) << shmds_last_error();
+    shmds_ringbuffer_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_ringbuffer_open(nullptr, 0, &none));  // anonymous: nothing to open
+    EXPECT_EQ(SHMDS_TYPE_INT64, shmds_ringbuffer_type(r));
+    EXPECT_EQ(-ENOENT, shmds_ringbuffer_fd(r));
+    EXPECT_EQ(0, shmds_ringbuffer_sync(r));
+    uint64_t seq = 9;
+    EXPECT_EQ(0, shmds_ringbuffer_write_int(r, -5, &seq));
+    EXPECT_EQ(0u, seq);
+    EXPECT_EQ(0, shmds_ringbuffer_write_uint(r, 6, &seq));
+    const int64_t iv[] = {7, 8};
+    const uint64_t uv[] = {9};
+    EXPECT_EQ(0, shmds_ringbuffer_write_multi_int(r, iv, 2, &seq));
+    EXPECT_EQ(2u, seq);
+    EXPECT_EQ(0, shmds_ringbuffer_write_multi_uint(r, uv, 1, &seq));
+    int64_t i = 0;
+    uint64_t u = 0;
+    EXPECT_EQ(0, shmds_ringbuffer_read_seq_int(r, 3, &i));
+    EXPECT_EQ(8, i);
+    EXPECT_EQ(0, shmds_ringbuffer_read_seq_uint(r, 4, &u));
+    EXPECT_EQ(9u, u);
+    EXPECT_EQ(-ENOENT, shmds_ringbuffer_read_seq_int(r, 0, &i));
+    EXPECT_EQ(0, shmds_ringbuffer_latest_int(r, 0, &i, &seq));
+    EXPECT_EQ(0, shmds_ringbuffer_latest_uint(r, 1, &u, &seq));
+    EXPECT_EQ(8u, u);
+    int64_t il[3];
+    uint64_t ul[3], seqs[3];
+    size_t n = 0;
+    EXPECT_EQ(0, shmds_ringbuffer_to_list_int(r, il, seqs, 3, &n));
+    EXPECT_EQ(3u, n);
+    EXPECT_EQ(0, shmds_ringbuffer_to_list_uint(r, ul, nullptr, 3, &n));
+    EXPECT_EQ(9u, ul[2]);
+    EXPECT_EQ(3u, shmds_ringbuffer_size(r));
+    EXPECT_EQ(3u, shmds_ringbuffer_capacity(r));
+    EXPECT_EQ(5u, shmds_ringbuffer_head(r));
+    EXPECT_EQ(5u, shmds_ringbuffer_count(r));
+    EXPECT_EQ(2u, shmds_ringbuffer_overwrites(r));
+    EXPECT_EQ(0, shmds_ringbuffer_wait_for(r, 4, SHMDS_NOWAIT));
+    shmds_ringbuffer_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_ringbuffer_stats(r, &st));
+    EXPECT_EQ(5u, st.count);
+    const int fd = shmds_ringbuffer_eventfd(r);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(0, shmds_ringbuffer_set_eventfd(r, fd));
+    EXPECT_EQ(0, shmds_ringbuffer_notify(r));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_ringbuffer_eventfd_consume(r, &count));
+    EXPECT_EQ(1u, count);
+    shmds_ringbuffer_close(r);
+
+    ASSERT_EQ(0, shmds_ringbuffer_config_init(&c, sizeof c, SHMDS_TYPE_F64, 2));
+    ASSERT_EQ(0, shmds_ringbuffer_create(nullptr, &c, &r)) << shmds_last_error();
+    const double dv[] = {0.5, 1.5};
+    EXPECT_EQ(0, shmds_ringbuffer_write_f64(r, 2.5, &seq));
+    EXPECT_EQ(0, shmds_ringbuffer_write_multi_f64(r, dv, 2, &seq));
+    double d = 0, dl[2];
+    EXPECT_EQ(0, shmds_ringbuffer_read_seq_f64(r, 2, &d));
+    EXPECT_EQ(1.5, d);
+    EXPECT_EQ(0, shmds_ringbuffer_latest_f64(r, 1, &d, &seq));
+    EXPECT_EQ(0.5, d);
+    EXPECT_EQ(0, shmds_ringbuffer_to_list_f64(r, dl, nullptr, 2, &n));
+    EXPECT_EQ(2u, n);
+    shmds_ringbuffer_close(r);
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";

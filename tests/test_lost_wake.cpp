@@ -15,6 +15,7 @@
 #include <shmds/stack.h>
 #include <shmds/queue.h>
 #include <shmds/reqrep.h>
+#include <shmds/ringbuffer.h>
 #include <shmds/sync.h>
 
 #include <atomic>
@@ -523,6 +524,40 @@ TEST_F(LostWake, CondvarWaiterWhoseSignallerDiesBeforeSignalling) {
             return 0;
         });
     shmds_condvar_close(cv);
+}
+
+// ------------------------------------------------------------------- ringbuffer
+
+// wait_for's sleeper must return, and find the value, when the writer dies between its
+// commit and its wake, in write and in write_multi.
+void ringbuffer_wait_case(const char *failpoint, bool multi) {
+    SKIP_IF_WIDE_ATOMICS_ARE_PROCESS_LOCAL();
+    const shmds_options_t o = anon();
+    shmds_ringbuffer_config_t cfg = SHMDS_RINGBUFFER_CONFIG_INIT(SHMDS_TYPE_INT64, 4);
+    shmds_ringbuffer_t *r = nullptr;
+    ASSERT_EQ(0, shmds_ringbuffer_create(&o, &cfg, &r)) << shmds_last_error();
+    expect_sleeper_returns(
+        [&] {
+            CHILD_CHECK(shmds_ringbuffer_wait_for(r, 0, SHMDS_FOREVER) == 0);
+            int64_t v = 0;
+            CHILD_CHECK(shmds_ringbuffer_read_seq_int(r, 0, &v) == 0);
+            CHILD_CHECK(v == 42);
+            return 0;
+        },
+        failpoint, [&] {
+            const int64_t vals[] = {42, 43};
+            return multi ? shmds_ringbuffer_write_multi_int(r, vals, 2, nullptr)
+                         : shmds_ringbuffer_write_int(r, 42, nullptr);
+        });
+    shmds_ringbuffer_close(r);
+}
+
+TEST_F(LostWake, RingBufferWaitForWhoseWriterDiesBeforeWaking) {
+    ringbuffer_wait_case("ringbuffer.write.unwoken", false);
+}
+
+TEST_F(LostWake, RingBufferWaitForWhoseBatchWriterDiesBeforeWaking) {
+    ringbuffer_wait_case("ringbuffer.write_multi.unwoken", true);
 }
 
 }  // namespace

@@ -14,5 +14,6 @@
 #include <shmds/cache.h>
 #include <shmds/deque.h>
 #include <shmds/stack.h>
+#include <shmds/ringbuffer.h>
 
 #endif /* SHMDS_SHMDS_H */

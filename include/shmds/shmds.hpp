@@ -11,5 +11,6 @@
 #include <shmds/pubsub.hpp>
 #include <shmds/reqrep.hpp>
 #include <shmds/sync.hpp>
+#include <shmds/ringbuffer.hpp>
 
 #endif  // SHMDS_SHMDS_HPP

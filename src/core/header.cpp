@@ -18,6 +18,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::cache: return "cache";
         case StructureType::stack: return "stack";
         case StructureType::deque: return "deque";
+        case StructureType::ringbuffer: return "ringbuffer";
     }
     return "unknown structure";
 }

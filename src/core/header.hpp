@@ -33,6 +33,7 @@ enum class StructureType : std::uint32_t {
     cache = 21,
     stack = 30,
     deque = 31,
+    ringbuffer = 32,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
