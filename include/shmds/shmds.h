@@ -12,5 +12,6 @@
 #include <shmds/sync.h>
 #include <shmds/hashmap.h>
 #include <shmds/cache.h>
+#include <shmds/log.h>
 
 #endif /* SHMDS_SHMDS_H */

@@ -16,6 +16,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::once: return "once";
         case StructureType::hashmap: return "hashmap";
         case StructureType::cache: return "cache";
+        case StructureType::log: return "log";
     }
     return "unknown structure";
 }

@@ -31,6 +31,7 @@ enum class StructureType : std::uint32_t {
     once = 15,
     hashmap = 20,
     cache = 21,
+    log = 33,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
