@@ -20,6 +20,7 @@ void fuzz_pubsub(InputSegment &in);
 void fuzz_reqrep(InputSegment &in);
 void fuzz_hashmap(InputSegment &in);
 void fuzz_cache(InputSegment &in);
+void fuzz_log(InputSegment &in);
 // The sync primitives (exercise_sync.cpp).
 void fuzz_mutex(InputSegment &in);
 void fuzz_semaphore(InputSegment &in);

@@ -38,6 +38,7 @@ constexpr Family kFamilies[] = {
     {StructureType::once, shmds_fuzz::fuzz_once},
     {StructureType::hashmap, shmds_fuzz::fuzz_hashmap},
     {StructureType::cache, shmds_fuzz::fuzz_cache},
+    {StructureType::log, shmds_fuzz::fuzz_log},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 

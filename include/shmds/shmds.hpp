@@ -5,6 +5,7 @@
 #include <shmds/error.hpp>
 #include <shmds/hashmap.hpp>
 #include <shmds/cache.hpp>
+#include <shmds/log.hpp>
 #include <shmds/queue.hpp>
 #include <shmds/pubsub.hpp>
 #include <shmds/reqrep.hpp>
