@@ -127,6 +127,13 @@ SHMDS_API int64_t shmds_log_each_entry(const shmds_log_t *l, uint64_t from,
     std::uint64_t epoch = 0;
     if (int r = e->begin_read(&epoch)) return r;
     const std::uint64_t end = e->tail();
+    if (from > end) {  // say why, as read_entry would (-ERANGE, -EINVAL, ...)
+        std::size_t len = 0;
+        std::uint64_t next = 0;
+        const int r = e->read_at(epoch, from, ReadBuffer{nullptr, 0, &len}, &next);
+        // An entry appended there since `end` was read: past this call's end.
+        return r == -ENOBUFS || r == -EAGAIN ? 0 : r;
+    }
     std::int64_t visited = 0;
     std::uint64_t at = from;
     const int r = capi::guarded(fn, [&] {

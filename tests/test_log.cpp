@@ -260,6 +260,10 @@ TEST(Log, EachEntryVisitsInOrderAndReturnsTheFinalOffset) {
                                       &final));
     EXPECT_EQ(shmds_log_tail_offset(l.get()), final);
     // Bad starts are the read errors; final stays at from.
+    const std::uint64_t beyond = shmds_log_tail_offset(l.get()) + 8;
+    EXPECT_EQ(-ERANGE, shmds_log_each_entry(l.get(), beyond, visit, &none, &final));
+    EXPECT_EQ(beyond, final);
+    EXPECT_EQ(-EINVAL, shmds_log_each_entry(l.get(), beyond + 1, visit, &none, &final));
     EXPECT_EQ(-EINVAL, shmds_log_each_entry(l.get(), offs[1] + 8, visit, &none, &final));
     EXPECT_EQ(offs[1] + 8, final);
     EXPECT_EQ(0, shmds_log_truncate(l.get(), offs[3]));
