@@ -393,6 +393,31 @@ Seed ringbuffer_seed(int type, std::uint64_t capacity, int writes) {
     return s;
 }
 
+// A log with entries of many lengths, a truncation point and one reset behind it.
+Seed log_seed() {
+    Seed s{"log-4k", {}, 1};
+    shmds_options_t opts = memfd_options();
+    shmds_log_config_t cfg = SHMDS_LOG_CONFIG_INIT(4096);
+    shmds_log_t *l = nullptr;
+    if (shmds_log_create(&opts, &cfg, &l) != 0) {
+        report(s.name);
+        return s;
+    }
+    const std::string text(200, 'x');
+    std::uint64_t off = 0, cut = 0;
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 1; i < 40; ++i) {
+            if (shmds_log_append(l, text.data(), std::size_t(i * 37 % 200 + 1), &off) != 0) break;
+            if (i == 10) cut = off;
+        }
+        if (round == 0) shmds_log_reset(l);
+    }
+    shmds_log_truncate(l, cut);
+    s.image = image_of(shmds_log_fd(l));
+    shmds_log_close(l);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -428,6 +453,7 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(ringbuffer_seed(SHMDS_TYPE_INT64, 5, 12));
     seeds.push_back(ringbuffer_seed(SHMDS_TYPE_UINT8, 3, 0));
     seeds.push_back(ringbuffer_seed(SHMDS_TYPE_F64, 7, 9));
+    seeds.push_back(log_seed());
     return seeds;
 }
 

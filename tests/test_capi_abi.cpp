@@ -1286,6 +1286,64 @@ TEST(CapiAbiEveryExport, RingBuffer) {
     shmds_ringbuffer_close(r);
 }
 
+// The log's exports, each called once through the shared library.
+int log_abi_entry(const void *, size_t, uint64_t, void *n) {
+    ++*static_cast<int *>(n);
+    return 0;
+}
+
+TEST(CapiAbiLog, EveryExportIsCallable) {
+    shmds_log_config_t c;
+    ASSERT_EQ(0, shmds_log_config_init(&c, sizeof c, 4096));
+    shmds_log_t *h = nullptr;
+    ASSERT_EQ(0, shmds_log_create(nullptr, &c, &h)) << shmds_last_error();
+    shmds_log_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_log_open(nullptr, &none));  // anonymous: nothing to open
+    EXPECT_EQ(-ENOENT, shmds_log_fd(h));
+    EXPECT_EQ(0, shmds_log_sync(h));
+    EXPECT_EQ(0u, shmds_log_recoveries(h));
+    std::uint64_t off = 1;
+    EXPECT_EQ(0, shmds_log_append(h, "abc", 3, &off));
+    EXPECT_EQ(0u, off);
+    const void *datas[] = {"de", "f"};
+    const size_t lens[] = {2, 1};
+    std::uint64_t offs[2];
+    EXPECT_EQ(0, shmds_log_append_multi(h, datas, lens, 2, offs));
+    EXPECT_EQ(16u, offs[0]);
+    char buf[8];
+    size_t len = 0;
+    std::uint64_t next = 0;
+    EXPECT_EQ(0, shmds_log_read_entry(h, 0, buf, sizeof buf, &len, &next));
+    EXPECT_EQ(16u, next);
+    int visited = 0;
+    std::uint64_t final = 0;
+    EXPECT_EQ(3, shmds_log_each_entry(h, 0, &log_abi_entry, &visited, &final));
+    EXPECT_EQ(3, visited);
+    shmds_log_cursor_t cur;
+    EXPECT_EQ(0, shmds_log_cursor_init(h, &cur, 16));
+    EXPECT_EQ(0, shmds_log_cursor_next(h, &cur, buf, sizeof buf, &len, &off));
+    EXPECT_EQ(48u, shmds_log_tail_offset(h));
+    EXPECT_EQ(3u, shmds_log_entry_count(h));
+    EXPECT_EQ(48u, shmds_log_data_size(h));
+    EXPECT_EQ(4096u - 48u, shmds_log_available(h));
+    EXPECT_EQ(4096u, shmds_log_capacity(h));
+    EXPECT_EQ(0, shmds_log_wait_for(h, 2, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_log_truncate(h, 16));
+    EXPECT_EQ(16u, shmds_log_truncation(h));
+    shmds_log_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_log_stats(h, &st));
+    EXPECT_EQ(3u, st.entries);
+    EXPECT_EQ(0, shmds_log_reset(h));
+    EXPECT_EQ(2u, shmds_log_epoch(h));
+    EXPECT_GE(shmds_log_eventfd(h), 0);
+    EXPECT_EQ(0, shmds_log_notify(h));
+    std::uint64_t count = 0;
+    EXPECT_EQ(0, shmds_log_eventfd_consume(h, &count));
+    EXPECT_EQ(0, shmds_log_set_eventfd(h, -1));
+    shmds_log_close(h);
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";

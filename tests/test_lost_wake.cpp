@@ -11,6 +11,7 @@
 #endif
 
 #include <shmds/deque.h>
+#include <shmds/log.h>
 #include <shmds/pubsub.h>
 #include <shmds/stack.h>
 #include <shmds/queue.h>
@@ -118,6 +119,45 @@ protected:
         if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
     }
 };
+
+// ------------------------------------------------------------------------ log
+
+shmds_log_t *new_log() {
+    const shmds_options_t o = anon();
+    shmds_log_config_t cfg = SHMDS_LOG_CONFIG_INIT(4096);
+    shmds_log_t *l = nullptr;
+    EXPECT_EQ(0, shmds_log_create(&o, &cfg, &l)) << shmds_last_error();
+    return l;
+}
+
+TEST_F(LostWake, LogWaitForWhoseAppenderDiesBeforeWaking) {
+    shmds_log_t *l = new_log();
+    ASSERT_NE(nullptr, l);
+    expect_sleeper_returns(
+        [&] {
+            CHILD_CHECK(shmds_log_wait_for(l, 0, SHMDS_FOREVER) == 0);
+            char buf[16];
+            std::size_t len = 0;
+            CHILD_CHECK(shmds_log_read_entry(l, 0, buf, sizeof buf, &len, nullptr) == 0);
+            CHILD_CHECK(len == 5 && std::memcmp(buf, "hello", 5) == 0);
+            return 0;
+        },
+        "log.append.unwoken", [&] { return shmds_log_append(l, "hello", 5, nullptr); });
+    shmds_log_close(l);
+}
+
+TEST_F(LostWake, LogWaitForWhoseResetterDiesBeforeWaking) {
+    shmds_log_t *l = new_log();
+    ASSERT_NE(nullptr, l);
+    expect_sleeper_returns(
+        [&] {
+            CHILD_CHECK(shmds_log_wait_for(l, 0, SHMDS_FOREVER) == -ESTALE);
+            CHILD_CHECK(shmds_log_epoch(l) == 2);
+            return 0;
+        },
+        "log.reset.unwoken", [&] { return shmds_log_reset(l); });
+    shmds_log_close(l);
+}
 
 // ------------------------------------------------------------------------ queue
 

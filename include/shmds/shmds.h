@@ -15,5 +15,6 @@
 #include <shmds/deque.h>
 #include <shmds/stack.h>
 #include <shmds/ringbuffer.h>
+#include <shmds/log.h>
 
 #endif /* SHMDS_SHMDS_H */

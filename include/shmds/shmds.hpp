@@ -7,6 +7,7 @@
 #include <shmds/cache.hpp>
 #include <shmds/deque.hpp>
 #include <shmds/stack.hpp>
+#include <shmds/log.hpp>
 #include <shmds/queue.hpp>
 #include <shmds/pubsub.hpp>
 #include <shmds/reqrep.hpp>

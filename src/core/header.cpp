@@ -19,6 +19,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::stack: return "stack";
         case StructureType::deque: return "deque";
         case StructureType::ringbuffer: return "ringbuffer";
+        case StructureType::log: return "log";
     }
     return "unknown structure";
 }

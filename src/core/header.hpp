@@ -34,6 +34,7 @@ enum class StructureType : std::uint32_t {
     stack = 30,
     deque = 31,
     ringbuffer = 32,
+    log = 33,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
