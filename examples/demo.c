@@ -27,7 +27,13 @@
  *    a Cache (the Cache::FastMmap replacement) whose read_cb stands in for a slow backing
  *    store (STORE_DELAY_NS a call). The records must all be right, and the stampede
  *    guard keeps the store to one call per customer however many workers miss one at
- *    once; the summary reports the hit ratio and how often the store was called.
+ *    once; the summary reports the hit ratio and how often the store was called;
+ *  - a ring buffer: each worker writes one value per batch of results it hands in (the
+ *    time and the batch's size), so the window of the last WINDOW_BATCHES batches gives
+ *    the rolling throughput, whoever wrote them;
+ *  - a log: the audit trail; each worker appends one entry per finished job (its
+ *    result), in one commit per batch, and the parent reads the whole log back at the
+ *    end: it must hold every job exactly once.
  *
  *   demo [--workers N] [--jobs N] [--quiet]
  *
@@ -107,6 +113,13 @@
 #define CACHE_PAGES 64u
 #define CACHE_PAGE_SIZE 16384u
 #define CACHE_START_SLOTS 401u
+
+/* The rolling window: the last WINDOW_BATCHES batches the workers handed in. A window
+ * value is (the batch's time in microseconds << 8) | its size (at most WORKER_BATCH). */
+#define WINDOW_BATCHES 256u
+#define WINDOW_SIZE_BITS 8
+/* An audit entry is one result (8 bytes); the log takes 8 more for each entry's header. */
+#define AUDIT_ENTRY_BYTES 16u
 
 /* ------------------------------------------------------------- job encoding */
 
@@ -347,6 +360,8 @@ struct pipeline {
     shmds_hashmap_t *work;      /* payload -> jobs answered for it */
     shmds_hashmap_t *totals;    /* TOTAL_* name -> the sum over workers */
     shmds_cache_t *records;     /* customer -> record, read through from the "store" */
+    shmds_ringbuffer_t *window; /* the last WINDOW_BATCHES batches: time and size */
+    shmds_log_t *audit;         /* one entry per finished job: its result */
     struct section_watch *watch;
     unsigned section_bound;
     struct worker *workers;
@@ -355,6 +370,23 @@ struct pipeline {
     double forked_at; /* just before the first fork */
     double met_at;    /* when the start barrier tripped */
 };
+
+/* Close every structure's handle (in a worker before it exits, in the parent at the end).
+ * A NULL handle is ignored, so this is right after a partial pipeline_init too. */
+static void pipeline_close(struct pipeline *p)
+{
+    shmds_queue_close(p->jobs);
+    shmds_queue_close(p->results);
+    shmds_barrier_close(p->start);
+    shmds_semaphore_close(p->section);
+    shmds_pubsub_close(p->progress);
+    shmds_hashmap_close(p->memo);
+    shmds_hashmap_close(p->work);
+    shmds_hashmap_close(p->totals);
+    shmds_cache_close(p->records);
+    shmds_ringbuffer_close(p->window);
+    shmds_log_close(p->audit);
+}
 
 /*
  * Hold the scarce resource for a moment under the semaphore. The holder count is
@@ -490,6 +522,27 @@ static int add_totals(struct pipeline *p, const struct memo_use *use, const char
     return 0;
 }
 
+/*
+ * After a batch of results is pushed: its audit entries, one per job, in one commit (a
+ * worker killed here leaves all of them or none), and its value in the rolling window.
+ * 0, or the exit status after a report.
+ */
+static int hand_in(struct pipeline *p, const int64_t *results, size_t n, const char *who)
+{
+    const void *datas[WORKER_BATCH];
+    size_t lens[WORKER_BATCH];
+    int64_t at_us = (int64_t)(now_s() * 1e6);
+    int rc;
+    for (size_t i = 0; i < n; i++) {
+        datas[i] = &results[i];
+        lens[i] = sizeof results[i];
+    }
+    rc = shmds_log_append_multi(p->audit, datas, lens, n, NULL);
+    if (rc) return report(who, "append to the audit log", rc);
+    rc = shmds_ringbuffer_write_int(p->window, at_us << WINDOW_SIZE_BITS | (int64_t)n, NULL);
+    return rc ? report(who, "write the throughput window", rc) : 0;
+}
+
 /* Pop jobs, answer them, until the stop job arrives. Returns the exit status. */
 static int worker_main(struct pipeline *p, unsigned index)
 {
@@ -522,6 +575,7 @@ static int worker_main(struct pipeline *p, unsigned index)
                                             SHMDS_FOREVER);
             if (rc) return report(who, "push results", rc);
             done += answered;
+            if (hand_in(p, results, answered, who)) return 1;
         }
         /* The totals go in before the closing report, so the parent, which reads them
          * once every worker has ended, finds them complete. */
@@ -548,15 +602,7 @@ static void run_worker(struct pipeline *p, unsigned index, pid_t parent)
      * that several times over. It only costs time, so a refusal is ignored. */
     (void)prctl(PR_SET_TIMERSLACK, 1000UL);
     int status = worker_main(p, index);
-    shmds_queue_close(p->jobs);
-    shmds_queue_close(p->results);
-    shmds_barrier_close(p->start);
-    shmds_semaphore_close(p->section);
-    shmds_pubsub_close(p->progress);
-    shmds_hashmap_close(p->memo);
-    shmds_hashmap_close(p->work);
-    shmds_hashmap_close(p->totals);
-    shmds_cache_close(p->records);
+    pipeline_close(p);
     _exit(status);
 }
 
@@ -688,7 +734,7 @@ static unsigned section_bound_for(unsigned n_workers)
     return bound < 1 ? 1 : bound > MAX_SECTION_BOUND ? MAX_SECTION_BOUND : bound;
 }
 
-static int pipeline_init(struct pipeline *p, unsigned n_workers)
+static int pipeline_init(struct pipeline *p, unsigned n_workers, uint64_t jobs)
 {
     /* Anonymous shared memory: the workers inherit every structure through fork(), and
      * the memory goes away with the last process. Nothing to name, nothing to clean up. */
@@ -704,6 +750,10 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers)
     shmds_hashmap_config_t totals = SHMDS_HASHMAP_CONFIG_INIT(SHMDS_TYPE_BYTES, SHMDS_TYPE_INT64, 8);
     shmds_cache_config_t records = SHMDS_CACHE_CONFIG_INIT;
     shmds_cache_callbacks_t store = SHMDS_CACHE_CALLBACKS_INIT;
+    shmds_ringbuffer_config_t window =
+        SHMDS_RINGBUFFER_CONFIG_INIT(SHMDS_TYPE_INT64, WINDOW_BATCHES);
+    /* Room for every job's entry; the log's memory is committed only as it fills. */
+    shmds_log_config_t audit = SHMDS_LOG_CONFIG_INIT(jobs * AUDIT_ENTRY_BYTES + 64);
     void *watch;
     int rc;
     memset(p, 0, sizeof *p);
@@ -751,20 +801,16 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers)
     store.read_cb = store_read;
     if ((rc = shmds_cache_set_callbacks(p->records, &store)) != 0)
         return report("parent", "set the records cache's read_cb", rc);
+    if ((rc = shmds_ringbuffer_create(&where, &window, &p->window)) != 0)
+        return report("parent", "create the throughput window", rc);
+    if ((rc = shmds_log_create(&where, &audit, &p->audit)) != 0)
+        return report("parent", "create the audit log", rc);
     return 0;
 }
 
 static void pipeline_free(struct pipeline *p)
 {
-    shmds_queue_close(p->jobs);
-    shmds_queue_close(p->results);
-    shmds_barrier_close(p->start);
-    shmds_semaphore_close(p->section);
-    shmds_pubsub_close(p->progress);
-    shmds_hashmap_close(p->memo);
-    shmds_hashmap_close(p->work);
-    shmds_hashmap_close(p->totals);
-    shmds_cache_close(p->records);
+    pipeline_close(p);
     if (p->watch) munmap(p->watch, sizeof *p->watch);
     free(p->workers);
 }
@@ -1059,7 +1105,7 @@ static void print_banner(const struct options *o)
 {
     char a[32];
     printf("libshmds %s demo: %s %s, %u worker %s; queues, barrier, semaphore, pubsub, "
-           "hash maps, cache\n",
+           "hash maps, cache, ring buffer, log\n",
            shmds_version(), grouped(o->jobs, a, sizeof a), plural(o->jobs, "job", "jobs"),
            o->workers, plural(o->workers, "process", "processes"));
 }
@@ -1292,8 +1338,109 @@ static int print_cache(const struct pipeline *p, uint64_t jobs)
     return 1;
 }
 
+/*
+ * The rolling window: the last WINDOW_BATCHES batches any worker handed in. Their rate
+ * is the jobs of all but the earliest over the time from the earliest to the latest.
+ * Checks that every value is a plausible batch (1 ..= WORKER_BATCH jobs, a time within
+ * the run) and that the workers wrote at least one value per WORKER_BATCH jobs (the
+ * batches cover every job). 1 if the checks pass.
+ */
+static int print_window(const struct pipeline *p, uint64_t jobs, double end_s)
+{
+    char a[32], b[32], c[32];
+    int64_t values[WINDOW_BATCHES];
+    size_t n = 0;
+    int64_t first_us = INT64_MAX, last_us = 0, lo_us = (int64_t)(p->forked_at * 1e6),
+            hi_us = (int64_t)(end_s * 1e6) + 1;
+    uint64_t in_window = 0, first_size = 0, bad = 0;
+    uint64_t written = shmds_ringbuffer_count(p->window);
+    int rc = shmds_ringbuffer_to_list_int(p->window, values, NULL, WINDOW_BATCHES, &n);
+    if (rc) return !report("parent", "read the throughput window", rc);
+    for (size_t i = 0; i < n; i++) {
+        int64_t at = values[i] >> WINDOW_SIZE_BITS;
+        uint64_t size = (uint64_t)values[i] & ((1u << WINDOW_SIZE_BITS) - 1);
+        if (size == 0 || size > WORKER_BATCH || at < lo_us || at > hi_us) bad++;
+        in_window += size;
+        if (at < first_us) {
+            first_us = at;
+            first_size = size;
+        }
+        if (at > last_us) last_us = at;
+    }
+    if (bad || written < (jobs + WORKER_BATCH - 1) / WORKER_BATCH || written > jobs ||
+        n != (written < WINDOW_BATCHES ? written : WINDOW_BATCHES)) {
+        printf("  window      FAILED: %s implausible of %zu values; %s batches written for "
+               "%s jobs\n", grouped(bad, a, sizeof a), n, grouped(written, b, sizeof b),
+               grouped(jobs, c, sizeof c));
+        return 0;
+    }
+    printf("  window      %s batches written by the workers (%s overwritten); the last %zu: ",
+           grouped(written, a, sizeof a), grouped(shmds_ringbuffer_overwrites(p->window), b,
+                                                     sizeof b), n);
+    if (n > 1 && last_us > first_us)
+        printf("%s jobs/s rolling\n",
+               grouped((uint64_t)((double)(in_window - first_size) * 1e6 /
+                                  (double)(last_us - first_us)), c, sizeof c));
+    else
+        printf("too few for a rate\n");
+    return 1;
+}
+
+/* The audit log's reading: each entry is one result, whose id is marked in `seen`. */
+struct audit_read {
+    unsigned char *seen;
+    uint64_t jobs, entries, duplicates, malformed;
+};
+
+static int audit_entry(const void *data, size_t len, uint64_t offset, void *ctx)
+{
+    struct audit_read *a = ctx;
+    int64_t value;
+    struct result r;
+    (void)offset;
+    a->entries++;
+    if (len != sizeof value) {
+        a->malformed++;
+        return 0;
+    }
+    memcpy(&value, data, sizeof value);
+    r = result_decode(value);
+    if (r.id >= a->jobs) {
+        a->malformed++;
+    } else if (a->seen[r.id / 8] & (1u << (r.id % 8))) {
+        a->duplicates++;
+    } else {
+        a->seen[r.id / 8] |= (unsigned char)(1u << (r.id % 8));
+    }
+    return 0;
+}
+
+/* The audit trail read back from the start: every job exactly once. 1 if it is. */
+static int print_audit(const struct pipeline *p, uint64_t jobs)
+{
+    char a[32], b[32], c[32], d[32];
+    struct audit_read ar = {NULL, jobs, 0, 0, 0};
+    int64_t visited;
+    ar.seen = calloc(jobs / 8 + 1, 1);
+    if (!ar.seen) return !report("parent", "read the audit log", -ENOMEM);
+    visited = shmds_log_each_entry(p->audit, 0, audit_entry, &ar, NULL);
+    free(ar.seen);
+    if (visited < 0) return !report("parent", "read the audit log", (int)visited);
+    if (ar.entries != jobs || ar.duplicates || ar.malformed ||
+        shmds_log_entry_count(p->audit) != jobs) {
+        printf("  audit       FAILED: %s entries for %s jobs, %s twice, %s malformed\n",
+               grouped(ar.entries, a, sizeof a), grouped(jobs, b, sizeof b),
+               grouped(ar.duplicates, c, sizeof c), grouped(ar.malformed, d, sizeof d));
+        return 0;
+    }
+    printf("  audit       the log holds %s entries (%s bytes): every job exactly once\n",
+           grouped(ar.entries, a, sizeof a), grouped(shmds_log_data_size(p->audit), b, sizeof b));
+    return 1;
+}
+
 /* Print the figures and the verdict; 0 only if every job was done once and right and
- * every check of the barrier, semaphore, pubsub, hash maps and cache passed. */
+ * every check of the barrier, semaphore, pubsub, hash maps, cache, window and audit log
+ * passed. */
 static int print_summary(const struct pipeline *p, const struct tally *t,
                          const struct reports *r, double elapsed)
 {
@@ -1301,7 +1448,7 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     uint64_t missing = tally_missing(t);
     uint64_t rate = elapsed > 0 ? (uint64_t)((double)t->jobs / elapsed) : 0;
     int jobs_ok = !missing && !t->duplicates && !t->wrong && !t->malformed;
-    int barrier_ok, section_ok, reports_ok, maps_ok, cache_ok;
+    int barrier_ok, section_ok, reports_ok, maps_ok, cache_ok, window_ok, audit_ok;
     printf("  jobs        %s by %u %s\n", grouped(t->jobs, a, sizeof a), t->n_workers,
            plural(t->n_workers, "worker", "workers"));
     printf("  elapsed     %.3f s\n", elapsed);
@@ -1312,16 +1459,22 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     reports_ok = print_reports(r, t);
     maps_ok = print_maps(p, t);
     cache_ok = print_cache(p, t->jobs);
+    window_ok = print_window(p, t->jobs, now_s());
+    audit_ok = print_audit(p, t->jobs);
     if (!jobs_ok)
         printf("  check       FAILED: %s missing, %s done twice, %s wrong, %s malformed\n",
                grouped(missing, a, sizeof a), grouped(t->duplicates, b, sizeof b),
                grouped(t->wrong, c, sizeof c), grouped(t->malformed, d, sizeof d));
-    else if (!barrier_ok || !section_ok || !reports_ok || !maps_ok || !cache_ok)
+    else if (!barrier_ok || !section_ok || !reports_ok || !maps_ok || !cache_ok || !window_ok ||
+             !audit_ok)
         printf("  check       FAILED: every job done exactly once and right, but see above\n");
     else
         printf("  check       OK: every job done exactly once, every result correct, "
                "every bound kept\n");
-    return jobs_ok && barrier_ok && section_ok && reports_ok && maps_ok && cache_ok ? 0 : 1;
+    return jobs_ok && barrier_ok && section_ok && reports_ok && maps_ok && cache_ok &&
+                   window_ok && audit_ok
+               ? 0
+               : 1;
 }
 
 /* -------------------------------------------------------------------- main */
@@ -1343,7 +1496,7 @@ int main(int argc, char **argv)
     memset(&t, 0, sizeof t);
     memset(&r, 0, sizeof r);
 
-    failed = pipeline_init(&p, o.workers) != 0;
+    failed = pipeline_init(&p, o.workers, o.jobs) != 0;
     if (!failed) failed = tally_init(&t, o.jobs, o.workers) != 0;
     if (!failed) failed = reports_init(&r, p.progress, o.workers) != 0;
     if (!failed && !o.quiet) print_banner(&o);
