@@ -117,6 +117,57 @@ SHMDS_API int shmds_deque_pop_int(shmds_deque_t *d, int end, int64_t *out, int64
     return pop_int_checked(d, end, out, timeout_ns);
 }
 
+// The _uint verbs: the _int verbs' checked path with uint64_t values (no fast path;
+// any integer deque takes them, the element type only decides the range).
+SHMDS_API int shmds_deque_push_uint(shmds_deque_t *d, int end, uint64_t value,
+                                    int64_t timeout_ns) {
+    static const char fn[] = "shmds_deque_push_uint";
+    CHECK_HANDLE_END(d, end, fn);
+    return seq::push_one(engine(d), end_of(end), seq::uints_in(&value), timeout_ns, fn);
+}
+
+SHMDS_API int shmds_deque_pop_uint(shmds_deque_t *d, int end, uint64_t *out, int64_t timeout_ns) {
+    static const char fn[] = "shmds_deque_pop_uint";
+    CHECK_HANDLE_END(d, end, fn);
+    CAPI_REQUIRE(out, fn, "out");
+    std::size_t got = 0;
+    return seq::pop(engine(d), end_of(end), seq::uints_out(out), 1, &got, timeout_ns, false, fn);
+}
+
+SHMDS_API int shmds_deque_peek_uint(shmds_deque_t *d, int end, uint64_t *out) {
+    static const char fn[] = "shmds_deque_peek_uint";
+    CHECK_HANDLE_END(d, end, fn);
+    CAPI_REQUIRE(out, fn, "out");
+    return seq::peek(engine(d), end_of(end), seq::uints_out(out), fn);
+}
+
+SHMDS_API int shmds_deque_push_multi_uint(shmds_deque_t *d, int end, const uint64_t *values,
+                                          size_t n, size_t *pushed, int64_t timeout_ns) {
+    static const char fn[] = "shmds_deque_push_multi_uint";
+    CHECK_HANDLE_END(d, end, fn);
+    CAPI_REQUIRE(pushed, fn, "pushed");
+    if (n) CAPI_REQUIRE(values, fn, "values");
+    return seq::push(engine(d), end_of(end), seq::uints_in(values), n, pushed, timeout_ns, fn);
+}
+
+SHMDS_API int shmds_deque_pop_multi_uint(shmds_deque_t *d, int end, uint64_t *out, size_t max,
+                                         size_t *got, int64_t timeout_ns) {
+    static const char fn[] = "shmds_deque_pop_multi_uint";
+    CHECK_HANDLE_END(d, end, fn);
+    CAPI_REQUIRE(got, fn, "got");
+    if (max) CAPI_REQUIRE(out, fn, "out");
+    return seq::pop(engine(d), end_of(end), seq::uints_out(out), max, got, timeout_ns, false, fn);
+}
+
+SHMDS_API int shmds_deque_drain_uint(shmds_deque_t *d, int end, uint64_t *out, size_t max,
+                                     size_t *got) {
+    static const char fn[] = "shmds_deque_drain_uint";
+    CHECK_HANDLE_END(d, end, fn);
+    CAPI_REQUIRE(got, fn, "got");
+    if (max) CAPI_REQUIRE(out, fn, "out");
+    return seq::pop(engine(d), end_of(end), seq::uints_out(out), max, got, 0, true, fn);
+}
+
 SHMDS_API int shmds_deque_push_f64(shmds_deque_t *d, int end, double value, int64_t timeout_ns) {
     static const char fn[] = "shmds_deque_push_f64";
     CHECK_HANDLE_END(d, end, fn);

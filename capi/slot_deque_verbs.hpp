@@ -18,7 +18,7 @@ SHMDS_COLD inline int wrong_form(const SlotDeque *e, const char *fn) noexcept {
                       e->names().noun, core::elem_type_name(std::uint32_t(e->elem_type())),
                       e->form() == Form::bytes ? "bytes"
                       : e->form() == Form::floats ? "f64"
-                                                   : "int");
+                                                   : "int or _uint");
 }
 
 inline int need(const SlotDeque *e, Form f, const char *fn) noexcept {
@@ -26,8 +26,19 @@ inline int need(const SlotDeque *e, Form f, const char *fn) noexcept {
     return 0;
 }
 
-// One item of a form, as Items/Out.
+// One item of a form, as Items/Out. The _int and _uint verbs share Form::ints: any
+// integer deque takes both, the element type only decides the range (-ERANGE).
 inline Items ints_in(const std::int64_t *v) noexcept { return Items{Form::ints, v}; }
+inline Items uints_in(const std::uint64_t *v) noexcept {
+    Items items{Form::ints};
+    items.uints = v;
+    return items;
+}
+inline Out uints_out(std::uint64_t *v) noexcept {
+    Out out{Form::ints};
+    out.uints = v;
+    return out;
+}
 inline Items floats_in(const double *v) noexcept { return Items{Form::floats, nullptr, v}; }
 inline Items bytes_in(const void *const *datas, const std::size_t *lens) noexcept {
     return Items{Form::bytes, nullptr, nullptr, datas, lens};
@@ -105,8 +116,7 @@ int stats(SlotDeque *e, PublicStats *out, std::size_t v1_size, const char *fn) n
     return copy_versioned(fn, "stats", out, ours, v1_size);
 }
 
-// The element type of a new deque or stack: any shmds_type_t (the engine refuses
-// uint64 with its reason).
+// The element type of a new deque or stack: any shmds_type_t.
 inline int check_type(const char *fn, int type) noexcept {
     if (type >= SHMDS_TYPE_INT16 && type <= SHMDS_TYPE_F64) return 0;
     return core::fail(-EINVAL, "{}: type {} is not a shmds_type_t", fn, type);

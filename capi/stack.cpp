@@ -99,6 +99,55 @@ SHMDS_API int shmds_stack_pop_int(shmds_stack_t *s, int64_t *out, int64_t timeou
     return pop_int_checked(s, out, timeout_ns);
 }
 
+// The _uint verbs: the _int verbs' checked path with uint64_t values (no fast path;
+// any integer stack takes them, the element type only decides the range).
+SHMDS_API int shmds_stack_push_uint(shmds_stack_t *s, uint64_t value, int64_t timeout_ns) {
+    static const char fn[] = "shmds_stack_push_uint";
+    CHECK_HANDLE(s, fn);
+    return seq::push_one(engine(s), kTop, seq::uints_in(&value), timeout_ns, fn);
+}
+
+SHMDS_API int shmds_stack_pop_uint(shmds_stack_t *s, uint64_t *out, int64_t timeout_ns) {
+    static const char fn[] = "shmds_stack_pop_uint";
+    CHECK_HANDLE(s, fn);
+    CAPI_REQUIRE(out, fn, "out");
+    std::size_t got = 0;
+    return seq::pop(engine(s), kTop, seq::uints_out(out), 1, &got, timeout_ns, false, fn);
+}
+
+SHMDS_API int shmds_stack_peek_uint(shmds_stack_t *s, uint64_t *out) {
+    static const char fn[] = "shmds_stack_peek_uint";
+    CHECK_HANDLE(s, fn);
+    CAPI_REQUIRE(out, fn, "out");
+    return seq::peek(engine(s), kTop, seq::uints_out(out), fn);
+}
+
+SHMDS_API int shmds_stack_push_multi_uint(shmds_stack_t *s, const uint64_t *values, size_t n,
+                                          size_t *pushed, int64_t timeout_ns) {
+    static const char fn[] = "shmds_stack_push_multi_uint";
+    CHECK_HANDLE(s, fn);
+    CAPI_REQUIRE(pushed, fn, "pushed");
+    if (n) CAPI_REQUIRE(values, fn, "values");
+    return seq::push(engine(s), kTop, seq::uints_in(values), n, pushed, timeout_ns, fn);
+}
+
+SHMDS_API int shmds_stack_pop_multi_uint(shmds_stack_t *s, uint64_t *out, size_t max,
+                                         size_t *got, int64_t timeout_ns) {
+    static const char fn[] = "shmds_stack_pop_multi_uint";
+    CHECK_HANDLE(s, fn);
+    CAPI_REQUIRE(got, fn, "got");
+    if (max) CAPI_REQUIRE(out, fn, "out");
+    return seq::pop(engine(s), kTop, seq::uints_out(out), max, got, timeout_ns, false, fn);
+}
+
+SHMDS_API int shmds_stack_drain_uint(shmds_stack_t *s, uint64_t *out, size_t max, size_t *got) {
+    static const char fn[] = "shmds_stack_drain_uint";
+    CHECK_HANDLE(s, fn);
+    CAPI_REQUIRE(got, fn, "got");
+    if (max) CAPI_REQUIRE(out, fn, "out");
+    return seq::pop(engine(s), kTop, seq::uints_out(out), max, got, 0, true, fn);
+}
+
 SHMDS_API int shmds_stack_push_f64(shmds_stack_t *s, double value, int64_t timeout_ns) {
     static const char fn[] = "shmds_stack_push_f64";
     CHECK_HANDLE(s, fn);

@@ -1160,6 +1160,51 @@ TEST(CapiAbiEveryExport, Deque) {
     EXPECT_EQ(-EINVAL, shmds_deque_open(nullptr, SHMDS_DEQUE_ANY, &none));
 }
 
+TEST(CapiAbiEveryExport, DequeUint) {
+    shmds_deque_config_t cfg = SHMDS_DEQUE_CONFIG_INIT(SHMDS_TYPE_UINT64, 4);
+    shmds_deque_t *d = nullptr;
+    ASSERT_EQ(0, shmds_deque_create(nullptr, &cfg, &d)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_TYPE_UINT64, shmds_deque_type(d));
+    const std::uint64_t big = UINT64_MAX;
+    EXPECT_EQ(0, shmds_deque_push_uint(d, SHMDS_DEQUE_BACK, big, SHMDS_NOWAIT));
+    std::uint64_t v = 0, vs[4] = {2, big - 1};
+    std::size_t n = 0;
+    EXPECT_EQ(0, shmds_deque_push_multi_uint(d, SHMDS_DEQUE_FRONT, vs, 2, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(2u, n);
+    EXPECT_EQ(0, shmds_deque_peek_uint(d, SHMDS_DEQUE_FRONT, &v));
+    EXPECT_EQ(big - 1, v);
+    EXPECT_EQ(0, shmds_deque_pop_uint(d, SHMDS_DEQUE_BACK, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(big, v);
+    EXPECT_EQ(0, shmds_deque_pop_multi_uint(d, SHMDS_DEQUE_FRONT, vs, 1, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(big - 1, vs[0]);
+    EXPECT_EQ(0, shmds_deque_drain_uint(d, SHMDS_DEQUE_FRONT, vs, 4, &n));
+    EXPECT_EQ(1u, n);
+    EXPECT_EQ(2u, vs[0]);
+    shmds_deque_close(d);
+}
+
+TEST(CapiAbiEveryExport, StackUint) {
+    shmds_stack_config_t cfg = SHMDS_STACK_CONFIG_INIT(SHMDS_TYPE_UINT64, 3);
+    shmds_stack_t *s = nullptr;
+    ASSERT_EQ(0, shmds_stack_create(nullptr, &cfg, &s)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_TYPE_UINT64, shmds_stack_type(s));
+    const std::uint64_t big = UINT64_MAX;
+    EXPECT_EQ(0, shmds_stack_push_uint(s, big, SHMDS_NOWAIT));
+    std::uint64_t v = 0, vs[4] = {2, big - 1};
+    std::size_t n = 0;
+    EXPECT_EQ(0, shmds_stack_push_multi_uint(s, vs, 2, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_stack_peek_uint(s, &v));
+    EXPECT_EQ(big - 1, v);
+    EXPECT_EQ(0, shmds_stack_pop_uint(s, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(big - 1, v);
+    EXPECT_EQ(0, shmds_stack_pop_multi_uint(s, vs, 1, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(2u, vs[0]);
+    EXPECT_EQ(0, shmds_stack_drain_uint(s, vs, 4, &n));
+    EXPECT_EQ(1u, n);
+    EXPECT_EQ(big, vs[0]);
+    shmds_stack_close(s);
+}
+
 TEST(CapiAbiEveryExport, Stack) {
     shmds_stack_config_t cfg;
     ASSERT_EQ(0, shmds_stack_config_init(&cfg, sizeof cfg, SHMDS_TYPE_INT64, 3));

@@ -26,9 +26,6 @@ TEST(Deque, CreateRefusesBadConfigs) {
     EXPECT_EQ(-EINVAL, shmds_deque_create(nullptr, &cfg, &d)) << "capacity 0";
     cfg.capacity = (std::uint64_t{1} << 31) + 1;
     EXPECT_EQ(-EINVAL, shmds_deque_create(nullptr, &cfg, &d)) << "capacity over 2^31";
-    cfg = SHMDS_DEQUE_CONFIG_INIT(SHMDS_TYPE_UINT64, 4);
-    EXPECT_EQ(-EINVAL, shmds_deque_create(nullptr, &cfg, &d));
-    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "uint64"));
     cfg = SHMDS_DEQUE_CONFIG_INIT(99, 4);
     EXPECT_EQ(-EINVAL, shmds_deque_create(nullptr, &cfg, &d));
     cfg = SHMDS_DEQUE_CONFIG_INIT(SHMDS_TYPE_BYTES, 4);
@@ -127,6 +124,85 @@ TEST(Deque, EveryIntegerTypeStoresItsRangeAndRefusesBeyond) {
         EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_push_f64(d.get(), B, 1.0, 0));
         EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_push_bytes(d.get(), B, "x", 1, 0));
     }
+}
+
+// SHMDS_TYPE_UINT64 through the _uint verbs: values above INT64_MAX go in and come out
+// exactly at both ends and in batches; an _int reader meeting one gets -ERANGE and the
+// item stays for a _uint reader (never truncated, never lost).
+TEST(Deque, Uint64KeepsValuesAboveInt64MaxAndIntReadersGetErange) {
+    auto d = make_deque(SHMDS_TYPE_UINT64, 4);
+    EXPECT_EQ(SHMDS_TYPE_UINT64, shmds_deque_type(d.get()));
+    const std::uint64_t big = UINT64_MAX, mid = (std::uint64_t{1} << 63) + 5;
+    ASSERT_EQ(0, shmds_deque_push_uint(d.get(), B, big, 0));
+    ASSERT_EQ(0, shmds_deque_push_uint(d.get(), F, mid, SHMDS_FOREVER));
+    EXPECT_EQ(-ERANGE, shmds_deque_push_int(d.get(), B, -1, 0));
+    ASSERT_EQ(0, shmds_deque_push_int(d.get(), B, 7, 0));  // [mid, big, 7]
+    std::uint64_t u = 0;
+    ASSERT_EQ(0, shmds_deque_peek_uint(d.get(), F, &u));
+    EXPECT_EQ(mid, u);
+    std::int64_t v = 0, vs[4] = {};
+    EXPECT_EQ(-ERANGE, shmds_deque_peek_int(d.get(), F, &v));
+    EXPECT_EQ(-ERANGE, shmds_deque_pop_int(d.get(), F, &v, 0));
+    EXPECT_EQ(-ERANGE, shmds_deque_pop_int(d.get(), F, &v, SHMDS_FOREVER));
+    std::size_t got = 9;
+    EXPECT_EQ(-ERANGE, shmds_deque_pop_multi_int(d.get(), F, vs, 3, &got, 0));
+    EXPECT_EQ(0u, got);
+    EXPECT_EQ(3u, shmds_deque_size(d.get())) << "a refused item stays";
+    // From the back: 7 is delivered, then big ends the batch and stays.
+    ASSERT_EQ(0, shmds_deque_pop_multi_int(d.get(), B, vs, 3, &got, 0));
+    EXPECT_EQ(1u, got);
+    EXPECT_EQ(7, vs[0]);
+    EXPECT_EQ(-ERANGE, shmds_deque_drain_int(d.get(), B, vs, 3, &got));
+    ASSERT_EQ(0, shmds_deque_pop_uint(d.get(), F, &u, 0));
+    EXPECT_EQ(mid, u);
+    std::uint64_t us[4] = {};
+    ASSERT_EQ(0, shmds_deque_drain_uint(d.get(), B, us, 4, &got));
+    ASSERT_EQ(1u, got);
+    EXPECT_EQ(big, us[0]);
+    const std::uint64_t in[3] = {0, std::uint64_t(INT64_MAX) + 1, big};
+    ASSERT_EQ(0, shmds_deque_push_multi_uint(d.get(), B, in, 3, &got, 0));
+    EXPECT_EQ(3u, got);
+    ASSERT_EQ(0, shmds_deque_pop_multi_uint(d.get(), F, us, 4, &got, SHMDS_FOREVER));
+    ASSERT_EQ(3u, got);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(in[i], us[i]);
+    ASSERT_EQ(0, shmds_deque_drain_uint(d.get(), F, us, 4, &got));
+    EXPECT_EQ(0u, got);
+    EXPECT_EQ(0u, stats_of(d.get()).recoveries) << "-ERANGE is not damage";
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_push_f64(d.get(), B, 1.0, 0));
+    auto f = make_deque(SHMDS_TYPE_F64, 2);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_push_uint(f.get(), B, 1, 0));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_deque_pop_uint(f.get(), B, &u, 0));
+}
+
+// The _uint verbs on the other integer types: the type decides the range both ways.
+TEST(Deque, UintVerbsAreRangeCheckedOnEveryIntegerType) {
+    auto u8 = make_deque(SHMDS_TYPE_UINT8, 4);
+    EXPECT_EQ(-ERANGE, shmds_deque_push_uint(u8.get(), B, 256, 0));
+    const std::uint64_t batch[2] = {1, 256};
+    std::size_t n = 9;
+    EXPECT_EQ(-ERANGE, shmds_deque_push_multi_uint(u8.get(), B, batch, 2, &n, 0));
+    EXPECT_EQ(0u, n);
+    EXPECT_EQ(0u, shmds_deque_size(u8.get())) << "all or nothing";
+    ASSERT_EQ(0, shmds_deque_push_uint(u8.get(), F, 255, 0));
+    std::uint64_t u = 0;
+    ASSERT_EQ(0, shmds_deque_pop_uint(u8.get(), B, &u, 0));
+    EXPECT_EQ(255u, u);
+
+    auto i8 = make_deque(SHMDS_TYPE_INT8, 4);
+    EXPECT_EQ(-ERANGE, shmds_deque_push_uint(i8.get(), B, 128, 0));
+    ASSERT_EQ(0, shmds_deque_push_uint(i8.get(), B, 127, 0));
+
+    auto i64 = make_deque(SHMDS_TYPE_INT64, 4);
+    EXPECT_EQ(-ERANGE, shmds_deque_push_uint(i64.get(), B, std::uint64_t(INT64_MAX) + 1, 0));
+    ASSERT_EQ(0, shmds_deque_push_uint(i64.get(), B, std::uint64_t(INT64_MAX), 0));
+    ASSERT_EQ(0, shmds_deque_push_int(i64.get(), B, -5, 0));
+    EXPECT_EQ(-ERANGE, shmds_deque_peek_uint(i64.get(), B, &u));
+    EXPECT_EQ(-ERANGE, shmds_deque_pop_uint(i64.get(), B, &u, 0));
+    std::int64_t v = 0;
+    ASSERT_EQ(0, shmds_deque_pop_int(i64.get(), B, &v, 0)) << "the refused item stayed";
+    EXPECT_EQ(-5, v);
+    ASSERT_EQ(0, shmds_deque_pop_uint(i64.get(), B, &u, 0));
+    EXPECT_EQ(std::uint64_t(INT64_MAX), u);
 }
 
 TEST(Deque, FloatsKeepTheirBits) {

@@ -56,6 +56,31 @@ TEST(DequeCpp, RangeErrorsThrowAndBytesAndFloatsWork) {
     EXPECT_THROW(d.fd(), shmds::error);
 }
 
+TEST(DequeCpp, Uint64UsesTheUintVerbs) {
+    const std::uint64_t big = UINT64_MAX, mid = (std::uint64_t{1} << 63) + 1;
+    auto d = shmds::deque<std::uint64_t>::create(shmds::backing::anonymous(), 4);
+    d.push_back(big);
+    EXPECT_TRUE(d.try_push_front(mid));
+    EXPECT_EQ(mid, d.peek().value());
+    EXPECT_EQ(big, d.peek(shmds::deque_end::back).value());
+    EXPECT_EQ(2u, d.try_push_multi(shmds::deque_end::back, {big - 1, 3}));
+    EXPECT_EQ(mid, d.pop_front());
+    EXPECT_EQ(3u, d.try_pop_back().value());
+    EXPECT_EQ((std::vector<std::uint64_t>{big, big - 1}), d.drain());
+}
+
+TEST(StackCpp, Uint64UsesTheUintVerbs) {
+    const std::uint64_t big = UINT64_MAX;
+    auto s = shmds::stack<std::uint64_t>::create(shmds::backing::anonymous(), 3);
+    s.push(big);
+    EXPECT_TRUE(s.try_push(big - 1));
+    EXPECT_EQ(big - 1, s.peek().value());
+    EXPECT_EQ(big - 1, s.pop());
+    EXPECT_EQ(big, s.try_pop().value());
+    s.push(1);
+    EXPECT_EQ((std::vector<std::uint64_t>{1}), s.drain());
+}
+
 TEST(StackCpp, EveryMember) {
     auto s = shmds::stack<std::int64_t>::create(shmds::backing::anonymous(), 2);
     s.push(1);

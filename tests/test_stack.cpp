@@ -46,8 +46,6 @@ TEST(Stack, CreateRefusesBadConfigs) {
     shmds_stack_t *s = nullptr;
     shmds_stack_config_t cfg = SHMDS_STACK_CONFIG_INIT(SHMDS_TYPE_INT64, 0);
     EXPECT_EQ(-EINVAL, shmds_stack_create(nullptr, &cfg, &s));
-    cfg = SHMDS_STACK_CONFIG_INIT(SHMDS_TYPE_UINT64, 4);
-    EXPECT_EQ(-EINVAL, shmds_stack_create(nullptr, &cfg, &s));
     cfg = SHMDS_STACK_CONFIG_INIT(SHMDS_TYPE_BYTES, 4);
     EXPECT_EQ(-EINVAL, shmds_stack_create(nullptr, &cfg, &s));
     cfg = SHMDS_STACK_CONFIG_INIT(0, 4);
@@ -92,6 +90,46 @@ TEST(Stack, IntegerTypesAreRangeChecked) {
     ASSERT_EQ(0, shmds_stack_pop_int(s.get(), &v, 0));
     EXPECT_EQ(255, v);
     EXPECT_EQ(SHMDS_EVARIANT, shmds_stack_push_f64(s.get(), 1, 0));
+}
+
+// SHMDS_TYPE_UINT64 through the _uint verbs; an _int reader meeting a value above
+// INT64_MAX gets -ERANGE and the item stays.
+TEST(Stack, Uint64KeepsValuesAboveInt64MaxAndIntReadersGetErange) {
+    auto s = make_stack(SHMDS_TYPE_UINT64, 4);
+    EXPECT_EQ(SHMDS_TYPE_UINT64, shmds_stack_type(s.get()));
+    const std::uint64_t big = UINT64_MAX, mid = (std::uint64_t{1} << 63) + 5;
+    ASSERT_EQ(0, shmds_stack_push_int(s.get(), 7, 0));
+    const std::uint64_t in[2] = {mid, big};
+    std::size_t n = 0;
+    ASSERT_EQ(0, shmds_stack_push_multi_uint(s.get(), in, 2, &n, 0));  // [7, mid, big]
+    EXPECT_EQ(2u, n);
+    EXPECT_EQ(-ERANGE, shmds_stack_push_int(s.get(), -1, 0));
+    std::int64_t v = 0, vs[4] = {};
+    EXPECT_EQ(-ERANGE, shmds_stack_peek_int(s.get(), &v));
+    EXPECT_EQ(-ERANGE, shmds_stack_pop_int(s.get(), &v, 0));
+    EXPECT_EQ(-ERANGE, shmds_stack_pop_multi_int(s.get(), vs, 3, &n, 0));
+    EXPECT_EQ(0u, n);
+    EXPECT_EQ(-ERANGE, shmds_stack_drain_int(s.get(), vs, 3, &n));
+    EXPECT_EQ(3u, shmds_stack_size(s.get())) << "a refused item stays";
+    std::uint64_t u = 0, us[4] = {};
+    ASSERT_EQ(0, shmds_stack_peek_uint(s.get(), &u));
+    EXPECT_EQ(big, u);
+    ASSERT_EQ(0, shmds_stack_pop_uint(s.get(), &u, SHMDS_FOREVER));
+    EXPECT_EQ(big, u);
+    ASSERT_EQ(0, shmds_stack_pop_multi_uint(s.get(), us, 1, &n, 0));
+    EXPECT_EQ(mid, us[0]);
+    ASSERT_EQ(0, shmds_stack_push_uint(s.get(), big, 0));
+    ASSERT_EQ(0, shmds_stack_drain_uint(s.get(), us, 4, &n));
+    ASSERT_EQ(2u, n);
+    EXPECT_EQ(big, us[0]);
+    EXPECT_EQ(7u, us[1]);
+    auto u16 = make_stack(SHMDS_TYPE_UINT16, 2);
+    EXPECT_EQ(-ERANGE, shmds_stack_push_uint(u16.get(), 65536, 0));
+    EXPECT_EQ(0u, shmds_stack_size(u16.get()));
+    auto i64 = make_stack(SHMDS_TYPE_INT64, 2);
+    ASSERT_EQ(0, shmds_stack_push_int(i64.get(), -1, 0));
+    EXPECT_EQ(-ERANGE, shmds_stack_pop_uint(i64.get(), &u, 0));
+    EXPECT_EQ(1u, shmds_stack_size(i64.get()));
 }
 
 TEST(Stack, FloatsAndTheirBatches) {

@@ -3,12 +3,13 @@
  * processes pushing and popping at either end.
  *
  * Elements: one type chosen at creation from common.h's shmds_type_t: SHMDS_TYPE_INT8 ..
- * _INT64, _UINT8 .. _UINT32 (the _int verbs; values are range-checked against the type:
- * -ERANGE, never truncated), SHMDS_TYPE_F32 or _F64 (the _f64 verbs; an f32 refuses a
- * finite double out of its range with -ERANGE), or SHMDS_TYPE_BYTES with a fixed
- * maximum length chosen at creation (the _bytes verbs; a longer item is refused with
- * -E2BIG, never truncated; 0-byte items and any byte values, NUL and 0xFF included, are
- * kept exactly). SHMDS_TYPE_UINT64 is refused (the integer verbs carry int64_t).
+ * _INT64, _UINT8 .. _UINT64 (the _int and _uint verbs, both on any integer type: the
+ * _int verbs take and give int64_t, the _uint verbs uint64_t; the type only decides the
+ * range, checked both ways: -ERANGE, never truncated), SHMDS_TYPE_F32 or _F64 (the _f64
+ * verbs; an f32 refuses a finite double out of its range with -ERANGE), or
+ * SHMDS_TYPE_BYTES with a fixed maximum length chosen at creation (the _bytes verbs; a
+ * longer item is refused with -E2BIG, never truncated; 0-byte items and any byte values,
+ * NUL and 0xFF included, are kept exactly).
  * Capacity is exactly what was asked (1 ..= 2^31), not rounded.
  *
  * Crash model: one crash-recoverable internal lock guards the ring and its two
@@ -61,7 +62,7 @@ typedef enum shmds_deque_end { SHMDS_DEQUE_FRONT = 0, SHMDS_DEQUE_BACK = 1 } shm
  * shmds_deque_config_init(). */
 typedef struct shmds_deque_config {
     size_t struct_size; /**< sizeof(shmds_deque_config_t) */
-    int type;           /**< a shmds_type_t other than SHMDS_TYPE_UINT64 */
+    int type;           /**< a shmds_type_t */
     uint64_t capacity;  /**< items, 1 ..= 2^31 (not rounded) */
     uint64_t max_len;   /**< BYTES only (then required): the longest item, 1 ..= 2^20;
                              every slot takes 4 + max_len bytes. 0 for other types */
@@ -137,7 +138,8 @@ SHMDS_API int shmds_deque_fd(const shmds_deque_t *d);
 SHMDS_API int shmds_deque_sync(const shmds_deque_t *d);
 
 /* ------------------------------------------------------------------ verbs
- * Every verb comes in three forms: _int (integer types), _f64 (F32, F64) and _bytes.
+ * Every verb comes in four forms: _int and _uint (integer types), _f64 (F32, F64) and
+ * _bytes.
  * A form that does not match the element type returns SHMDS_EVARIANT. Every verb
  * returns -EINVAL for a NULL handle or required pointer, an `end` that is neither
  * FRONT nor BACK, or a timeout below -1; and SHMDS_ECORRUPT when a peer damaged the
@@ -147,10 +149,14 @@ SHMDS_API int shmds_deque_sync(const shmds_deque_t *d);
 /**
  * Push one value at `end`.
  * @return 0; -EAGAIN (NOWAIT and full); -ETIMEDOUT (full until the deadline, or the
- *   internal lock held by a live process until then); -ERANGE (does not fit the type);
+ *   internal lock held by a live process until then); -ERANGE (does not fit the type:
+ *   _int a negative value into an unsigned type, _uint a value above INT64_MAX into a
+ *   signed type, either a value out of a narrower type's range; nothing pushed);
  *   -EINVAL; SHMDS_EVARIANT. Blocks while full, per timeout_ns.
  */
 SHMDS_API int shmds_deque_push_int(shmds_deque_t *d, int end, int64_t value, int64_t timeout_ns);
+SHMDS_API int shmds_deque_push_uint(shmds_deque_t *d, int end, uint64_t value,
+                                    int64_t timeout_ns);
 SHMDS_API int shmds_deque_push_f64(shmds_deque_t *d, int end, double value, int64_t timeout_ns);
 /** As push_int, for a BYTES deque: len bytes at data (data may be NULL when len is 0).
  * -E2BIG when len exceeds max_len (nothing pushed). */
@@ -159,10 +165,14 @@ SHMDS_API int shmds_deque_push_bytes(shmds_deque_t *d, int end, const void *data
 
 /**
  * Pop the item at `end` into *out.
- * @return 0; -EAGAIN (NOWAIT and empty); -ETIMEDOUT; -EINVAL; SHMDS_EVARIANT;
- *   SHMDS_ECORRUPT. Blocks while empty, per timeout_ns.
+ * @return 0; -EAGAIN (NOWAIT and empty); -ETIMEDOUT; -ERANGE (the item does not fit
+ *   *out: _int a UINT64 value above INT64_MAX, _uint a negative value; the item stays,
+ *   read it with the other form); -EINVAL; SHMDS_EVARIANT; SHMDS_ECORRUPT. Blocks while
+ *   empty, per timeout_ns.
  */
 SHMDS_API int shmds_deque_pop_int(shmds_deque_t *d, int end, int64_t *out, int64_t timeout_ns);
+SHMDS_API int shmds_deque_pop_uint(shmds_deque_t *d, int end, uint64_t *out,
+                                   int64_t timeout_ns);
 SHMDS_API int shmds_deque_pop_f64(shmds_deque_t *d, int end, double *out, int64_t timeout_ns);
 /** As pop_int, for a BYTES deque: the item goes to buf[0..buf_size) and *len (required)
  * gets its length. -ENOBUFS when it does not fit (*len = the length needed; the item
@@ -172,10 +182,12 @@ SHMDS_API int shmds_deque_pop_bytes(shmds_deque_t *d, int end, void *buf, size_t
 
 /**
  * Read the item at `end` without removing it (a snapshot: another process may take it).
- * @return 0; -EAGAIN (empty); -EINVAL; SHMDS_EVARIANT; SHMDS_ECORRUPT; bytes: -ENOBUFS
- *   (*len = the length needed). Takes the lock briefly; never waits for items.
+ * @return 0; -EAGAIN (empty); -ERANGE (as pop: the item does not fit *out); -EINVAL;
+ *   SHMDS_EVARIANT; SHMDS_ECORRUPT; bytes: -ENOBUFS (*len = the length needed). Takes
+ *   the lock briefly; never waits for items.
  */
 SHMDS_API int shmds_deque_peek_int(shmds_deque_t *d, int end, int64_t *out);
+SHMDS_API int shmds_deque_peek_uint(shmds_deque_t *d, int end, uint64_t *out);
 SHMDS_API int shmds_deque_peek_f64(shmds_deque_t *d, int end, double *out);
 SHMDS_API int shmds_deque_peek_bytes(shmds_deque_t *d, int end, void *buf, size_t buf_size,
                                      size_t *len);
@@ -190,6 +202,8 @@ SHMDS_API int shmds_deque_peek_bytes(shmds_deque_t *d, int end, void *buf, size_
  */
 SHMDS_API int shmds_deque_push_multi_int(shmds_deque_t *d, int end, const int64_t *values,
                                          size_t n, size_t *pushed, int64_t timeout_ns);
+SHMDS_API int shmds_deque_push_multi_uint(shmds_deque_t *d, int end, const uint64_t *values,
+                                          size_t n, size_t *pushed, int64_t timeout_ns);
 SHMDS_API int shmds_deque_push_multi_f64(shmds_deque_t *d, int end, const double *values,
                                          size_t n, size_t *pushed, int64_t timeout_ns);
 /** datas[i] (NULL allowed when lens[i] is 0) and lens[i] for each item. */
@@ -204,11 +218,14 @@ SHMDS_API int shmds_deque_push_multi_bytes(shmds_deque_t *d, int end, const void
  * item that would overflow buf.
  * @return 0 with *got in 1..max (0 when max is 0); -EAGAIN (NOWAIT and empty);
  *   -ETIMEDOUT; -ENOBUFS (bytes: not even the first fits: lens[0] = its length, nothing
- *   removed); -EINVAL; SHMDS_EVARIANT; SHMDS_ECORRUPT (items before the damaged one are
- *   delivered: *got counts them).
+ *   removed); -ERANGE (the first item does not fit out[] (see pop_int): nothing removed;
+ *   a later one ends the batch with 0 and stays); -EINVAL; SHMDS_EVARIANT;
+ *   SHMDS_ECORRUPT (items before the damaged one are delivered: *got counts them).
  */
 SHMDS_API int shmds_deque_pop_multi_int(shmds_deque_t *d, int end, int64_t *out, size_t max,
                                         size_t *got, int64_t timeout_ns);
+SHMDS_API int shmds_deque_pop_multi_uint(shmds_deque_t *d, int end, uint64_t *out, size_t max,
+                                         size_t *got, int64_t timeout_ns);
 SHMDS_API int shmds_deque_pop_multi_f64(shmds_deque_t *d, int end, double *out, size_t max,
                                         size_t *got, int64_t timeout_ns);
 SHMDS_API int shmds_deque_pop_multi_bytes(shmds_deque_t *d, int end, void *buf,
@@ -221,6 +238,8 @@ SHMDS_API int shmds_deque_pop_multi_bytes(shmds_deque_t *d, int end, void *buf,
  */
 SHMDS_API int shmds_deque_drain_int(shmds_deque_t *d, int end, int64_t *out, size_t max,
                                     size_t *got);
+SHMDS_API int shmds_deque_drain_uint(shmds_deque_t *d, int end, uint64_t *out, size_t max,
+                                     size_t *got);
 SHMDS_API int shmds_deque_drain_f64(shmds_deque_t *d, int end, double *out, size_t max,
                                     size_t *got);
 SHMDS_API int shmds_deque_drain_bytes(shmds_deque_t *d, int end, void *buf, size_t buf_size,

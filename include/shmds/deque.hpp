@@ -5,10 +5,10 @@
 //   if (auto v = d.try_pop_front()) use(*v);       // std::nullopt when empty
 //   auto v = d.try_pop_back_for(std::chrono::milliseconds(300));
 //
-// T is an integer type of 8..64 bits (not std::uint64_t), float, double or std::string
-// (a bytes deque; pass max_len to create()). Full, empty and timeouts are values (bool,
-// std::optional); every other failure throws shmds::error. A duration of zero or less
-// is a probe that never waits. Crash behaviour and thread safety are the C API's.
+// T is an integer type of 8..64 bits (std::uint64_t through the _uint verbs), float,
+// double or std::string (a bytes deque; pass max_len to create()). Full, empty and
+// timeouts are values (bool, std::optional); every other failure throws shmds::error.
+// A duration of zero or less is a probe that never waits. Crash behaviour and thread safety are the C API's.
 #ifndef SHMDS_DEQUE_HPP
 #define SHMDS_DEQUE_HPP
 
@@ -38,8 +38,9 @@ constexpr int seq_type() noexcept {
     else if constexpr (std::is_same_v<T, std::uint8_t>) return SHMDS_TYPE_UINT8;
     else if constexpr (std::is_same_v<T, std::uint16_t>) return SHMDS_TYPE_UINT16;
     else if constexpr (std::is_same_v<T, std::uint32_t>) return SHMDS_TYPE_UINT32;
-    else static_assert(sizeof(T) == 0, "deque/stack element: an integer of 8..64 bits "
-                                       "(not uint64), float, double or std::string");
+    else if constexpr (std::is_same_v<T, std::uint64_t>) return SHMDS_TYPE_UINT64;
+    else static_assert(sizeof(T) == 0, "deque/stack element: an integer of 8..64 bits, "
+                                       "float, double or std::string");
 }
 }  // namespace detail
 
@@ -54,6 +55,7 @@ class deque : public detail::handle_base<shmds_deque_t, shmds_deque_close>,
     static constexpr int type = detail::seq_type<T>();
     static constexpr bool is_bytes = type == SHMDS_TYPE_BYTES;
     static constexpr bool is_float = type == SHMDS_TYPE_F64 || type == SHMDS_TYPE_F32;
+    static constexpr bool is_u64 = type == SHMDS_TYPE_UINT64;  // the _uint verbs
 
 public:
     using value_type = T;
@@ -101,6 +103,9 @@ public:
             std::vector<double> wide(values.begin(), values.end());
             rc = shmds_deque_push_multi_f64(handle(), int(end), wide.data(), wide.size(), &pushed,
                                             SHMDS_NOWAIT);
+        } else if constexpr (is_u64) {
+            rc = shmds_deque_push_multi_uint(handle(), int(end), values.data(), values.size(),
+                                             &pushed, SHMDS_NOWAIT);
         } else {
             std::vector<std::int64_t> wide(values.begin(), values.end());
             rc = shmds_deque_push_multi_int(handle(), int(end), wide.data(), wide.size(), &pushed,
@@ -143,6 +148,8 @@ public:
             double x = 0;
             rc = shmds_deque_peek_f64(handle(), int(end), &x);
             v = T(x);
+        } else if constexpr (is_u64) {
+            rc = shmds_deque_peek_uint(handle(), int(end), &v);
         } else {
             std::int64_t x = 0;
             rc = shmds_deque_peek_int(handle(), int(end), &x);
@@ -173,6 +180,8 @@ private:
             return shmds_deque_push_bytes(handle(), int(end), v.data(), v.size(), timeout);
         else if constexpr (is_float)
             return shmds_deque_push_f64(handle(), int(end), double(v), timeout);
+        else if constexpr (is_u64)
+            return shmds_deque_push_uint(handle(), int(end), v, timeout);
         else
             return shmds_deque_push_int(handle(), int(end), std::int64_t(v), timeout);
     }
@@ -187,6 +196,8 @@ private:
             const int rc = shmds_deque_pop_f64(handle(), int(end), &x, timeout);
             v = T(x);
             return rc;
+        } else if constexpr (is_u64) {
+            return shmds_deque_pop_uint(handle(), int(end), &v, timeout);
         } else {
             std::int64_t x = 0;
             const int rc = shmds_deque_pop_int(handle(), int(end), &x, timeout);

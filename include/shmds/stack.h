@@ -3,11 +3,12 @@
  * and popping.
  *
  * Elements: one type chosen at creation from common.h's shmds_type_t: SHMDS_TYPE_INT8 ..
- * _INT64, _UINT8 .. _UINT32 (the _int verbs; values are range-checked against the type:
- * -ERANGE, never truncated), SHMDS_TYPE_F32 or _F64 (the _f64 verbs), or
- * SHMDS_TYPE_BYTES with a fixed maximum length chosen at creation (the _bytes verbs; a
- * longer item is refused with -E2BIG, never truncated as the reference's stack did;
- * 0-byte items and every byte value are kept exactly). SHMDS_TYPE_UINT64 is refused.
+ * _INT64, _UINT8 .. _UINT64 (the _int and _uint verbs, both on any integer type: the
+ * _int verbs take and give int64_t, the _uint verbs uint64_t; the type only decides the
+ * range, checked both ways: -ERANGE, never truncated), SHMDS_TYPE_F32 or _F64 (the _f64
+ * verbs), or SHMDS_TYPE_BYTES with a fixed maximum length chosen at creation (the
+ * _bytes verbs; a longer item is refused with -E2BIG, never truncated as the
+ * reference's stack did; 0-byte items and every byte value are kept exactly).
  * Capacity is exactly what was asked (1 ..= 2^31), not rounded.
  *
  * The stack is the deque's engine (shmds/deque.h) used at one end, under its own
@@ -54,7 +55,7 @@ typedef struct shmds_stack shmds_stack_t;
  * shmds_stack_config_init(). */
 typedef struct shmds_stack_config {
     size_t struct_size; /**< sizeof(shmds_stack_config_t) */
-    int type;           /**< a shmds_type_t other than SHMDS_TYPE_UINT64 */
+    int type;           /**< a shmds_type_t */
     uint64_t capacity;  /**< items, 1 ..= 2^31 (not rounded) */
     uint64_t max_len;   /**< BYTES only (then required): the longest item, 1 ..= 2^20;
                              every slot takes 4 + max_len bytes. 0 for other types */
@@ -121,7 +122,8 @@ SHMDS_API int shmds_stack_fd(const shmds_stack_t *s);
 SHMDS_API int shmds_stack_sync(const shmds_stack_t *s);
 
 /* ------------------------------------------------------------------ verbs
- * Every verb comes in three forms: _int (integer types), _f64 (F32, F64) and _bytes.
+ * Every verb comes in four forms: _int and _uint (integer types), _f64 (F32, F64) and
+ * _bytes.
  * A form that does not match the element type returns SHMDS_EVARIANT. Every verb
  * returns -EINVAL for a NULL handle or required pointer or a timeout below -1; and
  * SHMDS_ECORRUPT when a peer damaged the item it met (that item is removed, counted in
@@ -131,10 +133,13 @@ SHMDS_API int shmds_stack_sync(const shmds_stack_t *s);
 /**
  * Push one value on top.
  * @return 0; -EAGAIN (NOWAIT and full); -ETIMEDOUT (full until the deadline, or the
- *   internal lock held by a live process until then); -ERANGE (does not fit the type);
+ *   internal lock held by a live process until then); -ERANGE (does not fit the type:
+ *   _int a negative value into an unsigned type, _uint a value above INT64_MAX into a
+ *   signed type, either a value out of a narrower type's range; nothing pushed);
  *   -EINVAL; SHMDS_EVARIANT. Blocks while full, per timeout_ns.
  */
 SHMDS_API int shmds_stack_push_int(shmds_stack_t *s, int64_t value, int64_t timeout_ns);
+SHMDS_API int shmds_stack_push_uint(shmds_stack_t *s, uint64_t value, int64_t timeout_ns);
 SHMDS_API int shmds_stack_push_f64(shmds_stack_t *s, double value, int64_t timeout_ns);
 /** As push_int, for a BYTES stack (data may be NULL when len is 0). -E2BIG when len
  * exceeds max_len (nothing pushed). */
@@ -143,10 +148,13 @@ SHMDS_API int shmds_stack_push_bytes(shmds_stack_t *s, const void *data, size_t 
 
 /**
  * Pop the top item into *out.
- * @return 0; -EAGAIN (NOWAIT and empty); -ETIMEDOUT; -EINVAL; SHMDS_EVARIANT;
- *   SHMDS_ECORRUPT. Blocks while empty, per timeout_ns.
+ * @return 0; -EAGAIN (NOWAIT and empty); -ETIMEDOUT; -ERANGE (the item does not fit
+ *   *out: _int a UINT64 value above INT64_MAX, _uint a negative value; the item stays,
+ *   read it with the other form); -EINVAL; SHMDS_EVARIANT; SHMDS_ECORRUPT. Blocks while
+ *   empty, per timeout_ns.
  */
 SHMDS_API int shmds_stack_pop_int(shmds_stack_t *s, int64_t *out, int64_t timeout_ns);
+SHMDS_API int shmds_stack_pop_uint(shmds_stack_t *s, uint64_t *out, int64_t timeout_ns);
 SHMDS_API int shmds_stack_pop_f64(shmds_stack_t *s, double *out, int64_t timeout_ns);
 /** As pop_int, for a BYTES stack: the item goes to buf[0..buf_size) and *len (required)
  * gets its length. -ENOBUFS when it does not fit (*len = the length needed; the item
@@ -157,10 +165,12 @@ SHMDS_API int shmds_stack_pop_bytes(shmds_stack_t *s, void *buf, size_t buf_size
 /**
  * Read the top item without removing it (a snapshot: another process may take it).
  * Exact (taken under the lock), unlike the reference's retrying seqlock peek.
- * @return 0; -EAGAIN (empty); -EINVAL; SHMDS_EVARIANT; SHMDS_ECORRUPT; bytes: -ENOBUFS
- *   (*len = the length needed). Never waits for items.
+ * @return 0; -EAGAIN (empty); -ERANGE (as pop: the item does not fit *out); -EINVAL;
+ *   SHMDS_EVARIANT; SHMDS_ECORRUPT; bytes: -ENOBUFS (*len = the length needed). Never
+ *   waits for items.
  */
 SHMDS_API int shmds_stack_peek_int(shmds_stack_t *s, int64_t *out);
+SHMDS_API int shmds_stack_peek_uint(shmds_stack_t *s, uint64_t *out);
 SHMDS_API int shmds_stack_peek_f64(shmds_stack_t *s, double *out);
 SHMDS_API int shmds_stack_peek_bytes(shmds_stack_t *s, void *buf, size_t buf_size, size_t *len);
 
@@ -174,6 +184,8 @@ SHMDS_API int shmds_stack_peek_bytes(shmds_stack_t *s, void *buf, size_t buf_siz
  */
 SHMDS_API int shmds_stack_push_multi_int(shmds_stack_t *s, const int64_t *values, size_t n,
                                          size_t *pushed, int64_t timeout_ns);
+SHMDS_API int shmds_stack_push_multi_uint(shmds_stack_t *s, const uint64_t *values, size_t n,
+                                          size_t *pushed, int64_t timeout_ns);
 SHMDS_API int shmds_stack_push_multi_f64(shmds_stack_t *s, const double *values, size_t n,
                                          size_t *pushed, int64_t timeout_ns);
 SHMDS_API int shmds_stack_push_multi_bytes(shmds_stack_t *s, const void *const *datas,
@@ -185,11 +197,15 @@ SHMDS_API int shmds_stack_push_multi_bytes(shmds_stack_t *s, const void *const *
  * takes what else is there. Bytes items are packed back to back into buf with lens[i]
  * each; the batch stops at an item that would overflow buf.
  * @return 0 with *got in 1..max (0 when max is 0); -EAGAIN; -ETIMEDOUT; -ENOBUFS (bytes:
- *   not even the first fits: lens[0] = its length, nothing removed); -EINVAL;
- *   SHMDS_EVARIANT; SHMDS_ECORRUPT (*got counts the items delivered before it).
+ *   not even the first fits: lens[0] = its length, nothing removed); -ERANGE (the
+ *   first item does not fit out[] (see pop_int): nothing removed; a later one ends the
+ *   batch with 0 and stays); -EINVAL; SHMDS_EVARIANT; SHMDS_ECORRUPT (*got counts the
+ *   items delivered before it).
  */
 SHMDS_API int shmds_stack_pop_multi_int(shmds_stack_t *s, int64_t *out, size_t max, size_t *got,
                                         int64_t timeout_ns);
+SHMDS_API int shmds_stack_pop_multi_uint(shmds_stack_t *s, uint64_t *out, size_t max,
+                                         size_t *got, int64_t timeout_ns);
 SHMDS_API int shmds_stack_pop_multi_f64(shmds_stack_t *s, double *out, size_t max, size_t *got,
                                         int64_t timeout_ns);
 SHMDS_API int shmds_stack_pop_multi_bytes(shmds_stack_t *s, void *buf, size_t buf_size,
@@ -198,6 +214,7 @@ SHMDS_API int shmds_stack_pop_multi_bytes(shmds_stack_t *s, void *buf, size_t bu
 
 /** As pop_multi with SHMDS_NOWAIT, except that an empty stack is success with *got = 0. */
 SHMDS_API int shmds_stack_drain_int(shmds_stack_t *s, int64_t *out, size_t max, size_t *got);
+SHMDS_API int shmds_stack_drain_uint(shmds_stack_t *s, uint64_t *out, size_t max, size_t *got);
 SHMDS_API int shmds_stack_drain_f64(shmds_stack_t *s, double *out, size_t max, size_t *got);
 SHMDS_API int shmds_stack_drain_bytes(shmds_stack_t *s, void *buf, size_t buf_size, size_t *lens,
                                       size_t max, size_t *got);

@@ -4,9 +4,10 @@
 //   s.push(42);                                   // blocks while full
 //   if (auto v = s.try_pop()) use(*v);            // std::nullopt when empty
 //
-// T as for shmds::deque (shmds/deque.hpp): an integer of 8..64 bits (not std::uint64_t),
-// float, double or std::string (pass max_len to create()). Full, empty and timeouts are
-// values; every other failure throws shmds::error. Crash behaviour is the C API's.
+// T as for shmds::deque (shmds/deque.hpp): an integer of 8..64 bits (std::uint64_t
+// through the _uint verbs), float, double or std::string (pass max_len to create()).
+// Full, empty and timeouts are values; every other failure throws shmds::error. Crash
+// behaviour is the C API's.
 #ifndef SHMDS_STACK_HPP
 #define SHMDS_STACK_HPP
 
@@ -23,6 +24,7 @@ class stack : public detail::handle_base<shmds_stack_t, shmds_stack_close>,
     static constexpr int type = detail::seq_type<T>();
     static constexpr bool is_bytes = type == SHMDS_TYPE_BYTES;
     static constexpr bool is_float = type == SHMDS_TYPE_F64 || type == SHMDS_TYPE_F32;
+    static constexpr bool is_u64 = type == SHMDS_TYPE_UINT64;  // the _uint verbs
 
 public:
     using value_type = T;
@@ -86,6 +88,8 @@ public:
             double x = 0;
             rc = shmds_stack_peek_f64(handle(), &x);
             v = T(x);
+        } else if constexpr (is_u64) {
+            rc = shmds_stack_peek_uint(handle(), &v);
         } else {
             std::int64_t x = 0;
             rc = shmds_stack_peek_int(handle(), &x);
@@ -114,6 +118,8 @@ private:
             return shmds_stack_push_bytes(handle(), v.data(), v.size(), timeout);
         else if constexpr (is_float)
             return shmds_stack_push_f64(handle(), double(v), timeout);
+        else if constexpr (is_u64)
+            return shmds_stack_push_uint(handle(), v, timeout);
         else
             return shmds_stack_push_int(handle(), std::int64_t(v), timeout);
     }
@@ -128,6 +134,8 @@ private:
             const int rc = shmds_stack_pop_f64(handle(), &x, timeout);
             v = T(x);
             return rc;
+        } else if constexpr (is_u64) {
+            return shmds_stack_pop_uint(handle(), &v, timeout);
         } else {
             std::int64_t x = 0;
             const int rc = shmds_stack_pop_int(handle(), &x, timeout);

@@ -12,10 +12,6 @@ int compute_geometry(ElemType t, std::uint64_t capacity, std::uint64_t max_len,
     g.type = t;
     const core::ElemTypeInfo *info = core::elem_type_info(std::uint32_t(t));
     if (!info) return core::fail(-EINVAL, "unknown {} element type {}", noun, std::uint32_t(t));
-    if (t == ElemType::uint64)
-        return core::fail(-EINVAL,
-                          "a {} of uint64 is not offered: its integer verbs carry int64_t; "
-                          "use SHMDS_TYPE_INT64", noun);
     if (capacity == 0) return core::fail(-EINVAL, "{} capacity must be at least 1", noun);
     if (capacity > kMaxCapacity)
         return core::fail(-EINVAL, "{} capacity {} exceeds the maximum {}", noun, capacity,

@@ -76,8 +76,7 @@ int SlotDeque::check_items(const Items &items, std::size_t n) const noexcept {
     for (std::size_t i = 0; i < n; ++i) {
         switch (items.form) {
             case Form::ints:
-                if (int r = core::encode_int(geom_.type, items.ints[i], scratch, names_->noun))
-                    return r;
+                if (int r = encode_integer(items, i, scratch)) return r;
                 break;
             case Form::floats:
                 if (int r = core::encode_float(geom_.type, items.floats[i], scratch,
@@ -124,9 +123,15 @@ int SlotDeque::lock_timed_out(const Deadline &dl) const noexcept {
                       "the {} lock stayed held by a live process", names_->noun);
 }
 
+// Encode item i of an integer push into s: 0, or -ERANGE (it does not fit the type).
+int SlotDeque::encode_integer(const Items &items, std::size_t i, void *s) const noexcept {
+    return items.uints ? core::encode_uint(geom_.type, items.uints[i], s, names_->noun)
+                       : core::encode_int(geom_.type, items.ints[i], s, names_->noun);
+}
+
 void SlotDeque::write_item(std::uint8_t *s, const Items &items, std::size_t i) const noexcept {
     switch (items.form) {
-        case Form::ints: (void)core::encode_int(geom_.type, items.ints[i], s, names_->noun); break;
+        case Form::ints: (void)encode_integer(items, i, s); break;
         case Form::floats:
             (void)core::encode_float(geom_.type, items.floats[i], s, names_->noun);
             break;
@@ -140,16 +145,17 @@ void SlotDeque::write_item(std::uint8_t *s, const Items &items, std::size_t i) c
 }
 
 // Copy one slot out to out[i]; `used` is the bytes already packed into out.buf.
-// 0; -ENOBUFS (does not fit: lens[i] = its length); SHMDS_ECORRUPT (a peer wrote a
-// length over max_len, or bits no value of the type has).
+// 0; -ENOBUFS (does not fit: lens[i] = its length); -ERANGE (an integer the caller's
+// int64_t or uint64_t cannot hold: a uint64 above INT64_MAX, or a negative value for
+// a _uint verb; the item is sound and stays); SHMDS_ECORRUPT (a peer wrote a length
+// over max_len, or bits no value of the type has).
 int SlotDeque::read_item(const std::uint8_t *s, const Out &out, std::size_t i,
                          std::size_t &used) const noexcept {
     switch (out.form) {
         case Form::ints:
-            if (core::decode_int(geom_.type, s, &out.ints[i], names_->noun))
-                return core::fail(SHMDS_ECORRUPT, "{} slot holds no valid {}", names_->noun,
-                                  core::elem_type_name(std::uint32_t(geom_.type)));
-            return 0;
+            // Every bit pattern is some integer: decoding fails only on the range.
+            return out.uints ? core::decode_uint(geom_.type, s, &out.uints[i], names_->noun)
+                             : core::decode_int(geom_.type, s, &out.ints[i], names_->noun);
         case Form::floats:
             if (core::decode_float(geom_.type, s, &out.floats[i], names_->noun))
                 return core::fail(SHMDS_ECORRUPT, "{} slot holds no valid {}", names_->noun,
@@ -203,7 +209,7 @@ int SlotDeque::pop_locked(End end, const Out &out, std::size_t max, std::size_t 
         const std::uint64_t at = end == End::back ? t - 1 : h;
         std::size_t used_now = used;
         r = read_item(slot(at), out, *got, used_now);
-        if (r == -ENOBUFS) {
+        if (r == -ENOBUFS || r == -ERANGE) {
             if (*got > before) r = 0;  // the batch stops here; the item stays
             break;
         }

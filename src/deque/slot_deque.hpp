@@ -42,17 +42,19 @@ struct Names {
     const char *peek_locked, *stats_locked;
 };
 
-// The value kinds the C verbs carry: _int (every integer type but uint64), _f64 (f32
-// and f64) and _bytes.
+// The value kinds the C verbs carry: ints (every integer type, through the _int verbs'
+// int64_t or the _uint verbs' uint64_t), _f64 (f32 and f64) and _bytes.
 enum class Form : std::uint8_t { ints, floats, bytes };
 
-// What a push copies into slots: n items of one form.
+// What a push copies into slots: n items of one form. Form::ints reads `uints` when it
+// is set (the _uint verbs), else `ints`: the element type only decides the range.
 struct Items {
     Form form;
     const std::int64_t *ints = nullptr;
     const double *floats = nullptr;
     const void *const *datas = nullptr;  // bytes: datas[i] (NULL allowed for len 0)
     const std::size_t *lens = nullptr;
+    const std::uint64_t *uints = nullptr;
 };
 
 // Where a pop or peek puts items. Bytes are packed back to back into buf; lens[i] gets
@@ -64,6 +66,7 @@ struct Out {
     void *buf = nullptr;
     std::size_t buf_size = 0;
     std::size_t *lens = nullptr;
+    std::uint64_t *uints = nullptr;  // Form::ints: the _uint verbs' destination, else ints
 };
 
 struct Config {
@@ -100,10 +103,12 @@ public:
              const Deadline &dl) noexcept;
     // Pop up to max items from `end`, waiting for the first per the deadline. 0 with
     // *got >= 1 (or 0 with *got == 0 when allow_empty), -EAGAIN, -ETIMEDOUT, -ENOBUFS
-    // (bytes: the first item does not fit; nothing removed), SHMDS_ECORRUPT.
+    // (bytes: the first item does not fit; nothing removed), -ERANGE (the first item's
+    // value does not fit the caller's int64_t or uint64_t; nothing removed),
+    // SHMDS_ECORRUPT.
     int pop(End end, const Out &out, std::size_t max, std::size_t *got, const Deadline &dl,
             bool allow_empty) noexcept;
-    // Copy the item at `end` without removing it. 0, -EAGAIN (empty), -ENOBUFS,
+    // Copy the item at `end` without removing it. 0, -EAGAIN (empty), -ENOBUFS, -ERANGE,
     // SHMDS_ECORRUPT.
     int peek(End end, const Out &out) noexcept;
 
@@ -150,6 +155,7 @@ private:
     int lock_timed_out(const Deadline &dl) const noexcept;
     int push_locked(End end, const Items &items, std::size_t n, std::size_t *pushed) noexcept;
     int pop_locked(End end, const Out &out, std::size_t max, std::size_t *got) noexcept;
+    int encode_integer(const Items &items, std::size_t i, void *s) const noexcept;
     void write_item(std::uint8_t *s, const Items &items, std::size_t i) const noexcept;
     int read_item(const std::uint8_t *s, const Out &out, std::size_t i,
                   std::size_t &used) const noexcept;

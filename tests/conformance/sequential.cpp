@@ -14,6 +14,8 @@ namespace {
 using D = shmds_deque_t;
 using S = shmds_stack_t;
 constexpr double kProbeDouble = 0.15625;
+// Above INT64_MAX: a uint64 entry proves the _uint verbs carry the full range.
+constexpr std::uint64_t kProbeUint = (std::uint64_t{1} << 63) + 12345;
 
 int check_bytes(const char *buf, std::size_t len) {
     return len == sizeof kProbeBytes && std::memcmp(buf, kProbeBytes, len) == 0 ? 0 : 1;
@@ -41,6 +43,8 @@ Structure deque_entry(int type, const char *type_name) {
                                           sizeof kProbeBytes, SHMDS_NOWAIT);
         if (type == SHMDS_TYPE_F64)
             return shmds_deque_push_f64(as<D>(h), SHMDS_DEQUE_FRONT, kProbeDouble, SHMDS_NOWAIT);
+        if (type == SHMDS_TYPE_UINT64)
+            return shmds_deque_push_uint(as<D>(h), SHMDS_DEQUE_FRONT, kProbeUint, SHMDS_NOWAIT);
         return shmds_deque_push_int(as<D>(h), SHMDS_DEQUE_FRONT, kProbeValue, SHMDS_NOWAIT);
     };
     s.read = [type](Handle h) {
@@ -56,6 +60,12 @@ Structure deque_entry(int type, const char *type_name) {
             double v = 0;
             if (int r = shmds_deque_pop_f64(as<D>(h), SHMDS_DEQUE_BACK, &v, SHMDS_NOWAIT)) return r;
             return v == kProbeDouble ? 0 : 1;
+        }
+        if (type == SHMDS_TYPE_UINT64) {
+            std::uint64_t v = 0;
+            if (int r = shmds_deque_pop_uint(as<D>(h), SHMDS_DEQUE_BACK, &v, SHMDS_NOWAIT))
+                return r;
+            return v == kProbeUint ? 0 : 1;
         }
         std::int64_t v = 0;
         if (int r = shmds_deque_pop_int(as<D>(h), SHMDS_DEQUE_BACK, &v, SHMDS_NOWAIT)) return r;
@@ -98,6 +108,7 @@ Structure stack_entry(int type, const char *type_name) {
         if (type == SHMDS_TYPE_BYTES)
             return shmds_stack_push_bytes(as<S>(h), kProbeBytes, sizeof kProbeBytes, SHMDS_NOWAIT);
         if (type == SHMDS_TYPE_F64) return shmds_stack_push_f64(as<S>(h), kProbeDouble, SHMDS_NOWAIT);
+        if (type == SHMDS_TYPE_UINT64) return shmds_stack_push_uint(as<S>(h), kProbeUint, SHMDS_NOWAIT);
         return shmds_stack_push_int(as<S>(h), kProbeValue, SHMDS_NOWAIT);
     };
     s.read = [type](Handle h) {
@@ -112,6 +123,11 @@ Structure stack_entry(int type, const char *type_name) {
             double v = 0;
             if (int r = shmds_stack_pop_f64(as<S>(h), &v, SHMDS_NOWAIT)) return r;
             return v == kProbeDouble ? 0 : 1;
+        }
+        if (type == SHMDS_TYPE_UINT64) {
+            std::uint64_t v = 0;
+            if (int r = shmds_stack_pop_uint(as<S>(h), &v, SHMDS_NOWAIT)) return r;
+            return v == kProbeUint ? 0 : 1;
         }
         std::int64_t v = 0;
         if (int r = shmds_stack_pop_int(as<S>(h), &v, SHMDS_NOWAIT)) return r;
@@ -135,10 +151,11 @@ Structure stack_entry(int type, const char *type_name) {
 }
 
 std::vector<Structure> entries() {
-    return {stack_entry(SHMDS_TYPE_INT64, "int64"), stack_entry(SHMDS_TYPE_INT16, "int16"),
-            stack_entry(SHMDS_TYPE_F64, "f64"),     stack_entry(SHMDS_TYPE_BYTES, "bytes"),
-            deque_entry(SHMDS_TYPE_INT64, "int64"), deque_entry(SHMDS_TYPE_INT16, "int16"),
-            deque_entry(SHMDS_TYPE_F64, "f64"),     deque_entry(SHMDS_TYPE_BYTES, "bytes")};
+    return {stack_entry(SHMDS_TYPE_INT64, "int64"),   stack_entry(SHMDS_TYPE_INT16, "int16"),
+            stack_entry(SHMDS_TYPE_UINT64, "uint64"), stack_entry(SHMDS_TYPE_F64, "f64"),
+            stack_entry(SHMDS_TYPE_BYTES, "bytes"),   deque_entry(SHMDS_TYPE_INT64, "int64"),
+            deque_entry(SHMDS_TYPE_INT16, "int16"),   deque_entry(SHMDS_TYPE_UINT64, "uint64"),
+            deque_entry(SHMDS_TYPE_F64, "f64"),       deque_entry(SHMDS_TYPE_BYTES, "bytes")};
 }
 
 const Registration registered(entries);
