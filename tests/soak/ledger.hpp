@@ -18,6 +18,19 @@ inline std::uint64_t mix64(std::uint64_t x) {
     return x ^ (x >> 31);
 }
 
+// An item id as an int64 with a 16-bit tag derived from it, so a torn or invented value
+// shows (ids up to 2^47).
+inline std::int64_t tagged_item(std::uint64_t id) {
+    return static_cast<std::int64_t>((id << 16) | (mix64(id) >> 48));
+}
+
+// The id inside a tagged_item value, or false if its tag does not match.
+inline bool untag_item(std::int64_t v, std::uint64_t &id) {
+    auto u = static_cast<std::uint64_t>(v);
+    id = u >> 16;
+    return (u & 0xffff) == (mix64(id) >> 48);
+}
+
 class Ledger {
 public:
     // Ids 0..capacity-1 (a multiple of 64). Supervisor, before the first fork.
@@ -48,6 +61,17 @@ public:
         }
         if (set(received_, id))
             violation("duplicate: {} got item {} a second time", by, id);
+    }
+
+    // A consumer got the tagged_item value v: a violation if its tag is wrong (torn or
+    // foreign), else receive(id, by).
+    void receive_tagged(std::int64_t v, const char *by) {
+        std::uint64_t id = 0;
+        if (!untag_item(v, id))
+            violation("torn value: {} got {:#x}, whose tag does not match its id", by,
+                      static_cast<std::uint64_t>(v));
+        else
+            receive(id, by);
     }
 
     // A producer stopping cleanly gives back an id it claimed but never pushed.

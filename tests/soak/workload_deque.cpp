@@ -16,16 +16,6 @@ constexpr std::size_t kBatch = 8;
 
 bool is_producer(unsigned index) { return index % 2 == 0; }
 
-std::int64_t encode(std::uint64_t id) {
-    return static_cast<std::int64_t>((id << 16) | (mix64(id) >> 48));
-}
-
-bool decode(std::int64_t v, std::uint64_t &id) {
-    auto u = static_cast<std::uint64_t>(v);
-    id = u >> 16;
-    return (u & 0xffff) == (mix64(id) >> 48);
-}
-
 class Deque : public Workload {
 public:
     void setup(const Params &) override {
@@ -46,7 +36,7 @@ public:
         std::uint64_t drained = 0;
         int rc;
         while ((rc = shmds_deque_pop_int(d_, SHMDS_DEQUE_FRONT, &v, SHMDS_NOWAIT)) == 0) {
-            record(v, "the final drain");
+            ledger_.receive_tagged(v, "the final drain");
             ++drained;
         }
         if (rc != -EAGAIN) violation("final drain: shmds_deque_pop_int: {}", describe_rc(rc));
@@ -71,8 +61,8 @@ private:
             }
             pending_ = true;
         }
-        const int rc =
-            shmds_deque_push_int(d_, end(w), encode(id_), w.chance(10) ? SHMDS_NOWAIT : kTimeout);
+        const int rc = shmds_deque_push_int(d_, end(w), tagged_item(id_),
+                                            w.chance(10) ? SHMDS_NOWAIT : kTimeout);
         if (rc == 0) {
             ledger_.confirm(id_);
             pending_ = false;
@@ -95,21 +85,12 @@ private:
             rc = shmds_deque_pop_int(d_, end(w), &values[0], w.chance(10) ? SHMDS_NOWAIT : kTimeout);
             got = rc == 0 ? 1 : 0;
         }
-        for (std::size_t i = 0; i < got; ++i) record(values[i], "a consumer");
+        for (std::size_t i = 0; i < got; ++i) ledger_.receive_tagged(values[i], "a consumer");
         w.release();
         if (rc == 0 && got > 0) return Step::progress;
         if (rc != 0 && rc != -ETIMEDOUT && rc != -EAGAIN)
             violation("shmds_deque_pop: {}", describe_rc(rc));
         return Step::idle;
-    }
-
-    void record(std::int64_t v, const char *by) {
-        std::uint64_t id = 0;
-        if (!decode(v, id))
-            violation("torn value: {} got {:#x}, whose tag does not match its id", by,
-                      static_cast<std::uint64_t>(v));
-        else
-            ledger_.receive(id, by);
     }
 
     shmds_deque_t *d_ = nullptr;

@@ -15,17 +15,6 @@ constexpr std::size_t kBatch = 8;
 
 bool is_producer(unsigned index) { return index % 2 == 0; }
 
-std::int64_t encode(std::uint64_t id) {
-    return static_cast<std::int64_t>((id << 16) | (mix64(id) >> 48));
-}
-
-// The id inside `v`, or false if its tag does not match (a torn or foreign value).
-bool decode(std::int64_t v, std::uint64_t &id) {
-    auto u = static_cast<std::uint64_t>(v);
-    id = u >> 16;
-    return (u & 0xffff) == (mix64(id) >> 48);
-}
-
 class QueueInt64 : public Workload {
 public:
     void setup(const Params &) override {
@@ -50,7 +39,7 @@ public:
         std::uint64_t drained = 0;
         int rc;
         while ((rc = shmds_queue_pop_int(q_, &v, SHMDS_NOWAIT)) == 0) {
-            record(v, "the final drain");
+            ledger_.receive_tagged(v, "the final drain");
             ++drained;
         }
         if (rc != -EAGAIN) violation("final drain: shmds_queue_pop_int: {}", describe_rc(rc));
@@ -70,7 +59,7 @@ private:
             }
             pending_ = true;
         }
-        int rc = shmds_queue_push_int(q_, encode(id_), w.chance(10) ? SHMDS_NOWAIT : kTimeout);
+        int rc = shmds_queue_push_int(q_, tagged_item(id_), w.chance(10) ? SHMDS_NOWAIT : kTimeout);
         if (rc == 0) {
             ledger_.confirm(id_);
             pending_ = false;
@@ -94,21 +83,12 @@ private:
             rc = shmds_queue_pop_int(q_, &values[0], w.chance(10) ? SHMDS_NOWAIT : kTimeout);
             got = rc == 0 ? 1 : 0;
         }
-        for (std::size_t i = 0; i < got; ++i) record(values[i], "a consumer");
+        for (std::size_t i = 0; i < got; ++i) ledger_.receive_tagged(values[i], "a consumer");
         w.release();
         if (rc == 0 && got > 0) return Step::progress;
         if (rc != 0 && rc != -ETIMEDOUT && rc != -EAGAIN)
             violation("shmds_queue_pop: {}", describe_rc(rc));
         return Step::idle;
-    }
-
-    void record(std::int64_t v, const char *by) {
-        std::uint64_t id = 0;
-        if (!decode(v, id))
-            violation("torn value: {} got {:#x}, whose tag does not match its id", by,
-                      static_cast<std::uint64_t>(v));
-        else
-            ledger_.receive(id, by);
     }
 
     shmds_queue_t *q_ = nullptr;
