@@ -244,9 +244,13 @@ private:
     }
     // What Held found under the lock: page p's frame and its slot count, the aim of
     // the next prefetch_page (a hint table per handle, a direct-mapped page index).
+    // Stored only when it changed, so threads sharing the handle do not bounce the
+    // table's lines on every call.
     void remember_frame(std::uint64_t p, std::uint64_t frame, std::uint64_t slots) const noexcept {
-        if (hints_)
-            hints_[p & hint_mask_].store(frame << 32 | slots, std::memory_order_relaxed);
+        if (!hints_) return;
+        std::atomic<std::uint64_t> &h = hints_[p & hint_mask_];
+        const std::uint64_t v = frame << 32 | slots;
+        if (h.load(std::memory_order_relaxed) != v) h.store(v, std::memory_order_relaxed);
     }
     std::atomic<std::uint64_t> &pool(std::uint64_t i) const noexcept {
         return reinterpret_cast<std::atomic<std::uint64_t> *>(base_ + geom_.pool_off)[i];
