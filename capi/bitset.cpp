@@ -93,6 +93,13 @@ SHMDS_API int shmds_bitset_test(const shmds_bitset_t *h, uint64_t bit) {
     return engine(h)->test(bit);
 }
 
+SHMDS_API const uint64_t *shmds_bitset_words(const shmds_bitset_t *h) {
+    return h ? engine(h)->words() : nullptr;
+}
+SHMDS_API int shmds_bitset_words_test(const uint64_t *words, uint64_t nbits, uint64_t bit) {
+    return shmds_bitset_words_test_inline(words, nbits, bit);
+}
+
 SHMDS_API uint64_t shmds_bitset_count(const shmds_bitset_t *h) {
     return h ? engine(h)->count() : 0;
 }

@@ -288,6 +288,26 @@ TEST(BitsetScan, ToStringIsBitZeroFirstAndNeedsRoomForTheNul) {
     EXPECT_EQ("0", str_of(one.get()));
 }
 
+TEST(BitsetScan, WordsAreTheBitsInPlaceAndTheInlineTestMatchesTest) {
+    auto b = make_bitset(70);
+    shmds_bitset_t *h = b.get();
+    EXPECT_EQ(nullptr, shmds_bitset_words(nullptr));
+    const std::uint64_t *words = shmds_bitset_words(h);
+    ASSERT_NE(nullptr, words);
+    for (std::uint64_t s : {0, 5, 63, 64, 69}) ASSERT_EQ(0, shmds_bitset_set(h, s));
+    EXPECT_EQ((1ull << 0) | (1ull << 5) | (1ull << 63), __atomic_load_n(&words[0], __ATOMIC_ACQUIRE));
+    EXPECT_EQ((1ull << 0) | (1ull << 5), __atomic_load_n(&words[1], __ATOMIC_ACQUIRE));
+    for (std::uint64_t bit = 0; bit < 72; ++bit) {
+        const int want = shmds_bitset_test(h, bit);
+        EXPECT_EQ(want, shmds_bitset_words_test(words, 70, bit)) << bit;
+        EXPECT_EQ(want, shmds_bitset_words_test_inline(words, 70, bit)) << bit;
+    }
+    // The handle's size bounds the index, whatever the tail bits hold.
+    raw_word(h, 1)->fetch_or(1ull << 6);  // bit 70: a tail bit
+    EXPECT_EQ(-ERANGE, shmds_bitset_words_test_inline(words, 70, 70));
+    EXPECT_EQ(-ERANGE, shmds_bitset_words_test(words, 70, ~std::uint64_t{0}));
+}
+
 // ------------------------------------------------------------------- bulk verbs
 
 TEST(BitsetBulk, FillAndZeroTheWholeSetNeverTouchTheTailBits) {

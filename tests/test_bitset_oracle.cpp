@@ -56,7 +56,7 @@ void check_scans(shmds_bitset_t *h, const std::vector<bool> &m, std::mt19937_64 
             const int rb = want ? shmds_bitset_first_set(h, from, &b)
                                 : shmds_bitset_first_clear(h, from, &b);
             ASSERT_EQ(ra, rb) << "from " << from << " want " << want;
-            if (ra == 0) ASSERT_EQ(a, b) << "from " << from << " want " << want;
+            if (ra == 0) { ASSERT_EQ(a, b) << "from " << from << " want " << want; }
         }
     }
 }

@@ -1408,6 +1408,10 @@ TEST(CapiAbiEveryExport, Bitset) {
     EXPECT_EQ(1, shmds_bitset_toggle(b, 69));
     EXPECT_EQ(1, shmds_bitset_test(b, 69));
     EXPECT_EQ(-ERANGE, shmds_bitset_test(b, 70));
+    const uint64_t *words = shmds_bitset_words(b);
+    ASSERT_NE(nullptr, words);
+    EXPECT_EQ(1, shmds_bitset_words_test(words, 70, 69));
+    EXPECT_EQ(-ERANGE, shmds_bitset_words_test(words, 70, 70));
     EXPECT_EQ(1u, shmds_bitset_count(b));
     EXPECT_EQ(1, shmds_bitset_any(b));
     EXPECT_EQ(0, shmds_bitset_none(b));

@@ -45,6 +45,8 @@
 
 #include <shmds/common.h>
 
+#include <errno.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -146,6 +148,35 @@ SHMDS_API int shmds_bitset_clear(shmds_bitset_t *bs, uint64_t bit);
 SHMDS_API int shmds_bitset_toggle(shmds_bitset_t *bs, uint64_t bit);
 /** Read `bit` (0 or 1). Never -EROFS: reads work on frozen sets and read-only handles. */
 SHMDS_API int shmds_bitset_test(const shmds_bitset_t *bs, uint64_t bit);
+
+/* ------------------------------------------------------------- zero-copy reads */
+
+/**
+ * The set's words, for reads without a call per bit (a hot loop, numpy over the words):
+ * bit i is bit (i % 64) of words[i / 64], a native-endian uint64_t; the bits of the last
+ * word at and beyond nbits are not part of the set (mask them; a damaged segment may
+ * have set them). Other processes change the words while you read: load each word
+ * atomically (__atomic_load_n(&words[k], __ATOMIC_ACQUIRE), std::atomic_ref), and never
+ * write through the pointer (a read-only handle's mapping faults). Valid until
+ * shmds_bitset_close(); the handle's nbits (shmds_bitset_size()) bounds every index.
+ * @return the first word; NULL for NULL.
+ */
+SHMDS_API const uint64_t *shmds_bitset_words(const shmds_bitset_t *bs);
+
+/**
+ * shmds_bitset_test() over shmds_bitset_words() and shmds_bitset_size() of one handle:
+ * the bit (0 or 1), or -ERANGE for bit >= nbits (without a sentence). The exported twin
+ * of shmds_bitset_words_test_inline(), for FFI.
+ */
+SHMDS_API int shmds_bitset_words_test(const uint64_t *words, uint64_t nbits, uint64_t bit);
+
+/** shmds_bitset_words_test() inlined: a test costs one compare and one load. */
+static inline int shmds_bitset_words_test_inline(const uint64_t *words, uint64_t nbits,
+                                                 uint64_t bit)
+{
+    if (bit >= nbits) return -ERANGE;
+    return (int)((__atomic_load_n(&words[bit / 64], __ATOMIC_ACQUIRE) >> (bit % 64)) & 1);
+}
 
 /* ------------------------------------------------------------- scans (never block) */
 

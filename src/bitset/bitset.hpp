@@ -49,6 +49,10 @@ public:
     static int open_read_only(const shmds_options_t *opts, std::unique_ptr<Bitset> &out);
 
     std::uint64_t nbits() const noexcept { return geom_.nbits; }
+    // The words, for zero-copy readers (bitset.h: shmds_bitset_words).
+    const std::uint64_t *words() const noexcept {
+        return reinterpret_cast<const std::uint64_t *>(words_);
+    }
     bool read_only() const noexcept { return read_only_; }
     bool frozen() const noexcept {
         return ctl_->frozen.load(std::memory_order_acquire) != kWritable;
