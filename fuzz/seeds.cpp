@@ -418,6 +418,23 @@ Seed log_seed() {
     return s;
 }
 
+// A bit set with a pattern over a partial last word, opened writable and read-only.
+Seed bitset_seed(std::uint64_t nbits, bool frozen) {
+    Seed s{"bitset-" + std::to_string(nbits) + (frozen ? "-frozen" : ""), {}, 2};
+    shmds_options_t opts = memfd_options();
+    shmds_bitset_config_t cfg = SHMDS_BITSET_CONFIG_INIT(nbits);
+    shmds_bitset_t *b = nullptr;
+    if (shmds_bitset_create(&opts, &cfg, &b) != 0) {
+        report(s.name);
+        return s;
+    }
+    for (std::uint64_t i = 0; i < nbits; i += 3) shmds_bitset_set(b, i);
+    if (frozen) shmds_bitset_freeze(b);
+    s.image = image_of(shmds_bitset_fd(b));
+    shmds_bitset_close(b);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -454,6 +471,8 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(ringbuffer_seed(SHMDS_TYPE_UINT8, 3, 0));
     seeds.push_back(ringbuffer_seed(SHMDS_TYPE_F64, 7, 9));
     seeds.push_back(log_seed());
+    seeds.push_back(bitset_seed(200, false));
+    seeds.push_back(bitset_seed(64, true));
     return seeds;
 }
 

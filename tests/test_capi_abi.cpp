@@ -1389,6 +1389,73 @@ TEST(CapiAbiLog, EveryExportIsCallable) {
     shmds_log_close(h);
 }
 
+// The bit set's exports, each called once through the shared library.
+TEST(CapiAbiEveryExport, Bitset) {
+    const std::string path = "/dev/shm/shmds-abi-bitset-" + std::to_string(getpid());
+    ::unlink(path.c_str());
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path.c_str();
+    shmds_bitset_config_t c;
+    ASSERT_EQ(0, shmds_bitset_config_init(&c, sizeof c, 70));
+    shmds_bitset_t *b = nullptr;
+    ASSERT_EQ(0, shmds_bitset_create(&o, &c, &b)) << shmds_last_error();
+    EXPECT_EQ(70u, shmds_bitset_size(b));
+    EXPECT_GE(shmds_bitset_fd(b), 0);
+    EXPECT_EQ(0, shmds_bitset_sync(b));
+    EXPECT_EQ(0, shmds_bitset_set(b, 3));
+    EXPECT_EQ(1, shmds_bitset_clear(b, 3));
+    EXPECT_EQ(1, shmds_bitset_toggle(b, 69));
+    EXPECT_EQ(1, shmds_bitset_test(b, 69));
+    EXPECT_EQ(-ERANGE, shmds_bitset_test(b, 70));
+    const uint64_t *words = shmds_bitset_words(b);
+    ASSERT_NE(nullptr, words);
+    EXPECT_EQ(1, shmds_bitset_words_test(words, 70, 69));
+    EXPECT_EQ(-ERANGE, shmds_bitset_words_test(words, 70, 70));
+    EXPECT_EQ(1u, shmds_bitset_count(b));
+    EXPECT_EQ(1, shmds_bitset_any(b));
+    EXPECT_EQ(0, shmds_bitset_none(b));
+    uint64_t bit = 0;
+    EXPECT_EQ(0, shmds_bitset_first_set(b, 0, &bit));
+    EXPECT_EQ(69u, bit);
+    EXPECT_EQ(-ENOENT, shmds_bitset_first_clear(b, 69, &bit));
+    uint64_t bits[4];
+    size_t n = 0;
+    EXPECT_EQ(0, shmds_bitset_set_bits(b, 0, bits, 4, &n));
+    EXPECT_EQ(1u, n);
+    char text[71];
+    size_t needed = 0;
+    EXPECT_EQ(0, shmds_bitset_to_string(b, text, sizeof text, &needed));
+    EXPECT_EQ(71u, needed);
+    EXPECT_EQ('1', text[69]);
+    EXPECT_EQ(0, shmds_bitset_fill_range(b, 0, 2));
+    EXPECT_EQ(0, shmds_bitset_zero_range(b, 1, 1));
+    EXPECT_EQ(0, shmds_bitset_fill(b));
+    EXPECT_EQ(0, shmds_bitset_zero(b));
+    const int fd = shmds_bitset_eventfd(b);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(0, shmds_bitset_set_eventfd(b, fd));
+    EXPECT_EQ(0, shmds_bitset_notify(b));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_bitset_eventfd_consume(b, &count));
+    shmds_bitset_t *other = nullptr;
+    ASSERT_EQ(0, shmds_bitset_open(&o, &other)) << shmds_last_error();
+    shmds_bitset_t *ro = nullptr;
+    ASSERT_EQ(0, shmds_bitset_open_read_only(&o, &ro)) << shmds_last_error();
+    EXPECT_EQ(-EROFS, shmds_bitset_set(ro, 1));
+    EXPECT_EQ(0, shmds_bitset_is_frozen(other));
+    EXPECT_EQ(0, shmds_bitset_freeze(other));
+    EXPECT_EQ(1, shmds_bitset_is_frozen(ro));
+    Guarded<shmds_bitset_stats_t> st(sizeof(shmds_bitset_stats_t));
+    EXPECT_EQ(0, shmds_bitset_stats(ro, st.get()));
+    EXPECT_EQ(1u, st.get()->frozen);
+    EXPECT_EQ(1u, st.get()->read_only);
+    shmds_bitset_close(ro);
+    shmds_bitset_close(other);
+    shmds_bitset_close(b);
+    ::unlink(path.c_str());
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";
