@@ -184,6 +184,7 @@ template <typename Codec>
 int add(shmds_buffer_t *h, std::uint64_t i, std::int64_t delta, typename Codec::C *new_value,
         const char *fn) noexcept {
     static_assert(!std::is_same_v<Codec, F64Codec>);
+    __extension__ typedef __int128 Wide;  // holds any int64 or uint64 plus any int64
     if (int r = element_checks<Codec>(h, i, fn)) return r;
     Buffer *e = engine(h);
     const bool is_signed = kind_of(e) == ElemKind::signed_int;
@@ -191,23 +192,23 @@ int add(shmds_buffer_t *h, std::uint64_t i, std::int64_t delta, typename Codec::
     for (;;) {
         unsigned char buf[8];
         bytes_of(old_bits, buf, e->elem_size());
-        __int128 sum;
+        Wide sum;
         if (is_signed) {
             std::int64_t v;
             (void)core::decode_int(e->elem_type(), buf, &v, kWhat);  // always fits
-            sum = __int128(v) + delta;
+            sum = Wide(v) + delta;
         } else {
             std::uint64_t v;
             (void)core::decode_uint(e->elem_type(), buf, &v, kWhat);
-            sum = __int128(v) + delta;
+            sum = Wide(v) + delta;
         }
-        if (sum < __int128(INT64_MIN) || sum > __int128(UINT64_MAX))
+        if (sum < Wide(INT64_MIN) || sum > Wide(UINT64_MAX))
             return fail(-ERANGE, "{}: element {} plus {} does not fit {}", fn, i, delta,
                         type_name(e));
         // The sum must fit the buffer's type and the caller's C type before it is stored.
         typename Codec::C out;
         if constexpr (std::is_same_v<Codec, IntCodec>) {
-            if (sum > __int128(INT64_MAX))
+            if (sum > Wide(INT64_MAX))
                 return fail(-ERANGE, "{}: the sum does not fit int64_t: use the _uint verb", fn);
             out = std::int64_t(sum);
         } else {
@@ -528,9 +529,8 @@ SHMDS_API int shmds_buffer_get_raw(shmds_buffer_t *h, uint64_t offset, size_t le
     if (int r = e->check_span(offset, len, fn)) return r;
     if (len == 0) return 0;
     CAPI_REQUIRE(out, fn, "out");
-    if (int r = capi::check_timeout(timeout_ns)) return r;
-    // The deadline is made (a clock read) only by a read that has to wait.
-    Deadline dl = timeout_ns == 0 ? Deadline::from_timeout(0) : Deadline::from_timeout(timeout_ns);
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return e->read(offset, len, out, dl);
 }
 

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 #include <vector>
+#include <unistd.h>
 
 using namespace shmds::test;
 
@@ -442,6 +443,30 @@ TEST(BufferCreate, RefusesBadGeometry) {
     EXPECT_EQ(-EINVAL, shmds_buffer_open(nullptr, 99, &b));
 }
 
+TEST(BufferClose, ClosingAHandleEndsItsThreadsWriteBatch) {
+    char path[] = "/tmp/shmds-buffer-close-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    unlink(path);
+    shmds_options_t o = SHMDS_OPTIONS_INIT;
+    o.backing = SHMDS_BACKING_PATH;
+    o.name = path;
+    auto first = make_buffer(SHMDS_TYPE_INT32, 4, 0, &o);
+    shmds_buffer_t *second = nullptr;
+    ASSERT_EQ(0, shmds_buffer_open(&o, SHMDS_TYPE_INT32, &second)) << shmds_last_error();
+    void *d;
+    ASSERT_EQ(0, shmds_buffer_write_begin(first.get(), &d, kNow));
+    static_cast<std::int32_t *>(d)[2] = 5;
+    first.reset();  // closes with the batch held
+    std::int32_t got[4];
+    EXPECT_EQ(0, shmds_buffer_get_raw(second, 0, sizeof got, got, kNow)) << shmds_last_error();
+    EXPECT_EQ(5, got[2]);
+    EXPECT_EQ(0u, buffer_stats(second).recoveries);  // ended, not taken over
+    shmds_buffer_close(second);
+    unlink(path);
+}
+
 // ---- oracle: random operations against a std::vector model
 
 TEST(BufferOracle, RandomOperationsMatchAVector) {
@@ -470,18 +495,26 @@ TEST(BufferOracle, RandomOperationsMatchAVector) {
                 std::int64_t nv = 0;
                 const int rc = shmds_buffer_add_int(b, i, d, &nv);
                 ASSERT_EQ(!in ? -ERANGE : fits(model[i] + d) ? 0 : -ERANGE, rc);
-                if (rc == 0) ASSERT_EQ(model[i] += d, nv);
+                if (rc == 0) {
+                    ASSERT_EQ(model[i] += d, nv);
+                }
                 break;
             }
             case 2: {
                 std::int64_t got = 0;
                 const std::int64_t expect = rng() % 2 && in ? model[i] : v % 100;
                 const int rc = shmds_buffer_cas_int(b, i, expect, v % 1000, &got);
-                if (!in) { ASSERT_EQ(-ERANGE, rc); break; }
-                ASSERT_EQ(0, rc == 0 ? 0 : rc == -EAGAIN ? 0 : rc);
+                if (!in) {
+                    ASSERT_EQ(-ERANGE, rc);
+                    break;
+                }
                 ASSERT_EQ(model[i], got);
-                if (expect == model[i]) { ASSERT_EQ(0, rc); model[i] = v % 1000; }
-                else ASSERT_EQ(-EAGAIN, rc);
+                if (expect == model[i]) {
+                    ASSERT_EQ(0, rc);
+                    model[i] = v % 1000;
+                } else {
+                    ASSERT_EQ(-EAGAIN, rc);
+                }
                 break;
             }
             case 3: {
@@ -511,8 +544,9 @@ TEST(BufferOracle, RandomOperationsMatchAVector) {
                 std::vector<std::int64_t> out(k);
                 const int rc = shmds_buffer_get_slice_int(b, from, k, out.data(), kNow);
                 ASSERT_EQ(from + k <= n ? 0 : -ERANGE, rc);
-                if (rc == 0)
+                if (rc == 0) {
                     for (std::size_t j = 0; j < k; ++j) ASSERT_EQ(model[from + j], out[j]);
+                }
                 break;
             }
             case 6: {
@@ -525,7 +559,9 @@ TEST(BufferOracle, RandomOperationsMatchAVector) {
                 std::int64_t got = 0;
                 const int rc = shmds_buffer_get_int(b, i, &got);
                 ASSERT_EQ(in ? 0 : -ERANGE, rc);
-                if (rc == 0) ASSERT_EQ(model[i], got);
+                if (rc == 0) {
+                    ASSERT_EQ(model[i], got);
+                }
             }
         }
     }

@@ -128,7 +128,9 @@ void expect_readers_proceed(shmds_buffer_t *b, std::uint64_t old_v, std::uint64_
     EXPECT_LT(waited, std::chrono::milliseconds(200));
     for (std::uint64_t i = 0; i < kLen; ++i)
         ASSERT_TRUE(got[i] == old_v || got[i] == new_v) << "element " << i << " = " << got[i];
-    if (must_take_over) EXPECT_GT(buffer_stats(b).recoveries, before);
+    if (must_take_over) {
+        EXPECT_GT(buffer_stats(b).recoveries, before);
+    }
     ASSERT_EQ(0, shmds_buffer_fill_uint(b, 99, 1'000'000'000));
     std::uint64_t v = 0;
     ASSERT_EQ(0, shmds_buffer_get_uint(b, kLen - 1, &v));

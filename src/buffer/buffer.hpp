@@ -55,6 +55,12 @@ public:
     static int open(const shmds_options_t *opts, std::uint32_t wanted_type,
                     std::unique_ptr<Buffer> &out);
 
+    // Ends a write batch the calling thread still holds (buffer.h: close ends it), so a
+    // closed handle never leaves readers waiting for a live thread's probe to fail.
+    ~Buffer() override {
+        if (ctl_ && holds_batch()) end_write();
+    }
+
     ElemType elem_type() const noexcept { return geom_.type; }
     std::uint64_t length() const noexcept { return geom_.length; }
     std::uint32_t elem_size() const noexcept { return geom_.elem_size; }
