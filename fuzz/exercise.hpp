@@ -23,6 +23,7 @@ void fuzz_cache(InputSegment &in);
 void fuzz_stack(InputSegment &in);
 void fuzz_deque(InputSegment &in);
 void fuzz_ringbuffer(InputSegment &in);
+void fuzz_buffer(InputSegment &in);
 void fuzz_log(InputSegment &in);
 void fuzz_bitset(InputSegment &in);
 // The sync primitives (exercise_sync.cpp).

@@ -41,6 +41,7 @@ constexpr Family kFamilies[] = {
     {StructureType::stack, shmds_fuzz::fuzz_stack},
     {StructureType::deque, shmds_fuzz::fuzz_deque},
     {StructureType::ringbuffer, shmds_fuzz::fuzz_ringbuffer},
+    {StructureType::buffer, shmds_fuzz::fuzz_buffer},
     {StructureType::log, shmds_fuzz::fuzz_log},
     {StructureType::bitset, shmds_fuzz::fuzz_bitset},
 };

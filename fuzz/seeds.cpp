@@ -393,6 +393,31 @@ Seed ringbuffer_seed(int type, std::uint64_t capacity, int writes) {
     return s;
 }
 
+// A buffer with values in it (and, for bytes, NUL and 0xFF bytes).
+Seed buffer_seed(int type, std::uint64_t length) {
+    Seed s{std::string("buffer-") + shmds_type_name(type) + "-" + std::to_string(length), {},
+           kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_buffer_config_t cfg =
+        SHMDS_BUFFER_CONFIG_INIT(type, length, type == SHMDS_TYPE_BYTES ? 6 : 0);
+    shmds_buffer_t *b = nullptr;
+    if (shmds_buffer_create(&opts, &cfg, &b) != 0) {
+        report(s.name);
+        return s;
+    }
+    for (std::uint64_t i = 0; i < length; ++i) {
+        if (type == SHMDS_TYPE_BYTES)
+            shmds_buffer_set_bytes(b, i, "\xff\0x", 3, -1);
+        else if (type == SHMDS_TYPE_F64)
+            shmds_buffer_set_f64(b, i, double(i) * 0.5);
+        else
+            shmds_buffer_set_int(b, i, std::int64_t(i % 100));
+    }
+    s.image = image_of(shmds_buffer_fd(b));
+    shmds_buffer_close(b);
+    return s;
+}
+
 // A log with entries of many lengths, a truncation point and one reset behind it.
 Seed log_seed() {
     Seed s{"log-4k", {}, 1};
@@ -473,6 +498,9 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(log_seed());
     seeds.push_back(bitset_seed(200, false));
     seeds.push_back(bitset_seed(64, true));
+    seeds.push_back(buffer_seed(SHMDS_TYPE_INT32, 9));
+    seeds.push_back(buffer_seed(SHMDS_TYPE_F64, 4));
+    seeds.push_back(buffer_seed(SHMDS_TYPE_BYTES, 5));
     return seeds;
 }
 

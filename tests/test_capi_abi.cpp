@@ -1331,6 +1331,102 @@ TEST(CapiAbiEveryExport, RingBuffer) {
     shmds_ringbuffer_close(r);
 }
 
+// The buffer's exports, each called once through the shared library.
+TEST(CapiAbiEveryExport, Buffer) {
+    shmds_buffer_config_t c;
+    ASSERT_EQ(0, shmds_buffer_config_init(&c, sizeof c, SHMDS_TYPE_INT32, 4, 0));
+    shmds_buffer_t *b = nullptr;
+    ASSERT_EQ(0, shmds_buffer_create(nullptr, &c, &b)) << shmds_last_error();
+    shmds_buffer_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_buffer_open(nullptr, 0, &none));  // anonymous: nothing to open
+    EXPECT_EQ(SHMDS_TYPE_INT32, shmds_buffer_type(b));
+    EXPECT_EQ(4u, shmds_buffer_length(b));
+    EXPECT_EQ(4u, shmds_buffer_elem_size(b));
+    EXPECT_EQ(-ENOENT, shmds_buffer_fd(b));
+    EXPECT_EQ(0, shmds_buffer_sync(b));
+    int64_t i = 0;
+    uint64_t u = 0;
+    EXPECT_EQ(0, shmds_buffer_set_int(b, 0, -3));
+    EXPECT_EQ(0, shmds_buffer_get_int(b, 0, &i));
+    EXPECT_EQ(-3, i);
+    EXPECT_EQ(0, shmds_buffer_set_uint(b, 1, 5));
+    EXPECT_EQ(0, shmds_buffer_get_uint(b, 1, &u));
+    EXPECT_EQ(5u, u);
+    EXPECT_EQ(0, shmds_buffer_add_int(b, 1, 2, &i));
+    EXPECT_EQ(0, shmds_buffer_add_uint(b, 1, 1, &u));
+    EXPECT_EQ(8u, u);
+    EXPECT_EQ(0, shmds_buffer_incr(b, 1, &i));
+    EXPECT_EQ(0, shmds_buffer_decr(b, 1, &i));
+    EXPECT_EQ(8, i);
+    EXPECT_EQ(0, shmds_buffer_cas_int(b, 1, 8, 9, &i));
+    EXPECT_EQ(0, shmds_buffer_cas_uint(b, 1, 9, 10, &u));
+    EXPECT_EQ(0, shmds_buffer_exchange_int(b, 1, 11, &i));
+    EXPECT_EQ(0, shmds_buffer_exchange_uint(b, 1, 12, &u));
+    EXPECT_EQ(11u, u);
+    EXPECT_EQ(0, shmds_buffer_and(b, 1, 0xff, &u));
+    EXPECT_EQ(0, shmds_buffer_or(b, 1, 0x1, &u));
+    EXPECT_EQ(0, shmds_buffer_xor(b, 1, 0x2, &u));
+    const int64_t iv[] = {1, 2};
+    int64_t io[2];
+    uint64_t uo[2];
+    EXPECT_EQ(0, shmds_buffer_set_slice_int(b, 2, iv, 2, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_get_slice_int(b, 2, 2, io, SHMDS_NOWAIT));
+    EXPECT_EQ(2, io[1]);
+    const uint64_t uv[] = {3, 4};
+    EXPECT_EQ(0, shmds_buffer_set_slice_uint(b, 2, uv, 2, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_get_slice_uint(b, 2, 2, uo, SHMDS_NOWAIT));
+    EXPECT_EQ(4u, uo[1]);
+    int32_t raw[4];
+    EXPECT_EQ(0, shmds_buffer_get_raw(b, 0, sizeof raw, raw, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_buffer_set_raw(b, 0, raw, sizeof raw, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_fill_int(b, 7, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_fill_uint(b, 8, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_clear(b, SHMDS_FOREVER));
+    EXPECT_NE(nullptr, shmds_buffer_data(b));
+    const void *rd = nullptr;
+    uint64_t seq = 0;
+    EXPECT_EQ(0, shmds_buffer_read_begin(b, &rd, &seq, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_buffer_read_end(b, seq));
+    void *wd = nullptr;
+    EXPECT_EQ(0, shmds_buffer_write_begin(b, &wd, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_write_end(b));
+    shmds_buffer_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_buffer_stats(b, &st));
+    EXPECT_GE(st.bulk_writes, 6u);
+    const int fd = shmds_buffer_eventfd(b);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(0, shmds_buffer_set_eventfd(b, fd));
+    EXPECT_EQ(0, shmds_buffer_notify(b));
+    uint64_t count = 0;
+    EXPECT_EQ(0, shmds_buffer_eventfd_consume(b, &count));
+    EXPECT_EQ(1u, count);
+    shmds_buffer_close(b);
+
+    ASSERT_EQ(0, shmds_buffer_config_init(&c, sizeof c, SHMDS_TYPE_F64, 2, 0));
+    ASSERT_EQ(0, shmds_buffer_create(nullptr, &c, &b)) << shmds_last_error();
+    double d = 0, dv[2] = {0.5, 1.5}, dout[2];
+    EXPECT_EQ(0, shmds_buffer_set_f64(b, 0, 2.5));
+    EXPECT_EQ(0, shmds_buffer_get_f64(b, 0, &d));
+    EXPECT_EQ(0, shmds_buffer_exchange_f64(b, 0, 3.5, &d));
+    EXPECT_EQ(2.5, d);
+    EXPECT_EQ(0, shmds_buffer_set_slice_f64(b, 0, dv, 2, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_get_slice_f64(b, 0, 2, dout, SHMDS_NOWAIT));
+    EXPECT_EQ(1.5, dout[1]);
+    EXPECT_EQ(0, shmds_buffer_fill_f64(b, 0.25, SHMDS_FOREVER));
+    shmds_buffer_close(b);
+
+    ASSERT_EQ(0, shmds_buffer_config_init(&c, sizeof c, SHMDS_TYPE_BYTES, 2, 4));
+    ASSERT_EQ(0, shmds_buffer_create(nullptr, &c, &b)) << shmds_last_error();
+    char out[4];
+    size_t len = 0;
+    EXPECT_EQ(0, shmds_buffer_set_bytes(b, 1, "ab", 2, SHMDS_FOREVER));
+    EXPECT_EQ(0, shmds_buffer_get_bytes(b, 1, out, sizeof out, &len, SHMDS_FOREVER));
+    EXPECT_EQ(2u, len);
+    EXPECT_EQ(0, shmds_buffer_fill_bytes(b, "xyz", 3, SHMDS_FOREVER));
+    shmds_buffer_close(b);
+}
+
 // The log's exports, each called once through the shared library.
 int log_abi_entry(const void *, size_t, uint64_t, void *n) {
     ++*static_cast<int *>(n);

@@ -10,6 +10,7 @@
 #include "core/failpoint.hpp"
 #endif
 
+#include <shmds/buffer.h>
 #include <shmds/deque.h>
 #include <shmds/log.h>
 #include <shmds/pubsub.h>
@@ -119,6 +120,32 @@ protected:
         if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
     }
 };
+
+// ------------------------------------------------------------------------ buffer
+
+// A bulk read asleep behind a write batch whose owner dies after publishing it but
+// before waking: the reader returns with the batch's data.
+TEST_F(LostWake, BufferGetRawWhoseWriterDiesBeforeWaking) {
+    const shmds_options_t o = anon();
+    shmds_buffer_config_t cfg = SHMDS_BUFFER_CONFIG_INIT(SHMDS_TYPE_INT64, 8, 0);
+    shmds_buffer_t *b = nullptr;
+    ASSERT_EQ(0, shmds_buffer_create(&o, &cfg, &b)) << shmds_last_error();
+    expect_sleeper_survives_holder(
+        [&] {
+            void *d;
+            if (shmds_buffer_write_begin(b, &d, SHMDS_FOREVER) != 0) return false;
+            for (int i = 0; i < 8; ++i) static_cast<std::int64_t *>(d)[i] = 40 + i;
+            return true;
+        },
+        "buffer.write.unwoken", [&] { shmds_buffer_write_end(b); },
+        [&] {
+            std::int64_t got[8];
+            CHILD_CHECK(shmds_buffer_get_raw(b, 0, sizeof got, got, SHMDS_FOREVER) == 0);
+            for (int i = 0; i < 8; ++i) CHILD_CHECK(got[i] == 40 + i);
+            return 0;
+        });
+    shmds_buffer_close(b);
+}
 
 // ------------------------------------------------------------------------ log
 

@@ -15,6 +15,7 @@
 #include <shmds/deque.h>
 #include <shmds/stack.h>
 #include <shmds/ringbuffer.h>
+#include <shmds/buffer.h>
 #include <shmds/log.h>
 #include <shmds/bitset.h>
 

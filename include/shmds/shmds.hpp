@@ -14,5 +14,6 @@
 #include <shmds/sync.hpp>
 #include <shmds/ringbuffer.hpp>
 #include <shmds/bitset.hpp>
+#include <shmds/buffer.hpp>
 
 #endif  // SHMDS_SHMDS_HPP

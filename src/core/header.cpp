@@ -21,6 +21,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::ringbuffer: return "ringbuffer";
         case StructureType::log: return "log";
         case StructureType::bitset: return "bitset";
+        case StructureType::buffer: return "buffer";
     }
     return "unknown structure";
 }

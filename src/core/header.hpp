@@ -36,6 +36,7 @@ enum class StructureType : std::uint32_t {
     ringbuffer = 32,
     log = 33,
     bitset = 41,
+    buffer = 42,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
