@@ -36,7 +36,7 @@ TEST(Heap, CreateRefusesBadConfigs) {
     EXPECT_EQ(-EINVAL, shmds_heap_create(nullptr, &cfg, &h)) << "capacity over 2^31";
     cfg = SHMDS_HEAP_CONFIG_INIT(SHMDS_TYPE_INT32, 4);
     EXPECT_EQ(-EINVAL, shmds_heap_create(nullptr, &cfg, &h)) << "values are int64 or bytes";
-    EXPECT_NE(std::string::npos, std::string(shmds_last_error()).find("int64 or"));
+    EXPECT_NE(std::string::npos, std::string(shmds_last_error()).find("SHMDS_TYPE_INT64 or"));
     cfg = SHMDS_HEAP_CONFIG_INIT(99, 4);
     EXPECT_EQ(-EINVAL, shmds_heap_create(nullptr, &cfg, &h));
     cfg = SHMDS_HEAP_CONFIG_INIT(SHMDS_TYPE_BYTES, 4);
@@ -96,7 +96,7 @@ TEST(Heap, MaxHeapPopsHighestFirstAndKeepsTiesFifo) {
 TEST(Heap, EqualPrioritiesLeaveInPushOrderThroughManySifts) {
     // Interleaved pushes and pops move entries up and down many times; among equal
     // priorities the sequence still decides.
-    auto h = make_heap(SHMDS_TYPE_INT64, 64);
+    auto h = make_heap(SHMDS_TYPE_INT64, 512);
     std::int64_t next = 0, p, v;
     std::vector<std::int64_t> seen[3];
     for (int round = 0; round < 200; ++round) {
@@ -399,7 +399,7 @@ TEST(Heap, JournalOutOfBoundsEmptiesTheHeap) {
         EXPECT_EQ(0u, read_u64_at(fd, kOpOff));
         ASSERT_EQ(0, shmds_heap_push_int(h.get(), 1, 1, 0));
     }
-    EXPECT_EQ(8u, stats_of(h.get()).recoveries) << "each: the open journal and the damage";
+    EXPECT_EQ(4u, stats_of(h.get()).recoveries) << "each damage counted once";
 }
 
 TEST(Heap, OpenJournalIsFinishedIntoAValidHeap) {
@@ -421,6 +421,7 @@ TEST(Heap, OpenJournalIsFinishedIntoAValidHeap) {
     const auto vs = drain_values(h.get(), &ps);
     EXPECT_EQ((std::vector<std::int64_t>{2, 3, 4, 5, 6, 7}), ps);
     EXPECT_EQ((std::vector<std::int64_t>{20, 30, 40, 50, 60, 70}), vs);
+    EXPECT_EQ(1u, stats_of(h.get()).recoveries);
 }
 
 TEST(Heap, ScribbledBytesLengthIsCorruptAndRemoved) {

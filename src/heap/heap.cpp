@@ -177,35 +177,41 @@ void Heap::heapify(std::uint64_t n) noexcept {
 // A journal left open (its holder died mid-sift) or a control block that breaks an
 // invariant. An open journal is finished by putting the moving entry into the hole
 // and re-heapifying: the heap's contents are exactly what the journal says, in some
-// order. A journal out of bounds cannot be trusted: the heap is emptied (counted).
-void Heap::repair_locked() noexcept {
+// order. A journal out of bounds cannot be trusted: the heap is emptied.
+Heap::Found Heap::repair_locked() noexcept {
     const std::uint64_t op = ctl_->op.load(kRelaxed);
     const std::uint64_t size = ctl_->size.load(kRelaxed);
     if (op == kOpNone) {
-        if (size <= geom_.capacity) return;
+        if (size <= geom_.capacity) return Found::nothing;
     } else if (op == kOpSiftUp || op == kOpSiftDown) {
         const std::uint64_t n = ctl_->jsize.load(kRelaxed);
         const std::uint64_t hole = ctl_->hole.load(kRelaxed);
         if (n <= geom_.capacity && hole < n) {
             settle(hole, n);
             heapify(n);
-            return;
+            return Found::journal;
         }
     }
     ctl_->size.store(0, kRelease);
     ctl_->op.store(kOpNone, kRelease);
-    segment_.header().recoveries.fetch_add(1, kRelaxed);
+    return Found::damage;
 }
 
-void Heap::repair(void *self) noexcept { static_cast<Heap *>(self)->repair_locked(); }
+// After a takeover (which the lock counts): damage is one more recovery; an open
+// journal is what a dead holder leaves, part of the takeover.
+void Heap::repair(void *self) noexcept {
+    auto *h = static_cast<Heap *>(self);
+    if (h->repair_locked() == Found::damage)
+        h->segment_.header().recoveries.fetch_add(1, kRelaxed);
+}
 
 std::uint64_t Heap::checked_size() noexcept {
     if (SHMDS_UNLIKELY(ctl_->op.load(kRelaxed) != kOpNone ||
                        ctl_->size.load(kRelaxed) > geom_.capacity)) {
         // A live holder always closes its journal before unlocking: only damage (or a
         // lock word a peer scribbled free) gets here. Counted once.
-        segment_.header().recoveries.fetch_add(1, kRelaxed);
-        repair_locked();
+        if (repair_locked() != Found::nothing)
+            segment_.header().recoveries.fetch_add(1, kRelaxed);
     }
     return ctl_->size.load(kRelaxed);
 }

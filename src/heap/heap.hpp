@@ -137,7 +137,8 @@ private:
     // Under the lock: the size, after finishing any journal a dead holder (or damage)
     // left; a size over the capacity empties the heap (counted).
     std::uint64_t checked_size() noexcept;
-    void repair_locked() noexcept;
+    enum class Found { nothing, journal, damage };
+    Found repair_locked() noexcept;
     static void repair(void *self) noexcept;
     std::uint64_t sift_up(std::uint64_t hole) noexcept;
     std::uint64_t sift_down(std::uint64_t hole, std::uint64_t n,
