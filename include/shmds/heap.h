@@ -64,8 +64,9 @@ typedef struct shmds_heap_config {
     int type;           /**< SHMDS_TYPE_INT64 or SHMDS_TYPE_BYTES: the value's type */
     uint64_t capacity;  /**< items, 1 ..= 2^31 (not rounded) */
     uint64_t max_len;   /**< BYTES only (then required): the longest value, 1 ..= 2^20;
-                             every entry takes 20 + max_len bytes, rounded up to 8.
-                             0 for INT64 */
+                             every entry takes 20 + max_len bytes, rounded up to 8
+                             (INT64: 24 bytes), for capacity + 1 entries (one is the
+                             sift's moving entry). 0 for INT64 */
     uint64_t flags;     /**< 0 or SHMDS_HEAP_MAX */
 } shmds_heap_config_t;
 
