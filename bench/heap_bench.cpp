@@ -35,6 +35,9 @@ namespace {
 namespace bip = boost::interprocess;
 
 constexpr std::size_t kResident = 1000;  // heap_single: items held under the pairs
+// A message's priority: its sequence number, so the stream's stop marker (a huge
+// sequence) sorts last instead of turning negative.
+std::int64_t priority_of(std::uint64_t m) { return std::int64_t(m & INT64_MAX); }
 constexpr std::int64_t kResidentPriority = std::int64_t{1} << 62;
 
 class ShmdsHeapChannel {
@@ -54,7 +57,7 @@ public:
     ShmdsHeapChannel &operator=(const ShmdsHeapChannel &) = delete;
     std::string note() const { return "push_int(priority = seq) + pop_int"; }
     void send(const Msg &m) {
-        check_shmds(shmds_heap_push_int(h_, std::int64_t(m), std::int64_t(m), SHMDS_FOREVER),
+        check_shmds(shmds_heap_push_int(h_, priority_of(m), std::int64_t(m), SHMDS_FOREVER),
                     "shmds_heap_push_int");
     }
     void recv(Msg &m) {
@@ -97,7 +100,7 @@ public:
     void send(const Msg &m) {
         bip::scoped_lock<bip::interprocess_mutex> lock(state_->mu);
         while (state_->items.size() >= capacity_) state_->not_full.wait(lock);
-        state_->items.push({std::int64_t(m), std::int64_t(m)});
+        state_->items.push({priority_of(m), std::int64_t(m)});
         state_->not_empty.notify_one();
     }
     void recv(Msg &m) {

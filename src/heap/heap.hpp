@@ -140,9 +140,9 @@ private:
     enum class Found { nothing, journal, damage };
     Found repair_locked() noexcept;
     static void repair(void *self) noexcept;
-    std::uint64_t sift_up(std::uint64_t hole) noexcept;
-    std::uint64_t sift_down(std::uint64_t hole, std::uint64_t n,
-                            const char *step_failpoint) noexcept;
+    std::uint64_t sift_up(std::uint64_t hole, const char *step_failpoint) noexcept;
+    std::uint64_t sift_root_down(std::uint64_t n) noexcept;
+    std::uint64_t sift_down(std::uint64_t hole, std::uint64_t n) noexcept;
     void settle(std::uint64_t hole, std::uint64_t n) noexcept;
     void heapify(std::uint64_t n) noexcept;
 
