@@ -26,6 +26,7 @@ void fuzz_ringbuffer(InputSegment &in);
 void fuzz_buffer(InputSegment &in);
 void fuzz_log(InputSegment &in);
 void fuzz_bitset(InputSegment &in);
+void fuzz_heap(InputSegment &in);
 // The sync primitives (exercise_sync.cpp).
 void fuzz_mutex(InputSegment &in);
 void fuzz_semaphore(InputSegment &in);

@@ -44,6 +44,7 @@ constexpr Family kFamilies[] = {
     {StructureType::buffer, shmds_fuzz::fuzz_buffer},
     {StructureType::log, shmds_fuzz::fuzz_log},
     {StructureType::bitset, shmds_fuzz::fuzz_bitset},
+    {StructureType::heap, shmds_fuzz::fuzz_heap},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 

@@ -415,6 +415,37 @@ Seed buffer_seed(int type, std::uint64_t length) {
     }
     s.image = image_of(shmds_buffer_fd(b));
     shmds_buffer_close(b);
+// A heap after pushes and a pop: a sifted array, a moving slot, and bytes entries of
+// several lengths (NUL and 0xFF included).
+Seed heap_seed(int type, std::uint64_t capacity, int pushes, bool max_heap) {
+    Seed s{std::string("heap-") + shmds_type_name(type) + "-cap" + std::to_string(capacity) +
+               (max_heap ? "-max" : ""),
+           {}, kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_heap_config_t cfg = SHMDS_HEAP_CONFIG_INIT(type, capacity);
+    if (type == SHMDS_TYPE_BYTES) cfg.max_len = 24;
+    if (max_heap) cfg.flags = SHMDS_HEAP_MAX;
+    shmds_heap_t *h = nullptr;
+    if (shmds_heap_create(&opts, &cfg, &h) != 0) {
+        report(s.name);
+        return s;
+    }
+    for (int i = 0; i < pushes; ++i) {
+        const std::int64_t prio = (i * 7) % 5;
+        if (type == SHMDS_TYPE_BYTES)
+            shmds_heap_push_bytes(h, prio, "\0\xffpayload", std::size_t(i % 10), SHMDS_NOWAIT);
+        else
+            shmds_heap_push_int(h, prio, i, SHMDS_NOWAIT);
+    }
+    std::int64_t p = 0, v = 0;
+    char buf[32];
+    std::size_t len = 0;
+    if (type == SHMDS_TYPE_BYTES)
+        shmds_heap_pop_bytes(h, &p, buf, sizeof buf, &len, SHMDS_NOWAIT);
+    else
+        shmds_heap_pop_int(h, &p, &v, SHMDS_NOWAIT);
+    s.image = image_of(shmds_heap_fd(h));
+    shmds_heap_close(h);
     return s;
 }
 
@@ -501,6 +532,8 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(buffer_seed(SHMDS_TYPE_INT32, 9));
     seeds.push_back(buffer_seed(SHMDS_TYPE_F64, 4));
     seeds.push_back(buffer_seed(SHMDS_TYPE_BYTES, 5));
+    seeds.push_back(heap_seed(SHMDS_TYPE_INT64, 9, 7, false));
+    seeds.push_back(heap_seed(SHMDS_TYPE_BYTES, 6, 5, true));
     return seeds;
 }
 

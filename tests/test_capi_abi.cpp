@@ -1552,6 +1552,59 @@ TEST(CapiAbiEveryExport, Bitset) {
     ::unlink(path.c_str());
 }
 
+TEST(CapiAbiEveryExport, Heap) {
+    shmds_heap_config_t cfg;
+    ASSERT_EQ(0, shmds_heap_config_init(&cfg, sizeof cfg, SHMDS_TYPE_INT64, 4));
+    shmds_heap_t *h = nullptr;
+    ASSERT_EQ(0, shmds_heap_create(nullptr, &cfg, &h)) << shmds_last_error();
+    EXPECT_EQ(SHMDS_TYPE_INT64, shmds_heap_type(h));
+    EXPECT_EQ(0, shmds_heap_is_max(h));
+    EXPECT_EQ(-ENOENT, shmds_heap_fd(h));
+    EXPECT_EQ(0, shmds_heap_sync(h));
+    EXPECT_EQ(0u, shmds_heap_recoveries(h));
+    EXPECT_EQ(0, shmds_heap_push_int(h, 2, 20, SHMDS_NOWAIT));
+    const int64_t ps[] = {1, 3}, vs[] = {10, 30};
+    std::size_t n = 0;
+    EXPECT_EQ(0, shmds_heap_push_multi_int(h, ps, vs, 2, &n, SHMDS_NOWAIT));
+    int64_t p = 0, v = 0, op[4], ov[4];
+    EXPECT_EQ(0, shmds_heap_peek_int(h, &p, &v));
+    EXPECT_EQ(10, v);
+    EXPECT_EQ(0, shmds_heap_pop_int(h, &p, &v, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_heap_pop_multi_int(h, op, ov, 4, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(2u, n);
+    EXPECT_EQ(0u, shmds_heap_size(h));
+    EXPECT_EQ(4u, shmds_heap_capacity(h));
+    EXPECT_EQ(1, shmds_heap_is_empty(h));
+    EXPECT_EQ(0, shmds_heap_is_full(h));
+    EXPECT_EQ(0, shmds_heap_clear(h, nullptr));
+    shmds_heap_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_heap_stats(h, &st));
+    EXPECT_GE(shmds_heap_eventfd(h), 0);
+    EXPECT_EQ(0, shmds_heap_notify(h));
+    uint64_t c = 0;
+    EXPECT_EQ(0, shmds_heap_eventfd_consume(h, &c));
+    EXPECT_EQ(0, shmds_heap_set_eventfd(h, -1));
+    shmds_heap_close(h);
+    // The bytes forms, on a bytes heap.
+    cfg = SHMDS_HEAP_CONFIG_INIT(SHMDS_TYPE_BYTES, 4);
+    cfg.max_len = 8;
+    ASSERT_EQ(0, shmds_heap_create(nullptr, &cfg, &h)) << shmds_last_error();
+    EXPECT_EQ(0, shmds_heap_push_bytes(h, 1, "ab", 2, SHMDS_NOWAIT));
+    const void *datas[] = {"c", "d"};
+    const std::size_t lens[] = {1, 1};
+    EXPECT_EQ(0, shmds_heap_push_multi_bytes(h, ps, datas, lens, 2, &n, SHMDS_NOWAIT));
+    char buf[16];
+    std::size_t len = 0, outl[4];
+    EXPECT_EQ(0, shmds_heap_peek_bytes(h, &p, buf, sizeof buf, &len));
+    EXPECT_EQ(0, shmds_heap_pop_bytes(h, &p, buf, sizeof buf, &len, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_heap_pop_multi_bytes(h, op, buf, sizeof buf, outl, 4, &n, SHMDS_NOWAIT));
+    EXPECT_EQ(2u, n);
+    shmds_heap_close(h);
+    shmds_heap_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_heap_open(nullptr, SHMDS_HEAP_ANY, &none));
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";

@@ -12,6 +12,7 @@
 
 #include <shmds/buffer.h>
 #include <shmds/deque.h>
+#include <shmds/heap.h>
 #include <shmds/log.h>
 #include <shmds/pubsub.h>
 #include <shmds/stack.h>
@@ -625,6 +626,87 @@ TEST_F(LostWake, RingBufferWaitForWhoseWriterDiesBeforeWaking) {
 
 TEST_F(LostWake, RingBufferWaitForWhoseBatchWriterDiesBeforeWaking) {
     ringbuffer_wait_case("ringbuffer.write_multi.unwoken", true);
+}
+
+// ---------------------------------------------------------------- heap
+// Every blocking verb (pop and pop_multi while empty, push while full), woken by a
+// waker killed after its commit.
+
+shmds_heap_t *new_heap(int type, std::uint64_t capacity) {
+    const shmds_options_t o = anon();
+    shmds_heap_config_t cfg = SHMDS_HEAP_CONFIG_INIT(type, capacity);
+    if (type == SHMDS_TYPE_BYTES) cfg.max_len = 8;
+    shmds_heap_t *h = nullptr;
+    EXPECT_EQ(0, shmds_heap_create(&o, &cfg, &h)) << shmds_last_error();
+    return h;
+}
+
+TEST_F(LostWake, HeapPopWhosePusherDiesBeforeWaking) {
+    shmds_heap_t *h = new_heap(SHMDS_TYPE_INT64, 4);
+    expect_sleeper_returns(
+        [&] {
+            int64_t p = 0, v = 0;
+            CHILD_CHECK(shmds_heap_pop_int(h, &p, &v, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(p == 3 && v == 42);
+            return 0;
+        },
+        "heap.push.unwoken", [&] { return shmds_heap_push_int(h, 3, 42, 0); });
+    shmds_heap_close(h);
+}
+
+TEST_F(LostWake, HeapPopMultiBytesWhosePushMultiDiesBeforeWaking) {
+    shmds_heap_t *h = new_heap(SHMDS_TYPE_BYTES, 4);
+    expect_sleeper_returns(
+        [&] {
+            char buf[16];
+            std::size_t lens[2], got = 0;
+            int64_t prios[2];
+            CHILD_CHECK(shmds_heap_pop_multi_bytes(h, prios, buf, sizeof buf, lens, 2, &got,
+                                                   SHMDS_FOREVER) == 0);
+            CHILD_CHECK(got >= 1 && prios[0] == 1 && lens[0] == 2 && std::memcmp(buf, "cd", 2) == 0);
+            return 0;
+        },
+        "heap.push.unwoken", [&] {
+            const int64_t prios[] = {2, 1};
+            const void *datas[] = {"ab", "cd"};
+            const std::size_t lens[] = {2, 2};
+            std::size_t pushed = 0;
+            return shmds_heap_push_multi_bytes(h, prios, datas, lens, 2, &pushed, 0);
+        });
+    shmds_heap_close(h);
+}
+
+TEST_F(LostWake, HeapPushWhosePopperDiesBeforeWaking) {
+    shmds_heap_t *h = new_heap(SHMDS_TYPE_INT64, 1);
+    ASSERT_EQ(0, shmds_heap_push_int(h, 1, 1, 0));
+    expect_sleeper_returns(
+        [&] { return shmds_heap_push_int(h, 2, 2, SHMDS_FOREVER) == 0 ? 0 : 1; },
+        "heap.pop.unwoken", [&] {
+            int64_t p, v;
+            return shmds_heap_pop_int(h, &p, &v, 0);
+        });
+    int64_t p = 0, v = 0;
+    EXPECT_EQ(0, shmds_heap_pop_int(h, &p, &v, 0));
+    EXPECT_EQ(2, v);
+    shmds_heap_close(h);
+}
+
+TEST_F(LostWake, HeapPushMultiWhoseClearerDiesBeforeWaking) {
+    shmds_heap_t *h = new_heap(SHMDS_TYPE_INT64, 2);
+    const int64_t two[] = {1, 2};
+    std::size_t pushed = 0;
+    ASSERT_EQ(0, shmds_heap_push_multi_int(h, two, two, 2, &pushed, 0));
+    expect_sleeper_returns(
+        [&] {
+            std::size_t n = 0;
+            const int64_t v[] = {7, 8};
+            CHILD_CHECK(shmds_heap_push_multi_int(h, v, v, 2, &n, SHMDS_FOREVER) == 0);
+            CHILD_CHECK(n == 2);
+            return 0;
+        },
+        "heap.clear.unwoken", [&] { return shmds_heap_clear(h, nullptr); });
+    EXPECT_EQ(2u, shmds_heap_size(h));
+    shmds_heap_close(h);
 }
 
 }  // namespace

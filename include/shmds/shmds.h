@@ -18,5 +18,6 @@
 #include <shmds/buffer.h>
 #include <shmds/log.h>
 #include <shmds/bitset.h>
+#include <shmds/heap.h>
 
 #endif /* SHMDS_SHMDS_H */

@@ -22,6 +22,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::log: return "log";
         case StructureType::bitset: return "bitset";
         case StructureType::buffer: return "buffer";
+        case StructureType::heap: return "heap";
     }
     return "unknown structure";
 }

@@ -37,6 +37,7 @@ enum class StructureType : std::uint32_t {
     log = 33,
     bitset = 41,
     buffer = 42,
+    heap = 50,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
