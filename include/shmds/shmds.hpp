@@ -13,5 +13,6 @@
 #include <shmds/reqrep.hpp>
 #include <shmds/sync.hpp>
 #include <shmds/ringbuffer.hpp>
+#include <shmds/graph.hpp>
 
 #endif  // SHMDS_SHMDS_HPP
