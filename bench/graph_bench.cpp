@@ -4,8 +4,9 @@
 // against, in the same run.
 //  - graph_add_node: add nodes until 65536, clear, again (both subjects pay their clear).
 //  - graph_add_edge: 1024 nodes; add distinct edges until 65536, then start over.
-//  - graph_neighbors: 1024 nodes with 8 out-edges each; list one node's neighbours
-//    (ids and weights into a buffer) per operation, cycling over the nodes.
+//  - graph_neighbors: 1024 nodes with 8 out-edges each, added round-robin over the
+//    nodes; list one node's neighbours (ids and weights into a buffer) per operation,
+//    cycling over the nodes. graph_neighbors_grouped: the same edges added node by node.
 #include "drivers.hpp"
 #include "harness.hpp"
 #include "procs.hpp"
@@ -41,6 +42,13 @@ std::uint64_t edge_dst(std::uint64_t k) { return (k % kEdgeNodes + 1 + k / kEdge
 // Make the compiler assume the buffers are read: without it, a loop whose results are
 // only summed in part could skip the copies the shmds side makes through a call.
 inline void escape(const void *p) { asm volatile("" : : "r"(p) : "memory"); }
+
+// The j-th edge added to the neighbours graph: round-robin over the nodes (a node's
+// edges far apart in the edge slots), or grouped (each node's edges added together, as
+// a job and its dependencies are).
+std::uint64_t edge_order(std::uint64_t j, bool grouped) {
+    return grouped ? (j % kDegree) * kEdgeNodes + j / kDegree : j;
+}
 
 class ShmdsGraph {
 public:
@@ -143,12 +151,14 @@ void add_edge_boost(const RunParams &p, Sample &s) {
     add_rate(s, reports, "add_edge/s");
 }
 
-void neighbors_shmds(const RunParams &p, Sample &s) {
+void neighbors_shmds(const RunParams &p, Sample &s, bool grouped) {
     ShmdsGraph g;
     std::vector<std::uint64_t> ids(kEdgeNodes);
     for (auto &id : ids) id = g.add_node(0);
-    for (std::uint64_t k = 0; k < kEdgeNodes * kDegree; ++k)
+    for (std::uint64_t j = 0; j < kEdgeNodes * kDegree; ++j) {
+        const std::uint64_t k = edge_order(j, grouped);
         g.add_edge(ids[edge_src(k)], ids[edge_dst(k)], std::int64_t(k));
+    }
     auto reports = run_children({{p.cpu_a, [&](ChildReport &r) {
                                       std::uint64_t out[kDegree];
                                       std::int64_t ws[kDegree];
@@ -166,14 +176,16 @@ void neighbors_shmds(const RunParams &p, Sample &s) {
     add_rate(s, reports, "neighbors/s");
 }
 
-void neighbors_boost(const RunParams &p, Sample &s) {
+void neighbors_boost(const RunParams &p, Sample &s, bool grouped) {
     auto reports = run_children({{p.cpu_a, [&](ChildReport &r) {
                                       BoostGraph g;
                                       for (std::uint64_t i = 0; i < kEdgeNodes; ++i)
                                           boost::add_vertex(VertexData{0}, g);
-                                      for (std::uint64_t k = 0; k < kEdgeNodes * kDegree; ++k)
+                                      for (std::uint64_t j = 0; j < kEdgeNodes * kDegree; ++j) {
+                                          const std::uint64_t k = edge_order(j, grouped);
                                           boost::add_edge(edge_src(k), edge_dst(k),
                                                           EdgeData{std::int64_t(k)}, g);
+                                      }
                                       std::uint64_t out[kDegree];
                                       std::int64_t ws[kDegree];
                                       std::uint64_t i = 0, sum = 0;
@@ -200,8 +212,13 @@ void register_graph_benchmarks() {
     add_case({"graph_add_node", kBoost, "", add_node_boost});
     add_case({"graph_add_edge", "shmds", kBoost, add_edge_shmds});
     add_case({"graph_add_edge", kBoost, "", add_edge_boost});
-    add_case({"graph_neighbors", "shmds", kBoost, neighbors_shmds});
-    add_case({"graph_neighbors", kBoost, "", neighbors_boost});
+    for (bool grouped : {false, true}) {
+        const std::string w = grouped ? "graph_neighbors_grouped" : "graph_neighbors";
+        add_case({w, "shmds", kBoost,
+                  [grouped](const RunParams &p, Sample &s) { neighbors_shmds(p, s, grouped); }});
+        add_case({w, kBoost, "",
+                  [grouped](const RunParams &p, Sample &s) { neighbors_boost(p, s, grouped); }});
+    }
     add_target({"graph_neighbors", "shmds", "rate", kBoost, true, 0.5,
                 "Graph neighbours (8 out-edges, ids and weights copied out) vs an unlocked "
                 "boost::adjacency_list in one process"});
