@@ -415,6 +415,9 @@ Seed buffer_seed(int type, std::uint64_t length) {
     }
     s.image = image_of(shmds_buffer_fd(b));
     shmds_buffer_close(b);
+    return s;
+}
+
 // A heap after pushes and a pop: a sifted array, a moving slot, and bytes entries of
 // several lengths (NUL and 0xFF included).
 Seed heap_seed(int type, std::uint64_t capacity, int pushes, bool max_heap) {

@@ -665,6 +665,65 @@ TEST(CapiAbiEveryExport, OnceAndRwlock) {
     shmds_rwlock_close(rw);
 }
 
+TEST(CapiAbiEveryExport, Graph) {
+    shmds_graph_config_t c;
+    ASSERT_EQ(0, shmds_graph_config_init(&c, sizeof c, 4, 4));
+    shmds_options_t o = memfd_options("abi-graph");
+    shmds_graph_t *g = nullptr, *g2 = nullptr;
+    ASSERT_EQ(0, shmds_graph_create(&o, &c, &g)) << shmds_last_error();
+    shmds_options_t by_fd = fd_options(shmds_graph_fd(g));
+    ASSERT_GE(by_fd.fd, 0);
+    ASSERT_EQ(0, shmds_graph_open(&by_fd, &g2));
+    EXPECT_EQ(0, shmds_graph_sync(g));
+    std::uint64_t a = 0, b = 0, n = 0, ids[4];
+    std::int64_t v = 0, ws[4];
+    std::size_t count = 0;
+    ASSERT_EQ(0, shmds_graph_add_node(g, 1, &a));
+    ASSERT_EQ(0, shmds_graph_add_node(g2, 2, &b));
+    EXPECT_EQ(1, shmds_graph_has_node(g2, a));
+    EXPECT_EQ(0, shmds_graph_set_node_data(g2, a, 5));
+    EXPECT_EQ(0, shmds_graph_node_data(g, a, &v));
+    EXPECT_EQ(5, v);
+    EXPECT_EQ(0, shmds_graph_add_edge(g, a, b, 7));
+    EXPECT_EQ(1, shmds_graph_has_edge(g2, a, b));
+    EXPECT_EQ(0, shmds_graph_set_edge_weight(g2, a, b, 8));
+    EXPECT_EQ(0, shmds_graph_edge_weight(g, a, b, &v));
+    EXPECT_EQ(8, v);
+    EXPECT_EQ(0, shmds_graph_neighbors(g, a, ids, ws, 4, &count));
+    EXPECT_EQ(1u, count);
+    EXPECT_EQ(0, shmds_graph_in_neighbors(g, b, ids, ws, 4, &count));
+    EXPECT_EQ(a, ids[0]);
+    EXPECT_EQ(0, shmds_graph_out_degree(g, a, &n));
+    EXPECT_EQ(1u, n);
+    EXPECT_EQ(0, shmds_graph_in_degree(g, b, &n));
+    EXPECT_EQ(1u, n);
+    EXPECT_EQ(0, shmds_graph_next_node(g, SHMDS_GRAPH_BEGIN, &n));
+    EXPECT_EQ(a, n);
+    EXPECT_EQ(2u, shmds_graph_node_count(g2));
+    EXPECT_EQ(1u, shmds_graph_edge_count(g2));
+    EXPECT_EQ(4u, shmds_graph_max_nodes(g2));
+    EXPECT_EQ(4u, shmds_graph_max_edges(g2));
+    EXPECT_EQ(0, shmds_graph_check(g2));
+    EXPECT_EQ(0, shmds_graph_remove_edge(g, a, b));
+    EXPECT_EQ(0, shmds_graph_remove_node(g, a));
+    EXPECT_EQ(0, shmds_graph_remove_node_full(g, b));
+    EXPECT_EQ(2u, stats_within<shmds_graph_stats_t>(sizeof(shmds_graph_stats_t), [&](auto *s) {
+                      EXPECT_EQ(0, shmds_graph_stats(g, s));
+                      return int(s->nodes_added);
+                  }));
+    EXPECT_EQ(0, shmds_graph_clear(g2, &n));
+    const int efd = shmds_graph_eventfd(g);
+    ASSERT_GE(efd, 0);
+    EXPECT_EQ(0, shmds_graph_set_eventfd(g2, efd));
+    EXPECT_EQ(0, shmds_graph_notify(g2));
+    std::uint64_t events = 0;
+    EXPECT_EQ(0, shmds_graph_eventfd_consume(g, &events));
+    EXPECT_EQ(1u, events);
+    EXPECT_EQ(0u, shmds_graph_recoveries(g));
+    shmds_graph_close(g2);
+    shmds_graph_close(g);
+}
+
 // The version script's exports, read from the map meson passes in SHMDS_MAP.
 std::set<std::string> map_exports() {
     const char *path = std::getenv("SHMDS_MAP");

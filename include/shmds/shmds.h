@@ -19,5 +19,6 @@
 #include <shmds/log.h>
 #include <shmds/bitset.h>
 #include <shmds/heap.h>
+#include <shmds/graph.h>
 
 #endif /* SHMDS_SHMDS_H */

@@ -16,5 +16,6 @@
 #include <shmds/ringbuffer.hpp>
 #include <shmds/bitset.hpp>
 #include <shmds/buffer.hpp>
+#include <shmds/graph.hpp>
 
 #endif  // SHMDS_SHMDS_HPP

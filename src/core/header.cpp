@@ -23,6 +23,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::bitset: return "bitset";
         case StructureType::buffer: return "buffer";
         case StructureType::heap: return "heap";
+        case StructureType::graph: return "graph";
     }
     return "unknown structure";
 }

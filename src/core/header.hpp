@@ -38,6 +38,7 @@ enum class StructureType : std::uint32_t {
     bitset = 41,
     buffer = 42,
     heap = 50,
+    graph = 51,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
