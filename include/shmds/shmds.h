@@ -16,5 +16,6 @@
 #include <shmds/stack.h>
 #include <shmds/ringbuffer.h>
 #include <shmds/log.h>
+#include <shmds/pool.h>
 
 #endif /* SHMDS_SHMDS_H */

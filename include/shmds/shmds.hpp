@@ -8,6 +8,7 @@
 #include <shmds/deque.hpp>
 #include <shmds/stack.hpp>
 #include <shmds/log.hpp>
+#include <shmds/pool.hpp>
 #include <shmds/queue.hpp>
 #include <shmds/pubsub.hpp>
 #include <shmds/reqrep.hpp>

@@ -20,6 +20,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::deque: return "deque";
         case StructureType::ringbuffer: return "ringbuffer";
         case StructureType::log: return "log";
+        case StructureType::pool: return "pool";
     }
     return "unknown structure";
 }

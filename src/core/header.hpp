@@ -35,6 +35,7 @@ enum class StructureType : std::uint32_t {
     deque = 31,
     ringbuffer = 32,
     log = 33,
+    pool = 40,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
