@@ -1664,6 +1664,109 @@ TEST(CapiAbiEveryExport, Heap) {
     EXPECT_EQ(-EINVAL, shmds_heap_open(nullptr, SHMDS_HEAP_ANY, &none));
 }
 
+// The pool's exports, each called once through the shared library.
+int pool_abi_visit(uint64_t, int32_t, void *n) {
+    ++*static_cast<int *>(n);
+    return 0;
+}
+
+TEST(CapiAbiPool, EveryExportIsCallable) {
+    shmds_pool_config_t c;
+    ASSERT_EQ(0, shmds_pool_config_init(&c, sizeof c, SHMDS_TYPE_INT64, 4, 0));
+    shmds_pool_t *p = nullptr;
+    ASSERT_EQ(0, shmds_pool_create(nullptr, &c, &p)) << shmds_last_error();
+    shmds_pool_t *none = nullptr;
+    EXPECT_EQ(-EINVAL, shmds_pool_open(nullptr, SHMDS_POOL_ANY, &none));
+    EXPECT_EQ(SHMDS_TYPE_INT64, shmds_pool_variant(p));
+    EXPECT_EQ(-ENOENT, shmds_pool_fd(p));
+    EXPECT_EQ(0, shmds_pool_sync(p));
+    uint64_t i = 9, idx[2];
+    EXPECT_EQ(0, shmds_pool_alloc(p, SHMDS_NOWAIT, &i));
+    EXPECT_EQ(0, shmds_pool_try_alloc(p, &i));
+    EXPECT_EQ(0, shmds_pool_alloc_n(p, 2, idx, SHMDS_NOWAIT));
+    EXPECT_EQ(0, shmds_pool_free(p, i));
+    size_t freed = 0;
+    EXPECT_EQ(0, shmds_pool_free_n(p, idx, 2, &freed));
+    EXPECT_EQ(2u, freed);
+    EXPECT_EQ(1, shmds_pool_is_allocated(p, 0) + shmds_pool_is_allocated(p, 1) +
+                     shmds_pool_is_allocated(p, 2) + shmds_pool_is_allocated(p, 3));
+    int32_t pid = 0;
+    EXPECT_EQ(0, shmds_pool_owner(p, 0, &pid));
+    EXPECT_EQ(1u, shmds_pool_used(p));
+    EXPECT_EQ(3u, shmds_pool_available(p));
+    EXPECT_EQ(4u, shmds_pool_capacity(p));
+    EXPECT_EQ(8u, shmds_pool_elem_size(p));
+    EXPECT_EQ(0u, shmds_pool_max_len(p));
+    int seen = 0;
+    EXPECT_EQ(0, shmds_pool_each_allocated(p, &pool_abi_visit, &seen));
+    EXPECT_EQ(1, seen);
+    uint64_t list[4];
+    size_t n = 0;
+    EXPECT_EQ(0, shmds_pool_allocated(p, list, 4, &n));
+    EXPECT_EQ(1u, n);
+    int64_t v = 0;
+    EXPECT_EQ(0, shmds_pool_set_int(p, 1, 5));
+    EXPECT_EQ(0, shmds_pool_get_int(p, 1, &v));
+    EXPECT_EQ(0, shmds_pool_cas_int(p, 1, 5, 6, &v));
+    EXPECT_EQ(0, shmds_pool_exchange_int(p, 1, 7, &v));
+    EXPECT_EQ(0, shmds_pool_add_int(p, 1, 3, &v));
+    EXPECT_EQ(0, shmds_pool_incr_int(p, 1, &v));
+    EXPECT_EQ(0, shmds_pool_decr_int(p, 1, &v));
+    EXPECT_EQ(10, v);
+    EXPECT_NE(nullptr, shmds_pool_data_ptr(p));
+    EXPECT_NE(nullptr, shmds_pool_slot_ptr(p, 3));
+    uint64_t u = 0;
+    EXPECT_EQ(0, shmds_pool_reset(p, &u));
+    EXPECT_EQ(0, shmds_pool_recover_stale(p, &u));
+    EXPECT_EQ(0u, shmds_pool_recoveries(p));
+    shmds_pool_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_pool_stats(p, &st));
+    EXPECT_EQ(4u, st.capacity);
+    const int fd = shmds_pool_eventfd(p);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(0, shmds_pool_set_eventfd(p, fd));
+    EXPECT_EQ(0, shmds_pool_notify(p));
+    EXPECT_EQ(0, shmds_pool_eventfd_consume(p, &u));
+    shmds_pool_close(p);
+
+    ASSERT_EQ(0, shmds_pool_config_init(&c, sizeof c, SHMDS_TYPE_UINT64, 1, 0));
+    ASSERT_EQ(0, shmds_pool_create(nullptr, &c, &p));
+    EXPECT_EQ(0, shmds_pool_set_uint(p, 0, 5));
+    EXPECT_EQ(0, shmds_pool_get_uint(p, 0, &u));
+    EXPECT_EQ(0, shmds_pool_cas_uint(p, 0, 5, 6, &u));
+    EXPECT_EQ(0, shmds_pool_exchange_uint(p, 0, 7, &u));
+    EXPECT_EQ(0, shmds_pool_add_uint(p, 0, 3, &u));
+    EXPECT_EQ(0, shmds_pool_incr_uint(p, 0, &u));
+    EXPECT_EQ(0, shmds_pool_decr_uint(p, 0, &u));
+    EXPECT_EQ(10u, u);
+    shmds_pool_close(p);
+
+    ASSERT_EQ(0, shmds_pool_config_init(&c, sizeof c, SHMDS_TYPE_F64, 1, 0));
+    ASSERT_EQ(0, shmds_pool_create(nullptr, &c, &p));
+    double d = 0;
+    EXPECT_EQ(0, shmds_pool_set_f64(p, 0, 2.5));
+    EXPECT_EQ(0, shmds_pool_get_f64(p, 0, &d));
+    EXPECT_EQ(2.5, d);
+    shmds_pool_close(p);
+
+    ASSERT_EQ(0, shmds_pool_config_init(&c, sizeof c, SHMDS_TYPE_BYTES, 1, 4));
+    ASSERT_EQ(0, shmds_pool_create(nullptr, &c, &p));
+    char buf[8];
+    size_t len = 0;
+    EXPECT_EQ(0, shmds_pool_set_bytes(p, 0, "a\0b", 3));
+    EXPECT_EQ(0, shmds_pool_get_bytes(p, 0, buf, sizeof buf, &len));
+    EXPECT_EQ(3u, len);
+    shmds_pool_close(p);
+
+    ASSERT_EQ(0, shmds_pool_config_init(&c, sizeof c, SHMDS_POOL_RAW, 1, 3));
+    ASSERT_EQ(0, shmds_pool_create(nullptr, &c, &p));
+    EXPECT_EQ(0, shmds_pool_set_raw(p, 0, "xyz", 3));
+    EXPECT_EQ(0, shmds_pool_get_raw(p, 0, buf, sizeof buf));
+    EXPECT_EQ(0, std::memcmp("xyz", buf, 3));
+    shmds_pool_close(p);
+}
+
 TEST(CapiAbiEveryExport, EveryMapEntryIsExportedByTheSoAndCalledAbove) {
     const std::set<std::string> names = map_exports();
     ASSERT_GT(names.size(), 100u) << "SHMDS_MAP not set or unreadable";

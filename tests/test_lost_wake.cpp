@@ -19,6 +19,7 @@
 #include <shmds/queue.h>
 #include <shmds/reqrep.h>
 #include <shmds/ringbuffer.h>
+#include <shmds/pool.h>
 #include <shmds/sync.h>
 
 #include <atomic>
@@ -707,6 +708,42 @@ TEST_F(LostWake, HeapPushMultiWhoseClearerDiesBeforeWaking) {
         "heap.clear.unwoken", [&] { return shmds_heap_clear(h, nullptr); });
     EXPECT_EQ(2u, shmds_heap_size(h));
     shmds_heap_close(h);
+}
+
+// ------------------------------------------------------------------------- pool
+
+// alloc's (and alloc_n's) sleeper must return with the slots when the freer dies between
+// its free and its wake, in free and free_n. The slots are the parent's (alive), so
+// only the sleeper's own re-attempt can find them.
+void pool_alloc_case(const char *failpoint, bool multi) {
+    const shmds_options_t o = anon();
+    shmds_pool_config_t cfg = SHMDS_POOL_CONFIG_INIT(SHMDS_TYPE_INT64, 2, 0);
+    shmds_pool_t *p = nullptr;
+    ASSERT_EQ(0, shmds_pool_create(&o, &cfg, &p)) << shmds_last_error();
+    uint64_t held[2];
+    ASSERT_EQ(0, shmds_pool_alloc_n(p, 2, held, SHMDS_NOWAIT));
+    expect_sleeper_returns(
+        [&] {
+            uint64_t got[2];
+            if (multi) {
+                CHILD_CHECK(shmds_pool_alloc_n(p, 2, got, SHMDS_FOREVER) == 0);
+            } else {
+                CHILD_CHECK(shmds_pool_alloc(p, SHMDS_FOREVER, &got[0]) == 0);
+            }
+            return 0;
+        },
+        failpoint, [&] {
+            return multi ? shmds_pool_free_n(p, held, 2, nullptr) : shmds_pool_free(p, held[0]);
+        });
+    shmds_pool_close(p);
+}
+
+TEST_F(LostWake, PoolAllocWhoseFreerDiesBeforeWaking) {
+    pool_alloc_case("pool.free.unwoken", false);
+}
+
+TEST_F(LostWake, PoolAllocNWhoseBatchFreerDiesBeforeWaking) {
+    pool_alloc_case("pool.free_n.unwoken", true);
 }
 
 }  // namespace

@@ -20,5 +20,6 @@
 #include <shmds/bitset.h>
 #include <shmds/heap.h>
 #include <shmds/graph.h>
+#include <shmds/pool.h>
 
 #endif /* SHMDS_SHMDS_H */

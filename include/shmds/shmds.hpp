@@ -9,6 +9,7 @@
 #include <shmds/stack.hpp>
 #include <shmds/log.hpp>
 #include <shmds/heap.hpp>
+#include <shmds/pool.hpp>
 #include <shmds/queue.hpp>
 #include <shmds/pubsub.hpp>
 #include <shmds/reqrep.hpp>

@@ -24,6 +24,7 @@ const char *structure_name(std::uint32_t type) noexcept {
         case StructureType::buffer: return "buffer";
         case StructureType::heap: return "heap";
         case StructureType::graph: return "graph";
+        case StructureType::pool: return "pool";
     }
     return "unknown structure";
 }

@@ -39,6 +39,7 @@ enum class StructureType : std::uint32_t {
     buffer = 42,
     heap = 50,
     graph = 51,
+    pool = 40,
 };
 
 const char *structure_name(std::uint32_t type) noexcept;
