@@ -33,7 +33,14 @@
  *    the rolling throughput, whoever wrote them;
  *  - a log: the audit trail; each worker appends one entry per finished job (its
  *    result), in one commit per batch, and the parent reads the whole log back at the
- *    end: it must hold every job exactly once.
+ *    end: it must hold every job exactly once;
+ *  - a pool: each batch's results are written into a scratch slot the worker takes
+ *    from a pool of raw slots and gives back once the batch is handed in; every slot
+ *    must be back at the end;
+ *  - a bit set: each worker marks the ids of the jobs it finished, and the parent checks
+ *    the bits against the results it received;
+ *  - a heap and a graph (demo_tasks.c): after the jobs, the pool runs TASKS tasks with
+ *    dependencies in dependency order and by priority.
  *
  *   demo [--workers N] [--jobs N] [--quiet]
  *
@@ -43,6 +50,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sched_getaffinity, prctl */
 #endif
+
+#include "demo_tasks.h"
+#include "demo_util.h"
 
 #include <shmds/shmds.h>
 
@@ -227,40 +237,6 @@ static struct report_msg report_decode(int64_t value)
 
 /* ------------------------------------------------------------------ helpers */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Print a library failure the way every caller should: name of the code and sentence. */
-static int report(const char *who, const char *what, int rc)
-{
-    fprintf(stderr, "demo: %s: %s failed: %s: %s\n", who, what, shmds_errname(rc),
-            shmds_last_error());
-    return 1;
-}
-
-/* 1234567 -> "1,234,567" into buf. */
-static const char *grouped(uint64_t v, char *buf, size_t size)
-{
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
-    size_t out = 0;
-    for (int i = 0; i < n && out + 2 < size; i++) {
-        if (i > 0 && (n - i) % 3 == 0) buf[out++] = ',';
-        buf[out++] = digits[i];
-    }
-    buf[out] = '\0';
-    return buf;
-}
-
-static const char *plural(uint64_t n, const char *one, const char *many)
-{
-    return n == 1 ? one : many;
-}
-
 static unsigned cpu_count(void)
 {
     cpu_set_t set;
@@ -348,6 +324,8 @@ struct section_watch {
     /* The cache stage's backing store: calls per customer, and wrong records read. */
     uint64_t store_calls[CUSTOMERS];
     uint64_t wrong_records;
+    /* Finished-bit sets that found the bit set already: a job done twice. */
+    uint64_t finished_twice;
 };
 
 struct pipeline {
@@ -362,6 +340,9 @@ struct pipeline {
     shmds_cache_t *records;     /* customer -> record, read through from the "store" */
     shmds_ringbuffer_t *window; /* the last WINDOW_BATCHES batches: time and size */
     shmds_log_t *audit;         /* one entry per finished job: its result */
+    shmds_pool_t *scratch;      /* a slot per worker for the batch being answered */
+    shmds_bitset_t *finished;   /* one bit per job id, set by the worker that did it */
+    struct tasks tasks;         /* the task-graph stage (demo_tasks.c) */
     struct section_watch *watch;
     unsigned section_bound;
     struct worker *workers;
@@ -386,6 +367,9 @@ static void pipeline_close(struct pipeline *p)
     shmds_cache_close(p->records);
     shmds_ringbuffer_close(p->window);
     shmds_log_close(p->audit);
+    shmds_pool_close(p->scratch);
+    shmds_bitset_close(p->finished);
+    tasks_close(&p->tasks);
 }
 
 /*
@@ -543,6 +527,52 @@ static int hand_in(struct pipeline *p, const int64_t *results, size_t n, const c
     return rc ? report(who, "write the throughput window", rc) : 0;
 }
 
+/* Mark a finished job's id in the shared bit set. 0, or the exit status after a report. */
+static int mark_finished(struct pipeline *p, int64_t job, const char *who)
+{
+    int old = shmds_bitset_set(p->finished, (uint64_t)job & ID_MASK);
+    if (old < 0) return report(who, "mark a job finished", old);
+    if (old) __atomic_add_fetch(&p->watch->finished_twice, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+/*
+ * Answer one batch of jobs into a scratch slot from the pool, hand the results in and
+ * give the slot back. *stop is set when the batch held the stop job; *done grows by the
+ * jobs answered. 0, or the exit status after a report.
+ */
+static int answer_batch(struct pipeline *p, unsigned index, const int64_t *jobs, size_t got,
+                        struct memo_use *use, uint64_t *done, int *stop, const char *who)
+{
+    uint64_t slot;
+    int64_t *results;
+    size_t answered = 0, pushed = 0;
+    int freed, rc = shmds_pool_alloc(p->scratch, SHMDS_FOREVER, &slot);
+    if (rc) return report(who, "take a scratch slot", rc);
+    results = shmds_pool_slot_ptr(p->scratch, slot);
+    for (size_t i = 0; i < got && rc == 0; i++) {
+        if (jobs[i] == STOP_JOB) {
+            *stop = 1;
+            continue;
+        }
+        if (needs_section(jobs[i]) && run_section(p, who)) rc = 1;
+        else if (read_customer(p, jobs[i], who)) rc = 1;
+        else if (answer_job(p, jobs[i], index, use, &results[answered++], who)) rc = 1;
+        else rc = mark_finished(p, jobs[i], who);
+    }
+    if (rc == 0 && answered) {
+        rc = shmds_queue_push_multi_int(p->results, results, answered, &pushed, SHMDS_FOREVER);
+        if (rc) rc = report(who, "push results", rc);
+        else if (hand_in(p, results, answered, who)) rc = 1;
+        else *done += answered;
+    }
+    /* Given back on failure too: the worker is about to end, and the slot is not its to
+     * keep (the pool would reclaim it from the dead process anyway). */
+    freed = shmds_pool_free(p->scratch, slot);
+    if (rc) return rc;
+    return freed ? report(who, "give back a scratch slot", freed) : 0;
+}
+
 /* Pop jobs, answer them, until the stop job arrives. Returns the exit status. */
 static int worker_main(struct pipeline *p, unsigned index)
 {
@@ -556,40 +586,28 @@ static int worker_main(struct pipeline *p, unsigned index)
     rc = shmds_barrier_wait(p->start, SHMDS_FOREVER);
     if (rc < 0) return report(who, "wait at the start barrier", rc);
     for (;;) {
-        int64_t jobs[WORKER_BATCH], results[WORKER_BATCH];
-        size_t got = 0, answered = 0, pushed = 0;
+        int64_t jobs[WORKER_BATCH];
+        uint64_t before = done;
+        size_t got = 0;
         int stop = 0;
         rc = shmds_queue_pop_multi_int(p->jobs, jobs, WORKER_BATCH, &got, SHMDS_FOREVER);
         if (rc) return report(who, "pop jobs", rc);
-        for (size_t i = 0; i < got; i++) {
-            if (jobs[i] == STOP_JOB) {
-                stop = 1;
-                continue;
-            }
-            if (needs_section(jobs[i]) && run_section(p, who)) return 1;
-            if (read_customer(p, jobs[i], who)) return 1;
-            if (answer_job(p, jobs[i], index, &use, &results[answered++], who)) return 1;
-        }
-        if (answered) {
-            rc = shmds_queue_push_multi_int(p->results, results, answered, &pushed,
-                                            SHMDS_FOREVER);
-            if (rc) return report(who, "push results", rc);
-            done += answered;
-            if (hand_in(p, results, answered, who)) return 1;
-        }
+        if (answer_batch(p, index, jobs, got, &use, &done, &stop, who)) return 1;
         /* The totals go in before the closing report, so the parent, which reads them
          * once every worker has ended, finds them complete. */
         if (stop && add_totals(p, &use, who)) return 1;
         /* Reported after the push, so a published count never runs ahead of the results
          * the parent can collect. */
-        if (answered || stop) {
+        if (done != before || stop) {
             rc = shmds_pubsub_publish_int(p->progress, report_encode(index, done, stop));
             if (rc) return report(who, "publish progress", rc);
         }
         if (stop) {
-            /* One stop job serves the whole pool: pass it on to the next worker. */
+            /* One stop job serves the whole pool: pass it on to the next worker, then
+             * join the task-graph stage. */
             rc = shmds_queue_push_int(p->jobs, STOP_JOB, SHMDS_FOREVER);
-            return rc ? report(who, "pass on the stop job", rc) : 0;
+            if (rc) return report(who, "pass on the stop job", rc);
+            return tasks_run(&p->tasks, who);
         }
     }
 }
@@ -754,6 +772,10 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers, uint64_t jobs)
         SHMDS_RINGBUFFER_CONFIG_INIT(SHMDS_TYPE_INT64, WINDOW_BATCHES);
     /* Room for every job's entry; the log's memory is committed only as it fills. */
     shmds_log_config_t audit = SHMDS_LOG_CONFIG_INIT(jobs * AUDIT_ENTRY_BYTES + 64);
+    /* A worker holds one scratch slot at a time, so nobody ever waits for one. */
+    shmds_pool_config_t scratch =
+        SHMDS_POOL_CONFIG_INIT(SHMDS_POOL_RAW, n_workers, WORKER_BATCH * sizeof(int64_t));
+    shmds_bitset_config_t finished = SHMDS_BITSET_CONFIG_INIT(jobs);
     void *watch;
     int rc;
     memset(p, 0, sizeof *p);
@@ -805,12 +827,17 @@ static int pipeline_init(struct pipeline *p, unsigned n_workers, uint64_t jobs)
         return report("parent", "create the throughput window", rc);
     if ((rc = shmds_log_create(&where, &audit, &p->audit)) != 0)
         return report("parent", "create the audit log", rc);
-    return 0;
+    if ((rc = shmds_pool_create(&where, &scratch, &p->scratch)) != 0)
+        return report("parent", "create the scratch pool", rc);
+    if ((rc = shmds_bitset_create(&where, &finished, &p->finished)) != 0)
+        return report("parent", "create the finished-jobs bit set", rc);
+    return tasks_init(&p->tasks);
 }
 
 static void pipeline_free(struct pipeline *p)
 {
     pipeline_close(p);
+    tasks_free(&p->tasks);
     if (p->watch) munmap(p->watch, sizeof *p->watch);
     free(p->workers);
 }
@@ -1105,7 +1132,7 @@ static void print_banner(const struct options *o)
 {
     char a[32];
     printf("libshmds %s demo: %s %s, %u worker %s; queues, barrier, semaphore, pubsub, "
-           "hash maps, cache, ring buffer, log\n",
+           "hash maps, cache, ring buffer, log, pool, bit sets, heap, graph\n",
            shmds_version(), grouped(o->jobs, a, sizeof a), plural(o->jobs, "job", "jobs"),
            o->workers, plural(o->workers, "process", "processes"));
 }
@@ -1438,9 +1465,51 @@ static int print_audit(const struct pipeline *p, uint64_t jobs)
     return 1;
 }
 
+/* Every scratch slot came back once the workers ended, and none had to be reclaimed from
+ * a dead worker. 1 if so. */
+static int print_scratch(const struct pipeline *p)
+{
+    shmds_pool_stats_t st;
+    int rc;
+    st.struct_size = sizeof st;
+    if ((rc = shmds_pool_stats(p->scratch, &st)) != 0)
+        return !report("parent", "read the scratch pool's stats", rc);
+    if (st.used != 0 || st.recoveries != 0) {
+        printf("  pool        FAILED: %llu of %llu scratch slots still taken after the workers "
+               "ended, %llu reclaimed\n", (unsigned long long)st.used,
+               (unsigned long long)st.capacity, (unsigned long long)st.recoveries);
+        return 0;
+    }
+    printf("  pool        every batch answered in a scratch slot; all %llu slots back at "
+           "the end\n", (unsigned long long)st.capacity);
+    return 1;
+}
+
+/* The workers' finished bits are exactly the jobs the parent received. 1 if so. */
+static int print_finished(const struct pipeline *p, const struct tally *t)
+{
+    char a[32], b[32], c[32];
+    uint64_t differ = 0, twice = __atomic_load_n(&p->watch->finished_twice, __ATOMIC_SEQ_CST);
+    uint64_t set = shmds_bitset_count(p->finished);
+    for (uint64_t id = 0; id < t->jobs; id++) {
+        int bit = shmds_bitset_test(p->finished, id);
+        if (bit < 0) return !report("parent", "test a finished bit", bit);
+        differ += bit != !!(t->seen[id / 8] & (1u << (id & 7)));
+    }
+    if (differ || twice || set != t->jobs - tally_missing(t)) {
+        printf("  bitset      FAILED: %s bits differ from the results received, %s set "
+               "twice, %s set\n", grouped(differ, a, sizeof a), grouped(twice, b, sizeof b),
+               grouped(set, c, sizeof c));
+        return 0;
+    }
+    printf("  bitset      %s finished bits set by the workers, exactly the jobs received\n",
+           grouped(set, a, sizeof a));
+    return 1;
+}
+
 /* Print the figures and the verdict; 0 only if every job was done once and right and
- * every check of the barrier, semaphore, pubsub, hash maps, cache, window and audit log
- * passed. */
+ * every check of the barrier, semaphore, pubsub, hash maps, cache, window, audit log,
+ * pool, bit set and task graph passed. */
 static int print_summary(const struct pipeline *p, const struct tally *t,
                          const struct reports *r, double elapsed)
 {
@@ -1449,6 +1518,7 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     uint64_t rate = elapsed > 0 ? (uint64_t)((double)t->jobs / elapsed) : 0;
     int jobs_ok = !missing && !t->duplicates && !t->wrong && !t->malformed;
     int barrier_ok, section_ok, reports_ok, maps_ok, cache_ok, window_ok, audit_ok;
+    int scratch_ok, finished_ok, tasks_ok;
     printf("  jobs        %s by %u %s\n", grouped(t->jobs, a, sizeof a), t->n_workers,
            plural(t->n_workers, "worker", "workers"));
     printf("  elapsed     %.3f s\n", elapsed);
@@ -1461,18 +1531,21 @@ static int print_summary(const struct pipeline *p, const struct tally *t,
     cache_ok = print_cache(p, t->jobs);
     window_ok = print_window(p, t->jobs, now_s());
     audit_ok = print_audit(p, t->jobs);
+    scratch_ok = print_scratch(p);
+    finished_ok = print_finished(p, t);
+    tasks_ok = tasks_print(&p->tasks);
     if (!jobs_ok)
         printf("  check       FAILED: %s missing, %s done twice, %s wrong, %s malformed\n",
                grouped(missing, a, sizeof a), grouped(t->duplicates, b, sizeof b),
                grouped(t->wrong, c, sizeof c), grouped(t->malformed, d, sizeof d));
     else if (!barrier_ok || !section_ok || !reports_ok || !maps_ok || !cache_ok || !window_ok ||
-             !audit_ok)
+             !audit_ok || !scratch_ok || !finished_ok || !tasks_ok)
         printf("  check       FAILED: every job done exactly once and right, but see above\n");
     else
         printf("  check       OK: every job done exactly once, every result correct, "
                "every bound kept\n");
     return jobs_ok && barrier_ok && section_ok && reports_ok && maps_ok && cache_ok &&
-                   window_ok && audit_ok
+                   window_ok && audit_ok && scratch_ok && finished_ok && tasks_ok
                ? 0
                : 1;
 }
