@@ -178,34 +178,48 @@ int cas(shmds_buffer_t *h, std::uint64_t i, typename Codec::C expected, typename
     return ok ? 0 : -EAGAIN;
 }
 
+__extension__ typedef __int128 Wide;  // holds any int64 or uint64 plus any int64
+
+// An integer element's bits plus delta: 0 with the sum and its element bits, or -ERANGE
+// (no sentence) when the sum does not fit the buffer's type.
+int sum_of(const Buffer *e, std::uint64_t old_bits, std::int64_t delta, Wide *sum,
+           std::uint64_t *new_bits) noexcept {
+    unsigned char buf[8];
+    bytes_of(old_bits, buf, e->elem_size());
+    if (kind_of(e) == ElemKind::signed_int) {
+        std::int64_t v;
+        (void)core::decode_int(e->elem_type(), buf, &v, kWhat);  // always fits
+        *sum = Wide(v) + delta;
+    } else {
+        std::uint64_t v;
+        (void)core::decode_uint(e->elem_type(), buf, &v, kWhat);
+        *sum = Wide(v) + delta;
+    }
+    if (*sum < Wide(INT64_MIN) || *sum > Wide(UINT64_MAX)) return -ERANGE;
+    const int enc = *sum < 0
+                        ? core::encode_int(e->elem_type(), std::int64_t(*sum), buf, kWhat)
+                        : core::encode_uint(e->elem_type(), std::uint64_t(*sum), buf, kWhat);
+    if (enc) return -ERANGE;
+    *new_bits = bits_of(buf, e->elem_size());
+    return 0;
+}
+
 // Add with the sum range-checked against the type and the C type of *new_value: a CAS
 // loop, so a sum that does not fit changes nothing (no wrap-around).
 template <typename Codec>
 int add(shmds_buffer_t *h, std::uint64_t i, std::int64_t delta, typename Codec::C *new_value,
         const char *fn) noexcept {
     static_assert(!std::is_same_v<Codec, F64Codec>);
-    __extension__ typedef __int128 Wide;  // holds any int64 or uint64 plus any int64
     if (int r = element_checks<Codec>(h, i, fn)) return r;
     Buffer *e = engine(h);
-    const bool is_signed = kind_of(e) == ElemKind::signed_int;
     std::uint64_t old_bits = e->load_bits(i);
     for (;;) {
-        unsigned char buf[8];
-        bytes_of(old_bits, buf, e->elem_size());
         Wide sum;
-        if (is_signed) {
-            std::int64_t v;
-            (void)core::decode_int(e->elem_type(), buf, &v, kWhat);  // always fits
-            sum = Wide(v) + delta;
-        } else {
-            std::uint64_t v;
-            (void)core::decode_uint(e->elem_type(), buf, &v, kWhat);
-            sum = Wide(v) + delta;
-        }
-        if (sum < Wide(INT64_MIN) || sum > Wide(UINT64_MAX))
+        std::uint64_t new_bits;
+        if (sum_of(e, old_bits, delta, &sum, &new_bits))
             return fail(-ERANGE, "{}: element {} plus {} does not fit {}", fn, i, delta,
                         type_name(e));
-        // The sum must fit the buffer's type and the caller's C type before it is stored.
+        // The sum must fit the caller's C type too before it is stored.
         typename Codec::C out;
         if constexpr (std::is_same_v<Codec, IntCodec>) {
             if (sum > Wide(INT64_MAX))
@@ -215,11 +229,7 @@ int add(shmds_buffer_t *h, std::uint64_t i, std::int64_t delta, typename Codec::
             if (sum < 0) return fail(-ERANGE, "{}: element {} plus {} is negative", fn, i, delta);
             out = std::uint64_t(sum);
         }
-        const int enc = sum < 0 ? core::encode_int(e->elem_type(), std::int64_t(sum), buf, kWhat)
-                                : core::encode_uint(e->elem_type(), std::uint64_t(sum), buf, kWhat);
-        if (enc) return fail(-ERANGE, "{}: element {} plus {} does not fit {}", fn, i, delta,
-                             type_name(e));
-        if (e->cas_bits(i, old_bits, bits_of(buf, e->elem_size()))) {
+        if (e->cas_bits(i, old_bits, new_bits)) {
             if (new_value) *new_value = out;
             return 0;
         }
@@ -297,6 +307,50 @@ int set_slice(shmds_buffer_t *h, std::uint64_t from, const typename Codec::C *va
             e->store_bits(from + k, bits);
         }
     });
+}
+
+// deltas[k] added to element from + k, as one bulk write (bulk readers see all of the
+// adds or none). Every sum is checked against the type first, so -ERANGE normally changes
+// nothing; each add is then its own CAS loop, so a concurrent per-element verb is never
+// lost, and if one pushed an element out of range between the check and the add, the
+// adds stop there and *applied says how many went in.
+int add_slice(shmds_buffer_t *h, std::uint64_t from, const std::int64_t *deltas, std::size_t n,
+              std::size_t *applied, std::int64_t timeout_ns, const char *fn) noexcept {
+    CHECK_HANDLE(h, fn);
+    Buffer *e = engine(h);
+    if (applied) *applied = 0;
+    if (int r = need_kind<IntCodec>(e, fn)) return r;
+    if (int r = span_of_elements(e, from, n, fn)) return r;
+    if (n == 0) return 0;
+    CAPI_REQUIRE(deltas, fn, "deltas");
+    Deadline dl;
+    if (int r = capi::make_deadline(timeout_ns, dl)) return r;
+    std::size_t done = 0, bad = n;
+    const int r = e->write(dl, [&](std::uint8_t *) {
+        Wide sum;
+        std::uint64_t bits;
+        for (std::size_t k = 0; k < n && bad == n; ++k)
+            if (sum_of(e, e->load_bits(from + k), deltas[k], &sum, &bits)) bad = k;
+        if (bad != n) return;
+        for (; done < n; ++done) {
+            std::uint64_t old_bits = e->load_bits(from + done);
+            for (;;) {
+                if (sum_of(e, old_bits, deltas[done], &sum, &bits)) {
+                    bad = done;
+                    return;
+                }
+                if (e->cas_bits(from + done, old_bits, bits)) break;
+            }
+        }
+    });
+    if (applied) *applied = done;
+    if (r) return r;
+    if (bad != n)
+        return fail(-ERANGE, "{}: element {} plus deltas[{}] = {} does not fit {}{}", fn,
+                    from + bad, bad, deltas[bad], type_name(e),
+                    done ? " (changed by another process meanwhile: the adds before it stay)"
+                         : ": nothing changed");
+    return 0;
 }
 
 template <typename Codec>
@@ -570,6 +624,10 @@ SHMDS_API int shmds_buffer_set_slice_uint(shmds_buffer_t *h, uint64_t from,
 SHMDS_API int shmds_buffer_set_slice_f64(shmds_buffer_t *h, uint64_t from, const double *values,
                                          size_t n, int64_t timeout_ns) {
     return set_slice<F64Codec>(h, from, values, n, timeout_ns, "shmds_buffer_set_slice_f64");
+}
+SHMDS_API int shmds_buffer_add_slice(shmds_buffer_t *h, uint64_t from, const int64_t *deltas,
+                                     size_t n, size_t *applied, int64_t timeout_ns) {
+    return add_slice(h, from, deltas, n, applied, timeout_ns, "shmds_buffer_add_slice");
 }
 SHMDS_API int shmds_buffer_fill_int(shmds_buffer_t *h, int64_t v, int64_t timeout_ns) {
     return fill<IntCodec>(h, v, timeout_ns, "shmds_buffer_fill_int");

@@ -247,6 +247,62 @@ TYPED_TEST(BufferTyped, IntegerAtomics) {
     }
 }
 
+// add_slice: every sum checked before anything changes; one bulk write.
+TYPED_TEST(BufferTyped, AddSliceAddsEveryDeltaOrNothing) {
+    using C = typename TypeParam::C;
+    auto buf = make_buffer(TypeParam::type, kLen);
+    shmds_buffer_t *b = buf.get();
+    const std::int64_t deltas[] = {5, 1, 3};
+    std::size_t applied = 99;
+    if constexpr (!std::is_integral_v<C>) {
+        EXPECT_EQ(SHMDS_EVARIANT, shmds_buffer_add_slice(b, 0, deltas, 3, &applied, kNow));
+        EXPECT_EQ(0u, applied);
+    } else {
+        const std::uint64_t seq = [&] {
+            shmds_buffer_stats_t st{};
+            st.struct_size = sizeof st;
+            EXPECT_EQ(0, shmds_buffer_stats(b, &st));
+            return st.bulk_writes;
+        }();
+        ASSERT_EQ(0, shmds_buffer_add_slice(b, 2, deltas, 3, &applied, kNow)) << shmds_last_error();
+        EXPECT_EQ(3u, applied);
+        EXPECT_EQ(C(5), get_elem<C>(b, 2));
+        EXPECT_EQ(C(1), get_elem<C>(b, 3));
+        EXPECT_EQ(C(3), get_elem<C>(b, 4));
+        shmds_buffer_stats_t st{};
+        st.struct_size = sizeof st;
+        ASSERT_EQ(0, shmds_buffer_stats(b, &st));
+        EXPECT_EQ(seq + 1, st.bulk_writes);  // one bulk write, not three
+        // A sum out of range anywhere in the slice: nothing changes.
+        const std::int64_t over[] = {1, std::is_signed_v<C> ? std::numeric_limits<std::int64_t>::max()
+                                                          : std::int64_t(-2)};
+        EXPECT_EQ(-ERANGE, shmds_buffer_add_slice(b, 2, over, 2, &applied, kNow));
+        EXPECT_EQ(0u, applied);
+        EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "nothing changed"));
+        EXPECT_EQ(C(5), get_elem<C>(b, 2));
+        EXPECT_EQ(C(1), get_elem<C>(b, 3));
+        EXPECT_EQ(-ERANGE, shmds_buffer_add_slice(b, kLen - 1, deltas, 2, nullptr, kNow));
+        EXPECT_EQ(0, shmds_buffer_add_slice(b, kLen, deltas, 0, nullptr, kNow));
+        EXPECT_EQ(-EINVAL, shmds_buffer_add_slice(b, 0, nullptr, 1, nullptr, kNow));
+    }
+}
+
+// Concurrent per-element adds and add_slice lose nothing: the final sums are exact.
+TEST(BufferAddSlice, ConcurrentAddsAreNeverLost) {
+    auto buf = make_buffer(SHMDS_TYPE_INT64, 8);
+    shmds_buffer_t *b = buf.get();
+    constexpr int kRounds = 20000;
+    std::thread singles([&] {
+        for (int r = 0; r < kRounds; ++r)
+            for (std::uint64_t i = 0; i < 8; ++i) ASSERT_EQ(0, shmds_buffer_add_int(b, i, 1, nullptr));
+    });
+    const std::vector<std::int64_t> twos(8, 2);
+    for (int r = 0; r < kRounds; ++r)
+        ASSERT_EQ(0, shmds_buffer_add_slice(b, 0, twos.data(), 8, nullptr, kForever));
+    singles.join();
+    for (std::uint64_t i = 0; i < 8; ++i) EXPECT_EQ(3 * kRounds, get_elem<std::int64_t>(b, i));
+}
+
 TYPED_TEST(BufferTyped, BulkSliceRawFillClear) {
     using C = typename TypeParam::C;
     auto buf = make_buffer(TypeParam::type, kLen);

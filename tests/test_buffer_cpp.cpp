@@ -34,6 +34,11 @@ TEST(BufferCpp, TypedAccessAndAtomics) {
     EXPECT_EQ(0x01fe, b.get(3));
     EXPECT_THROW(b.get(8), shmds::error);
     EXPECT_THROW(b.add(3, 40000), shmds::error);
+    EXPECT_TRUE(b.add_slice(2, {1, 2}));
+    EXPECT_EQ(1, b.get(2));
+    EXPECT_EQ(0x0200, b.get(3));
+    EXPECT_THROW(b.add_slice(2, {1, 40000}), shmds::error);
+    EXPECT_EQ(1, b.get(2));  // nothing changed
 }
 
 TEST(BufferCpp, SlicesFillAndFloats) {

@@ -1441,6 +1441,9 @@ TEST(CapiAbiEveryExport, Buffer) {
     EXPECT_EQ(0, shmds_buffer_fill_int(b, 7, SHMDS_FOREVER));
     EXPECT_EQ(0, shmds_buffer_fill_uint(b, 8, SHMDS_FOREVER));
     EXPECT_EQ(0, shmds_buffer_clear(b, SHMDS_FOREVER));
+    std::size_t applied = 0;
+    EXPECT_EQ(0, shmds_buffer_add_slice(b, 2, iv, 2, &applied, SHMDS_FOREVER));
+    EXPECT_EQ(2u, applied);
     EXPECT_NE(nullptr, shmds_buffer_data(b));
     const void *rd = nullptr;
     uint64_t seq = 0;

@@ -259,6 +259,22 @@ SHMDS_API int shmds_buffer_set_slice_uint(shmds_buffer_t *b, uint64_t from,
                                           const uint64_t *values, size_t n, int64_t timeout_ns);
 SHMDS_API int shmds_buffer_set_slice_f64(shmds_buffer_t *b, uint64_t from, const double *values,
                                          size_t n, int64_t timeout_ns);
+/**
+ * Add deltas[k] to integer element from + k for k in [0, n), as one bulk write: a bulk
+ * reader sees all of the adds or none. Every sum is checked against the type before
+ * anything changes, so a sum that does not fit returns -ERANGE with nothing changed (no
+ * wrap-around). Each add is its own atomic read-modify-write, so a concurrent
+ * per-element verb (add, cas, set...) is never lost; if one moves an element out of
+ * range between the check and the add, the adds stop at that element, the earlier ones
+ * stay and *applied says how many went in.
+ * @param applied  optional: receives how many elements were added to (n on 0).
+ * @return 0; -ERANGE (a sum does not fit, or the span reaches past the end);
+ *   SHMDS_EVARIANT (not an integer buffer); -EINVAL (NULL handle, NULL deltas with
+ *   n > 0, bad timeout_ns); -EAGAIN / -ETIMEDOUT (a live writer kept the lock).
+ *   Blocks for the writer lock, up to timeout_ns.
+ */
+SHMDS_API int shmds_buffer_add_slice(shmds_buffer_t *b, uint64_t from, const int64_t *deltas,
+                                     size_t n, size_t *applied, int64_t timeout_ns);
 /** Store value into every element, as one bulk write (-ERANGE: does not fit). */
 SHMDS_API int shmds_buffer_fill_int(shmds_buffer_t *b, int64_t value, int64_t timeout_ns);
 SHMDS_API int shmds_buffer_fill_uint(shmds_buffer_t *b, uint64_t value, int64_t timeout_ns);

@@ -238,6 +238,16 @@ public:
             return T(n);
         }
     }
+    /** Integers: add deltas[k] to element from + k as one bulk write (every sum must fit
+     * T: -ERANGE, nothing changed). False on timeout. */
+    template <class U = T, class = std::enable_if_t<std::is_integral_v<U>>,
+              class Rep = std::int64_t, class Period = std::nano>
+    bool add_slice(std::uint64_t from, const std::vector<std::int64_t> &deltas,
+                   std::chrono::duration<Rep, Period> timeout = std::chrono::nanoseconds::max()) {
+        return detail::done(shmds_buffer_add_slice(this->handle(), from, deltas.data(),
+                                                   deltas.size(), nullptr,
+                                                   base::timeout_of(timeout)));
+    }
     template <class U = T, class = std::enable_if_t<std::is_integral_v<U>>>
     T incr(std::uint64_t i) { return add(i, 1); }
     template <class U = T, class = std::enable_if_t<std::is_integral_v<U>>>
