@@ -418,6 +418,34 @@ Seed log_seed() {
     return s;
 }
 
+// A graph with nodes, edges (a self-loop among them) and a removed node, whose edges went
+// with it: free slots on both free lists, a node slot's generation past 1.
+Seed graph_seed() {
+    Seed s{"graph-8x16", {}, 1};
+    shmds_options_t opts = memfd_options();
+    shmds_graph_config_t cfg = SHMDS_GRAPH_CONFIG_INIT(8, 16);
+    shmds_graph_t *g = nullptr;
+    if (shmds_graph_create(&opts, &cfg, &g) != 0) {
+        report(s.name);
+        return s;
+    }
+    std::uint64_t ids[6] = {};
+    for (int i = 0; i < 6; ++i) shmds_graph_add_node(g, i * 10, &ids[i]);
+    for (int i = 0; i < 6; ++i) {
+        shmds_graph_add_edge(g, ids[i], ids[(i + 1) % 6], i);
+        shmds_graph_add_edge(g, ids[i], ids[(i + 3) % 6], -i);
+    }
+    shmds_graph_add_edge(g, ids[4], ids[4], 44);
+    shmds_graph_remove_node(g, ids[2]);
+    std::uint64_t again = 0;
+    shmds_graph_add_node(g, 99, &again);  // reuses the removed node's slot
+    shmds_graph_add_edge(g, again, ids[0], 9);
+    shmds_graph_remove_edge(g, ids[0], ids[1]);
+    s.image = image_of(shmds_graph_fd(g));
+    shmds_graph_close(g);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -454,6 +482,7 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(ringbuffer_seed(SHMDS_TYPE_UINT8, 3, 0));
     seeds.push_back(ringbuffer_seed(SHMDS_TYPE_F64, 7, 9));
     seeds.push_back(log_seed());
+    seeds.push_back(graph_seed());
     return seeds;
 }
 
