@@ -45,6 +45,7 @@ constexpr Family kFamilies[] = {
     {StructureType::log, shmds_fuzz::fuzz_log},
     {StructureType::bitset, shmds_fuzz::fuzz_bitset},
     {StructureType::heap, shmds_fuzz::fuzz_heap},
+    {StructureType::graph, shmds_fuzz::fuzz_graph},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 

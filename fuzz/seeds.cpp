@@ -494,6 +494,34 @@ Seed bitset_seed(std::uint64_t nbits, bool frozen) {
     return s;
 }
 
+// A graph with nodes, edges (a self-loop among them) and a removed node, whose edges went
+// with it: free slots on both free lists, a node slot's generation past 1.
+Seed graph_seed() {
+    Seed s{"graph-8x16", {}, 1};
+    shmds_options_t opts = memfd_options();
+    shmds_graph_config_t cfg = SHMDS_GRAPH_CONFIG_INIT(8, 16);
+    shmds_graph_t *g = nullptr;
+    if (shmds_graph_create(&opts, &cfg, &g) != 0) {
+        report(s.name);
+        return s;
+    }
+    std::uint64_t ids[6] = {};
+    for (int i = 0; i < 6; ++i) shmds_graph_add_node(g, i * 10, &ids[i]);
+    for (int i = 0; i < 6; ++i) {
+        shmds_graph_add_edge(g, ids[i], ids[(i + 1) % 6], i);
+        shmds_graph_add_edge(g, ids[i], ids[(i + 3) % 6], -i);
+    }
+    shmds_graph_add_edge(g, ids[4], ids[4], 44);
+    shmds_graph_remove_node(g, ids[2]);
+    std::uint64_t again = 0;
+    shmds_graph_add_node(g, 99, &again);  // reuses the removed node's slot
+    shmds_graph_add_edge(g, again, ids[0], 9);
+    shmds_graph_remove_edge(g, ids[0], ids[1]);
+    s.image = image_of(shmds_graph_fd(g));
+    shmds_graph_close(g);
+    return s;
+}
+
 }  // namespace
 
 std::vector<Seed> make_seeds() {
@@ -537,6 +565,7 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(buffer_seed(SHMDS_TYPE_BYTES, 5));
     seeds.push_back(heap_seed(SHMDS_TYPE_INT64, 9, 7, false));
     seeds.push_back(heap_seed(SHMDS_TYPE_BYTES, 6, 5, true));
+    seeds.push_back(graph_seed());
     return seeds;
 }
 
