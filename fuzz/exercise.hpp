@@ -24,6 +24,7 @@ void fuzz_stack(InputSegment &in);
 void fuzz_deque(InputSegment &in);
 void fuzz_ringbuffer(InputSegment &in);
 void fuzz_log(InputSegment &in);
+void fuzz_pool(InputSegment &in);
 // The sync primitives (exercise_sync.cpp).
 void fuzz_mutex(InputSegment &in);
 void fuzz_semaphore(InputSegment &in);

@@ -42,6 +42,7 @@ constexpr Family kFamilies[] = {
     {StructureType::deque, shmds_fuzz::fuzz_deque},
     {StructureType::ringbuffer, shmds_fuzz::fuzz_ringbuffer},
     {StructureType::log, shmds_fuzz::fuzz_log},
+    {StructureType::pool, shmds_fuzz::fuzz_pool},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 
