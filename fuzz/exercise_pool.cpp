@@ -83,6 +83,16 @@ void exercise(shmds_pool_t *p) {
     const int timed = shmds_pool_alloc(p, kShortTimeoutNs, &i);
     expect_code(timed, {0, -ETIMEDOUT}, "shmds_pool_alloc");
     if (timed == 0) expect_code(shmds_pool_free(p, i), {0, -ENOENT}, "shmds_pool_free");
+    // alloc_set in each form (the pool's own form stores; the others answer SHMDS_EVARIANT).
+    for (int form = 0; form < 4; ++form) {
+        const int r = form == 0   ? shmds_pool_try_alloc_set_int(p, 1, &i)
+                      : form == 1 ? shmds_pool_try_alloc_set_uint(p, 2, &i)
+                      : form == 2 ? shmds_pool_alloc_set_f64(p, 0.5, kShortTimeoutNs, &i)
+                                  : shmds_pool_try_alloc_set_bytes(p, "fuzz", 4, &i);
+        expect_code(r, {0, -EAGAIN, -ETIMEDOUT, -ERANGE, -E2BIG, SHMDS_EVARIANT},
+                    "shmds_pool_alloc_set");
+        if (r == 0) expect_code(shmds_pool_free(p, i), {0, -ENOENT}, "shmds_pool_free");
+    }
     std::uint64_t two[2];
     const int pair = shmds_pool_alloc_n(p, cap < 2 ? cap : 2, two, SHMDS_NOWAIT);
     expect_code(pair, {0, -EAGAIN}, "shmds_pool_alloc_n");
