@@ -274,6 +274,63 @@ SHMDS_API int shmds_pool_alloc(shmds_pool_t *h, int64_t timeout_ns, uint64_t *in
     });
 }
 
+extern "C++" {
+// alloc_set: every check and the value's encoding come before the alloc, so a refused
+// value never leaves a slot allocated. A process killed between the alloc and the store
+// holds a zeroed slot under its own (dead) identity: reclaimed like any other.
+template <typename Codec>
+int alloc_set(shmds_pool_t *h, typename Codec::C v, int64_t timeout_ns, uint64_t *index,
+              const char *fn) noexcept {
+    if (int r = slot_checks(h, index, family_of<Codec>(), 0, fn)) return r;
+    std::uint64_t bits;
+    if (int r = Codec::encode(engine(h), v, &bits)) return r;
+    if (int r = shmds_pool_alloc(h, timeout_ns, index)) return r;
+    engine(h)->store_bits(*index, bits);
+    return 0;
+}
+
+int alloc_set_bytes(shmds_pool_t *h, const void *data, size_t len, int64_t timeout_ns,
+                    uint64_t *index, const char *fn) noexcept {
+    if (int r = slot_checks(h, index, Family::bytes, 0, fn)) return r;
+    if (!data && len) return capi::null_arg(fn, "data");
+    const std::uint64_t max_len = engine(h)->geometry().size;
+    if (len > max_len)
+        return fail(-E2BIG, "{}: {} bytes do not fit a pool slot of max_len {}", fn, len, max_len);
+    if (int r = shmds_pool_alloc(h, timeout_ns, index)) return r;
+    return engine(h)->set_bytes(*index, data, len);  // fits: checked above
+}
+}  // extern "C++"
+
+SHMDS_API int shmds_pool_alloc_set_int(shmds_pool_t *h, int64_t value, int64_t timeout_ns,
+                                       uint64_t *index) {
+    return alloc_set<IntCodec>(h, value, timeout_ns, index, "shmds_pool_alloc_set_int");
+}
+SHMDS_API int shmds_pool_alloc_set_uint(shmds_pool_t *h, uint64_t value, int64_t timeout_ns,
+                                        uint64_t *index) {
+    return alloc_set<UintCodec>(h, value, timeout_ns, index, "shmds_pool_alloc_set_uint");
+}
+SHMDS_API int shmds_pool_alloc_set_f64(shmds_pool_t *h, double value, int64_t timeout_ns,
+                                       uint64_t *index) {
+    return alloc_set<F64Codec>(h, value, timeout_ns, index, "shmds_pool_alloc_set_f64");
+}
+SHMDS_API int shmds_pool_alloc_set_bytes(shmds_pool_t *h, const void *data, size_t len,
+                                         int64_t timeout_ns, uint64_t *index) {
+    return alloc_set_bytes(h, data, len, timeout_ns, index, "shmds_pool_alloc_set_bytes");
+}
+SHMDS_API int shmds_pool_try_alloc_set_int(shmds_pool_t *h, int64_t value, uint64_t *index) {
+    return alloc_set<IntCodec>(h, value, SHMDS_NOWAIT, index, "shmds_pool_try_alloc_set_int");
+}
+SHMDS_API int shmds_pool_try_alloc_set_uint(shmds_pool_t *h, uint64_t value, uint64_t *index) {
+    return alloc_set<UintCodec>(h, value, SHMDS_NOWAIT, index, "shmds_pool_try_alloc_set_uint");
+}
+SHMDS_API int shmds_pool_try_alloc_set_f64(shmds_pool_t *h, double value, uint64_t *index) {
+    return alloc_set<F64Codec>(h, value, SHMDS_NOWAIT, index, "shmds_pool_try_alloc_set_f64");
+}
+SHMDS_API int shmds_pool_try_alloc_set_bytes(shmds_pool_t *h, const void *data, size_t len,
+                                             uint64_t *index) {
+    return alloc_set_bytes(h, data, len, SHMDS_NOWAIT, index, "shmds_pool_try_alloc_set_bytes");
+}
+
 SHMDS_API int shmds_pool_alloc_n(shmds_pool_t *h, size_t n, uint64_t *indices,
                                  int64_t timeout_ns) {
     static const char fn[] = "shmds_pool_alloc_n";

@@ -28,6 +28,7 @@ void fuzz_log(InputSegment &in);
 void fuzz_bitset(InputSegment &in);
 void fuzz_heap(InputSegment &in);
 void fuzz_graph(InputSegment &in);
+void fuzz_pool(InputSegment &in);
 // The sync primitives (exercise_sync.cpp).
 void fuzz_mutex(InputSegment &in);
 void fuzz_semaphore(InputSegment &in);

@@ -46,6 +46,7 @@ constexpr Family kFamilies[] = {
     {StructureType::bitset, shmds_fuzz::fuzz_bitset},
     {StructureType::heap, shmds_fuzz::fuzz_heap},
     {StructureType::graph, shmds_fuzz::fuzz_graph},
+    {StructureType::pool, shmds_fuzz::fuzz_pool},
 };
 constexpr std::size_t kFamilyCount = sizeof kFamilies / sizeof *kFamilies;
 

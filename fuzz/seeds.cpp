@@ -452,6 +452,35 @@ Seed heap_seed(int type, std::uint64_t capacity, int pushes, bool max_heap) {
     return s;
 }
 
+// A pool with slots of every state: allocated and stamped, allocated and untouched, freed.
+Seed pool_seed(int variant, std::uint64_t elem_size) {
+    Seed s{std::string("pool-") + (variant == SHMDS_POOL_RAW ? "raw" : shmds_type_name(variant)),
+           {}, kVariantOpens};
+    shmds_options_t opts = memfd_options();
+    shmds_pool_config_t cfg = SHMDS_POOL_CONFIG_INIT(variant, 6, elem_size);
+    shmds_pool_t *p = nullptr;
+    if (shmds_pool_create(&opts, &cfg, &p) != 0) {
+        report(s.name);
+        return s;
+    }
+    std::uint64_t slot[4];
+    for (std::uint64_t &i : slot) shmds_pool_try_alloc(p, &i);
+    for (int k = 0; k < 3; ++k) {
+        if (variant == SHMDS_POOL_RAW)
+            shmds_pool_set_raw(p, slot[k], "seed", 4);
+        else if (variant == SHMDS_TYPE_BYTES)
+            shmds_pool_set_bytes(p, slot[k], "seed\0\xff", 6);
+        else if (variant == SHMDS_TYPE_F32 || variant == SHMDS_TYPE_F64)
+            shmds_pool_set_f64(p, slot[k], k * 0.5);
+        else
+            shmds_pool_set_int(p, slot[k], k + 1);
+    }
+    shmds_pool_free(p, slot[3]);
+    s.image = image_of(shmds_pool_fd(p));
+    shmds_pool_close(p);
+    return s;
+}
+
 // A log with entries of many lengths, a truncation point and one reset behind it.
 Seed log_seed() {
     Seed s{"log-4k", {}, 1};
@@ -566,6 +595,11 @@ std::vector<Seed> make_seeds() {
     seeds.push_back(heap_seed(SHMDS_TYPE_INT64, 9, 7, false));
     seeds.push_back(heap_seed(SHMDS_TYPE_BYTES, 6, 5, true));
     seeds.push_back(graph_seed());
+    seeds.push_back(pool_seed(SHMDS_POOL_RAW, 24));
+    seeds.push_back(pool_seed(SHMDS_TYPE_UINT16, 0));
+    seeds.push_back(pool_seed(SHMDS_TYPE_INT64, 0));
+    seeds.push_back(pool_seed(SHMDS_TYPE_F32, 0));
+    seeds.push_back(pool_seed(SHMDS_TYPE_BYTES, 16));
     return seeds;
 }
 

@@ -1691,6 +1691,16 @@ TEST(CapiAbiPool, EveryExportIsCallable) {
     size_t freed = 0;
     EXPECT_EQ(0, shmds_pool_free_n(p, idx, 2, &freed));
     EXPECT_EQ(2u, freed);
+    // The alloc_set verbs: each allocates and stores, then gives the slot back.
+    EXPECT_EQ(0, shmds_pool_alloc_set_int(p, -7, SHMDS_NOWAIT, &idx[0]));
+    EXPECT_EQ(0, shmds_pool_try_alloc_set_int(p, 7, &idx[1]));
+    EXPECT_EQ(0, shmds_pool_free_n(p, idx, 2, &freed));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_alloc_set_uint(p, 1, SHMDS_NOWAIT, &idx[0]));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_try_alloc_set_uint(p, 1, &idx[0]));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_alloc_set_f64(p, 0.5, SHMDS_NOWAIT, &idx[0]));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_try_alloc_set_f64(p, 0.5, &idx[0]));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_alloc_set_bytes(p, "x", 1, SHMDS_NOWAIT, &idx[0]));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_try_alloc_set_bytes(p, "x", 1, &idx[0]));
     EXPECT_EQ(1, shmds_pool_is_allocated(p, 0) + shmds_pool_is_allocated(p, 1) +
                      shmds_pool_is_allocated(p, 2) + shmds_pool_is_allocated(p, 3));
     int32_t pid = 0;

@@ -369,6 +369,73 @@ TEST(Pool, BytesSlotsAreExact) {
     EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_get_int(p.get(), 0, &v));
 }
 
+// alloc_set allocates and stores in one call; a value the type refuses allocates nothing.
+TEST(Pool, AllocSetStoresTheValueOrAllocatesNothing) {
+    auto p = make_pool(SHMDS_TYPE_INT8, 2);
+    uint64_t a = 9, b = 9, c = 9;
+    EXPECT_EQ(-ERANGE, shmds_pool_alloc_set_int(p.get(), 128, SHMDS_NOWAIT, &a));
+    EXPECT_EQ(-ERANGE, shmds_pool_try_alloc_set_int(p.get(), -129, &a));
+    EXPECT_EQ(0u, shmds_pool_used(p.get())) << "a refused value left a slot allocated";
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_try_alloc_set_f64(p.get(), 1.0, &a));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_try_alloc_set_uint(p.get(), 1, &a));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_try_alloc_set_bytes(p.get(), "x", 1, &a));
+    EXPECT_EQ(-EINVAL, shmds_pool_try_alloc_set_int(p.get(), 1, nullptr));
+    EXPECT_EQ(-EINVAL, shmds_pool_try_alloc_set_int(nullptr, 1, &a));
+    EXPECT_EQ(-EINVAL, shmds_pool_alloc_set_int(p.get(), 1, -2, &a));
+    ASSERT_EQ(0, shmds_pool_alloc_set_int(p.get(), -128, SHMDS_NOWAIT, &a));
+    ASSERT_EQ(0, shmds_pool_try_alloc_set_int(p.get(), 127, &b));
+    EXPECT_NE(a, b);
+    int64_t v = 0;
+    ASSERT_EQ(0, shmds_pool_get_int(p.get(), a, &v));
+    EXPECT_EQ(-128, v);
+    ASSERT_EQ(0, shmds_pool_get_int(p.get(), b, &v));
+    EXPECT_EQ(127, v);
+    EXPECT_EQ(1, shmds_pool_is_allocated(p.get(), a));
+    EXPECT_EQ(-EAGAIN, shmds_pool_try_alloc_set_int(p.get(), 1, &c));
+    EXPECT_EQ(-ETIMEDOUT, shmds_pool_alloc_set_int(p.get(), 1, 1'000'000, &c));
+    // A freed slot's old value never leaks into the next alloc_set's slot.
+    ASSERT_EQ(0, shmds_pool_free(p.get(), a));
+    ASSERT_EQ(0, shmds_pool_alloc_set_int(p.get(), 5, SHMDS_NOWAIT, &c));
+    EXPECT_EQ(a, c);
+    ASSERT_EQ(0, shmds_pool_get_int(p.get(), c, &v));
+    EXPECT_EQ(5, v);
+
+    auto u = make_pool(SHMDS_TYPE_UINT64, 1);
+    ASSERT_EQ(0, shmds_pool_try_alloc_set_uint(u.get(), UINT64_MAX, &a));
+    uint64_t uv = 0;
+    ASSERT_EQ(0, shmds_pool_get_uint(u.get(), a, &uv));
+    EXPECT_EQ(UINT64_MAX, uv);
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_alloc_set_int(u.get(), 1, SHMDS_NOWAIT, &a));
+
+    auto f = make_pool(SHMDS_TYPE_F32, 1);
+    EXPECT_EQ(-ERANGE, shmds_pool_try_alloc_set_f64(f.get(), 1e300, &a));
+    EXPECT_EQ(0u, shmds_pool_used(f.get()));
+    ASSERT_EQ(0, shmds_pool_alloc_set_f64(f.get(), 0.25, SHMDS_NOWAIT, &a));
+    double d = 0;
+    ASSERT_EQ(0, shmds_pool_get_f64(f.get(), a, &d));
+    EXPECT_EQ(0.25, d);
+}
+
+TEST(Pool, AllocSetBytesIsExactOrAllocatesNothing) {
+    auto p = make_pool(SHMDS_TYPE_BYTES, 2, 4);
+    uint64_t a = 9, b = 9;
+    EXPECT_EQ(-E2BIG, shmds_pool_try_alloc_set_bytes(p.get(), "12345", 5, &a));
+    EXPECT_EQ(-EINVAL, shmds_pool_alloc_set_bytes(p.get(), nullptr, 2, SHMDS_NOWAIT, &a));
+    EXPECT_EQ(0u, shmds_pool_used(p.get()));
+    const char v[] = {'\0', '\xff', 'q', '\0'};
+    ASSERT_EQ(0, shmds_pool_alloc_set_bytes(p.get(), v, 4, SHMDS_NOWAIT, &a));
+    ASSERT_EQ(0, shmds_pool_try_alloc_set_bytes(p.get(), nullptr, 0, &b));
+    char buf[8];
+    size_t len = 9;
+    ASSERT_EQ(0, shmds_pool_get_bytes(p.get(), a, buf, sizeof buf, &len));
+    ASSERT_EQ(4u, len);
+    EXPECT_EQ(0, std::memcmp(v, buf, 4));
+    ASSERT_EQ(0, shmds_pool_get_bytes(p.get(), b, buf, sizeof buf, &len));
+    EXPECT_EQ(0u, len);
+    EXPECT_EQ(-EAGAIN, shmds_pool_try_alloc_set_bytes(p.get(), "x", 1, &a));
+    EXPECT_EQ(SHMDS_EVARIANT, shmds_pool_try_alloc_set_int(p.get(), 1, &a));
+}
+
 TEST(Pool, ACorruptBytesLengthIsRefused) {
     auto p = make_pool(SHMDS_TYPE_BYTES, 1, 6);
     const std::uint32_t hostile = 1u << 30;

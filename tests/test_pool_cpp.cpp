@@ -61,6 +61,25 @@ TEST(PoolCpp, BytesAndRaw) {
     EXPECT_EQ(nullptr, r.slot(2));
 }
 
+TEST(PoolCpp, AllocSet) {
+    auto p = shmds::pool::create_of<std::uint16_t>(shmds::backing::anonymous(), 2);
+    auto a = p.try_alloc_set<std::uint16_t>(65535);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(65535, p.get<std::uint16_t>(*a));
+    EXPECT_THROW(p.try_alloc_set<std::int32_t>(70000), shmds::error);  // -ERANGE
+    EXPECT_EQ(1u, p.used());
+    auto b = p.alloc_set<std::uint16_t>(7, 5ms);
+    ASSERT_TRUE(b);
+    EXPECT_FALSE(p.try_alloc_set<std::uint16_t>(1));
+    EXPECT_FALSE(p.alloc_set<std::uint16_t>(1, 1ms));
+    auto s = shmds::pool::create_bytes(shmds::backing::anonymous(), 1, 3);
+    EXPECT_THROW(s.try_alloc_set_bytes("long"), shmds::error);  // -E2BIG
+    auto i = s.alloc_set_bytes(std::string("\0z", 2), 0ms);
+    ASSERT_TRUE(i);
+    EXPECT_EQ(std::string("\0z", 2), s.get_bytes(*i));
+    EXPECT_FALSE(s.try_alloc_set_bytes("x"));
+}
+
 TEST(PoolCpp, TheGuardFreesAtScopeEndButNotInAForkChild) {
     auto p = shmds::pool::create_of<double>(shmds::backing::anonymous(), 2);
     {

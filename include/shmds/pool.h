@@ -164,6 +164,35 @@ SHMDS_API int shmds_pool_alloc(shmds_pool_t *p, int64_t timeout_ns, uint64_t *in
 SHMDS_API int shmds_pool_try_alloc(shmds_pool_t *p, uint64_t *index);
 
 /**
+ * Allocate a slot and store `value` in it in one call (the reference's alloc_set): the
+ * value is checked against the pool's type before anything is allocated, so a refused
+ * value leaves no slot behind. Waits like shmds_pool_alloc(). The store is one atomic of
+ * the slot's width (bytes: a copy) after the alloc: a process killed between the two
+ * holds a zeroed slot, reclaimed like any other. Which variant takes which form: as the
+ * slot verbs below (_int: signed types and uint8..uint32; _uint: unsigned types; _f64:
+ * f32/f64; _bytes: SHMDS_TYPE_BYTES, NUL and 0xFF included, len 0 the empty value).
+ * @param index  receives the slot's index.
+ * @return 0; -EAGAIN (SHMDS_NOWAIT and no slot free); -ETIMEDOUT; -ERANGE (the value
+ *   does not fit the type: nothing allocated); -E2BIG (_bytes: len above max_len:
+ *   nothing allocated); SHMDS_EVARIANT (the pool's variant is of another form);
+ *   -EINVAL (NULL handle or index, NULL data with len > 0, bad timeout).
+ */
+SHMDS_API int shmds_pool_alloc_set_int(shmds_pool_t *p, int64_t value, int64_t timeout_ns,
+                                       uint64_t *index);
+SHMDS_API int shmds_pool_alloc_set_uint(shmds_pool_t *p, uint64_t value, int64_t timeout_ns,
+                                        uint64_t *index);
+SHMDS_API int shmds_pool_alloc_set_f64(shmds_pool_t *p, double value, int64_t timeout_ns,
+                                       uint64_t *index);
+SHMDS_API int shmds_pool_alloc_set_bytes(shmds_pool_t *p, const void *data, size_t len,
+                                         int64_t timeout_ns, uint64_t *index);
+/** The alloc_set verbs with SHMDS_NOWAIT: never block. Same return codes. */
+SHMDS_API int shmds_pool_try_alloc_set_int(shmds_pool_t *p, int64_t value, uint64_t *index);
+SHMDS_API int shmds_pool_try_alloc_set_uint(shmds_pool_t *p, uint64_t value, uint64_t *index);
+SHMDS_API int shmds_pool_try_alloc_set_f64(shmds_pool_t *p, double value, uint64_t *index);
+SHMDS_API int shmds_pool_try_alloc_set_bytes(shmds_pool_t *p, const void *data, size_t len,
+                                             uint64_t *index);
+
+/**
  * Allocate n slots at once, all or none: indices[0..n) receive them (in scan order),
  * each zeroed. Waits up to timeout_ns until n slots are free together. A process killed
  * inside alloc_n leaves the slots it took owned by itself, so they are reclaimed.

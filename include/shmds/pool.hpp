@@ -148,6 +148,43 @@ public:
         if (auto i = alloc(d)) return slot_guard(handle(), *i);
         return std::nullopt;
     }
+    /** A free slot holding `v` (T's kind picks the _int/_uint/_f64 verb), or std::nullopt
+     * when none is free (never blocks). A value out of the type's range throws -ERANGE
+     * and allocates nothing. */
+    template <class T>
+    std::optional<std::uint64_t> try_alloc_set(T v) {
+        std::uint64_t i = 0;
+        if (!detail::outcome<-EAGAIN>(verbs<T>::try_alloc_set(handle(), wire_t<T>(v), &i)))
+            return std::nullopt;
+        return i;
+    }
+    /** try_alloc_set, waiting at most `d`; std::nullopt on timeout. */
+    template <class T, class Rep, class Period>
+    std::optional<std::uint64_t> alloc_set(T v, std::chrono::duration<Rep, Period> d) {
+        std::uint64_t i = 0;
+        if (!detail::done(verbs<T>::alloc_set(handle(), wire_t<T>(v), detail::to_timeout_ns(d), &i)))
+            return std::nullopt;
+        return i;
+    }
+    /** A slot holding `v` (bytes pools), or std::nullopt when none is free (never blocks);
+     * longer than max_len throws -E2BIG and allocates nothing. */
+    std::optional<std::uint64_t> try_alloc_set_bytes(std::string_view v) {
+        std::uint64_t i = 0;
+        if (!detail::outcome<-EAGAIN>(
+                shmds_pool_try_alloc_set_bytes(handle(), v.data(), v.size(), &i)))
+            return std::nullopt;
+        return i;
+    }
+    /** try_alloc_set_bytes, waiting at most `d`; std::nullopt on timeout. */
+    template <class Rep, class Period>
+    std::optional<std::uint64_t> alloc_set_bytes(std::string_view v,
+                                                 std::chrono::duration<Rep, Period> d) {
+        std::uint64_t i = 0;
+        if (!detail::done(shmds_pool_alloc_set_bytes(handle(), v.data(), v.size(),
+                                                     detail::to_timeout_ns(d), &i)))
+            return std::nullopt;
+        return i;
+    }
     /** n slots at once or none, waiting at most `d`; std::nullopt on timeout. */
     template <class Rep, class Period>
     std::optional<std::vector<std::uint64_t>> alloc_n(std::size_t n,
@@ -300,6 +337,8 @@ private:
         static constexpr auto cas = shmds_pool_cas_int;
         static constexpr auto exchange = shmds_pool_exchange_int;
         static constexpr auto add = shmds_pool_add_int;
+        static constexpr auto alloc_set = shmds_pool_alloc_set_int;
+        static constexpr auto try_alloc_set = shmds_pool_try_alloc_set_int;
     };
     template <class T>
     struct verbs<T, std::enable_if_t<std::is_integral_v<T> && std::is_unsigned_v<T>>> {
@@ -308,11 +347,15 @@ private:
         static constexpr auto cas = shmds_pool_cas_uint;
         static constexpr auto exchange = shmds_pool_exchange_uint;
         static constexpr auto add = shmds_pool_add_uint;
+        static constexpr auto alloc_set = shmds_pool_alloc_set_uint;
+        static constexpr auto try_alloc_set = shmds_pool_try_alloc_set_uint;
     };
     template <class T>
     struct verbs<T, std::enable_if_t<std::is_floating_point_v<T>>> {
         static constexpr auto get = shmds_pool_get_f64;
         static constexpr auto set = shmds_pool_set_f64;
+        static constexpr auto alloc_set = shmds_pool_alloc_set_f64;
+        static constexpr auto try_alloc_set = shmds_pool_try_alloc_set_f64;
     };
 };
 
