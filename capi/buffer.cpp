@@ -35,25 +35,6 @@ const char *type_name(const Buffer *e) noexcept {
     return core::elem_type_name(std::uint32_t(e->elem_type()));
 }
 
-// An element's bytes (native order, its width) <-> its bits as the engine's atomics
-// take them (zero-extended).
-std::uint64_t bits_of(const unsigned char *p, std::uint32_t size) noexcept {
-    switch (size) {
-        case 1: return p[0];
-        case 2: { std::uint16_t v; std::memcpy(&v, p, 2); return v; }
-        case 4: { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
-        default: { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
-    }
-}
-void bytes_of(std::uint64_t bits, unsigned char *p, std::uint32_t size) noexcept {
-    switch (size) {
-        case 1: p[0] = static_cast<unsigned char>(bits); return;
-        case 2: { const auto v = std::uint16_t(bits); std::memcpy(p, &v, 2); return; }
-        case 4: { const auto v = std::uint32_t(bits); std::memcpy(p, &v, 4); return; }
-        default: std::memcpy(p, &bits, 8); return;
-    }
-}
-
 // How a C type crosses the API: which buffers take it, and its encoding into an
 // element (core::encode_* and decode_*, range-checked both ways).
 struct IntCodec {
@@ -113,13 +94,13 @@ template <typename Codec>
 int encode_bits(const Buffer *e, typename Codec::C v, std::uint64_t *bits) noexcept {
     unsigned char buf[8];
     if (int r = Codec::encode(e->elem_type(), v, buf)) return r;
-    *bits = bits_of(buf, e->elem_size());
+    *bits = core::element_bits(buf, e->elem_size());
     return 0;
 }
 template <typename Codec>
 int decode_bits(const Buffer *e, std::uint64_t bits, typename Codec::C *out) noexcept {
     unsigned char buf[8];
-    bytes_of(bits, buf, e->elem_size());
+    core::element_bytes(bits, buf, e->elem_size());
     return Codec::decode(e->elem_type(), buf, out);
 }
 
@@ -185,7 +166,7 @@ __extension__ typedef __int128 Wide;  // holds any int64 or uint64 plus any int6
 int sum_of(const Buffer *e, std::uint64_t old_bits, std::int64_t delta, Wide *sum,
            std::uint64_t *new_bits) noexcept {
     unsigned char buf[8];
-    bytes_of(old_bits, buf, e->elem_size());
+    core::element_bytes(old_bits, buf, e->elem_size());
     if (kind_of(e) == ElemKind::signed_int) {
         std::int64_t v;
         (void)core::decode_int(e->elem_type(), buf, &v, kWhat);  // always fits
@@ -200,7 +181,7 @@ int sum_of(const Buffer *e, std::uint64_t old_bits, std::int64_t delta, Wide *su
                         ? core::encode_int(e->elem_type(), std::int64_t(*sum), buf, kWhat)
                         : core::encode_uint(e->elem_type(), std::uint64_t(*sum), buf, kWhat);
     if (enc) return -ERANGE;
-    *new_bits = bits_of(buf, e->elem_size());
+    *new_bits = core::element_bits(buf, e->elem_size());
     return 0;
 }
 

@@ -71,34 +71,17 @@ const void *const kNoOut = "";
 // Bits <-> caller values through the type vocabulary's encoders (range-checked).
 ElemType type_of(const Pool *e) noexcept { return ElemType(e->variant()); }
 
-std::uint64_t bits_from(const unsigned char (&buf)[8], std::uint64_t width) noexcept {
-    switch (width) {
-        case 1: return buf[0];
-        case 2: { std::uint16_t v; std::memcpy(&v, buf, 2); return v; }
-        case 4: { std::uint32_t v; std::memcpy(&v, buf, 4); return v; }
-        default: { std::uint64_t v; std::memcpy(&v, buf, 8); return v; }
-    }
-}
-void bytes_of(std::uint64_t bits, std::uint64_t width, unsigned char (&buf)[8]) noexcept {
-    switch (width) {
-        case 1: buf[0] = std::uint8_t(bits); break;
-        case 2: { const std::uint16_t v = std::uint16_t(bits); std::memcpy(buf, &v, 2); break; }
-        case 4: { const std::uint32_t v = std::uint32_t(bits); std::memcpy(buf, &v, 4); break; }
-        default: std::memcpy(buf, &bits, 8);
-    }
-}
-
 struct IntCodec {
     using C = std::int64_t;
     static int encode(const Pool *e, C v, std::uint64_t *bits) noexcept {
         unsigned char buf[8] = {};
         if (int r = shmds::core::encode_int(type_of(e), v, buf, kWhat)) return r;
-        *bits = bits_from(buf, e->geometry().size);
+        *bits = shmds::core::element_bits(buf, e->geometry().size);
         return 0;
     }
     static C decode(const Pool *e, std::uint64_t bits) noexcept {
         unsigned char buf[8] = {};
-        bytes_of(bits, e->geometry().size, buf);
+        shmds::core::element_bytes(bits, buf, e->geometry().size);
         C v = 0;
         (void)shmds::core::decode_int(type_of(e), buf, &v, kWhat);  // fits: accepts()
         return v;
@@ -109,12 +92,12 @@ struct UintCodec {
     static int encode(const Pool *e, C v, std::uint64_t *bits) noexcept {
         unsigned char buf[8] = {};
         if (int r = shmds::core::encode_uint(type_of(e), v, buf, kWhat)) return r;
-        *bits = bits_from(buf, e->geometry().size);
+        *bits = shmds::core::element_bits(buf, e->geometry().size);
         return 0;
     }
     static C decode(const Pool *e, std::uint64_t bits) noexcept {
         unsigned char buf[8] = {};
-        bytes_of(bits, e->geometry().size, buf);
+        shmds::core::element_bytes(bits, buf, e->geometry().size);
         C v = 0;
         (void)shmds::core::decode_uint(type_of(e), buf, &v, kWhat);
         return v;
@@ -125,12 +108,12 @@ struct F64Codec {
     static int encode(const Pool *e, C v, std::uint64_t *bits) noexcept {
         unsigned char buf[8] = {};
         if (int r = shmds::core::encode_float(type_of(e), v, buf, kWhat)) return r;
-        *bits = bits_from(buf, e->geometry().size);
+        *bits = shmds::core::element_bits(buf, e->geometry().size);
         return 0;
     }
     static C decode(const Pool *e, std::uint64_t bits) noexcept {
         unsigned char buf[8] = {};
-        bytes_of(bits, e->geometry().size, buf);
+        shmds::core::element_bytes(bits, buf, e->geometry().size);
         C v = 0;
         (void)shmds::core::decode_float(type_of(e), buf, &v, kWhat);
         return v;

@@ -106,7 +106,9 @@ TEST(PoolCrashLoop, AllocatorsKilledAtRandomLoseNothingForGood) {
         for (std::uint64_t i = 0; i < 4; ++i) {
             std::int32_t owner = 0;
             ASSERT_EQ(0, shmds_pool_owner(p.get(), i, &owner));
-            if (owner) EXPECT_TRUE(killed.count(owner)) << "slot " << i << " owner " << owner;
+            if (owner) {
+                EXPECT_TRUE(killed.count(owner)) << "slot " << i << " owner " << owner;
+            }
         }
     }
     std::uint64_t idx[4];

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace shmds::core {
 
@@ -52,5 +53,25 @@ int encode_float(ElemType t, double v, void *out, const char *what) noexcept;
 int decode_int(ElemType t, const void *in, std::int64_t *v, const char *what) noexcept;
 int decode_uint(ElemType t, const void *in, std::uint64_t *v, const char *what) noexcept;
 int decode_float(ElemType t, const void *in, double *v, const char *what) noexcept;
+
+// An element's bytes (native order, `width` 1, 2, 4 or 8) <-> its bits as an atomic of
+// that width takes them, zero-extended. For structures that keep numeric elements in
+// shared memory and change them with atomics (Buffer, Pool).
+inline std::uint64_t element_bits(const void *in, std::uint64_t width) noexcept {
+    switch (width) {
+        case 1: { std::uint8_t v; std::memcpy(&v, in, 1); return v; }
+        case 2: { std::uint16_t v; std::memcpy(&v, in, 2); return v; }
+        case 4: { std::uint32_t v; std::memcpy(&v, in, 4); return v; }
+        default: { std::uint64_t v; std::memcpy(&v, in, 8); return v; }
+    }
+}
+inline void element_bytes(std::uint64_t bits, void *out, std::uint64_t width) noexcept {
+    switch (width) {
+        case 1: { const auto v = std::uint8_t(bits); std::memcpy(out, &v, 1); return; }
+        case 2: { const auto v = std::uint16_t(bits); std::memcpy(out, &v, 2); return; }
+        case 4: { const auto v = std::uint32_t(bits); std::memcpy(out, &v, 4); return; }
+        default: std::memcpy(out, &bits, 8); return;
+    }
+}
 
 }  // namespace shmds::core
