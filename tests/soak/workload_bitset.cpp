@@ -73,6 +73,8 @@ public:
         for (unsigned i = 0; i < workers_; ++i) claims += claims_[i].load();
         note("claims {}: {} bits won, {} set without a record (dead held {}), {} set in all",
              claims, won, unrecorded, dead_held, total);
+        shmds_bitset_close(bs_);
+        bs_ = nullptr;
     }
 
 private:
