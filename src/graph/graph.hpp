@@ -43,6 +43,8 @@ inline std::uint64_t make_id(std::uint32_t gen, std::uint32_t slot) noexcept {
     return (std::uint64_t(gen) << 32) | slot;
 }
 
+struct ListSide;  // graph_write.cpp: one of an edge's two lists
+
 class Graph final : public core::SegmentClient {
 public:
     static int create(const shmds_options_t *opts, const Config &cfg, std::unique_ptr<Graph> &out);
@@ -130,6 +132,8 @@ private:
     bool link_edge(std::uint32_t e, std::uint32_t src, std::uint32_t dst) noexcept;
     bool unlink_out(std::uint32_t e) noexcept;
     bool unlink_in(std::uint32_t e) noexcept;
+    void push_front(std::uint32_t e, std::uint32_t node, const ListSide &side) noexcept;
+    bool unlink(std::uint32_t e, const ListSide &side) noexcept;
     void free_edge(std::uint32_t e) noexcept;
     int remove_node_locked(std::uint32_t slot) noexcept;
     int missing(std::uint64_t id) const noexcept;

@@ -30,56 +30,59 @@ int damaged_lock() noexcept {
 }
 }  // namespace
 
+// An edge is in two lists: its src's out-list and its dst's in-list. One description
+// of each, so linking and unlinking are written once for both.
+struct ListSide {
+    std::atomic<std::uint32_t> Edge::*owner;  // the node whose list it is (src or dst)
+    std::atomic<std::uint32_t> Edge::*prev, Edge::*next;
+    std::atomic<std::uint32_t> Node::*head, Node::*degree;
+};
+constexpr ListSide kOutList{&Edge::src, &Edge::prev_out, &Edge::next_out, &Node::out_head,
+                            &Node::out_degree};
+constexpr ListSide kInList{&Edge::dst, &Edge::prev_in, &Edge::next_in, &Node::in_head,
+                           &Node::in_degree};
+
 bool Graph::link_edge(std::uint32_t e, std::uint32_t src, std::uint32_t dst) noexcept {
-    Edge &x = edges_[e];
     const std::uint32_t out = nodes_[src].out_head.load(kRelaxed);
     const std::uint32_t in = nodes_[dst].in_head.load(kRelaxed);
     if ((out != kNone && out >= geom_.max_edges) || (in != kNone && in >= geom_.max_edges))
         return false;
-    x.prev_out.store(kNone, kRelaxed);
-    x.next_out.store(out, kRelaxed);
-    if (out != kNone) edges_[out].prev_out.store(e, kRelaxed);
-    nodes_[src].out_head.store(e, kRelaxed);
-    inc(nodes_[src].out_degree);
-    x.prev_in.store(kNone, kRelaxed);
-    x.next_in.store(in, kRelaxed);
-    if (in != kNone) edges_[in].prev_in.store(e, kRelaxed);
-    nodes_[dst].in_head.store(e, kRelaxed);
-    inc(nodes_[dst].in_degree);
+    push_front(e, src, kOutList);
+    push_front(e, dst, kInList);
     return true;
 }
 
-bool Graph::unlink_out(std::uint32_t e) noexcept {
+// Put e at the head of node's list on `side` (the caller checked the head's bounds).
+void Graph::push_front(std::uint32_t e, std::uint32_t node, const ListSide &side) noexcept {
     Edge &x = edges_[e];
-    const std::uint32_t src = x.src.load(kRelaxed);
-    const std::uint32_t p = x.prev_out.load(kRelaxed), n = x.next_out.load(kRelaxed);
-    if (src >= geom_.max_nodes || (p != kNone && p >= geom_.max_edges) ||
+    Node &n = nodes_[node];
+    const std::uint32_t first = (n.*side.head).load(kRelaxed);
+    (x.*side.prev).store(kNone, kRelaxed);
+    (x.*side.next).store(first, kRelaxed);
+    if (first != kNone) (edges_[first].*side.prev).store(e, kRelaxed);
+    (n.*side.head).store(e, kRelaxed);
+    inc(n.*side.degree);
+}
+
+// Take e out of its list on `side`; false (nothing changed) when a link is out of bounds.
+bool Graph::unlink(std::uint32_t e, const ListSide &side) noexcept {
+    Edge &x = edges_[e];
+    const std::uint32_t node = (x.*side.owner).load(kRelaxed);
+    const std::uint32_t p = (x.*side.prev).load(kRelaxed), n = (x.*side.next).load(kRelaxed);
+    if (node >= geom_.max_nodes || (p != kNone && p >= geom_.max_edges) ||
         (n != kNone && n >= geom_.max_edges))
         return false;
     if (p == kNone)
-        nodes_[src].out_head.store(n, kRelaxed);
+        (nodes_[node].*side.head).store(n, kRelaxed);
     else
-        edges_[p].next_out.store(n, kRelaxed);
-    if (n != kNone) edges_[n].prev_out.store(p, kRelaxed);
-    dec(nodes_[src].out_degree);
+        (edges_[p].*side.next).store(n, kRelaxed);
+    if (n != kNone) (edges_[n].*side.prev).store(p, kRelaxed);
+    dec(nodes_[node].*side.degree);
     return true;
 }
 
-bool Graph::unlink_in(std::uint32_t e) noexcept {
-    Edge &x = edges_[e];
-    const std::uint32_t dst = x.dst.load(kRelaxed);
-    const std::uint32_t p = x.prev_in.load(kRelaxed), n = x.next_in.load(kRelaxed);
-    if (dst >= geom_.max_nodes || (p != kNone && p >= geom_.max_edges) ||
-        (n != kNone && n >= geom_.max_edges))
-        return false;
-    if (p == kNone)
-        nodes_[dst].in_head.store(n, kRelaxed);
-    else
-        edges_[p].next_in.store(n, kRelaxed);
-    if (n != kNone) edges_[n].prev_in.store(p, kRelaxed);
-    dec(nodes_[dst].in_degree);
-    return true;
-}
+bool Graph::unlink_out(std::uint32_t e) noexcept { return unlink(e, kOutList); }
+bool Graph::unlink_in(std::uint32_t e) noexcept { return unlink(e, kInList); }
 
 void Graph::free_edge(std::uint32_t e) noexcept {
     edges_[e].next_free.store(ctl_->edge_free.load(kRelaxed), kRelaxed);
