@@ -29,4 +29,9 @@ LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn 
     return LockResult::timed_out;
 }
 
+int lock_wait_timed_out(const Deadline &dl, const char *noun) noexcept {
+    return fail(dl.nowait() ? -EAGAIN : -ETIMEDOUT, "the {} lock stayed held by a live process",
+                noun);
+}
+
 }  // namespace shmds::core

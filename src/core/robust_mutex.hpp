@@ -64,4 +64,18 @@ private:
     LockResult result_;
 };
 
+// How long a verb's lock wait may last. A try (SHMDS_NOWAIT) never waits for items or
+// room but still waits up to kTryLockWaitNs for the lock, which a live holder keeps for
+// one batch: otherwise two processes trying at once would see "empty" or "full" that is
+// really "busy". Longer than the first liveness probe (1 ms), so a dead holder is taken
+// over within the call. Any other call waits to its own deadline.
+constexpr std::int64_t kTryLockWaitNs = 3'000'000;
+inline Deadline lock_wait_deadline(const Deadline &dl) noexcept {
+    return dl.nowait() ? Deadline::from_timeout(kTryLockWaitNs) : dl;
+}
+
+// A lock wait that ran out ends the call: -EAGAIN for a try, -ETIMEDOUT for a timed
+// call, with a sentence naming the structure ("the heap lock stayed held ...").
+int lock_wait_timed_out(const Deadline &dl, const char *noun) noexcept;
+
 }  // namespace shmds::core

@@ -11,12 +11,6 @@ using core::RobustLock;
 
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
-// A NOWAIT call never waits for items or room, but may wait this long for the internal
-// lock, which a live holder keeps only for one batch copy: without it, two processes
-// trying at once would see "empty" or "full" that is really "busy". Longer than the
-// first liveness probe (1 ms), so a dead holder is taken over within the call.
-constexpr std::int64_t kTryLockWaitNs = 3'000'000;
-
 // Add under the lock: only holders write these words, so a load and a store suffice.
 void add_locked(std::atomic<std::uint64_t> &w, std::uint64_t n) noexcept {
     w.store(w.load(kRelaxed) + n, kRelaxed);
@@ -110,17 +104,6 @@ void SlotDeque::repair(void *self) noexcept {
     auto *d = static_cast<SlotDeque *>(self);
     std::uint64_t h, t;
     d->counters(h, t);
-}
-
-Deadline SlotDeque::lock_deadline(const Deadline &dl) const noexcept {
-    return dl.nowait() ? Deadline::from_timeout(kTryLockWaitNs) : dl;
-}
-
-// A lock wait that ran out ends the call (the lock's own wait handles dead holders):
-// -EAGAIN for a try, -ETIMEDOUT for a timed call.
-int SlotDeque::lock_timed_out(const Deadline &dl) const noexcept {
-    return core::fail(dl.nowait() ? -EAGAIN : -ETIMEDOUT,
-                      "the {} lock stayed held by a live process", names_->noun);
 }
 
 // Encode item i of an integer push into s: 0, or -ERANGE (it does not fit the type).
@@ -241,11 +224,11 @@ int SlotDeque::push(End end, const Items &items, std::size_t n, std::size_t *pus
             const std::size_t before = *pushed;
             int e;
             {
-                RobustLock lock(ctl_->mutex, lock_deadline(dl), &SlotDeque::repair, this,
-                                &segment_.header().recoveries);
+                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &SlotDeque::repair,
+                                this, &segment_.header().recoveries);
                 if (!lock.owns()) {
                     lock_failed = true;
-                    return lock_timed_out(dl);
+                    return core::lock_wait_timed_out(dl, names_->noun);
                 }
                 SHMDS_FAILPOINT(names_->push_locked);
                 e = push_locked(end, items, n, pushed);
@@ -276,11 +259,11 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
             if (looks_empty()) return -EAGAIN;
             int e;
             {
-                RobustLock lock(ctl_->mutex, lock_deadline(dl), &SlotDeque::repair, this,
-                                &segment_.header().recoveries);
+                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &SlotDeque::repair,
+                                this, &segment_.header().recoveries);
                 if (!lock.owns()) {
                     lock_failed = true;
-                    return lock_timed_out(dl);
+                    return core::lock_wait_timed_out(dl, names_->noun);
                 }
                 SHMDS_FAILPOINT(names_->pop_locked);
                 e = pop_locked(end, out, max, got);

@@ -151,8 +151,6 @@ private:
     // is counted and repaired by emptying the deque, so no caller ever trusts it.
     void counters(std::uint64_t &head, std::uint64_t &tail) noexcept;
     static void repair(void *self) noexcept;
-    Deadline lock_deadline(const Deadline &dl) const noexcept;
-    int lock_timed_out(const Deadline &dl) const noexcept;
     int push_locked(End end, const Items &items, std::size_t n, std::size_t *pushed) noexcept;
     int pop_locked(End end, const Out &out, std::size_t max, std::size_t *got) noexcept;
     int encode_integer(const Items &items, std::size_t i, void *s) const noexcept;

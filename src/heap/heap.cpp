@@ -9,10 +9,6 @@ using core::RobustLock;
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr auto kRelease = std::memory_order_release;
-// A NOWAIT call never waits for items or room, but may wait this long for the lock,
-// which a live holder keeps for one batch: longer than the first liveness probe
-// (1 ms), so a dead holder is taken over within the call.
-constexpr std::int64_t kTryLockWaitNs = 3'000'000;
 // The fast paths' CAS retries while a live peer holds the word for its own few dozen
 // instructions; a dead or preempted holder is the checked path's business.
 constexpr int kFastLockPolls = 256;
@@ -364,14 +360,7 @@ void Heap::wake(core::WaitPoint &wp, std::size_t n, [[maybe_unused]] const char 
     core::waitpoint_wake(wp, int(n > 1024 ? 1024 : n));
 }
 
-Deadline Heap::lock_deadline(const Deadline &dl) const noexcept {
-    return dl.nowait() ? Deadline::from_timeout(kTryLockWaitNs) : dl;
-}
 
-int Heap::lock_timed_out(const Deadline &dl) const noexcept {
-    return core::fail(dl.nowait() ? -EAGAIN : -ETIMEDOUT,
-                      "the heap lock stayed held by a live process");
-}
 
 int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
     if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
@@ -420,11 +409,11 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             const std::size_t before = *pushed;
             int e;
             {
-                RobustLock lock(ctl_->mutex, lock_deadline(dl), &Heap::repair, this,
+                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &Heap::repair, this,
                                 &segment_.header().recoveries);
                 if (!lock.owns()) {
                     lock_failed = true;
-                    return lock_timed_out(dl);
+                    return core::lock_wait_timed_out(dl, "heap");
                 }
                 SHMDS_FAILPOINT("heap.push.locked");
                 e = push_locked(items, n, pushed);
@@ -452,11 +441,11 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             if (looks_empty()) return -EAGAIN;
             int e;
             {
-                RobustLock lock(ctl_->mutex, lock_deadline(dl), &Heap::repair, this,
+                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &Heap::repair, this,
                                 &segment_.header().recoveries);
                 if (!lock.owns()) {
                     lock_failed = true;
-                    return lock_timed_out(dl);
+                    return core::lock_wait_timed_out(dl, "heap");
                 }
                 SHMDS_FAILPOINT("heap.pop.locked");
                 e = pop_locked(out, max, got);

@@ -153,8 +153,6 @@ private:
     int pop_locked(const Out &out, std::size_t max, std::size_t *got) noexcept;
     int read_item(const std::uint8_t *e, const Out &out, std::size_t i,
                   std::size_t &used) const noexcept;
-    Deadline lock_deadline(const Deadline &dl) const noexcept;
-    int lock_timed_out(const Deadline &dl) const noexcept;
     bool fast_lock() noexcept;
     void wake(core::WaitPoint &wp, std::size_t n, const char *unwoken) noexcept;
     bool looks_empty() const noexcept {
