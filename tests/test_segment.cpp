@@ -527,6 +527,32 @@ TEST_F(HeaderRefusal, CapacityThatDoesNotMatchTheFile) {
     expect_open_refused(SHMDS_ECORRUPT);
 }
 
+// A header edited into another valid shape of the same size: an int16 queue of capacity
+// 8 and one of capacity 4 both fill one cache line of slots. Every field agrees with the
+// others; only the check word written at creation tells the edit.
+TEST(HeaderCheckWord, ASelfConsistentGeometryEditIsRefused) {
+    TempPath path{"header-check"};
+    shmds_options_t o = path_options(path.c_str());
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, create_queue(&o, SHMDS_QUEUE_INT16, 8, &q)) << shmds_last_error();
+    shmds_queue_close(q);
+    Bytes image = read_file(path.c_str());
+    std::uint64_t capacity;
+    std::memcpy(&capacity, image.data() + kCapacityOffset, sizeof capacity);
+    ASSERT_EQ(8u, capacity);
+    patch(image, kCapacityOffset, std::uint64_t{4});
+    write_file(path.c_str(), image);
+    EXPECT_EQ(SHMDS_ECORRUPT, open_path(path.c_str(), SHMDS_QUEUE_ANY, &q));
+    EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "not the ones its creator wrote"))
+        << shmds_last_error();
+    // Put back, it opens: the refusal came from the edit, not from the file.
+    patch(image, kCapacityOffset, std::uint64_t{8});
+    write_file(path.c_str(), image);
+    ASSERT_EQ(0, open_path(path.c_str(), SHMDS_QUEUE_ANY, &q)) << shmds_last_error();
+    EXPECT_EQ(8u, shmds_queue_capacity(q));
+    shmds_queue_close(q);
+}
+
 TEST_F(HeaderRefusal, TotalSizeEdited) {
     write_patched(offsetof(SegmentHeader, total_size), valid.size() + 64, sizeof(std::uint64_t));
     expect_open_refused(SHMDS_ECORRUPT);
@@ -787,6 +813,8 @@ TEST(RandomHeaders, NoneCrashesAndRandomOnesAreRefused) {
     // Fields that name nothing about the layout: who made it, when, the recovery count,
     // unused geometry words and reserved space. Only these may differ in a header that opens.
     auto identity_free = [](size_t at) {
+        const size_t check = offsetof(SegmentHeader, shape_check);
+        if (at >= check && at < check + sizeof(std::uint64_t)) return false;
         return (at >= offsetof(SegmentHeader, creator) && at < offsetof(SegmentHeader, geometry)) ||
                at >= offsetof(SegmentHeader, geometry) + 2 * sizeof(std::uint64_t);
     };

@@ -46,4 +46,11 @@ LayoutHash &LayoutHash::add(std::uint64_t v) noexcept {
     return *this;
 }
 
+std::uint64_t header_shape_check(const SegmentHeader &h) noexcept {
+    LayoutHash check;
+    check.add({h.type, h.variant, h.elem_size, h.elem_align, h.layout_hash, h.total_size});
+    for (std::uint64_t word : h.geometry) check.add(word);
+    return check.value();
+}
+
 }  // namespace shmds::core

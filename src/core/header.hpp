@@ -15,7 +15,8 @@ namespace shmds::core {
 inline constexpr std::uint64_t kMagic = 0x01474553444d4853ull;
 // Stored first while the creator initialises; a dead creator leaves it behind.
 inline constexpr std::uint64_t kMagicInitializing = 0x0049494e49444d53ull;
-inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: WaitPoint wake_state, mutex word
+// 2: WaitPoint wake_state, mutex word; 3: the header's shape_check word
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr int kGeometryWords = 8;
 
 // Every structure type the library knows. Values are stored in segments: never reuse.
@@ -61,7 +62,11 @@ struct SegmentHeader {
     std::uint64_t geometry[kGeometryWords];
     // line 2: the mutable part
     alignas(kCacheLine) std::atomic<std::uint64_t> recoveries;
-    std::uint64_t reserved2[7];
+    // header_shape_check() of lines 0 and 1 at creation. A damaged header can still be
+    // self-consistent (a queue's capacity 8 edited to 4 gives the same file size);
+    // this word is what tells it from the header its creator wrote.
+    std::uint64_t shape_check;
+    std::uint64_t reserved2[6];
     std::uint64_t reserved3[8];
 };
 static_assert(sizeof(SegmentHeader) == 256);
@@ -70,6 +75,10 @@ static_assert(offsetof(SegmentHeader, layout_hash) == 32);
 static_assert(offsetof(SegmentHeader, geometry) == 64);
 static_assert(offsetof(SegmentHeader, recoveries) == 128);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+// A hash of every header field the layout depends on (type, variant, element shape,
+// layout hash, size and geometry words); not of who created it or when.
+std::uint64_t header_shape_check(const SegmentHeader &h) noexcept;
 
 // What a structure's configuration determines about its segment: every header field
 // besides identity and bookkeeping. A structure computes it from the caller's config to

@@ -126,6 +126,13 @@ int check_shape(const SegmentHeader &h, SegmentClient &client, const std::string
         if (want.geometry[i] != h.geometry[i])
             return mismatch(fmt::format("geometry word {}", i), h.geometry[i], want.geometry[i]);
     if (want.total_size != h.total_size) return mismatch("size", h.total_size, want.total_size);
+    // Last: every check above names the field it refuses; this one catches an edit
+    // that left the header consistent with itself.
+    if (h.shape_check != header_shape_check(h))
+        return fail(SHMDS_ECORRUPT,
+                    "{}: the header's layout fields are not the ones its creator wrote (check "
+                    "word 0x{:016x}, they hash to 0x{:016x}): a damaged {} header",
+                    where, h.shape_check, header_shape_check(h), name);
     return 0;
 }
 
@@ -147,6 +154,7 @@ void write_header(std::uint8_t *base, const SegmentShape &desc, StructureType ty
     clock_gettime(CLOCK_REALTIME, &ts);
     h.created_realtime_ns = std::uint64_t(ts.tv_sec) * 1000000000u + std::uint64_t(ts.tv_nsec);
     std::memcpy(h.geometry, desc.geometry, sizeof h.geometry);
+    h.shape_check = header_shape_check(h);
     h.recoveries.store(0, std::memory_order_relaxed);
 }
 
