@@ -49,7 +49,8 @@ SHMDS_API int shmds_graph_create(const shmds_options_t *opts, const shmds_graph_
     static const char fn[] = "shmds_graph_create";
     shmds_graph_config_t cfg = SHMDS_GRAPH_CONFIG_INIT(0, 0);
     if (int r = capi::read_versioned(fn, "cfg", cfg_in, cfg, kConfigV1Size)) return r;
-    const shmds::graph::Config c{shmds::core::ElemType::int64, cfg.max_nodes, cfg.max_edges};
+    const shmds::graph::Config c{shmds::core::ElemType::int64, cfg.max_nodes, cfg.max_edges,
+                                 cfg.inline_degree};
     return capi::make_handle<Graph>(fn, opts, out,
                                     [&](auto *o, auto &e) { return Graph::create(o, c, e); });
 }
@@ -210,6 +211,7 @@ SHMDS_API int shmds_graph_stats(shmds_graph_t *g, shmds_graph_stats_t *out) {
     ours.locked_reads = s.locked_reads;
     ours.recoveries = s.recoveries;
     ours.segment_bytes = s.segment_bytes;
+    ours.inline_degree = s.inline_degree;
     return capi::copy_versioned(fn, "stats", out, ours, kStatsV1Size);
 }
 

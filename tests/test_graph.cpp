@@ -38,7 +38,89 @@ TEST(Graph, CreateRefusesBadGeometryAndNullArguments) {
     EXPECT_EQ(0, shmds_graph_config_init(&small, sizeof small, 3, 4));
     EXPECT_EQ(3u, small.max_nodes);
     EXPECT_EQ(4u, small.max_edges);
+    EXPECT_EQ(std::uint64_t(SHMDS_GRAPH_INLINE_DEGREE), small.inline_degree);
+    cfg.inline_degree = 65;
+    EXPECT_EQ(-EINVAL, shmds_graph_create(nullptr, &cfg, &g));
+    EXPECT_TRUE(says("inline_degree")) << shmds_last_error();
+    // A caller built against the first version (no inline_degree) gets the default.
+    shmds_graph_config_t v1 = SHMDS_GRAPH_CONFIG_INIT(3, 4);
+    v1.struct_size = offsetof(shmds_graph_config_t, inline_degree);
+    v1.inline_degree = 999;  // beyond its struct_size: never read
+    ASSERT_EQ(0, shmds_graph_create(nullptr, &v1, &g)) << shmds_last_error();
+    shmds_graph_stats_t st{};
+    st.struct_size = sizeof st;
+    ASSERT_EQ(0, shmds_graph_stats(g, &st));
+    EXPECT_EQ(std::uint64_t(SHMDS_GRAPH_INLINE_DEGREE), st.inline_degree);
+    shmds_graph_close(g);
 }
+
+// Neighbours come newest first whether a node's edges are read from the copy kept beside
+// it (degree <= inline_degree) or walked one by one, and stay exact while the degree
+// crosses inline_degree both ways, with edges removed from the middle and weights changed.
+class GraphInlineDegree : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(GraphInlineDegree, NeighboursStayNewestFirstAcrossTheInlineDegree) {
+    const std::uint64_t k = GetParam();
+    shmds_graph_config_t cfg = SHMDS_GRAPH_CONFIG_INIT(32, 64);
+    cfg.inline_degree = k;
+    shmds_graph_t *raw = nullptr;
+    ASSERT_EQ(0, shmds_graph_create(nullptr, &cfg, &raw)) << shmds_last_error();
+    GraphPtr g(raw);
+    const std::uint64_t hub = add_node(g.get(), 0);
+    std::vector<std::uint64_t> spokes;
+    for (int i = 0; i < 12; ++i) spokes.push_back(add_node(g.get(), i));
+    // The expected out-list of the hub, newest first, as (id, weight); and each spoke's
+    // in-list (the hub, or nothing).
+    std::vector<std::pair<std::uint64_t, std::int64_t>> want;
+    auto expect_lists = [&](const std::string &when) {
+        SCOPED_TRACE(when + ", inline_degree " + std::to_string(k));
+        std::uint64_t ids[16];
+        std::int64_t ws[16];
+        std::size_t c = 0;
+        ASSERT_EQ(0, shmds_graph_neighbors(g.get(), hub, ids, ws, 16, &c)) << shmds_last_error();
+        ASSERT_EQ(want.size(), c);
+        for (std::size_t i = 0; i < c; ++i) {
+            EXPECT_EQ(want[i].first, ids[i]) << "position " << i;
+            EXPECT_EQ(want[i].second, ws[i]) << "position " << i;
+        }
+        for (const auto &[spoke, w] : want) {
+            ASSERT_EQ(0, shmds_graph_in_neighbors(g.get(), spoke, ids, ws, 16, &c));
+            ASSERT_EQ(1u, c);
+            EXPECT_EQ(hub, ids[0]);
+            EXPECT_EQ(w, ws[0]);
+        }
+        EXPECT_EQ(0, shmds_graph_check(g.get())) << shmds_last_error();
+    };
+    for (int i = 0; i < 12; ++i) {
+        ASSERT_EQ(0, shmds_graph_add_edge(g.get(), hub, spokes[i], 100 + i));
+        want.insert(want.begin(), {spokes[i], 100 + i});
+        expect_lists("after adding edge " + std::to_string(i));
+    }
+    // Down through the inline degree, taking edges from the middle, the oldest and the
+    // newest in turn, changing a weight each time.
+    for (int round = 0; round < 11; ++round) {
+        const std::size_t at = round % 3 == 0 ? want.size() / 2 : round % 3 == 1 ? want.size() - 1 : 0;
+        ASSERT_EQ(0, shmds_graph_remove_edge(g.get(), hub, want[at].first));
+        want.erase(want.begin() + std::ptrdiff_t(at));
+        expect_lists("after removal " + std::to_string(round));
+        ASSERT_EQ(0, shmds_graph_set_edge_weight(g.get(), hub, want[0].first, -round));
+        want[0].second = -round;
+        expect_lists("after a weight change " + std::to_string(round));
+    }
+    // Back up again, and a removed node takes its edge out of the hub's list.
+    for (int i = 0; i < 10; ++i) {
+        if (shmds_graph_has_edge(g.get(), hub, spokes[i]) == 1) continue;
+        ASSERT_EQ(0, shmds_graph_add_edge(g.get(), hub, spokes[i], 200 + i));
+        want.insert(want.begin(), {spokes[i], 200 + i});
+    }
+    expect_lists("after adding again");
+    const std::uint64_t gone = want[want.size() / 2].first;
+    ASSERT_EQ(0, shmds_graph_remove_node(g.get(), gone));
+    want.erase(want.begin() + std::ptrdiff_t(want.size() / 2));
+    expect_lists("after removing a spoke");
+}
+
+INSTANTIATE_TEST_SUITE_P(Degrees, GraphInlineDegree, ::testing::Values(0, 1, 3, 8, 64));
 
 TEST(Graph, NullHandlesAreRefused) {
     std::uint64_t id = 0, n = 0;
@@ -320,6 +402,7 @@ struct Raw {
     shmds::graph::Control *ctl;
     shmds::graph::Node *nodes;
     shmds::graph::Edge *edges;
+    shmds::graph::Peer *peers;  // node 0's out-list first
 };
 
 // A file graph mapped a second time, raw, to scribble on.
@@ -330,7 +413,7 @@ protected:
         o_.name = path_.c_str();
         g_ = make_graph(kNodes, kEdges, &o_);
         shmds::graph::Geometry geo;
-        ASSERT_EQ(0, shmds::graph::compute_geometry(kNodes, kEdges, geo));
+        ASSERT_EQ(0, shmds::graph::compute_geometry(kNodes, kEdges, SHMDS_GRAPH_INLINE_DEGREE, geo));
         size_ = geo.total;
         const int fd = shmds_graph_fd(g_.get());
         base_ = static_cast<std::uint8_t *>(
@@ -338,7 +421,8 @@ protected:
         ASSERT_NE(MAP_FAILED, static_cast<void *>(base_));
         raw_ = {reinterpret_cast<shmds::graph::Control *>(base_ + geo.control_off),
                 reinterpret_cast<shmds::graph::Node *>(base_ + geo.nodes_off),
-                reinterpret_cast<shmds::graph::Edge *>(base_ + geo.edges_off)};
+                reinterpret_cast<shmds::graph::Edge *>(base_ + geo.edges_off),
+                reinterpret_cast<shmds::graph::Peer *>(base_ + geo.peers_off)};
         a_ = add_node(g_.get(), 1);
         b_ = add_node(g_.get(), 2);
         ASSERT_EQ(0, shmds_graph_add_edge(g_.get(), a_, b_, 5));
@@ -359,14 +443,42 @@ TEST_F(GraphDamage, AReadNeverFollowsAListOutOfBoundsOrRoundALoop) {
     std::uint64_t ids[8];
     std::size_t c = 0;
     const std::uint64_t before = shmds_graph_recoveries(g_.get());
+    // Degree 1 is within the inline degree: the read copies the Peer list and never
+    // walks the damaged list.
+    ASSERT_EQ(0, shmds_graph_neighbors(g_.get(), a_, ids, nullptr, 8, &c)) << shmds_last_error();
+    ASSERT_EQ(1u, c);
+    EXPECT_EQ(b_, ids[0]);
+    EXPECT_EQ(before, shmds_graph_recoveries(g_.get()));
+    // A degree over it makes the read walk the list: it stops at the loop and repairs.
+    raw_.nodes[0].out_degree.store(SHMDS_GRAPH_INLINE_DEGREE + 1);
     ASSERT_EQ(0, shmds_graph_neighbors(g_.get(), a_, ids, nullptr, 8, &c)) << shmds_last_error();
     EXPECT_EQ(1u, c) << "the lists were rebuilt from the edges";
     EXPECT_EQ(b_, ids[0]);
     EXPECT_GT(shmds_graph_recoveries(g_.get()), before);
     raw_.nodes[0].out_head.store(1000);  // out of bounds
+    raw_.nodes[0].out_degree.store(SHMDS_GRAPH_INLINE_DEGREE + 1);
     ASSERT_EQ(0, shmds_graph_neighbors(g_.get(), a_, ids, nullptr, 8, &c));
     EXPECT_EQ(1u, c);
     EXPECT_EQ(0, shmds_graph_check(g_.get())) << shmds_last_error();
+}
+
+TEST_F(GraphDamage, ADamagedPeerListIsNamedByCheckAndRepairedByAWriter) {
+    raw_.peers[0].slot.store(3);  // a's out-list copy names another node than b
+    EXPECT_EQ(SHMDS_ECORRUPT, shmds_graph_check(g_.get()));
+    EXPECT_TRUE(says("peer list")) << shmds_last_error();
+    // Removing a -> b does not find b in the copy: the writer rebuilds.
+    const std::uint64_t before = shmds_graph_recoveries(g_.get());
+    EXPECT_EQ(0, shmds_graph_remove_edge(g_.get(), a_, b_));
+    EXPECT_GT(shmds_graph_recoveries(g_.get()), before);
+    EXPECT_EQ(0, shmds_graph_check(g_.get())) << shmds_last_error();
+    EXPECT_EQ(0u, shmds_graph_edge_count(g_.get()));
+    ASSERT_EQ(0, shmds_graph_add_edge(g_.get(), a_, b_, 6));
+    std::uint64_t id = 0;
+    std::int64_t w = 0;
+    std::size_t c = 0;
+    ASSERT_EQ(0, shmds_graph_neighbors(g_.get(), a_, &id, &w, 1, &c));
+    EXPECT_EQ(b_, id);
+    EXPECT_EQ(6, w);
 }
 
 TEST_F(GraphDamage, WritersRepairDamagedListsAndFreeLists) {

@@ -40,7 +40,7 @@ TEST_P(GraphCrashMatrix, ChildKilledAtTheFailpointLeavesAConsistentGraph) {
     o.name = path.c_str();
     GraphPtr g = make_graph(6, 8, &o);
     shmds::graph::Geometry geo;
-    ASSERT_EQ(0, shmds::graph::compute_geometry(6, 8, geo));
+    ASSERT_EQ(0, shmds::graph::compute_geometry(6, 8, SHMDS_GRAPH_INLINE_DEGREE, geo));
     void *raw = mmap(nullptr, geo.total, PROT_READ | PROT_WRITE, MAP_SHARED,
                      shmds_graph_fd(g.get()), 0);
     ASSERT_NE(MAP_FAILED, raw);

@@ -9,11 +9,19 @@ using namespace shmds::test::graph;
 
 namespace {
 
-TEST(GraphOracle, RandomOperationsMatchAnAdjacencyMapModel) {
+// Over inline degrees that a node's degree crosses often (0: never kept, 3: often,
+// 8: the default) and one it never crosses.
+class GraphOracle : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(GraphOracle, RandomOperationsMatchAnAdjacencyMapModel) {
     const std::uint64_t seed = test_seed();
     std::mt19937_64 rng(seed);
     constexpr std::uint64_t kNodes = 12, kEdges = 30;
-    GraphPtr g = make_graph(kNodes, kEdges);
+    shmds_graph_config_t cfg = SHMDS_GRAPH_CONFIG_INIT(kNodes, kEdges);
+    cfg.inline_degree = GetParam();
+    shmds_graph_t *raw = nullptr;
+    ASSERT_EQ(0, shmds_graph_create(nullptr, &cfg, &raw)) << shmds_last_error();
+    GraphPtr g(raw);
     Model m;
     std::vector<std::uint64_t> ever;  // every id ever handed out, stale ones included
     auto pick = [&]() -> std::uint64_t {
@@ -98,5 +106,7 @@ TEST(GraphOracle, RandomOperationsMatchAnAdjacencyMapModel) {
     }
     ASSERT_EQ("", differs(g.get(), m));
 }
+
+INSTANTIATE_TEST_SUITE_P(InlineDegrees, GraphOracle, ::testing::Values(0, 3, 8, 64));
 
 }  // namespace

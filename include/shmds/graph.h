@@ -60,12 +60,22 @@ typedef struct shmds_graph shmds_graph_t;
  * shmds_graph_config_init(). */
 typedef struct shmds_graph_config {
     size_t struct_size; /**< sizeof(shmds_graph_config_t) */
-    uint64_t max_nodes; /**< 1 ..= 2^30; 40 bytes each */
+    uint64_t max_nodes; /**< 1 ..= 2^30; 40 + 32 * inline_degree bytes each */
     uint64_t max_edges; /**< 1 ..= 2^30; 48 bytes each */
+    /** 0 ..= 64, default SHMDS_GRAPH_INLINE_DEGREE. While a node has at most this many
+     * out- (in-) edges, a copy of them is kept beside the node, so listing its
+     * neighbours reads one or two cache lines instead of one per edge; above it, the
+     * edges are walked one by one. Costs 32 bytes per node per unit; 0 turns it off
+     * (for many nodes with few reads). Fixed at creation. */
+    uint64_t inline_degree;
 } shmds_graph_config_t;
 
-#define SHMDS_GRAPH_CONFIG_INIT(max_nodes, max_edges) \
-    { sizeof(shmds_graph_config_t), (uint64_t)(max_nodes), (uint64_t)(max_edges) }
+/** The default inline_degree. */
+#define SHMDS_GRAPH_INLINE_DEGREE 8
+
+#define SHMDS_GRAPH_CONFIG_INIT(max_nodes, max_edges)                              \
+    { sizeof(shmds_graph_config_t), (uint64_t)(max_nodes), (uint64_t)(max_edges), \
+      SHMDS_GRAPH_INLINE_DEGREE }
 
 /**
  * SHMDS_GRAPH_CONFIG_INIT(max_nodes, max_edges) as a function, for FFI.
@@ -91,6 +101,7 @@ typedef struct shmds_graph_stats {
     uint64_t locked_reads;  /**< reads that fell back to the lock */
     uint64_t recoveries;    /**< dead lock holders taken over, repairs of damage */
     uint64_t segment_bytes; /**< size of the whole mapping */
+    uint64_t inline_degree; /**< as created (shmds_graph_config_t) */
 } shmds_graph_stats_t;
 
 /* ------------------------------------------------------------- lifecycle */
@@ -98,7 +109,7 @@ typedef struct shmds_graph_stats {
 /**
  * Create a graph, or attach to the existing one at the same path (its geometry wins).
  * @param opts  backing; NULL = anonymous (shared with fork() children only).
- * @param cfg   max_nodes, max_edges; must not be NULL.
+ * @param cfg   max_nodes, max_edges, inline_degree; must not be NULL.
  * @param out   receives the handle; untouched on failure.
  * @return 0; -EINVAL (bad config or options: the sentence says which); -EEXIST
  *   (SHMDS_EXCL and the file exists); -ENOSPC; -EACCES, -ELOOP, other -errno from

@@ -40,9 +40,12 @@ public:
     using stats_type = shmds_graph_stats_t;
 
     /** Create a graph (or attach to the one at that path). Throws shmds::error (-EINVAL
-     * bad geometry, -EEXIST with exclusive(), SHMDS_ETYPE another structure). */
-    static graph create(const backing &where, std::uint64_t max_nodes, std::uint64_t max_edges) {
-        const shmds_graph_config_t cfg = SHMDS_GRAPH_CONFIG_INIT(max_nodes, max_edges);
+     * bad geometry, -EEXIST with exclusive(), SHMDS_ETYPE another structure).
+     * inline_degree: shmds_graph_config_t. */
+    static graph create(const backing &where, std::uint64_t max_nodes, std::uint64_t max_edges,
+                        std::uint64_t inline_degree = SHMDS_GRAPH_INLINE_DEGREE) {
+        shmds_graph_config_t cfg = SHMDS_GRAPH_CONFIG_INIT(max_nodes, max_edges);
+        cfg.inline_degree = inline_degree;
         return graph(detail::new_handle(shmds_graph_create, where.options(), &cfg));
     }
     /** Attach to an existing graph. Throws shmds::error (-ENOENT, SHMDS_ETYPE). */

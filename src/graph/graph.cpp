@@ -17,9 +17,9 @@ constexpr int kOptimisticReads = 64;
 constexpr int kTornRead = SHMDS_ECORRUPT;
 
 core::SegmentShape shape_of(const Geometry &g) {
-    static_assert(kGeomMaxNodes == 0 && kGeomMaxEdges == 1);
+    static_assert(kGeomMaxNodes == 0 && kGeomMaxEdges == 1 && kGeomInlineDegree == 2);
     return core::SegmentShape::of(std::uint32_t(ElemType::int64), sizeof(Edge), 8, g.total,
-                                  layout_hash(), {g.max_nodes, g.max_edges});
+                                  layout_hash(), {g.max_nodes, g.max_edges, g.inline_degree});
 }
 }  // namespace
 
@@ -34,7 +34,9 @@ int Graph::open(const shmds_options_t *opts, std::unique_ptr<Graph> &out) {
 }
 
 int Graph::describe(core::SegmentShape &s) {
-    if (int r = compute_geometry(requested_.max_nodes, requested_.max_edges, geom_)) return r;
+    if (int r = compute_geometry(requested_.max_nodes, requested_.max_edges,
+                                 requested_.inline_degree, geom_))
+        return r;
     s = shape_of(geom_);
     return 0;
 }
@@ -43,7 +45,8 @@ int Graph::reshape(std::uint32_t v, const std::uint64_t (&geometry)[core::kGeome
                    core::SegmentShape &s) {
     if (v != std::uint32_t(ElemType::int64))
         return core::fail(SHMDS_ECORRUPT, "graph segment names variant {}, not int64", v);
-    if (int r = compute_geometry(geometry[kGeomMaxNodes], geometry[kGeomMaxEdges], geom_))
+    if (int r = compute_geometry(geometry[kGeomMaxNodes], geometry[kGeomMaxEdges],
+                                 geometry[kGeomInlineDegree], geom_))
         return r;
     s = shape_of(geom_);
     return 0;
@@ -53,6 +56,7 @@ void Graph::point_at(std::uint8_t *base) noexcept {
     ctl_ = reinterpret_cast<Control *>(base + geom_.control_off);
     nodes_ = reinterpret_cast<Node *>(base + geom_.nodes_off);
     edges_ = reinterpret_cast<Edge *>(base + geom_.edges_off);
+    peers_ = reinterpret_cast<Peer *>(base + geom_.peers_off);
 }
 
 void Graph::initialize(std::uint8_t *base) noexcept {
@@ -186,11 +190,34 @@ int Graph::edge_weight(std::uint64_t src, std::uint64_t dst, std::int64_t *out) 
 
 int Graph::neighbors(Dir dir, std::uint64_t id, std::uint64_t *ids, std::int64_t *weights,
                      std::size_t cap, std::size_t *count) noexcept {
+    // The Peer list's address depends on the id alone: start loading it while the node
+    // is checked, so the two misses overlap instead of following each other.
+    if (const std::uint64_t slot = id & 0xFFFFFFFFu; slot < geom_.max_nodes) {
+        const Peer *list = peers(std::uint32_t(slot), dir);
+        const std::uint64_t bytes = geom_.inline_degree * sizeof(Peer);
+        for (std::uint64_t at = 0; at < bytes; at += kCacheLine)
+            __builtin_prefetch(reinterpret_cast<const char *>(list) + at);
+    }
     const int r = read([&] {
         const std::uint32_t s = live_slot(id);
         if (s == kNone) return -ENOENT;
         const bool out = dir == Dir::out;
-        std::uint32_t e = out ? nodes_[s].out_head.load(kRelaxed) : nodes_[s].in_head.load(kRelaxed);
+        const Node &node = nodes_[s];
+        const std::uint32_t degree =
+            out ? node.out_degree.load(kRelaxed) : node.in_degree.load(kRelaxed);
+        if (degree <= geom_.inline_degree) {
+            // The Peer list, oldest first: copied backwards, newest first like the list.
+            const Peer *list = peers(s, dir);
+            const std::size_t n = degree < cap ? degree : cap;
+            for (std::size_t i = 0; i < n; ++i) {
+                const Peer &p = list[degree - 1 - i];
+                ids[i] = make_id(p.gen.load(kRelaxed), p.slot.load(kRelaxed));
+                if (weights) weights[i] = p.weight.load(kRelaxed);
+            }
+            *count = degree;
+            return degree > cap ? -ENOBUFS : 0;
+        }
+        std::uint32_t e = out ? node.out_head.load(kRelaxed) : node.in_head.load(kRelaxed);
         std::size_t n = 0;
         for (; e != kNone; ++n) {
             if (e >= geom_.max_edges || n >= geom_.max_edges) return kTornRead;
@@ -269,6 +296,7 @@ int Graph::stats(Stats &s) noexcept {
     s.locked_reads = ctl_->locked_reads.load(kRelaxed);
     s.recoveries = segment_.recoveries();
     s.segment_bytes = geom_.total;
+    s.inline_degree = geom_.inline_degree;
     return 0;
 }
 

@@ -32,11 +32,13 @@ struct Config {
     ElemType variant;  // always int64: the factory's name for the one variant
     std::uint64_t max_nodes;
     std::uint64_t max_edges;
+    std::uint64_t inline_degree;  // layout.hpp: Peer lists
 };
 
 struct Stats {
     std::uint64_t nodes, edges, max_nodes, max_edges, nodes_added, nodes_removed, edges_added,
-        edges_removed, clears, read_retries, locked_reads, recoveries, segment_bytes;
+        edges_removed, clears, read_retries, locked_reads, recoveries, segment_bytes,
+        inline_degree;
 };
 
 inline std::uint64_t make_id(std::uint32_t gen, std::uint32_t slot) noexcept {
@@ -134,6 +136,15 @@ private:
     bool unlink_in(std::uint32_t e) noexcept;
     void push_front(std::uint32_t e, std::uint32_t node, const ListSide &side) noexcept;
     bool unlink(std::uint32_t e, const ListSide &side) noexcept;
+    // Peer lists (layout.hpp): a node's on one side, and their upkeep beside the lists.
+    Peer *peers(std::uint32_t node, Dir dir) const noexcept {
+        return peers_ + (std::uint64_t(node) * 2 + (dir == Dir::in ? 1 : 0)) * geom_.inline_degree;
+    }
+    bool drop_peer(std::uint32_t node, const ListSide &side, std::uint32_t peer,
+                   std::uint32_t degree) noexcept;
+    bool refill_peers(std::uint32_t node, const ListSide &side) noexcept;
+    bool set_peer_weight(std::uint32_t node, const ListSide &side, std::uint32_t peer,
+                         std::int64_t weight) noexcept;
     void free_edge(std::uint32_t e) noexcept;
     int remove_node_locked(std::uint32_t slot) noexcept;
     int missing(std::uint64_t id) const noexcept;
@@ -145,6 +156,7 @@ private:
     Control *ctl_ = nullptr;
     Node *nodes_ = nullptr;
     Edge *edges_ = nullptr;
+    Peer *peers_ = nullptr;
     core::EventNotifier events_;
 };
 

@@ -123,6 +123,11 @@ int Graph::check() noexcept {
         for (int list = 0; list < 2; ++list) {
             const bool out = list == 0;
             std::uint32_t prev = kNone, e = out ? n.out_head.load(kRelaxed) : n.in_head.load(kRelaxed);
+            const std::uint32_t deg = out ? n.out_degree.load(kRelaxed) : n.in_degree.load(kRelaxed);
+            // The Peer list, when kept, is the list reversed (layout.hpp).
+            const Peer *peer_list =
+                deg <= geom_.inline_degree ? peers(std::uint32_t(i), out ? Dir::out : Dir::in)
+                                           : nullptr;
             std::uint64_t len = 0;
             for (; e != kNone; ++len) {
                 if (e >= E || len >= E)
@@ -134,11 +139,19 @@ int Graph::check() noexcept {
                 if (x.valid.load(kRelaxed) != 1 || end != i || back != prev)
                     return core::fail(SHMDS_ECORRUPT, "graph node {} {}-list holds edge {} "
                                       "wrongly", i, out ? "out" : "in", e);
+                if (peer_list && len < deg) {
+                    const Peer &p = peer_list[deg - 1 - len];
+                    const std::uint32_t peer = out ? x.dst.load(kRelaxed) : x.src.load(kRelaxed);
+                    const std::uint32_t gen = out ? x.dst_gen.load(kRelaxed) : x.src_gen.load(kRelaxed);
+                    if (p.slot.load(kRelaxed) != peer || p.gen.load(kRelaxed) != gen ||
+                        p.weight.load(kRelaxed) != x.weight.load(kRelaxed))
+                        return core::fail(SHMDS_ECORRUPT, "graph node {} {}-peer list differs "
+                                          "from its list at edge {}", i, out ? "out" : "in", e);
+                }
                 seen_edge[e] |= out ? 1 : 2;
                 prev = e;
                 e = out ? x.next_out.load(kRelaxed) : x.next_in.load(kRelaxed);
             }
-            const std::uint32_t deg = out ? n.out_degree.load(kRelaxed) : n.in_degree.load(kRelaxed);
             if (len != (out ? out_deg[i] : in_deg[i]) || deg != len)
                 return core::fail(SHMDS_ECORRUPT, "graph node {} {}-degree {} but {} listed",
                                   i, out ? "out" : "in", deg, len);

@@ -33,14 +33,26 @@ int damaged_lock() noexcept {
 // An edge is in two lists: its src's out-list and its dst's in-list. One description
 // of each, so linking and unlinking are written once for both.
 struct ListSide {
+    Dir dir;
     std::atomic<std::uint32_t> Edge::*owner;  // the node whose list it is (src or dst)
+    std::atomic<std::uint32_t> Edge::*peer, Edge::*peer_gen;  // the other endpoint
     std::atomic<std::uint32_t> Edge::*prev, Edge::*next;
     std::atomic<std::uint32_t> Node::*head, Node::*degree;
 };
-constexpr ListSide kOutList{&Edge::src, &Edge::prev_out, &Edge::next_out, &Node::out_head,
-                            &Node::out_degree};
-constexpr ListSide kInList{&Edge::dst, &Edge::prev_in, &Edge::next_in, &Node::in_head,
-                           &Node::in_degree};
+constexpr ListSide kOutList{Dir::out,       &Edge::src,      &Edge::dst,
+                            &Edge::dst_gen, &Edge::prev_out, &Edge::next_out,
+                            &Node::out_head, &Node::out_degree};
+constexpr ListSide kInList{Dir::in,        &Edge::dst,     &Edge::src,
+                           &Edge::src_gen, &Edge::prev_in, &Edge::next_in,
+                           &Node::in_head, &Node::in_degree};
+
+namespace {
+void copy_peer(Peer &p, const Edge &x, const ListSide &side) noexcept {
+    p.slot.store((x.*side.peer).load(kRelaxed), kRelaxed);
+    p.gen.store((x.*side.peer_gen).load(kRelaxed), kRelaxed);
+    p.weight.store(x.weight.load(kRelaxed), kRelaxed);
+}
+}  // namespace
 
 bool Graph::link_edge(std::uint32_t e, std::uint32_t src, std::uint32_t dst) noexcept {
     const std::uint32_t out = nodes_[src].out_head.load(kRelaxed);
@@ -61,6 +73,8 @@ void Graph::push_front(std::uint32_t e, std::uint32_t node, const ListSide &side
     (x.*side.next).store(first, kRelaxed);
     if (first != kNone) (edges_[first].*side.prev).store(e, kRelaxed);
     (n.*side.head).store(e, kRelaxed);
+    const std::uint32_t degree = (n.*side.degree).load(kRelaxed);
+    if (degree < geom_.inline_degree) copy_peer(peers(node, side.dir)[degree], x, side);
     inc(n.*side.degree);
 }
 
@@ -77,8 +91,57 @@ bool Graph::unlink(std::uint32_t e, const ListSide &side) noexcept {
     else
         (edges_[p].*side.next).store(n, kRelaxed);
     if (n != kNone) (edges_[n].*side.prev).store(p, kRelaxed);
+    const std::uint32_t degree = (nodes_[node].*side.degree).load(kRelaxed);
     dec(nodes_[node].*side.degree);
+    if (degree <= geom_.inline_degree)
+        return drop_peer(node, side, (x.*side.peer).load(kRelaxed), degree);
+    if (degree == geom_.inline_degree + 1) return refill_peers(node, side);
     return true;
+}
+
+// Take the peer out of node's Peer list of `degree` entries, keeping the order; false
+// when it is not there (damage).
+bool Graph::drop_peer(std::uint32_t node, const ListSide &side, std::uint32_t peer,
+                      std::uint32_t degree) noexcept {
+    Peer *list = peers(node, side.dir);
+    std::uint32_t i = 0;
+    while (i < degree && list[i].slot.load(kRelaxed) != peer) ++i;
+    if (i == degree) return false;
+    for (; i + 1 < degree; ++i) {
+        list[i].slot.store(list[i + 1].slot.load(kRelaxed), kRelaxed);
+        list[i].gen.store(list[i + 1].gen.load(kRelaxed), kRelaxed);
+        list[i].weight.store(list[i + 1].weight.load(kRelaxed), kRelaxed);
+    }
+    return true;
+}
+
+// The degree came down to inline_degree: copy the linked list into the Peer list,
+// reversed (the list is newest first, the Peer list oldest first). False on damage.
+bool Graph::refill_peers(std::uint32_t node, const ListSide &side) noexcept {
+    const std::uint32_t k = std::uint32_t(geom_.inline_degree);
+    Peer *list = peers(node, side.dir);
+    std::uint32_t e = (nodes_[node].*side.head).load(kRelaxed);
+    for (std::uint32_t i = 0; i < k; ++i) {
+        if (e >= geom_.max_edges) return false;  // kNone included: the list is too short
+        copy_peer(list[k - 1 - i], edges_[e], side);
+        e = (edges_[e].*side.next).load(kRelaxed);
+    }
+    return e == kNone;
+}
+
+// A weight changed: its copy in node's Peer list follows. False when the list is kept
+// and the peer is not in it (damage).
+bool Graph::set_peer_weight(std::uint32_t node, const ListSide &side, std::uint32_t peer,
+                            std::int64_t weight) noexcept {
+    const std::uint32_t degree = (nodes_[node].*side.degree).load(kRelaxed);
+    if (degree > geom_.inline_degree) return true;
+    Peer *list = peers(node, side.dir);
+    for (std::uint32_t i = 0; i < degree; ++i)
+        if (list[i].slot.load(kRelaxed) == peer) {
+            list[i].weight.store(weight, kRelaxed);
+            return true;
+        }
+    return false;
 }
 
 bool Graph::unlink_out(std::uint32_t e) noexcept { return unlink(e, kOutList); }
@@ -269,6 +332,8 @@ int Graph::set_edge_weight(std::uint64_t src, std::uint64_t dst, std::int64_t we
     if (e == kNone) return core::fail(-ENOENT, "graph has no edge {:#x} -> {:#x}", src, dst);
     w.begin();
     edges_[e].weight.store(weight, kRelaxed);
+    if (!set_peer_weight(s, kOutList, d, weight) || !set_peer_weight(d, kInList, s, weight))
+        w.damaged();
     return 0;
 }
 

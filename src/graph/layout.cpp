@@ -6,7 +6,8 @@
 
 namespace shmds::graph {
 
-int compute_geometry(std::uint64_t max_nodes, std::uint64_t max_edges, Geometry &g) {
+int compute_geometry(std::uint64_t max_nodes, std::uint64_t max_edges,
+                     std::uint64_t inline_degree, Geometry &g) {
     g = Geometry{};
     if (max_nodes == 0 || max_nodes > kMaxNodes)
         return core::fail(-EINVAL, "graph max_nodes must be in 1 ..= {} (got {})", kMaxNodes,
@@ -14,13 +15,20 @@ int compute_geometry(std::uint64_t max_nodes, std::uint64_t max_edges, Geometry 
     if (max_edges == 0 || max_edges > kMaxEdges)
         return core::fail(-EINVAL, "graph max_edges must be in 1 ..= {} (got {})", kMaxEdges,
                           max_edges);
+    if (inline_degree > kMaxInlineDegree)
+        return core::fail(-EINVAL, "graph inline_degree must be in 0 ..= {} (got {})",
+                          kMaxInlineDegree, inline_degree);
     g.max_nodes = max_nodes;
     g.max_edges = max_edges;
+    g.inline_degree = inline_degree;
     g.control_off = sizeof(core::SegmentHeader);
     g.nodes_off = core::align_up(g.control_off + sizeof(Control), kCacheLine);
-    // Both counts are at most 2^30 and the structs 48 bytes at most: no overflow.
+    // Both counts are at most 2^30, the structs 48 bytes at most and a node's Peers
+    // 2 * 64 * 16 bytes at most: no overflow.
     g.edges_off = core::align_up(g.nodes_off + max_nodes * sizeof(Node), kCacheLine);
-    g.total = core::align_up(g.edges_off + max_edges * sizeof(Edge), kCacheLine);
+    g.peers_off = core::align_up(g.edges_off + max_edges * sizeof(Edge), kCacheLine);
+    g.total = core::align_up(g.peers_off + max_nodes * 2 * inline_degree * sizeof(Peer),
+                             kCacheLine);
     if (g.total > kMaxSegment)
         return core::fail(-EINVAL, "a graph of {} nodes and {} edges needs {} bytes, over the {} "
                           "limit", max_nodes, max_edges, g.total, kMaxSegment);
@@ -33,7 +41,8 @@ std::uint64_t layout_hash() noexcept {
            sizeof(Edge), offsetof(Control, seq), offsetof(Control, node_free),
            offsetof(Control, read_retries), offsetof(Node, data), offsetof(Node, out_head),
            offsetof(Node, next_free), offsetof(Edge, src_gen), offsetof(Edge, next_out),
-           offsetof(Edge, next_free), offsetof(Edge, weight), sizeof(core::RobustMutex),
+           offsetof(Edge, next_free), offsetof(Edge, weight), sizeof(Peer),
+           offsetof(Peer, weight), sizeof(core::RobustMutex),
            std::uint64_t(kNone)});
     return h.value();
 }

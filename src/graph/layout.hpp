@@ -1,6 +1,7 @@
 // Shared-memory layout of the graph:
 //
 //   [SegmentHeader 256 B][Control][Node 0 .. max_nodes-1][Edge 0 .. max_edges-1]
+//   [Peer lists: per node slot, out then in, inline_degree Peers each]
 //
 // Two kinds of words live here, and the difference is the crash model:
 //  - Primary facts: a node's {gen, alive, data} and an edge's {valid, src, dst, src_gen,
@@ -12,6 +13,14 @@
 //    them half-changed; the repair after a takeover rebuilds every one of them from the
 //    primary facts in O(max_nodes + max_edges), dropping any edge whose endpoint is not
 //    alive with the generation the edge recorded.
+//
+// Peer lists (derived too) are what makes neighbours as fast as an in-process adjacency
+// list: walking a linked list is one dependent cache miss per edge, wherever the edges
+// lie. While a node's out- (in-) degree is at most inline_degree, its out (in) Peer list
+// holds a copy of every edge's {other endpoint's slot and generation, weight}, oldest
+// first, the exact reverse of the linked list; a read copies it out of one or two cache
+// lines. Above inline_degree the list is not kept (the linked list is walked); it is
+// refilled when the degree comes back down.
 //
 // Node ids are (gen << 32) | slot. gen starts at 1 on a slot's first use and grows by
 // one on every reuse (skipping 0), so an id of a removed node never names the slot's
@@ -40,8 +49,9 @@ inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;  // end of a list
 inline constexpr std::uint64_t kMaxNodes = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxEdges = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxSegment = std::uint64_t{1} << 40;
+inline constexpr std::uint64_t kMaxInlineDegree = 64;
 
-enum GeometryIndex { kGeomMaxNodes = 0, kGeomMaxEdges = 1 };
+enum GeometryIndex { kGeomMaxNodes = 0, kGeomMaxEdges = 1, kGeomInlineDegree = 2 };
 
 struct Control {
     // The lock and the words its holders write, on one line.
@@ -95,17 +105,28 @@ struct Edge {
 };
 static_assert(sizeof(Edge) == 48);
 
+// One edge as its node's Peer list holds it (derived: layout.hpp's top comment).
+struct Peer {
+    std::atomic<std::uint32_t> slot;  // the other endpoint: dst for an out-edge, src for an in-edge
+    std::atomic<std::uint32_t> gen;
+    std::atomic<std::int64_t> weight;
+};
+static_assert(sizeof(Peer) == 16);
+
 struct Geometry {
     std::uint64_t max_nodes;
     std::uint64_t max_edges;
+    std::uint64_t inline_degree;  // Peers per node and direction; 0: no Peer lists
     std::uint64_t control_off;  // = sizeof(SegmentHeader)
     std::uint64_t nodes_off;
     std::uint64_t edges_off;
+    std::uint64_t peers_off;
     std::uint64_t total;
 };
 
 // The full layout; 0 or a fail() code naming what is out of range.
-int compute_geometry(std::uint64_t max_nodes, std::uint64_t max_edges, Geometry &out);
+int compute_geometry(std::uint64_t max_nodes, std::uint64_t max_edges,
+                     std::uint64_t inline_degree, Geometry &out);
 
 std::uint64_t layout_hash() noexcept;
 
