@@ -497,7 +497,11 @@ TEST_F(GraphDamage, CheckNamesADanglingEdgeAndTheRepairDropsIt) {
     raw_.edges[0].dst_gen.store(99);  // names a generation the node never had
     EXPECT_EQ(SHMDS_ECORRUPT, shmds_graph_check(g_.get()));
     EXPECT_TRUE(says("dangles")) << shmds_last_error();
-    raw_.nodes[0].out_head.store(1000);  // makes the next read repair
+    // Makes the next read walk a's out-list (degrees over the inline degree: no Peer
+    // list answers) and find it out of bounds, so it repairs.
+    raw_.nodes[0].out_head.store(1000);
+    raw_.nodes[0].out_degree.store(SHMDS_GRAPH_INLINE_DEGREE + 1);
+    raw_.nodes[1].in_degree.store(SHMDS_GRAPH_INLINE_DEGREE + 1);
     EXPECT_EQ(0, shmds_graph_has_edge(g_.get(), a_, b_));
     EXPECT_EQ(0, shmds_graph_check(g_.get())) << shmds_last_error();
     EXPECT_EQ(0u, shmds_graph_edge_count(g_.get()));

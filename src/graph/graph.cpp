@@ -93,6 +93,21 @@ std::uint32_t Graph::find_edge(std::uint32_t src, std::uint32_t dst) const noexc
     return kNone;
 }
 
+bool Graph::find_peer(std::uint32_t src, std::uint32_t dst, const Peer **found) const noexcept {
+    auto scan = [&](std::uint32_t node, Dir dir, std::uint32_t degree, std::uint32_t peer) {
+        const Peer *list = peers(node, dir);
+        *found = nullptr;
+        for (std::uint32_t i = 0; i < degree; ++i)
+            if (list[i].slot.load(kRelaxed) == peer) *found = list + i;
+        return true;
+    };
+    const std::uint32_t out = nodes_[src].out_degree.load(kRelaxed);
+    if (out <= geom_.inline_degree) return scan(src, Dir::out, out, dst);
+    const std::uint32_t in = nodes_[dst].in_degree.load(kRelaxed);
+    if (in <= geom_.inline_degree) return scan(dst, Dir::in, in, src);
+    return false;
+}
+
 int Graph::missing(std::uint64_t id) const noexcept {
     const std::uint64_t slot = id & 0xFFFFFFFFu;
     if (slot >= geom_.max_nodes || (id >> 32) == 0)
@@ -162,6 +177,7 @@ int Graph::has_edge(std::uint64_t src, std::uint64_t dst) noexcept {
             bad = s == kNone ? src : dst;
             return -ENOENT;
         }
+        if (const Peer *p; find_peer(s, d, &p)) return p ? 1 : 0;
         const std::uint32_t e = find_edge(s, d);
         if (e == kDamaged) return kTornRead;
         return e == kNone ? 0 : 1;
@@ -176,6 +192,11 @@ int Graph::edge_weight(std::uint64_t src, std::uint64_t dst, std::int64_t *out) 
         if (s == kNone || d == kNone) {
             bad = s == kNone ? src : dst;
             return -ENOENT;
+        }
+        if (const Peer *p; find_peer(s, d, &p)) {
+            if (!p) return -ESRCH;
+            *out = p->weight.load(kRelaxed);
+            return 0;
         }
         const std::uint32_t e = find_edge(s, d);
         if (e == kDamaged) return kTornRead;

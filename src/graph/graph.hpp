@@ -119,6 +119,10 @@ private:
     // The edge src_slot -> dst_slot (walking the shorter of the two lists), kNone when
     // there is none, or kDamaged when a list is out of bounds or too long.
     std::uint32_t find_edge(std::uint32_t src, std::uint32_t dst) const noexcept;
+    // The edge src_slot -> dst_slot as a Peer list holds it (src's out-list or dst's
+    // in-list, when one is kept): true with *found the Peer, or nullptr when there is no
+    // such edge; false when neither list is kept (find_edge() answers then).
+    bool find_peer(std::uint32_t src, std::uint32_t dst, const Peer **found) const noexcept;
     static constexpr std::uint32_t kDamaged = kNone - 1;
 
     // Run body() as an optimistic read, falling back to the mutex. body returns a code;

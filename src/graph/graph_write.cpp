@@ -260,7 +260,12 @@ int Graph::add_edge(std::uint64_t src, std::uint64_t dst, std::int64_t weight) n
     const std::uint32_t s = live_slot(src), d = live_slot(dst);
     if (s == kNone) return missing(src);
     if (d == kNone) return missing(dst);
-    std::uint32_t found = find_edge(s, d);
+    // Only whether the edge exists matters here: a kept Peer list answers that without
+    // walking a list.
+    const Peer *peer = nullptr;
+    const bool by_peer = find_peer(s, d, &peer);
+    std::uint32_t found = by_peer ? kNone : find_edge(s, d);
+    bool exists = by_peer ? peer != nullptr : found != kNone;
     std::uint32_t e = ctl_->edge_free.load(kRelaxed);
     if (found == kDamaged || (e != kNone && (e >= geom_.max_edges ||
                                              edges_[e].valid.load(kRelaxed) != 0))) {
@@ -270,8 +275,9 @@ int Graph::add_edge(std::uint64_t src, std::uint64_t dst, std::int64_t weight) n
         found = find_edge(s, d);
         e = ctl_->edge_free.load(kRelaxed);
         if (found == kDamaged) return core::fail(SHMDS_ECORRUPT, "graph lists stay damaged");
+        exists = found != kNone;
     }
-    if (found != kNone)
+    if (exists)
         return core::fail(-EEXIST, "graph edge {:#x} -> {:#x} exists (set_edge_weight changes "
                           "its weight)", src, dst);
     if (e == kNone) return core::fail(-ENOSPC, "graph is full: {} edges", geom_.max_edges);
