@@ -413,6 +413,7 @@ void Heap::prefetch_pop(std::uint64_t n) const noexcept {
 
 int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
     core::prefetch_for_write(&ctl_->mutex);
+    if (looks_full()) return -EAGAIN;  // waiting for room never takes the lock
     prefetch_push(ctl_->size.load(kRelaxed));
     if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
     SHMDS_FAILPOINT("heap.push.locked");
@@ -462,6 +463,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
     const int r = core::block_on(
         ctl_->not_full, dl,
         [&] {
+            if (looks_full()) return -EAGAIN;
             const std::size_t before = *pushed;
             int e;
             {
@@ -477,7 +479,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, "heap.push.unwoken");
             return e;
         },
-        [&] { return polled_gently([&] { return !is_full(); }); });
+        [&] { return polled_gently([&] { return !looks_full(); }); });
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->push_full.fetch_add(1, kRelaxed);  // once per refused call, not per wait
     if (r == -EAGAIN)

@@ -162,6 +162,13 @@ private:
         return ctl_->size.load(std::memory_order_acquire) == 0 &&
                ctl_->op.load(std::memory_order_acquire) == kOpNone;
     }
+    // Exactly full with no journal open: a pusher waiting for room need not lock to see
+    // it. A size over the capacity (damage) or an open journal is not "full": the
+    // locked path repairs it.
+    bool looks_full() const noexcept {
+        return ctl_->size.load(std::memory_order_acquire) == geom_.capacity &&
+               ctl_->op.load(std::memory_order_acquire) == kOpNone;
+    }
 
     core::Segment segment_;
     Geometry geom_{};
