@@ -395,26 +395,9 @@ void Heap::wake(core::WaitPoint &wp, std::size_t n, [[maybe_unused]] const char 
 
 
 
-// Before the lock, ask for the lines the call will touch, so that their transfers from
-// the partner's CPU overlap each other instead of following one another inside the
-// critical section. The size read for it is unlocked and only picks addresses: a stale
-// or scribbled one prefetches a wrong (in-bounds) line, nothing more.
-void Heap::prefetch_push(std::uint64_t n) const noexcept {
-    if (n >= geom_.capacity) return;
-    core::prefetch_for_write(entry(n));
-    if (n > 0) __builtin_prefetch(entry((n - 1) / 2));
-}
-
-void Heap::prefetch_pop(std::uint64_t n) const noexcept {
-    if (n - 1 >= geom_.capacity) return;
-    __builtin_prefetch(entry(n - 1));
-    core::prefetch_for_write(moving());
-}
-
 int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
-    core::prefetch_for_write(&ctl_->mutex);
+    core::prefetch_for_write(&ctl_->mutex);  // a read, then the CAS: see try_pop_i64
     if (looks_full()) return -EAGAIN;  // waiting for room never takes the lock
-    prefetch_push(ctl_->size.load(kRelaxed));
     if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
     SHMDS_FAILPOINT("heap.push.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
@@ -436,7 +419,6 @@ int Heap::try_pop_i64(std::int64_t *priority, std::int64_t *value) noexcept {
     // twice (shared for the read, then again exclusive for the CAS).
     core::prefetch_for_write(&ctl_->mutex);
     if (looks_empty()) return -EAGAIN;  // polling an empty heap never takes the lock
-    prefetch_pop(ctl_->size.load(kRelaxed));
     if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
     SHMDS_FAILPOINT("heap.pop.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);

@@ -155,8 +155,6 @@ private:
     int read_item(const std::uint8_t *e, const Out &out, std::size_t i,
                   std::size_t &used) const noexcept;
     bool fast_lock() noexcept;
-    void prefetch_push(std::uint64_t n) const noexcept;
-    void prefetch_pop(std::uint64_t n) const noexcept;
     void wake(core::WaitPoint &wp, std::size_t n, const char *unwoken) noexcept;
     bool looks_empty() const noexcept {
         return ctl_->size.load(std::memory_order_acquire) == 0 &&
