@@ -24,7 +24,8 @@ namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 
-enum class Op { push, push_multi, pop, pop_multi, clear, peek, stats };
+// push_last: an item that belongs at the end, written in place with no journal.
+enum class Op { push, push_last, push_multi, pop, pop_multi, clear, peek, stats };
 
 struct CrashCase {
     const char *failpoint;
@@ -102,6 +103,7 @@ int run_op(Subject &s, Op op) {
     std::int64_t p, v;
     switch (op) {
         case Op::push: return s.push(5, kChildId);
+        case Op::push_last: return s.push(50, kChildId);
         case Op::push_multi: return s.push2({5, 6}, {kChildId, kChildId + 1});
         case Op::pop: return s.pop(&p, &v);
         case Op::pop_multi: return s.pop2();
@@ -115,8 +117,9 @@ int run_op(Subject &s, Op op) {
 std::vector<Item> contents_after(const CrashCase &cc) {
     std::vector<Item> items = kBefore;
     std::sort(items.begin(), items.end(), before_in_pop_order);
-    const bool push = cc.op == Op::push || cc.op == Op::push_multi;
-    if (push && cc.left) items.insert(items.begin(), Item{5, kChildId, 7});  // a batch dies on its first
+    const bool push = cc.op == Op::push || cc.op == Op::push_last || cc.op == Op::push_multi;
+    if (push && cc.left)  // a batch dies on its first
+        items.push_back(Item{cc.op == Op::push_last ? 50 : 5, kChildId, 7});
     if (!push && !cc.left) {
         if (cc.op == Op::clear)
             items.clear();
@@ -191,6 +194,8 @@ std::vector<CrashCase> cases() {
         {"heap.push.written", Op::push, false, true},
         {"heap.push.committed", Op::push, true, true},
         {"heap.push.sift_step", Op::push, true, true},
+        {"heap.push.written", Op::push_last, false, true},
+        {"heap.push.committed", Op::push_last, true, true},
         {"heap.push.unwoken", Op::push, true, false},
         {"heap.push.sift_step", Op::push_multi, true, true},
         {"heap.push.committed", Op::push_multi, true, true},

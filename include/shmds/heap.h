@@ -14,19 +14,20 @@
  * design left this unspecified). A batch push counts as its items in array order.
  *
  * Crash model: one crash-recoverable internal lock guards the array heap. A push or pop
- * moves one entry through a "hole" under a journal in shared memory, so at every
- * instruction the heap's contents are exactly known: a process killed at any point
- * loses only its own in-flight call (an item it was pushing, or the item it was popping
- * when killed after its commit), never duplicates an item, and never leaves a heap
- * that violates the heap property. The next caller takes the lock over (a caller already
- * waiting checks on the holder after 1 ms and then every 8 ms, so the heap moves again
- * within about 10 ms of the death), puts the journal's entry in place and re-heapifies:
- * O(size) comparisons, a few milliseconds for a million entries (the reference design
- * documents a half-sifted heap after recovery). A control block that breaks an
- * invariant (a size over the capacity, a journal out of bounds) is never trusted: the
- * heap is emptied. Takeovers, repairs and dead sleepers are counted in
- * stats.recoveries. A bytes entry whose stored length exceeds max_len is removed and
- * reported as SHMDS_ECORRUPT.
+ * moves one entry through a "hole" under a journal in shared memory (a push whose item
+ * belongs at the end instead writes it past the heap and commits with one store of the
+ * size), so at every instruction the heap's contents are exactly known: a process
+ * killed at any point loses only its own in-flight call (an item it was pushing, or the
+ * item it was popping when killed after its commit), never duplicates an item, and
+ * never leaves a heap that violates the heap property. The next caller takes the lock
+ * over (a caller already waiting checks on the holder after 1 ms and then every 8 ms,
+ * so the heap moves again within about 10 ms of the death), puts the journal's entry
+ * in place and re-heapifies: O(size) comparisons, a few milliseconds for a million
+ * entries (the reference design documents a half-sifted heap after recovery). A
+ * control block that breaks an invariant (a size over the capacity, a journal out of
+ * bounds) is never trusted: the heap is emptied. Takeovers, repairs and dead sleepers
+ * are counted in stats.recoveries. A bytes entry whose stored length exceeds max_len is
+ * removed and reported as SHMDS_ECORRUPT.
  *
  * Blocking: every verb with `timeout_ns` follows common.h (SHMDS_NOWAIT, SHMDS_FOREVER,
  * relative nanoseconds). Pops block while the heap is empty, pushes while it is full.

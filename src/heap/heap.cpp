@@ -9,9 +9,28 @@ using core::RobustLock;
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr auto kRelease = std::memory_order_release;
+// Each poll pulls the lock's line to the poller, and the holder's next store to that
+// line (its commit, its size) waits to get it back: polling every pause made a pop's
+// critical section pay a cross-CPU transfer per store. A few pauses between polls
+// still catch the release within a fraction of one critical section.
+constexpr int kPausesPerPoll = 8;
 // The fast paths' CAS retries while a live peer holds the word for its own few dozen
-// instructions; a dead or preempted holder is the checked path's business.
-constexpr int kFastLockPolls = 256;
+// instructions, polling less often the longer it stays held (a peer running call after
+// call keeps its lines, and the items it moves meanwhile cross in whole cache lines),
+// about 630 pauses in all; a dead or preempted holder is the checked path's business.
+constexpr int kFastLockPolls = 12;
+constexpr int kMaxPausesPerPoll = 64;
+
+// A waiter's readiness check reads the size on the lock's line. Polled every pause, it
+// takes that line away from the holder several times per critical section, and every
+// store the holder makes there then waits for a cross-CPU transfer: the spinning
+// consumer of a busy heap slowed the very pusher it waited for. Spaced by a few pauses
+// (spin_until still bounds the whole spin by time), the holder keeps its line.
+template <typename Check>
+bool polled_gently(Check &&check) noexcept {
+    for (int k = 0; k < kPausesPerPoll; ++k) core::cpu_relax();
+    return check();
+}
 
 void add_locked(std::atomic<std::uint64_t> &w, std::uint64_t n) noexcept {
     w.store(w.load(kRelaxed) + n, kRelaxed);
@@ -231,12 +250,19 @@ std::uint64_t Heap::checked_size() noexcept {
 
 // ---------------------------------------------------------------- push and pop
 
-// Push one item into a heap of n < capacity entries. The op store is the commit.
+// Push one item into a heap of n < capacity entries. The op store (in place: the size
+// store) is the commit.
+//
+// An entry that already belongs at the end (its parent leaves first: a stream of rising
+// priorities, and most pushes of random ones) is written straight into slot n, outside
+// [0, n), and the size store commits it: no journal and no moving entry, so a push
+// writes neither the moving slot's line, which every pop writes too, nor the journal.
 int Heap::push_one_locked(std::int64_t priority, const Items &items, std::size_t i,
                           std::uint64_t n) noexcept {
-    std::uint8_t *m = moving();
     const std::uint64_t seq = ctl_->next_seq.load(kRelaxed);
     const EntryKey k{priority, seq};
+    const bool in_place = n == 0 || !before(k, key((n - 1) / 2));
+    std::uint8_t *m = in_place ? entry(n) : moving();
     std::memcpy(m, &k, sizeof k);
     if (is_bytes()) {
         const std::uint32_t len = std::uint32_t(items.lens[i]);
@@ -247,6 +273,11 @@ int Heap::push_one_locked(std::int64_t priority, const Items &items, std::size_t
     }
     SHMDS_FAILPOINT("heap.push.written");
     ctl_->next_seq.store(seq + 1, kRelaxed);
+    if (in_place) {
+        ctl_->size.store(n + 1, kRelease);  // commit: the item is in
+        SHMDS_FAILPOINT("heap.push.committed");
+        return 0;
+    }
     ctl_->hole.store(n, kRelaxed);
     ctl_->jsize.store(n + 1, kRelaxed);
     ctl_->op.store(kOpSiftUp, kRelease);  // commit: the item is in
@@ -344,8 +375,10 @@ int Heap::pop_locked(const Out &out, std::size_t max, std::size_t *got) noexcept
 bool Heap::fast_lock() noexcept {
     std::uint64_t seen;
     if (SHMDS_LIKELY(core::stamp_try_lock_fast(ctl_->mutex.word, seen))) return true;
+    int pauses = kPausesPerPoll;
     for (int polls = 0; polls < kFastLockPolls; ++polls) {
-        core::cpu_relax();
+        for (int k = 0; k < pauses; ++k) core::cpu_relax();
+        if (pauses < kMaxPausesPerPoll) pauses *= 2;
         if (ctl_->mutex.word.load(kRelaxed) != 0) continue;
         if (core::stamp_try_lock_fast(ctl_->mutex.word, seen)) return true;
     }
@@ -363,6 +396,8 @@ void Heap::wake(core::WaitPoint &wp, std::size_t n, [[maybe_unused]] const char 
 
 
 int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
+    core::prefetch_for_write(&ctl_->mutex);  // a read, then the CAS: see try_pop_i64
+    if (looks_full()) return -EAGAIN;  // waiting for room never takes the lock
     if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
     SHMDS_FAILPOINT("heap.push.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
@@ -379,6 +414,10 @@ int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
 }
 
 int Heap::try_pop_i64(std::int64_t *priority, std::int64_t *value) noexcept {
+    // The emptiness check reads the lock's line and the lock's CAS then writes it: asked
+    // for as a write from the start, the line crosses from the pusher's CPU once, not
+    // twice (shared for the read, then again exclusive for the CAS).
+    core::prefetch_for_write(&ctl_->mutex);
     if (looks_empty()) return -EAGAIN;  // polling an empty heap never takes the lock
     if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
     SHMDS_FAILPOINT("heap.pop.locked");
@@ -406,6 +445,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
     const int r = core::block_on(
         ctl_->not_full, dl,
         [&] {
+            if (looks_full()) return -EAGAIN;
             const std::size_t before = *pushed;
             int e;
             {
@@ -421,7 +461,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, "heap.push.unwoken");
             return e;
         },
-        [&] { return !is_full(); });
+        [&] { return polled_gently([&] { return !looks_full(); }); });
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->push_full.fetch_add(1, kRelaxed);  // once per refused call, not per wait
     if (r == -EAGAIN)
@@ -453,7 +493,7 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             if (*got) wake(ctl_->not_full, *got, "heap.pop.unwoken");
             return e;
         },
-        [&] { return !looks_empty(); });
+        [&] { return polled_gently([&] { return !looks_empty(); }); });
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
     return r == -EAGAIN ? core::fail_static(-EAGAIN, "empty")

@@ -5,7 +5,8 @@
 // Lock-based on purpose: one core::RobustMutex (the StampLock protocol) guards the array
 // heap and the journal that makes every sift crash-safe (layout.hpp). A push writes the
 // new entry into the moving slot and commits by storing the journal's op (the item is
-// in); a pop copies the root out, moves the last entry into the moving slot and commits
+// in), or, when the entry belongs at the end (no sift), writes it into slot size and
+// commits by storing the size; a pop copies the root out, moves the last entry into the moving slot and commits
 // the same way (the item is out). The sift that follows keeps "array minus the hole,
 // plus the moving entry" equal to the heap's contents at every instruction, so a holder
 // SIGKILLed anywhere loses nothing but its own call, duplicates nothing, and the next
@@ -157,6 +158,13 @@ private:
     void wake(core::WaitPoint &wp, std::size_t n, const char *unwoken) noexcept;
     bool looks_empty() const noexcept {
         return ctl_->size.load(std::memory_order_acquire) == 0 &&
+               ctl_->op.load(std::memory_order_acquire) == kOpNone;
+    }
+    // Exactly full with no journal open: a pusher waiting for room need not lock to see
+    // it. A size over the capacity (damage) or an open journal is not "full": the
+    // locked path repairs it.
+    bool looks_full() const noexcept {
+        return ctl_->size.load(std::memory_order_acquire) == geom_.capacity &&
                ctl_->op.load(std::memory_order_acquire) == kOpNone;
     }
 

@@ -9,7 +9,9 @@
 // flag) reverses the priority order only, never the sequence order.
 //
 // No half-sifted heap after a crash: a push or pop moves ONE entry (the new one, or the
-// last one after the root left) through a hole. The moving entry waits in its own slot
+// last one after the root left) through a hole. (A push whose entry already belongs at
+// the end, its parent leaving first, writes it into slot size, outside the heap, and
+// commits with the size store alone: nothing moves, no journal opens.) The moving entry waits in its own slot
 // after the array, and the Control's journal {op, hole, jsize} says where the hole is.
 // Each sift step copies a parent (or child) into the hole and then moves the hole with
 // one 8-byte store, so at every instruction
@@ -59,15 +61,20 @@ enum Op : std::uint64_t { kOpNone = 0, kOpSiftUp = 1, kOpSiftDown = 2 };
 enum GeometryIndex { kGeomCapacity = 0, kGeomMaxLen = 1, kGeomFlags = 2 };
 
 struct Control {
-    // The lock and every word its holder reads and writes on one cache line.
+    // The lock and the words its holder writes once per call on one cache line.
     alignas(kCacheLine) core::RobustMutex mutex;
     std::atomic<std::uint64_t> size;      // entries in the heap; under the mutex
     std::atomic<std::uint64_t> next_seq;  // the next push's sequence; under the mutex
     std::atomic<std::uint64_t> op;        // journal: kOpNone when no sift is under way
-    std::atomic<std::uint64_t> hole;      // journal: the slot the moving entry may take
     std::atomic<std::uint64_t> jsize;     // journal: the size once the sift is done
     std::atomic<std::uint64_t> push_ok;   // under the mutex
     std::atomic<std::uint64_t> pop_ok;    // under the mutex
+    // journal: the slot the moving entry may take; under the mutex. Stored at every
+    // sift step (ten per pop of a 1000-entry heap), so on a line of its own: a waiter
+    // polling the lock's line (a spinning locker, a pusher waiting for room) would
+    // otherwise take that line away from the holder at every step, and each step's
+    // store would wait for it to come back.
+    alignas(kCacheLine) std::atomic<std::uint64_t> hole;
     // Refused calls, counted outside the mutex: a caller polling an empty heap never
     // writes the lock's line.
     alignas(kCacheLine) std::atomic<std::uint64_t> push_full;
@@ -77,7 +84,8 @@ struct Control {
     core::WaitPoint not_full;
 };
 static_assert(offsetof(Control, pop_ok) < kCacheLine);
-static_assert(offsetof(Control, push_full) == kCacheLine);
+static_assert(offsetof(Control, hole) == kCacheLine);
+static_assert(offsetof(Control, push_full) == 2 * kCacheLine);
 static_assert(sizeof(Control) % kCacheLine == 0);
 
 struct Geometry {
