@@ -45,4 +45,17 @@ int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready
     }
 }
 
+// A readiness check for block_on() that reads a word on a lock's line (a size, a head
+// and tail): polled every pause, it takes that line away from the holder several times
+// per critical section, and every store the holder makes there then waits for a
+// cross-CPU transfer, so a spinning consumer slowed the very producer it waited for.
+// Spaced by a few pauses (spin_until still bounds the whole spin by time), the holder
+// keeps its line.
+template <typename Check>
+bool spaced_check(Check &&check) noexcept {
+    constexpr int kPausesPerCheck = 8;
+    for (int k = 0; k < kPausesPerCheck; ++k) cpu_relax();
+    return check();
+}
+
 }  // namespace shmds::core

@@ -65,6 +65,28 @@ inline bool stamp_try_lock_fast(StampLock &word, std::uint64_t &seen) noexcept {
                                         std::memory_order_relaxed);
 }
 
+// A fast path's lock: the uncontended CAS, retried while a live peer holds the word for
+// the few dozen instructions of its own fast path (a process on another CPU pushing or
+// popping). Polls less often the longer the word stays held, about 630 pauses in all:
+// each poll pulls the lock's line away from the holder, whose next store to that line
+// (its commit, its counters) then waits for it to come back, so polling every pause
+// made the holder's critical section pay a cross-CPU transfer per store; a peer running
+// call after call now keeps its lines. False when the word stayed held: a dead or
+// preempted holder is the checked path's business (stamp_lock sleeps and takes over).
+inline bool stamp_try_lock_polled(StampLock &word) noexcept {
+    constexpr int kPolls = 12, kFirstPauses = 8, kMaxPauses = 64;
+    std::uint64_t seen;
+    if (SHMDS_LIKELY(stamp_try_lock_fast(word, seen))) return true;
+    int pauses = kFirstPauses;
+    for (int polls = 0; polls < kPolls; ++polls) {
+        for (int k = 0; k < pauses; ++k) cpu_relax();
+        if (pauses < kMaxPauses) pauses *= 2;
+        if (word.load(std::memory_order_relaxed) != 0) continue;
+        if (stamp_try_lock_fast(word, seen)) return true;
+    }
+    return false;
+}
+
 inline int stamp_lock(StampLock &word, const Deadline &deadline, int spin) noexcept {
     std::uint64_t seen;
     if (SHMDS_LIKELY(stamp_try_lock_fast(word, seen))) return kStampAcquired;

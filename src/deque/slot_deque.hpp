@@ -158,14 +158,16 @@ private:
     int read_item(const std::uint8_t *s, const Out &out, std::size_t i,
                   std::size_t &used) const noexcept;
     void wake(core::WaitPoint &wp, std::size_t n, const char *unwoken) noexcept;
-    // The fast paths' lock: the uncontended CAS, retried while a live peer holds the
-    // word for the few dozen instructions of its own fast path (a process on another
-    // CPU pushing or popping). Gives up after kFastLockPolls polls of the word: a dead
-    // or preempted holder is the checked path's business (it sleeps and takes over).
-    inline bool fast_lock() noexcept;
     bool looks_empty() const noexcept {
         return ctl_->head.load(std::memory_order_acquire) ==
                ctl_->tail.load(std::memory_order_acquire);
+    }
+    // Exactly full: a pusher waiting for room need not lock to see it. A count over the
+    // capacity (damage) is not "full": the locked path repairs it.
+    bool looks_full() const noexcept {
+        return ctl_->tail.load(std::memory_order_acquire) -
+                   ctl_->head.load(std::memory_order_acquire) ==
+               geom_.capacity;
     }
 
     core::StructureType structure_;
@@ -181,23 +183,14 @@ private:
     core::EventNotifier events_;
 };
 
-inline constexpr int kFastLockPolls = 256;
-
-bool SlotDeque::fast_lock() noexcept {
-    std::uint64_t seen;
-    if (SHMDS_LIKELY(core::stamp_try_lock_fast(ctl_->mutex.word, seen))) return true;
-    for (int polls = 0; polls < kFastLockPolls; ++polls) {
-        core::cpu_relax();
-        if (ctl_->mutex.word.load(std::memory_order_relaxed) != 0) continue;
-        if (core::stamp_try_lock_fast(ctl_->mutex.word, seen)) return true;
-    }
-    return false;
-}
-
 // Both fast paths take the lock only by CAS from free (a takeover and its repair
 // belong to the checked path) and follow the same commit order as push_locked/pop_locked.
+// Each first reads the lock's line, then CASes it: prefetched for writing, the line
+// crosses from the partner's CPU once, not twice (shared for the read, then exclusive).
 int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
-    if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
+    core::prefetch_for_write(&ctl_->mutex);
+    if (looks_full()) return -EAGAIN;  // waiting for room never takes the lock
+    if (SHMDS_UNLIKELY(!core::stamp_try_lock_polled(ctl_->mutex.word))) return -EAGAIN;
     SHMDS_FAILPOINT(names_->push_locked);
     const std::uint64_t h = ctl_->head.load(std::memory_order_relaxed);
     const std::uint64_t t = ctl_->tail.load(std::memory_order_relaxed);
@@ -221,8 +214,9 @@ int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
 }
 
 int SlotDeque::try_pop_i64(End end, std::int64_t *out) noexcept {
+    core::prefetch_for_write(&ctl_->mutex);
     if (looks_empty()) return -EAGAIN;  // polling an empty deque never takes the lock
-    if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
+    if (SHMDS_UNLIKELY(!core::stamp_try_lock_polled(ctl_->mutex.word))) return -EAGAIN;
     SHMDS_FAILPOINT(names_->pop_locked);
     const std::uint64_t h = ctl_->head.load(std::memory_order_relaxed);
     const std::uint64_t t = ctl_->tail.load(std::memory_order_relaxed);

@@ -9,29 +9,6 @@ using core::RobustLock;
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr auto kRelease = std::memory_order_release;
-// Each poll pulls the lock's line to the poller, and the holder's next store to that
-// line (its commit, its size) waits to get it back: polling every pause made a pop's
-// critical section pay a cross-CPU transfer per store. A few pauses between polls
-// still catch the release within a fraction of one critical section.
-constexpr int kPausesPerPoll = 8;
-// The fast paths' CAS retries while a live peer holds the word for its own few dozen
-// instructions, polling less often the longer it stays held (a peer running call after
-// call keeps its lines, and the items it moves meanwhile cross in whole cache lines),
-// about 630 pauses in all; a dead or preempted holder is the checked path's business.
-constexpr int kFastLockPolls = 12;
-constexpr int kMaxPausesPerPoll = 64;
-
-// A waiter's readiness check reads the size on the lock's line. Polled every pause, it
-// takes that line away from the holder several times per critical section, and every
-// store the holder makes there then waits for a cross-CPU transfer: the spinning
-// consumer of a busy heap slowed the very pusher it waited for. Spaced by a few pauses
-// (spin_until still bounds the whole spin by time), the holder keeps its line.
-template <typename Check>
-bool polled_gently(Check &&check) noexcept {
-    for (int k = 0; k < kPausesPerPoll; ++k) core::cpu_relax();
-    return check();
-}
-
 void add_locked(std::atomic<std::uint64_t> &w, std::uint64_t n) noexcept {
     w.store(w.load(kRelaxed) + n, kRelaxed);
 }
@@ -372,18 +349,6 @@ int Heap::pop_locked(const Out &out, std::size_t max, std::size_t *got) noexcept
 
 // ---------------------------------------------------------------- locking and waking
 
-bool Heap::fast_lock() noexcept {
-    std::uint64_t seen;
-    if (SHMDS_LIKELY(core::stamp_try_lock_fast(ctl_->mutex.word, seen))) return true;
-    int pauses = kPausesPerPoll;
-    for (int polls = 0; polls < kFastLockPolls; ++polls) {
-        for (int k = 0; k < pauses; ++k) core::cpu_relax();
-        if (pauses < kMaxPausesPerPoll) pauses *= 2;
-        if (ctl_->mutex.word.load(kRelaxed) != 0) continue;
-        if (core::stamp_try_lock_fast(ctl_->mutex.word, seen)) return true;
-    }
-    return false;
-}
 
 void Heap::wake(core::WaitPoint &wp, std::size_t n, [[maybe_unused]] const char *unwoken) noexcept {
     // After the unlock: a woken process on this CPU may run at once and would find the
@@ -393,12 +358,10 @@ void Heap::wake(core::WaitPoint &wp, std::size_t n, [[maybe_unused]] const char 
     core::waitpoint_wake(wp, int(n > 1024 ? 1024 : n));
 }
 
-
-
 int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
     core::prefetch_for_write(&ctl_->mutex);  // a read, then the CAS: see try_pop_i64
     if (looks_full()) return -EAGAIN;  // waiting for room never takes the lock
-    if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
+    if (SHMDS_UNLIKELY(!core::stamp_try_lock_polled(ctl_->mutex.word))) return -EAGAIN;
     SHMDS_FAILPOINT("heap.push.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
     if (SHMDS_UNLIKELY(n >= geom_.capacity || ctl_->op.load(kRelaxed) != kOpNone)) {
@@ -419,7 +382,7 @@ int Heap::try_pop_i64(std::int64_t *priority, std::int64_t *value) noexcept {
     // twice (shared for the read, then again exclusive for the CAS).
     core::prefetch_for_write(&ctl_->mutex);
     if (looks_empty()) return -EAGAIN;  // polling an empty heap never takes the lock
-    if (SHMDS_UNLIKELY(!fast_lock())) return -EAGAIN;
+    if (SHMDS_UNLIKELY(!core::stamp_try_lock_polled(ctl_->mutex.word))) return -EAGAIN;
     SHMDS_FAILPOINT("heap.pop.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
     if (SHMDS_UNLIKELY(n - 1 >= geom_.capacity || ctl_->op.load(kRelaxed) != kOpNone)) {
@@ -461,7 +424,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, "heap.push.unwoken");
             return e;
         },
-        [&] { return polled_gently([&] { return !looks_full(); }); });
+        [&] { return core::spaced_check([&] { return !looks_full(); }); });
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->push_full.fetch_add(1, kRelaxed);  // once per refused call, not per wait
     if (r == -EAGAIN)
@@ -493,7 +456,7 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             if (*got) wake(ctl_->not_full, *got, "heap.pop.unwoken");
             return e;
         },
-        [&] { return polled_gently([&] { return !looks_empty(); }); });
+        [&] { return core::spaced_check([&] { return !looks_empty(); }); });
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
     return r == -EAGAIN ? core::fail_static(-EAGAIN, "empty")

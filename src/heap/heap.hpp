@@ -6,8 +6,8 @@
 // heap and the journal that makes every sift crash-safe (layout.hpp). A push writes the
 // new entry into the moving slot and commits by storing the journal's op (the item is
 // in), or, when the entry belongs at the end (no sift), writes it into slot size and
-// commits by storing the size; a pop copies the root out, moves the last entry into the moving slot and commits
-// the same way (the item is out). The sift that follows keeps "array minus the hole,
+// commits by storing the size; a pop copies the root out, moves the last entry into the
+// moving slot and commits the same way (the item is out). The sift that follows keeps "array minus the hole,
 // plus the moving entry" equal to the heap's contents at every instruction, so a holder
 // SIGKILLed anywhere loses nothing but its own call, duplicates nothing, and the next
 // locker (within about 10 ms: core::wait_probing) puts the moving entry into the hole
@@ -154,7 +154,6 @@ private:
     int pop_locked(const Out &out, std::size_t max, std::size_t *got) noexcept;
     int read_item(const std::uint8_t *e, const Out &out, std::size_t i,
                   std::size_t &used) const noexcept;
-    bool fast_lock() noexcept;
     void wake(core::WaitPoint &wp, std::size_t n, const char *unwoken) noexcept;
     bool looks_empty() const noexcept {
         return ctl_->size.load(std::memory_order_acquire) == 0 &&

@@ -11,8 +11,9 @@
 // No half-sifted heap after a crash: a push or pop moves ONE entry (the new one, or the
 // last one after the root left) through a hole. (A push whose entry already belongs at
 // the end, its parent leaving first, writes it into slot size, outside the heap, and
-// commits with the size store alone: nothing moves, no journal opens.) The moving entry waits in its own slot
-// after the array, and the Control's journal {op, hole, jsize} says where the hole is.
+// commits with the size store alone: nothing moves, no journal opens.) The moving entry
+// waits in its own slot after the array, and the Control's journal {op, hole, jsize}
+// says where the hole is.
 // Each sift step copies a parent (or child) into the hole and then moves the hole with
 // one 8-byte store, so at every instruction
 //
