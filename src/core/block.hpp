@@ -26,15 +26,17 @@ namespace shmds::core {
 // call and is returned. ready() is a cheap, side-effect-free hint that another attempt
 // may succeed; it is evaluated after every wakeup. Returns attempt()'s result, -EAGAIN
 // for a NOWAIT deadline that would block, or -ETIMEDOUT when the deadline passes while
-// the attempt still would block.
+// the attempt still would block. `pace`: how often the spin before each sleep looks at
+// ready() (waitpoint.hpp, SpinPace).
 template <typename Attempt, typename Ready>
-int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready) {
+int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready,
+             SpinPace pace = SpinPace::eager) {
     int spin = kDefaultSpin;
     for (;;) {
         const int r = attempt();
         if (r != -EAGAIN || dl.nowait()) return r;
         const int slept = waitpoint_wait(wp, dl.capped_at(monotonic_ns() + kWakeBoundNs), ready,
-                                         spin);
+                                         spin, pace);
         if (slept != 0 && dl.expired()) {
             const int last = attempt();  // the deadline passed: one last look
             return last == -EAGAIN ? -ETIMEDOUT : last;
@@ -43,19 +45,6 @@ int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready
         // without spinning; after a real wake, spin as usual.
         spin = slept != 0 ? 0 : kDefaultSpin;
     }
-}
-
-// A readiness check for block_on() that reads a word on a lock's line (a size, a head
-// and tail): polled every pause, it takes that line away from the holder several times
-// per critical section, and every store the holder makes there then waits for a
-// cross-CPU transfer, so a spinning consumer slowed the very producer it waited for.
-// Spaced by a few pauses (spin_until still bounds the whole spin by time), the holder
-// keeps its line.
-template <typename Check>
-bool spaced_check(Check &&check) noexcept {
-    constexpr int kPausesPerCheck = 8;
-    for (int k = 0; k < kPausesPerCheck; ++k) cpu_relax();
-    return check();
 }
 
 }  // namespace shmds::core

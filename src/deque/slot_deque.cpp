@@ -237,7 +237,7 @@ int SlotDeque::push(End end, const Items &items, std::size_t n, std::size_t *pus
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, names_->push_unwoken);
             return e;
         },
-        [&] { return core::spaced_check([&] { return !looks_full(); }); });
+        [&] { return !looks_full(); }, core::SpinPace::gentle);
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     // Counted once per refused call, not per wait.
     ctl_->push_full.fetch_add(1, kRelaxed);
@@ -272,7 +272,7 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
             if (*got) wake(ctl_->not_full, *got, names_->pop_unwoken);
             return e;
         },
-        [&] { return core::spaced_check([&] { return !looks_empty(); }); });
+        [&] { return !looks_empty(); }, core::SpinPace::gentle);
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     if (allow_empty) return 0;
     ctl_->pop_empty.fetch_add(1, kRelaxed);

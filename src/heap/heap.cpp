@@ -424,7 +424,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, "heap.push.unwoken");
             return e;
         },
-        [&] { return core::spaced_check([&] { return !looks_full(); }); });
+        [&] { return !looks_full(); }, core::SpinPace::gentle);
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->push_full.fetch_add(1, kRelaxed);  // once per refused call, not per wait
     if (r == -EAGAIN)
@@ -456,7 +456,7 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             if (*got) wake(ctl_->not_full, *got, "heap.pop.unwoken");
             return e;
         },
-        [&] { return core::spaced_check([&] { return !looks_empty(); }); });
+        [&] { return !looks_empty(); }, core::SpinPace::gentle);
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
     return r == -EAGAIN ? core::fail_static(-EAGAIN, "empty")
