@@ -93,18 +93,25 @@ std::uint32_t Graph::find_edge(std::uint32_t src, std::uint32_t dst) const noexc
     return kNone;
 }
 
+Peer *Graph::peer_entry(std::uint32_t node, Dir dir, std::uint32_t degree,
+                        std::uint32_t peer) const noexcept {
+    Peer *list = peers(node, dir);
+    for (std::uint32_t i = 0; i < degree; ++i)
+        if (list[i].slot.load(kRelaxed) == peer) return list + i;
+    return nullptr;
+}
+
 bool Graph::find_peer(std::uint32_t src, std::uint32_t dst, const Peer **found) const noexcept {
-    auto scan = [&](std::uint32_t node, Dir dir, std::uint32_t degree, std::uint32_t peer) {
-        const Peer *list = peers(node, dir);
-        *found = nullptr;
-        for (std::uint32_t i = 0; i < degree; ++i)
-            if (list[i].slot.load(kRelaxed) == peer) *found = list + i;
-        return true;
-    };
     const std::uint32_t out = nodes_[src].out_degree.load(kRelaxed);
-    if (out <= geom_.inline_degree) return scan(src, Dir::out, out, dst);
+    if (out <= geom_.inline_degree) {
+        *found = peer_entry(src, Dir::out, out, dst);
+        return true;
+    }
     const std::uint32_t in = nodes_[dst].in_degree.load(kRelaxed);
-    if (in <= geom_.inline_degree) return scan(dst, Dir::in, in, src);
+    if (in <= geom_.inline_degree) {
+        *found = peer_entry(dst, Dir::in, in, src);
+        return true;
+    }
     return false;
 }
 
@@ -211,14 +218,6 @@ int Graph::edge_weight(std::uint64_t src, std::uint64_t dst, std::int64_t *out) 
 
 int Graph::neighbors(Dir dir, std::uint64_t id, std::uint64_t *ids, std::int64_t *weights,
                      std::size_t cap, std::size_t *count) noexcept {
-    // The Peer list's address depends on the id alone: start loading it while the node
-    // is checked, so the two misses overlap instead of following each other.
-    if (const std::uint64_t slot = id & 0xFFFFFFFFu; slot < geom_.max_nodes) {
-        const Peer *list = peers(std::uint32_t(slot), dir);
-        const std::uint64_t bytes = geom_.inline_degree * sizeof(Peer);
-        for (std::uint64_t at = 0; at < bytes; at += kCacheLine)
-            __builtin_prefetch(reinterpret_cast<const char *>(list) + at);
-    }
     const int r = read([&] {
         const std::uint32_t s = live_slot(id);
         if (s == kNone) return -ENOENT;

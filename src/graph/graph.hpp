@@ -144,6 +144,9 @@ private:
     Peer *peers(std::uint32_t node, Dir dir) const noexcept {
         return peers_ + (std::uint64_t(node) * 2 + (dir == Dir::in ? 1 : 0)) * geom_.inline_degree;
     }
+    // The entry for `peer` among the first `degree` of node's Peer list, or nullptr.
+    Peer *peer_entry(std::uint32_t node, Dir dir, std::uint32_t degree,
+                     std::uint32_t peer) const noexcept;
     bool drop_peer(std::uint32_t node, const ListSide &side, std::uint32_t peer,
                    std::uint32_t degree) noexcept;
     bool refill_peers(std::uint32_t node, const ListSide &side) noexcept;

@@ -104,10 +104,9 @@ bool Graph::unlink(std::uint32_t e, const ListSide &side) noexcept {
 bool Graph::drop_peer(std::uint32_t node, const ListSide &side, std::uint32_t peer,
                       std::uint32_t degree) noexcept {
     Peer *list = peers(node, side.dir);
-    std::uint32_t i = 0;
-    while (i < degree && list[i].slot.load(kRelaxed) != peer) ++i;
-    if (i == degree) return false;
-    for (; i + 1 < degree; ++i) {
+    const Peer *at = peer_entry(node, side.dir, degree, peer);
+    if (!at) return false;
+    for (std::uint32_t i = std::uint32_t(at - list); i + 1 < degree; ++i) {
         list[i].slot.store(list[i + 1].slot.load(kRelaxed), kRelaxed);
         list[i].gen.store(list[i + 1].gen.load(kRelaxed), kRelaxed);
         list[i].weight.store(list[i + 1].weight.load(kRelaxed), kRelaxed);
@@ -135,13 +134,9 @@ bool Graph::set_peer_weight(std::uint32_t node, const ListSide &side, std::uint3
                             std::int64_t weight) noexcept {
     const std::uint32_t degree = (nodes_[node].*side.degree).load(kRelaxed);
     if (degree > geom_.inline_degree) return true;
-    Peer *list = peers(node, side.dir);
-    for (std::uint32_t i = 0; i < degree; ++i)
-        if (list[i].slot.load(kRelaxed) == peer) {
-            list[i].weight.store(weight, kRelaxed);
-            return true;
-        }
-    return false;
+    Peer *at = peer_entry(node, side.dir, degree, peer);
+    if (at) at->weight.store(weight, kRelaxed);
+    return at != nullptr;
 }
 
 bool Graph::unlink_out(std::uint32_t e) noexcept { return unlink(e, kOutList); }
