@@ -20,6 +20,22 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+// Pauses between two looks at a word on a line another CPU is writing: 8, doubling up
+// to 64. Each look pulls the line away from the writer, whose next store to it then
+// waits for it to come back; looking less often the longer the wait lasts lets a writer
+// running call after call keep its line (stamp_lock.hpp, waitpoint.hpp).
+class PollBackoff {
+public:
+    void pause() noexcept {
+        for (int k = 0; k < pauses_; ++k) cpu_relax();
+        if (pauses_ < kMaxPauses) pauses_ *= 2;
+    }
+
+private:
+    static constexpr int kMaxPauses = 64;
+    int pauses_ = 8;
+};
+
 // Ask for a shared line in exclusive state ahead of a read that a write to the same
 // line follows, so the line crosses CPUs once. PREFETCHW (0F 0D /1) executes as a NOP
 // on x86 CPUs without it, so no -march is needed; elsewhere, the compiler's hint.

@@ -74,13 +74,12 @@ inline bool stamp_try_lock_fast(StampLock &word, std::uint64_t &seen) noexcept {
 // call after call now keeps its lines. False when the word stayed held: a dead or
 // preempted holder is the checked path's business (stamp_lock sleeps and takes over).
 inline bool stamp_try_lock_polled(StampLock &word) noexcept {
-    constexpr int kPolls = 12, kFirstPauses = 8, kMaxPauses = 64;
+    constexpr int kPolls = 12;
     std::uint64_t seen;
     if (SHMDS_LIKELY(stamp_try_lock_fast(word, seen))) return true;
-    int pauses = kFirstPauses;
+    PollBackoff backoff;
     for (int polls = 0; polls < kPolls; ++polls) {
-        for (int k = 0; k < pauses; ++k) cpu_relax();
-        if (pauses < kMaxPauses) pauses *= 2;
+        backoff.pause();
         if (word.load(std::memory_order_relaxed) != 0) continue;
         if (stamp_try_lock_fast(word, seen)) return true;
     }

@@ -107,9 +107,9 @@ inline int spin_budget(const WaitPoint &wp, int spin) noexcept {
 }
 
 // How often a spinning waiter looks. `eager`: every pause, for a ready() that reads a
-// word only wakers write (a queue's slot, a version). `gentle`: after 8 pauses, then
-// doubling up to 64, for a ready() that reads a word on a lock's line (a size, a head
-// and tail): polled every pause, it takes that line from the holder several times per
+// word only wakers write (a queue's slot, a version). `gentle`: PollBackoff's spacing
+// (platform.hpp), for a ready() that reads a word on a lock's line (a size, a head and
+// tail): polled every pause, it takes that line from the holder several times per
 // critical section and each store the holder makes there waits for a cross-CPU
 // transfer, so a spinning consumer slowed the very producer it waited for; spaced out,
 // the holder keeps its line and runs call after call (Heap and Deque 1->1 streams
@@ -122,13 +122,14 @@ enum class SpinPace : std::uint8_t { eager, gentle };
 template <typename Ready>
 bool spin_until(Ready &&ready, const Deadline &deadline, int iterations = kDefaultSpin,
                 SpinPace pace = SpinPace::eager) {
-    constexpr int kGentleFirst = 8, kGentleMax = 64;
-    int pauses = pace == SpinPace::gentle ? kGentleFirst : 1;
+    PollBackoff backoff;
     std::int64_t stop = 0;
     for (int i = 0; i < iterations; ++i) {
         if (ready()) return true;
-        for (int k = 0; k < pauses; ++k) cpu_relax();
-        if (pace == SpinPace::gentle && pauses < kGentleMax) pauses *= 2;
+        if (pace == SpinPace::gentle)
+            backoff.pause();
+        else
+            cpu_relax();
         // The clock costs ~20 ns: read it every 32 eager rounds, every gentle one (each
         // of those is 8 pauses or more).
         if (pace == SpinPace::gentle || (i & 31) == 31) {
