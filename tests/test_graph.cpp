@@ -402,7 +402,7 @@ struct Raw {
     shmds::graph::Control *ctl;
     shmds::graph::Node *nodes;
     shmds::graph::Edge *edges;
-    shmds::graph::Peer *peers;  // node 0's out-list first
+    shmds::graph::Peer *peers;  // all out-lists (node 0's first), then all in-lists
 };
 
 // A file graph mapped a second time, raw, to scribble on.

@@ -142,7 +142,7 @@ private:
     bool unlink(std::uint32_t e, const ListSide &side) noexcept;
     // Peer lists (layout.hpp): a node's on one side, and their upkeep beside the lists.
     Peer *peers(std::uint32_t node, Dir dir) const noexcept {
-        return peers_ + (std::uint64_t(node) * 2 + (dir == Dir::in ? 1 : 0)) * geom_.inline_degree;
+        return peers_ + ((dir == Dir::in ? geom_.max_nodes : 0) + node) * geom_.inline_degree;
     }
     // The entry for `peer` among the first `degree` of node's Peer list, or nullptr.
     Peer *peer_entry(std::uint32_t node, Dir dir, std::uint32_t degree,

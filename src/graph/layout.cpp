@@ -35,6 +35,10 @@ int compute_geometry(std::uint64_t max_nodes, std::uint64_t max_edges,
     return 0;
 }
 
+// Marks the Peer lists' order (all out, then all in), which the sizes above cannot show:
+// a segment written with per-node interleaved lists must not open.
+constexpr std::uint64_t kPeerListsOutThenIn = 2;
+
 std::uint64_t layout_hash() noexcept {
     core::LayoutHash h;
     h.add({std::uint64_t(core::StructureType::graph), sizeof(Control), sizeof(Node),
@@ -43,7 +47,7 @@ std::uint64_t layout_hash() noexcept {
            offsetof(Node, next_free), offsetof(Edge, src_gen), offsetof(Edge, next_out),
            offsetof(Edge, next_free), offsetof(Edge, weight), sizeof(Peer),
            offsetof(Peer, weight), sizeof(core::RobustMutex),
-           std::uint64_t(kNone)});
+           std::uint64_t(kNone), kPeerListsOutThenIn});
     return h.value();
 }
 

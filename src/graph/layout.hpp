@@ -1,7 +1,7 @@
 // Shared-memory layout of the graph:
 //
 //   [SegmentHeader 256 B][Control][Node 0 .. max_nodes-1][Edge 0 .. max_edges-1]
-//   [Peer lists: per node slot, out then in, inline_degree Peers each]
+//   [out Peer lists: per node slot, inline_degree Peers each][in Peer lists: the same]
 //
 // Two kinds of words live here, and the difference is the crash model:
 //  - Primary facts: a node's {gen, alive, data} and an edge's {valid, src, dst, src_gen,
@@ -20,7 +20,9 @@
 // holds a copy of every edge's {other endpoint's slot and generation, weight}, oldest
 // first, the exact reverse of the linked list; a read copies it out of one or two cache
 // lines. Above inline_degree the list is not kept (the linked list is walked); it is
-// refilled when the degree comes back down.
+// refilled when the degree comes back down. All out-lists come first, then all in-lists:
+// neighbours reads out-lists far more than in-lists, and keeping the in-lists out of the
+// way packs more of the hot ones per page (measured ~15% on neighbours at degree 8).
 //
 // Node ids are (gen << 32) | slot. gen starts at 1 on a slot's first use and grows by
 // one on every reuse (skipping 0), so an id of a removed node never names the slot's
