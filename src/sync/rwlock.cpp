@@ -88,25 +88,26 @@ int RwLock::own_slot(bool holding) const noexcept {
     const std::uint64_t me = core::self_thread_stamp();
     auto mine = [&](std::uint32_t i) {
         const std::uint64_t st = slot(i).state.load(std::memory_order_acquire);
-        return slot(i).owner.load(std::memory_order_acquire) == me && (st & kOwnedTag) &&
-               (!holding || depth_of(st) != 0);
+        if (slot(i).owner.load(std::memory_order_acquire) != me || !(st & kOwnedTag) ||
+            (holding && depth_of(st) == 0))
+            return false;
+        remember_slot(i, st);
+        return true;
     };
     if (t_hint.lock == control() && t_hint.index < reader_slots() &&
         mine(std::uint32_t(t_hint.index)))
         return int(t_hint.index);
     const std::uint32_t used = slots_in_use();
     for (std::uint32_t i = 0; i < used; ++i)
-        if (mine(i)) {
-            remember_slot(i);
-            return int(i);
-        }
+        if (mine(i)) return int(i);
     return -1;
 }
 
 // Fields by name, never a reference to the variable (see core/thread_id.hpp on UBSan).
-void RwLock::remember_slot(std::uint32_t i) const noexcept {
+void RwLock::remember_slot(std::uint32_t i, std::uint64_t state) const noexcept {
     t_hint.lock = control();
     t_hint.index = i;
+    t_hint.state = state;
 }
 
 // One change of owner: {owner, state} -> {new_owner, tag moved on, depth 0}, or false
@@ -132,7 +133,7 @@ int RwLock::claim_slot() noexcept {
         if (!take_slot(i, owner, st, me)) return false;
         // Before the slot's first increment, so that a writer's scan covers it.
         raise_slots_used(i + 1);
-        remember_slot(i);
+        remember_slot(i, owned_state(st));
         return true;
     };
     // A free slot in [from, to), lowest first so that slots_used stays small.
@@ -270,6 +271,7 @@ int RwLock::rdlock_slow(std::int64_t timeout_ns) noexcept {
         if (recursive || c.writer.load(std::memory_order_seq_cst) == 0) {
             if (!s.state.compare_exchange_strong(st, st + 1, std::memory_order_seq_cst))
                 continue;
+            remember_slot(std::uint32_t(i), st + 1);
             SHMDS_FAILPOINT("rwlock.rdlock.claimed");
             // Recursive: in, past a waiting writer (see entered_beside).
             if (recursive || c.writer.load(std::memory_order_seq_cst) == 0)
@@ -381,8 +383,10 @@ int RwLock::downgrade() noexcept {
         ReaderSlot &s = slot(std::uint32_t(i));
         std::uint64_t st = s.state.load(std::memory_order_acquire);
         if (s.owner.load(std::memory_order_acquire) == me && (st & kOwnedTag) &&
-            s.state.compare_exchange_strong(st, st + 1, std::memory_order_seq_cst))
+            s.state.compare_exchange_strong(st, st + 1, std::memory_order_seq_cst)) {
+            remember_slot(std::uint32_t(i), st + 1);
             break;
+        }
     }
     SHMDS_FAILPOINT("rwlock.downgrade.claimed");
     c.writer.store(0, std::memory_order_seq_cst);
