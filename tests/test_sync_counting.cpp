@@ -13,9 +13,13 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace shmds::test;
 
@@ -309,6 +313,51 @@ TEST(Semaphore, FastPathBoundsConcurrencyAcrossThreadsAndProcesses) {
     EXPECT_EQ(3u, shmds_semaphore_value(s));
     EXPECT_EQ(0u, shmds_semaphore_recoveries(s));
     unshare(sh);
+    shmds_semaphore_close(s);
+}
+
+// Once every holder slot has been used, a new process takes over an idle slot of
+// another process. That owner needs no lock to start an acquire on it, so the slot can
+// stop being idle between the claimer's look and its take: the claimer must move on to
+// another idle slot, not report that every slot is held (the kill soak found this
+// after about 256 respawned workers).
+TEST(Semaphore, AClaimerBeatenToAnIdleSlotByItsOwnerTakesAnother) {
+    if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true";
+    shmds_semaphore_t *s = nullptr;
+    ASSERT_EQ(0, shmds_semaphore_create(nullptr, 2, 2, &s));
+    auto acquire_release = [&] {
+        return shmds_semaphore_acquire(s, SHMDS_NOWAIT) == 0 && shmds_semaphore_release(s, 1) == 0;
+    };
+    ASSERT_TRUE(acquire_release());  // slot 0: ours, idle, owner alive
+    // Slots 1 .. 255: idle, their owners dead (an idle slot has nothing to give back,
+    // so nobody frees it: it is only ever taken over).
+    for (std::uint32_t i = 1; i < shmds::sync::kHolderSlots; ++i)
+        run_child_ok([&] { return acquire_release() ? 0 : 1; });
+    const pid_t claimer = fork_child([&] {
+        arm_failpoint("semaphore.claim.picked@stop");  // at its look at idle slot 0
+        const int rc = shmds_semaphore_acquire(s, 1'000'000'000);
+        CHILD_CHECK(rc == 0);
+        CHILD_CHECK(shmds_semaphore_release(s, 1) == 0);
+        return 0;
+    });
+    ASSERT_GT(claimer, 0);
+    auto state_of = [](pid_t pid) {
+        char stat[512] = {};
+        const int fd = open(fmt::format("/proc/{}/stat", pid).c_str(), O_RDONLY);
+        if (fd < 0) return '?';
+        const ssize_t n = read(fd, stat, sizeof stat - 1);
+        close(fd);
+        const char *paren = n > 0 ? std::strrchr(stat, ')') : nullptr;
+        return paren && paren[1] == ' ' ? paren[2] : '?';
+    };
+    for (int i = 0; i < 5000 && state_of(claimer) != 'T'; ++i) usleep(1000);
+    ASSERT_EQ('T', state_of(claimer));
+    ASSERT_EQ(0, shmds_semaphore_acquire(s, SHMDS_NOWAIT));  // slot 0 is no longer idle
+    kill(claimer, SIGCONT);
+    const ChildExit e = wait_child(claimer, 10s);
+    EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    EXPECT_EQ(0, shmds_semaphore_release(s, 1));
+    EXPECT_EQ(2u, shmds_semaphore_value(s));
     shmds_semaphore_close(s);
 }
 

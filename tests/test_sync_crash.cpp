@@ -95,7 +95,8 @@ TEST(SyncCrash, Condvar) {
 // claim it died in included), and a lock it held is taken over.
 TEST(SyncCrash, Semaphore) {
     for (const char *fp :
-         {"semaphore.claim.tagged", "semaphore.acquire.claiming", "semaphore.acquire.held"}) {
+         {"semaphore.claim.picked", "semaphore.claim.tagged", "semaphore.acquire.claiming",
+          "semaphore.acquire.held"}) {
         shmds_semaphore_t *s = nullptr;
         ASSERT_EQ(0, shmds_semaphore_create(nullptr, 2, 2, &s));
         pid_t pid = crash_at(fp, [&] {

@@ -145,7 +145,7 @@ int Semaphore::claim_slot_locked(MySlot &out) noexcept {
     const core::OwnerToken me = core::self_owner();
     HolderSlot *s = slots();
     const std::uint32_t used = used_slots();
-    int pick = -1;
+    int free_slot = -1;
     // This process's slot (claimed through another handle, or before a takeover of
     // the cache), else a free one, else a new one, else an idle one of another process.
     for (std::uint32_t i = 0; i < used; ++i) {
@@ -156,31 +156,41 @@ int Semaphore::claim_slot_locked(MySlot &out) noexcept {
                            std::memory_order_relaxed);
             return my_slot(out) ? 0 : -EUSERS;
         }
-        if (pick < 0 && o == core::kNoOwner && idle(s[i].word.load(std::memory_order_relaxed)))
-            pick = int(i);
+        if (free_slot < 0 && o == core::kNoOwner && idle(s[i].word.load(std::memory_order_relaxed)))
+            free_slot = int(i);
     }
-    if (pick < 0 && used < kHolderSlots) {
-        pick = int(used);
+    if (free_slot >= 0 && take_slot_locked(std::uint32_t(free_slot), me))
+        return my_slot(out) ? 0 : -EUSERS;
+    if (used < kHolderSlots) {
         // Published before the slot can hold a count, so every sum covers it.
         ctl().slots_used.store(used + 1, std::memory_order_seq_cst);
+        if (take_slot_locked(used, me)) return my_slot(out) ? 0 : -EUSERS;
     }
-    for (std::uint32_t i = 0; pick < 0 && i < used; ++i)
-        if (idle(s[i].word.load(std::memory_order_relaxed))) pick = int(i);
-    if (pick < 0) return -EUSERS;
-    // A new tag first: a previous owner's cached tag now fails its CAS, so it can never
-    // add to a slot recorded under another process's name.
-    std::uint64_t w = s[pick].word.load(std::memory_order_relaxed);
+    // An idle slot of another process. Its owner, if alive, may start an acquire on it
+    // at any time (the fast path takes no lock): then the next idle one.
+    for (std::uint32_t i = 0; i < used; ++i)
+        if (idle(s[i].word.load(std::memory_order_relaxed)) && take_slot_locked(i, me))
+            return my_slot(out) ? 0 : -EUSERS;
+    return -EUSERS;
+}
+
+// Slot i for this process, if its word is still idle: a new tag first, so that a
+// previous owner's cached tag now fails its CAS and it can never add to a slot recorded
+// under another process's name.
+bool Semaphore::take_slot_locked(std::uint32_t i, core::OwnerToken me) noexcept {
+    HolderSlot &slot = slots()[i];
+    SHMDS_FAILPOINT("semaphore.claim.picked");
+    std::uint64_t w = slot.word.load(std::memory_order_relaxed);
     std::uint64_t tag;
     do {
-        if (!idle(w)) return -EUSERS;  // only a scribbled segment changes it under the lock
+        if (!idle(w)) return false;
         tag = (tag_of(w) + 1) & kTagMask;
-    } while (!s[pick].word.compare_exchange_weak(w, tag << kSlotTagShift,
-                                                 std::memory_order_seq_cst,
-                                                 std::memory_order_relaxed));
+    } while (!slot.word.compare_exchange_weak(w, tag << kSlotTagShift, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed));
     SHMDS_FAILPOINT("semaphore.claim.tagged");
-    s[pick].owner.store(me, std::memory_order_release);
-    my_slot_.store(pack_slot(core::fork_epoch(), tag, pick), std::memory_order_relaxed);
-    return my_slot(out) ? 0 : -EUSERS;
+    slot.owner.store(me, std::memory_order_release);
+    my_slot_.store(pack_slot(core::fork_epoch(), tag, int(i)), std::memory_order_relaxed);
+    return true;
 }
 
 int Semaphore::take_locked(std::uint32_t n) noexcept {

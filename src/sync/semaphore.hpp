@@ -236,6 +236,7 @@ private:
     int release_locked_path(std::uint32_t n) noexcept;
     int take_locked(std::uint32_t n) noexcept;  // 0, -EAGAIN, -EUSERS
     int claim_slot_locked(MySlot &out) noexcept;  // 0 or -EUSERS
+    bool take_slot_locked(std::uint32_t i, core::OwnerToken me) noexcept;  // false: not idle
     std::uint32_t reclaim_dead_locked() noexcept;  // slots whose permits came back
     void release_slow(std::uint32_t n) noexcept;
     std::uint64_t forgive_locked(std::uint64_t n) noexcept;  // taken off others' counts
