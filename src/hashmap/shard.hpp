@@ -85,8 +85,8 @@ public:
     // get() of an 8-byte key (its native word) on a map of 8-byte values, for the C
     // API's integer short lane: one seqlock pass with no closure and no OutBuf. 0 with
     // *value, -ENOENT (absent), or kAskGet: the pass could not answer alone (a write
-    // window, a torn pass, an entry with an expiry, an evicting map's hit to mark, a
-    // value of another length, damage), and get() must (it retries, reports, marks).
+    // window, a torn pass, an entry with an expiry, a value of another length, damage),
+    // and get() must (it retries, reports). A hit on an evicting map is marked here too.
     static constexpr int kAskGet = 1;
     int get_word(std::uint64_t h, std::uint64_t key, std::uint64_t *value) noexcept;
 
@@ -378,7 +378,6 @@ int Shard::read_retrying(Read &read) noexcept {
 // closure whose captures read_stable's callers keep in memory.
 [[gnu::always_inline]] inline int Shard::get_word(std::uint64_t h, std::uint64_t key,
                                                    std::uint64_t *value) noexcept {
-    if (SHMDS_UNLIKELY(evicting())) return kAskGet;  // a hit must be marked: get() does
     ShardControl &c = *ctl_;
     const std::uint64_t s1 = c.seq.load(std::memory_order_acquire);
     const std::uint64_t b = c.active.load(std::memory_order_relaxed);
@@ -399,6 +398,9 @@ int Shard::read_retrying(Read &read) noexcept {
     // An entry with an expiry needs the clock, and a value of another length is damage
     // that get() reports: neither is this lane's to answer.
     if (SHMDS_UNLIKELY(f != 1 || exp != 0 || lens >> 32 != sizeof v)) return kAskGet;
+    // A validated hit is marked as finish_read marks it (design §6), so that an evicting
+    // map's gets keep this lane (get() costs them about 3.5x).
+    if (SHMDS_UNLIKELY(evicting())) mark_visited(b, slot);
     *value = v;
     return 0;
 }
