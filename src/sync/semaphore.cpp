@@ -159,19 +159,17 @@ int Semaphore::claim_slot_locked(MySlot &out) noexcept {
         if (free_slot < 0 && o == core::kNoOwner && idle(s[i].word.load(std::memory_order_relaxed)))
             free_slot = int(i);
     }
-    if (free_slot >= 0 && take_slot_locked(std::uint32_t(free_slot), me))
-        return my_slot(out) ? 0 : -EUSERS;
-    if (used < kHolderSlots) {
+    bool taken = free_slot >= 0 && take_slot_locked(std::uint32_t(free_slot), me);
+    if (!taken && used < kHolderSlots) {
         // Published before the slot can hold a count, so every sum covers it.
         ctl().slots_used.store(used + 1, std::memory_order_seq_cst);
-        if (take_slot_locked(used, me)) return my_slot(out) ? 0 : -EUSERS;
+        taken = take_slot_locked(used, me);
     }
     // An idle slot of another process. Its owner, if alive, may start an acquire on it
     // at any time (the fast path takes no lock): then the next idle one.
-    for (std::uint32_t i = 0; i < used; ++i)
-        if (idle(s[i].word.load(std::memory_order_relaxed)) && take_slot_locked(i, me))
-            return my_slot(out) ? 0 : -EUSERS;
-    return -EUSERS;
+    for (std::uint32_t i = 0; !taken && i < used; ++i)
+        taken = idle(s[i].word.load(std::memory_order_relaxed)) && take_slot_locked(i, me);
+    return taken && my_slot(out) ? 0 : -EUSERS;
 }
 
 // Slot i for this process, if its word is still idle: a new tag first, so that a

@@ -174,25 +174,43 @@ private:
 
     enum class Claim { taken, short_of_permits, retry_locked };
 
+    // One CAS of our slot's word from w to next(w), for a w that fits(). It starts from
+    // word_guess_ instead of a load, so that no load of the line delays the locked
+    // instruction (measured ~25%); a guess that does not fit, or that the CAS finds
+    // stale, is replaced by the word itself. False when the word does not fit; else w is
+    // the value the CAS replaced.
+    template <typename Fits, typename Next>
+    bool cas_own_word(HolderSlot &s, std::uint64_t &w, Fits fits, Next next) noexcept {
+        w = word_guess_.load(std::memory_order_relaxed);
+        for (bool guessed = true;; guessed = false) {
+            if (SHMDS_UNLIKELY(!fits(w))) {
+                if (!guessed) return false;
+                w = s.word.load(std::memory_order_relaxed);
+                continue;
+            }
+            if (SHMDS_LIKELY(s.word.compare_exchange_weak(w, next(w), std::memory_order_seq_cst,
+                                                          std::memory_order_relaxed)))
+                return true;
+        }
+    }
+    // Our word, settled: the tag we claimed it with (not taken over) and no claim of
+    // another thread of ours in flight.
+    static bool settled_own(std::uint64_t w, const MySlot &mine) noexcept {
+        return detail::tag_of(w) == mine.tag && !detail::claiming(w);
+    }
+
     // The fast acquire: one CAS adds n to our count, marked claiming; the sum then says
     // whether the permits were there. Nobody else writes a word marked claiming (every
     // other writer CASes from an unmarked word), so plain stores settle it.
     Claim try_take(const MySlot &mine, std::uint32_t n) noexcept {
         HolderSlot &s = slots()[mine.index];
-        std::uint64_t w = word_guess_.load(std::memory_order_relaxed);
-        for (bool guessed = true;; guessed = false) {
-            // Taken over (claim again), or another thread of ours is claiming on it (the
-            // locked path waits for it); unless only the guess said so.
-            if (SHMDS_UNLIKELY(detail::tag_of(w) != mine.tag || detail::claiming(w))) {
-                if (!guessed) return Claim::retry_locked;
-                w = s.word.load(std::memory_order_relaxed);
-                continue;
-            }
-            if (SHMDS_LIKELY(s.word.compare_exchange_weak(w, (w + n) | kSlotClaiming,
-                                                          std::memory_order_seq_cst,
-                                                          std::memory_order_relaxed)))
-                break;
-        }
+        std::uint64_t w;
+        // Not settled: taken over (claim again), or another thread of ours is claiming
+        // on it (the locked path waits for it).
+        if (SHMDS_UNLIKELY(!cas_own_word(
+                s, w, [&](std::uint64_t x) { return settled_own(x, mine); },
+                [n](std::uint64_t x) { return (x + n) | kSlotClaiming; })))
+            return Claim::retry_locked;
         SHMDS_FAILPOINT("semaphore.acquire.claiming");
         const std::uint64_t out = missing_now() + held_total();  // our n included
         if (SHMDS_LIKELY(out <= max())) {
@@ -211,21 +229,14 @@ private:
     bool try_release_own(std::uint32_t n) noexcept {
         MySlot mine;
         if (SHMDS_UNLIKELY(!my_slot(mine))) return false;
-        HolderSlot &s = slots()[mine.index];
-        std::uint64_t w = word_guess_.load(std::memory_order_relaxed);
-        for (bool guessed = true;; guessed = false) {
-            if (SHMDS_UNLIKELY(detail::tag_of(w) != mine.tag || detail::claiming(w) ||
-                               detail::count_of(w) < n)) {
-                if (!guessed) return false;
-                w = s.word.load(std::memory_order_relaxed);  // the guess was stale
-                continue;
-            }
-            if (SHMDS_LIKELY(s.word.compare_exchange_weak(w, w - n, std::memory_order_seq_cst,
-                                                          std::memory_order_relaxed))) {
-                word_guess_.store(w - n, std::memory_order_relaxed);
-                return true;
-            }
-        }
+        std::uint64_t w;
+        if (!cas_own_word(
+                slots()[mine.index], w,
+                [&](std::uint64_t x) { return settled_own(x, mine) && detail::count_of(x) >= n; },
+                [n](std::uint64_t x) { return x - n; }))
+            return false;
+        word_guess_.store(w - n, std::memory_order_relaxed);
+        return true;
     }
     void wake(std::uint32_t n) noexcept {
         core::waitpoint_wake(ctl().available, n > 0x7fffffffu ? 0x7fffffff : int(n));
@@ -248,9 +259,8 @@ private:
     bool reclaim_dead(const core::Deadline &dl) noexcept;
 
     std::atomic<std::uint64_t> my_slot_{0};  // see MySlot; 0: none
-    // What this process last wrote to or saw in its slot's word: the expected value of
-    // the fast paths' CAS, so that no load of the line delays the locked instruction
-    // (measured ~25%). Only a guess: a stale one fails the CAS, which loads the word.
+    // What the fast paths last wrote to this process's slot word (cas_own_word's first
+    // expected value). Only a guess: a stale one costs a load or a failed CAS.
     std::atomic<std::uint64_t> word_guess_{0};
     core::EventNotifier events_;
 };
