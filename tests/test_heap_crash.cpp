@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 using namespace heap_test;
@@ -227,18 +226,6 @@ std::string case_name(const ::testing::TestParamInfo<CrashCase> &info) {
 
 INSTANTIATE_TEST_SUITE_P(Failpoints, HeapCrashMatrix, ::testing::ValuesIn(cases()), case_name);
 
-char proc_state(pid_t pid) {
-    char path[64], state = 0;
-    std::snprintf(path, sizeof path, "/proc/%d/stat", int(pid));
-    if (FILE *f = std::fopen(path, "r")) {
-        int ignored;
-        char comm[64];
-        if (std::fscanf(f, "%d %63s %c", &ignored, comm, &state) != 3) state = 0;
-        std::fclose(f);
-    }
-    return state;
-}
-
 // A holder stopped (alive) mid-sift delays the others; killed there, it is taken over
 // within ~10 ms and the heap repaired: it pops in order afterwards.
 TEST(HeapCrash, AHolderKilledMidSiftIsTakenOverAndRepaired) {
@@ -252,8 +239,7 @@ TEST(HeapCrash, AHolderKilledMidSiftIsTakenOverAndRepaired) {
         return 0;
     });
     ASSERT_GT(pid, 0);
-    for (int i = 0; i < 2000 && proc_state(pid) != 'T'; ++i) usleep(1000);
-    ASSERT_EQ('T', proc_state(pid));
+    ASSERT_TRUE(wait_until_stopped(pid, 2s));
     EXPECT_EQ(-ETIMEDOUT, s.push(1, 1000, 30 * kMs)) << "a stopped holder is alive: waited for";
     kill(pid, SIGKILL);
     wait_child(pid, 5s);

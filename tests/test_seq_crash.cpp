@@ -205,19 +205,7 @@ TEST(SeqCrash, AHolderKilledMidPushIsTakenOverWithinMilliseconds) {
         return 0;
     });
     ASSERT_GT(pid, 0);
-    // Wait for the child to stop with the lock held.
-    for (int i = 0; i < 2000; ++i) {
-        char path[64], state = 0;
-        std::snprintf(path, sizeof path, "/proc/%d/stat", int(pid));
-        if (FILE *f = std::fopen(path, "r")) {
-            int ignored;
-            char comm[64];
-            if (std::fscanf(f, "%d %63s %c", &ignored, comm, &state) != 3) state = 0;
-            std::fclose(f);
-        }
-        if (state == 'T') break;
-        usleep(1000);
-    }
+    wait_until_stopped(pid, 2s);  // with the lock held
     EXPECT_EQ(-ETIMEDOUT, s.push(1, 30 * kMs)) << "a stopped holder is alive: waited for";
     kill(pid, SIGKILL);
     wait_child(pid, 5s);

@@ -15,11 +15,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <sys/mman.h>
 #include <thread>
-#include <unistd.h>
 
 using namespace shmds::test;
 
@@ -341,17 +338,7 @@ TEST(Semaphore, AClaimerBeatenToAnIdleSlotByItsOwnerTakesAnother) {
         return 0;
     });
     ASSERT_GT(claimer, 0);
-    auto state_of = [](pid_t pid) {
-        char stat[512] = {};
-        const int fd = open(fmt::format("/proc/{}/stat", pid).c_str(), O_RDONLY);
-        if (fd < 0) return '?';
-        const ssize_t n = read(fd, stat, sizeof stat - 1);
-        close(fd);
-        const char *paren = n > 0 ? std::strrchr(stat, ')') : nullptr;
-        return paren && paren[1] == ' ' ? paren[2] : '?';
-    };
-    for (int i = 0; i < 5000 && state_of(claimer) != 'T'; ++i) usleep(1000);
-    ASSERT_EQ('T', state_of(claimer));
+    ASSERT_TRUE(wait_until_stopped(claimer, 5s));
     ASSERT_EQ(0, shmds_semaphore_acquire(s, SHMDS_NOWAIT));  // slot 0 is no longer idle
     kill(claimer, SIGCONT);
     const ChildExit e = wait_child(claimer, 10s);

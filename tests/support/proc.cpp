@@ -114,7 +114,9 @@ void exit_on_fault() {
     sigaction(SIGBUS, &sa, nullptr);
 }
 
-bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout) {
+namespace {
+// Whether `pid` reaches `state` (field 3 of /proc/<pid>/stat) within `timeout`.
+bool wait_for_state(pid_t pid, char state, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::string path = "/proc/" + std::to_string(pid) + "/stat";
     do {
@@ -123,11 +125,20 @@ bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout) {
         std::getline(stat, line);
         // "pid (comm) S ...": the state follows the last ')', as comm may hold one.
         const auto close = line.rfind(')');
-        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S')
+        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == state)
             return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     } while (std::chrono::steady_clock::now() < deadline);
     return false;
+}
+}  // namespace
+
+bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout) {
+    return wait_for_state(pid, 'S', timeout);
+}
+
+bool wait_until_stopped(pid_t pid, std::chrono::milliseconds timeout) {
+    return wait_for_state(pid, 'T', timeout);
 }
 
 void kill_all_children() {

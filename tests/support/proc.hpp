@@ -39,6 +39,10 @@ void run_child_ok(const std::function<int()> &body, std::chrono::milliseconds ti
 // the critical section around it; once it sleeps, it holds no lock it was about to drop.
 bool wait_until_asleep(pid_t pid, std::chrono::milliseconds timeout);
 
+// Wait until `pid` is stopped (state T: SIGSTOP, e.g. at a "NAME@stop" failpoint) for at
+// most `timeout`.
+bool wait_until_stopped(pid_t pid, std::chrono::milliseconds timeout);
+
 // For a child that checks whether an access faults: SIGSEGV and SIGBUS end it with
 // exit code kFaultExit. A plain signal death cannot be the check, because under
 // AddressSanitizer its own handler turns the fault into a report and an abort.
