@@ -14,8 +14,10 @@ namespace shmds_fuzz {
 
 namespace {
 
-constexpr std::uint64_t kBytesLock =
-    sizeof(shmds::core::SegmentHeader) + offsetof(shmds::queue::BytesControl, mutex);
+constexpr std::uint64_t kBytesFrontLock =
+    sizeof(shmds::core::SegmentHeader) + offsetof(shmds::queue::BytesControl, front_lock);
+constexpr std::uint64_t kBytesBackLock =
+    sizeof(shmds::core::SegmentHeader) + offsetof(shmds::queue::BytesControl, back_lock);
 
 void exercise_int(shmds_queue_t *q) {
     const std::uint64_t cap = shmds_queue_capacity(q);
@@ -45,7 +47,7 @@ void exercise_bytes(shmds_queue_t *q, const InputSegment &in) {
     std::size_t lens[4], got = 0;
     (void)shmds_queue_pop_multi_bytes(q, buf, sizeof buf, lens, 4, &got, SHMDS_NOWAIT);
     (void)shmds_queue_drain_bytes(q, buf, 8, lens, 4, &got);
-    if (!in.robust_lock_free(kBytesLock)) return;
+    if (!in.robust_lock_free(kBytesFrontLock) || !in.robust_lock_free(kBytesBackLock)) return;
     shmds_queue_stats_t st{};
     st.struct_size = sizeof st;
     expect_code(shmds_queue_stats(q, &st), {0}, "shmds_queue_stats");

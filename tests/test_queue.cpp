@@ -1235,11 +1235,12 @@ TEST(QueueBytes, DamagedDescriptorsAreRefusedNotFollowed) {
     munmap(map, g.total);
 }
 
-// The lock word scribbled by a peer. Naming no live thread, it is a dead holder's: the
-// next locker of any verb (NOWAIT or blocking) takes it over, the repair runs (here it
-// empties a ring whose frontiers are damaged too), the call succeeds and
+// The lock words scribbled by a peer. Naming no live thread, a word is a dead holder's:
+// the next locker of any verb (NOWAIT or blocking) takes it over, the repair runs (here
+// it empties a ring whose frontiers are damaged too), the call succeeds and
 // stats.recoveries counts it. Naming a live thread that does not hold it, it is waited
 // for: the timed verbs time out cleanly; once that thread is gone, it is taken over.
+// push_back takes only the back lock and pop_front and peek only the front one.
 TEST(QueueBytes, ScribbledLockWordIsTakenOverOrWaitedFor) {
     shmds_options_t memfd = SHMDS_OPTIONS_INIT;
     memfd.backing = SHMDS_BACKING_MEMFD;
@@ -1249,46 +1250,68 @@ TEST(QueueBytes, ScribbledLockWordIsTakenOverOrWaitedFor) {
     const int fd = shmds_queue_fd(q.get());
     using shmds::queue::BytesControl;
     const std::uint64_t ctl = sizeof(shmds::core::SegmentHeader);
-    const std::uint64_t lock = ctl + offsetof(BytesControl, mutex);
+    const std::uint64_t front = ctl + offsetof(BytesControl, front_lock);
+    const std::uint64_t back = ctl + offsetof(BytesControl, back_lock);
     char buf[64];
     std::size_t len = 0;
 
     // No such thread, and a message count beyond the capacity: without the repair,
-    // push would refuse the ring as damaged.
+    // push would refuse the ring as damaged. The back lock's repair checks the ring
+    // under the (free) front lock too.
     ASSERT_EQ(0, push_back(q.get(), "lost"));
-    scribble_u64(fd, lock, kNoSuchThreadWord | shmds::core::kStampLockWaiters);
+    scribble_u64(fd, back, kNoSuchThreadWord | shmds::core::kStampLockWaiters);
     scribble_u64(fd, ctl + offsetof(BytesControl, tail),
                  read_u64_at(fd, ctl + offsetof(BytesControl, head)) + 1000);
     EXPECT_EQ(0, shmds_queue_push_bytes(q.get(), "kept", 4, SHMDS_NOWAIT)) << shmds_last_error();
-    EXPECT_EQ(0u, read_u64_at(fd, lock)) << "released after the takeover";
+    EXPECT_EQ(0u, read_u64_at(fd, back)) << "released after the takeover";
+    EXPECT_EQ(0u, read_u64_at(fd, front)) << "the repair's front lock, released";
     EXPECT_EQ(1u, stats_of(q.get()).recoveries);
     EXPECT_EQ(1u, shmds_queue_size(q.get()));
 
+    // The same through the front lock, which a pop takes.
+    ASSERT_EQ(0, push_back(q.get(), "more"));
+    scribble_u64(fd, front, kNoSuchThreadWord);
+    scribble_u64(fd, ctl + offsetof(BytesControl, tail),
+                 read_u64_at(fd, ctl + offsetof(BytesControl, head)) + 1000);
+    EXPECT_EQ(-EAGAIN, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT))
+        << "emptied by the repair";
+    EXPECT_EQ(0u, read_u64_at(fd, front));
+    EXPECT_EQ(2u, stats_of(q.get()).recoveries);
+    ASSERT_EQ(0, push_back(q.get(), "kept"));
+
     // Thread id 0: taken over by the verbs that wait without a deadline, too.
-    scribble_u64(fd, lock, kThreadZeroWord);
+    scribble_u64(fd, front, kThreadZeroWord);
     EXPECT_EQ(0, shmds_queue_peek_bytes(q.get(), buf, sizeof buf, &len));
     EXPECT_EQ("kept", std::string(buf, len));
-    scribble_u64(fd, lock, kThreadZeroWord);
+    scribble_u64(fd, front, kThreadZeroWord);
     EXPECT_EQ(0, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, 1'000'000'000));
     EXPECT_EQ("kept", std::string(buf, len));
-    EXPECT_EQ(3u, stats_of(q.get()).recoveries);
+    scribble_u64(fd, back, kThreadZeroWord);
+    shmds_queue_stats_t st{};
+    st.struct_size = sizeof st;
+    EXPECT_EQ(0, shmds_queue_stats(q.get(), &st)) << "stats take both locks";
+    EXPECT_EQ(5u, st.recoveries);
 
     // A live stranger: waited for, never taken over.
     ASSERT_EQ(0, push_back(q.get(), "waits"));
     {
         LiveBystander stranger;
-        scribble_u64(fd, lock, stranger.stamp());
+        scribble_u64(fd, front, stranger.stamp());
+        scribble_u64(fd, back, stranger.stamp());
         EXPECT_EQ(-EAGAIN, shmds_queue_push_bytes(q.get(), "x", 1, SHMDS_NOWAIT));
         EXPECT_EQ(-EAGAIN, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT));
         EXPECT_EQ(-ETIMEDOUT, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, 20'000'000));
         EXPECT_EQ(-ETIMEDOUT, shmds_queue_push_bytes(q.get(), "x", 1, 20'000'000));
-        EXPECT_EQ(stranger.stamp(), read_u64_at(fd, lock) & ~shmds::core::kStampLockWaiters);
+        EXPECT_EQ(stranger.stamp(), read_u64_at(fd, front) & ~shmds::core::kStampLockWaiters);
+        EXPECT_EQ(stranger.stamp(), read_u64_at(fd, back) & ~shmds::core::kStampLockWaiters);
         stranger.stop();
-        // Gone now: the next locker takes over.
+        // Gone now: the next locker of each end takes over.
         EXPECT_EQ(0, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, 1'000'000'000));
         EXPECT_EQ("waits", std::string(buf, len));
+        EXPECT_EQ(0, shmds_queue_push_bytes(q.get(), "x", 1, 1'000'000'000));
+        EXPECT_EQ(0, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT));
     }
-    EXPECT_EQ(4u, stats_of(q.get()).recoveries);
+    EXPECT_EQ(7u, stats_of(q.get()).recoveries);
     EXPECT_EQ(0u, shmds_queue_size(q.get()));
 
     // An empty ring is seen without the lock: a consumer polling it never queues behind
@@ -1296,15 +1319,54 @@ TEST(QueueBytes, ScribbledLockWordIsTakenOverOrWaitedFor) {
     {
         const std::uint64_t empties = stats_of(q.get()).pop_empty;  // stats take the lock
         LiveBystander stranger;
-        scribble_u64(fd, lock, stranger.stamp());
+        scribble_u64(fd, front, stranger.stamp());
         EXPECT_EQ(-EAGAIN, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT));
         EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "empty")) << shmds_last_error();
         EXPECT_EQ(-ETIMEDOUT, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, 20'000'000));
         EXPECT_NE(nullptr, std::strstr(shmds_last_error(), "empty")) << shmds_last_error();
-        EXPECT_EQ(stranger.stamp(), read_u64_at(fd, lock)) << "nobody waited on the lock";
-        scribble_u64(fd, lock, 0);
+        EXPECT_EQ(stranger.stamp(), read_u64_at(fd, front)) << "nobody waited on the lock";
+        scribble_u64(fd, front, 0);
         EXPECT_EQ(empties + 2, stats_of(q.get()).pop_empty);
     }
+}
+
+// A producer and a consumer hold different locks: a push completes while the front
+// lock is held (by a live stranger standing in for a slow consumer), and a pop
+// completes while the back lock is held.
+TEST(QueueBytes, EachEndHasItsOwnLock) {
+    shmds_options_t memfd = SHMDS_OPTIONS_INIT;
+    memfd.backing = SHMDS_BACKING_MEMFD;
+    memfd.name = "qends";
+    QueuePtr q = make_queue(SHMDS_QUEUE_BYTES, 4, 0, &memfd);
+    ASSERT_TRUE(q);
+    const int fd = shmds_queue_fd(q.get());
+    using shmds::queue::BytesControl;
+    const std::uint64_t ctl = sizeof(shmds::core::SegmentHeader);
+    const std::uint64_t front = ctl + offsetof(BytesControl, front_lock);
+    const std::uint64_t back = ctl + offsetof(BytesControl, back_lock);
+    char buf[64];
+    std::size_t len = 0;
+    LiveBystander stranger;
+
+    scribble_u64(fd, front, stranger.stamp());
+    EXPECT_EQ(0, shmds_queue_push_bytes(q.get(), "a", 1, SHMDS_NOWAIT)) << shmds_last_error();
+    EXPECT_EQ(0, shmds_queue_push_bytes(q.get(), "b", 1, SHMDS_NOWAIT)) << shmds_last_error();
+    EXPECT_EQ(-EAGAIN, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT))
+        << "the front is busy";
+    EXPECT_EQ(-EAGAIN, shmds_queue_push_front_bytes(q.get(), "f", 1, SHMDS_NOWAIT))
+        << "push_front needs both locks";
+    scribble_u64(fd, front, 0);
+
+    scribble_u64(fd, back, stranger.stamp());
+    EXPECT_EQ(0, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT));
+    EXPECT_EQ("a", std::string(buf, len));
+    EXPECT_EQ(-EAGAIN, shmds_queue_push_bytes(q.get(), "c", 1, SHMDS_NOWAIT)) << "the back is busy";
+    EXPECT_EQ(-EAGAIN, shmds_queue_pop_back_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT))
+        << "pop_back needs both locks";
+    EXPECT_EQ(0, shmds_queue_peek_bytes(q.get(), buf, sizeof buf, &len)) << "peek needs the front";
+    EXPECT_EQ("b", std::string(buf, len));
+    scribble_u64(fd, back, 0);
+    EXPECT_EQ(0u, stats_of(q.get()).recoveries);
 }
 
 // ------------------------------------------------------------------------- eventfd

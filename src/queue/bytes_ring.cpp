@@ -25,10 +25,12 @@ void add_locked(std::atomic<std::uint64_t> &word, std::uint64_t n,
 }
 
 int BytesRing::initialize(BytesControl *ctl) noexcept {
-    core::robust_mutex_init(ctl->mutex);
+    core::robust_mutex_init(ctl->front_lock);
+    core::robust_mutex_init(ctl->back_lock);
     ctl->head.store(0, kRelaxed);
     ctl->tail.store(0, kRelaxed);
-    ctl->version.store(0, kRelaxed);
+    ctl->pushed.store(0, kRelaxed);
+    ctl->popped.store(0, kRelaxed);
     ctl->push_ok.store(0, kRelaxed);
     ctl->pop_ok.store(0, kRelaxed);
     ctl->push_full.store(0, kRelaxed);
@@ -48,13 +50,20 @@ int BytesRing::check(const BytesDesc &d) const noexcept {
     return 0;
 }
 
+int BytesRing::count(std::uint64_t head, std::uint64_t tail) const noexcept {
+    if (tail - head > cap_)
+        return core::fail(SHMDS_ECORRUPT, "queue holds {} messages but its capacity is {}",
+                          tail - head, cap_);
+    return 0;
+}
+
 int BytesRing::frontiers(Frontiers &f) const noexcept {
-    f.head = ctl_->head.load(kRelaxed);
-    f.tail = ctl_->tail.load(kRelaxed);
+    // Acquire both: the end whose lock this caller does not hold may move meanwhile, and
+    // its commit store publishes the arena bytes it freed or filled.
+    f.head = ctl_->head.load(std::memory_order_acquire);
+    f.tail = ctl_->tail.load(std::memory_order_acquire);
+    if (int r = count(f.head, f.tail)) return r;
     const std::uint64_t n = f.tail - f.head;
-    if (n > cap_)
-        return core::fail(SHMDS_ECORRUPT, "queue holds {} messages but its capacity is {}", n,
-                          cap_);
     if (n == 0) {
         // Empty: restart at the arena's beginning, the cheapest place to grow from.
         f.used = f.read_at = f.write_at = 0;
@@ -123,17 +132,35 @@ int BytesRing::push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept 
     return 0;
 }
 
-void BytesRing::repair(void *self) noexcept {
-    // Every operation commits with one store, so a dead holder left a consistent ring
-    // unless memory itself is damaged. Check it; if it is beyond trust, empty it rather
-    // than let any process copy through a bad descriptor.
-    auto *ring = static_cast<BytesRing *>(self);
+// Every operation commits with one store, so a dead holder left a consistent ring unless
+// memory itself is damaged. Check it; if it is beyond trust, empty it rather than let
+// any process copy through a bad descriptor. Only the front lock's holder may move head,
+// and messages pushed meanwhile at the back land past the tail seen here.
+void BytesRing::check_or_empty() noexcept {
     Frontiers f;
-    bool ok = ring->frontiers(f) == 0;
-    for (std::uint64_t i = f.head; ok && i != f.tail; ++i)
-        ok = ring->check(ring->descs_[i & (ring->cap_ - 1)]) == 0;
-    if (!ok) ring->ctl_->head.store(ring->ctl_->tail.load(kRelaxed), kRelaxed);
-    add_locked(ring->ctl_->version, 1);
+    bool ok = frontiers(f) == 0;
+    for (std::uint64_t i = f.head; ok && i != f.tail; ++i) ok = check(descs_[i & (cap_ - 1)]) == 0;
+    if (ok) return;
+    ctl_->head.store(ctl_->tail.load(std::memory_order_acquire), std::memory_order_release);
+    add_locked(ctl_->popped, 1, std::memory_order_release);
+}
+
+void BytesRing::repair_front(void *self) noexcept { static_cast<BytesRing *>(self)->check_or_empty(); }
+
+void BytesRing::repair_back_with_front(void *self) noexcept {
+    static_cast<BytesRing *>(self)->check_or_empty();
+}
+
+// Taken over alone, the back lock's holder may not move head, and it must not wait for
+// the front lock either (front comes first: a push_front holding it may be waiting for
+// us). So it only tries: a free front lock (the usual case) or a dead holder's is taken
+// and the ring checked; a busy one leaves damage to be reported (SHMDS_ECORRUPT) until
+// the next repair or clear.
+void BytesRing::repair_back_alone(void *self) noexcept {
+    auto *ring = static_cast<BytesRing *>(self);
+    RobustLock front(ring->ctl_->front_lock, Deadline::from_timeout(0), &BytesRing::repair_front,
+                     ring, ring->recoveries_);
+    if (front.result() == core::LockResult::acquired) ring->check_or_empty();
 }
 
 // Wake the sleepers `changed` messages may serve, once the lock is released: on a CPU
@@ -149,12 +176,12 @@ void BytesRing::wake_after_commit(core::WaitPoint &wp, std::size_t changed,
 }
 
 // Whether the ring is empty, seen without the lock: a consumer that keeps finding it
-// empty then never pulls the lock's line away from the producer. The version is read
-// first, so a push that commits after the look has bumped it past `seen_version`
-// (each commit stores head or tail, then bumps the version, with release order). A
-// scribbled head or tail only sends the caller to the locked path, which checks them.
+// empty then never writes the front line. The push version is read first, so a push
+// that commits after the look has bumped it past `seen_version` (each push stores head
+// or tail, then bumps `pushed`, with release order). A scribbled head or tail only
+// sends the caller to the locked path, which checks them.
 bool BytesRing::looks_empty(std::uint64_t &seen_version) const noexcept {
-    const std::uint64_t v = ctl_->version.load(std::memory_order_acquire);
+    const std::uint64_t v = ctl_->pushed.load(std::memory_order_acquire);
     if (ctl_->head.load(std::memory_order_acquire) != ctl_->tail.load(std::memory_order_acquire))
         return false;
     seen_version = v;
@@ -168,19 +195,33 @@ int BytesRing::lock_timed_out(const Deadline &deadline) noexcept {
 }
 
 template <typename Body>
-int BytesRing::under_lock(const Deadline &deadline, bool &lock_failed, Body &&body) noexcept {
-    RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-    if (!lock.owns()) {
+int BytesRing::under_lock(Ends ends, const Deadline &deadline, bool &lock_failed,
+                          Body &&body) noexcept {
+    // Without a deadline only a damaged lock word fails (robust_mutex_lock said so).
+    auto failed = [&] {
         lock_failed = true;
-        return lock_timed_out(deadline);
+        return deadline.forever() ? SHMDS_ECORRUPT : lock_timed_out(deadline);
+    };
+    if (ends == Ends::back) {
+        RobustLock back(ctl_->back_lock, deadline, &BytesRing::repair_back_alone, this,
+                        recoveries_);
+        return back.owns() ? body() : failed();
     }
-    return body();
+    RobustLock front(ctl_->front_lock, deadline, &BytesRing::repair_front, this, recoveries_);
+    if (!front.owns()) return failed();
+    if (ends == Ends::front) return body();
+    RobustLock back(ctl_->back_lock, deadline, &BytesRing::repair_back_with_front, this,
+                    recoveries_);
+    return back.owns() ? body() : failed();
 }
 
 // Push msgs[*pushed..n) while they fit and count them; 0 when all went in, else why the
-// next did not (-EAGAIN full, -E2BIG, SHMDS_ECORRUPT). Under lock.
+// next did not (-EAGAIN full, -E2BIG, SHMDS_ECORRUPT). Under the back lock (and the
+// front one for End::front).
 int BytesRing::push_all_locked(End end, const ByteSpan *msgs, std::size_t n,
                                std::size_t *pushed, std::uint64_t &seen_version) noexcept {
+    // The pop version before head: a pop that frees room after we look has bumped it.
+    seen_version = ctl_->popped.load(std::memory_order_acquire);
     Frontiers f;
     int e = frontiers(f);
     const std::size_t before = *pushed;
@@ -190,9 +231,8 @@ int BytesRing::push_all_locked(End end, const ByteSpan *msgs, std::size_t n,
     }
     if (*pushed > before) {
         add_locked(ctl_->push_ok, *pushed - before);
-        add_locked(ctl_->version, 1, std::memory_order_release);
+        add_locked(ctl_->pushed, 1, std::memory_order_release);
     }
-    seen_version = ctl_->version.load(kRelaxed);
     return e;
 }
 
@@ -205,7 +245,8 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
         ctl_->not_full, deadline,
         [&] {
             const std::size_t before = *pushed;
-            const int e = under_lock(deadline, lock_failed, [&] {
+            const int e = under_lock(end == End::back ? Ends::back : Ends::both, deadline,
+                                     lock_failed, [&] {
                 SHMDS_FAILPOINT("queue.bytes.push.locked");
                 return push_all_locked(end, msgs, n, pushed, seen_version);
             });
@@ -213,7 +254,7 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
                 wake_after_commit(ctl_->not_empty, *pushed - before, "queue.bytes.push.unwoken");
             return e;
         },
-        [&] { return ctl_->version.load(std::memory_order_acquire) != seen_version; });
+        [&] { return ctl_->popped.load(std::memory_order_acquire) != seen_version; });
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     // Counted once per failed call, not per wait: a push that waits and then gets in
     // was never refused.
@@ -233,14 +274,15 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
         ctl_->not_empty, allow_empty ? Deadline::from_timeout(0) : deadline,
         [&] {
             if (looks_empty(seen_version)) return -EAGAIN;
-            const int e = under_lock(deadline, lock_failed, [&] {
+            const int e = under_lock(end == End::front ? Ends::front : Ends::both, deadline,
+                                     lock_failed, [&] {
                 SHMDS_FAILPOINT("queue.bytes.pop.locked");
                 return pop_locked(end, out, got, seen_version);
             });
             if (*got) wake_after_commit(ctl_->not_full, *got, "queue.bytes.pop.unwoken");
             return e;
         },
-        [&] { return ctl_->version.load(std::memory_order_acquire) != seen_version; });
+        [&] { return ctl_->pushed.load(std::memory_order_acquire) != seen_version; });
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     if (allow_empty) return 0;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
@@ -250,11 +292,16 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
 
 // Take what fits from the locked ring: 0 when at least one message came out, -EAGAIN
 // when the ring is empty (seen_version says which state that was), -ENOBUFS when the
-// first message does not fit, SHMDS_ECORRUPT.
+// first message does not fit, SHMDS_ECORRUPT. Under the front lock (and the back one for
+// End::back). A pop needs no frontiers: it checks each descriptor it copies through.
 int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got,
                           std::uint64_t &seen_version) noexcept {
-    Frontiers f;
-    if (int e = frontiers(f)) return e;
+    // The push version before tail: a push that commits after we look has bumped it.
+    const std::uint64_t pushes_seen = ctl_->pushed.load(std::memory_order_acquire);
+    struct {
+        std::uint64_t head, tail;
+    } f{ctl_->head.load(kRelaxed), ctl_->tail.load(std::memory_order_acquire)};
+    if (int e = count(f.head, f.tail)) return e;
     std::size_t used_buf = 0;
     int r = 0;
     while (*got < out.max_messages && f.tail != f.head) {
@@ -284,62 +331,65 @@ int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got,
     }
     if (*got) {
         add_locked(ctl_->pop_ok, *got);
-        add_locked(ctl_->version, 1, std::memory_order_release);
+        add_locked(ctl_->popped, 1, std::memory_order_release);
         return 0;
     }
     if (r) return r;
-    seen_version = ctl_->version.load(kRelaxed);
+    seen_version = pushes_seen;
     return -EAGAIN;
 }
 
 int BytesRing::peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept {
-    RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
-                    recoveries_);
-    if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline, only a damaged lock fails
-    SHMDS_FAILPOINT("queue.bytes.peek.locked");
-    Frontiers f;
-    if (int r = frontiers(f)) return r;
-    if (f.head == f.tail) return -EAGAIN;
-    const BytesDesc d = descs_[f.head & (cap_ - 1)];
-    if (int r = check(d)) return r;
-    *len = d.len;
-    if (d.len > buf_size)
-        return core::fail(-ENOBUFS, "queue message is {} bytes, buffer holds {}", d.len, buf_size);
-    if (d.len) std::memcpy(buf, arena_ + d.off, d.len);  // buf may be NULL for an empty one
-    return 0;
+    bool lock_failed = false;
+    return under_lock(Ends::front, Deadline::from_timeout(-1), lock_failed, [&] {
+        SHMDS_FAILPOINT("queue.bytes.peek.locked");
+        const std::uint64_t head = ctl_->head.load(kRelaxed);
+        const std::uint64_t tail = ctl_->tail.load(std::memory_order_acquire);
+        if (int r = count(head, tail)) return r;
+        if (head == tail) return -EAGAIN;
+        const BytesDesc d = descs_[head & (cap_ - 1)];
+        if (int r = check(d)) return r;
+        *len = d.len;
+        if (d.len > buf_size)
+            return core::fail(-ENOBUFS, "queue message is {} bytes, buffer holds {}", d.len,
+                              buf_size);
+        if (d.len) std::memcpy(buf, arena_ + d.off, d.len);  // buf may be NULL for an empty one
+        return 0;
+    });
 }
 
 std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
-    std::uint64_t removed;
-    {
-        RobustLock lock(ctl_->mutex, deadline, &BytesRing::repair, this, recoveries_);
-        if (!lock.owns()) return core::fail(-ETIMEDOUT, "queue lock wait timed out");
+    std::uint64_t removed = 0;
+    bool lock_failed = false;
+    const int r = under_lock(Ends::both, deadline, lock_failed, [&] {
         SHMDS_FAILPOINT("queue.bytes.clear.locked");
-        std::uint64_t head = ctl_->head.load(kRelaxed);
-        std::uint64_t tail = ctl_->tail.load(kRelaxed);
+        const std::uint64_t head = ctl_->head.load(kRelaxed);
+        const std::uint64_t tail = ctl_->tail.load(kRelaxed);
         removed = tail - head;
         ctl_->head.store(tail, std::memory_order_release);  // commit
         SHMDS_FAILPOINT("queue.bytes.clear.committed");
-        add_locked(ctl_->version, 1, std::memory_order_release);
-    }
+        add_locked(ctl_->popped, 1, std::memory_order_release);
+        return 0;
+    });
+    if (r) return r;
     core::waitpoint_wake(ctl_->not_full, 1 << 30);
     return std::int64_t(removed > cap_ ? cap_ : removed);
 }
 
 int BytesRing::snapshot(Snapshot &s) noexcept {
-    RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &BytesRing::repair, this,
-                    recoveries_);
-    if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline, only a damaged lock fails
-    SHMDS_FAILPOINT("queue.bytes.stats.locked");
-    Frontiers f;
-    if (int r = frontiers(f)) return r;
-    s.size = f.tail - f.head;
-    s.arena_used = f.used;
-    s.push_ok = ctl_->push_ok.load(kRelaxed);
-    s.pop_ok = ctl_->pop_ok.load(kRelaxed);
-    s.push_full = ctl_->push_full.load(kRelaxed);
-    s.pop_empty = ctl_->pop_empty.load(kRelaxed);
-    return 0;
+    bool lock_failed = false;
+    return under_lock(Ends::both, Deadline::from_timeout(-1), lock_failed, [&] {
+        SHMDS_FAILPOINT("queue.bytes.stats.locked");
+        Frontiers f;
+        if (int r = frontiers(f)) return r;
+        s.size = f.tail - f.head;
+        s.arena_used = f.used;
+        s.push_ok = ctl_->push_ok.load(kRelaxed);
+        s.pop_ok = ctl_->pop_ok.load(kRelaxed);
+        s.push_full = ctl_->push_full.load(kRelaxed);
+        s.pop_empty = ctl_->pop_empty.load(kRelaxed);
+        return 0;
+    });
 }
 
 std::uint64_t BytesRing::size() const noexcept {

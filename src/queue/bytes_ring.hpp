@@ -1,5 +1,5 @@
-// The bytes queue: a double-ended ring of descriptors over a circular byte arena, under
-// one robust mutex.
+// The bytes queue: a double-ended ring of descriptors over a circular byte arena, with
+// a robust lock per end.
 //
 // Each message occupies one contiguous arena region. push_back allocates at the write
 // frontier (skipping to the arena start when the tail end is too short), push_front
@@ -8,6 +8,15 @@
 // so every operation commits with a single store to head or tail. A holder killed at
 // any instruction leaves the old state or the new one; the repair on EOWNERDEAD only
 // has to check the descriptors, never to roll anything back.
+//
+// The two ends (BytesControl): push_back holds only the back lock and pop_front only
+// the front lock, so a producer and a consumer never wait for each other. That is safe
+// because each end only ever moves its own index, and the other end can only free
+// room or add messages meanwhile: a push that reads head while pops go on sees the ring
+// fuller than it is, never emptier, and a pop only takes messages whose tail store it
+// saw. The descriptors between head and tail are never rewritten while either lock is
+// held by a reader of them: only push_front (both locks) writes below head, and only
+// push_back writes at tail. push_front and pop_back take both locks, front first.
 //
 // Descriptors live in shared memory and are written by peers, so every one is bounds-
 // checked before any byte is copied (SHMDS_ECORRUPT otherwise).
@@ -77,11 +86,14 @@ public:
     BytesControl *control() const noexcept { return ctl_; }
 
 private:
+    enum class Ends { front, back, both };  // which locks an operation holds
     struct Frontiers {
         std::uint64_t head, tail, used, read_at, write_at;
     };
-    // Read head/tail and the frontiers, checking every descriptor involved. Under lock.
+    // Read head/tail and the frontiers, checking every descriptor involved. Under the back
+    // lock, or the front lock for a repair.
     int frontiers(Frontiers &f) const noexcept;
+    int count(std::uint64_t head, std::uint64_t tail) const noexcept;  // 0 or SHMDS_ECORRUPT
     int check(const BytesDesc &d) const noexcept;
     int push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept;  // 0/-EAGAIN/-E2BIG
     bool looks_empty(std::uint64_t &seen_version) const noexcept;
@@ -91,11 +103,15 @@ private:
     static int lock_timed_out(const core::Deadline &deadline) noexcept;
     int push_all_locked(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
                         std::uint64_t &seen_version) noexcept;
-    // body() under the ring's lock; a lock wait that ran out sets lock_failed and ends
-    // the attempt with lock_timed_out()'s code.
+    // body() under the locks of `ends`; a lock wait that ran out sets lock_failed and
+    // ends the attempt with lock_timed_out()'s code.
     template <typename Body>
-    int under_lock(const core::Deadline &deadline, bool &lock_failed, Body &&body) noexcept;
-    static void repair(void *self) noexcept;
+    int under_lock(Ends ends, const core::Deadline &deadline, bool &lock_failed,
+                   Body &&body) noexcept;
+    void check_or_empty() noexcept;  // under the front lock
+    static void repair_front(void *self) noexcept;
+    static void repair_back_alone(void *self) noexcept;
+    static void repair_back_with_front(void *self) noexcept;
 
     BytesControl *ctl_ = nullptr;
     BytesDesc *descs_ = nullptr;

@@ -48,7 +48,8 @@ std::uint64_t layout_hash(Variant v) noexcept {
     h.add({std::uint64_t(core::StructureType::queue), std::uint64_t(v), sizeof(core::WaitPoint),
            sizeof(IntControl), offsetof(IntControl, head), offsetof(IntControl, not_empty),
            offsetof(IntControl, push_full), sizeof(BytesControl), offsetof(BytesControl, head),
-           offsetof(BytesControl, version),
+           offsetof(BytesControl, back_lock), offsetof(BytesControl, tail),
+           offsetof(BytesControl, pushed),
            offsetof(BytesControl, not_empty), sizeof(BytesDesc), sizeof(WideSlot),
            sizeof(NarrowSlot), sizeof(core::RobustMutex)});
     return h.value();

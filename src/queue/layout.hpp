@@ -4,9 +4,10 @@
 //
 // Integer variants: the control block holds tail, head (each on its own cache line),
 // two WaitPoints and the failure counters; the data region is `capacity` slots.
-// Bytes variant: the control block holds the robust mutex with the descriptor ring
-// indices on one line, the version waiters watch on the next, the counters and two
-// WaitPoints; the data region is `capacity` descriptors followed by the byte arena.
+// Bytes variant: the control block holds the front end (its lock, head, the pop version)
+// on one line, the back end (its lock, tail, the push version) on the next, then the
+// counters and two WaitPoints; the data region is `capacity` descriptors followed by the
+// byte arena.
 //
 // Everything here is computed from (variant, capacity, arena_bytes) alone, both when a
 // segment is created and when one is opened, so a peer cannot make us trust an offset.
@@ -74,28 +75,31 @@ struct BytesDesc {
 static_assert(sizeof(BytesDesc) == 16);
 
 struct BytesControl {
-    // One cache line for the lock and everything its holder reads and writes, so a lock
-    // hold moves one control line between processes, not two. Each operation commits
-    // with a single store to head or tail, after its data and descriptor are in place,
-    // so a holder killed at any instruction leaves either the old or the new state.
-    alignas(kCacheLine) core::RobustMutex mutex;
-    std::atomic<std::uint64_t> head;  // first descriptor; written under the mutex
-    std::atomic<std::uint64_t> tail;  // one past the last; written under the mutex
-    std::atomic<std::uint64_t> push_ok;  // written under the mutex
-    std::atomic<std::uint64_t> pop_ok;   // written under the mutex
-    // Bumped by every change, as the holder's last store before it unlocks: what waiters
-    // watch. On its own line, so waiters polling it do not pull the lock's line (and the
-    // head and tail the holder is about to store) away from the holder mid-operation.
-    alignas(kCacheLine) std::atomic<std::uint64_t> version;
-    // Refused calls, counted outside the mutex: here, so that a caller polling an empty
-    // queue without waiting never writes the lock's line.
-    std::atomic<std::uint64_t> push_full;
+    // Two ends, each behind its own crash-recoverable lock, each on its own cache line
+    // with everything its holder writes: push_back takes the back lock, pop_front the
+    // front lock, so a producer and a consumer never contend for one lock and each end's
+    // line moves between processes only when the other end reads it (once per batch).
+    // push_front, pop_back, clear and stats take both, front first. Each operation commits with a single store to head or tail, after its
+    // data and descriptor are in place, so a holder killed at any instruction leaves
+    // either the old or the new state.
+    alignas(kCacheLine) core::RobustMutex front_lock;
+    std::atomic<std::uint64_t> head;    // first descriptor; written under front_lock
+    std::atomic<std::uint64_t> popped;  // bumped by every pop and clear: push waiters watch it
+    std::atomic<std::uint64_t> pop_ok;  // written under front_lock
+    alignas(kCacheLine) core::RobustMutex back_lock;
+    std::atomic<std::uint64_t> tail;    // one past the last; written under back_lock
+    std::atomic<std::uint64_t> pushed;  // bumped by every push: pop waiters watch it
+    std::atomic<std::uint64_t> push_ok;  // written under back_lock
+    // Refused calls, counted outside the locks: here, so that a caller polling an empty
+    // queue without waiting never writes an end's line.
+    alignas(kCacheLine) std::atomic<std::uint64_t> push_full;
     std::atomic<std::uint64_t> pop_empty;
     core::WaitPoint not_empty;
     core::WaitPoint not_full;
 };
 static_assert(offsetof(BytesControl, pop_ok) < kCacheLine);
-static_assert(offsetof(BytesControl, version) == kCacheLine);
+static_assert(offsetof(BytesControl, back_lock) == kCacheLine);
+static_assert(offsetof(BytesControl, push_ok) < 2 * kCacheLine);
 static_assert(sizeof(BytesControl) % kCacheLine == 0);
 
 // ---- geometry ---------------------------------------------------------------------

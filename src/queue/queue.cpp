@@ -206,10 +206,10 @@ int Queue::stats(Stats &s) noexcept {
     s = Stats{};
     s.capacity = geom_.capacity;
     s.segment_bytes = geom_.total;
-    s.recoveries = segment_.recoveries();
     if (is_bytes()) {
         BytesRing::Snapshot snap;
         if (int r = bytes_.snapshot(snap)) return r;
+        s.recoveries = segment_.recoveries();  // after the snapshot: it may take a lock over
         BytesControl *ctl = bytes_.control();
         s.size = snap.size;
         s.push_ok = snap.push_ok;
@@ -222,6 +222,7 @@ int Queue::stats(Stats &s) noexcept {
         s.pop_waiters = core::waitpoint_sleepers(ctl->not_empty);
         return 0;
     }
+    s.recoveries = segment_.recoveries();
     return with_int_ring([&](auto &ring) {
         IntControl *ctl = ring.control();
         // Positions count successful operations exactly: tail = pushes, head = pops
