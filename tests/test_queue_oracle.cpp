@@ -1,11 +1,14 @@
 // Model-based (oracle) test: long seeded random sequences of queue operations, applied
 // both to a real queue and to a plain in-process model, comparing every return code,
-// every value and every stat after every step. Single process, every variant.
+// every value and every stat after every step. Single process, every variant;
+// the bytes queue through two handles, as two processes would use it.
 //
 // The bytes model keeps each message's arena region (its length rounded up to 8, at
 // least 8, contiguous, wrapping past the arena's end by skipping to its start), with
-// the frontiers derived from the first and last message and reset when the queue is
-// empty. So it predicts exactly when the arena is full, and checks stats.arena_used.
+// the frontiers derived from the first and last message; when the queue is empty, both
+// are where the message last at tail - 1 ended (the descriptor ring keeps it, so the
+// model keeps the ring's positions too). So it predicts exactly when the arena is full,
+// and checks stats.arena_used.
 //
 // Replay a failure with SHMDS_TEST_SEED; the failing step and the steps before it are
 // printed.
@@ -319,7 +322,11 @@ public:
         tag_.clear();
     }
 
-    BytesOracle(shmds_queue_t *q) : q_(q), cap_(shmds_queue_capacity(q)) {
+    // Two handles on one queue, as two processes would hold: each step uses either, so
+    // what one handle remembers of the ring (a push's last look at the front) is put
+    // to the test by the other's pushes and pops.
+    BytesOracle(shmds_queue_t *q, shmds_queue_t *other)
+        : q_(q), handles_{q, other}, cap_(shmds_queue_capacity(q)), descs_(cap_, Region{0, 0}) {
         shmds_queue_stats_t st{};
         st.struct_size = sizeof st;
         shmds_queue_stats(q, &st);
@@ -327,6 +334,7 @@ public:
     }
 
     Result step(Rng &rng, std::ostringstream &what) {
+        q_ = handles_[rng.below(2)];
         switch (rng.below(14)) {
             case 0:
             case 1:
@@ -373,9 +381,17 @@ private:
         for (const auto &m : m_) u += m.alloc;
         return u;
     }
-    std::uint64_t read_at() const { return m_.empty() ? 0 : m_.front().start; }
+    struct Region {
+        std::uint64_t start, alloc;
+    };
+    Region &desc(std::uint64_t pos) { return descs_[pos & (cap_ - 1)]; }
+    std::uint64_t after_last() const {
+        const Region &r = descs_[(tail_pos_ - 1) & (cap_ - 1)];
+        return (r.start + r.alloc) % arena_;
+    }
+    std::uint64_t read_at() const { return m_.empty() ? after_last() : m_.front().start; }
     std::uint64_t write_at() const {
-        return m_.empty() ? 0 : (m_.back().start + m_.back().alloc) % arena_;
+        return m_.empty() ? after_last() : (m_.back().start + m_.back().alloc) % arena_;
     }
 
     std::string message(Rng &rng) {
@@ -417,10 +433,13 @@ private:
             tag_ = " (arena full)";
             return -EAGAIN;
         }
-        if (front)
+        if (front) {
+            desc(tail_pos_ - m_.size() - 1) = {m.start, m.alloc};
             m_.push_front(std::move(m));
-        else
+        } else {
+            desc(tail_pos_++) = {m.start, m.alloc};
             m_.push_back(std::move(m));
+        }
         ++c_.push_ok;
         return 0;
     }
@@ -500,10 +519,12 @@ private:
         if (std::string(buf.data(), len) != m.data)
             return ::testing::AssertionFailure() << "popped bytes differ from the model's";
         EXPECT_SAME("the byte after the message", '\x7f', buf[len]);
-        if (back)
+        if (back) {
             m_.pop_back();
-        else
+            --tail_pos_;
+        } else {
             m_.pop_front();
+        }
         ++c_.pop_ok;
         return ::testing::AssertionSuccess();
     }
@@ -601,8 +622,11 @@ private:
         return ::testing::AssertionSuccess();
     }
 
-    shmds_queue_t *q_;
+    shmds_queue_t *q_;  // this step's handle
+    shmds_queue_t *handles_[2];
     std::uint64_t cap_;
+    std::vector<Region> descs_;  // the descriptor ring, popped messages' regions included
+    std::uint64_t tail_pos_ = 0;  // head is tail_pos_ - m_.size()
     std::uint64_t arena_ = 0;
     int rc_ = 0;
     std::string tag_;
@@ -642,13 +666,22 @@ TEST_P(QueueOracle, EveryStepMatchesTheModel) {
         shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(oc.variant, requested);
         if (oc.variant == SHMDS_QUEUE_BYTES) cfg.arena_bytes = rng.between(4096, 12000);
         shmds_queue_t *q = nullptr;
-        ASSERT_EQ(0, shmds_queue_create(nullptr, &cfg, &q)) << shmds_last_error();
+        shmds_options_t memfd = SHMDS_OPTIONS_INIT;
+        memfd.backing = SHMDS_BACKING_MEMFD;
+        memfd.name = "oracle";
+        ASSERT_EQ(0, shmds_queue_create(&memfd, &cfg, &q)) << shmds_last_error();
         ASSERT_EQ(expected_capacity(requested), shmds_queue_capacity(q));
         SCOPED_TRACE("capacity " + std::to_string(requested) + ", arena " +
                      std::to_string(cfg.arena_bytes));
         if (oc.variant == SHMDS_QUEUE_BYTES) {
-            BytesOracle o(q);
+            shmds_options_t by_fd = SHMDS_OPTIONS_INIT;
+            by_fd.backing = SHMDS_BACKING_FD;
+            by_fd.fd = shmds_queue_fd(q);
+            shmds_queue_t *other = nullptr;
+            ASSERT_EQ(0, shmds_queue_open(&by_fd, SHMDS_QUEUE_BYTES, &other)) << shmds_last_error();
+            BytesOracle o(q, other);
             EXPECT_TRUE(run_oracle(o, rng, kStepsPerConfig, outcomes));
+            shmds_queue_close(other);
         } else {
             IntOracle o(q, oc.variant);
             EXPECT_TRUE(run_oracle(o, rng, kStepsPerConfig, outcomes));

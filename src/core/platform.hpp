@@ -21,18 +21,20 @@ inline void cpu_relax() noexcept {
 }
 
 // Pauses between two looks at a word on a line another CPU is writing: 8, doubling up
-// to 64. Each look pulls the line away from the writer, whose next store to it then
-// waits for it to come back; looking less often the longer the wait lasts lets a writer
-// running call after call keep its line (stamp_lock.hpp, waitpoint.hpp).
+// to max_pauses (64 unless told). Each look pulls the line away from the writer, whose
+// next store to it then waits for it to come back; looking less often the longer the
+// wait lasts lets a writer running call after call keep its line (stamp_lock.hpp,
+// waitpoint.hpp).
 class PollBackoff {
 public:
+    explicit PollBackoff(int max_pauses = 64) noexcept : max_pauses_(max_pauses) {}
     void pause() noexcept {
         for (int k = 0; k < pauses_; ++k) cpu_relax();
-        if (pauses_ < kMaxPauses) pauses_ *= 2;
+        if (pauses_ < max_pauses_) pauses_ *= 2;
     }
 
 private:
-    static constexpr int kMaxPauses = 64;
+    int max_pauses_;
     int pauses_ = 8;
 };
 

@@ -29,7 +29,8 @@ int BytesRing::initialize(BytesControl *ctl) noexcept {
     core::robust_mutex_init(ctl->back_lock);
     ctl->head.store(0, kRelaxed);
     ctl->tail.store(0, kRelaxed);
-    ctl->pushed.store(0, kRelaxed);
+    ctl->head_lowered.store(0, kRelaxed);
+    ctl->back_allocs.store(0, kRelaxed);
     ctl->popped.store(0, kRelaxed);
     ctl->push_ok.store(0, kRelaxed);
     ctl->pop_ok.store(0, kRelaxed);
@@ -40,13 +41,17 @@ int BytesRing::initialize(BytesControl *ctl) noexcept {
     return 0;
 }
 
-int BytesRing::check(const BytesDesc &d) const noexcept {
+bool BytesRing::in_bounds(const BytesDesc &d) const noexcept {
     const std::uint64_t a = arena_size_;
-    if (d.start >= a || d.alloc > a || d.len > d.alloc || d.off > a || d.len > a - d.off)
+    return d.start < a && d.alloc <= a && d.len <= d.alloc && d.off <= a && d.len <= a - d.off;
+}
+
+int BytesRing::check(const BytesDesc &d) const noexcept {
+    if (!in_bounds(d))
         return core::fail(SHMDS_ECORRUPT,
                           "queue arena descriptor out of bounds (start {}, off {}, len {}, "
                           "alloc {}, arena {})",
-                          d.start, d.off, d.len, d.alloc, a);
+                          d.start, d.off, d.len, d.alloc, arena_size_);
     return 0;
 }
 
@@ -57,20 +62,24 @@ int BytesRing::count(std::uint64_t head, std::uint64_t tail) const noexcept {
     return 0;
 }
 
-int BytesRing::frontiers(Frontiers &f) const noexcept {
-    // Acquire both: the end whose lock this caller does not hold may move meanwhile, and
-    // its commit store publishes the arena bytes it freed or filled.
+int BytesRing::fresh_frontiers(Frontiers &f) const noexcept {
+    // Acquire: the end whose lock this caller does not hold may move meanwhile, and its
+    // commit store publishes the arena bytes it filled or freed.
     f.head = ctl_->head.load(std::memory_order_acquire);
     f.tail = ctl_->tail.load(std::memory_order_acquire);
     if (int r = count(f.head, f.tail)) return r;
     const std::uint64_t n = f.tail - f.head;
+    const BytesDesc last = descs_[(f.tail - 1) & (cap_ - 1)];
     if (n == 0) {
-        // Empty: restart at the arena's beginning, the cheapest place to grow from.
-        f.used = f.read_at = f.write_at = 0;
+        // Empty: go on after the message last at tail - 1 (its descriptor stays after the
+        // pop), so that where a push_back goes depends on tail alone, as it must for
+        // remembered_frontiers. A damaged descriptor there (left by a repair that
+        // emptied the ring) starts over at the arena's beginning.
+        f.used = 0;
+        f.read_at = f.write_at = in_bounds(last) ? (std::uint64_t(last.start) + last.alloc) % arena_size_ : 0;
         return 0;
     }
     const BytesDesc first = descs_[f.head & (cap_ - 1)];
-    const BytesDesc last = descs_[(f.tail - 1) & (cap_ - 1)];
     if (int r = check(first)) return r;
     if (int r = check(last)) return r;
     f.read_at = first.start;
@@ -114,6 +123,9 @@ int BytesRing::push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept 
     SHMDS_FAILPOINT("queue.bytes.push.copied");
     if (end == End::back) {
         descs_[f.tail & (cap_ - 1)] = d;
+        // Before the commit: a holder killed in between leaves the bound too high, never
+        // too low (remembered_frontiers).
+        add_locked(ctl_->back_allocs, d.alloc);
         SHMDS_FAILPOINT("queue.bytes.push.described");
         ctl_->tail.store(f.tail + 1, std::memory_order_release);  // commit
         f.tail += 1;
@@ -138,7 +150,7 @@ int BytesRing::push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept 
 // and messages pushed meanwhile at the back land past the tail seen here.
 void BytesRing::check_or_empty() noexcept {
     Frontiers f;
-    bool ok = frontiers(f) == 0;
+    bool ok = fresh_frontiers(f) == 0;
     for (std::uint64_t i = f.head; ok && i != f.tail; ++i) ok = check(descs_[i & (cap_ - 1)]) == 0;
     if (ok) return;
     ctl_->head.store(ctl_->tail.load(std::memory_order_acquire), std::memory_order_release);
@@ -176,16 +188,13 @@ void BytesRing::wake_after_commit(core::WaitPoint &wp, std::size_t changed,
 }
 
 // Whether the ring is empty, seen without the lock: a consumer that keeps finding it
-// empty then never writes the front line. The push version is read first, so a push
-// that commits after the look has bumped it past `seen_version` (each push stores head
-// or tail, then bumps `pushed`, with release order). A scribbled head or tail only
-// sends the caller to the locked path, which checks them.
-bool BytesRing::looks_empty(std::uint64_t &seen_version) const noexcept {
-    const std::uint64_t v = ctl_->pushed.load(std::memory_order_acquire);
-    if (ctl_->head.load(std::memory_order_acquire) != ctl_->tail.load(std::memory_order_acquire))
-        return false;
-    seen_version = v;
-    return true;
+// empty then never writes the front line. It is also all a sleeping consumer needs to
+// look at: every push makes head and tail differ (push_back raises tail, push_front
+// lowers head), and block_on attempts the pop again whatever this says. A scribbled
+// head or tail only sends the caller to the locked path, which checks them.
+bool BytesRing::looks_empty() const noexcept {
+    return ctl_->head.load(std::memory_order_acquire) ==
+           ctl_->tail.load(std::memory_order_acquire);
 }
 
 // A lock wait that ran out ends the whole call: the lock's own wait already handles dead
@@ -215,24 +224,56 @@ int BytesRing::under_lock(Ends ends, const Deadline &deadline, bool &lock_failed
     return back.owns() ? body() : failed();
 }
 
+// The frontiers as a push_back that remembers its last look at the front sees them,
+// without reading the consumers' line: the arena in use then, plus every byte pushed at
+// the back since (back_allocs), bounds what is in use now from above, because pops only
+// free. Where the next message goes depends on tail alone. False when the memory does
+// not apply: head lowered by a push_front since, or a bound past the arena or a lap.
+bool BytesRing::remembered_frontiers(Frontiers &f) const noexcept {
+    if (seen_front_.lowered != ctl_->head_lowered.load(kRelaxed)) return false;
+    f.head = seen_front_.head;
+    f.tail = ctl_->tail.load(kRelaxed);
+    const BytesDesc last = descs_[(f.tail - 1) & (cap_ - 1)];
+    if (f.tail - f.head > cap_ || !in_bounds(last)) return false;
+    f.used = seen_front_.used + (ctl_->back_allocs.load(kRelaxed) - seen_front_.back_allocs);
+    if (f.used > arena_size_) return false;
+    f.write_at = (std::uint64_t(last.start) + last.alloc) % arena_size_;
+    f.read_at = f.write_at;  // not known; push_back never reads it
+    return true;
+}
+
 // Push msgs[*pushed..n) while they fit and count them; 0 when all went in, else why the
 // next did not (-EAGAIN full, -E2BIG, SHMDS_ECORRUPT). Under the back lock (and the
 // front one for End::front).
 int BytesRing::push_all_locked(End end, const ByteSpan *msgs, std::size_t n,
                                std::size_t *pushed, std::uint64_t &seen_version) noexcept {
-    // The pop version before head: a pop that frees room after we look has bumped it.
-    seen_version = ctl_->popped.load(std::memory_order_acquire);
+    // The front line is the consumers': a push_back reads head from it only when what it
+    // remembers leaves no room, so a producer streaming into a ring with room takes no
+    // cache miss there. Before declaring the ring full it always looks, reading the pop
+    // version before head, so that a pop that frees room after the look has bumped it
+    // past seen_version.
     Frontiers f;
-    int e = frontiers(f);
+    bool fresh = end == End::front || !remembered_frontiers(f);
+    auto look_at_front = [&] {
+        fresh = true;
+        seen_version = ctl_->popped.load(std::memory_order_acquire);
+        const int r = fresh_frontiers(f);
+        if (r == 0)
+            seen_front_ = {f.head, f.used, ctl_->back_allocs.load(kRelaxed),
+                           ctl_->head_lowered.load(kRelaxed)};
+        return r;
+    };
+    int e = fresh ? look_at_front() : 0;
     const std::size_t before = *pushed;
     while (e == 0 && *pushed < n) {
         e = push_locked(end, msgs[*pushed], f);
-        if (e == 0) ++*pushed;
+        if (e == 0)
+            ++*pushed;
+        else if (e == -EAGAIN && !fresh)
+            e = look_at_front();
     }
-    if (*pushed > before) {
-        add_locked(ctl_->push_ok, *pushed - before);
-        add_locked(ctl_->pushed, 1, std::memory_order_release);
-    }
+    if (end == End::front && *pushed > before) add_locked(ctl_->head_lowered, 1);
+    if (*pushed > before) add_locked(ctl_->push_ok, *pushed - before);
     return e;
 }
 
@@ -254,7 +295,8 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
                 wake_after_commit(ctl_->not_empty, *pushed - before, "queue.bytes.push.unwoken");
             return e;
         },
-        [&] { return ctl_->popped.load(std::memory_order_acquire) != seen_version; });
+        [&] { return ctl_->popped.load(std::memory_order_acquire) != seen_version; },
+        core::SpinPace::steady);
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     // Counted once per failed call, not per wait: a push that waits and then gets in
     // was never refused.
@@ -268,21 +310,21 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
 int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadline &deadline,
                    bool allow_empty) noexcept {
     *got = 0;
-    std::uint64_t seen_version = 0;
     bool lock_failed = false;
     const int r = core::block_on(
         ctl_->not_empty, allow_empty ? Deadline::from_timeout(0) : deadline,
         [&] {
-            if (looks_empty(seen_version)) return -EAGAIN;
+            if (looks_empty()) return -EAGAIN;
             const int e = under_lock(end == End::front ? Ends::front : Ends::both, deadline,
                                      lock_failed, [&] {
                 SHMDS_FAILPOINT("queue.bytes.pop.locked");
-                return pop_locked(end, out, got, seen_version);
+                return pop_locked(end, out, got);
             });
             if (*got) wake_after_commit(ctl_->not_full, *got, "queue.bytes.pop.unwoken");
             return e;
         },
-        [&] { return ctl_->pushed.load(std::memory_order_acquire) != seen_version; });
+        [&] { return !looks_empty(); },
+        core::SpinPace::steady);
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     if (allow_empty) return 0;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
@@ -291,13 +333,10 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
 }
 
 // Take what fits from the locked ring: 0 when at least one message came out, -EAGAIN
-// when the ring is empty (seen_version says which state that was), -ENOBUFS when the
+// when the ring is empty, -ENOBUFS when the
 // first message does not fit, SHMDS_ECORRUPT. Under the front lock (and the back one for
 // End::back). A pop needs no frontiers: it checks each descriptor it copies through.
-int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got,
-                          std::uint64_t &seen_version) noexcept {
-    // The push version before tail: a push that commits after we look has bumped it.
-    const std::uint64_t pushes_seen = ctl_->pushed.load(std::memory_order_acquire);
+int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got) noexcept {
     struct {
         std::uint64_t head, tail;
     } f{ctl_->head.load(kRelaxed), ctl_->tail.load(std::memory_order_acquire)};
@@ -334,9 +373,7 @@ int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got,
         add_locked(ctl_->popped, 1, std::memory_order_release);
         return 0;
     }
-    if (r) return r;
-    seen_version = pushes_seen;
-    return -EAGAIN;
+    return r ? r : -EAGAIN;
 }
 
 int BytesRing::peek(void *buf, std::size_t buf_size, std::size_t *len) noexcept {
@@ -381,7 +418,7 @@ int BytesRing::snapshot(Snapshot &s) noexcept {
     return under_lock(Ends::both, Deadline::from_timeout(-1), lock_failed, [&] {
         SHMDS_FAILPOINT("queue.bytes.stats.locked");
         Frontiers f;
-        if (int r = frontiers(f)) return r;
+        if (int r = fresh_frontiers(f)) return r;
         s.size = f.tail - f.head;
         s.arena_used = f.used;
         s.push_ok = ctl_->push_ok.load(kRelaxed);

@@ -90,16 +90,17 @@ private:
     struct Frontiers {
         std::uint64_t head, tail, used, read_at, write_at;
     };
-    // Read head/tail and the frontiers, checking every descriptor involved. Under the back
-    // lock, or the front lock for a repair.
-    int frontiers(Frontiers &f) const noexcept;
+    // Read head and tail and derive the frontiers, checking every descriptor involved.
+    // Under the back lock, or the front lock for a repair.
+    int fresh_frontiers(Frontiers &f) const noexcept;
+    bool remembered_frontiers(Frontiers &f) const noexcept;  // under the back lock
     int count(std::uint64_t head, std::uint64_t tail) const noexcept;  // 0 or SHMDS_ECORRUPT
-    int check(const BytesDesc &d) const noexcept;
+    bool in_bounds(const BytesDesc &d) const noexcept;
+    int check(const BytesDesc &d) const noexcept;  // in_bounds or SHMDS_ECORRUPT, said why
     int push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept;  // 0/-EAGAIN/-E2BIG
-    bool looks_empty(std::uint64_t &seen_version) const noexcept;
+    bool looks_empty() const noexcept;
     void wake_after_commit(core::WaitPoint &wp, std::size_t changed, const char *unwoken) noexcept;
-    int pop_locked(End end, const PopBuffer &out, std::size_t *got,
-                   std::uint64_t &seen_version) noexcept;
+    int pop_locked(End end, const PopBuffer &out, std::size_t *got) noexcept;
     static int lock_timed_out(const core::Deadline &deadline) noexcept;
     int push_all_locked(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
                         std::uint64_t &seen_version) noexcept;
@@ -119,6 +120,12 @@ private:
     std::uint64_t cap_ = 0;
     std::uint64_t arena_size_ = 0;
     std::atomic<std::uint64_t> *recoveries_ = nullptr;
+    // This handle's last look at the front from a push (remembered_frontiers): head,
+    // the arena in use, back_allocs and head_lowered then. Used under the back lock only.
+    struct {
+        std::uint64_t head = 0, used = 0, back_allocs = 0;
+        std::uint64_t lowered = ~std::uint64_t{0};  // matches nothing: look first
+    } seen_front_;
 };
 
 }  // namespace shmds::queue

@@ -49,7 +49,7 @@ std::uint64_t layout_hash(Variant v) noexcept {
            sizeof(IntControl), offsetof(IntControl, head), offsetof(IntControl, not_empty),
            offsetof(IntControl, push_full), sizeof(BytesControl), offsetof(BytesControl, head),
            offsetof(BytesControl, back_lock), offsetof(BytesControl, tail),
-           offsetof(BytesControl, pushed),
+           offsetof(BytesControl, head_lowered), offsetof(BytesControl, back_allocs), offsetof(BytesControl, push_ok),
            offsetof(BytesControl, not_empty), sizeof(BytesDesc), sizeof(WideSlot),
            sizeof(NarrowSlot), sizeof(core::RobustMutex)});
     return h.value();

@@ -5,9 +5,8 @@
 // Integer variants: the control block holds tail, head (each on its own cache line),
 // two WaitPoints and the failure counters; the data region is `capacity` slots.
 // Bytes variant: the control block holds the front end (its lock, head, the pop version)
-// on one line, the back end (its lock, tail, the push version) on the next, then the
-// counters and two WaitPoints; the data region is `capacity` descriptors followed by the
-// byte arena.
+// on one line, the back end (its lock, tail) on the next, then the counters and two
+// WaitPoints; the data region is `capacity` descriptors followed by the byte arena.
 //
 // Everything here is computed from (variant, capacity, arena_bytes) alone, both when a
 // segment is created and when one is opened, so a peer cannot make us trust an offset.
@@ -79,27 +78,35 @@ struct BytesControl {
     // with everything its holder writes: push_back takes the back lock, pop_front the
     // front lock, so a producer and a consumer never contend for one lock and each end's
     // line moves between processes only when the other end reads it (once per batch).
-    // push_front, pop_back, clear and stats take both, front first. Each operation commits with a single store to head or tail, after its
-    // data and descriptor are in place, so a holder killed at any instruction leaves
-    // either the old or the new state.
+    // push_front, pop_back, clear and stats take both, front first. Each operation
+    // commits with a single store to head or tail, after its data and descriptor are in
+    // place, so a holder killed at any instruction leaves either the old or the new state.
     alignas(kCacheLine) core::RobustMutex front_lock;
     std::atomic<std::uint64_t> head;    // first descriptor; written under front_lock
     std::atomic<std::uint64_t> popped;  // bumped by every pop and clear: push waiters watch it
-    std::atomic<std::uint64_t> pop_ok;  // written under front_lock
     alignas(kCacheLine) core::RobustMutex back_lock;
     std::atomic<std::uint64_t> tail;    // one past the last; written under back_lock
-    std::atomic<std::uint64_t> pushed;  // bumped by every push: pop waiters watch it
-    std::atomic<std::uint64_t> push_ok;  // written under back_lock
+    // What lets a push_back skip reading the front line (BytesRing::remembered_frontiers):
+    // the arena bytes ever allocated at the back, and a count of push_fronts, the only
+    // move of head downward (otherwise head only rises, and an older look at it sees the
+    // ring fuller than it is). Both written under back_lock.
+    std::atomic<std::uint64_t> back_allocs;
+    std::atomic<std::uint64_t> head_lowered;
     // Refused calls, counted outside the locks: here, so that a caller polling an empty
     // queue without waiting never writes an end's line.
     alignas(kCacheLine) std::atomic<std::uint64_t> push_full;
     std::atomic<std::uint64_t> pop_empty;
+    // Counted by each end's holder on a line nobody polls, so the count never costs a
+    // store to a line the other end is watching.
+    alignas(kCacheLine) std::atomic<std::uint64_t> push_ok;  // written under back_lock
+    alignas(kCacheLine) std::atomic<std::uint64_t> pop_ok;   // written under front_lock
+    // Read by every waker: on lines of their own (WaitPoint is line-aligned).
     core::WaitPoint not_empty;
     core::WaitPoint not_full;
 };
-static_assert(offsetof(BytesControl, pop_ok) < kCacheLine);
+static_assert(offsetof(BytesControl, popped) < kCacheLine);
 static_assert(offsetof(BytesControl, back_lock) == kCacheLine);
-static_assert(offsetof(BytesControl, push_ok) < 2 * kCacheLine);
+static_assert(offsetof(BytesControl, head_lowered) < 2 * kCacheLine);
 static_assert(sizeof(BytesControl) % kCacheLine == 0);
 
 // ---- geometry ---------------------------------------------------------------------
