@@ -30,6 +30,7 @@ int BytesRing::initialize(BytesControl *ctl) noexcept {
     ctl->head.store(0, kRelaxed);
     ctl->tail.store(0, kRelaxed);
     ctl->head_lowered.store(0, kRelaxed);
+    ctl->tail_seen.store(0, kRelaxed);
     ctl->back_allocs.store(0, kRelaxed);
     ctl->popped.store(0, kRelaxed);
     ctl->push_ok.store(0, kRelaxed);
@@ -153,7 +154,9 @@ void BytesRing::check_or_empty() noexcept {
     bool ok = fresh_frontiers(f) == 0;
     for (std::uint64_t i = f.head; ok && i != f.tail; ++i) ok = check(descs_[i & (cap_ - 1)]) == 0;
     if (ok) return;
-    ctl_->head.store(ctl_->tail.load(std::memory_order_acquire), std::memory_order_release);
+    const std::uint64_t tail = ctl_->tail.load(std::memory_order_acquire);
+    ctl_->tail_seen.store(tail, kRelaxed);
+    ctl_->head.store(tail, std::memory_order_release);
     add_locked(ctl_->popped, 1, std::memory_order_release);
 }
 
@@ -187,14 +190,22 @@ void BytesRing::wake_after_commit(core::WaitPoint &wp, std::size_t changed,
     core::waitpoint_wake(wp, int(changed > 1024 ? 1024 : changed));
 }
 
+// Whether messages [head, tail_seen) are known to be there, from the front line alone.
+bool BytesRing::seen_nonempty(std::uint64_t head, std::uint64_t tail_seen) const noexcept {
+    return tail_seen - head - 1 < cap_;  // head < tail_seen <= head + cap
+}
+
 // Whether the ring is empty, seen without the lock: a consumer that keeps finding it
-// empty then never writes the front line. It is also all a sleeping consumer needs to
-// look at: every push makes head and tail differ (push_back raises tail, push_front
-// lowers head), and block_on attempts the pop again whatever this says. A scribbled
-// head or tail only sends the caller to the locked path, which checks them.
+// empty then never writes the front line, and one that is behind the producers finds
+// messages from tail_seen without reading the back line. It is also all a sleeping
+// consumer needs to look at: every push makes head and tail differ (push_back raises
+// tail, push_front lowers head), and block_on attempts the pop again whatever this
+// says. A scribbled head, tail or tail_seen only sends the caller to the locked path,
+// which checks them.
 bool BytesRing::looks_empty() const noexcept {
-    return ctl_->head.load(std::memory_order_acquire) ==
-           ctl_->tail.load(std::memory_order_acquire);
+    const std::uint64_t head = ctl_->head.load(std::memory_order_acquire);
+    if (seen_nonempty(head, ctl_->tail_seen.load(kRelaxed))) return false;
+    return head == ctl_->tail.load(std::memory_order_acquire);
 }
 
 // A lock wait that ran out ends the whole call: the lock's own wait already handles dead
@@ -337,16 +348,35 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
 // first message does not fit, SHMDS_ECORRUPT. Under the front lock (and the back one for
 // End::back). A pop needs no frontiers: it checks each descriptor it copies through.
 int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got) noexcept {
+    // From the front: messages up to the tail an earlier pop saw are there for sure
+    // (tail_seen never exceeds tail: only pop_back lowers tail, and it lowers tail_seen
+    // first), so a consumer behind the producers reads nothing on their line; the bytes
+    // those messages carry were published to that pop, and through the lock to us.
+    // When those run out before the batch is full, it looks at tail after all.
     struct {
         std::uint64_t head, tail;
-    } f{ctl_->head.load(kRelaxed), ctl_->tail.load(std::memory_order_acquire)};
-    if (int e = count(f.head, f.tail)) return e;
+    } f{ctl_->head.load(kRelaxed), ctl_->tail_seen.load(kRelaxed)};
+    bool fresh = false;
+    auto look_at_back = [&] {
+        fresh = true;
+        f.tail = ctl_->tail.load(std::memory_order_acquire);
+        if (int e = count(f.head, f.tail)) return e;
+        ctl_->tail_seen.store(f.tail, kRelaxed);
+        return 0;
+    };
+    if (end == End::back || !seen_nonempty(f.head, f.tail))
+        if (int e = look_at_back()) return e;
     std::size_t used_buf = 0;
     int r = 0;
-    while (*got < out.max_messages && f.tail != f.head) {
+    while (*got < out.max_messages) {
+        if (f.tail == f.head) {
+            if (fresh) break;
+            r = look_at_back();
+            if (r || f.tail == f.head) break;
+        }
         const std::uint64_t idx = end == End::front ? f.head : f.tail - 1;
         const BytesDesc d = descs_[idx & (cap_ - 1)];
-        if (int e = check(d)) return e;
+        if ((r = check(d)) != 0) break;
         if (d.len > out.buf_size - used_buf) {
             if (*got == 0) {
                 out.lens[0] = d.len;
@@ -361,6 +391,8 @@ int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got) noexc
         if (end == End::front) {
             ctl_->head.store(++f.head, std::memory_order_release);  // commit
         } else {
+            ctl_->tail_seen.store(f.tail - 1, kRelaxed);  // never above tail, even if killed here
+            SHMDS_FAILPOINT("queue.bytes.pop.seen_lowered");
             ctl_->tail.store(--f.tail, std::memory_order_release);  // commit
         }
         SHMDS_FAILPOINT("queue.bytes.pop.committed");
@@ -368,7 +400,7 @@ int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got) noexc
         used_buf += d.len;
         ++*got;
     }
-    if (*got) {
+    if (*got) {  // what was taken is delivered; damage beyond it shows on the next call
         add_locked(ctl_->pop_ok, *got);
         add_locked(ctl_->popped, 1, std::memory_order_release);
         return 0;

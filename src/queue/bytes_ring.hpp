@@ -98,6 +98,7 @@ private:
     bool in_bounds(const BytesDesc &d) const noexcept;
     int check(const BytesDesc &d) const noexcept;  // in_bounds or SHMDS_ECORRUPT, said why
     int push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept;  // 0/-EAGAIN/-E2BIG
+    bool seen_nonempty(std::uint64_t head, std::uint64_t tail_seen) const noexcept;
     bool looks_empty() const noexcept;
     void wake_after_commit(core::WaitPoint &wp, std::size_t changed, const char *unwoken) noexcept;
     int pop_locked(End end, const PopBuffer &out, std::size_t *got) noexcept;

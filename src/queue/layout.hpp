@@ -84,6 +84,9 @@ struct BytesControl {
     alignas(kCacheLine) core::RobustMutex front_lock;
     std::atomic<std::uint64_t> head;    // first descriptor; written under front_lock
     std::atomic<std::uint64_t> popped;  // bumped by every pop and clear: push waiters watch it
+    // The tail the last pop_front saw (never above tail; pop_back lowers it first), so a
+    // consumer behind the producers need not read the back line (BytesRing::pop_locked).
+    std::atomic<std::uint64_t> tail_seen;  // written under front_lock
     alignas(kCacheLine) core::RobustMutex back_lock;
     std::atomic<std::uint64_t> tail;    // one past the last; written under back_lock
     // What lets a push_back skip reading the front line (BytesRing::remembered_frontiers):
@@ -104,7 +107,7 @@ struct BytesControl {
     core::WaitPoint not_empty;
     core::WaitPoint not_full;
 };
-static_assert(offsetof(BytesControl, popped) < kCacheLine);
+static_assert(offsetof(BytesControl, tail_seen) < kCacheLine);
 static_assert(offsetof(BytesControl, back_lock) == kCacheLine);
 static_assert(offsetof(BytesControl, head_lowered) < 2 * kCacheLine);
 static_assert(sizeof(BytesControl) % kCacheLine == 0);
