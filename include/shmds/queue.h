@@ -5,7 +5,9 @@
  *   SHMDS_QUEUE_INT16, _INT32, _INT64: lock-free. Values cross the API as int64_t and
  *     are range-checked against the variant's width (-ERANGE).
  *   SHMDS_QUEUE_BYTES: variable-length byte strings (0 bytes allowed) in a circular
- *     arena, under a crash-recoverable lock. Also a deque: push_front and pop_back.
+ *     arena, with a crash-recoverable lock per end: push (to the back) and pop (from the
+ *     front) never wait for each other; push_front, pop_back, clear and stats take
+ *     both locks. Also a deque: push_front and pop_back.
  * Capacity is rounded up to a power of two (1 becomes 2).
  *
  * Blocking: every verb with `timeout_ns` follows common.h (SHMDS_NOWAIT, SHMDS_FOREVER,
@@ -16,10 +18,10 @@
  * Crash behaviour: a process killed at any instruction never wedges the queue and never
  * duplicates an item. Integer variants have no lock and no claim window at all: an
  * item is published or taken by one atomic step, so only the dead process's own
- * in-flight call is lost. The bytes variant's lock is taken over by the next caller
- * when its holder dies (a caller already waiting checks on the holder every 10 ms, so
- * within about 9 ms; counted in stats.recoveries); every change commits with one
- * store, so the queue holds either the old or the new state. Sleepers killed while
+ * in-flight call is lost. A bytes-variant lock is taken over by the next caller that
+ * needs it when its holder dies (a caller already waiting checks on the holder every
+ * 10 ms, so within about 9 ms; one recovery per lock in stats.recoveries); every change
+ * commits with one store, so the queue holds either the old or the new state. Sleepers killed while
  * waiting are taken off the wait list later (also counted in recoveries).
  *
  * Thread safety: a handle may be shared by the threads of a process, and used in a
@@ -215,13 +217,13 @@ SHMDS_API int shmds_queue_pop_back_bytes(shmds_queue_t *q, void *buf, size_t buf
 /**
  * Copy the oldest message without removing it. Same buffer rules as pop.
  * @return 0; -ENOBUFS (*len = needed); -EAGAIN if empty; -EINVAL; SHMDS_EVARIANT.
- *   Takes the queue lock briefly; never waits for items.
+ *   Takes the front lock briefly; never waits for items.
  */
 SHMDS_API int shmds_queue_peek_bytes(shmds_queue_t *q, void *buf, size_t buf_size,
                                      size_t *len);
 
 /**
- * Append n messages (datas[i], lens[i]) in order, under one lock hold per batch that
+ * Append n messages (datas[i], lens[i]) in order, under one hold of the back lock per batch that
  * fits. While full it waits for room per timeout_ns and carries on. *pushed tells how
  * many went in.
  * @return 0 when all n went in; -EAGAIN or -ETIMEDOUT when it stayed full (partial);
@@ -265,7 +267,7 @@ SHMDS_API int shmds_queue_is_full(const shmds_queue_t *q);
  * Remove every item present now. Safe while others push and pop (items pushed during
  * the call may remain). Wakes blocked producers.
  * @param removed  optional: how many items were removed.
- * @return 0; -EINVAL for NULL. BYTES: takes the lock (may wait for it); it also restores
+ * @return 0; -EINVAL for NULL. BYTES: takes both locks (may wait for them); it also restores
  *   a queue whose shared state a peer damaged to a working, empty one.
  */
 SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed);
@@ -274,7 +276,7 @@ SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed);
  * Fill *stats (set stats->struct_size first); writes only its first struct_size bytes
  * (see "Versioned structs" in common.h).
  * @return 0; -EINVAL (NULL, or struct_size smaller than the first version's);
- *   SHMDS_ECORRUPT (BYTES: shared state damaged by a peer). BYTES takes the lock briefly.
+ *   SHMDS_ECORRUPT (BYTES: shared state damaged by a peer). BYTES takes both locks briefly.
  */
 SHMDS_API int shmds_queue_stats(shmds_queue_t *q, shmds_queue_stats_t *stats);
 

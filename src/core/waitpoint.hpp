@@ -138,7 +138,8 @@ bool spin_until(Ready &&ready, const Deadline &deadline, int iterations = kDefau
         // of those is 8 pauses or more).
         if (pace != SpinPace::eager || (i & 31) == 31) {
             const std::int64_t now = monotonic_ns();
-            if (stop == 0) stop = now + kSpinNs < deadline.at_ns() ? now + kSpinNs : deadline.at_ns();
+            if (stop == 0)
+                stop = now + kSpinNs < deadline.at_ns() ? now + kSpinNs : deadline.at_ns();
             if (now >= stop) return false;
         }
     }

@@ -77,7 +77,8 @@ int BytesRing::fresh_frontiers(Frontiers &f) const noexcept {
         // remembered_frontiers. A damaged descriptor there (left by a repair that
         // emptied the ring) starts over at the arena's beginning.
         f.used = 0;
-        f.read_at = f.write_at = in_bounds(last) ? (std::uint64_t(last.start) + last.alloc) % arena_size_ : 0;
+        f.read_at = f.write_at =
+            in_bounds(last) ? (std::uint64_t(last.start) + last.alloc) % arena_size_ : 0;
         return 0;
     }
     const BytesDesc first = descs_[f.head & (cap_ - 1)];
@@ -160,7 +161,9 @@ void BytesRing::check_or_empty() noexcept {
     add_locked(ctl_->popped, 1, std::memory_order_release);
 }
 
-void BytesRing::repair_front(void *self) noexcept { static_cast<BytesRing *>(self)->check_or_empty(); }
+void BytesRing::repair_front(void *self) noexcept {
+    static_cast<BytesRing *>(self)->check_or_empty();
+}
 
 void BytesRing::repair_back_with_front(void *self) noexcept {
     static_cast<BytesRing *>(self)->check_or_empty();

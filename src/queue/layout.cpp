@@ -48,8 +48,9 @@ std::uint64_t layout_hash(Variant v) noexcept {
     h.add({std::uint64_t(core::StructureType::queue), std::uint64_t(v), sizeof(core::WaitPoint),
            sizeof(IntControl), offsetof(IntControl, head), offsetof(IntControl, not_empty),
            offsetof(IntControl, push_full), sizeof(BytesControl), offsetof(BytesControl, head),
-           offsetof(BytesControl, tail_seen), offsetof(BytesControl, back_lock), offsetof(BytesControl, tail),
-           offsetof(BytesControl, head_lowered), offsetof(BytesControl, back_allocs), offsetof(BytesControl, push_ok),
+           offsetof(BytesControl, tail_seen), offsetof(BytesControl, back_lock),
+           offsetof(BytesControl, tail), offsetof(BytesControl, head_lowered),
+           offsetof(BytesControl, back_allocs), offsetof(BytesControl, push_ok),
            offsetof(BytesControl, not_empty), sizeof(BytesDesc), sizeof(WideSlot),
            sizeof(NarrowSlot), sizeof(core::RobustMutex)});
     return h.value();
