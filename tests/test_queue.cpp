@@ -1235,6 +1235,24 @@ TEST(QueueBytes, DamagedDescriptorsAreRefusedNotFollowed) {
     munmap(map, g.total);
 }
 
+// A memfd bytes queue of 4 and where its control block and its two ends' lock words
+// are in the segment, for the tests that scribble them.
+struct LockedEnds {
+    QueuePtr q;
+    int fd = -1;
+    std::uint64_t ctl = sizeof(shmds::core::SegmentHeader);
+    std::uint64_t front = ctl + offsetof(shmds::queue::BytesControl, front_lock);
+    std::uint64_t back = ctl + offsetof(shmds::queue::BytesControl, back_lock);
+
+    explicit LockedEnds(const char *name) {
+        shmds_options_t memfd = SHMDS_OPTIONS_INIT;
+        memfd.backing = SHMDS_BACKING_MEMFD;
+        memfd.name = name;
+        q = make_queue(SHMDS_QUEUE_BYTES, 4, 0, &memfd);
+        if (q) fd = shmds_queue_fd(q.get());
+    }
+};
+
 // The lock words scribbled by a peer. Naming no live thread, a word is a dead holder's:
 // the next locker of any verb (NOWAIT or blocking) takes it over, the repair runs (here
 // it empties a ring whose frontiers are damaged too), the call succeeds and
@@ -1242,16 +1260,12 @@ TEST(QueueBytes, DamagedDescriptorsAreRefusedNotFollowed) {
 // for: the timed verbs time out cleanly; once that thread is gone, it is taken over.
 // push_back takes only the back lock and pop_front and peek only the front one.
 TEST(QueueBytes, ScribbledLockWordIsTakenOverOrWaitedFor) {
-    shmds_options_t memfd = SHMDS_OPTIONS_INIT;
-    memfd.backing = SHMDS_BACKING_MEMFD;
-    memfd.name = "qlock";
-    QueuePtr q = make_queue(SHMDS_QUEUE_BYTES, 4, 0, &memfd);
-    ASSERT_TRUE(q);
-    const int fd = shmds_queue_fd(q.get());
+    LockedEnds ends("qlock");
+    ASSERT_TRUE(ends.q);
+    QueuePtr &q = ends.q;
+    const int fd = ends.fd;
     using shmds::queue::BytesControl;
-    const std::uint64_t ctl = sizeof(shmds::core::SegmentHeader);
-    const std::uint64_t front = ctl + offsetof(BytesControl, front_lock);
-    const std::uint64_t back = ctl + offsetof(BytesControl, back_lock);
+    const std::uint64_t ctl = ends.ctl, front = ends.front, back = ends.back;
     char buf[64];
     std::size_t len = 0;
 
@@ -1334,16 +1348,11 @@ TEST(QueueBytes, ScribbledLockWordIsTakenOverOrWaitedFor) {
 // lock is held (by a live stranger standing in for a slow consumer), and a pop
 // completes while the back lock is held.
 TEST(QueueBytes, EachEndHasItsOwnLock) {
-    shmds_options_t memfd = SHMDS_OPTIONS_INIT;
-    memfd.backing = SHMDS_BACKING_MEMFD;
-    memfd.name = "qends";
-    QueuePtr q = make_queue(SHMDS_QUEUE_BYTES, 4, 0, &memfd);
-    ASSERT_TRUE(q);
-    const int fd = shmds_queue_fd(q.get());
-    using shmds::queue::BytesControl;
-    const std::uint64_t ctl = sizeof(shmds::core::SegmentHeader);
-    const std::uint64_t front = ctl + offsetof(BytesControl, front_lock);
-    const std::uint64_t back = ctl + offsetof(BytesControl, back_lock);
+    LockedEnds ends("qends");
+    ASSERT_TRUE(ends.q);
+    QueuePtr &q = ends.q;
+    const int fd = ends.fd;
+    const std::uint64_t front = ends.front, back = ends.back;
     char buf[64];
     std::size_t len = 0;
     LiveBystander stranger;
