@@ -1232,6 +1232,14 @@ TEST(QueueBytes, DamagedDescriptorsAreRefusedNotFollowed) {
     EXPECT_EQ(0, shmds_queue_clear(q.get(), &removed));
     EXPECT_EQ(0, push_back(q.get(), "again"));
     EXPECT_EQ("again", pop_front(q.get()));
+
+    // A tail_seen pushed past tail would let pops take descriptors nobody committed:
+    // clear puts it back, so nothing but what is pushed afterwards comes out.
+    ctl->tail_seen.store(ctl->tail.load() + 2);
+    EXPECT_EQ(0, shmds_queue_clear(q.get(), &removed));
+    EXPECT_EQ(0, push_back(q.get(), "only"));
+    EXPECT_EQ("only", pop_front(q.get()));
+    EXPECT_EQ(-EAGAIN, shmds_queue_pop_bytes(q.get(), buf, sizeof buf, &len, SHMDS_NOWAIT));
     munmap(map, g.total);
 }
 

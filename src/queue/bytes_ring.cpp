@@ -438,6 +438,7 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
         const std::uint64_t head = ctl_->head.load(kRelaxed);
         const std::uint64_t tail = ctl_->tail.load(kRelaxed);
         removed = tail - head;
+        ctl_->tail_seen.store(tail, kRelaxed);  // a scribbled one must not outlive the clear
         ctl_->head.store(tail, std::memory_order_release);  // commit
         SHMDS_FAILPOINT("queue.bytes.clear.committed");
         add_locked(ctl_->popped, 1, std::memory_order_release);

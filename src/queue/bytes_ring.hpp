@@ -14,9 +14,11 @@
 // because each end only ever moves its own index, and the other end can only free
 // room or add messages meanwhile: a push that reads head while pops go on sees the ring
 // fuller than it is, never emptier, and a pop only takes messages whose tail store it
-// saw. The descriptors between head and tail are never rewritten while either lock is
-// held by a reader of them: only push_front (both locks) writes below head, and only
-// push_back writes at tail. push_front and pop_back take both locks, front first.
+// saw. No descriptor between head and tail is rewritten while one end's lock alone is
+// held: push_back writes only at tail, and push_front, which writes below head, takes
+// both locks, front first, as pop_back does. Each end also remembers what it last saw
+// of the other (remembered_frontiers, BytesControl::tail_seen), so that in a stream
+// neither reads the other's line on every call.
 //
 // Descriptors live in shared memory and are written by peers, so every one is bounds-
 // checked before any byte is copied (SHMDS_ECORRUPT otherwise).
