@@ -270,6 +270,42 @@ INSTANTIATE_TEST_SUITE_P(Failpoints, QueueCrashMatrix, ::testing::ValuesIn(crash
                              return s;
                          });
 
+// A push_front killed right after its commit must still void what every producer
+// remembers of the front: with the arena nearly full, a push_back going on from an
+// older look would place its message over the dead call's. Here the arena has room for
+// four 1000-byte messages: three at the back and the child's at the front fill it, so
+// the parent's next push must find it full, and every message must come out intact.
+TEST(QueueCrash, APushFrontKilledAfterItsCommitStillVoidsRememberedLooks) {
+    if (!SHMDS_FAILPOINTS) GTEST_SKIP() << "built without -Dfailpoints=true: no crash points";
+    shmds_queue_config_t cfg = SHMDS_QUEUE_CONFIG_INIT(SHMDS_QUEUE_BYTES, 16);
+    cfg.arena_bytes = 4096;
+    shmds_queue_t *q = nullptr;
+    ASSERT_EQ(0, shmds_queue_create(nullptr, &cfg, &q)) << shmds_last_error();
+    const auto message = [](char c) { return std::string(1000, c); };
+    for (char c : {'a', 'b', 'c'})  // the first push looks at the front, the next remember
+        ASSERT_EQ(0, shmds_queue_push_bytes(q, message(c).data(), 1000, SHMDS_NOWAIT));
+
+    const pid_t pid = fork_child([&] {
+        arm_failpoint("queue.bytes.push.committed");
+        const std::string f = message('f');
+        shmds_queue_push_front_bytes(q, f.data(), f.size(), SHMDS_NOWAIT);
+        return 3;
+    });
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(died_by_sigkill(wait_child(pid, 10s)));
+
+    const std::string d = message('d');
+    EXPECT_EQ(-EAGAIN, shmds_queue_push_bytes(q, d.data(), d.size(), SHMDS_NOWAIT))
+        << "4000 of 4096 arena bytes are in use";
+    for (char c : {'f', 'a', 'b', 'c'}) {
+        char buf[1024];
+        std::size_t len = 0;
+        ASSERT_EQ(0, shmds_queue_pop_bytes(q, buf, sizeof buf, &len, SHMDS_NOWAIT));
+        EXPECT_EQ(message(c), std::string(buf, len));
+    }
+    shmds_queue_close(q);
+}
+
 // ------------------------------------------------------------ random-timing kills
 
 // What a busy child has done, kept where its killer can read it. Keys are pushed in

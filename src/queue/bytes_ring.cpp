@@ -135,6 +135,10 @@ int BytesRing::push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept 
         if (f.tail - f.head == 1) f.read_at = d.start;
     } else {
         descs_[(f.head - 1) & (cap_ - 1)] = d;
+        // Before the commit, so that no push_back goes on with a look at the front that
+        // predates this message: killed after the commit, a late bump would let one
+        // overwrite it (remembered_frontiers).
+        add_locked(ctl_->head_lowered, 1);
         SHMDS_FAILPOINT("queue.bytes.push.described");
         ctl_->head.store(f.head - 1, std::memory_order_release);  // commit
         f.head -= 1;
@@ -286,7 +290,6 @@ int BytesRing::push_all_locked(End end, const ByteSpan *msgs, std::size_t n,
         else if (e == -EAGAIN && !fresh)
             e = look_at_front();
     }
-    if (end == End::front && *pushed > before) add_locked(ctl_->head_lowered, 1);
     if (*pushed > before) add_locked(ctl_->push_ok, *pushed - before);
     return e;
 }
