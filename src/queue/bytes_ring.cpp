@@ -159,17 +159,13 @@ void BytesRing::check_or_empty() noexcept {
     bool ok = fresh_frontiers(f) == 0;
     for (std::uint64_t i = f.head; ok && i != f.tail; ++i) ok = check(descs_[i & (cap_ - 1)]) == 0;
     if (ok) return;
-    const std::uint64_t tail = ctl_->tail.load(std::memory_order_acquire);
-    ctl_->tail_seen.store(tail, kRelaxed);
-    ctl_->head.store(tail, std::memory_order_release);
+    ctl_->tail_seen.store(f.tail, kRelaxed);
+    ctl_->head.store(f.tail, std::memory_order_release);
     add_locked(ctl_->popped, 1, std::memory_order_release);
 }
 
+// For a takeover of either lock while the front lock is held (taken or taken over).
 void BytesRing::repair_front(void *self) noexcept {
-    static_cast<BytesRing *>(self)->check_or_empty();
-}
-
-void BytesRing::repair_back_with_front(void *self) noexcept {
     static_cast<BytesRing *>(self)->check_or_empty();
 }
 
@@ -215,19 +211,15 @@ bool BytesRing::looks_empty() const noexcept {
     return head == ctl_->tail.load(std::memory_order_acquire);
 }
 
-// A lock wait that ran out ends the whole call: the lock's own wait already handles dead
-// holders, so there is nothing to retry.
-int BytesRing::lock_timed_out(const Deadline &deadline) noexcept {
-    return deadline.nowait() ? -EAGAIN : core::fail(-ETIMEDOUT, "queue lock wait timed out");
-}
-
 template <typename Body>
 int BytesRing::under_lock(Ends ends, const Deadline &deadline, bool &lock_failed,
                           Body &&body) noexcept {
-    // Without a deadline only a damaged lock word fails (robust_mutex_lock said so).
+    // A lock wait that ran out ends the whole call: the lock's own wait already handles
+    // dead holders, so there is nothing to retry. Without a deadline only a damaged lock
+    // word fails (robust_mutex_lock said so).
     auto failed = [&] {
         lock_failed = true;
-        return deadline.forever() ? SHMDS_ECORRUPT : lock_timed_out(deadline);
+        return deadline.forever() ? SHMDS_ECORRUPT : core::lock_wait_timed_out(deadline, "queue");
     };
     if (ends == Ends::back) {
         RobustLock back(ctl_->back_lock, deadline, &BytesRing::repair_back_alone, this,
@@ -237,8 +229,7 @@ int BytesRing::under_lock(Ends ends, const Deadline &deadline, bool &lock_failed
     RobustLock front(ctl_->front_lock, deadline, &BytesRing::repair_front, this, recoveries_);
     if (!front.owns()) return failed();
     if (ends == Ends::front) return body();
-    RobustLock back(ctl_->back_lock, deadline, &BytesRing::repair_back_with_front, this,
-                    recoveries_);
+    RobustLock back(ctl_->back_lock, deadline, &BytesRing::repair_front, this, recoveries_);
     return back.owns() ? body() : failed();
 }
 
@@ -350,9 +341,9 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
 }
 
 // Take what fits from the locked ring: 0 when at least one message came out, -EAGAIN
-// when the ring is empty, -ENOBUFS when the
-// first message does not fit, SHMDS_ECORRUPT. Under the front lock (and the back one for
-// End::back). A pop needs no frontiers: it checks each descriptor it copies through.
+// when the ring is empty, -ENOBUFS when the first message does not fit, SHMDS_ECORRUPT.
+// Under the front lock (and the back one for End::back). A pop needs no frontiers: it
+// checks each descriptor it copies through.
 int BytesRing::pop_locked(End end, const PopBuffer &out, std::size_t *got) noexcept {
     // From the front: messages up to the tail an earlier pop saw are there for sure
     // (tail_seen never exceeds tail: only pop_back lowers tail, and it lowers tail_seen

@@ -104,18 +104,16 @@ private:
     bool looks_empty() const noexcept;
     void wake_after_commit(core::WaitPoint &wp, std::size_t changed, const char *unwoken) noexcept;
     int pop_locked(End end, const PopBuffer &out, std::size_t *got) noexcept;
-    static int lock_timed_out(const core::Deadline &deadline) noexcept;
     int push_all_locked(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
                         std::uint64_t &seen_version) noexcept;
     // body() under the locks of `ends`; a lock wait that ran out sets lock_failed and
-    // ends the attempt with lock_timed_out()'s code.
+    // ends the attempt with core::lock_wait_timed_out()'s code.
     template <typename Body>
     int under_lock(Ends ends, const core::Deadline &deadline, bool &lock_failed,
                    Body &&body) noexcept;
     void check_or_empty() noexcept;  // under the front lock
-    static void repair_front(void *self) noexcept;
-    static void repair_back_alone(void *self) noexcept;
-    static void repair_back_with_front(void *self) noexcept;
+    static void repair_front(void *self) noexcept;       // the front lock is held
+    static void repair_back_alone(void *self) noexcept;  // only the back lock is held
 
     BytesControl *ctl_ = nullptr;
     BytesDesc *descs_ = nullptr;
