@@ -19,9 +19,17 @@
 namespace shmds::bench {
 
 // One side's "something changed" event, for exactly one sleeper (SPSC): the sleeper
-// raises `asleep`, samples seq, re-checks its condition and sleeps on seq; the waker
-// changes the state, then wakes only if it is the one that lowers `asleep`, so a
-// consumer that is slow to run costs the producer one FUTEX_WAKE, not one per message.
+// samples seq, raises `asleep`, re-checks its condition and sleeps on the seq it
+// sampled; the waker changes the state, then wakes only if it is the one that lowers
+// `asleep`, so a consumer that is slow to run costs the producer one FUTEX_WAKE, not
+// one per message.
+//
+// seq is sampled *before* `asleep` is raised. Sampled after, a waker still busy with
+// an older change (its look at `asleep` done, its exchange not yet) can lower the new
+// flag and bump seq before the sample: the sleeper then sleeps on the bumped seq with
+// its flag down, and no later change wakes it (both ends of a full ring asleep, seen on
+// Intel within seconds). Sampled before, any bump after the flag went up fails the
+// futex_wait.
 struct FutexEvent {
     alignas(64) std::atomic<std::uint32_t> seq{0};
     std::atomic<std::uint32_t> asleep{0};
@@ -29,8 +37,8 @@ struct FutexEvent {
     template <typename Ready>
     void wait(Ready ready) {
         while (!ready()) {
-            asleep.store(1, std::memory_order_seq_cst);
             const std::uint32_t seen = seq.load(std::memory_order_seq_cst);
+            asleep.store(1, std::memory_order_seq_cst);
             if (!ready() &&
                 syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&seq), FUTEX_WAIT, seen,
                         nullptr, nullptr, 0) != 0 &&
