@@ -8,6 +8,7 @@
 #include "core/owner.hpp"
 #include "core/robust_mutex.hpp"
 #include "core/thread_id.hpp"
+#include "core/variant.hpp"
 #include "core/waitpoint.hpp"
 
 #include <shmds/shmds.h>
@@ -162,6 +163,48 @@ struct GatedChild {
 
 // ---------------------------------------------------------------------------------
 // Owner identity (core/owner.hpp)
+
+// Every position of a lap has a slot of its own, laps reuse the same slots, and
+// consecutive positions sit on different cache lines whenever the ring has more than
+// one line (the point of the spread: a 1 -> 1 stream's two ends stay off each other's
+// line).
+namespace {
+
+template <std::size_t kSlotSize>
+void expect_spread_lap_by_lap() {
+    const std::uint64_t per_line = kSlotSize < 64 ? 64 / kSlotSize : 1;
+    for (std::uint64_t cap = 2; cap <= 1u << 16; cap *= 2) {
+        SCOPED_TRACE(testing::Message() << "capacity " << cap << ", slot " << kSlotSize);
+        const shmds::core::SpreadIndex<kSlotSize> at(cap);
+        std::vector<bool> used(cap);
+        for (std::uint64_t pos = 0; pos < cap; ++pos) {
+            const std::uint64_t i = at(pos);
+            ASSERT_LT(i, cap);
+            ASSERT_FALSE(used[i]) << "two positions of a lap share slot " << i;
+            used[i] = true;
+            ASSERT_EQ(i, at(pos + 5 * cap)) << "a later lap moved position " << pos;
+            const std::uint64_t next = at(pos + 1);
+            if (cap > per_line)
+                ASSERT_NE(i / per_line, next / per_line)
+                    << "positions " << pos << " and " << pos + 1 << " share a line";
+            else
+                ASSERT_EQ((pos + 1) % cap, next) << "a one-line ring keeps the plain order";
+        }
+    }
+}
+
+}  // namespace
+
+// Every position of a lap has a slot of its own, laps reuse the same slots, and
+// consecutive positions sit on different cache lines whenever the ring has more than
+// one line (the point of the spread: a 1 -> 1 stream's two ends stay off each other's
+// line).
+TEST(SpreadIndex, MapsEachLapOntoTheSlotsOnceWithNeighboursOnOtherLines) {
+    expect_spread_lap_by_lap<8>();
+    expect_spread_lap_by_lap<16>();
+    expect_spread_lap_by_lap<64>();
+    expect_spread_lap_by_lap<128>();
+}
 
 TEST(Owner, SelfTokenIsStableAndNamesThisProcess) {
     OwnerToken me = self_owner();

@@ -89,18 +89,20 @@ void PubSub::initialize(std::uint8_t *base) noexcept {
     ctl->overflowed.store(0, kRelaxed);
     std::uint8_t *slots = base + geom_.slots_off;
     const std::uint64_t cap = geom_.capacity;
+    const core::SpreadIndex<sizeof(WideSlot)> wide_at(cap);
+    const core::SpreadIndex<sizeof(NarrowSlot)> narrow_at(cap);
     switch (geom_.variant) {
         case Variant::int64:
-            for (std::uint64_t i = 0; i < cap; ++i)
-                WideTraits::init(reinterpret_cast<WideSlot *>(slots) + i, i, cap);
+            for (std::uint64_t pos = 0; pos < cap; ++pos)
+                WideTraits::init(reinterpret_cast<WideSlot *>(slots) + wide_at(pos), pos, cap);
             break;
         case Variant::int32:
-            for (std::uint64_t i = 0; i < cap; ++i)
-                Int32Traits::init(reinterpret_cast<NarrowSlot *>(slots) + i, i, cap);
+            for (std::uint64_t pos = 0; pos < cap; ++pos)
+                Int32Traits::init(reinterpret_cast<NarrowSlot *>(slots) + narrow_at(pos), pos, cap);
             break;
         case Variant::int16:
-            for (std::uint64_t i = 0; i < cap; ++i)
-                Int16Traits::init(reinterpret_cast<NarrowSlot *>(slots) + i, i, cap);
+            for (std::uint64_t pos = 0; pos < cap; ++pos)
+                Int16Traits::init(reinterpret_cast<NarrowSlot *>(slots) + narrow_at(pos), pos, cap);
             break;
         case Variant::bytes:
             // Slot i starts one lap behind position i (seq of position i - cap, committed).
@@ -118,6 +120,8 @@ void PubSub::bind(std::uint8_t *base) noexcept {
     ctl_ = reinterpret_cast<PubControl *>(base + geom_.control_off);
     slots_ = base + geom_.slots_off;
     mask_ = geom_.capacity - 1;
+    wide_index_ = core::SpreadIndex<sizeof(WideSlot)>(geom_.capacity);
+    narrow_index_ = core::SpreadIndex<sizeof(NarrowSlot)>(geom_.capacity);
     segment_.track(ctl_->readable);
 }
 

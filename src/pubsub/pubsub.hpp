@@ -69,15 +69,15 @@ public:
         switch (geom_.variant) {
             case Variant::int64:
                 return f(WideTraits{}, [this](std::uint64_t pos) {
-                    return reinterpret_cast<WideSlot *>(slots_) + (pos & mask_);
+                    return reinterpret_cast<WideSlot *>(slots_) + wide_index_(pos);
                 });
             case Variant::int32:
                 return f(Int32Traits{}, [this](std::uint64_t pos) {
-                    return reinterpret_cast<NarrowSlot *>(slots_) + (pos & mask_);
+                    return reinterpret_cast<NarrowSlot *>(slots_) + narrow_index_(pos);
                 });
             default:
                 return f(Int16Traits{}, [this](std::uint64_t pos) {
-                    return reinterpret_cast<NarrowSlot *>(slots_) + (pos & mask_);
+                    return reinterpret_cast<NarrowSlot *>(slots_) + narrow_index_(pos);
                 });
         }
     }
@@ -116,6 +116,9 @@ private:
     PubControl *ctl_ = nullptr;
     std::uint8_t *slots_ = nullptr;
     std::uint64_t mask_ = 0;
+    // The slot of a position, for the integer variants (core/variant.hpp).
+    core::SpreadIndex<sizeof(WideSlot)> wide_index_;
+    core::SpreadIndex<sizeof(NarrowSlot)> narrow_index_;
     core::EventNotifier events_;
 };
 

@@ -105,9 +105,10 @@ public:
 
     IntRing() = default;
     IntRing(IntControl *ctl, Slot *slots, std::uint64_t capacity) noexcept
-        : ctl_(ctl), slots_(slots), cap_(capacity), mask_(capacity - 1) {}
+        : ctl_(ctl), slots_(slots), cap_(capacity), index_(capacity) {}
 
     static void initialize(IntControl *ctl, Slot *slots, std::uint64_t capacity) noexcept {
+        const IntRing ring(ctl, slots, capacity);
         ctl->tail.store(0, std::memory_order_relaxed);
         ctl->head.store(0, std::memory_order_relaxed);
         core::waitpoint_init(ctl->not_empty);
@@ -115,18 +116,21 @@ public:
         ctl->push_full.store(0, std::memory_order_relaxed);
         ctl->pop_empty.store(0, std::memory_order_relaxed);
         ctl->cleared.store(0, std::memory_order_relaxed);
-        for (std::uint64_t i = 0; i < capacity; ++i) Traits::init(&slots[i], i);
+        for (std::uint64_t pos = 0; pos < capacity; ++pos) Traits::init(ring.slot(pos), pos);
     }
 
     // 0, or -EAGAIN when full, or SHMDS_ECORRUPT (see past()). Lock-free; never blocks.
     int try_push(std::int64_t value) noexcept {
         std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->tail.load(std::memory_order_relaxed);
-        View cur = Traits::load(slot(pos));
+        // The slot's address once per position: its atomics would make the compiler
+        // work the index out again for the CAS.
+        Slot *s = slot(pos);
+        View cur = Traits::load(s);
         for (;;) {
             std::int64_t d = Traits::diff(cur.seq(), pos);
             if (d == 0) {
-                if (Traits::cas(slot(pos), cur, pos + 1, value)) {
+                if (Traits::cas(s, cur, pos + 1, value)) {
                     SHMDS_FAILPOINT("queue.int.push.published");
                     bump_hint(ctl_->tail, pos);
                     return 0;
@@ -143,7 +147,8 @@ public:
                 if ((walked += past(d)) > Traits::kMaxWalk) return damaged("tail", pos);
                 pos = advance(ctl_->tail, pos, past(d));
             }
-            cur = Traits::load(slot(pos));
+            s = slot(pos);
+            cur = Traits::load(s);
         }
     }
 
@@ -151,12 +156,13 @@ public:
     int try_pop(std::int64_t *out) noexcept {
         std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->head.load(std::memory_order_relaxed);
-        View cur = Traits::load(slot(pos));
+        Slot *s = slot(pos);
+        View cur = Traits::load(s);
         for (;;) {
             std::int64_t d = Traits::diff(cur.seq(), pos + 1);
             if (d == 0) {
                 const std::int64_t value = cur.value();
-                if (Traits::take(slot(pos), cur, pos + cap_)) {
+                if (Traits::take(s, cur, pos + cap_)) {
                     SHMDS_FAILPOINT("queue.int.pop.taken");
                     bump_hint(ctl_->head, pos);
                     *out = value;
@@ -172,7 +178,8 @@ public:
                 if ((walked += past(d)) > Traits::kMaxWalk) return damaged("head", pos);
                 pos = advance(ctl_->head, pos, past(d));
             }
-            cur = Traits::load(slot(pos));
+            s = slot(pos);
+            cur = Traits::load(s);
         }
     }
 
@@ -189,10 +196,11 @@ public:
         std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->tail.load(std::memory_order_relaxed);
         while (done < n) {
-            View cur = Traits::load(slot(pos));
+            Slot *s = slot(pos);
+            View cur = Traits::load(s);
             const std::int64_t d = Traits::diff(cur.seq(), pos);
             if (d == 0) {
-                if (Traits::cas(slot(pos), cur, pos + 1, values[done])) {
+                if (Traits::cas(s, cur, pos + 1, values[done])) {
                     SHMDS_FAILPOINT("queue.int.push.published");
                     ++done;
                     ++pos;
@@ -218,11 +226,12 @@ public:
         std::uint64_t walked = 0;
         std::uint64_t pos = ctl_->head.load(std::memory_order_relaxed);
         while (done < n) {
-            View cur = Traits::load(slot(pos));
+            Slot *s = slot(pos);
+            View cur = Traits::load(s);
             const std::int64_t d = Traits::diff(cur.seq(), pos + 1);
             if (d == 0) {
                 const std::int64_t value = cur.value();
-                if (Traits::take(slot(pos), cur, pos + cap_)) {
+                if (Traits::take(s, cur, pos + cap_)) {
                     SHMDS_FAILPOINT("queue.int.pop.taken");
                     out[done++] = value;
                     ++pos;
@@ -301,7 +310,7 @@ public:
     IntControl *control() const noexcept { return ctl_; }
 
 private:
-    Slot *slot(std::uint64_t pos) const noexcept { return &slots_[pos & mask_]; }
+    Slot *slot(std::uint64_t pos) const noexcept { return &slots_[index_(pos)]; }
 
     // How far a walk may move past a position whose slot is d > 0 positions ahead. A
     // slot's sequence only grows and names a position it served at most a lap before, and
@@ -351,7 +360,7 @@ private:
     IntControl *ctl_ = nullptr;
     Slot *slots_ = nullptr;
     std::uint64_t cap_ = 0;
-    std::uint64_t mask_ = 0;
+    core::SpreadIndex<sizeof(Slot)> index_;
 };
 
 }  // namespace shmds::queue
