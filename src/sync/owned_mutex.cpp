@@ -41,6 +41,11 @@ int owned_mutex_lock_outcome(OwnedMutex &m, int stamp_result,
 
 int owned_mutex_lock_slow(OwnedMutex &m, std::uint64_t seen, const core::Deadline &deadline,
                           std::atomic<std::uint64_t> &recoveries, const char *what) noexcept {
+    // Polled with backoff first (owned_mutex.hpp says why); a try_lock (NOWAIT) answers
+    // at once.
+    if (!deadline.nowait() && core::stamp_try_lock_polled(m.word))
+        return owned_mutex_acquired(m, what);
+    seen = m.word.load(std::memory_order_relaxed);
     const int r = core::stamp_lock_slow(m.word, seen, deadline, /*spin=*/0);
     if (r == core::kStampAcquired) return owned_mutex_acquired(m, what);
     return owned_mutex_lock_outcome(m, r, recoveries, what);
