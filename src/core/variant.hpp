@@ -99,7 +99,8 @@ private:
     std::uint64_t line_mask_ = 0;
     std::uint32_t line_bits_ = 0;
 };
-// Folded into the typed rings' layout hashes: 1 = SpreadIndex's order.
+// Folded into the integer variants' layout hashes: 1 = SpreadIndex's order (the bytes
+// variants keep theirs: their slots did not move).
 inline constexpr std::uint64_t kSlotOrderSpread = 1;
 
 }  // namespace shmds::core

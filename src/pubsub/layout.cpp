@@ -52,7 +52,8 @@ std::uint64_t layout_hash(Variant v) noexcept {
     h.add({std::uint64_t(core::StructureType::pubsub), std::uint64_t(v), sizeof(core::WaitPoint),
            sizeof(PubControl), offsetof(PubControl, readable), offsetof(PubControl, dropped),
            sizeof(BytesSlotHeader), offsetof(BytesSlotHeader, len), sizeof(WideSlot),
-           sizeof(NarrowSlot), std::uint64_t(kAbandonNs), core::kSlotOrderSpread});
+           sizeof(NarrowSlot), std::uint64_t(kAbandonNs)});
+    if (v != Variant::bytes) h.add({core::kSlotOrderSpread});  // integer slots are spread
     return h.value();
 }
 

@@ -52,7 +52,8 @@ std::uint64_t layout_hash(Variant v) noexcept {
            offsetof(BytesControl, tail), offsetof(BytesControl, head_lowered),
            offsetof(BytesControl, back_allocs), offsetof(BytesControl, push_ok),
            offsetof(BytesControl, not_empty), sizeof(BytesDesc), sizeof(WideSlot),
-           sizeof(NarrowSlot), sizeof(core::RobustMutex), core::kSlotOrderSpread});
+           sizeof(NarrowSlot), sizeof(core::RobustMutex)});
+    if (v != Variant::bytes) h.add({core::kSlotOrderSpread});  // integer slots are spread
     return h.value();
 }
 
