@@ -35,7 +35,6 @@ bool is_float(ElemType t) noexcept { return t == ElemType::f64; }
 // 8-byte value word (core::encode_* and decode_*, range-checked both ways).
 struct IntCodec {
     using C = std::int64_t;
-    static constexpr const char *kVerbs = "_int";
     static int encode(ElemType t, C v, std::uint64_t *w) noexcept {
         if (SHMDS_LIKELY(t == ElemType::int64)) {  // the common case, without a call
             *w = std::uint64_t(v);
@@ -53,7 +52,6 @@ struct IntCodec {
 };
 struct UintCodec {
     using C = std::uint64_t;
-    static constexpr const char *kVerbs = "_uint";
     static int encode(ElemType t, C v, std::uint64_t *w) noexcept {
         return shmds::core::encode_uint(t, v, w, kWhat);
     }
@@ -63,7 +61,6 @@ struct UintCodec {
 };
 struct F64Codec {
     using C = double;
-    static constexpr const char *kVerbs = "_f64";
     static int encode(ElemType, C v, std::uint64_t *w) noexcept {
         std::memcpy(w, &v, sizeof v);
         return 0;
