@@ -403,8 +403,13 @@ TEST(WaitPoint, SpinsOnlyWhenTheLastWakerRanOnAnotherCpu) {
     waitpoint_init(s->wp);
     EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "no waker seen yet: spin";
     ASSERT_TRUE(pin(cpus[0]));
-    waitpoint_wake(s->wp, 1);  // no sleeper: the fast path still notes the CPU
-    EXPECT_EQ(std::uint32_t(cpus[0]) + 1, s->wp.waker_cpu.load());
+    waitpoint_wake(s->wp, 1);
+    EXPECT_EQ(0u, s->wp.waker_cpu.load()) << "a wake with nobody asleep notes nothing";
+    {
+        const SleeperRegistration sleeper(s->wp);  // announced (this thread never sleeps)
+        waitpoint_wake(s->wp, 1);
+    }
+    EXPECT_EQ(std::uint32_t(cpus[0]) + 1, s->wp.waker_cpu.load()) << "a wake of a sleeper does";
     EXPECT_EQ(0, spin_budget(s->wp, kDefaultSpin)) << "the waker shares this CPU";
     ASSERT_TRUE(pin(cpus[1]));
     EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "the waker runs elsewhere";

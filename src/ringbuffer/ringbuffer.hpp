@@ -122,15 +122,9 @@ private:
     // Commit {seq + 1, word} unless the slot already holds seq or later.
     inline void commit(std::uint64_t seq, std::uint64_t word) noexcept;
     void count_stale() noexcept;  // out of line: the rare lapped writer
-    // Wake wait_for sleepers, if any. The sleepers word is checked first, as
-    // waitpoint_wake does (same seq_cst load, so the no-lost-wakeup argument holds),
-    // but before waitpoint_wake notes this CPU in the WaitPoint: writers on different
-    // CPUs would otherwise store to that shared line on every write while nobody waits
-    // (a sleeper then spins or not on a stale CPU tag: only its spin budget changes).
-    void wake_sleepers() noexcept {
-        if (SHMDS_LIKELY(ctl_->written.sleepers.load(std::memory_order_seq_cst) == 0)) return;
-        core::waitpoint_wake(ctl_->written, INT_MAX);
-    }
+    // Wake wait_for sleepers, if any (waitpoint_wake looks at the sleepers word first,
+    // so writers on different CPUs never store to that shared line while nobody waits).
+    void wake_sleepers() noexcept { core::waitpoint_wake(ctl_->written, INT_MAX); }
 
     core::Segment segment_;
     Geometry geom_{};
