@@ -21,8 +21,8 @@
  * in-flight call is lost. A bytes-variant lock is taken over by the next caller that
  * needs it when its holder dies (a caller already waiting checks on the holder every
  * 10 ms, so within about 9 ms; one recovery per lock in stats.recoveries); every change
- * commits with one store, so the queue holds either the old or the new state. Sleepers killed while
- * waiting are taken off the wait list later (also counted in recoveries).
+ * commits with one store, so the queue holds either the old or the new state. Sleepers
+ * killed while waiting are taken off the wait list later (also counted in recoveries).
  *
  * Thread safety: a handle may be shared by the threads of a process, and used in a
  * fork() child. shmds_queue_close() must not race other calls on the same handle.
@@ -223,9 +223,9 @@ SHMDS_API int shmds_queue_peek_bytes(shmds_queue_t *q, void *buf, size_t buf_siz
                                      size_t *len);
 
 /**
- * Append n messages (datas[i], lens[i]) in order, under one hold of the back lock per batch that
- * fits. While full it waits for room per timeout_ns and carries on. *pushed tells how
- * many went in.
+ * Append n messages (datas[i], lens[i]) in order, under one hold of the back lock per
+ * batch that fits. While full it waits for room per timeout_ns and carries on. *pushed
+ * tells how many went in.
  * @return 0 when all n went in; -EAGAIN or -ETIMEDOUT when it stayed full (partial);
  *   -E2BIG when message *pushed can never fit (the ones before it are in); -EINVAL;
  *   SHMDS_EVARIANT; SHMDS_ECORRUPT.
@@ -267,8 +267,8 @@ SHMDS_API int shmds_queue_is_full(const shmds_queue_t *q);
  * Remove every item present now. Safe while others push and pop (items pushed during
  * the call may remain). Wakes blocked producers.
  * @param removed  optional: how many items were removed.
- * @return 0; -EINVAL for NULL. BYTES: takes both locks (may wait for them); it also restores
- *   a queue whose shared state a peer damaged to a working, empty one.
+ * @return 0; -EINVAL for NULL. BYTES: takes both locks (may wait for them); it also
+ *   restores a queue whose shared state a peer damaged to a working, empty one.
  */
 SHMDS_API int shmds_queue_clear(shmds_queue_t *q, uint64_t *removed);
 

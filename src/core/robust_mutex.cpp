@@ -23,7 +23,8 @@ LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn 
     // first 15-19M. A word still held after the polls (a preempted or dead holder, a
     // long critical section) goes the checked way: sleep, liveness probes, takeover.
     if (SHMDS_LIKELY(stamp_try_lock_polled(m.word))) return LockResult::acquired;
-    const int r = stamp_lock(m.word, deadline, kInternalLockSpin);
+    const int r = stamp_lock_slow(m.word, m.word.load(std::memory_order_relaxed), deadline,
+                                  kInternalLockSpin);
     if (SHMDS_LIKELY(r == kStampAcquired)) return LockResult::acquired;
     if (r == kStampTookOver) {
         if (repair) repair(context);

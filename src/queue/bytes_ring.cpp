@@ -159,9 +159,16 @@ void BytesRing::check_or_empty() noexcept {
     bool ok = fresh_frontiers(f) == 0;
     for (std::uint64_t i = f.head; ok && i != f.tail; ++i) ok = check(descs_[i & (cap_ - 1)]) == 0;
     if (ok) return;
-    ctl_->tail_seen.store(f.tail, kRelaxed);
-    ctl_->head.store(f.tail, std::memory_order_release);
+    empty_to(f.tail);
     add_locked(ctl_->popped, 1, std::memory_order_release);
+}
+
+// Under the front lock: drop every message below `tail` with one commit, and take
+// tail_seen along, so that a scribbled one cannot outlive the emptying and send later
+// pops to uncommitted descriptors.
+void BytesRing::empty_to(std::uint64_t tail) noexcept {
+    ctl_->tail_seen.store(tail, kRelaxed);
+    ctl_->head.store(tail, std::memory_order_release);  // commit
 }
 
 // For a takeover of either lock while the front lock is held (taken or taken over).
@@ -432,8 +439,7 @@ std::int64_t BytesRing::clear(const Deadline &deadline) noexcept {
         const std::uint64_t head = ctl_->head.load(kRelaxed);
         const std::uint64_t tail = ctl_->tail.load(kRelaxed);
         removed = tail - head;
-        ctl_->tail_seen.store(tail, kRelaxed);  // a scribbled one must not outlive the clear
-        ctl_->head.store(tail, std::memory_order_release);  // commit
+        empty_to(tail);
         SHMDS_FAILPOINT("queue.bytes.clear.committed");
         add_locked(ctl_->popped, 1, std::memory_order_release);
         return 0;

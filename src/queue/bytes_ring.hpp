@@ -112,6 +112,7 @@ private:
     int under_lock(Ends ends, const core::Deadline &deadline, bool &lock_failed,
                    Body &&body) noexcept;
     void check_or_empty() noexcept;  // under the front lock
+    void empty_to(std::uint64_t tail) noexcept;  // under the front lock
     static void repair_front(void *self) noexcept;       // the front lock is held
     static void repair_back_alone(void *self) noexcept;  // only the back lock is held
 
