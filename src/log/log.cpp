@@ -26,6 +26,10 @@ core::SegmentShape shape_of(const Geometry &g) {
 // holder is taken over by the waiters' probes (core/robust_mutex.hpp).
 Deadline lock_deadline() noexcept { return Deadline::from_timeout(-1); }
 
+// How far past an append's end its prefetch reaches: some 28 appends of 64 bytes. One
+// process's 64-byte appends measured +10% at 512 and +25% at 2048 (Intel, in a VM).
+constexpr std::uint64_t kWriteAhead = 2048;
+
 int fail_stale() noexcept {
     return core::fail_static(-ESTALE, "the log was reset during the read, or since its epoch");
 }
@@ -207,6 +211,17 @@ int Log::append_locked(const ByteSpan *entries, std::size_t n, std::uint64_t tot
         ctl_->append_full.fetch_add(1, kRelaxed);
         return core::fail(-ENOSPC, "log has {} bytes left; the append needs {}",
                           geom_.capacity - tail, total);
+    }
+    // Start owning the lines the next appends will write. The unlock's locked
+    // instruction waits until this append's stores own their lines; a line asked for
+    // only by the store itself costs that wait a miss to memory on most appends.
+    if (geom_.capacity - tail > total + kWriteAhead) {
+        // Every line of this append's span (up to kWriteAhead of it), shifted ahead: back
+        // to back appends reach every line once.
+        const std::uint64_t span = total < kWriteAhead ? total : kWriteAhead;
+        for (std::uint64_t at = (tail + kWriteAhead) & ~(kCacheLine - 1);
+             at < tail + span + kWriteAhead; at += kCacheLine)
+            core::prefetch_for_write(data_ + at);
     }
     // Pairs with a reader's acquire fence before its epoch re-check: a reader that sees
     // these bytes also sees the epoch a reset stored before we took the lock.
