@@ -23,6 +23,9 @@ core::SegmentShape shape_of(const Geometry &g) {
                                    g.default_expire_ms});
 }
 
+// How much of a new record set_in prefetches: a larger value's copy streams anyway.
+constexpr std::uint64_t kPrefetchSpan = 1024;
+
 bool expired(const RecordHeader &h, std::uint64_t now) noexcept {
     return h.expire_on_ms != 0 && now >= h.expire_on_ms;
 }
@@ -206,9 +209,16 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
                           "a {}-byte key with a {}-byte value needs {} bytes; a page of this "
                           "cache holds at most {}",
                           key.len, value.len, need, h.frame().max_record());
-    // The append point is a line no one touched lately: start its miss now, so it
-    // overlaps the probe's.
-    __builtin_prefetch(h.frame().bytes() + h.frame().free_data(), 1);
+    // The record goes to lines no one touched lately: start their misses now, for
+    // writing, so they overlap the probe's. The unlock's locked instruction waits until
+    // every store of the set owns its line, so a line left to the store itself is a
+    // miss inside the lock (a 16-byte key with a 32-byte value: 80 bytes, 2 or 3 lines).
+    if (h.frame().free_bytes() >= need) {
+        const std::uintptr_t from = std::uintptr_t(h.frame().bytes() + h.frame().free_data());
+        const std::uintptr_t to = from + (need < kPrefetchSpan ? need : kPrefetchSpan);
+        for (std::uintptr_t at = from & ~std::uintptr_t(kCacheLine - 1); at < to; at += kCacheLine)
+            core::prefetch_for_write(reinterpret_cast<const void *>(at));
+    }
     Frame::Probe p;
     for (int attempt = 0;; ++attempt) {
         Frame &f = h.frame();
