@@ -210,15 +210,11 @@ int Cache::set_in(Held &h, std::uint32_t slot_hash, Bytes key, Bytes value,
                           "cache holds at most {}",
                           key.len, value.len, need, h.frame().max_record());
     // The record goes to lines no one touched lately: start their misses now, for
-    // writing, so they overlap the probe's. The unlock's locked instruction waits until
-    // every store of the set owns its line, so a line left to the store itself is a
-    // miss inside the lock (a 16-byte key with a 32-byte value: 80 bytes, 2 or 3 lines).
-    if (h.frame().free_bytes() >= need) {
-        const std::uintptr_t from = std::uintptr_t(h.frame().bytes() + h.frame().free_data());
-        const std::uintptr_t to = from + (need < kPrefetchSpan ? need : kPrefetchSpan);
-        for (std::uintptr_t at = from & ~std::uintptr_t(kCacheLine - 1); at < to; at += kCacheLine)
-            core::prefetch_for_write(reinterpret_cast<const void *>(at));
-    }
+    // writing, so they overlap the probe's instead of waiting in the unlock (a 16-byte
+    // key with a 32-byte value: 80 bytes, 2 or 3 lines).
+    if (h.frame().free_bytes() >= need)
+        core::prefetch_lines_for_write(h.frame().bytes() + h.frame().free_data(),
+                                       need < kPrefetchSpan ? need : kPrefetchSpan);
     Frame::Probe p;
     for (int attempt = 0;; ++attempt) {
         Frame &f = h.frame();

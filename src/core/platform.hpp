@@ -49,6 +49,17 @@ inline void prefetch_for_write(const void *p) noexcept {
 #endif
 }
 
+// prefetch_for_write on every line of [p, p + len): the lines a locked section is
+// about to fill. Its unlock (a locked instruction) waits until each of the section's
+// stores owns its line, so a line first asked for by the store itself is a miss inside
+// the lock. Callers keep the range inside their mapping.
+inline void prefetch_lines_for_write(const void *p, std::size_t len) noexcept {
+    const std::uintptr_t end = std::uintptr_t(p) + len;
+    for (std::uintptr_t at = std::uintptr_t(p) & ~std::uintptr_t(kCacheLine - 1); at < end;
+         at += kCacheLine)
+        prefetch_for_write(reinterpret_cast<const void *>(at));
+}
+
 inline constexpr bool is_pow2(std::uint64_t x) noexcept { return x && !(x & (x - 1)); }
 
 inline constexpr std::uint64_t round_up_pow2(std::uint64_t x) noexcept {

@@ -212,17 +212,13 @@ int Log::append_locked(const ByteSpan *entries, std::size_t n, std::uint64_t tot
         return core::fail(-ENOSPC, "log has {} bytes left; the append needs {}",
                           geom_.capacity - tail, total);
     }
-    // Start owning the lines the next appends will write. The unlock's locked
-    // instruction waits until this append's stores own their lines; a line asked for
-    // only by the store itself costs that wait a miss to memory on most appends.
-    if (geom_.capacity - tail > total + kWriteAhead) {
-        // Every line of this append's span (up to kWriteAhead of it), shifted ahead: back
-        // to back appends reach every line once.
-        const std::uint64_t span = total < kWriteAhead ? total : kWriteAhead;
-        for (std::uint64_t at = (tail + kWriteAhead) & ~(kCacheLine - 1);
-             at < tail + span + kWriteAhead; at += kCacheLine)
-            core::prefetch_for_write(data_ + at);
-    }
+    // Start owning the lines the next appends will write: a log past its first lap
+    // writes lines no cache holds, and the unlock waits for each of them. This append's
+    // span (up to kWriteAhead of it), shifted ahead, so back to back appends reach every
+    // line once.
+    if (geom_.capacity - tail > total + kWriteAhead)
+        core::prefetch_lines_for_write(data_ + tail + kWriteAhead,
+                                       total < kWriteAhead ? total : kWriteAhead);
     // Pairs with a reader's acquire fence before its epoch re-check: a reader that sees
     // these bytes also sees the epoch a reset stored before we took the lock.
     std::atomic_thread_fence(kRelease);
