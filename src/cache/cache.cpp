@@ -280,11 +280,11 @@ int Cache::get(Bytes key, Out out, std::uint64_t *expire) noexcept {
     const Place pl = place(key);
     if (int r = reentry("get", pl.page)) return r;
     {
+        const std::uint64_t now = now_then_prefetch(pl);
         Held h(*this, pl.page);
         if (int r = h.status()) return r;
         bool cached_miss = false;
-        const int r = get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false,
-                             &cached_miss);
+        const int r = get_in(h, pl.slot_hash, key, out, now, expire, false, &cached_miss);
         if (r != -ENOENT || cached_miss || !cb_.read_cb) return r;
     }
     return read_through(key, out, expire);  // fill.cpp: read_cb runs without the lock
@@ -294,9 +294,9 @@ int Cache::get_and_remove(Bytes key, Out out) noexcept {
     const Place pl = place(key);
     if (int r = reentry("get_and_remove", pl.page)) return r;
     {
+        const std::uint64_t now = now_then_prefetch(pl);
         Held h(*this, pl.page);
         if (int r = h.status()) return r;
-        const std::uint64_t now = clock_.now_ms();
         if (!cb_.delete_cb && !cb_.read_cb)
             return get_in(h, pl.slot_hash, key, out, now, nullptr, true);
         Frame::Probe p;
@@ -324,6 +324,7 @@ int Cache::get_and_remove(Bytes key, Out out) noexcept {
 int Cache::set(Bytes key, Bytes value, Expiry e, std::uint64_t modseq) noexcept {
     const Place pl = place(key);
     if (int r = reentry("set", pl.page)) return r;
+    std::uint64_t now = now_then_prefetch(pl);
     if (write_through() && cb_.allow_recursive) {
         // A store the modseq rules refuse must not reach the backing store. Checked
         // under the lock, but write_cb runs unlocked: a tombstone landing in between
@@ -331,16 +332,15 @@ int Cache::set(Bytes key, Bytes value, Expiry e, std::uint64_t modseq) noexcept 
         {
             Held h(*this, pl.page);
             if (int r = h.status()) return r;
-            if (int a = admit_key(h, pl.slot_hash, key, 0, modseq, clock_.now_ms()); a < 0)
-                return a;
+            if (int a = admit_key(h, pl.slot_hash, key, 0, modseq, now); a < 0) return a;
         }
         // The anchor's unlocked write_cb; before the store, so a failure keeps the old
         // value. Concurrent sets of one key may then reach the store in another order.
-        if (int r = call_write(kNoPage, key, value, expire_on(e, clock_.now_ms()))) return r;
+        if (int r = call_write(kNoPage, key, value, expire_on(e, now))) return r;
+        now = clock_.now_ms();  // write_cb may have taken a while
     }
     Held h(*this, pl.page);
     if (int r = h.status()) return r;
-    const std::uint64_t now = clock_.now_ms();
     const std::uint64_t exp = expire_on(e, now);
     if (write_through() && !cb_.allow_recursive) {
         if (int a = admit_key(h, pl.slot_hash, key, 0, modseq, now); a < 0) return a;
@@ -361,12 +361,13 @@ int Cache::set(Bytes key, Bytes value, Expiry e, std::uint64_t modseq) noexcept 
 int Cache::exists(Bytes key) noexcept {
     const Place pl = place(key);
     if (int r = reentry("exists", pl.page)) return r;
+    const std::uint64_t now = now_then_prefetch(pl);
     Held h(*this, pl.page);
     if (int r = h.status()) return r;
     Frame::Probe p;
     if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
     RecordHeader rh{};
-    return p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, clock_.now_ms()) &&
+    return p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, now) &&
                    !(rh.flags & kRecordTombstone)
                ? 1
                : 0;

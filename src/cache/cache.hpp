@@ -146,13 +146,39 @@ private:
     struct Place {
         std::uint64_t page;
         std::uint32_t slot_hash;
+        // The home slot the last frame this handle saw for the page would probe first,
+        // and that frame (nullptr: no hint). A guess: only ever prefetched from.
+        const std::atomic<std::uint32_t> *home = nullptr;
+        std::uint8_t *frame = nullptr;
     };
     // The key's page and slot hash; starts the page's cache misses (prefetch_page).
     Place place(Bytes key) const noexcept {
         const std::uint64_t h = core::hash_bytes(key.data, key.len, seed_);
-        const Place pl{page_of(h), std::uint32_t(h)};
-        prefetch_page(pl.page, pl.slot_hash);
+        Place pl{page_of(h), std::uint32_t(h)};
+        prefetch_page(pl);
         return pl;
+    }
+    // Start the miss on the key's record when its home slot names it (a lookup's usual
+    // hit), so that it overlaps the lock and the frame check instead of following the
+    // probe. Reads the guessed slot word, so it waits for that line: call it after
+    // work that can overlap place()'s misses (the clock). Racy and unchecked: a wrong
+    // guess costs a wasted prefetch inside the frame.
+    // The call's time (its "now"), read while place()'s misses are in flight: the clock
+    // waits for earlier loads, so read under the lock it adds its whole cost. Then
+    // prefetch_record, which waits for the home slot's line anyway.
+    std::uint64_t now_then_prefetch(const Place &pl) const noexcept {
+        const std::uint64_t now = clock_.now_ms();
+        prefetch_record(pl);
+        return now;
+    }
+    void prefetch_record(const Place &pl) const noexcept {
+        if (!pl.home) return;
+        const std::uint32_t w = pl.home->load(std::memory_order_relaxed);
+        if (w <= kSlotDeleted || slot_word_tag(w) != slot_tag(pl.slot_hash) ||
+            slot_offset(w) >= geom_.page_size)
+            return;
+        __builtin_prefetch(pl.frame + slot_offset(w));
+        __builtin_prefetch(pl.frame + slot_offset(w) + kCacheLine);  // a short key's value
     }
     std::uint64_t page_of(std::uint64_t h) const noexcept {
         return ((h >> 32) * geom_.num_pages) >> 32;  // the top bits, scaled
@@ -229,18 +255,20 @@ private:
     // pages): the lock's line, the journal, and, when this handle saw the page before,
     // its frame header and the probe's home slot. Only prefetches: nothing read here is
     // trusted (design section 8).
-    void prefetch_page(std::uint64_t p, std::uint32_t slot_hash) const noexcept {
-        PageControl &pc = page_control(p);
+    void prefetch_page(Place &pl) const noexcept {
+        PageControl &pc = page_control(pl.page);
         __builtin_prefetch(&pc.lock, 1);
         __builtin_prefetch(&pc.journal[0], 1);
-        __builtin_prefetch(&page_map(p));
+        __builtin_prefetch(&page_map(pl.page));
         if (!hints_) return;
-        const std::uint64_t h = hints_[p & hint_mask_].load(std::memory_order_relaxed);
+        const std::uint64_t h = hints_[pl.page & hint_mask_].load(std::memory_order_relaxed);
         const std::uint64_t frame = h >> 32, slots = h & 0xffffffffu;
         if (frame >= geom_.frames || slots > geom_.max_slots) return;
-        std::uint8_t *f = frame_bytes(frame);
-        __builtin_prefetch(f);
-        __builtin_prefetch(f + sizeof(FrameHeader) + 4 * home_slot(slot_hash, slots));
+        pl.frame = frame_bytes(frame);
+        pl.home = reinterpret_cast<const std::atomic<std::uint32_t> *>(
+            pl.frame + sizeof(FrameHeader) + 4 * home_slot(pl.slot_hash, slots));
+        __builtin_prefetch(pl.frame);
+        __builtin_prefetch(pl.home);
     }
     // What Held found under the lock: page p's frame and its slot count, the aim of
     // the next prefetch_page (a hint table per handle, a direct-mapped page index).
