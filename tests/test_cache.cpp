@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <map>
 #include <random>
@@ -278,6 +279,31 @@ TEST(CacheExpiry, ExactBoundariesWithAnInjectedClock) {
     EXPECT_EQ(std::nullopt, get(h.get(), "past"));
     ASSERT_EQ(0, shmds_cache_set_expire_on(h.get(), "forever", 7, "f", 1, 0));  // 0 = never
     EXPECT_EQ("f", get(h.get(), "forever"));
+}
+
+// With the real clock, a get reads the coarse wall clock (a tick behind at most) and
+// still misses from the first millisecond of the expiry on: the exact clock decides
+// whenever the coarse one cannot.
+TEST(CacheExpiry, RealClockGetMissesFromTheExpiryMillisecondOn) {
+    CachePtr h = make_cache(config(4096, 4));
+    const auto realtime_ms = [] {
+        timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return std::uint64_t(ts.tv_sec) * 1000 + std::uint64_t(ts.tv_nsec) / 1000000;
+    };
+    for (int round = 0; round < 20; ++round) {
+        const std::uint64_t expire_on = realtime_ms() + 3;
+        ASSERT_EQ(0, shmds_cache_set_expire_on(h.get(), "k", 1, "v", 1, expire_on));
+        for (;;) {
+            const std::uint64_t before = realtime_ms();
+            const auto v = get(h.get(), "k");
+            if (before >= expire_on) break;
+            if (realtime_ms() < expire_on) {  // wholly before the expiry
+                EXPECT_EQ("v", v);
+            }
+        }
+        EXPECT_EQ(std::nullopt, get(h.get(), "k")) << "round " << round;
+    }
 }
 
 TEST(CacheExpiry, PurgeRemovesOnlyExpiredItems) {

@@ -5,6 +5,7 @@
 
 #include "core/elem_type.hpp"
 #include "core/error.hpp"
+#include "core/ms_clock.hpp"
 #include "core/owner.hpp"
 #include "core/robust_mutex.hpp"
 #include "core/thread_id.hpp"
@@ -1199,3 +1200,61 @@ TEST(ElemTypes, FloatsRoundTripAndF32RefusesFiniteValuesBeyondItsRange) {
 }
 
 }  // namespace
+
+// ---- the expiry clock --------------------------------------------------------------
+
+namespace {
+struct CountedClock {
+    std::uint64_t now = 0;
+    int reads = 0;
+    static std::uint64_t read(void *ctx) {
+        auto *c = static_cast<CountedClock *>(ctx);
+        ++c->reads;
+        return c->now;
+    }
+};
+}  // namespace
+
+// passed() decides from a coarse call time whenever it can, and asks the exact clock
+// only when the expiry lies inside the call time's slack; its answer is the exact one.
+TEST(MsClock, PassedAsksTheExactClockOnlyInsideTheSlack) {
+    CountedClock c;
+    const shmds::core::MsClock clock{&CountedClock::read, &c};
+    const shmds::core::CallTime t{1000, 9};  // true time in [1000, 1009]
+    EXPECT_FALSE(clock.passed(0, t));        // never expires
+    EXPECT_TRUE(clock.passed(1000, t));
+    EXPECT_TRUE(clock.passed(1, t));
+    EXPECT_FALSE(clock.passed(1010, t));
+    EXPECT_EQ(0, c.reads);
+    c.now = 1004;
+    EXPECT_TRUE(clock.passed(1004, t));
+    EXPECT_FALSE(clock.passed(1005, t));
+    EXPECT_FALSE(clock.passed(1009, t));
+    EXPECT_EQ(3, c.reads);
+    // An exact call time never asks.
+    EXPECT_FALSE(clock.passed(1001, shmds::core::CallTime{1000}));
+    EXPECT_EQ(3, c.reads);
+}
+
+// An injected clock is exact; the real one's call time is the coarse clock, at most its
+// slack behind the exact one and never ahead of it.
+TEST(MsClock, CallTimeIsCoarseOnlyForTheRealClock) {
+    CountedClock c;
+    c.now = 77;
+    const shmds::core::MsClock injected{&CountedClock::read, &c};
+    const shmds::core::CallTime ti = injected.call_time();
+    EXPECT_EQ(77u, ti.ms);
+    EXPECT_EQ(0u, ti.slack_ms);
+
+    const shmds::core::MsClock real;
+    const std::uint64_t slack = shmds::core::coarse_clock_slack_ms();
+    EXPECT_LE(slack, 41u);
+    for (int i = 0; i < 1000; ++i) {
+        const std::uint64_t before = real.now_ms();
+        const shmds::core::CallTime t = real.call_time();
+        const std::uint64_t after = real.now_ms();
+        EXPECT_EQ(slack, t.slack_ms);
+        EXPECT_LE(t.ms, after);
+        EXPECT_GE(t.ms + t.slack_ms, before);
+    }
+}

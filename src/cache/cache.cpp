@@ -121,7 +121,7 @@ std::uint64_t Cache::expire_on(Expiry e, std::uint64_t now) const noexcept {
 
 // ---- under a held page ----------------------------------------------------------------
 
-int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
+int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, core::CallTime now,
                   std::uint64_t *expire, bool take, bool *cached_miss, bool count) noexcept {
     Frame &f = h.frame();
     Frame::Probe p;
@@ -130,12 +130,12 @@ int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uin
     if (count) pc.reads.fetch_add(1, std::memory_order_relaxed);
     const RecordHeader &rh = p.rec;
     if (cached_miss) *cached_miss = false;
-    if (p.found < 0 || expired(rh, now))
+    if (p.found < 0 || clock_.passed(rh.expire_on_ms, now))
         return core::fail_static(-ENOENT, "no such key in the cache");
     if (rh.flags & kRecordNotFound) {  // a cached "read_cb found nothing"
         if (cached_miss) *cached_miss = true;
         if (take) remove_slot(h, std::uint64_t(p.found));
-        else f.touch(p.off, now);
+        else f.touch(p.off, now.ms);
         return core::fail_static(-ENOENT, "no such key (a cached not-found)");
     }
     if (rh.flags & kRecordTombstone)  // stays (even for take): it guards against stale stores
@@ -151,7 +151,7 @@ int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uin
         if (rh.val_len) std::memcpy(out.buf, f.record_value(p.off, rh), rh.val_len);
     }
     if (take) return remove_slot(h, std::uint64_t(p.found));
-    f.touch(p.off, now);  // LRU by access time, in ms (the anchor's is 1 s)
+    f.touch(p.off, now.ms);  // LRU by access time, in ms (the anchor's is 1 s)
     return 0;
 }
 
@@ -280,7 +280,10 @@ int Cache::get(Bytes key, Out out, std::uint64_t *expire) noexcept {
     const Place pl = place(key);
     if (int r = reentry("get", pl.page)) return r;
     {
-        const std::uint64_t now = now_then_prefetch(pl);
+        // The coarse clock: a get is mostly its cache misses, and the exact clock's
+        // rdtscp waits for them. Expiry stays exact (passed()).
+        const core::CallTime now = clock_.call_time();
+        prefetch_record(pl);
         Held h(*this, pl.page);
         if (int r = h.status()) return r;
         bool cached_miss = false;
@@ -298,7 +301,7 @@ int Cache::get_and_remove(Bytes key, Out out) noexcept {
         Held h(*this, pl.page);
         if (int r = h.status()) return r;
         if (!cb_.delete_cb && !cb_.read_cb)
-            return get_in(h, pl.slot_hash, key, out, now, nullptr, true);
+            return get_in(h, pl.slot_hash, key, out, core::CallTime{now}, nullptr, true);
         Frame::Probe p;
         if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
         RecordHeader rh{};
@@ -315,7 +318,7 @@ int Cache::get_and_remove(Bytes key, Out out) noexcept {
             if (cb_.delete_cb && !(have && (rh.flags & kRecordDirty))) {
                 if (int r = call_delete(pl.page, key)) return r;
             }
-            return get_in(h, pl.slot_hash, key, out, now, nullptr, true);
+            return get_in(h, pl.slot_hash, key, out, core::CallTime{now}, nullptr, true);
         }
     }
     return take_from_store(key, out);  // callbacks.cpp: a miss with read_cb
@@ -440,7 +443,8 @@ int Cache::multi_get(Bytes page_key, Item *items, std::size_t n) noexcept {
     int hits = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint32_t sh = std::uint32_t(core::hash_bytes(items[i].key.data, items[i].key.len, seed_));
-        items[i].result = get_in(h, sh, items[i].key, items[i].out, now, nullptr, false);
+        items[i].result =
+            get_in(h, sh, items[i].key, items[i].out, core::CallTime{now}, nullptr, false);
         if (items[i].result == SHMDS_ECORRUPT) return SHMDS_ECORRUPT;
         hits += items[i].result == 0;
     }

@@ -188,8 +188,9 @@ private:
     // Under a held page (held.hpp). get_in: -ENOENT for a miss; *cached_miss (when
     // given) says whether that miss was a cached "not found" record.
     // count: whether this lookup counts in the stats (a get's re-check after waiting
-    // for a fill does not).
-    int get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, std::uint64_t now,
+    // for a fill does not). now: the call's time; a coarse one stamps the record's
+    // access with its ms, and expiry is still decided exactly (MsClock::passed).
+    int get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, core::CallTime now,
                std::uint64_t *expire_on, bool take, bool *cached_miss = nullptr,
                bool count = true) noexcept;
     // modseq != 0 adds kRecordHasModseq. Applies the modseq rules first (admit): -ESTALE

@@ -95,8 +95,8 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
             // Another process may have stored it since the caller's miss (or the wait)
             // released the lock: then that value is the answer. Not counted again.
             bool cached_miss = false;
-            const int r = get_in(h, pl.slot_hash, key, out, clock_.now_ms(), expire, false,
-                                 &cached_miss, false);
+            const int r = get_in(h, pl.slot_hash, key, out, core::CallTime{clock_.now_ms()},
+                                 expire, false, &cached_miss, false);
             if (r != -ENOENT || cached_miss) return r;
             c = claim_fill(pc, hash, !give_up.expired());
             if (c.slot >= 0) SHMDS_FAILPOINT("cache.fill.claimed");
@@ -146,7 +146,7 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
             // A value another process stored while read_cb ran is newer: it wins.
             bool cached_miss = false;
             const int got =
-                get_in(h, pl.slot_hash, key, out, now, expire, false, &cached_miss, false);
+                get_in(h, pl.slot_hash, key, out, core::CallTime{now}, expire, false, &cached_miss, false);
             if (got == -ENOENT) {
                 const int s = set_in(h, pl.slot_hash, key, Bytes{v.value, v.value_len}, exp, now);
                 // Too big, or refused by a tombstone (the anchor's t/25: served over a
