@@ -158,11 +158,6 @@ private:
         prefetch_page(pl);
         return pl;
     }
-    // Start the miss on the key's record when its home slot names it (a lookup's usual
-    // hit), so that it overlaps the lock and the frame check instead of following the
-    // probe. Reads the guessed slot word, so it waits for that line: call it after
-    // work that can overlap place()'s misses (the clock). Racy and unchecked: a wrong
-    // guess costs a wasted prefetch inside the frame.
     // The call's time (its "now"), read while place()'s misses are in flight: the clock
     // waits for earlier loads, so read under the lock it adds its whole cost. Then
     // prefetch_record, which waits for the home slot's line anyway.
@@ -171,6 +166,11 @@ private:
         prefetch_record(pl);
         return now;
     }
+    // Start the miss on the key's record when its home slot names it (a lookup's usual
+    // hit), so that it overlaps the lock and the frame check instead of following the
+    // probe. Reads the guessed slot word, so it waits for that line: call it after
+    // work that can overlap place()'s misses (the clock). Racy and unchecked: a wrong
+    // guess costs a wasted prefetch inside the frame.
     void prefetch_record(const Place &pl) const noexcept {
         if (!pl.home) return;
         const std::uint32_t w = pl.home->load(std::memory_order_relaxed);

@@ -145,8 +145,8 @@ int Cache::read_through(Bytes key, Out out, std::uint64_t *expire) noexcept {
         } else if ((result = value_expiry(v, by_default, now, exp)) == 0) {
             // A value another process stored while read_cb ran is newer: it wins.
             bool cached_miss = false;
-            const int got =
-                get_in(h, pl.slot_hash, key, out, core::CallTime{now}, expire, false, &cached_miss, false);
+            const int got = get_in(h, pl.slot_hash, key, out, core::CallTime{now}, expire,
+                                   false, &cached_miss, false);
             if (got == -ENOENT) {
                 const int s = set_in(h, pl.slot_hash, key, Bytes{v.value, v.value_len}, exp, now);
                 // Too big, or refused by a tombstone (the anchor's t/25: served over a
