@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -99,6 +100,33 @@ TEST(HashMapTtl, ReadsReadTheClockOnlyForEntriesThatExpire) {
     EXPECT_GT(counting.calls, after_puts);
     ASSERT_EQ(0, shmds_hashmap_set_clock(m.get(), nullptr, nullptr));  // the real clock
     EXPECT_EQ(std::nullopt, get_ii(m.get(), 2)) << "5000 ms after the epoch has long passed";
+}
+
+// With the real clock a read tests expiry on the coarse wall clock (a tick behind at
+// most) and asks the exact one near the expiry, so an entry reads as absent from its
+// expiry millisecond on, not a tick later.
+TEST(HashMapTtl, RealClockReadsMissFromTheExpiryMillisecondOn) {
+    MapPtr m = make_aging_map(I64, I64, 100, 0, 0);
+    const auto realtime_ms = [] {
+        timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return std::uint64_t(ts.tv_sec) * 1000 + std::uint64_t(ts.tv_nsec) / 1000000;
+    };
+    constexpr std::uint64_t kTtl = 3;
+    for (int round = 0; round < 20; ++round) {
+        const std::uint64_t before = realtime_ms();
+        ASSERT_EQ(0, shmds_hashmap_put_ttl_ii(m.get(), 7, round, kTtl));
+        const std::uint64_t after = realtime_ms();  // the expiry lies in [before, after] + kTtl
+        for (;;) {
+            const std::uint64_t t0 = realtime_ms();
+            const auto v = get_ii(m.get(), 7);
+            if (t0 >= after + kTtl) break;
+            if (realtime_ms() < before + kTtl) {  // wholly before the expiry
+                EXPECT_EQ(round, v);
+            }
+        }
+        EXPECT_EQ(std::nullopt, get_ii(m.get(), 7)) << "round " << round;
+    }
 }
 
 TEST(HashMapTtl, TtlFormsOfEveryShape) {

@@ -189,8 +189,11 @@ int Shard::value_equals(const Word *e, Span val) const noexcept {
 }
 
 // Reads treat an entry as absent from its expiry on; the clock is read only for an
-// entry that has one (design §7).
-int Shard::expired_at(std::uint64_t exp) const noexcept { return clock_->now_ms() >= exp; }
+// entry that has one (design §7), and exactly only near its expiry (MsClock::passed:
+// the exact clock's rdtscp waits for the read's cache misses).
+int Shard::expired_at(std::uint64_t exp) const noexcept {
+    return clock_->passed(exp, clock_->call_time());
+}
 
 int Shard::get(std::uint64_t h, Span key, OutBuf *out, std::uint64_t *expire) noexcept {
     // What the last validated pass found: the later passes overwrite the torn ones'.

@@ -25,7 +25,7 @@ std::uint64_t Shard::expiry_for(std::uint64_t ttl_ms) const noexcept {
 
 bool Shard::expired(const Word *e) const noexcept {
     const std::uint64_t at = e[kEntryWordExpire].load(std::memory_order_relaxed);
-    return at != 0 && clock_->now_ms() >= at;  // the clock is read only for TTL entries
+    return at != 0 && expired_at(at);  // the clock is read only for TTL entries
 }
 
 int Shard::reclaim_expired(WriteTxn &t, std::uint64_t slot) noexcept {
