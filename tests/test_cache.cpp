@@ -281,9 +281,9 @@ TEST(CacheExpiry, ExactBoundariesWithAnInjectedClock) {
     EXPECT_EQ("f", get(h.get(), "forever"));
 }
 
-// With the real clock, a get reads the coarse wall clock (a tick behind at most) and
-// still misses from the first millisecond of the expiry on: the exact clock decides
-// whenever the coarse one cannot.
+// With the real clock, get and exists read the coarse wall clock (a tick behind at
+// most) and still miss from the first millisecond of the expiry on: the exact clock
+// decides whenever the coarse one cannot.
 TEST(CacheExpiry, RealClockGetMissesFromTheExpiryMillisecondOn) {
     CachePtr h = make_cache(config(4096, 4));
     const auto realtime_ms = [] {
@@ -302,6 +302,7 @@ TEST(CacheExpiry, RealClockGetMissesFromTheExpiryMillisecondOn) {
                 EXPECT_EQ("v", v);
             }
         }
+        EXPECT_EQ(0, shmds_cache_exists(h.get(), "k", 1)) << "round " << round;
         EXPECT_EQ(std::nullopt, get(h.get(), "k")) << "round " << round;
     }
 }

@@ -364,13 +364,15 @@ int Cache::set(Bytes key, Bytes value, Expiry e, std::uint64_t modseq) noexcept 
 int Cache::exists(Bytes key) noexcept {
     const Place pl = place(key);
     if (int r = reentry("exists", pl.page)) return r;
-    const std::uint64_t now = now_then_prefetch(pl);
+    const core::CallTime now = clock_.call_time();  // as get's: coarse, expiry exact
+    prefetch_record(pl);
     Held h(*this, pl.page);
     if (int r = h.status()) return r;
     Frame::Probe p;
     if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
     RecordHeader rh{};
-    return p.found >= 0 && h.frame().record(p.off, &rh) && !expired(rh, now) &&
+    return p.found >= 0 && h.frame().record(p.off, &rh) &&
+                   !clock_.passed(rh.expire_on_ms, now) &&
                    !(rh.flags & kRecordTombstone)
                ? 1
                : 0;
