@@ -468,6 +468,16 @@ TEST(CacheStats, ReadsAndHitsAndTheClearFlag) {
     s = stats(h.get());
     EXPECT_EQ(0u, s.reads);
     EXPECT_EQ(0u, s.hits);
+    // Counting goes on from the clear; a stats call without the flag clears nothing.
+    for (int i = 0; i < 3; ++i) ASSERT_EQ("v", get(h.get(), "k"));
+    EXPECT_EQ(std::nullopt, get(h.get(), "absent"));
+    for (int i = 0; i < 2; ++i) {
+        s = stats(h.get());
+        EXPECT_EQ(4u, s.reads);
+        EXPECT_EQ(3u, s.hits);
+    }
+    EXPECT_EQ(4u, stats(h.get(), true).reads);
+    EXPECT_EQ(0u, stats(h.get()).reads);
 }
 
 TEST(CacheMulti, SetAndGetUnderOnePageKey) {

@@ -193,4 +193,53 @@ TEST(CacheProcs, GetAndRemoveGivesEachKeyToOneProcess) {
     munmap(taken, sizeof(std::atomic<int>) * kKeys);
 }
 
+// The read and hit counters stay exact with 4 processes getting at once (each page's
+// counters are raised by its lock holder alone) while another clears them again and
+// again: every get is counted once, in a clear's report or in the final one.
+TEST(CacheProcs, StatsCountEveryGetOnceAcrossProcessesAndClears) {
+    CachePtr h = make_cache(config(4096, 4));
+    ASSERT_TRUE(h);
+    constexpr int kKeys = 8, kProcs = 4, kGets = 5000;
+    for (int i = 0; i < kKeys; ++i) ASSERT_EQ(0, set(h.get(), key(i), "v"));
+    stats(h.get(), true);
+    auto *done = static_cast<std::atomic<int> *>(mmap(nullptr, sizeof(std::atomic<int>),
+                                                      PROT_READ | PROT_WRITE,
+                                                      MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(MAP_FAILED, static_cast<void *>(done));
+    std::vector<pid_t> kids;
+    for (int c = 0; c < kProcs; ++c) {
+        kids.push_back(fork_child([&] {
+            struct Done {
+                std::atomic<int> *n;
+                ~Done() { n->fetch_add(1); }
+            } mark{done};
+            for (int i = 0; i < kGets; ++i) {
+                // Every fourth get misses (a key never stored): reads and hits differ.
+                const std::string k = i % 4 == 3 ? "absent" : key(i % kKeys);
+                char buf[8];
+                std::size_t len = 0;
+                const int rc = shmds_cache_get(h.get(), k.data(), k.size(), buf, sizeof buf, &len);
+                if (rc != (i % 4 == 3 ? -ENOENT : 0)) return 1;
+            }
+            return 0;
+        }));
+    }
+    std::uint64_t reads = 0, hits = 0, clears = 0;
+    while (done->load() < kProcs) {  // clears all along the children's gets
+        const shmds_cache_stats_t s = stats(h.get(), true);
+        reads += s.reads;
+        hits += s.hits;
+        ++clears;
+    }
+    for (pid_t p : kids) {
+        const ChildExit e = wait_child(p, 60s);
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+    }
+    const shmds_cache_stats_t s = stats(h.get(), true);
+    EXPECT_EQ(std::uint64_t(kProcs) * kGets, reads + s.reads);
+    EXPECT_EQ(std::uint64_t(kProcs) * kGets * 3 / 4, hits + s.hits);
+    EXPECT_GT(clears, 0u);
+    munmap(done, sizeof(std::atomic<int>));
+}
+
 }  // namespace

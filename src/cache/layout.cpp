@@ -77,6 +77,7 @@ std::uint64_t layout_hash() noexcept {
     h.add({std::uint64_t(core::StructureType::cache), sizeof(CacheControl), sizeof(PageControl),
            offsetof(PageControl, journal_count), offsetof(PageControl, claim_slot),
            offsetof(PageControl, claim_frame), offsetof(PageControl, reads),
+           offsetof(PageControl, reads_cleared), offsetof(PageControl, hits_cleared),
            offsetof(PageControl, journal), sizeof(core::UndoRecord), kJournalCap,
            sizeof(FrameHeader), offsetof(FrameHeader, free_data), offsetof(FrameHeader, live),
            sizeof(RecordHeader), offsetof(RecordHeader, slot_hash), kFrameMagic, kPoolFree,

@@ -73,9 +73,13 @@ struct PageControl {
     // after it (changed in the flip's journaled transaction). design §4.
     std::atomic<std::uint64_t> claim_slot;
     std::atomic<std::uint64_t> claim_frame;
+    // Statistics: gets counted since creation, written only by the page's lock holder
+    // (a load and a store, not a locked add), and what a stats clear last saw of them:
+    // the stats report the difference.
     std::atomic<std::uint64_t> reads;
     std::atomic<std::uint64_t> hits;
-    std::atomic<std::uint64_t> reserved[2];
+    std::atomic<std::uint64_t> reads_cleared;
+    std::atomic<std::uint64_t> hits_cleared;
     core::UndoRecord journal[kJournalCap];
     FillEntry fills[kFillSlots];
     core::WaitPoint fill_wait;

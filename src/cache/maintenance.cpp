@@ -111,6 +111,24 @@ int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
     return result;
 }
 
+namespace {
+// A page counter's count since the last clear (clear: and clear it). The counter is
+// only ever raised, by the page's lock holder, so a clear records the value it saw
+// instead of resetting it: a get counted meanwhile is neither lost nor counted twice.
+// Concurrent clears keep the highest value seen; a base above the counter (damage)
+// reads as 0.
+std::uint64_t counted_since_clear(const std::atomic<std::uint64_t> &counter,
+                                  std::atomic<std::uint64_t> &cleared, bool clear) noexcept {
+    const std::uint64_t now = counter.load(std::memory_order_relaxed);
+    std::uint64_t base = cleared.load(std::memory_order_relaxed);
+    const std::uint64_t since = now >= base ? now - base : 0;
+    while (clear && base < now &&
+           !cleared.compare_exchange_weak(base, now, std::memory_order_relaxed)) {
+    }
+    return since;
+}
+}  // namespace
+
 int Cache::stats(Stats &s, bool clear) noexcept {
     s = Stats{};
     s.num_pages = geom_.num_pages;
@@ -123,10 +141,8 @@ int Cache::stats(Stats &s, bool clear) noexcept {
     for (std::uint64_t p = 0; p < geom_.num_pages; ++p) {
         PageControl &pc = page_control(p);
         // Counters are read without the page lock: each is exact, the sum a moment's.
-        s.reads += clear ? pc.reads.exchange(0, std::memory_order_relaxed)
-                         : pc.reads.load(std::memory_order_relaxed);
-        s.hits += clear ? pc.hits.exchange(0, std::memory_order_relaxed)
-                        : pc.hits.load(std::memory_order_relaxed);
+        s.reads += counted_since_clear(pc.reads, pc.reads_cleared, clear);
+        s.hits += counted_since_clear(pc.hits, pc.hits_cleared, clear);
         const std::uint64_t f = page_map(p).load(std::memory_order_relaxed);
         if (f < geom_.frames) {
             const auto &fh = *reinterpret_cast<const FrameHeader *>(frame_bytes(f));
