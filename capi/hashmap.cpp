@@ -481,14 +481,12 @@ SHMDS_API int shmds_hashmap_get_bf(shmds_hashmap_t *m, const void *key, size_t k
 
 // ---- reads ----
 
-// The map's hottest call has a short lane: a handle, an out pointer and a map of int64
-// keys with integer values need no other check (every int64 key is in range), so it
-// calls the engine directly. Anything else, and every error's sentence, is get_verb's.
 // The gets' short lanes: sound arguments on a map of the verb's shape go straight to the
-// engine, whose answers are the verb's; argument errors take get_verb's way. get_verb's
-// argument objects are built in memory and read back as 16-byte loads, which stall on
-// store forwarding: get_bb's own share of a random get's cycles fell from 18% to 3%,
-// get_ib's from 16% to 2%.
+// engine, whose answers are the verb's; anything else, and every error's sentence, is
+// get_verb's. get_verb's argument objects are built in memory and read back as 16-byte
+// loads, which stall on store forwarding: get_bb's own share of a random get's cycles
+// fell from 18% to 3%, get_ib's from 16% to 2%. get_ii, the hottest, first tries the
+// engine's one-word lane (every int64 key is in range, so nothing else needs checking).
 namespace {
 [[gnu::always_inline]] inline int get_int_lane(HashMap *e, Span key, std::int64_t *out) noexcept {
     std::int64_t word = 0;

@@ -32,9 +32,6 @@ void bump_locked(std::atomic<std::uint64_t> &counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-bool expired(const RecordHeader &h, std::uint64_t now) noexcept {
-    return h.expire_on_ms != 0 && now >= h.expire_on_ms;
-}
 }  // namespace
 
 // ---- lifecycle ----------------------------------------------------------------------

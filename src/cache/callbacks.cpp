@@ -112,7 +112,7 @@ int Cache::get_and_set(Bytes key, shmds_cache_update_fn fn, shmds_cache_update_m
     if (int r = h.frame().probe(h.page(), pl.slot_hash, key, p)) return r;
     RecordHeader rh{};
     const bool found = p.found >= 0 && h.frame().record(p.off, &rh) &&
-                       !(rh.expire_on_ms != 0 && now >= rh.expire_on_ms) &&
+                       !expired(rh, now) &&
                        !(rh.flags & (kRecordNotFound | kRecordTombstone));
     // fn gets a private copy: the page's bytes may move when the store expunges.
     std::vector<std::uint8_t> old;

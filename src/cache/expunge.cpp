@@ -144,7 +144,7 @@ int Cache::rebuild(Held &h, Rebuild mode, std::uint64_t need, std::uint64_t now,
                                   "cache page {} is damaged (a slot points outside the data); "
                                   "shmds_cache_verify re-initialises it",
                                   h.page());
-            if (rh.expire_on_ms != 0 && now >= rh.expire_on_ms) {
+            if (expired(rh, now)) {
                 ++*dropped;  // expired records go first, in every mode
                 if (write_back && !push(leaving, off)) return oom();
                 continue;

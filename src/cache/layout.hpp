@@ -11,6 +11,7 @@
 #pragma once
 
 #include "core/header.hpp"
+#include "core/ms_clock.hpp"
 #include "core/platform.hpp"
 #include "core/robust_mutex.hpp"
 #include "core/undo_journal.hpp"
@@ -167,6 +168,11 @@ inline constexpr std::uint64_t kModseqLen = 8;
 inline std::uint64_t record_size(std::uint64_t key_len, std::uint64_t val_len) noexcept {
     return core::align_up(sizeof(RecordHeader) + key_len + val_len, 8);
 }
+// Whether a record has expired at `now` (exact ms; core::expiry_passed).
+inline bool expired(const RecordHeader &h, std::uint64_t now) noexcept {
+    return core::expiry_passed(h.expire_on_ms, now);
+}
+
 // The bytes a stored record takes, its modseq word included.
 inline std::uint64_t stored_size(const RecordHeader &h) noexcept {
     return record_size(h.key_len,

@@ -83,7 +83,7 @@ int Cache::get_keys(int detail, EntryFn fn, void *ctx) noexcept {
                                             p);
                         continue;
                     }
-                    if (rh.expire_on_ms != 0 && now >= rh.expire_on_ms) continue;
+                    if (expired(rh, now)) continue;
                     if (rh.flags & kRecordTombstone) continue;  // a removed key (the anchor's)
                     const std::uint32_t vlen = detail == 2 ? rh.val_len : 0;
                     entries.push_back({buf.size(), rh.key_len, vlen, rh.last_access_ms,

@@ -21,6 +21,12 @@ struct CallTime {
 // that clock is missing or too coarse to be worth it (then callers read the exact one).
 std::uint64_t coarse_clock_slack_ms() noexcept;
 
+// The library's one expiry rule: an expiry time (ms; 0 = never) has passed from its own
+// millisecond on.
+inline bool expiry_passed(std::uint64_t expire_on_ms, std::uint64_t now_ms) noexcept {
+    return expire_on_ms != 0 && now_ms >= expire_on_ms;
+}
+
 struct MsClock {
     std::uint64_t (*fn)(void *ctx) = nullptr;  // nullptr: CLOCK_REALTIME
     void *ctx = nullptr;
@@ -44,10 +50,8 @@ struct MsClock {
     // Whether an expiry time (ms; 0 = never) has passed at t: exact, reading the exact
     // clock only when t's slack straddles it.
     bool passed(std::uint64_t expire_on_ms, const CallTime &t) const noexcept {
-        if (expire_on_ms == 0) return false;
-        if (expire_on_ms <= t.ms) return true;
-        if (expire_on_ms > t.ms + t.slack_ms) return false;
-        return now_ms() >= expire_on_ms;
+        const bool straddles = expire_on_ms > t.ms && expire_on_ms <= t.ms + t.slack_ms;
+        return expiry_passed(expire_on_ms, straddles ? now_ms() : t.ms);
     }
 
 private:
