@@ -516,6 +516,20 @@ TEST_F(LogDamage, ALockWordNamingNoThreadIsTakenOver) {
     EXPECT_EQ(1u, shmds_log_recoveries(log_.get()));
 }
 
+// Appends release their lock with a plain store, so a wait_for sleeper must take and
+// drop that lock after announcing itself (core/waitpoint.hpp, LockPassage) or it could
+// miss the wake of an append that read the sleeper count too early. Seen from outside:
+// a sleeper behind a dead holder's lock word takes it over before it sleeps.
+TEST_F(LogDamage, AWaitForSleeperPassesThroughTheAppendersLock) {
+    const std::uint64_t lock_off = kControlOff + offsetof(shmds::log::LogControl, mutex);
+    scribble_u64(fd_, lock_off, kNoSuchThreadWord);
+    EXPECT_EQ(-ETIMEDOUT, shmds_log_wait_for(log_.get(), shmds_log_entry_count(log_.get()),
+                                             300000000));
+    EXPECT_EQ(1u, shmds_log_recoveries(log_.get()));
+    const std::uint64_t tail = shmds_log_tail_offset(log_.get());
+    EXPECT_EQ(tail, append(log_.get(), "after"));
+}
+
 TEST_F(LogDamage, AHeaderWithTheRightTagButAShortTailIsCorrupt) {
     // Move the committed tail back into the middle of the second entry: its header is
     // intact (tag ok) but its length now runs past the tail.

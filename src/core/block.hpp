@@ -27,16 +27,17 @@ namespace shmds::core {
 // may succeed; it is evaluated after every wakeup. Returns attempt()'s result, -EAGAIN
 // for a NOWAIT deadline that would block, or -ETIMEDOUT when the deadline passes while
 // the attempt still would block. `pace`: how often the spin before each sleep looks at
-// ready() (waitpoint.hpp, SpinPace).
-template <typename Attempt, typename Ready>
+// ready() (waitpoint.hpp, SpinPace). `order`: how a sleeper's announcement is ordered
+// against a waker's change (waitpoint.hpp: FenceOrder, or LockPassage).
+template <typename Attempt, typename Ready, typename Order = FenceOrder>
 int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready,
-             SpinPace pace = SpinPace::eager) {
+             SpinPace pace = SpinPace::eager, const Order &order = Order{}) {
     int spin = kDefaultSpin;
     for (;;) {
         const int r = attempt();
         if (r != -EAGAIN || dl.nowait()) return r;
         const int slept = waitpoint_wait(wp, dl.capped_at(monotonic_ns() + kWakeBoundNs), ready,
-                                         spin, pace);
+                                         spin, pace, order);
         if (slept != 0 && dl.expired()) {
             const int last = attempt();  // the deadline passed: one last look
             return last == -EAGAIN ? -ETIMEDOUT : last;

@@ -42,14 +42,27 @@ LockResult robust_mutex_lock(RobustMutex &m, const Deadline &deadline, RepairFn 
 
 inline void robust_mutex_unlock(RobustMutex &m) noexcept { stamp_unlock(m.word); }
 
+// How a RobustLock releases. `exchange`: a locked exchange, which also orders the
+// section's stores before any load that follows (a WaitPoint's sleeper count).
+// `plain`: a plain store (stamp_unlock_lazy), for a lock whose every condition change
+// is made under it and whose sleepers pass through it (core/waitpoint.hpp,
+// LockPassage): a hot path then pays one locked instruction, not two.
+enum class Release : std::uint8_t { exchange, plain };
+
 // Scoped holder for engines: unlocks on every path out of a critical section.
 class RobustLock {
 public:
     RobustLock(RobustMutex &m, const Deadline &deadline, RepairFn repair, void *context,
-               std::atomic<std::uint64_t> *recoveries) noexcept
-        : m_(m), result_(robust_mutex_lock(m, deadline, repair, context, recoveries)) {}
+               std::atomic<std::uint64_t> *recoveries,
+               Release release = Release::exchange) noexcept
+        : m_(m), release_(release),
+          result_(robust_mutex_lock(m, deadline, repair, context, recoveries)) {}
     ~RobustLock() {
-        if (owns()) robust_mutex_unlock(m_);
+        if (!owns()) return;
+        if (release_ == Release::plain)
+            stamp_unlock_lazy(m_.word);
+        else
+            robust_mutex_unlock(m_);
     }
     RobustLock(const RobustLock &) = delete;
     RobustLock &operator=(const RobustLock &) = delete;
@@ -61,6 +74,7 @@ public:
 
 private:
     RobustMutex &m_;
+    Release release_;
     LockResult result_;
 };
 

@@ -106,6 +106,27 @@ inline void stamp_unlock(StampLock &word) noexcept {
         stamp_lock_wake_one(word);
 }
 
+// Release without a locked instruction: a plain store when the word carries no waiters
+// bit. A locked unlock waits until every store of the critical section owns its line,
+// which was half the cost of a log append. Two prices, both for internal locks only
+// (core/robust_mutex.hpp, RobustLock's Release::plain):
+//  - A waiter that sets its bit between our load and our store has it overwritten and
+//    is not woken. It sleeps at most one probe slice (core/probe_wait.hpp: 1 ms for a
+//    waiter's first sleep, which is when it sets the bit), then finds the word free and
+//    takes it: latency, never a wedge. A waiter that slept takes the lock marked, so
+//    its own unlock exchanges and wakes the next one as stamp_unlock does.
+//  - The unlock is no StoreLoad fence, so a wake check after it may read a sleeper
+//    count from before the section's stores are visible. Sleepers of such a structure
+//    pass through the lock after announcing (core/waitpoint.hpp, LockPassage) instead.
+// The user mutex keeps the exchange: its waiters are owed their wake at once.
+inline void stamp_unlock_lazy(StampLock &word) noexcept {
+    if (SHMDS_UNLIKELY(word.load(std::memory_order_relaxed) & kStampLockWaiters)) {
+        stamp_unlock(word);
+        return;
+    }
+    word.store(0, std::memory_order_release);
+}
+
 // The rest of an unlock that tried one CAS from exactly the caller's stamp to 0 and
 // found `seen`: release it (waking a waiter) if the caller holds it, and say so; false,
 // leaving it alone, if the caller does not hold it.

@@ -189,20 +189,45 @@ private:
     std::uint32_t seq_;
 };
 
+// What orders a sleeper's announcement against a waker's change, between the arm and
+// the last look at ready(). The default is a seq_cst fence, which pairs with the
+// waker's own StoreLoad order between its change and its sleeper-count load (a locked
+// instruction: a CAS or an exchanging unlock).
+struct FenceOrder {
+    void operator()() const noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+};
+
+// The order for a structure whose every change to the condition is made under one lock
+// released with a plain store (core/robust_mutex.hpp, Release::plain), so its wakers
+// have no StoreLoad fence: the sleeper takes and drops that lock after arming. If the
+// waker's section came first, the sleeper's look follows it and sees the change; if
+// the sleeper's came first, its announcement precedes the waker's lock, hence the
+// waker's count load, and the waker wakes it. `pass` takes and drops the lock (a
+// RobustLock in a scope, so a dead holder is taken over and repaired); a lock it
+// could not take (deadline) leaves the sleep to its wake bound (core/block.hpp).
+template <typename Pass>
+struct LockPassage {
+    Pass pass;
+    void operator()() const noexcept { pass(); }
+};
+template <typename Pass>
+LockPassage(Pass) -> LockPassage<Pass>;
+
 // Block until ready() holds (returns 0) or the deadline passes (-ETIMEDOUT).
 // ready() must be cheap and side-effect free; it is evaluated after every wakeup.
-template <typename Ready>
+// `order`: FenceOrder, or a LockPassage for a structure that unlocks with plain stores.
+template <typename Ready, typename Order = FenceOrder>
 int waitpoint_wait(WaitPoint &wp, const Deadline &deadline, Ready &&ready,
-                   int spin = kDefaultSpin, SpinPace pace = SpinPace::eager) {
+                   int spin = kDefaultSpin, SpinPace pace = SpinPace::eager,
+                   const Order &order = Order{}) {
     if (spin_until(ready, deadline, spin_budget(wp, spin), pace)) return 0;
     for (;;) {
         if (ready()) return 0;
         if (deadline.expired()) return -ETIMEDOUT;
         SleeperRegistration announce(wp);
-        // Pairs with the waker's seq_cst state change + sleepers/wake_state loads: either
-        // the waker sees our announcement and arm, or we see its state change here. Only
-        // on the sleep path.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        // Either the waker sees our announcement and arm, or we see its change here.
+        // Only on the sleep path.
+        order();
         if (ready()) return 0;
         futex_wait(&wp.seq, announce.sampled_seq(), deadline);
     }

@@ -241,6 +241,15 @@ int Log::append_locked(const ByteSpan *entries, std::size_t n, std::uint64_t tot
     return 0;
 }
 
+// The appenders' lock. It releases with a plain store: every change readers wait for
+// (a commit, a reset) is made under it, and wait_for's sleepers pass through it after
+// announcing (core/waitpoint.hpp, LockPassage), so the wake after an append needs no
+// fence of its own and an append pays one locked instruction, its lock's CAS.
+core::RobustLock Log::hold(const Deadline &dl) noexcept {
+    return core::RobustLock(ctl_->mutex, dl, &Log::repair, this, &segment_.header().recoveries,
+                            core::Release::plain);
+}
+
 // `unwoken` names the failpoint between the commit and the wake: a process killed there
 // wakes nobody, and sleepers look again on their own within 100 ms (core/block.hpp).
 void Log::wake_readers([[maybe_unused]] const char *unwoken) noexcept {
@@ -257,8 +266,7 @@ int Log::append(const ByteSpan *entries, std::size_t n, std::uint64_t *offsets) 
     }
     int r;
     {
-        core::RobustLock lock(ctl_->mutex, lock_deadline(), &Log::repair, this,
-                              &segment_.header().recoveries);
+        const core::RobustLock lock = hold(lock_deadline());
         if (!lock.owns()) return SHMDS_ECORRUPT;  // a word naming ourselves: sentence set
         r = append_locked(entries, n, total, offsets);
     }
@@ -278,7 +286,8 @@ int Log::wait_for(std::uint64_t count, const Deadline &dl) noexcept {
             if (ctl_->epoch.load(kAcquire) != epoch) return -ESTALE;
             return this->count() > count ? 0 : -EAGAIN;
         },
-        [&] { return this->count() > count || ctl_->epoch.load(kRelaxed) != epoch; });
+        [&] { return this->count() > count || ctl_->epoch.load(kRelaxed) != epoch; },
+        core::SpinPace::eager, core::LockPassage{[&]() noexcept { hold(dl); }});
     switch (r) {
         case 0: return 0;
         case -ESTALE: return core::fail_static(-ESTALE, "the log was reset during the wait");
@@ -293,8 +302,7 @@ int Log::wait_for(std::uint64_t count, const Deadline &dl) noexcept {
 }
 
 int Log::truncate(std::uint64_t offset) noexcept {
-    core::RobustLock lock(ctl_->mutex, lock_deadline(), &Log::repair, this,
-                          &segment_.header().recoveries);
+    const core::RobustLock lock = hold(lock_deadline());
     if (!lock.owns()) return SHMDS_ECORRUPT;
     const std::uint64_t tail = this->tail();
     const std::uint64_t now = ctl_->truncation.load(kRelaxed);
@@ -318,8 +326,7 @@ int Log::truncate(std::uint64_t offset) noexcept {
 
 int Log::reset() noexcept {
     {
-        core::RobustLock lock(ctl_->mutex, lock_deadline(), &Log::repair, this,
-                              &segment_.header().recoveries);
+        const core::RobustLock lock = hold(lock_deadline());
         if (!lock.owns()) return SHMDS_ECORRUPT;
         const std::uint64_t e = ctl_->epoch.load(kRelaxed);
         // Odd first: a reader that copies across any of the stores below sees the epoch

@@ -1,7 +1,8 @@
 // The log engine: an append-only sequence of byte entries in one segment.
 //
 // Appenders serialise on one robust mutex: each writes its entry at the committed tail
-// and then publishes (count, tail) with one release store (layout.hpp). Readers take no
+// and then publishes (count, tail) with one release store (layout.hpp). The mutex
+// releases with a plain store, so an append pays one locked instruction (log.cpp, hold). Readers take no
 // lock: they read only below the tail they acquired, and every offset and length they
 // read from shared memory is checked against the data region and that tail. A killed
 // appender leaves nothing readers can see: the next appender takes the lock over and
@@ -129,6 +130,7 @@ private:
     // entry's start whose bytes end at or below `tail`; else the failure code.
     int entry_at(std::uint64_t offset, std::uint64_t tail, std::uint32_t *len) const noexcept;
     bool stale(std::uint64_t epoch) const noexcept;
+    core::RobustLock hold(const Deadline &dl) noexcept;
     static void repair(void *self) noexcept;
     void wake_readers(const char *unwoken) noexcept;
 
