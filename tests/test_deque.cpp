@@ -571,6 +571,33 @@ TEST(Deque, LockWordNamingNoThreadIsTakenOver) {
     EXPECT_EQ(1u, stats_of(d.get()).recoveries);
 }
 
+// Pushes and pops release the lock with a plain store, so a sleeper must take and drop
+// it after announcing itself (core/waitpoint.hpp, LockPassage) or it could miss the wake
+// of a push that read the sleeper count too early. Seen from outside: a pop asleep on an
+// empty deque behind a dead holder's lock word takes it over (and frees it) before it
+// sleeps, and so does a push asleep on a full one. (stats would take it over too, so
+// the word itself is read.)
+TEST(Deque, SleepersPassThroughTheLock) {
+    TempPath p("deque_passage");
+    auto o = path_options(p);
+    auto d = make_deque(SHMDS_TYPE_INT64, 1, 0, &o);
+    const int fd = shmds_deque_fd(d.get());
+    const auto lock_word = [&] {
+        std::uint64_t w = 0;
+        EXPECT_EQ(8, pread(fd, &w, 8, off_t(kControlOff)));
+        return w;
+    };
+    scribble_u64(fd, kControlOff, kNoSuchThreadWord);
+    std::int64_t v;
+    EXPECT_EQ(-ETIMEDOUT, shmds_deque_pop_int(d.get(), F, &v, 300'000'000));
+    EXPECT_EQ(0u, lock_word());
+    ASSERT_EQ(0, shmds_deque_push_int(d.get(), B, 1, 0));
+    scribble_u64(fd, kControlOff, kNoSuchThreadWord);
+    EXPECT_EQ(-ETIMEDOUT, shmds_deque_push_int(d.get(), B, 2, 300'000'000));
+    EXPECT_EQ(0u, lock_word());
+    EXPECT_EQ(2u, stats_of(d.get()).recoveries);
+}
+
 TEST(Deque, LockHeldByALiveStrangerTimesOut) {
     TempPath p("deque_stranger");
     auto o = path_options(p);

@@ -49,6 +49,13 @@ inline void robust_mutex_unlock(RobustMutex &m) noexcept { stamp_unlock(m.word);
 // LockPassage): a hot path then pays one locked instruction, not two.
 enum class Release : std::uint8_t { exchange, plain };
 
+inline void robust_mutex_unlock(RobustMutex &m, Release how) noexcept {
+    if (how == Release::plain)
+        stamp_unlock_lazy(m.word);
+    else
+        stamp_unlock(m.word);
+}
+
 // Scoped holder for engines: unlocks on every path out of a critical section.
 class RobustLock {
 public:
@@ -58,11 +65,7 @@ public:
         : m_(m), release_(release),
           result_(robust_mutex_lock(m, deadline, repair, context, recoveries)) {}
     ~RobustLock() {
-        if (!owns()) return;
-        if (release_ == Release::plain)
-            stamp_unlock_lazy(m_.word);
-        else
-            robust_mutex_unlock(m_);
+        if (owns()) robust_mutex_unlock(m_, release_);
     }
     RobustLock(const RobustLock &) = delete;
     RobustLock &operator=(const RobustLock &) = delete;

@@ -225,8 +225,7 @@ int SlotDeque::push(End end, const Items &items, std::size_t n, std::size_t *pus
             const std::size_t before = *pushed;
             int e;
             {
-                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &SlotDeque::repair,
-                                this, &segment_.header().recoveries);
+                const RobustLock lock = hold(core::lock_wait_deadline(dl));
                 if (!lock.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, names_->noun);
@@ -237,7 +236,7 @@ int SlotDeque::push(End end, const Items &items, std::size_t n, std::size_t *pus
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, names_->push_unwoken);
             return e;
         },
-        [&] { return !looks_full(); }, core::SpinPace::gentle);
+        [&] { return !looks_full(); }, core::SpinPace::gentle, passage(dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     // Counted once per refused call, not per wait.
     ctl_->push_full.fetch_add(1, kRelaxed);
@@ -260,8 +259,7 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
             if (looks_empty()) return -EAGAIN;
             int e;
             {
-                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &SlotDeque::repair,
-                                this, &segment_.header().recoveries);
+                const RobustLock lock = hold(core::lock_wait_deadline(dl));
                 if (!lock.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, names_->noun);
@@ -272,7 +270,7 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
             if (*got) wake(ctl_->not_full, *got, names_->pop_unwoken);
             return e;
         },
-        [&] { return !looks_empty(); }, core::SpinPace::gentle);
+        [&] { return !looks_empty(); }, core::SpinPace::gentle, passage(dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     if (allow_empty) return 0;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
@@ -282,8 +280,7 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
 }
 
 int SlotDeque::peek(End end, const Out &out) noexcept {
-    RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &SlotDeque::repair, this,
-                    &segment_.header().recoveries);
+    const RobustLock lock = hold(Deadline::from_timeout(-1));
     if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline only a damaged word fails
     SHMDS_FAILPOINT(names_->peek_locked);
     std::uint64_t h, t;
@@ -305,8 +302,7 @@ std::uint64_t SlotDeque::size() const noexcept {
 std::int64_t SlotDeque::clear() noexcept {
     std::uint64_t removed;
     {
-        RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &SlotDeque::repair, this,
-                        &segment_.header().recoveries);
+        const RobustLock lock = hold(Deadline::from_timeout(-1));
         if (!lock.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT(names_->clear_locked);
         std::uint64_t h, t;
@@ -323,8 +319,7 @@ std::int64_t SlotDeque::clear() noexcept {
 int SlotDeque::stats(Stats &s) noexcept {
     s = Stats{};
     {
-        RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &SlotDeque::repair, this,
-                        &segment_.header().recoveries);
+        const RobustLock lock = hold(Deadline::from_timeout(-1));
         if (!lock.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT(names_->stats_locked);
         std::uint64_t h, t;
