@@ -582,19 +582,14 @@ TEST(Deque, SleepersPassThroughTheLock) {
     auto o = path_options(p);
     auto d = make_deque(SHMDS_TYPE_INT64, 1, 0, &o);
     const int fd = shmds_deque_fd(d.get());
-    const auto lock_word = [&] {
-        std::uint64_t w = 0;
-        EXPECT_EQ(8, pread(fd, &w, 8, off_t(kControlOff)));
-        return w;
-    };
     scribble_u64(fd, kControlOff, kNoSuchThreadWord);
     std::int64_t v;
     EXPECT_EQ(-ETIMEDOUT, shmds_deque_pop_int(d.get(), F, &v, 300'000'000));
-    EXPECT_EQ(0u, lock_word());
+    EXPECT_EQ(0u, read_u64_at(fd, kControlOff));
     ASSERT_EQ(0, shmds_deque_push_int(d.get(), B, 1, 0));
     scribble_u64(fd, kControlOff, kNoSuchThreadWord);
     EXPECT_EQ(-ETIMEDOUT, shmds_deque_push_int(d.get(), B, 2, 300'000'000));
-    EXPECT_EQ(0u, lock_word());
+    EXPECT_EQ(0u, read_u64_at(fd, kControlOff));
     EXPECT_EQ(2u, stats_of(d.get()).recoveries);
 }
 

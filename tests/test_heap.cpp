@@ -455,6 +455,26 @@ TEST(Heap, LockWordNamingNoThreadIsTakenOver) {
     EXPECT_EQ(1u, stats_of(h.get()).recoveries);
 }
 
+// Pushes and pops release the lock with a plain store, so a sleeper must take and drop
+// it after announcing itself (core::lock_passage). Seen from outside: a sleeper behind a
+// dead holder's lock word takes it over (and frees it) before it sleeps, for a pop on an
+// empty heap and a push on a full one. (stats would take it over too: read the word.)
+TEST(Heap, SleepersPassThroughTheLock) {
+    TempPath path("heap_passage");
+    auto o = path_options(path);
+    auto h = make_heap(SHMDS_TYPE_INT64, 1, 0, 0, &o);
+    const int fd = shmds_heap_fd(h.get());
+    scribble_u64(fd, kControlOff, kNoSuchThreadWord);
+    std::int64_t p, v;
+    EXPECT_EQ(-ETIMEDOUT, shmds_heap_pop_int(h.get(), &p, &v, 300'000'000));
+    EXPECT_EQ(0u, read_u64_at(fd, kControlOff));
+    ASSERT_EQ(0, shmds_heap_push_int(h.get(), 1, 1, 0));
+    scribble_u64(fd, kControlOff, kNoSuchThreadWord);
+    EXPECT_EQ(-ETIMEDOUT, shmds_heap_push_int(h.get(), 2, 2, 300'000'000));
+    EXPECT_EQ(0u, read_u64_at(fd, kControlOff));
+    EXPECT_EQ(2u, stats_of(h.get()).recoveries);
+}
+
 TEST(Heap, LockHeldByALiveStrangerTimesOut) {
     TempPath path("heap_stranger");
     auto o = path_options(path);

@@ -16,6 +16,7 @@
 
 #include "core/deadline.hpp"
 #include "core/futex.hpp"
+#include "core/robust_mutex.hpp"
 #include "core/waitpoint.hpp"
 
 #include <cerrno>
@@ -46,6 +47,18 @@ int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready
         // without spinning; after a real wake, spin as usual.
         spin = slept != 0 ? 0 : kDefaultSpin;
     }
+}
+
+// The sleepers' order for a structure whose lock releases with a plain store
+// (robust_mutex.hpp, Release::plain): take and drop that lock, as its own callers do
+// (a dead holder taken over and repaired), waiting for it no longer than the sleeper's
+// deadline allows (lock_wait_deadline). `dl` must outlive the wait.
+inline auto lock_passage(RobustMutex &m, RepairFn repair, void *context,
+                         std::atomic<std::uint64_t> *recoveries, const Deadline &dl) noexcept {
+    return LockPassage{[&m, repair, context, recoveries, &dl]() noexcept {
+        const RobustLock passed(m, lock_wait_deadline(dl), repair, context, recoveries,
+                                Release::plain);
+    }};
 }
 
 }  // namespace shmds::core

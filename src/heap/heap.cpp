@@ -350,6 +350,11 @@ int Heap::pop_locked(const Out &out, std::size_t max, std::size_t *got) noexcept
 // ---------------------------------------------------------------- locking and waking
 
 
+core::RobustLock Heap::hold(const Deadline &dl) noexcept {
+    return core::RobustLock(ctl_->mutex, dl, &Heap::repair, this, &segment_.header().recoveries,
+                            kUnlock);
+}
+
 void Heap::wake(core::WaitPoint &wp, std::size_t n, [[maybe_unused]] const char *unwoken) noexcept {
     // After the unlock: a woken process on this CPU may run at once and would find the
     // lock held. A process killed here has committed and wakes nobody; sleepers look
@@ -365,13 +370,13 @@ int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
     SHMDS_FAILPOINT("heap.push.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
     if (SHMDS_UNLIKELY(n >= geom_.capacity || ctl_->op.load(kRelaxed) != kOpNone)) {
-        core::robust_mutex_unlock(ctl_->mutex);  // full or damaged: the checked path
+        core::robust_mutex_unlock(ctl_->mutex, kUnlock);  // full or damaged: the checked path
         return -EAGAIN;
     }
     const Items items{&priority, &value};
     push_one_locked(priority, items, 0, n);
     add_locked(ctl_->push_ok, 1);
-    core::robust_mutex_unlock(ctl_->mutex);
+    core::robust_mutex_unlock(ctl_->mutex, kUnlock);
     wake(ctl_->not_empty, 1, "heap.push.unwoken");
     return 0;
 }
@@ -386,7 +391,7 @@ int Heap::try_pop_i64(std::int64_t *priority, std::int64_t *value) noexcept {
     SHMDS_FAILPOINT("heap.pop.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
     if (SHMDS_UNLIKELY(n - 1 >= geom_.capacity || ctl_->op.load(kRelaxed) != kOpNone)) {
-        core::robust_mutex_unlock(ctl_->mutex);  // empty or damaged: the checked path
+        core::robust_mutex_unlock(ctl_->mutex, kUnlock);  // empty or damaged: the checked path
         return -EAGAIN;
     }
     const std::uint8_t *root = entry(0);
@@ -395,7 +400,7 @@ int Heap::try_pop_i64(std::int64_t *priority, std::int64_t *value) noexcept {
     SHMDS_FAILPOINT("heap.pop.copied");
     remove_root_locked(n);
     add_locked(ctl_->pop_ok, 1);
-    core::robust_mutex_unlock(ctl_->mutex);
+    core::robust_mutex_unlock(ctl_->mutex, kUnlock);
     wake(ctl_->not_full, 1, "heap.pop.unwoken");
     return 0;
 }
@@ -412,8 +417,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             const std::size_t before = *pushed;
             int e;
             {
-                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &Heap::repair, this,
-                                &segment_.header().recoveries);
+                const RobustLock lock = hold(core::lock_wait_deadline(dl));
                 if (!lock.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, "heap");
@@ -424,7 +428,8 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, "heap.push.unwoken");
             return e;
         },
-        [&] { return !looks_full(); }, core::SpinPace::gentle);
+        [&] { return !looks_full(); }, core::SpinPace::gentle,
+        core::lock_passage(ctl_->mutex, &Heap::repair, this, &segment_.header().recoveries, dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->push_full.fetch_add(1, kRelaxed);  // once per refused call, not per wait
     if (r == -EAGAIN)
@@ -444,8 +449,7 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             if (looks_empty()) return -EAGAIN;
             int e;
             {
-                RobustLock lock(ctl_->mutex, core::lock_wait_deadline(dl), &Heap::repair, this,
-                                &segment_.header().recoveries);
+                const RobustLock lock = hold(core::lock_wait_deadline(dl));
                 if (!lock.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, "heap");
@@ -456,7 +460,8 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             if (*got) wake(ctl_->not_full, *got, "heap.pop.unwoken");
             return e;
         },
-        [&] { return !looks_empty(); }, core::SpinPace::gentle);
+        [&] { return !looks_empty(); }, core::SpinPace::gentle,
+        core::lock_passage(ctl_->mutex, &Heap::repair, this, &segment_.header().recoveries, dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
     return r == -EAGAIN ? core::fail_static(-EAGAIN, "empty")
@@ -464,8 +469,7 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
 }
 
 int Heap::peek(const Out &out) noexcept {
-    RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &Heap::repair, this,
-                    &segment_.header().recoveries);
+    const RobustLock lock = hold(Deadline::from_timeout(-1));
     if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline only a damaged word fails
     SHMDS_FAILPOINT("heap.peek.locked");
     if (checked_size() == 0) return core::fail(-EAGAIN, "heap is empty");
@@ -482,8 +486,7 @@ std::uint64_t Heap::size() const noexcept {
 std::int64_t Heap::clear() noexcept {
     std::uint64_t removed;
     {
-        RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &Heap::repair, this,
-                        &segment_.header().recoveries);
+        const RobustLock lock = hold(Deadline::from_timeout(-1));
         if (!lock.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT("heap.clear.locked");
         removed = checked_size();
@@ -498,8 +501,7 @@ std::int64_t Heap::clear() noexcept {
 int Heap::stats(Stats &s) noexcept {
     s = Stats{};
     {
-        RobustLock lock(ctl_->mutex, Deadline::from_timeout(-1), &Heap::repair, this,
-                        &segment_.header().recoveries);
+        const RobustLock lock = hold(Deadline::from_timeout(-1));
         if (!lock.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT("heap.stats.locked");
         s.size = checked_size();

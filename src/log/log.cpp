@@ -287,7 +287,8 @@ int Log::wait_for(std::uint64_t count, const Deadline &dl) noexcept {
             return this->count() > count ? 0 : -EAGAIN;
         },
         [&] { return this->count() > count || ctl_->epoch.load(kRelaxed) != epoch; },
-        core::SpinPace::eager, core::LockPassage{[&]() noexcept { hold(dl); }});
+        core::SpinPace::eager,
+        core::lock_passage(ctl_->mutex, &Log::repair, this, &segment_.header().recoveries, dl));
     switch (r) {
         case 0: return 0;
         case -ESTALE: return core::fail_static(-ESTALE, "the log was reset during the wait");
