@@ -1352,6 +1352,27 @@ TEST(QueueBytes, ScribbledLockWordIsTakenOverOrWaitedFor) {
     }
 }
 
+// Both locks release with a plain store, so a sleeper takes and drops the lock its
+// wakers commit under after announcing itself (core::lock_passage): a pop asleep on an
+// empty ring passes the back lock (pushes commit under it), a push asleep on a full one
+// the front lock (pops commit under it). Seen from outside: each takes over a dead
+// holder's word on that lock before it sleeps, and leaves the other lock alone.
+TEST(QueueBytes, SleepersPassThroughTheLockTheirWakersCommitUnder) {
+    LockedEnds ends("qpassage");
+    ASSERT_TRUE(ends.q);
+    const int fd = ends.fd;
+    char buf[64];
+    std::size_t len = 0;
+    scribble_u64(fd, ends.back, kNoSuchThreadWord);
+    EXPECT_EQ(-ETIMEDOUT, shmds_queue_pop_bytes(ends.q.get(), buf, sizeof buf, &len, 300'000'000));
+    EXPECT_EQ(0u, read_u64_at(fd, ends.back));
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(0, push_back(ends.q.get(), "full"));
+    scribble_u64(fd, ends.front, kNoSuchThreadWord);
+    EXPECT_EQ(-ETIMEDOUT, shmds_queue_push_bytes(ends.q.get(), "more", 4, 300'000'000));
+    EXPECT_EQ(0u, read_u64_at(fd, ends.front));
+    EXPECT_EQ(2u, stats_of(ends.q.get()).recoveries);
+}
+
 // A producer and a consumer hold different locks: a push completes while the front
 // lock is held (by a live stranger standing in for a slow consumer), and a pop
 // completes while the back lock is held.
