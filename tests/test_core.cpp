@@ -843,6 +843,54 @@ TEST_F(RobustLockTest, ScopedLockReleasesOnScopeExit) {
     });
 }
 
+// Release::plain (core/stamp_lock.hpp, stamp_unlock_lazy): a plain store frees an
+// unmarked word; a word a sleeping waiter marked is released with the exchange and
+// its wake, so that waiter gets the lock at once.
+TEST_F(RobustLockTest, PlainReleaseFreesTheWordAndWakesAMarkedWaiter) {
+    {
+        RobustLock lock(s->m, Deadline::from_timeout(0), &repair_shared, &*s, &s->recoveries,
+                        Release::plain);
+        ASSERT_TRUE(lock.owns());
+    }
+    EXPECT_EQ(0u, s->m.word.load());
+    std::atomic<bool> got{false};
+    std::thread waiter;
+    {
+        RobustLock lock(s->m, Deadline::from_timeout(0), &repair_shared, &*s, &s->recoveries,
+                        Release::plain);
+        ASSERT_TRUE(lock.owns());
+        waiter = std::thread([&] {
+            RobustLock w(s->m, Deadline::from_timeout(-1), &repair_shared, &*s, &s->recoveries,
+                         Release::plain);
+            got.store(w.owns());
+        });
+        ASSERT_TRUE(eventually([&] { return (s->m.word.load() & kStampLockWaiters) != 0; }));
+    }
+    waiter.join();
+    EXPECT_TRUE(got.load());
+    EXPECT_EQ(0u, s->m.word.load());
+    EXPECT_EQ(0u, s->recoveries.load());
+}
+
+// The race a plain release allows: a waiter marks the word between the holder's load and
+// its store, and the store erases the mark without a wake. The waiter must still take
+// the lock on its own, after its first sleep's slice (1 ms), not hang. Simulated by
+// erasing the mark by hand while the holder's thread stays alive.
+TEST_F(RobustLockTest, AWaiterWhoseMarkAPlainReleaseErasedStillTakesTheLock) {
+    ASSERT_EQ(LockResult::acquired, lock_shared(*s, 0));
+    std::atomic<bool> got{false};
+    std::thread waiter([&] {
+        RobustLock w(s->m, Deadline::from_timeout(-1), &repair_shared, &*s, &s->recoveries);
+        got.store(w.owns());
+    });
+    ASSERT_TRUE(eventually([&] { return (s->m.word.load() & kStampLockWaiters) != 0; }));
+    std::this_thread::sleep_for(5ms);  // let it fall asleep on the marked word
+    s->m.word.store(0, std::memory_order_release);  // the racing plain release
+    EXPECT_TRUE(eventually([&] { return got.load(); }, 2s));
+    waiter.join();
+    EXPECT_EQ(0u, s->recoveries.load());
+}
+
 // ---------------------------------------------------------------------------------
 // A queue handle's eventfd (core/eventfd.hpp through shmds_queue_*eventfd*)
 

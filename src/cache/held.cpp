@@ -12,7 +12,11 @@ Held::Held(Cache &c, std::uint64_t page, bool validate, const core::Deadline &de
       pc_(c.page_control(page)),
       journal_(c.journal(page)),
       ctx_{&c, page},
-      lock_(pc_.lock, deadline, &Held::repair_hook, &ctx_, &c.recoveries()) {
+      // Released with a plain store: no sleeper waits for a change made under a page
+      // lock (a fill's waiters wait for its claim, released by a CAS: fill.cpp), so
+      // nothing needs the unlock to be a fence, and a get pays one locked instruction.
+      lock_(pc_.lock, deadline, &Held::repair_hook, &ctx_, &c.recoveries(),
+            core::Release::plain) {
     if (!lock_.owns()) {
         status_ = deadline.nowait() && lock_.result() == core::LockResult::timed_out
                       ? core::fail_static(-EAGAIN, "the cache page is locked")
