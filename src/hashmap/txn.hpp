@@ -41,7 +41,10 @@ public:
     ~WriteTxn() {
         if (!owns()) return;
         if (open_ || journal_.pending()) s_.repair();  // roll back the uncommitted; seq even
-        core::robust_mutex_unlock(s_.ctl_->lock);
+        // A plain store: nothing sleeps on a shard's changes, and freeze() passes
+        // through the lock (an acquire that follows this release) rather than needing
+        // a fence here.
+        core::robust_mutex_unlock(s_.ctl_->lock, core::Release::plain);
     }
     WriteTxn(const WriteTxn &) = delete;
     WriteTxn &operator=(const WriteTxn &) = delete;
