@@ -44,9 +44,10 @@ inline void robust_mutex_unlock(RobustMutex &m) noexcept { stamp_unlock(m.word);
 
 // How a RobustLock releases. `exchange`: a locked exchange, which also orders the
 // section's stores before any load that follows (a WaitPoint's sleeper count).
-// `plain`: a plain store (stamp_unlock_lazy), for a lock whose every condition change
-// is made under it and whose sleepers pass through it (core/waitpoint.hpp,
-// LockPassage): a hot path then pays one locked instruction, not two.
+// `plain`: a plain store (stamp_unlock_lazy), for a lock on whose changes nobody sleeps
+// (cache pages, hashmap shards), or whose every change a sleeper waits for is made
+// under it while those sleepers pass through it (core/block.hpp, lock_passage): a hot
+// path then pays one locked instruction, not two (docs/adding-a-structure.md, Locks).
 enum class Release : std::uint8_t { exchange, plain };
 
 inline void robust_mutex_unlock(RobustMutex &m, Release how) noexcept {
