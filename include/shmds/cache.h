@@ -14,10 +14,11 @@
  *   A page that has no room for a set is compacted ("expunged") first: expired records
  *   are dropped, then the least recently accessed ones (access times in milliseconds;
  *   get updates them from the coarse wall clock, so accesses within its tick of a few
- *   ms tie; sets stamp the exact time) until at most 60% of the page's data and slots are in use, as in
- *   the anchor. LRU is therefore per page and approximate over the cache. Every item
- *   has an expiry time in wall-clock milliseconds (see "Expiry" below); an expired item
- *   reads as a miss and is reclaimed by the next expunge of its page or by purge.
+ *   ms tie; sets stamp the exact time) until at most 60% of the page's data and slots
+ *   are in use, as in the anchor. LRU is therefore per page and approximate over the
+ *   cache. Every item has an expiry time in wall-clock milliseconds (see "Expiry"
+ *   below); an expired item reads as a miss and is reclaimed by the next expunge of its
+ *   page or by purge.
  *
  * Blocking: every verb takes the lock of the page(s) it touches, held for the verb's
  *   own work (an expunge of one page at most). No verb takes a timeout: none waits for

@@ -26,12 +26,6 @@ core::SegmentShape shape_of(const Geometry &g) {
 // How much of a new record set_in prefetches: a larger value's copy streams anyway.
 constexpr std::uint64_t kPrefetchSpan = 1024;
 
-// One more on a page counter only the page's lock holder writes: two plain accesses
-// where a locked add would cost a get two more locked instructions.
-void bump_locked(std::atomic<std::uint64_t> &counter) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
 }  // namespace
 
 // ---- lifecycle ----------------------------------------------------------------------
@@ -130,7 +124,7 @@ int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, core::Ca
     Frame::Probe p;
     if (int r = f.probe(h.page(), slot_hash, key, p)) return r;
     PageControl &pc = h.control();
-    if (count) bump_locked(pc.reads);
+    if (count) core::add_locked(pc.reads, 1);
     const RecordHeader &rh = p.rec;
     if (cached_miss) *cached_miss = false;
     if (p.found < 0 || clock_.passed(rh.expire_on_ms, now))
@@ -143,7 +137,7 @@ int Cache::get_in(Held &h, std::uint32_t slot_hash, Bytes key, Out out, core::Ca
     }
     if (rh.flags & kRecordTombstone)  // stays (even for take): it guards against stale stores
         return core::fail_static(-ENOENT, "no such key (a tombstone)");
-    if (count) bump_locked(pc.hits);
+    if (count) core::add_locked(pc.hits, 1);
     if (expire) *expire = rh.expire_on_ms;
     if (out.modseq) *out.modseq = f.record_modseq(p.off, rh);
     if (out.len) *out.len = rh.val_len;

@@ -50,14 +50,12 @@ int block_on(WaitPoint &wp, const Deadline &dl, Attempt &&attempt, Ready &&ready
 }
 
 // The sleepers' order for a structure whose lock releases with a plain store
-// (robust_mutex.hpp, Release::plain): take and drop that lock, as its own callers do
-// (a dead holder taken over and repaired), waiting for it no longer than the sleeper's
-// deadline allows (lock_wait_deadline). `dl` must outlive the wait.
-inline auto lock_passage(RobustMutex &m, RepairFn repair, void *context,
-                         std::atomic<std::uint64_t> *recoveries, const Deadline &dl) noexcept {
-    return LockPassage{[&m, repair, context, recoveries, &dl]() noexcept {
-        const RobustLock passed(m, lock_wait_deadline(dl), repair, context, recoveries,
-                                Release::plain);
+// (robust_mutex.hpp, PlainLock): take and drop that lock, as its own callers do (a dead
+// holder taken over and repaired), waiting for it no longer than the sleeper's deadline
+// allows (lock_wait_deadline). `dl` must outlive the wait.
+inline auto lock_passage(PlainLock lock, const Deadline &dl) noexcept {
+    return LockPassage{[lock, &dl]() noexcept {
+        const RobustLock passed = lock.hold(lock_wait_deadline(dl));
     }};
 }
 

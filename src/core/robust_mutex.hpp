@@ -50,6 +50,14 @@ inline void robust_mutex_unlock(RobustMutex &m) noexcept { stamp_unlock(m.word);
 // path then pays one locked instruction, not two (docs/adding-a-structure.md, Locks).
 enum class Release : std::uint8_t { exchange, plain };
 
+// Add n to a word that only holders of its lock write (a count, a version): a load and
+// a store, where a fetch_add would cost every operation one more locked instruction.
+// Readers outside the lock see the old value or the new one.
+inline void add_locked(std::atomic<std::uint64_t> &word, std::uint64_t n,
+                       std::memory_order order = std::memory_order_relaxed) noexcept {
+    word.store(word.load(std::memory_order_relaxed) + n, order);
+}
+
 inline void robust_mutex_unlock(RobustMutex &m, Release how) noexcept {
     if (how == Release::plain)
         stamp_unlock_lazy(m.word);
@@ -80,6 +88,22 @@ private:
     RobustMutex &m_;
     Release release_;
     LockResult result_;
+};
+
+// A structure's internal lock that releases with a plain store (Release::plain), bound
+// to its repair: hold() for a critical section, release() after a fast path took it by
+// stamp_try_lock_polled, and core::lock_passage (block.hpp) for the sleepers the
+// structure's block_on waits put to sleep. Cheap to build: four words.
+struct PlainLock {
+    RobustMutex &mutex;
+    RepairFn repair;
+    void *context;
+    std::atomic<std::uint64_t> *recoveries;
+
+    RobustLock hold(const Deadline &dl) const noexcept {
+        return RobustLock(mutex, dl, repair, context, recoveries, Release::plain);
+    }
+    void release() const noexcept { stamp_unlock_lazy(mutex.word); }
 };
 
 // How long a verb's lock wait may last. A try (SHMDS_NOWAIT) never waits for items or

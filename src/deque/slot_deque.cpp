@@ -8,14 +8,10 @@
 namespace shmds::deque {
 
 using core::RobustLock;
+using core::add_locked;
 
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
-// Add under the lock: only holders write these words, so a load and a store suffice.
-void add_locked(std::atomic<std::uint64_t> &w, std::uint64_t n) noexcept {
-    w.store(w.load(kRelaxed) + n, kRelaxed);
-}
-
 core::SegmentShape shape_of(core::StructureType s, const Geometry &g) {
     static_assert(kGeomCapacity == 0 && kGeomMaxLen == 1);
     return core::SegmentShape::of(std::uint32_t(g.type), g.stride, g.elem_align, g.total,
@@ -225,8 +221,8 @@ int SlotDeque::push(End end, const Items &items, std::size_t n, std::size_t *pus
             const std::size_t before = *pushed;
             int e;
             {
-                const RobustLock lock = hold(core::lock_wait_deadline(dl));
-                if (!lock.owns()) {
+                const RobustLock held = lock().hold(core::lock_wait_deadline(dl));
+                if (!held.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, names_->noun);
                 }
@@ -236,7 +232,8 @@ int SlotDeque::push(End end, const Items &items, std::size_t n, std::size_t *pus
             if (*pushed > before) wake(ctl_->not_empty, *pushed - before, names_->push_unwoken);
             return e;
         },
-        [&] { return !looks_full(); }, core::SpinPace::gentle, passage(dl));
+        [&] { return !looks_full(); }, core::SpinPace::gentle,
+        core::lock_passage(lock(), dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     // Counted once per refused call, not per wait.
     ctl_->push_full.fetch_add(1, kRelaxed);
@@ -259,8 +256,8 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
             if (looks_empty()) return -EAGAIN;
             int e;
             {
-                const RobustLock lock = hold(core::lock_wait_deadline(dl));
-                if (!lock.owns()) {
+                const RobustLock held = lock().hold(core::lock_wait_deadline(dl));
+                if (!held.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, names_->noun);
                 }
@@ -270,7 +267,8 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
             if (*got) wake(ctl_->not_full, *got, names_->pop_unwoken);
             return e;
         },
-        [&] { return !looks_empty(); }, core::SpinPace::gentle, passage(dl));
+        [&] { return !looks_empty(); }, core::SpinPace::gentle,
+        core::lock_passage(lock(), dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     if (allow_empty) return 0;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
@@ -280,8 +278,8 @@ int SlotDeque::pop(End end, const Out &out, std::size_t max, std::size_t *got,
 }
 
 int SlotDeque::peek(End end, const Out &out) noexcept {
-    const RobustLock lock = hold(Deadline::from_timeout(-1));
-    if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline only a damaged word fails
+    const RobustLock held = lock().hold(Deadline::from_timeout(-1));
+    if (!held.owns()) return SHMDS_ECORRUPT;  // without a deadline only a damaged word fails
     SHMDS_FAILPOINT(names_->peek_locked);
     std::uint64_t h, t;
     counters(h, t);
@@ -302,8 +300,8 @@ std::uint64_t SlotDeque::size() const noexcept {
 std::int64_t SlotDeque::clear() noexcept {
     std::uint64_t removed;
     {
-        const RobustLock lock = hold(Deadline::from_timeout(-1));
-        if (!lock.owns()) return SHMDS_ECORRUPT;
+        const RobustLock held = lock().hold(Deadline::from_timeout(-1));
+        if (!held.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT(names_->clear_locked);
         std::uint64_t h, t;
         counters(h, t);
@@ -319,8 +317,8 @@ std::int64_t SlotDeque::clear() noexcept {
 int SlotDeque::stats(Stats &s) noexcept {
     s = Stats{};
     {
-        const RobustLock lock = hold(Deadline::from_timeout(-1));
-        if (!lock.owns()) return SHMDS_ECORRUPT;
+        const RobustLock held = lock().hold(Deadline::from_timeout(-1));
+        if (!held.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT(names_->stats_locked);
         std::uint64_t h, t;
         counters(h, t);

@@ -153,15 +153,9 @@ private:
     static void repair(void *self) noexcept;
     // The lock releases with a plain store: every change a sleeper waits for (a push, a
     // pop, a clear, a repair) is made under it, and sleepers pass through it after
-    // announcing (passage()), so a push or pop pays one locked instruction, its CAS.
-    static constexpr core::Release kUnlock = core::Release::plain;
-    core::RobustLock hold(const Deadline &dl) noexcept {
-        return core::RobustLock(ctl_->mutex, dl, &SlotDeque::repair, this,
-                                &segment_.header().recoveries, kUnlock);
-    }
-    auto passage(const Deadline &dl) noexcept {
-        return core::lock_passage(ctl_->mutex, &SlotDeque::repair, this,
-                                  &segment_.header().recoveries, dl);
+    // announcing (core::lock_passage), so a push or pop pays one locked instruction.
+    core::PlainLock lock() noexcept {
+        return {ctl_->mutex, &SlotDeque::repair, this, &segment_.header().recoveries};
     }
     int push_locked(End end, const Items &items, std::size_t n, std::size_t *pushed) noexcept;
     int pop_locked(End end, const Out &out, std::size_t max, std::size_t *got) noexcept;
@@ -207,7 +201,7 @@ int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
     const std::uint64_t h = ctl_->head.load(std::memory_order_relaxed);
     const std::uint64_t t = ctl_->tail.load(std::memory_order_relaxed);
     if (SHMDS_UNLIKELY(t - h >= geom_.capacity)) {  // full, or damaged: the checked path
-        core::robust_mutex_unlock(ctl_->mutex, kUnlock);
+        lock().release();
         return -EAGAIN;
     }
     const std::uint64_t at = end == End::back ? t : h - 1;
@@ -218,9 +212,8 @@ int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
     else
         ctl_->head.store(h - 1, std::memory_order_release);  // commit
     SHMDS_FAILPOINT(names_->push_committed);
-    ctl_->push_ok.store(ctl_->push_ok.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
-    core::robust_mutex_unlock(ctl_->mutex, kUnlock);
+    core::add_locked(ctl_->push_ok, 1);
+    lock().release();
     wake(ctl_->not_empty, 1, names_->push_unwoken);
     return 0;
 }
@@ -233,7 +226,7 @@ int SlotDeque::try_pop_i64(End end, std::int64_t *out) noexcept {
     const std::uint64_t h = ctl_->head.load(std::memory_order_relaxed);
     const std::uint64_t t = ctl_->tail.load(std::memory_order_relaxed);
     if (SHMDS_UNLIKELY(t - h - 1 >= geom_.capacity)) {  // empty, or damaged
-        core::robust_mutex_unlock(ctl_->mutex, kUnlock);
+        lock().release();
         return -EAGAIN;
     }
     const std::uint64_t at = end == End::back ? t - 1 : h;
@@ -244,9 +237,8 @@ int SlotDeque::try_pop_i64(End end, std::int64_t *out) noexcept {
     else
         ctl_->head.store(h + 1, std::memory_order_release);  // commit
     SHMDS_FAILPOINT(names_->pop_committed);
-    ctl_->pop_ok.store(ctl_->pop_ok.load(std::memory_order_relaxed) + 1,
-                       std::memory_order_relaxed);
-    core::robust_mutex_unlock(ctl_->mutex, kUnlock);
+    core::add_locked(ctl_->pop_ok, 1);
+    lock().release();
     wake(ctl_->not_full, 1, names_->pop_unwoken);
     return 0;
 }

@@ -9,12 +9,11 @@
 
 namespace shmds::graph {
 
+using core::add_locked;
+
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 
-void add_locked(std::atomic<std::uint64_t> &w, std::uint64_t n) noexcept {
-    w.store(w.load(kRelaxed) + n, kRelaxed);
-}
 void sub_locked(std::atomic<std::uint64_t> &w, std::uint64_t n) noexcept {
     const std::uint64_t v = w.load(kRelaxed);
     w.store(v >= n ? v - n : 0, kRelaxed);

@@ -5,14 +5,11 @@
 namespace shmds::heap {
 
 using core::RobustLock;
+using core::add_locked;
 
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr auto kRelease = std::memory_order_release;
-void add_locked(std::atomic<std::uint64_t> &w, std::uint64_t n) noexcept {
-    w.store(w.load(kRelaxed) + n, kRelaxed);
-}
-
 core::SegmentShape shape_of(const Geometry &g) {
     static_assert(kGeomCapacity == 0 && kGeomMaxLen == 1 && kGeomFlags == 2);
     return core::SegmentShape::of(std::uint32_t(g.type), g.stride, 8, g.total,
@@ -350,9 +347,8 @@ int Heap::pop_locked(const Out &out, std::size_t max, std::size_t *got) noexcept
 // ---------------------------------------------------------------- locking and waking
 
 
-core::RobustLock Heap::hold(const Deadline &dl) noexcept {
-    return core::RobustLock(ctl_->mutex, dl, &Heap::repair, this, &segment_.header().recoveries,
-                            kUnlock);
+core::PlainLock Heap::lock() noexcept {
+    return {ctl_->mutex, &Heap::repair, this, &segment_.header().recoveries};
 }
 
 void Heap::wake(core::WaitPoint &wp, std::size_t n, [[maybe_unused]] const char *unwoken) noexcept {
@@ -370,13 +366,13 @@ int Heap::try_push_i64(std::int64_t priority, std::int64_t value) noexcept {
     SHMDS_FAILPOINT("heap.push.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
     if (SHMDS_UNLIKELY(n >= geom_.capacity || ctl_->op.load(kRelaxed) != kOpNone)) {
-        core::robust_mutex_unlock(ctl_->mutex, kUnlock);  // full or damaged: the checked path
+        lock().release();  // full or damaged: the checked path
         return -EAGAIN;
     }
     const Items items{&priority, &value};
     push_one_locked(priority, items, 0, n);
     add_locked(ctl_->push_ok, 1);
-    core::robust_mutex_unlock(ctl_->mutex, kUnlock);
+    lock().release();
     wake(ctl_->not_empty, 1, "heap.push.unwoken");
     return 0;
 }
@@ -391,7 +387,7 @@ int Heap::try_pop_i64(std::int64_t *priority, std::int64_t *value) noexcept {
     SHMDS_FAILPOINT("heap.pop.locked");
     const std::uint64_t n = ctl_->size.load(kRelaxed);
     if (SHMDS_UNLIKELY(n - 1 >= geom_.capacity || ctl_->op.load(kRelaxed) != kOpNone)) {
-        core::robust_mutex_unlock(ctl_->mutex, kUnlock);  // empty or damaged: the checked path
+        lock().release();  // empty or damaged: the checked path
         return -EAGAIN;
     }
     const std::uint8_t *root = entry(0);
@@ -400,7 +396,7 @@ int Heap::try_pop_i64(std::int64_t *priority, std::int64_t *value) noexcept {
     SHMDS_FAILPOINT("heap.pop.copied");
     remove_root_locked(n);
     add_locked(ctl_->pop_ok, 1);
-    core::robust_mutex_unlock(ctl_->mutex, kUnlock);
+    lock().release();
     wake(ctl_->not_full, 1, "heap.pop.unwoken");
     return 0;
 }
@@ -417,8 +413,8 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             const std::size_t before = *pushed;
             int e;
             {
-                const RobustLock lock = hold(core::lock_wait_deadline(dl));
-                if (!lock.owns()) {
+                const RobustLock held = lock().hold(core::lock_wait_deadline(dl));
+                if (!held.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, "heap");
                 }
@@ -429,7 +425,7 @@ int Heap::push(const Items &items, std::size_t n, std::size_t *pushed,
             return e;
         },
         [&] { return !looks_full(); }, core::SpinPace::gentle,
-        core::lock_passage(ctl_->mutex, &Heap::repair, this, &segment_.header().recoveries, dl));
+        core::lock_passage(lock(), dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->push_full.fetch_add(1, kRelaxed);  // once per refused call, not per wait
     if (r == -EAGAIN)
@@ -449,8 +445,8 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             if (looks_empty()) return -EAGAIN;
             int e;
             {
-                const RobustLock lock = hold(core::lock_wait_deadline(dl));
-                if (!lock.owns()) {
+                const RobustLock held = lock().hold(core::lock_wait_deadline(dl));
+                if (!held.owns()) {
                     lock_failed = true;
                     return core::lock_wait_timed_out(dl, "heap");
                 }
@@ -461,7 +457,7 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
             return e;
         },
         [&] { return !looks_empty(); }, core::SpinPace::gentle,
-        core::lock_passage(ctl_->mutex, &Heap::repair, this, &segment_.header().recoveries, dl));
+        core::lock_passage(lock(), dl));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     ctl_->pop_empty.fetch_add(1, kRelaxed);
     return r == -EAGAIN ? core::fail_static(-EAGAIN, "empty")
@@ -469,8 +465,8 @@ int Heap::pop(const Out &out, std::size_t max, std::size_t *got, const Deadline 
 }
 
 int Heap::peek(const Out &out) noexcept {
-    const RobustLock lock = hold(Deadline::from_timeout(-1));
-    if (!lock.owns()) return SHMDS_ECORRUPT;  // without a deadline only a damaged word fails
+    const RobustLock held = lock().hold(Deadline::from_timeout(-1));
+    if (!held.owns()) return SHMDS_ECORRUPT;  // without a deadline only a damaged word fails
     SHMDS_FAILPOINT("heap.peek.locked");
     if (checked_size() == 0) return core::fail(-EAGAIN, "heap is empty");
     std::size_t used = 0;
@@ -486,8 +482,8 @@ std::uint64_t Heap::size() const noexcept {
 std::int64_t Heap::clear() noexcept {
     std::uint64_t removed;
     {
-        const RobustLock lock = hold(Deadline::from_timeout(-1));
-        if (!lock.owns()) return SHMDS_ECORRUPT;
+        const RobustLock held = lock().hold(Deadline::from_timeout(-1));
+        if (!held.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT("heap.clear.locked");
         removed = checked_size();
         ctl_->size.store(0, kRelease);  // commit
@@ -501,8 +497,8 @@ std::int64_t Heap::clear() noexcept {
 int Heap::stats(Stats &s) noexcept {
     s = Stats{};
     {
-        const RobustLock lock = hold(Deadline::from_timeout(-1));
-        if (!lock.owns()) return SHMDS_ECORRUPT;
+        const RobustLock held = lock().hold(Deadline::from_timeout(-1));
+        if (!held.owns()) return SHMDS_ECORRUPT;
         SHMDS_FAILPOINT("heap.stats.locked");
         s.size = checked_size();
         s.push_ok = ctl_->push_ok.load(kRelaxed);

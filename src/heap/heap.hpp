@@ -144,8 +144,7 @@ private:
     // The lock releases with a plain store: every change a sleeper waits for (a push, a
     // pop, a clear, a repair) is made under it, and sleepers pass through it after
     // announcing (core::lock_passage), so a push or pop pays one locked instruction.
-    static constexpr core::Release kUnlock = core::Release::plain;
-    core::RobustLock hold(const Deadline &dl) noexcept;
+    core::PlainLock lock() noexcept;
     std::uint64_t sift_up(std::uint64_t hole, const char *step_failpoint) noexcept;
     std::uint64_t sift_root_down(std::uint64_t n) noexcept;
     std::uint64_t sift_down(std::uint64_t hole, std::uint64_t n) noexcept;

@@ -245,9 +245,8 @@ int Log::append_locked(const ByteSpan *entries, std::size_t n, std::uint64_t tot
 // (a commit, a reset) is made under it, and wait_for's sleepers pass through it after
 // announcing (core/waitpoint.hpp, LockPassage), so the wake after an append needs no
 // fence of its own and an append pays one locked instruction, its lock's CAS.
-core::RobustLock Log::hold(const Deadline &dl) noexcept {
-    return core::RobustLock(ctl_->mutex, dl, &Log::repair, this, &segment_.header().recoveries,
-                            core::Release::plain);
+core::PlainLock Log::appenders() noexcept {
+    return {ctl_->mutex, &Log::repair, this, &segment_.header().recoveries};
 }
 
 // `unwoken` names the failpoint between the commit and the wake: a process killed there
@@ -266,7 +265,7 @@ int Log::append(const ByteSpan *entries, std::size_t n, std::uint64_t *offsets) 
     }
     int r;
     {
-        const core::RobustLock lock = hold(lock_deadline());
+        const core::RobustLock lock = appenders().hold(lock_deadline());
         if (!lock.owns()) return SHMDS_ECORRUPT;  // a word naming ourselves: sentence set
         r = append_locked(entries, n, total, offsets);
     }
@@ -288,7 +287,7 @@ int Log::wait_for(std::uint64_t count, const Deadline &dl) noexcept {
         },
         [&] { return this->count() > count || ctl_->epoch.load(kRelaxed) != epoch; },
         core::SpinPace::eager,
-        core::lock_passage(ctl_->mutex, &Log::repair, this, &segment_.header().recoveries, dl));
+        core::lock_passage(appenders(), dl));
     switch (r) {
         case 0: return 0;
         case -ESTALE: return core::fail_static(-ESTALE, "the log was reset during the wait");
@@ -303,7 +302,7 @@ int Log::wait_for(std::uint64_t count, const Deadline &dl) noexcept {
 }
 
 int Log::truncate(std::uint64_t offset) noexcept {
-    const core::RobustLock lock = hold(lock_deadline());
+    const core::RobustLock lock = appenders().hold(lock_deadline());
     if (!lock.owns()) return SHMDS_ECORRUPT;
     const std::uint64_t tail = this->tail();
     const std::uint64_t now = ctl_->truncation.load(kRelaxed);
@@ -327,7 +326,7 @@ int Log::truncate(std::uint64_t offset) noexcept {
 
 int Log::reset() noexcept {
     {
-        const core::RobustLock lock = hold(lock_deadline());
+        const core::RobustLock lock = appenders().hold(lock_deadline());
         if (!lock.owns()) return SHMDS_ECORRUPT;
         const std::uint64_t e = ctl_->epoch.load(kRelaxed);
         // Odd first: a reader that copies across any of the stores below sees the epoch

@@ -130,7 +130,7 @@ private:
     // entry's start whose bytes end at or below `tail`; else the failure code.
     int entry_at(std::uint64_t offset, std::uint64_t tail, std::uint32_t *len) const noexcept;
     bool stale(std::uint64_t epoch) const noexcept;
-    core::RobustLock hold(const Deadline &dl) noexcept;
+    core::PlainLock appenders() noexcept;
     static void repair(void *self) noexcept;
     void wake_readers(const char *unwoken) noexcept;
 

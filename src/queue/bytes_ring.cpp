@@ -11,18 +11,11 @@ namespace shmds::queue {
 
 using core::Deadline;
 using core::RobustLock;
+using core::add_locked;
 
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
-constexpr auto kUnlock = core::Release::plain;  // see under_lock
 
-// Add to a control word while holding the queue lock: only lock holders write these, so
-// a load and a store do, without the locked read-modify-write a fetch_add would cost on
-// every operation. Readers outside the lock see either value.
-void add_locked(std::atomic<std::uint64_t> &word, std::uint64_t n,
-                std::memory_order order = kRelaxed) noexcept {
-    word.store(word.load(kRelaxed) + n, order);
-}
 }
 
 int BytesRing::initialize(BytesControl *ctl) noexcept {
@@ -184,8 +177,7 @@ void BytesRing::repair_front(void *self) noexcept {
 // the next repair or clear.
 void BytesRing::repair_back_alone(void *self) noexcept {
     auto *ring = static_cast<BytesRing *>(self);
-    RobustLock front(ring->ctl_->front_lock, Deadline::from_timeout(0), &BytesRing::repair_front,
-                     ring, ring->recoveries_, kUnlock);
+    const RobustLock front = ring->front_lock().hold(Deadline::from_timeout(0));
     if (front.result() == core::LockResult::acquired) ring->check_or_empty();
 }
 
@@ -235,16 +227,13 @@ int BytesRing::under_lock(Ends ends, const Deadline &deadline, bool &lock_failed
         return deadline.forever() ? SHMDS_ECORRUPT : core::lock_wait_timed_out(deadline, "queue");
     };
     if (ends == Ends::back) {
-        RobustLock back(ctl_->back_lock, deadline, &BytesRing::repair_back_alone, this,
-                        recoveries_, kUnlock);
+        const RobustLock back = back_lock(/*front_held=*/false).hold(deadline);
         return back.owns() ? body() : failed();
     }
-    RobustLock front(ctl_->front_lock, deadline, &BytesRing::repair_front, this, recoveries_,
-                     kUnlock);
+    const RobustLock front = front_lock().hold(deadline);
     if (!front.owns()) return failed();
     if (ends == Ends::front) return body();
-    RobustLock back(ctl_->back_lock, deadline, &BytesRing::repair_front, this, recoveries_,
-                    kUnlock);
+    const RobustLock back = back_lock(/*front_held=*/true).hold(deadline);
     return back.owns() ? body() : failed();
 }
 
@@ -320,8 +309,7 @@ int BytesRing::push(End end, const ByteSpan *msgs, std::size_t n, std::size_t *p
         },
         [&] { return ctl_->popped.load(std::memory_order_acquire) != seen_version; },
         core::SpinPace::steady,
-        core::lock_passage(ctl_->front_lock, &BytesRing::repair_front, this, recoveries_,
-                           deadline));
+        core::lock_passage(front_lock(), deadline));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     // Counted once per failed call, not per wait: a push that waits and then gets in
     // was never refused.
@@ -350,8 +338,7 @@ int BytesRing::pop(End end, const PopBuffer &out, std::size_t *got, const Deadli
         },
         [&] { return !looks_empty(); },
         core::SpinPace::steady,
-        core::lock_passage(ctl_->back_lock, &BytesRing::repair_back_alone, this, recoveries_,
-                           deadline));
+        core::lock_passage(back_lock(/*front_held=*/false), deadline));
     if (r == 0 || lock_failed || (r != -EAGAIN && r != -ETIMEDOUT)) return r;
     if (allow_empty) return 0;
     ctl_->pop_empty.fetch_add(1, kRelaxed);

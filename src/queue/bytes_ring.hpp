@@ -115,6 +115,15 @@ private:
     void empty_to(std::uint64_t tail) noexcept;  // under the front lock
     static void repair_front(void *self) noexcept;       // the front lock is held
     static void repair_back_alone(void *self) noexcept;  // only the back lock is held
+    // The two locks, released plainly (see under_lock), each with the repair its holder
+    // runs after a takeover: the back lock's depends on whether the front one is held.
+    core::PlainLock front_lock() noexcept {
+        return {ctl_->front_lock, &BytesRing::repair_front, this, recoveries_};
+    }
+    core::PlainLock back_lock(bool front_held) noexcept {
+        return {ctl_->back_lock, front_held ? &BytesRing::repair_front : &repair_back_alone,
+                this, recoveries_};
+    }
 
     BytesControl *ctl_ = nullptr;
     BytesDesc *descs_ = nullptr;
