@@ -499,3 +499,49 @@ TEST_P(QueueBlocking, AnIdleConsumerUsesNoCpu) {
     ASSERT_EQ(0, shmds_queue_pop_int(report.get(), &used_us, SHMDS_NOWAIT));
     EXPECT_LT(used_us, 50000) << "a consumer blocked for 0.5 s burnt " << used_us << " us of CPU";
 }
+
+// Two partners pinned to one CPU hand the CPU over by yielding, not by sleeping: a
+// consumer that found the queue empty lets the producer run until the ring is full,
+// instead of sleeping and being woken (and preempting the producer) after each item.
+// Slept hand-overs cost the consumer more than one sleep per ring fill (256-300 here);
+// yields, one or two in all. The bound is an eighth of a sleep per fill.
+TEST_P(QueueBlocking, PartnersOnOneCpuHandOverByYieldingNotSleeping) {
+    cpu_set_t saved;
+    ASSERT_EQ(0, sched_getaffinity(0, sizeof saved, &saved));
+    int cpu = 0;
+    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &saved)) ++cpu;
+    ASSERT_LT(cpu, CPU_SETSIZE);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ASSERT_EQ(0, sched_setaffinity(0, sizeof one, &one));
+    constexpr std::uint64_t kCapacity = 256;
+    constexpr std::int64_t kItems = 200 * std::int64_t(kCapacity);
+    QueuePtr q = make(kCapacity);
+    ASSERT_TRUE(q);
+    pid_t producer = fork_child([&] {  // inherits the one-CPU affinity
+        for (std::int64_t i = 0; i < kItems; ++i)
+            CHILD_CHECK(push_one(q.get(), i % 10000, SHMDS_FOREVER) == 0);  // fits int16
+        return 0;
+    });
+    ASSERT_GT(producer, 0);
+    auto sleeps = [] {
+        rusage ru{};
+        getrusage(RUSAGE_THREAD, &ru);
+        return std::int64_t(ru.ru_nvcsw);
+    };
+    const std::int64_t before = sleeps();
+    bool in_order = true;
+    for (std::int64_t i = 0; i < kItems; ++i) {
+        std::int64_t v = -1;
+        ASSERT_EQ(0, pop_one(q.get(), &v, 10'000 * kMs)) << shmds_last_error();
+        in_order = in_order && v == i % 10000;
+    }
+    const std::int64_t slept = sleeps() - before;
+    ASSERT_EQ(0, sched_setaffinity(0, sizeof saved, &saved));
+    ChildExit e = wait_child(producer, 10s);
+    ASSERT_TRUE(e.exited && e.code == 0) << e.describe();
+    EXPECT_TRUE(in_order);
+    EXPECT_LT(slept, kItems / std::int64_t(kCapacity) / 8)
+        << "the consumer slept " << slept << " times for " << kItems << " items";
+}

@@ -242,8 +242,7 @@ int ResponseSlots::wait_change(std::uint64_t id, const core::Deadline &dl) noexc
     // have landed between the caller's look and this one).
     if (!same_gen(c0, id) || state_of(c0) == kReady || state_of(c0) == kFree) return 0;
     auto changed = [&] { return s->ctl.load(std::memory_order_acquire) != c0; };
-    const int spin = core::spin_budget(s->replier_cpu.load(kRelaxed), core::kDefaultSpin);
-    if (core::spin_until(changed, dl, spin)) return 0;
+    if (core::wait_before_sleeping(changed, dl, s->replier_cpu.load(kRelaxed))) return 0;
     for (;;) {
         if (changed()) return 0;
         if (dl.expired()) return -ETIMEDOUT;
