@@ -102,6 +102,8 @@ private:
     int push_locked(End end, const ByteSpan &msg, Frontiers &f) noexcept;  // 0/-EAGAIN/-E2BIG
     bool seen_nonempty(std::uint64_t head, std::uint64_t tail_seen) const noexcept;
     bool looks_empty() const noexcept;
+    void prefetch_front_message() const noexcept;
+    void prefetch_back_slot(std::size_t len) const noexcept;
     void wake_after_commit(core::WaitPoint &wp, std::size_t changed, const char *unwoken) noexcept;
     int pop_locked(End end, const PopBuffer &out, std::size_t *got) noexcept;
     int push_all_locked(End end, const ByteSpan *msgs, std::size_t n, std::size_t *pushed,
