@@ -187,6 +187,9 @@ private:
     std::uint8_t *data_ = nullptr;
     std::uint64_t mask_ = 0;  // capacity - 1 when a power of two, else 0 (use %)
     core::EventNotifier events_;
+    // Where this handle's next push (back, front) and pop (back, front) most likely go,
+    // so the fast paths can fetch that slot's line while the lock's line is on its way.
+    std::atomic<std::uint64_t> next_at_[4] = {};
 };
 
 // Both fast paths take the lock only by CAS from free (a takeover and its repair
@@ -195,6 +198,7 @@ private:
 // crosses from the partner's CPU once, not twice (shared for the read, then exclusive).
 int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
     core::prefetch_for_write(&ctl_->mutex);
+    core::prefetch_for_write(slot(next_at_[int(end)].load(std::memory_order_relaxed)));
     if (looks_full()) return -EAGAIN;  // waiting for room never takes the lock
     if (SHMDS_UNLIKELY(!core::stamp_try_lock_polled(ctl_->mutex.word))) return -EAGAIN;
     SHMDS_FAILPOINT(names_->push_locked);
@@ -205,6 +209,7 @@ int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
         return -EAGAIN;
     }
     const std::uint64_t at = end == End::back ? t : h - 1;
+    next_at_[int(end)].store(end == End::back ? at + 1 : at - 1, std::memory_order_relaxed);
     std::memcpy(slot(at), &v, sizeof v);
     SHMDS_FAILPOINT(names_->push_slot_written);
     if (end == End::back)
@@ -220,6 +225,7 @@ int SlotDeque::try_push_i64(End end, std::int64_t v) noexcept {
 
 int SlotDeque::try_pop_i64(End end, std::int64_t *out) noexcept {
     core::prefetch_for_write(&ctl_->mutex);
+    __builtin_prefetch(slot(next_at_[2 + int(end)].load(std::memory_order_relaxed)));
     if (looks_empty()) return -EAGAIN;  // polling an empty deque never takes the lock
     if (SHMDS_UNLIKELY(!core::stamp_try_lock_polled(ctl_->mutex.word))) return -EAGAIN;
     SHMDS_FAILPOINT(names_->pop_locked);
@@ -230,6 +236,7 @@ int SlotDeque::try_pop_i64(End end, std::int64_t *out) noexcept {
         return -EAGAIN;
     }
     const std::uint64_t at = end == End::back ? t - 1 : h;
+    next_at_[2 + int(end)].store(end == End::back ? at - 1 : at + 1, std::memory_order_relaxed);
     std::memcpy(out, slot(at), sizeof *out);
     SHMDS_FAILPOINT(names_->pop_copied);
     if (end == End::back)
