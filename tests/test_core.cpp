@@ -420,6 +420,36 @@ TEST(WaitPoint, SpinsOnlyWhenTheLastWakerRanOnAnotherCpu) {
     ASSERT_EQ(0, sched_setaffinity(0, sizeof saved, &saved));
 }
 
+// A waiter yields to a partner on its own CPU (wait_before_sleeping), but a yield that
+// let another process run for a whole time slice pauses this thread's yields: it then
+// sleeps at once, keeping the quick wake-up of a sleeper beside a busy neighbour.
+TEST(WaitPoint, AYieldThatLetABusyNeighbourRunPausesYields) {
+    cpu_set_t saved;
+    ASSERT_EQ(0, sched_getaffinity(0, sizeof saved, &saved));
+    int cpu = 0;
+    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &saved)) ++cpu;
+    ASSERT_LT(cpu, CPU_SETSIZE);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ASSERT_EQ(0, sched_setaffinity(0, sizeof one, &one));
+    const pid_t neighbour = fork();  // a busy loop on this CPU until killed
+    if (neighbour == 0)
+        for (;;) cpu_relax();
+    ASSERT_GT(neighbour, 0);
+    bool first_yielded = false, paused = false;
+    int calls = 0;
+    std::thread([&] {  // a fresh thread: no pause left over from earlier waits
+        first_yielded = yield_to_partner();
+        for (calls = 1; calls < 200 && !paused; ++calls) paused = !yield_to_partner();
+    }).join();
+    kill(neighbour, SIGKILL);
+    waitpid(neighbour, nullptr, 0);
+    ASSERT_EQ(0, sched_setaffinity(0, sizeof saved, &saved));
+    EXPECT_TRUE(first_yielded) << "a thread that never yielded slowly may yield";
+    EXPECT_TRUE(paused) << "still yielding after " << calls << " yields to a busy loop";
+}
+
 TEST(WaitPoint, TimeoutIsHonoured) {
     Shared<WaitShared> s;
     waitpoint_init(s->wp);

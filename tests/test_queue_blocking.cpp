@@ -8,6 +8,7 @@
 
 #include <shmds/queue.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -504,44 +505,57 @@ TEST_P(QueueBlocking, AnIdleConsumerUsesNoCpu) {
 // consumer that found the queue empty lets the producer run until the ring is full,
 // instead of sleeping and being woken (and preempting the producer) after each item.
 // Slept hand-overs cost the consumer more than one sleep per ring fill (256-300 here);
-// yields, one or two in all. The bound is an eighth of a sleep per fill.
+// yields, one or two in all. The bound is an eighth of a sleep per fill. A yield that
+// some other process on the machine turns slow pauses a thread's yields for a second
+// (core::yield_to_partner), so each attempt runs on a fresh thread, and one attempt in
+// three must show it.
 TEST_P(QueueBlocking, PartnersOnOneCpuHandOverByYieldingNotSleeping) {
-    cpu_set_t saved;
-    ASSERT_EQ(0, sched_getaffinity(0, sizeof saved, &saved));
+    cpu_set_t allowed;
+    ASSERT_EQ(0, sched_getaffinity(0, sizeof allowed, &allowed));
     int cpu = 0;
-    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &saved)) ++cpu;
+    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &allowed)) ++cpu;
     ASSERT_LT(cpu, CPU_SETSIZE);
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    ASSERT_EQ(0, sched_setaffinity(0, sizeof one, &one));
     constexpr std::uint64_t kCapacity = 256;
     constexpr std::int64_t kItems = 200 * std::int64_t(kCapacity);
     QueuePtr q = make(kCapacity);
     ASSERT_TRUE(q);
-    pid_t producer = fork_child([&] {  // inherits the one-CPU affinity
-        for (std::int64_t i = 0; i < kItems; ++i)
-            CHILD_CHECK(push_one(q.get(), i % 10000, SHMDS_FOREVER) == 0);  // fits int16
-        return 0;
-    });
-    ASSERT_GT(producer, 0);
-    auto sleeps = [] {
-        rusage ru{};
-        getrusage(RUSAGE_THREAD, &ru);
-        return std::int64_t(ru.ru_nvcsw);
+    // The consumer's sleeps over one stream, or -1 when something else went wrong.
+    auto stream_once = [&]() -> std::int64_t {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0) return -1;  // this thread only
+        const pid_t producer = fork_child([&] {  // inherits the one-CPU affinity
+            for (std::int64_t i = 0; i < kItems; ++i)
+                CHILD_CHECK(push_one(q.get(), i % 10000, SHMDS_FOREVER) == 0);  // fits int16
+            return 0;
+        });
+        if (producer <= 0) return -1;
+        auto sleeps = [] {
+            rusage ru{};
+            getrusage(RUSAGE_THREAD, &ru);
+            return std::int64_t(ru.ru_nvcsw);
+        };
+        const std::int64_t before = sleeps();
+        bool in_order = true;
+        for (std::int64_t i = 0; i < kItems && in_order; ++i) {
+            std::int64_t v = -1;
+            in_order = pop_one(q.get(), &v, 10'000 * kMs) == 0 && v == i % 10000;
+        }
+        const std::int64_t slept = sleeps() - before;
+        const ChildExit e = wait_child(producer, 10s);
+        EXPECT_TRUE(in_order) << shmds_last_error();
+        EXPECT_TRUE(e.exited && e.code == 0) << e.describe();
+        return in_order && e.exited && e.code == 0 ? slept : -1;
     };
-    const std::int64_t before = sleeps();
-    bool in_order = true;
-    for (std::int64_t i = 0; i < kItems; ++i) {
-        std::int64_t v = -1;
-        ASSERT_EQ(0, pop_one(q.get(), &v, 10'000 * kMs)) << shmds_last_error();
-        in_order = in_order && v == i % 10000;
+    std::int64_t fewest = -1;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        std::int64_t slept = -1;
+        std::thread([&] { slept = stream_once(); }).join();
+        ASSERT_GE(slept, 0);
+        fewest = fewest < 0 ? slept : std::min(fewest, slept);
+        if (fewest < kItems / std::int64_t(kCapacity) / 8) break;
     }
-    const std::int64_t slept = sleeps() - before;
-    ASSERT_EQ(0, sched_setaffinity(0, sizeof saved, &saved));
-    ChildExit e = wait_child(producer, 10s);
-    ASSERT_TRUE(e.exited && e.code == 0) << e.describe();
-    EXPECT_TRUE(in_order);
-    EXPECT_LT(slept, kItems / std::int64_t(kCapacity) / 8)
-        << "the consumer slept " << slept << " times for " << kItems << " items";
+    EXPECT_LT(fewest, kItems / std::int64_t(kCapacity) / 8)
+        << "the consumer slept at least " << fewest << " times for " << kItems << " items";
 }

@@ -125,4 +125,18 @@ std::uint32_t waitpoint_sleepers(const WaitPoint &wp) noexcept {
     return std::uint32_t(__builtin_popcountll(s & kRegistryMask) + (s >> 32));
 }
 
+namespace {
+// When this thread may yield again (monotonic ns); 0: now.
+thread_local std::int64_t t_yields_paused_until = 0;
+}  // namespace
+
+bool yield_to_partner() noexcept {
+    const std::int64_t before = monotonic_ns();
+    if (before < t_yields_paused_until) return false;
+    sched_yield();
+    const std::int64_t after = monotonic_ns();
+    if (after - before > kYieldSlowNs) t_yields_paused_until = after + kYieldPauseNs;
+    return true;
+}
+
 }  // namespace shmds::core

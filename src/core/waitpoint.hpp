@@ -147,6 +147,17 @@ bool spin_until(Ready &&ready, const Deadline &deadline, int iterations = kDefau
     return false;
 }
 
+// Give the CPU to a partner that shares it, once, before a sleep (wait_before_sleeping
+// says why). False when this thread's yields are paused: a yield that kept it off the
+// CPU for longer than kYieldSlowNs means some other process ran, not (only) the partner,
+// and a waiter that keeps yielding to a busy neighbour stays runnable, loses the quick
+// wake-up a sleeper gets, and waits out the neighbour's whole time slice on every hand-
+// over (a one-CPU ping-pong beside a busy loop: 1.4 ms per round trip instead of 7 us).
+// So this thread sleeps at once for kYieldPauseNs after such a yield, then tries again.
+inline constexpr std::int64_t kYieldSlowNs = 250'000;
+inline constexpr std::int64_t kYieldPauseNs = 1'000'000'000;
+bool yield_to_partner() noexcept;
+
 // What a waiter does before it sleeps in the kernel, given the CPU tag of its partner
 // (the process that will make ready() true). True as soon as ready() holds.
 //  - Partner on another CPU, or not known yet: spin (spin_until).
@@ -154,11 +165,11 @@ bool spin_until(Ready &&ready, const Deadline &deadline, int iterations = kDefau
 //    the CPU up, so a spin is a whole kSpinNs lost; but a sleep hands over too eagerly,
 //    because the wake that ends it preempts the partner after its first item: a 1 -> 1
 //    stream on one CPU slept and woke 4-5 times per ring's worth of items (16M msgs/s,
-//    0.65x a raw futex ring). One sched_yield() lets the partner run until it blocks or
-//    its slice ends, and the caller mostly finds ready() true with no sleep and no wake:
-//    one switch per ring fill (25M msgs/s, 1.1x the ring; round trips on one CPU 1.07x ->
-//    1.37x the raw futex). A yield that finds nobody else runnable returns at once, and
-//    the caller goes on to sleep.
+//    0.65x a raw futex ring). One yield (yield_to_partner) lets the partner run until it
+//    blocks or its slice ends, and the caller mostly finds ready() true with no sleep and
+//    no wake: one switch per ring fill (25M msgs/s, 1.1x the ring; round trips on one
+//    CPU 1.07x -> 1.37x the raw futex). A yield that finds nobody else runnable returns
+//    at once, and the caller goes on to sleep.
 //  - spin <= 0 (the caller asked for none), or a deadline already past: nothing.
 template <typename Ready>
 bool wait_before_sleeping(Ready &&ready, const Deadline &deadline, std::uint32_t partner,
@@ -166,8 +177,7 @@ bool wait_before_sleeping(Ready &&ready, const Deadline &deadline, std::uint32_t
     if (spin <= 0 || deadline.nowait()) return false;
     const int budget = spin_budget(partner, spin);
     if (budget > 0) return spin_until(ready, deadline, budget, pace);
-    sched_yield();
-    return ready();
+    return yield_to_partner() && ready();
 }
 
 void waitpoint_init(WaitPoint &wp) noexcept;
