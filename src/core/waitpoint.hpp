@@ -154,7 +154,10 @@ bool spin_until(Ready &&ready, const Deadline &deadline, int iterations = kDefau
 // wake-up a sleeper gets, and waits out the neighbour's whole time slice on every hand-
 // over (a one-CPU ping-pong beside a busy loop: 1.4 ms per round trip instead of 7 us).
 // So this thread sleeps at once for kYieldPauseNs after such a yield, then tries again.
-inline constexpr std::int64_t kYieldSlowNs = 250'000;
+// 1 ms: a busy neighbour keeps the CPU until a scheduler tick (1-4 ms), while a partner
+// filling a ring hands it back within tens of us. At 250 us, pauses also set in among
+// two pairs of processes sharing two CPUs, and cost them 20-30% of their round trips.
+inline constexpr std::int64_t kYieldSlowNs = 1'000'000;
 inline constexpr std::int64_t kYieldPauseNs = 1'000'000'000;
 bool yield_to_partner() noexcept;
 
