@@ -386,24 +386,15 @@ TEST(WaitPoint, ParentWakesASleepingChild) {
 // Spinning pays only while the waker can run at the same time as the sleeper: a waker
 // that last ran on the sleeper's own CPU gets no spin (issue 9), any other does.
 TEST(WaitPoint, SpinsOnlyWhenTheLastWakerRanOnAnotherCpu) {
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs two CPUs";
-    cpu_set_t saved;
-    ASSERT_EQ(0, sched_getaffinity(0, sizeof saved, &saved));
-    auto pin = [](int cpu) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(cpu, &one);
-        return sched_setaffinity(0, sizeof one, &one) == 0;
-    };
-    int cpus[2], found = 0;
-    for (int c = 0; c < CPU_SETSIZE && found < 2; ++c)
-        if (CPU_ISSET(c, &saved)) cpus[found++] = c;
-    if (found < 2) GTEST_SKIP() << "this process may run on one CPU only";
+    const std::vector<int> cpus = allowed_cpus();
+    if (cpus.size() < 2) GTEST_SKIP() << "this process may run on one CPU only";
+    ScopedCpuPin pin(cpus[1]);  // restores the mask at the end
+    ASSERT_TRUE(pin.ok());
 
     Shared<WaitShared> s;
     waitpoint_init(s->wp);
     EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "no waker seen yet: spin";
-    ASSERT_TRUE(pin(cpus[0]));
+    ASSERT_TRUE(pin_to_cpu(cpus[0]));
     waitpoint_wake(s->wp, 1);
     EXPECT_EQ(0u, s->wp.waker_cpu.load()) << "a wake with nobody asleep notes nothing";
     {
@@ -412,27 +403,21 @@ TEST(WaitPoint, SpinsOnlyWhenTheLastWakerRanOnAnotherCpu) {
     }
     EXPECT_EQ(std::uint32_t(cpus[0]) + 1, s->wp.waker_cpu.load()) << "a wake of a sleeper does";
     EXPECT_EQ(0, spin_budget(s->wp, kDefaultSpin)) << "the waker shares this CPU";
-    ASSERT_TRUE(pin(cpus[1]));
+    ASSERT_TRUE(pin_to_cpu(cpus[1]));
     EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "the waker runs elsewhere";
     EXPECT_EQ(0, spin_budget(s->wp, 0)) << "a caller that asked for no spin gets none";
     s->wp.waker_cpu.store(0xdeadbeef);  // scribbled: only a spin decision, never a fault
     EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin));
-    ASSERT_EQ(0, sched_setaffinity(0, sizeof saved, &saved));
 }
 
 // A waiter yields to a partner on its own CPU (wait_before_sleeping), but a yield that
 // let another process run for a whole time slice pauses this thread's yields: it then
 // sleeps at once, keeping the quick wake-up of a sleeper beside a busy neighbour.
 TEST(WaitPoint, AYieldThatLetABusyNeighbourRunPausesYields) {
-    cpu_set_t saved;
-    ASSERT_EQ(0, sched_getaffinity(0, sizeof saved, &saved));
-    int cpu = 0;
-    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &saved)) ++cpu;
-    ASSERT_LT(cpu, CPU_SETSIZE);
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    ASSERT_EQ(0, sched_setaffinity(0, sizeof one, &one));
+    const std::vector<int> cpus = allowed_cpus();
+    ASSERT_FALSE(cpus.empty());
+    const ScopedCpuPin pin(cpus[0]);
+    ASSERT_TRUE(pin.ok());
     const pid_t neighbour = fork();  // a busy loop on this CPU until killed
     if (neighbour == 0)
         for (;;) cpu_relax();
@@ -445,7 +430,6 @@ TEST(WaitPoint, AYieldThatLetABusyNeighbourRunPausesYields) {
     }).join();
     kill(neighbour, SIGKILL);
     waitpid(neighbour, nullptr, 0);
-    ASSERT_EQ(0, sched_setaffinity(0, sizeof saved, &saved));
     EXPECT_TRUE(first_yielded) << "a thread that never yielded slowly may yield";
     EXPECT_TRUE(paused) << "still yielding after " << calls << " yields to a busy loop";
 }

@@ -510,21 +510,15 @@ TEST_P(QueueBlocking, AnIdleConsumerUsesNoCpu) {
 // (core::yield_to_partner), so each attempt runs on a fresh thread, and one attempt in
 // three must show it.
 TEST_P(QueueBlocking, PartnersOnOneCpuHandOverByYieldingNotSleeping) {
-    cpu_set_t allowed;
-    ASSERT_EQ(0, sched_getaffinity(0, sizeof allowed, &allowed));
-    int cpu = 0;
-    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &allowed)) ++cpu;
-    ASSERT_LT(cpu, CPU_SETSIZE);
+    const std::vector<int> cpus = allowed_cpus();
+    ASSERT_FALSE(cpus.empty());
     constexpr std::uint64_t kCapacity = 256;
     constexpr std::int64_t kItems = 200 * std::int64_t(kCapacity);
     QueuePtr q = make(kCapacity);
     ASSERT_TRUE(q);
     // The consumer's sleeps over one stream, or -1 when something else went wrong.
     auto stream_once = [&]() -> std::int64_t {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(cpu, &one);
-        if (sched_setaffinity(0, sizeof one, &one) != 0) return -1;  // this thread only
+        if (!pin_to_cpu(cpus[0])) return -1;  // this thread only
         const pid_t producer = fork_child([&] {  // inherits the one-CPU affinity
             for (std::int64_t i = 0; i < kItems; ++i)
                 CHILD_CHECK(push_one(q.get(), i % 10000, SHMDS_FOREVER) == 0);  // fits int16

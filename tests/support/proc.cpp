@@ -224,4 +224,28 @@ void expect_eventfd_creation_fails(const std::function<int()> &eventfd_of,
     });
 }
 
+std::vector<int> allowed_cpus() {
+    cpu_set_t set;
+    std::vector<int> cpus;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    return cpus;
+}
+
+bool pin_to_cpu(int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+ScopedCpuPin::ScopedCpuPin(int cpu) {
+    ok_ = sched_getaffinity(0, sizeof saved_, &saved_) == 0 && pin_to_cpu(cpu);
+}
+
+ScopedCpuPin::~ScopedCpuPin() {
+    if (ok_) sched_setaffinity(0, sizeof saved_, &saved_);
+}
+
 }  // namespace shmds::test

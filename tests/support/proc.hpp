@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <sched.h>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace shmds::test {
 
@@ -22,6 +24,28 @@ struct ChildExit {
     int signal = 0;          // killed by this signal
     bool timed_out = false;  // still running at the deadline: we SIGKILLed it
     std::string describe() const;
+};
+
+// The CPUs the calling thread may run on, in increasing order.
+std::vector<int> allowed_cpus();
+
+// Pin the calling thread to `cpu` (what it forks or starts afterwards inherits the pin).
+// False if the kernel refused.
+bool pin_to_cpu(int cpu);
+
+// The calling thread pinned to one CPU for this object's lifetime; the mask it had is
+// restored after. ok() says whether the pin took.
+class ScopedCpuPin {
+public:
+    explicit ScopedCpuPin(int cpu);
+    ~ScopedCpuPin();
+    ScopedCpuPin(const ScopedCpuPin &) = delete;
+    ScopedCpuPin &operator=(const ScopedCpuPin &) = delete;
+    bool ok() const { return ok_; }
+
+private:
+    cpu_set_t saved_{};
+    bool ok_ = false;
 };
 
 // Fork a child that runs body() and _exit()s with its return value (0 = success).
