@@ -14,6 +14,13 @@
  *    relative timeout measured against CLOCK_MONOTONIC, after which -ETIMEDOUT is
  *    returned. Signals (EINTR) and spurious wakeups never shorten or lengthen a wait.
  *    Any other negative value is refused with -EINVAL.
+ *  - How a blocked call spends its wait: when the process it waits for last ran on
+ *    another CPU, it first polls for up to 20 us; when that process last ran on the
+ *    caller's own CPU (both pinned to one core, or more runnable processes than cores),
+ *    it gives the CPU up once with sched_yield(), so that process can run on; then it
+ *    sleeps in the kernel (futex) and uses no CPU. A yield that let some other process
+ *    run for over 1 ms stops that thread's yields for a second, so a busy neighbour on
+ *    the CPU never holds a waiter off for a whole time slice on every hand-over.
  *  - No blocked call depends on a wake that a dead process owed it. A process can be
  *    killed between making data ready and waking its sleepers; every sleeper therefore
  *    looks again at least every 100 ms, so a SHMDS_FOREVER call returns with data that
