@@ -27,6 +27,7 @@
 #include "core/deadline.hpp"
 #include "queue/layout.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -133,6 +134,22 @@ private:
     std::uint64_t cap_ = 0;
     std::uint64_t arena_size_ = 0;
     std::atomic<std::uint64_t> *recoveries_ = nullptr;
+    // Where this handle's next push_back and pop_front most likely find their arena
+    // bytes: remembered after each one, read by the prefetches before the lock. Handle
+    // memory, so those reads race with nothing (descriptors in the segment would race
+    // with another thread's push under the lock); a stale hint costs one wasted fetch.
+    struct ArenaHint {
+        std::atomic<std::uint64_t> at{0};
+        ArenaHint() = default;
+        ArenaHint(const ArenaHint &o) noexcept : at(o.load()) {}
+        ArenaHint &operator=(const ArenaHint &o) noexcept {
+            store(o.load());
+            return *this;
+        }
+        std::uint64_t load() const noexcept { return at.load(std::memory_order_relaxed); }
+        void store(std::uint64_t v) noexcept { at.store(v, std::memory_order_relaxed); }
+    };
+    ArenaHint next_push_at_, next_pop_at_;
     // This handle's last look at the front from a push (remembered_frontiers): head,
     // the arena in use, back_allocs and head_lowered then. Used under the back lock only.
     struct {
