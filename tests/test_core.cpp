@@ -393,7 +393,7 @@ TEST(WaitPoint, SpinsOnlyWhenTheLastWakerRanOnAnotherCpu) {
 
     Shared<WaitShared> s;
     waitpoint_init(s->wp);
-    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "no waker seen yet: spin";
+    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp.waker_cpu.load(), kDefaultSpin)) << "no waker seen yet: spin";
     ASSERT_TRUE(pin_to_cpu(cpus[0]));
     waitpoint_wake(s->wp, 1);
     EXPECT_EQ(0u, s->wp.waker_cpu.load()) << "a wake with nobody asleep notes nothing";
@@ -402,12 +402,12 @@ TEST(WaitPoint, SpinsOnlyWhenTheLastWakerRanOnAnotherCpu) {
         waitpoint_wake(s->wp, 1);
     }
     EXPECT_EQ(std::uint32_t(cpus[0]) + 1, s->wp.waker_cpu.load()) << "a wake of a sleeper does";
-    EXPECT_EQ(0, spin_budget(s->wp, kDefaultSpin)) << "the waker shares this CPU";
+    EXPECT_EQ(0, spin_budget(s->wp.waker_cpu.load(), kDefaultSpin)) << "the waker shares this CPU";
     ASSERT_TRUE(pin_to_cpu(cpus[1]));
-    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin)) << "the waker runs elsewhere";
-    EXPECT_EQ(0, spin_budget(s->wp, 0)) << "a caller that asked for no spin gets none";
+    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp.waker_cpu.load(), kDefaultSpin)) << "the waker runs elsewhere";
+    EXPECT_EQ(0, spin_budget(s->wp.waker_cpu.load(), 0)) << "a caller that asked for no spin gets none";
     s->wp.waker_cpu.store(0xdeadbeef);  // scribbled: only a spin decision, never a fault
-    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp, kDefaultSpin));
+    EXPECT_EQ(kDefaultSpin, spin_budget(s->wp.waker_cpu.load(), kDefaultSpin));
 }
 
 // A waiter yields to a partner on its own CPU (wait_before_sleeping), but a yield that

@@ -103,9 +103,6 @@ inline int spin_budget(std::uint32_t partner, int spin) noexcept {
     if (spin <= 0) return 0;
     return partner != 0 && partner == current_cpu_tag() ? 0 : spin;
 }
-inline int spin_budget(const WaitPoint &wp, int spin) noexcept {
-    return spin_budget(wp.waker_cpu.load(std::memory_order_relaxed), spin);
-}
 
 // How often a spinning waiter looks. `eager`: every pause, for a ready() that reads a
 // word only wakers write (a queue's slot, a version). `gentle`: PollBackoff's spacing
