@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -195,25 +196,33 @@ TEST(CacheProcs, GetAndRemoveGivesEachKeyToOneProcess) {
 
 // The read and hit counters stay exact with 4 processes getting at once (each page's
 // counters are raised by its lock holder alone) while another clears them again and
-// again: every get is counted once, in a clear's report or in the final one.
+// again: every get is counted once, in a clear's report or in the final one. Each child
+// waits halfway for a first clear, so at least one lands between the children's gets
+// however the machine schedules them.
 TEST(CacheProcs, StatsCountEveryGetOnceAcrossProcessesAndClears) {
     CachePtr h = make_cache(config(4096, 4));
     ASSERT_TRUE(h);
     constexpr int kKeys = 8, kProcs = 4, kGets = 5000;
     for (int i = 0; i < kKeys; ++i) ASSERT_EQ(0, set(h.get(), key(i), "v"));
     stats(h.get(), true);
-    auto *done = static_cast<std::atomic<int> *>(mmap(nullptr, sizeof(std::atomic<int>),
-                                                      PROT_READ | PROT_WRITE,
-                                                      MAP_SHARED | MAP_ANONYMOUS, -1, 0));
-    ASSERT_NE(MAP_FAILED, static_cast<void *>(done));
+    struct Progress {
+        std::atomic<int> done;    // children finished
+        std::atomic<int> clears;  // clears the parent has made
+    };
+    auto *progress = static_cast<Progress *>(mmap(nullptr, sizeof(Progress),
+                                                  PROT_READ | PROT_WRITE,
+                                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(MAP_FAILED, static_cast<void *>(progress));
     std::vector<pid_t> kids;
     for (int c = 0; c < kProcs; ++c) {
         kids.push_back(fork_child([&] {
             struct Done {
                 std::atomic<int> *n;
                 ~Done() { n->fetch_add(1); }
-            } mark{done};
+            } mark{&progress->done};
             for (int i = 0; i < kGets; ++i) {
+                if (i == kGets / 2)
+                    while (progress->clears.load() == 0) sched_yield();
                 // Every fourth get misses (a key never stored): reads and hits differ.
                 const std::string k = i % 4 == 3 ? "absent" : key(i % kKeys);
                 char buf[8];
@@ -224,12 +233,13 @@ TEST(CacheProcs, StatsCountEveryGetOnceAcrossProcessesAndClears) {
             return 0;
         }));
     }
-    std::uint64_t reads = 0, hits = 0, clears = 0;
-    while (done->load() < kProcs) {  // clears all along the children's gets
+    std::uint64_t reads = 0, hits = 0;
+    int clears = 0;
+    while (progress->done.load() < kProcs) {  // clears all along the children's gets
         const shmds_cache_stats_t s = stats(h.get(), true);
         reads += s.reads;
         hits += s.hits;
-        ++clears;
+        progress->clears.store(++clears);
     }
     for (pid_t p : kids) {
         const ChildExit e = wait_child(p, 60s);
@@ -238,8 +248,8 @@ TEST(CacheProcs, StatsCountEveryGetOnceAcrossProcessesAndClears) {
     const shmds_cache_stats_t s = stats(h.get(), true);
     EXPECT_EQ(std::uint64_t(kProcs) * kGets, reads + s.reads);
     EXPECT_EQ(std::uint64_t(kProcs) * kGets * 3 / 4, hits + s.hits);
-    EXPECT_GT(clears, 0u);
-    munmap(done, sizeof(std::atomic<int>));
+    EXPECT_GT(clears, 0);
+    munmap(progress, sizeof(Progress));
 }
 
 }  // namespace
