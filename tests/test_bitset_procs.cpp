@@ -135,9 +135,8 @@ TEST(BitsetProcs, BulkChangesNeverRevertAConcurrentToggleOfAnotherBit) {
             CHILD_CHECK(shmds_bitset_fill_range(h, 0, kBulkBits) == 0);
             CHILD_CHECK(shmds_bitset_zero_range(h, 0, kBulkBits / 2) == 0);
             CHILD_CHECK(shmds_bitset_zero_range(h, kBulkBits / 2, kBulkBits / 2) == 0);
-            ++rounds;
+            board->bulk_rounds.store(++rounds);
         }
-        board->bulk_rounds.store(rounds);
         return 0;
     });
     std::vector<pid_t> togglers;
@@ -149,6 +148,10 @@ TEST(BitsetProcs, BulkChangesNeverRevertAConcurrentToggleOfAnotherBit) {
                 if (i % kTogglers == std::uint64_t(t)) mine.push_back(i);
             std::vector<bool> value(mine.size(), false);
             for (int k = 0; k < kToggles; ++k) {
+                // Halfway, wait for the bulk process's first round, so bulk changes
+                // overlap the toggles even when the scheduler ran the togglers first.
+                if (k == kToggles / 2)
+                    wait_until([&] { return board->bulk_rounds.load() > 0; }, 10s);
                 // Mostly the bits of word 0 that share it with the bulk range.
                 const std::size_t j = rng() % 4 ? rng() % ((64 - kBulkBits) / kTogglers)
                                                 : rng() % mine.size();

@@ -74,6 +74,10 @@ TEST(BufferProcs, BulkReadersNeverSeeATornSlice) {
             std::vector<std::uint64_t> got(kLen);
             std::uint64_t reads = 0;
             for (int k = 0; k < kReads; ++k) {
+                // Halfway, wait for a first bulk write, so writes overlap the reads even
+                // when the scheduler ran the readers first.
+                if (k == kReads / 2)
+                    wait_until([&] { return buffer_stats(b).bulk_writes > 0; }, 10s);
                 int rc;
                 if ((k + r) % 3 == 0) {
                     rc = shmds_buffer_get_raw(b, 0, kLen * 8, got.data(), -1);

@@ -171,7 +171,14 @@ TEST(HashMapProcs, FreezeStopsEveryWriterAndNothingChangesAfterIt) {
                 CHILD_CHECK(rc == 0);
             }
         }));
-    std::this_thread::sleep_for(50ms);
+    // Every writer has written before the freeze, however the machine schedules them.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (int id = 0; id < kProcs; ++id)
+                if (get_ii(m.get(), id).value_or(0) == 0) return false;
+            return true;
+        },
+        10s));
     ASSERT_EQ(0, shmds_hashmap_freeze(m.get()));
     // Nothing is in flight any more: what the map holds now is final.
     const std::uint64_t size = stats(m.get()).size;

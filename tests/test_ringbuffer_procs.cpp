@@ -35,6 +35,7 @@ struct Seen {
 // Shared between the processes (MAP_SHARED before fork).
 struct Board {
     std::atomic<int> writers_done;
+    std::atomic<int> readers_seeing;  // readers that accepted a value so far
     std::atomic<int> failures;
     std::uint64_t seq_of[kWriters][kPerWriter];  // the sequence each write got
     std::uint64_t seen_count[kReaders];
@@ -43,7 +44,14 @@ struct Board {
 
 int writer(shmds_ringbuffer_t *r, Board *b, int w, std::uint64_t seed) {
     std::mt19937_64 rng(seed + std::uint64_t(w));
+    bool waited = false;
     for (std::uint64_t i = 0; i < kPerWriter;) {
+        // Halfway, wait until every reader has accepted a value, so reads overlap the
+        // writes even when the scheduler ran the writers first.
+        if (!waited && i >= kPerWriter / 2) {
+            wait_until([&] { return b->readers_seeing.load() == kReaders; }, 10s);
+            waited = true;
+        }
         if (rng() % 8 == 0 && i + 3 <= kPerWriter) {  // a batch now and then
             const std::int64_t vals[] = {value_of(w, i), value_of(w, i + 1), value_of(w, i + 2)};
             std::uint64_t first;
@@ -67,6 +75,7 @@ int reader(shmds_ringbuffer_t *r, Board *b, int id, std::uint64_t seed) {
         const std::uint64_t w = std::uint64_t(v) >> 40, i = (std::uint64_t(v) & ((1ull << 40) - 1));
         CHILD_CHECK(w >= 1 && w <= kWriters && i >= 1 && i <= kPerWriter);
         if (n < kMaxSeen) b->seen[id][n++] = Seen{seq, v};
+        if (n == 1) b->readers_seeing.fetch_add(1);
     };
     std::vector<std::int64_t> list(kCap);
     std::vector<std::uint64_t> seqs(kCap);

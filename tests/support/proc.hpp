@@ -48,6 +48,19 @@ private:
     bool ok_ = false;
 };
 
+// Yield until pred() holds or `timeout` passes; whether it held. For a child that must
+// not run ahead of a peer (so that two processes' work provably overlaps however the
+// machine schedules them) without hanging when that peer died early.
+template <typename Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        sched_yield();
+    }
+    return true;
+}
+
 // Fork a child that runs body() and _exit()s with its return value (0 = success).
 // The child never returns into GoogleTest. Use CHILD_CHECK inside body().
 pid_t fork_child(const std::function<int()> &body);
