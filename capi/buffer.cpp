@@ -556,8 +556,11 @@ SHMDS_API int shmds_buffer_fill_bytes(shmds_buffer_t *h, const void *data, size_
 
 // ---- bulk
 
-SHMDS_API int shmds_buffer_get_raw(shmds_buffer_t *h, uint64_t offset, size_t len, void *out,
-                                   int64_t timeout_ns) {
+namespace {
+// Every get_raw the fast path below did not finish: bad arguments (with their
+// sentences), a write in progress, a copy that raced a write.
+[[gnu::noinline]] int get_raw_checked(shmds_buffer_t *h, uint64_t offset, size_t len, void *out,
+                                      int64_t timeout_ns) noexcept {
     static const char fn[] = "shmds_buffer_get_raw";
     CHECK_HANDLE(h, fn);
     Buffer *e = engine(h);
@@ -567,6 +570,28 @@ SHMDS_API int shmds_buffer_get_raw(shmds_buffer_t *h, uint64_t offset, size_t le
     Deadline dl;
     if (int r = capi::make_deadline(timeout_ns, dl)) return r;
     return e->read(offset, len, out, dl);
+}
+}  // namespace
+
+SHMDS_API int shmds_buffer_get_raw(shmds_buffer_t *h, uint64_t offset, size_t len, void *out,
+                                   int64_t timeout_ns) {
+    // Little but the seq and the return address is reloaded after the copy
+    // (Buffer::try_read says why). The arguments the checked path needs are parked in
+    // memory, and the empty asm makes that path read them back from there: otherwise
+    // the compiler keeps them in callee-saved registers, whose restores after the copy
+    // are the loads try_read avoids.
+    struct {
+        shmds_buffer_t *h;
+        uint64_t offset;
+        size_t len;
+        void *out;
+        int64_t timeout_ns;
+    } args{h, offset, len, out, timeout_ns};
+    asm volatile("" : : "r"(&args) : "memory");
+    if (SHMDS_LIKELY(h && out && timeout_ns >= -1 && engine(h)->try_read(offset, len, out)))
+        return 0;
+    asm volatile("" : : "r"(&args) : "memory");
+    return get_raw_checked(args.h, args.offset, args.len, args.out, args.timeout_ns);
 }
 
 SHMDS_API int shmds_buffer_set_raw(shmds_buffer_t *h, uint64_t offset, const void *data,
