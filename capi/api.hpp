@@ -13,9 +13,33 @@
 #include <cstddef>
 #include <cstring>
 #include <new>
+#include <tuple>
 #include <type_traits>
 
 namespace shmds::capi {
+
+// A verb's arguments parked in memory for its checked fallback, for a fast path that
+// tries the common case inline and hands everything else to a noinline checked
+// function. Left to itself the compiler keeps those arguments in callee-saved
+// registers, pushed on entry and popped on every return; after a bulk copy those pops
+// are loads that the copy's in-flight stores replay (Buffer::try_read). Parked, only
+// what the fast path itself keeps across its calls is saved, and call() reads the
+// arguments back on the slow path: the empty asm makes the compiler treat the memory
+// as changed, so it cannot keep register copies of them across the fast path.
+template <typename... Args>
+class Parked {
+public:
+    explicit Parked(Args... args) noexcept : args_(args...) { spill(); }
+    template <typename Fn>
+    decltype(auto) call(Fn fn) noexcept {
+        spill();
+        return std::apply(fn, args_);
+    }
+
+private:
+    void spill() noexcept { asm volatile("" : : "r"(&args_) : "memory"); }
+    std::tuple<Args...> args_;
+};
 
 SHMDS_COLD inline int bad_timeout(std::int64_t timeout_ns) noexcept {
     return core::fail(-EINVAL, "timeout_ns {} is invalid: use SHMDS_NOWAIT (0), "

@@ -576,22 +576,12 @@ namespace {
 SHMDS_API int shmds_buffer_get_raw(shmds_buffer_t *h, uint64_t offset, size_t len, void *out,
                                    int64_t timeout_ns) {
     // Little but the seq and the return address is reloaded after the copy
-    // (Buffer::try_read says why). The arguments the checked path needs are parked in
-    // memory, and the empty asm makes that path read them back from there: otherwise
-    // the compiler keeps them in callee-saved registers, whose restores after the copy
-    // are the loads try_read avoids.
-    struct {
-        shmds_buffer_t *h;
-        uint64_t offset;
-        size_t len;
-        void *out;
-        int64_t timeout_ns;
-    } args{h, offset, len, out, timeout_ns};
-    asm volatile("" : : "r"(&args) : "memory");
+    // (Buffer::try_read says why), so the checked path's arguments are parked.
+    capi::Parked<shmds_buffer_t *, uint64_t, size_t, void *, int64_t> parked(h, offset, len, out,
+                                                                            timeout_ns);
     if (SHMDS_LIKELY(h && out && timeout_ns >= -1 && engine(h)->try_read(offset, len, out)))
         return 0;
-    asm volatile("" : : "r"(&args) : "memory");
-    return get_raw_checked(args.h, args.offset, args.len, args.out, args.timeout_ns);
+    return parked.call(get_raw_checked);
 }
 
 SHMDS_API int shmds_buffer_set_raw(shmds_buffer_t *h, uint64_t offset, const void *data,
