@@ -29,8 +29,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstddef>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 namespace shmds::buffer {
@@ -141,7 +141,7 @@ public:
     // leaves stores to every page offset in flight, and each load right after it that
     // matches one of them in its low 12 bits (a saved register, a return address) is
     // replayed (4K aliasing). Twelve register restores after the copy cost a 4 KiB
-    // get_raw 13% (Intel, measured); this path restores two.
+    // get_raw 13% (Intel, measured); shmds_buffer_get_raw's fast path restores three.
     bool try_read(std::uint64_t off, std::uint64_t len, void *out) const noexcept {
         if (SHMDS_UNLIKELY(off > geom_.data_bytes || len > geom_.data_bytes - off)) return false;
         const std::atomic<std::uint64_t> &seq = ctl_->seq;
