@@ -77,8 +77,12 @@ public:
     }
     // 0, or -ERANGE with a sentence: [off, off + len) is not inside the data (computed
     // without overflow: off + len is never formed).
+    // Whether [off, off + len) lies inside the data (without overflow).
+    bool span_ok(std::uint64_t off, std::uint64_t len) const noexcept {
+        return off <= geom_.data_bytes && len <= geom_.data_bytes - off;
+    }
     int check_span(std::uint64_t off, std::uint64_t len, const char *fn) const noexcept {
-        if (SHMDS_LIKELY(off <= geom_.data_bytes && len <= geom_.data_bytes - off)) return 0;
+        if (SHMDS_LIKELY(span_ok(off, len))) return 0;
         return span_error(off, len, fn);
     }
 
@@ -143,13 +147,11 @@ public:
     // replayed (4K aliasing). Twelve register restores after the copy cost a 4 KiB
     // get_raw 13% (Intel, measured); shmds_buffer_get_raw's fast path restores three.
     bool try_read(std::uint64_t off, std::uint64_t len, void *out) const noexcept {
-        if (SHMDS_UNLIKELY(off > geom_.data_bytes || len > geom_.data_bytes - off)) return false;
-        const std::atomic<std::uint64_t> &seq = ctl_->seq;
-        const std::uint64_t s = seq.load(std::memory_order_acquire);
+        if (SHMDS_UNLIKELY(!span_ok(off, len))) return false;
+        const std::uint64_t s = seq();
         if (SHMDS_UNLIKELY(s & 1)) return false;
         std::memcpy(out, data_ + off, len);
-        std::atomic_thread_fence(std::memory_order_acquire);
-        return seq.load(std::memory_order_relaxed) == s;
+        return read_batch_valid(s);
     }
 
     // Whether no bulk write began since `seq` was returned (the reads are consistent).
